@@ -1,0 +1,19 @@
+//! The TOML config file (schema v1, DESIGN.md section 3): loading with precise errors,
+//! atomic 0600 saves that keep the user's comments, secrets inline or by env-variable name,
+//! and drafts of an unfinished wizard.
+
+mod draft;
+mod error;
+mod load;
+mod paths;
+mod save;
+mod schema;
+
+pub use draft::{Draft, DraftStore};
+pub use error::{ConfigError, Warning};
+pub use load::{Loaded, load, load_str};
+pub use paths::{default_config_path, demo_config_path, resolve_config_path, state_dir};
+pub use save::{SaveOptions, remove, save};
+pub use schema::{
+    Config, Endpoint, EndpointField, MAX_ADDITIONAL_FIELDS, SecretRef, ServiceNowConfig,
+};

@@ -1,0 +1,22 @@
+//! snow-connect: a terminal wizard that connects Finout to a ServiceNow instance.
+//!
+//! Layout (see README "Architecture"):
+//! - [`servicenow`]: the HTTP client (instance URL, OAuth, Table API, typed errors).
+//! - [`simulator`]: an in-process ServiceNow simulator for demos and tests.
+//! - [`diagnose`]: the connection ladder, ACL checks and dictionary discovery.
+//! - [`config`]: the TOML file, atomic saves, secrets by reference, drafts.
+//! - [`incident`]: turning an endpoint plus an alert into a created incident.
+//! - [`wizard`]: the ratatui wizard, the only module that knows the terminal.
+//! - [`cli`] and [`commands`]: the command line and the headless commands.
+
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod diagnose;
+pub mod exit;
+pub mod incident;
+pub mod logging;
+pub mod sanitize;
+pub mod servicenow;
+pub mod simulator;
+pub mod wizard;

@@ -1,0 +1,17 @@
+//! The ServiceNow HTTP client: instance URL normalisation, OAuth password grant and refresh,
+//! the Table API, and a typed error for everything that can go wrong on the way.
+//!
+//! No UI here: errors carry facts (status, ServiceNow's message) and a message a person can
+//! act on; `crate::diagnose` turns them into fixes.
+
+mod client;
+mod error;
+mod query;
+mod record;
+mod url;
+
+pub use client::{Client, ClientOptions, ClientStats, Created, Credentials, Page, TokenInfo};
+pub use error::{Error, ServiceNowMessage};
+pub use query::{DisplayValue, EncodedQuery, TableQuery};
+pub use record::{FieldValue, Record, field_string};
+pub use url::{InstanceUrl, UrlError};
