@@ -2,6 +2,8 @@
 //! build the exact JSON body, create it once (never resent blindly), and report its number.
 //! Used by `send`, by `check --create-test-incident` and by the wizard's test button.
 
+mod plan;
+
 use crate::config::Endpoint;
 use crate::diagnose::Dictionary;
 use crate::servicenow::{Client, Error, Record};
@@ -67,8 +69,7 @@ pub fn plan(
     alert: &Alert,
     dictionary: &Dictionary,
 ) -> Result<Plan, Vec<Problem>> {
-    let _ = (endpoint, alert, dictionary);
-    todo!("incident: plan")
+    plan::build(endpoint, alert, dictionary)
 }
 
 /// A plan with only the alert text, for connection tests (no endpoint needed).
