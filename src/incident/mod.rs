@@ -3,6 +3,7 @@
 //! Used by `send`, by `check --create-test-incident` and by the wizard's test button.
 
 mod plan;
+pub mod send_policy;
 
 use crate::config::Endpoint;
 use crate::diagnose::Dictionary;
