@@ -5,8 +5,10 @@
 use std::future::Future;
 use std::time::Duration;
 
+use super::{CreatedIncident, Plan};
 use crate::diagnose::DictionaryError;
-use crate::servicenow::{Error, InstanceUrl};
+use crate::exit::Exit;
+use crate::servicenow::{Client, Error, InstanceUrl};
 
 /// The most time `send` spends waiting for rate limits, over the whole run.
 pub const RATE_LIMIT_BUDGET: Duration = Duration::from_secs(60);
@@ -116,6 +118,99 @@ where
             human_duration(pause)
         ));
         tokio::time::sleep(pause).await;
+    }
+}
+
+/// Create the planned incident once, waiting out rate limits within `wait`'s budget.
+/// A timeout or a broken connection after the request left is returned as is, never resent.
+pub async fn create_with_policy(
+    client: &Client,
+    plan: &Plan,
+    wait: &mut RateLimitWait,
+    say: impl FnMut(String),
+) -> Result<CreatedIncident, Error> {
+    retry_rate_limited(
+        wait,
+        "creating the incident",
+        || super::create(client, plan),
+        say,
+    )
+    .await
+}
+
+/// A failed create, explained for a person: the exit code, what happened and what to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreateFailure {
+    /// 1 when the instance refused, 3 when the outcome is unknown or nothing answered.
+    pub exit: Exit,
+    /// What happened (server text already sanitised).
+    pub message: String,
+    /// What to change or do next, when there is something.
+    pub fix: Option<String>,
+}
+
+/// Explain why creating the incident failed. `short_description` is the one that was sent.
+pub fn explain_create_error(
+    err: &Error,
+    client: &Client,
+    short_description: &str,
+    wait: &RateLimitWait,
+) -> CreateFailure {
+    let said = crate::sanitize::line(&err.to_string()).into_owned();
+    if is_insert_denied(err) {
+        return CreateFailure {
+            exit: Exit::Denied,
+            message: format!("ServiceNow refused to create the incident ({said})."),
+            fix: Some(insert_denied_fix(client.username())),
+        };
+    }
+    if outcome_unknown(err) {
+        return CreateFailure {
+            exit: Exit::Unreachable,
+            message: format!(
+                "The request to create the incident was sent, but no answer came back ({said}). \
+                 It may or may not have been created; snow-connect does not send it again, \
+                 because that could create a duplicate incident."
+            ),
+            fix: Some(duplicate_check_hint(
+                client.instance(),
+                short_description,
+                client.username(),
+            )),
+        };
+    }
+    if err.rate_limited().is_some() {
+        return CreateFailure {
+            exit: Exit::Denied,
+            message: rate_limit_give_up(err, wait),
+            fix: None,
+        };
+    }
+    if err.is_unreachable() {
+        return CreateFailure {
+            exit: Exit::Unreachable,
+            message: format!("Could not create the incident: {said}."),
+            fix: None,
+        };
+    }
+    let fix = match err {
+        Error::Forbidden(_) => Some(
+            "A business rule or data policy on incident aborted the insert; ServiceNow's message \
+             above names it. Ask the ServiceNow admin to adjust that rule for the integration user, \
+             or give the endpoint the values it requires."
+                .to_string(),
+        ),
+        Error::NotAuthenticated(_) => Some(
+            "The token was refused even after one refresh; run `snow-connect check` to see which \
+             step fails."
+                .to_string(),
+        ),
+        _ => None,
+    };
+    CreateFailure {
+        exit: Exit::Denied,
+        message: format!("ServiceNow did not create the incident: {said}."),
+        fix,
     }
 }
 
