@@ -1,8 +1,45 @@
 //! Loading and validating the file.
+//!
+//! The file is parsed with `toml_edit`, which keeps byte spans, and then walked by hand so
+//! that every message can name the key, say what was expected, and point at a line and column.
 
+use std::collections::HashMap;
 use std::path::Path;
 
-use super::{Config, ConfigError, Warning};
+use secrecy::SecretString;
+use toml_edit::{Document, Item, TableLike, Value};
+
+use super::{
+    Config, ConfigError, Endpoint, EndpointField, MAX_ADDITIONAL_FIELDS, SecretRef,
+    ServiceNowConfig, Warning,
+};
+use crate::diagnose::FieldKind;
+use crate::sanitize;
+
+/// The only schema version this build reads and writes.
+pub const SCHEMA_VERSION: i64 = 1;
+
+const ROOT_KEYS: &[&str] = &["version", "servicenow", "endpoints"];
+const SERVICENOW_KEYS: &[&str] = &[
+    "instance_url",
+    "client_id",
+    "client_secret",
+    "client_secret_env",
+    "username",
+    "password",
+    "password_env",
+];
+const ENDPOINT_KEYS: &[&str] = &["name", "description", "table", "fields"];
+const FIELD_KEYS: &[&str] = &["element", "type", "value", "display", "mandatory"];
+
+/// Every field kind, in the order messages list them.
+pub(crate) const KINDS: [FieldKind; 5] = [
+    FieldKind::String,
+    FieldKind::Choice,
+    FieldKind::Reference,
+    FieldKind::Integer,
+    FieldKind::Boolean,
+];
 
 /// A loaded config plus warnings (e.g. permissions) to show the user.
 #[derive(Debug)]
@@ -13,14 +50,848 @@ pub struct Loaded {
     pub warnings: Vec<Warning>,
 }
 
-/// Load and validate the file at `path`.
+/// Load and validate the file at `path`, and check that every `*_env` variable it names is set.
 pub fn load(path: &Path) -> Result<Loaded, ConfigError> {
-    let _ = path;
-    todo!("config: load")
+    let (text, warnings) = read(path)?;
+    let parsed = parse(&text, path)?;
+    for env in &parsed.env_refs {
+        let set = std::env::var_os(&env.var).is_some_and(|v| !v.is_empty());
+        if !set {
+            return Err(ConfigError::EnvNotSet {
+                path: path.to_path_buf(),
+                key: env.key.to_string(),
+                var: env.var.clone(),
+                at: Some(line_col(&text, env.offset)),
+            });
+        }
+    }
+    Ok(Loaded {
+        config: parsed.config,
+        warnings,
+    })
+}
+
+/// Load and validate the file at `path` without requiring its `*_env` variables to be set
+/// (for showing, editing or removing a config in a shell that lacks them).
+pub fn load_for_edit(path: &Path) -> Result<Loaded, ConfigError> {
+    let (text, warnings) = read(path)?;
+    let parsed = parse(&text, path)?;
+    Ok(Loaded {
+        config: parsed.config,
+        warnings,
+    })
 }
 
 /// Validate TOML text (`path` is only used in messages).
 pub fn load_str(text: &str, path: &Path) -> Result<Config, ConfigError> {
-    let _ = (text, path);
-    todo!("config: load_str")
+    parse(text, path).map(|p| p.config)
+}
+
+/// The file's text, plus a warning when other users can read it.
+pub(crate) fn read(path: &Path) -> Result<(String, Vec<Warning>), ConfigError> {
+    let text = read_text(path)?;
+    let mut warnings = Vec::new();
+    if let Ok(meta) = std::fs::metadata(path)
+        && let Some(w) = permission_warning(path, &meta)
+    {
+        warnings.push(w);
+    }
+    Ok((text, warnings))
+}
+
+/// The file as UTF-8 text; a missing file is [`ConfigError::NotFound`].
+pub(crate) fn read_text(path: &Path) -> Result<String, ConfigError> {
+    let bytes = match std::fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(ConfigError::NotFound {
+                path: path.to_path_buf(),
+            });
+        }
+        Err(e) => return Err(ConfigError::io(path, "reading", e)),
+    };
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(text),
+        Err(e) => {
+            let good = e.utf8_error().valid_up_to();
+            let bytes = e.into_bytes();
+            let before = String::from_utf8_lossy(&bytes[..good]);
+            let (line, column) = line_col(&before, before.len());
+            Err(ConfigError::Invalid {
+                path: path.to_path_buf(),
+                line,
+                column,
+                message: "the file is not UTF-8 text; save it as UTF-8".to_string(),
+            })
+        }
+    }
+}
+
+#[cfg(unix)]
+fn permission_warning(path: &Path, meta: &std::fs::Metadata) -> Option<Warning> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = meta.permissions().mode() & 0o777;
+    if mode & 0o077 == 0 {
+        return None;
+    }
+    let shown = path.display().to_string();
+    Some(Warning {
+        message: format!(
+            "{shown} has mode {mode:04o}: other users on this machine can access it, and it may \
+             hold secrets. Restrict it with: chmod 600 {}",
+            shell_quote(&shown)
+        ),
+    })
+}
+
+#[cfg(not(unix))]
+fn permission_warning(_path: &Path, _meta: &std::fs::Metadata) -> Option<Warning> {
+    None
+}
+
+/// Quote a path so a user can paste the suggested command.
+fn shell_quote(s: &str) -> String {
+    let plain = !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/._-+,:=@%~".contains(c));
+    if plain {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+pub(crate) fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let mut offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset = offset.saturating_sub(1);
+    }
+    let before = &text[..offset];
+    let line = before.matches('\n').count().saturating_add(1);
+    let line_start = before.rfind('\n').map_or(0, |i| i.saturating_add(1));
+    let column = before[line_start..].chars().count().saturating_add(1);
+    (line, column)
+}
+
+/// An `*_env` key found in the file, for checking the environment after parsing.
+pub(crate) struct EnvRef {
+    pub key: &'static str,
+    pub var: String,
+    pub offset: usize,
+}
+
+/// A validated config and where its `*_env` variable names are.
+pub(crate) struct Parsed {
+    pub config: Config,
+    pub env_refs: Vec<EnvRef>,
+}
+
+/// Parse and validate; the first problem found is returned with its position.
+pub(crate) fn parse(text: &str, path: &Path) -> Result<Parsed, ConfigError> {
+    let ctx = Ctx { text, path };
+    let doc = Document::parse(text).map_err(|e| ctx.syntax(&e))?;
+    let root = Tbl {
+        inner: doc.as_table(),
+        start: 0,
+        label: "the top level".to_string(),
+    };
+    ctx.unknown_keys(&root, ROOT_KEYS)?;
+    ctx.version(&root)?;
+
+    let Some(sn_item) = root.inner.get("servicenow") else {
+        return Err(ctx.at(
+            0,
+            "missing [servicenow] table: add one with instance_url, client_id, client_secret, \
+             username and password",
+        ));
+    };
+    let Some(sn) = as_tbl(sn_item, ctx.key_offset(&root, "servicenow"), "[servicenow]") else {
+        return Err(ctx.at(
+            ctx.item_offset(&root, "servicenow"),
+            format!(
+                "`servicenow` must be a table written as [servicenow], found {}",
+                describe(sn_item)
+            ),
+        ));
+    };
+    let mut env_refs = Vec::new();
+    let servicenow = ctx.servicenow(&sn, &mut env_refs)?;
+
+    let endpoints = match root.inner.get("endpoints") {
+        None => Vec::new(),
+        Some(item) => ctx.endpoints(&root, item)?,
+    };
+    Ok(Parsed {
+        config: Config {
+            servicenow,
+            endpoints,
+        },
+        env_refs,
+    })
+}
+
+/// A table or inline table, where it starts, and how messages name it.
+struct Tbl<'a> {
+    inner: &'a dyn TableLike,
+    start: usize,
+    label: String,
+}
+
+fn as_tbl<'a>(item: &'a Item, fallback: usize, label: impl Into<String>) -> Option<Tbl<'a>> {
+    let (inner, span): (&dyn TableLike, _) = match item {
+        Item::Table(t) => (t, t.span()),
+        Item::Value(Value::InlineTable(t)) => (t, t.span()),
+        _ => return None,
+    };
+    Some(Tbl {
+        inner,
+        start: span.map_or(fallback, |r| r.start),
+        label: label.into(),
+    })
+}
+
+/// "a string", "an integer" ... for messages about wrong types.
+fn describe(item: &Item) -> &'static str {
+    match item {
+        Item::None => "nothing",
+        Item::Table(_) => "a table",
+        Item::ArrayOfTables(_) => "an array of tables",
+        Item::Value(v) => match v {
+            Value::String(_) => "a string",
+            Value::Integer(_) => "an integer",
+            Value::Float(_) => "a float",
+            Value::Boolean(_) => "a boolean",
+            Value::Datetime(_) => "a date/time",
+            Value::Array(_) => "an array",
+            Value::InlineTable(_) => "an inline table",
+        },
+    }
+}
+
+/// The closest known key or word, for "did you mean" hints.
+pub(crate) fn suggest<'k>(typed: &str, known: &[&'k str]) -> Option<&'k str> {
+    let norm = |s: &str| s.to_ascii_lowercase().replace('-', "_");
+    let typed_n = norm(typed);
+    if typed_n.is_empty() {
+        return None;
+    }
+    let mut best: Option<(usize, &'k str)> = None;
+    for &k in known {
+        let k_n = norm(k);
+        let d = strsim::levenshtein(&typed_n, &k_n);
+        let close = d <= 2.max(k_n.len() / 3)
+            || (typed_n.len() >= 3 && (k_n.starts_with(&typed_n) || typed_n.starts_with(&k_n)));
+        if close && best.is_none_or(|(bd, _)| d < bd) {
+            best = Some((d, k));
+        }
+    }
+    best.map(|(_, k)| k)
+}
+
+fn one_of(known: &[&str]) -> String {
+    known
+        .iter()
+        .map(|k| format!("`{k}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn is_identifier(s: &str) -> bool {
+    !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+fn is_env_name(s: &str) -> bool {
+    s.chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// Why an `instance_url` is not acceptable, if it is not.
+pub(crate) fn check_instance_url(s: &str) -> Result<(), String> {
+    let example = "e.g. instance_url = \"https://acme.service-now.com\"";
+    if s.trim().is_empty() {
+        return Err(format!("`instance_url` is empty; {example}"));
+    }
+    if s.trim() != s {
+        return Err("`instance_url` has spaces around it; remove them".to_string());
+    }
+    if !s.contains("://") {
+        let host = sanitize::line(s);
+        let host = if host.contains('.') {
+            host.to_string()
+        } else {
+            format!("{host}.service-now.com")
+        };
+        return Err(format!(
+            "`instance_url` must be a full URL starting with https://, e.g. \"https://{host}\""
+        ));
+    }
+    let url = url::Url::parse(s)
+        .map_err(|e| format!("`instance_url` is not a valid URL ({e}); {example}"))?;
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(
+            "`instance_url` must not contain a user name or password; put them in `username` \
+             and `password`"
+                .to_string(),
+        );
+    }
+    let Some(host) = url.host() else {
+        return Err(format!("`instance_url` has no host name; {example}"));
+    };
+    let loopback = match &host {
+        url::Host::Domain(d) => d.eq_ignore_ascii_case("localhost"),
+        url::Host::Ipv4(ip) => ip.is_loopback(),
+        url::Host::Ipv6(ip) => ip.is_loopback(),
+    };
+    let base = match url.port() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_string(),
+    };
+    match url.scheme() {
+        "https" => {}
+        "http" if loopback => {}
+        "http" => {
+            return Err(format!(
+                "plain http:// is only allowed for localhost; use \"https://{base}\""
+            ));
+        }
+        other => {
+            return Err(format!(
+                "`instance_url` uses {}://; use \"https://{base}\"",
+                sanitize::line(other)
+            ));
+        }
+    }
+    if url.path() != "/" || url.query().is_some() || url.fragment().is_some() {
+        return Err(format!(
+            "`instance_url` must be the instance's address without a path: \"{}://{base}\"",
+            url.scheme()
+        ));
+    }
+    Ok(())
+}
+
+struct Ctx<'a> {
+    text: &'a str,
+    path: &'a Path,
+}
+
+impl<'a> Ctx<'a> {
+    fn at(&self, offset: usize, message: impl Into<String>) -> ConfigError {
+        let (line, column) = line_col(self.text, offset);
+        ConfigError::Invalid {
+            path: self.path.to_path_buf(),
+            line,
+            column,
+            message: message.into(),
+        }
+    }
+
+    fn syntax(&self, e: &toml_edit::TomlError) -> ConfigError {
+        let span = e.span().unwrap_or(0..0);
+        let mut message = e.message().trim().replace('\n', "; ");
+        if message == "duplicate key" {
+            let name = self
+                .text
+                .get(span.clone())
+                .map(|s| s.trim().trim_matches(|c| c == '"' || c == '\''))
+                .unwrap_or("");
+            message = match name {
+                "servicenow" => "[servicenow] appears twice; there is only one instance, so keep \
+                                 one [servicenow] table"
+                    .to_string(),
+                "endpoints" => "`endpoints` is defined twice; write each endpoint as its own \
+                                [[endpoints]] table (two brackets)"
+                    .to_string(),
+                "" => "a key is defined twice".to_string(),
+                name => format!(
+                    "`{}` is defined twice in the same table; keep one",
+                    sanitize::line(name)
+                ),
+            };
+        } else {
+            message = format!("TOML syntax error: {}", sanitize::line(&message));
+        }
+        self.at(span.start, message)
+    }
+
+    fn key_offset(&self, t: &Tbl<'_>, key: &str) -> usize {
+        t.inner
+            .key(key)
+            .and_then(|k| k.span())
+            .map_or(t.start, |r| r.start)
+    }
+
+    fn item_offset(&self, t: &Tbl<'_>, key: &str) -> usize {
+        t.inner
+            .get(key)
+            .and_then(Item::span)
+            .map_or_else(|| self.key_offset(t, key), |r| r.start)
+    }
+
+    fn unknown_keys(&self, t: &Tbl<'_>, known: &[&str]) -> Result<(), ConfigError> {
+        for (key, _) in t.inner.iter() {
+            if known.contains(&key) {
+                continue;
+            }
+            let shown = sanitize::line(key);
+            let hint = if t.label == "the top level" && SERVICENOW_KEYS.contains(&key) {
+                format!("; `{key}` belongs in the [servicenow] table: add a [servicenow] line above it")
+            } else if t.label.starts_with("[[endpoints]]") && FIELD_KEYS.contains(&key) {
+                format!("; `{key}` belongs in a [[endpoints.fields]] table: add that line above it")
+            } else if let Some(s) = suggest(key, known) {
+                format!("; did you mean `{s}`?")
+            } else {
+                format!("; expected one of {}", one_of(known))
+            };
+            return Err(self.at(
+                self.key_offset(t, key),
+                format!("unknown key `{shown}` in {}{hint}", t.label),
+            ));
+        }
+        Ok(())
+    }
+
+    fn version(&self, root: &Tbl<'_>) -> Result<(), ConfigError> {
+        let Some(item) = root.inner.get("version") else {
+            return Err(self.at(0, "missing `version`: add `version = 1` as the first line"));
+        };
+        let at = self.item_offset(root, "version");
+        match item.as_integer() {
+            Some(SCHEMA_VERSION) => Ok(()),
+            Some(v) => Err(self.at(
+                at,
+                format!(
+                    "unsupported config version {v}: this snow-connect reads version \
+                     {SCHEMA_VERSION} (a file from a newer snow-connect needs that version)"
+                ),
+            )),
+            None => Err(self.at(
+                at,
+                format!(
+                    "`version` must be the integer {SCHEMA_VERSION} (no quotes), found {}",
+                    describe(item)
+                ),
+            )),
+        }
+    }
+
+    /// A string value, if the key is present; wrong types are errors. Never echoes the value.
+    fn opt_string<'t>(
+        &self,
+        t: &Tbl<'t>,
+        key: &str,
+    ) -> Result<Option<(&'t str, usize)>, ConfigError> {
+        let Some(item) = t.inner.get(key) else {
+            return Ok(None);
+        };
+        let at = self.item_offset(t, key);
+        match item.as_str() {
+            Some(s) => Ok(Some((s, at))),
+            None => {
+                let hint = match item {
+                    Item::Value(Value::Integer(_) | Value::Float(_) | Value::Boolean(_)) => {
+                        "; put the value in quotes"
+                    }
+                    _ => "",
+                };
+                Err(self.at(
+                    at,
+                    format!(
+                        "`{key}` in {} must be a string, found {}{hint}",
+                        t.label,
+                        describe(item)
+                    ),
+                ))
+            }
+        }
+    }
+
+    /// A present, non-empty string.
+    fn req_string<'t>(
+        &self,
+        t: &Tbl<'t>,
+        key: &str,
+        hint: &str,
+    ) -> Result<(&'t str, usize), ConfigError> {
+        match self.opt_string(t, key)? {
+            None => Err(self.at(
+                t.start,
+                format!("{} lacks the required key `{key}`{hint}", t.label),
+            )),
+            Some((s, at)) if s.trim().is_empty() => Err(self.at(
+                at,
+                format!("`{key}` in {} is empty{hint}", t.label),
+            )),
+            Some(found) => Ok(found),
+        }
+    }
+
+    fn servicenow(
+        &self,
+        t: &Tbl<'_>,
+        env_refs: &mut Vec<EnvRef>,
+    ) -> Result<ServiceNowConfig, ConfigError> {
+        self.unknown_keys(t, SERVICENOW_KEYS)?;
+        let (instance_url, at) = self.req_string(
+            t,
+            "instance_url",
+            " (e.g. instance_url = \"https://acme.service-now.com\")",
+        )?;
+        check_instance_url(instance_url).map_err(|m| self.at(at, m))?;
+        let (client_id, _) = self.req_string(
+            t,
+            "client_id",
+            " (the Client ID of the OAuth application in System OAuth > Application Registry)",
+        )?;
+        let client_secret = self.secret(t, "client_secret", "client_secret_env", env_refs)?;
+        let (username, _) = self.req_string(
+            t,
+            "username",
+            " (the integration user's User ID, e.g. username = \"finout.integration\")",
+        )?;
+        let password = self.secret(t, "password", "password_env", env_refs)?;
+        Ok(ServiceNowConfig {
+            instance_url: instance_url.to_string(),
+            client_id: client_id.to_string(),
+            client_secret,
+            username: username.to_string(),
+            password,
+        })
+    }
+
+    fn secret(
+        &self,
+        t: &Tbl<'_>,
+        key: &'static str,
+        env_key: &'static str,
+        env_refs: &mut Vec<EnvRef>,
+    ) -> Result<SecretRef, ConfigError> {
+        let inline = self.opt_string(t, key)?;
+        let env = self.opt_string(t, env_key)?;
+        match (inline, env) {
+            (Some((_, a)), Some((_, b))) => Err(self.at(
+                a.max(b),
+                format!(
+                    "both `{key}` and `{env_key}` are set in {}; keep only one: `{key}` holds \
+                     the secret itself, `{env_key}` the name of an environment variable that \
+                     holds it",
+                    t.label
+                ),
+            )),
+            (None, None) => Err(self.at(
+                t.start,
+                format!(
+                    "{} lacks `{key}`; add `{key} = \"...\"`, or `{env_key} = \"NAME\"` to read it \
+                     from the environment variable NAME",
+                    t.label
+                ),
+            )),
+            (Some((value, at)), None) => {
+                if value.is_empty() {
+                    return Err(self.at(
+                        at,
+                        format!(
+                            "`{key}` in {} is empty; fill it in, or use `{env_key}`",
+                            t.label
+                        ),
+                    ));
+                }
+                Ok(SecretRef::Inline(SecretString::from(value.to_string())))
+            }
+            (None, Some((var, at))) => {
+                if !is_env_name(var) {
+                    // The value may be a pasted secret, so it is not repeated here.
+                    return Err(self.at(
+                        at,
+                        format!(
+                            "`{env_key}` must be the name of an environment variable (letters, \
+                             digits and _, e.g. \"SNOW_{}\"), not the secret itself; to keep the \
+                             secret in the file, use `{key}`",
+                            key.to_ascii_uppercase()
+                        ),
+                    ));
+                }
+                env_refs.push(EnvRef {
+                    key: env_key,
+                    var: var.to_string(),
+                    offset: at,
+                });
+                Ok(SecretRef::Env(var.to_string()))
+            }
+        }
+    }
+
+    fn endpoints(&self, root: &Tbl<'_>, item: &Item) -> Result<Vec<Endpoint>, ConfigError> {
+        let tables = self.table_list(
+            item,
+            self.item_offset(root, "endpoints"),
+            "`endpoints` must be written as one [[endpoints]] table per endpoint (two brackets)",
+        )?;
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        let mut out = Vec::with_capacity(tables.len());
+        for (i, (inner, start)) in tables.into_iter().enumerate() {
+            let label = match inner.get("name").and_then(Item::as_str) {
+                Some(name) => format!("[[endpoints]] \"{}\"", sanitize::line(name)),
+                None => format!("[[endpoints]] #{}", i.saturating_add(1)),
+            };
+            let t = Tbl {
+                inner,
+                start,
+                label,
+            };
+            let endpoint = self.endpoint(&t)?;
+            let name_at = self.item_offset(&t, "name");
+            if let Some(&first) = seen.get(&endpoint.name) {
+                let (first_line, _) = line_col(self.text, first);
+                return Err(self.at(
+                    name_at,
+                    format!(
+                        "duplicate endpoint name \"{}\" (first used on line {first_line}); \
+                         endpoint names must be unique",
+                        sanitize::line(&endpoint.name)
+                    ),
+                ));
+            }
+            seen.insert(endpoint.name.clone(), name_at);
+            out.push(endpoint);
+        }
+        Ok(out)
+    }
+
+    /// `[[x]]` tables or an inline array of inline tables, with where each starts.
+    fn table_list<'t>(
+        &self,
+        item: &'t Item,
+        at: usize,
+        wrong: &str,
+    ) -> Result<Vec<(&'t dyn TableLike, usize)>, ConfigError> {
+        match item {
+            Item::ArrayOfTables(aot) => Ok(aot
+                .iter()
+                .map(|t| (t as &dyn TableLike, t.span().map_or(at, |r| r.start)))
+                .collect()),
+            Item::Value(Value::Array(arr)) => arr
+                .iter()
+                .map(|v| match v {
+                    Value::InlineTable(t) => {
+                        Ok((t as &dyn TableLike, t.span().map_or(at, |r| r.start)))
+                    }
+                    other => Err(self.at(
+                        other.span().map_or(at, |r| r.start),
+                        format!("{wrong}; this entry is not a table"),
+                    )),
+                })
+                .collect(),
+            other => Err(self.at(at, format!("{wrong}, found {}", describe(other)))),
+        }
+    }
+
+    fn endpoint(&self, t: &Tbl<'_>) -> Result<Endpoint, ConfigError> {
+        self.unknown_keys(t, ENDPOINT_KEYS)?;
+        let (name, _) = self.req_string(
+            t,
+            "name",
+            "; every endpoint needs a unique name, e.g. name = \"FinOps anomalies\"",
+        )?;
+        let description = self.opt_string(t, "description")?.map_or("", |(s, _)| s);
+        let (table, table_at) =
+            self.req_string(t, "table", "; add table = \"incident\"")?;
+        if !is_identifier(table) {
+            return Err(self.at(
+                table_at,
+                format!(
+                    "`table` in {} must be a ServiceNow table name such as \"incident\"",
+                    t.label
+                ),
+            ));
+        }
+        let fields = match t.inner.get("fields") {
+            None => Vec::new(),
+            Some(item) => self.fields(t, name, item)?,
+        };
+        Ok(Endpoint {
+            name: name.to_string(),
+            description: description.to_string(),
+            table: table.to_string(),
+            fields,
+        })
+    }
+
+    fn fields(
+        &self,
+        endpoint: &Tbl<'_>,
+        endpoint_name: &str,
+        item: &Item,
+    ) -> Result<Vec<EndpointField>, ConfigError> {
+        let tables = self.table_list(
+            item,
+            self.item_offset(endpoint, "fields"),
+            "`fields` must be written as one [[endpoints.fields]] table per field (two brackets)",
+        )?;
+        let shown_endpoint = sanitize::line(endpoint_name);
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        let mut additional = 0usize;
+        let mut out = Vec::with_capacity(tables.len());
+        for (j, (inner, start)) in tables.into_iter().enumerate() {
+            let label = match inner.get("element").and_then(Item::as_str) {
+                Some(e) => format!(
+                    "field \"{}\" of endpoint \"{shown_endpoint}\"",
+                    sanitize::line(e)
+                ),
+                None => format!("field #{} of endpoint \"{shown_endpoint}\"", j.saturating_add(1)),
+            };
+            let t = Tbl {
+                inner,
+                start,
+                label,
+            };
+            let field = self.field(&t)?;
+            let element_at = self.item_offset(&t, "element");
+            if let Some(&first) = seen.get(&field.element) {
+                let (first_line, _) = line_col(self.text, first);
+                return Err(self.at(
+                    element_at,
+                    format!(
+                        "field \"{}\" appears twice in endpoint \"{shown_endpoint}\" (first on \
+                         line {first_line}); keep one",
+                        sanitize::line(&field.element)
+                    ),
+                ));
+            }
+            seen.insert(field.element.clone(), element_at);
+            if !field.mandatory {
+                additional = additional.saturating_add(1);
+                if additional > MAX_ADDITIONAL_FIELDS {
+                    return Err(self.at(
+                        t.start,
+                        format!(
+                            "endpoint \"{shown_endpoint}\" has more than {MAX_ADDITIONAL_FIELDS} \
+                             additional fields (this is number {additional}); remove some \
+                             (fields marked `mandatory = true` do not count)"
+                        ),
+                    ));
+                }
+            }
+            out.push(field);
+        }
+        Ok(out)
+    }
+
+    fn field(&self, t: &Tbl<'_>) -> Result<EndpointField, ConfigError> {
+        self.unknown_keys(t, FIELD_KEYS)?;
+        let (element, element_at) = self.req_string(
+            t,
+            "element",
+            " (the column name, e.g. element = \"assignment_group\")",
+        )?;
+        if !is_identifier(element) {
+            return Err(self.at(
+                element_at,
+                format!(
+                    "`element` in {} must be a column name (letters, digits and _), e.g. \
+                     \"assignment_group\"",
+                    t.label
+                ),
+            ));
+        }
+        let kinds: Vec<&str> = KINDS.iter().map(|k| k.as_str()).collect();
+        let (kind_str, kind_at) =
+            self.req_string(t, "type", &format!("; one of {}", one_of(&kinds)))?;
+        let Some(kind) = KINDS.iter().copied().find(|k| k.as_str() == kind_str) else {
+            let hint = match suggest(kind_str, &kinds) {
+                Some(s) => format!("did you mean `{s}`? The types are {}", one_of(&kinds)),
+                None => format!("expected one of {}", one_of(&kinds)),
+            };
+            return Err(self.at(
+                kind_at,
+                format!(
+                    "invalid type \"{}\" in {}; {hint}",
+                    sanitize::line(kind_str),
+                    t.label
+                ),
+            ));
+        };
+        let value = self.field_value(t, kind)?;
+        let display = self.opt_string(t, "display")?.map(|(s, _)| s.to_string());
+        let mandatory = match t.inner.get("mandatory") {
+            None => false,
+            Some(item) => item.as_bool().ok_or_else(|| {
+                self.at(
+                    self.item_offset(t, "mandatory"),
+                    format!(
+                        "`mandatory` in {} must be true or false (no quotes), found {}",
+                        t.label,
+                        describe(item)
+                    ),
+                )
+            })?,
+        };
+        Ok(EndpointField {
+            element: element.to_string(),
+            kind,
+            value,
+            display,
+            mandatory,
+        })
+    }
+
+    fn field_value(&self, t: &Tbl<'_>, kind: FieldKind) -> Result<String, ConfigError> {
+        let Some(item) = t.inner.get("value") else {
+            return Err(self.at(
+                t.start,
+                format!("{} lacks the required key `value`", t.label),
+            ));
+        };
+        let at = self.item_offset(t, "value");
+        // Hand-written files naturally say `value = 2` or `value = true`; both mean the text.
+        let value = match item {
+            Item::Value(Value::String(s)) => s.value().clone(),
+            Item::Value(Value::Integer(i)) => i.value().to_string(),
+            Item::Value(Value::Boolean(b)) => b.value().to_string(),
+            other => {
+                return Err(self.at(
+                    at,
+                    format!(
+                        "`value` in {} must be a string, found {}",
+                        t.label,
+                        describe(other)
+                    ),
+                ));
+            }
+        };
+        let problem = match kind {
+            FieldKind::Integer if value.trim().parse::<i64>().is_err() => {
+                Some("has type integer, so `value` must be a whole number")
+            }
+            FieldKind::Boolean if value != "true" && value != "false" => {
+                Some("has type boolean, so `value` must be true or false")
+            }
+            FieldKind::Choice | FieldKind::Reference if value.trim().is_empty() => Some(
+                "needs a `value`: the choice value, or the sys_id of the referenced record",
+            ),
+            _ => None,
+        };
+        match problem {
+            Some(p) => Err(self.at(
+                at,
+                format!(
+                    "{} {p}, found \"{}\"",
+                    capitalise(&t.label),
+                    sanitize::line(&value)
+                ),
+            )),
+            None => Ok(value),
+        }
+    }
+}
+
+fn capitalise(s: &str) -> String {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(c) => c.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
 }
