@@ -28,7 +28,7 @@ pub fn run(global: &Global, cmd: ConfigCommand) -> Exit {
 }
 
 fn fail(e: &ConfigError) -> Exit {
-    eprintln!("snow-connect: {}", sanitize::line(&e.to_string()));
+    eprintln!("snow-connect: {}", sanitize::text(&e.to_string()));
     Exit::Usage
 }
 

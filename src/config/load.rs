@@ -3,6 +3,7 @@
 //! The file is parsed with `toml_edit`, which keeps byte spans, and then walked by hand so
 //! that every message can name the key, say what was expected, and point at a line and column.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -187,48 +188,24 @@ pub(crate) struct Parsed {
     pub env_refs: Vec<EnvRef>,
 }
 
-/// Parse and validate; the first problem found is returned with its position.
+/// At most this many problems are listed in one error.
+const MAX_PROBLEMS: usize = 10;
+
+/// Parse and validate. Every problem found is reported, ordered by position: the error's line
+/// and column are the first one's, and the others follow in its message, one per line.
 pub(crate) fn parse(text: &str, path: &Path) -> Result<Parsed, ConfigError> {
-    let ctx = Ctx { text, path };
+    let ctx = Ctx {
+        text,
+        path,
+        problems: RefCell::new(Vec::new()),
+    };
     let doc = Document::parse(text).map_err(|e| ctx.syntax(&e))?;
-    let root = Tbl {
-        inner: doc.as_table(),
-        start: 0,
-        label: "the top level".to_string(),
-    };
-    ctx.unknown_keys(&root, ROOT_KEYS)?;
-    ctx.version(&root)?;
-
-    let Some(sn_item) = root.inner.get("servicenow") else {
-        return Err(ctx.at(
-            0,
-            "missing [servicenow] table: add one with instance_url, client_id, client_secret, \
-             username and password",
-        ));
-    };
-    let Some(sn) = as_tbl(sn_item, ctx.key_offset(&root, "servicenow"), "[servicenow]") else {
-        return Err(ctx.at(
-            ctx.item_offset(&root, "servicenow"),
-            format!(
-                "`servicenow` must be a table written as [servicenow], found {}",
-                describe(sn_item)
-            ),
-        ));
-    };
-    let mut env_refs = Vec::new();
-    let servicenow = ctx.servicenow(&sn, &mut env_refs)?;
-
-    let endpoints = match root.inner.get("endpoints") {
-        None => Vec::new(),
-        Some(item) => ctx.endpoints(&root, item)?,
-    };
-    Ok(Parsed {
-        config: Config {
-            servicenow,
-            endpoints,
-        },
-        env_refs,
-    })
+    let result = ctx.document(&doc);
+    let problems = ctx.problems.take();
+    match result {
+        Ok(parsed) if problems.is_empty() => Ok(parsed),
+        _ => Err(ctx.combine(problems)),
+    }
 }
 
 /// A table or inline table, where it starts, and how messages name it.
@@ -236,9 +213,15 @@ struct Tbl<'a> {
     inner: &'a dyn TableLike,
     start: usize,
     label: String,
+    known: &'static [&'static str],
 }
 
-fn as_tbl<'a>(item: &'a Item, fallback: usize, label: impl Into<String>) -> Option<Tbl<'a>> {
+fn as_tbl<'a>(
+    item: &'a Item,
+    fallback: usize,
+    label: impl Into<String>,
+    known: &'static [&'static str],
+) -> Option<Tbl<'a>> {
     let (inner, span): (&dyn TableLike, _) = match item {
         Item::Table(t) => (t, t.span()),
         Item::Value(Value::InlineTable(t)) => (t, t.span()),
@@ -248,6 +231,7 @@ fn as_tbl<'a>(item: &'a Item, fallback: usize, label: impl Into<String>) -> Opti
         inner,
         start: span.map_or(fallback, |r| r.start),
         label: label.into(),
+        known,
     })
 }
 
@@ -373,9 +357,13 @@ pub(crate) fn check_instance_url(s: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Marks a problem that is already in [`Ctx::problems`]; checking goes on elsewhere.
+struct Reported;
+
 struct Ctx<'a> {
     text: &'a str,
     path: &'a Path,
+    problems: RefCell<Vec<(usize, String)>>,
 }
 
 impl<'a> Ctx<'a> {
@@ -387,6 +375,32 @@ impl<'a> Ctx<'a> {
             column,
             message: message.into(),
         }
+    }
+
+    fn report(&self, offset: usize, message: impl Into<String>) -> Reported {
+        self.problems.borrow_mut().push((offset, message.into()));
+        Reported
+    }
+
+    /// One error for all problems: the first carries the position, the rest are listed after.
+    fn combine(&self, mut problems: Vec<(usize, String)>) -> ConfigError {
+        problems.sort_by_key(|(offset, _)| *offset);
+        problems.dedup();
+        let Some((first_at, first)) = problems.first().cloned() else {
+            return self.at(0, "the file is not a valid config");
+        };
+        let mut message = first;
+        for (offset, m) in problems.iter().skip(1).take(MAX_PROBLEMS.saturating_sub(1)) {
+            let (line, column) = line_col(self.text, *offset);
+            message.push_str(&format!("\n{}:{line}:{column}: {m}", self.path.display()));
+        }
+        if problems.len() > MAX_PROBLEMS {
+            message.push_str(&format!(
+                "\n... and {} more problems",
+                problems.len().saturating_sub(MAX_PROBLEMS)
+            ));
+        }
+        self.at(first_at, message)
     }
 
     fn syntax(&self, e: &toml_edit::TomlError) -> ConfigError {
@@ -431,44 +445,84 @@ impl<'a> Ctx<'a> {
             .map_or_else(|| self.key_offset(t, key), |r| r.start)
     }
 
-    fn unknown_keys(&self, t: &Tbl<'_>, known: &[&str]) -> Result<(), ConfigError> {
+    fn document(&self, doc: &Document<&str>) -> Result<Parsed, Reported> {
+        let root = Tbl {
+            inner: doc.as_table(),
+            start: 0,
+            label: "the top level".to_string(),
+            known: ROOT_KEYS,
+        };
+        let unknown = self.unknown_keys(&root);
+        let version = self.version(&root);
+        let mut env_refs = Vec::new();
+        let servicenow = self.servicenow_table(&root, &mut env_refs);
+        let endpoints = match root.inner.get("endpoints") {
+            None => Ok(Vec::new()),
+            Some(item) => self.endpoints(&root, item),
+        };
+        unknown?;
+        version?;
+        Ok(Parsed {
+            config: Config {
+                servicenow: servicenow?,
+                endpoints: endpoints?,
+            },
+            env_refs,
+        })
+    }
+
+    /// Whether an unknown key in `t` looks like a misspelling of `key` (already reported, so
+    /// the missing `key` is not reported again).
+    fn misspelt(&self, t: &Tbl<'_>, key: &str) -> bool {
+        t.inner
+            .iter()
+            .any(|(k, _)| !t.known.contains(&k) && suggest(k, t.known) == Some(key))
+    }
+
+    fn unknown_keys(&self, t: &Tbl<'_>) -> Result<(), Reported> {
+        let known = t.known;
+        let mut result = Ok(());
         for (key, _) in t.inner.iter() {
             if known.contains(&key) {
                 continue;
             }
             let shown = sanitize::line(key);
             let hint = if t.label == "the top level" && SERVICENOW_KEYS.contains(&key) {
-                format!("; `{key}` belongs in the [servicenow] table: add a [servicenow] line above it")
+                format!(
+                    "; `{key}` belongs in the [servicenow] table: add a [servicenow] line above it"
+                )
             } else if t.label.starts_with("[[endpoints]]") && FIELD_KEYS.contains(&key) {
-                format!("; `{key}` belongs in a [[endpoints.fields]] table: add that line above it")
+                format!(
+                    "; `{key}` belongs in a [[endpoints.fields]] table: add that line above it"
+                )
             } else if let Some(s) = suggest(key, known) {
                 format!("; did you mean `{s}`?")
             } else {
                 format!("; expected one of {}", one_of(known))
             };
-            return Err(self.at(
+            result = Err(self.report(
                 self.key_offset(t, key),
                 format!("unknown key `{shown}` in {}{hint}", t.label),
             ));
         }
-        Ok(())
+        result
     }
 
-    fn version(&self, root: &Tbl<'_>) -> Result<(), ConfigError> {
+    fn version(&self, root: &Tbl<'_>) -> Result<(), Reported> {
         let Some(item) = root.inner.get("version") else {
-            return Err(self.at(0, "missing `version`: add `version = 1` as the first line"));
+            return Err(self.report(0, "missing `version`: add `version = 1` as the first line"));
         };
         let at = self.item_offset(root, "version");
         match item.as_integer() {
             Some(SCHEMA_VERSION) => Ok(()),
-            Some(v) => Err(self.at(
+            Some(v) => Err(self.report(
                 at,
                 format!(
                     "unsupported config version {v}: this snow-connect reads version \
                      {SCHEMA_VERSION} (a file from a newer snow-connect needs that version)"
                 ),
             )),
-            None => Err(self.at(
+            None => Err(self.report(
                 at,
                 format!(
                     "`version` must be the integer {SCHEMA_VERSION} (no quotes), found {}",
@@ -478,12 +532,12 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    /// A string value, if the key is present; wrong types are errors. Never echoes the value.
+    /// A string value, if the key is present; wrong types are problems. Never echoes the value.
     fn opt_string<'t>(
         &self,
         t: &Tbl<'t>,
         key: &str,
-    ) -> Result<Option<(&'t str, usize)>, ConfigError> {
+    ) -> Result<Option<(&'t str, usize)>, Reported> {
         let Some(item) = t.inner.get(key) else {
             return Ok(None);
         };
@@ -497,7 +551,7 @@ impl<'a> Ctx<'a> {
                     }
                     _ => "",
                 };
-                Err(self.at(
+                Err(self.report(
                     at,
                     format!(
                         "`{key}` in {} must be a string, found {}{hint}",
@@ -515,50 +569,85 @@ impl<'a> Ctx<'a> {
         t: &Tbl<'t>,
         key: &str,
         hint: &str,
-    ) -> Result<(&'t str, usize), ConfigError> {
+    ) -> Result<(&'t str, usize), Reported> {
         match self.opt_string(t, key)? {
-            None => Err(self.at(
+            None if self.misspelt(t, key) => Err(Reported),
+            None => Err(self.report(
                 t.start,
                 format!("{} lacks the required key `{key}`{hint}", t.label),
             )),
-            Some((s, at)) if s.trim().is_empty() => Err(self.at(
-                at,
-                format!("`{key}` in {} is empty{hint}", t.label),
-            )),
+            Some((s, at)) if s.trim().is_empty() => {
+                Err(self.report(at, format!("`{key}` in {} is empty{hint}", t.label)))
+            }
             Some(found) => Ok(found),
         }
+    }
+
+    fn servicenow_table(
+        &self,
+        root: &Tbl<'_>,
+        env_refs: &mut Vec<EnvRef>,
+    ) -> Result<ServiceNowConfig, Reported> {
+        let Some(item) = root.inner.get("servicenow") else {
+            return Err(self.report(
+                0,
+                "missing [servicenow] table: add one with instance_url, client_id, \
+                 client_secret, username and password",
+            ));
+        };
+        let Some(sn) = as_tbl(
+            item,
+            self.key_offset(root, "servicenow"),
+            "[servicenow]",
+            SERVICENOW_KEYS,
+        ) else {
+            return Err(self.report(
+                self.item_offset(root, "servicenow"),
+                format!(
+                    "`servicenow` must be a table written as [servicenow], found {}",
+                    describe(item)
+                ),
+            ));
+        };
+        self.servicenow(&sn, env_refs)
     }
 
     fn servicenow(
         &self,
         t: &Tbl<'_>,
         env_refs: &mut Vec<EnvRef>,
-    ) -> Result<ServiceNowConfig, ConfigError> {
-        self.unknown_keys(t, SERVICENOW_KEYS)?;
-        let (instance_url, at) = self.req_string(
-            t,
-            "instance_url",
-            " (e.g. instance_url = \"https://acme.service-now.com\")",
-        )?;
-        check_instance_url(instance_url).map_err(|m| self.at(at, m))?;
-        let (client_id, _) = self.req_string(
+    ) -> Result<ServiceNowConfig, Reported> {
+        let unknown = self.unknown_keys(t);
+        let instance_url = self
+            .req_string(
+                t,
+                "instance_url",
+                " (e.g. instance_url = \"https://acme.service-now.com\")",
+            )
+            .and_then(|(url, at)| {
+                check_instance_url(url)
+                    .map(|()| url)
+                    .map_err(|m| self.report(at, m))
+            });
+        let client_id = self.req_string(
             t,
             "client_id",
             " (the Client ID of the OAuth application in System OAuth > Application Registry)",
-        )?;
-        let client_secret = self.secret(t, "client_secret", "client_secret_env", env_refs)?;
-        let (username, _) = self.req_string(
+        );
+        let client_secret = self.secret(t, "client_secret", "client_secret_env", env_refs);
+        let username = self.req_string(
             t,
             "username",
             " (the integration user's User ID, e.g. username = \"finout.integration\")",
-        )?;
-        let password = self.secret(t, "password", "password_env", env_refs)?;
+        );
+        let password = self.secret(t, "password", "password_env", env_refs);
+        unknown?;
         Ok(ServiceNowConfig {
-            instance_url: instance_url.to_string(),
-            client_id: client_id.to_string(),
-            client_secret,
-            username: username.to_string(),
-            password,
+            instance_url: instance_url?.to_string(),
+            client_id: client_id?.0.to_string(),
+            client_secret: client_secret?,
+            username: username?.0.to_string(),
+            password: password?,
         })
     }
 
@@ -568,11 +657,11 @@ impl<'a> Ctx<'a> {
         key: &'static str,
         env_key: &'static str,
         env_refs: &mut Vec<EnvRef>,
-    ) -> Result<SecretRef, ConfigError> {
-        let inline = self.opt_string(t, key)?;
-        let env = self.opt_string(t, env_key)?;
-        match (inline, env) {
-            (Some((_, a)), Some((_, b))) => Err(self.at(
+    ) -> Result<SecretRef, Reported> {
+        let inline = self.opt_string(t, key);
+        let env = self.opt_string(t, env_key);
+        match (inline?, env?) {
+            (Some((_, a)), Some((_, b))) => Err(self.report(
                 a.max(b),
                 format!(
                     "both `{key}` and `{env_key}` are set in {}; keep only one: `{key}` holds \
@@ -581,7 +670,8 @@ impl<'a> Ctx<'a> {
                     t.label
                 ),
             )),
-            (None, None) => Err(self.at(
+            (None, None) if self.misspelt(t, key) || self.misspelt(t, env_key) => Err(Reported),
+            (None, None) => Err(self.report(
                 t.start,
                 format!(
                     "{} lacks `{key}`; add `{key} = \"...\"`, or `{env_key} = \"NAME\"` to read it \
@@ -591,7 +681,7 @@ impl<'a> Ctx<'a> {
             )),
             (Some((value, at)), None) => {
                 if value.is_empty() {
-                    return Err(self.at(
+                    return Err(self.report(
                         at,
                         format!(
                             "`{key}` in {} is empty; fill it in, or use `{env_key}`",
@@ -604,7 +694,7 @@ impl<'a> Ctx<'a> {
             (None, Some((var, at))) => {
                 if !is_env_name(var) {
                     // The value may be a pasted secret, so it is not repeated here.
-                    return Err(self.at(
+                    return Err(self.report(
                         at,
                         format!(
                             "`{env_key}` must be the name of an environment variable (letters, \
@@ -624,7 +714,41 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    fn endpoints(&self, root: &Tbl<'_>, item: &Item) -> Result<Vec<Endpoint>, ConfigError> {
+    /// `[[x]]` tables or an inline array of inline tables, with where each starts.
+    fn table_list<'t>(
+        &self,
+        item: &'t Item,
+        at: usize,
+        wrong: &str,
+    ) -> Result<Vec<(&'t dyn TableLike, usize)>, Reported> {
+        match item {
+            Item::ArrayOfTables(aot) => Ok(aot
+                .iter()
+                .map(|t| (t as &dyn TableLike, t.span().map_or(at, |r| r.start)))
+                .collect()),
+            Item::Value(Value::Array(arr)) => {
+                let mut out = Vec::with_capacity(arr.len());
+                let mut result = Ok(());
+                for v in arr.iter() {
+                    match v {
+                        Value::InlineTable(t) => {
+                            out.push((t as &dyn TableLike, t.span().map_or(at, |r| r.start)));
+                        }
+                        other => {
+                            result = Err(self.report(
+                                other.span().map_or(at, |r| r.start),
+                                format!("{wrong}; this entry is not a table"),
+                            ));
+                        }
+                    }
+                }
+                result.map(|()| out)
+            }
+            other => Err(self.report(at, format!("{wrong}, found {}", describe(other)))),
+        }
+    }
+
+    fn endpoints(&self, root: &Tbl<'_>, item: &Item) -> Result<Vec<Endpoint>, Reported> {
         let tables = self.table_list(
             item,
             self.item_offset(root, "endpoints"),
@@ -632,6 +756,7 @@ impl<'a> Ctx<'a> {
         )?;
         let mut seen: HashMap<String, usize> = HashMap::new();
         let mut out = Vec::with_capacity(tables.len());
+        let mut result = Ok(());
         for (i, (inner, start)) in tables.into_iter().enumerate() {
             let label = match inner.get("name").and_then(Item::as_str) {
                 Some(name) => format!("[[endpoints]] \"{}\"", sanitize::line(name)),
@@ -641,12 +766,19 @@ impl<'a> Ctx<'a> {
                 inner,
                 start,
                 label,
+                known: ENDPOINT_KEYS,
             };
-            let endpoint = self.endpoint(&t)?;
+            let endpoint = match self.endpoint(&t) {
+                Ok(endpoint) => endpoint,
+                Err(r) => {
+                    result = Err(r);
+                    continue;
+                }
+            };
             let name_at = self.item_offset(&t, "name");
             if let Some(&first) = seen.get(&endpoint.name) {
                 let (first_line, _) = line_col(self.text, first);
-                return Err(self.at(
+                result = Err(self.report(
                     name_at,
                     format!(
                         "duplicate endpoint name \"{}\" (first used on line {first_line}); \
@@ -654,69 +786,51 @@ impl<'a> Ctx<'a> {
                         sanitize::line(&endpoint.name)
                     ),
                 ));
+                continue;
             }
             seen.insert(endpoint.name.clone(), name_at);
             out.push(endpoint);
         }
-        Ok(out)
+        result.map(|()| out)
     }
 
-    /// `[[x]]` tables or an inline array of inline tables, with where each starts.
-    fn table_list<'t>(
-        &self,
-        item: &'t Item,
-        at: usize,
-        wrong: &str,
-    ) -> Result<Vec<(&'t dyn TableLike, usize)>, ConfigError> {
-        match item {
-            Item::ArrayOfTables(aot) => Ok(aot
-                .iter()
-                .map(|t| (t as &dyn TableLike, t.span().map_or(at, |r| r.start)))
-                .collect()),
-            Item::Value(Value::Array(arr)) => arr
-                .iter()
-                .map(|v| match v {
-                    Value::InlineTable(t) => {
-                        Ok((t as &dyn TableLike, t.span().map_or(at, |r| r.start)))
-                    }
-                    other => Err(self.at(
-                        other.span().map_or(at, |r| r.start),
-                        format!("{wrong}; this entry is not a table"),
-                    )),
-                })
-                .collect(),
-            other => Err(self.at(at, format!("{wrong}, found {}", describe(other)))),
-        }
-    }
-
-    fn endpoint(&self, t: &Tbl<'_>) -> Result<Endpoint, ConfigError> {
-        self.unknown_keys(t, ENDPOINT_KEYS)?;
-        let (name, _) = self.req_string(
+    fn endpoint(&self, t: &Tbl<'_>) -> Result<Endpoint, Reported> {
+        let unknown = self.unknown_keys(t);
+        let name = self.req_string(
             t,
             "name",
             "; every endpoint needs a unique name, e.g. name = \"FinOps anomalies\"",
-        )?;
-        let description = self.opt_string(t, "description")?.map_or("", |(s, _)| s);
-        let (table, table_at) =
-            self.req_string(t, "table", "; add table = \"incident\"")?;
-        if !is_identifier(table) {
-            return Err(self.at(
-                table_at,
-                format!(
-                    "`table` in {} must be a ServiceNow table name such as \"incident\"",
-                    t.label
-                ),
-            ));
-        }
-        let fields = match t.inner.get("fields") {
-            None => Vec::new(),
-            Some(item) => self.fields(t, name, item)?,
+        );
+        let description = self.opt_string(t, "description");
+        let table = self
+            .req_string(t, "table", "; add table = \"incident\"")
+            .and_then(|(table, at)| {
+                if is_identifier(table) {
+                    Ok(table)
+                } else {
+                    Err(self.report(
+                        at,
+                        format!(
+                            "`table` in {} must be a ServiceNow table name such as \"incident\"",
+                            t.label
+                        ),
+                    ))
+                }
+            });
+        let shown_name = match &name {
+            Ok((n, _)) => n,
+            Err(_) => "?",
         };
+        let fields = match t.inner.get("fields") {
+            None => Ok(Vec::new()),
+            Some(item) => self.fields(t, shown_name, item),
+        };
+        unknown?;
         Ok(Endpoint {
-            name: name.to_string(),
-            description: description.to_string(),
-            table: table.to_string(),
-            fields,
+            name: name?.0.to_string(),
+            description: description?.map_or("", |(s, _)| s).to_string(),
+            table: table?.to_string(),
+            fields: fields?,
         })
     }
 
@@ -725,7 +839,7 @@ impl<'a> Ctx<'a> {
         endpoint: &Tbl<'_>,
         endpoint_name: &str,
         item: &Item,
-    ) -> Result<Vec<EndpointField>, ConfigError> {
+    ) -> Result<Vec<EndpointField>, Reported> {
         let tables = self.table_list(
             item,
             self.item_offset(endpoint, "fields"),
@@ -735,37 +849,30 @@ impl<'a> Ctx<'a> {
         let mut seen: HashMap<String, usize> = HashMap::new();
         let mut additional = 0usize;
         let mut out = Vec::with_capacity(tables.len());
+        let mut result = Ok(());
         for (j, (inner, start)) in tables.into_iter().enumerate() {
             let label = match inner.get("element").and_then(Item::as_str) {
                 Some(e) => format!(
                     "field \"{}\" of endpoint \"{shown_endpoint}\"",
                     sanitize::line(e)
                 ),
-                None => format!("field #{} of endpoint \"{shown_endpoint}\"", j.saturating_add(1)),
+                None => format!(
+                    "field #{} of endpoint \"{shown_endpoint}\"",
+                    j.saturating_add(1)
+                ),
             };
             let t = Tbl {
                 inner,
                 start,
                 label,
+                known: FIELD_KEYS,
             };
-            let field = self.field(&t)?;
-            let element_at = self.item_offset(&t, "element");
-            if let Some(&first) = seen.get(&field.element) {
-                let (first_line, _) = line_col(self.text, first);
-                return Err(self.at(
-                    element_at,
-                    format!(
-                        "field \"{}\" appears twice in endpoint \"{shown_endpoint}\" (first on \
-                         line {first_line}); keep one",
-                        sanitize::line(&field.element)
-                    ),
-                ));
-            }
-            seen.insert(field.element.clone(), element_at);
-            if !field.mandatory {
+            // Counted before validation, so the limit is reported even on a field with typos.
+            let mandatory = inner.get("mandatory").and_then(Item::as_bool) == Some(true);
+            if !mandatory {
                 additional = additional.saturating_add(1);
-                if additional > MAX_ADDITIONAL_FIELDS {
-                    return Err(self.at(
+                if additional == MAX_ADDITIONAL_FIELDS.saturating_add(1) {
+                    result = Err(self.report(
                         t.start,
                         format!(
                             "endpoint \"{shown_endpoint}\" has more than {MAX_ADDITIONAL_FIELDS} \
@@ -775,51 +882,85 @@ impl<'a> Ctx<'a> {
                     ));
                 }
             }
+            let field = match self.field(&t) {
+                Ok(field) => field,
+                Err(r) => {
+                    result = Err(r);
+                    continue;
+                }
+            };
+            let element_at = self.item_offset(&t, "element");
+            if let Some(&first) = seen.get(&field.element) {
+                let (first_line, _) = line_col(self.text, first);
+                result = Err(self.report(
+                    element_at,
+                    format!(
+                        "field \"{}\" appears twice in endpoint \"{shown_endpoint}\" (first on \
+                         line {first_line}); keep one",
+                        sanitize::line(&field.element)
+                    ),
+                ));
+                continue;
+            }
+            seen.insert(field.element.clone(), element_at);
             out.push(field);
         }
-        Ok(out)
+        result.map(|()| out)
     }
 
-    fn field(&self, t: &Tbl<'_>) -> Result<EndpointField, ConfigError> {
-        self.unknown_keys(t, FIELD_KEYS)?;
-        let (element, element_at) = self.req_string(
-            t,
-            "element",
-            " (the column name, e.g. element = \"assignment_group\")",
-        )?;
-        if !is_identifier(element) {
-            return Err(self.at(
-                element_at,
-                format!(
-                    "`element` in {} must be a column name (letters, digits and _), e.g. \
-                     \"assignment_group\"",
-                    t.label
-                ),
-            ));
-        }
+    fn field(&self, t: &Tbl<'_>) -> Result<EndpointField, Reported> {
+        let unknown = self.unknown_keys(t);
+        let element = self
+            .req_string(
+                t,
+                "element",
+                " (the column name, e.g. element = \"assignment_group\")",
+            )
+            .and_then(|(element, at)| {
+                if is_identifier(element) {
+                    Ok(element)
+                } else {
+                    Err(self.report(
+                        at,
+                        format!(
+                            "`element` in {} must be a column name (letters, digits and _), \
+                             e.g. \"assignment_group\"",
+                            t.label
+                        ),
+                    ))
+                }
+            });
         let kinds: Vec<&str> = KINDS.iter().map(|k| k.as_str()).collect();
-        let (kind_str, kind_at) =
-            self.req_string(t, "type", &format!("; one of {}", one_of(&kinds)))?;
-        let Some(kind) = KINDS.iter().copied().find(|k| k.as_str() == kind_str) else {
-            let hint = match suggest(kind_str, &kinds) {
-                Some(s) => format!("did you mean `{s}`? The types are {}", one_of(&kinds)),
-                None => format!("expected one of {}", one_of(&kinds)),
-            };
-            return Err(self.at(
-                kind_at,
-                format!(
-                    "invalid type \"{}\" in {}; {hint}",
-                    sanitize::line(kind_str),
-                    t.label
-                ),
-            ));
-        };
-        let value = self.field_value(t, kind)?;
-        let display = self.opt_string(t, "display")?.map(|(s, _)| s.to_string());
+        let kind = self
+            .req_string(t, "type", &format!("; one of {}", one_of(&kinds)))
+            .and_then(|(kind_str, at)| {
+                KINDS
+                    .iter()
+                    .copied()
+                    .find(|k| k.as_str() == kind_str)
+                    .ok_or_else(|| {
+                        let hint = match suggest(kind_str, &kinds) {
+                            Some(s) => {
+                                format!("did you mean `{s}`? The types are {}", one_of(&kinds))
+                            }
+                            None => format!("expected one of {}", one_of(&kinds)),
+                        };
+                        self.report(
+                            at,
+                            format!(
+                                "invalid type \"{}\" in {}; {hint}",
+                                sanitize::line(kind_str),
+                                t.label
+                            ),
+                        )
+                    })
+            });
+        let value = self.field_value(t, kind.as_ref().ok().copied());
+        let display = self.opt_string(t, "display");
         let mandatory = match t.inner.get("mandatory") {
-            None => false,
+            None => Ok(false),
             Some(item) => item.as_bool().ok_or_else(|| {
-                self.at(
+                self.report(
                     self.item_offset(t, "mandatory"),
                     format!(
                         "`mandatory` in {} must be true or false (no quotes), found {}",
@@ -827,20 +968,25 @@ impl<'a> Ctx<'a> {
                         describe(item)
                     ),
                 )
-            })?,
+            }),
         };
+        unknown?;
         Ok(EndpointField {
-            element: element.to_string(),
-            kind,
-            value,
-            display,
-            mandatory,
+            element: element?.to_string(),
+            kind: kind?,
+            value: value?,
+            display: display?.map(|(s, _)| s.to_string()),
+            mandatory: mandatory?,
         })
     }
 
-    fn field_value(&self, t: &Tbl<'_>, kind: FieldKind) -> Result<String, ConfigError> {
+    /// The value as text; checked against the kind when the kind is known.
+    fn field_value(&self, t: &Tbl<'_>, kind: Option<FieldKind>) -> Result<String, Reported> {
         let Some(item) = t.inner.get("value") else {
-            return Err(self.at(
+            if self.misspelt(t, "value") {
+                return Err(Reported);
+            }
+            return Err(self.report(
                 t.start,
                 format!("{} lacks the required key `value`", t.label),
             ));
@@ -852,7 +998,7 @@ impl<'a> Ctx<'a> {
             Item::Value(Value::Integer(i)) => i.value().to_string(),
             Item::Value(Value::Boolean(b)) => b.value().to_string(),
             other => {
-                return Err(self.at(
+                return Err(self.report(
                     at,
                     format!(
                         "`value` in {} must be a string, found {}",
@@ -863,19 +1009,19 @@ impl<'a> Ctx<'a> {
             }
         };
         let problem = match kind {
-            FieldKind::Integer if value.trim().parse::<i64>().is_err() => {
+            Some(FieldKind::Integer) if value.trim().parse::<i64>().is_err() => {
                 Some("has type integer, so `value` must be a whole number")
             }
-            FieldKind::Boolean if value != "true" && value != "false" => {
+            Some(FieldKind::Boolean) if value != "true" && value != "false" => {
                 Some("has type boolean, so `value` must be true or false")
             }
-            FieldKind::Choice | FieldKind::Reference if value.trim().is_empty() => Some(
+            Some(FieldKind::Choice | FieldKind::Reference) if value.trim().is_empty() => Some(
                 "needs a `value`: the choice value, or the sys_id of the referenced record",
             ),
             _ => None,
         };
         match problem {
-            Some(p) => Err(self.at(
+            Some(p) => Err(self.report(
                 at,
                 format!(
                     "{} {p}, found \"{}\"",
