@@ -1041,3 +1041,74 @@ fn capitalise(s: &str) -> String {
         None => String::new(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_and_column_are_one_based_and_count_characters() {
+        let text = "ab\ncdé f\n";
+        assert_eq!(line_col(text, 0), (1, 1));
+        assert_eq!(line_col(text, 1), (1, 2));
+        assert_eq!(line_col(text, 3), (2, 1));
+        // `é` is two bytes but one column.
+        assert_eq!(line_col(text, text.find(' ').expect("space")), (2, 4));
+        assert_eq!(line_col(text, 999), (3, 1));
+    }
+
+    #[test]
+    fn suggestions_catch_typos_and_prefixes_but_not_noise() {
+        assert_eq!(suggest("pasword", SERVICENOW_KEYS), Some("password"));
+        assert_eq!(suggest("usrname", SERVICENOW_KEYS), Some("username"));
+        assert_eq!(suggest("clientSecret", SERVICENOW_KEYS), Some("client_secret"));
+        assert_eq!(suggest("client-id", SERVICENOW_KEYS), Some("client_id"));
+        assert_eq!(suggest("instance", SERVICENOW_KEYS), Some("instance_url"));
+        assert_eq!(suggest("descripton", ENDPOINT_KEYS), Some("description"));
+        let kinds: Vec<&str> = KINDS.iter().map(|k| k.as_str()).collect();
+        assert_eq!(suggest("int", &kinds), Some("integer"));
+        assert_eq!(suggest("bool", &kinds), Some("boolean"));
+        assert_eq!(suggest("zzzzzz", SERVICENOW_KEYS), None);
+    }
+
+    #[test]
+    fn instance_url_check() {
+        assert!(check_instance_url("https://acme.service-now.com").is_ok());
+        assert!(check_instance_url("https://acme.service-now.com/").is_ok());
+        assert!(check_instance_url("http://127.0.0.1:40123").is_ok());
+        assert!(check_instance_url("http://localhost:8080").is_ok());
+        assert!(check_instance_url("http://[::1]:8080").is_ok());
+        let err = |s| check_instance_url(s).expect_err(s);
+        assert!(err("").contains("empty"));
+        assert!(err("acme").contains("https://acme.service-now.com"));
+        assert!(err("acme.service-now.com").contains("https://acme.service-now.com"));
+        assert!(err("http://acme.service-now.com").contains("https://acme.service-now.com"));
+        assert!(err("https://acme.service-now.com/now/nav/ui/home").contains("without a path"));
+        assert!(err("ftp://acme.service-now.com").contains("https://"));
+        let creds = err("https://bob:hunter2@acme.service-now.com");
+        assert!(!creds.contains("hunter2"), "{creds}");
+    }
+
+    #[test]
+    fn several_problems_are_listed_in_file_order() {
+        let text = "version = 1\n[servicenow]\ninstance_url = \"https://a.service-now.com\"\n\
+                    client_id = 1\nclient_secret = \"s\"\nusername = \"u\"\npasword = \"p\"\n";
+        let Err(ConfigError::Invalid {
+            line,
+            column,
+            message,
+            ..
+        }) = load_str(text, Path::new("c.toml"))
+        else {
+            panic!("expected Invalid");
+        };
+        assert_eq!((line, column), (4, 13));
+        let lines: Vec<&str> = message.lines().collect();
+        assert_eq!(lines.len(), 2, "{message}");
+        assert!(lines[0].starts_with("`client_id` in [servicenow] must be a string"));
+        assert_eq!(
+            lines[1],
+            "c.toml:7:1: unknown key `pasword` in [servicenow]; did you mean `password`?"
+        );
+    }
+}

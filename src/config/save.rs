@@ -138,3 +138,136 @@ fn same_config(a: &Config, b: &Config) -> bool {
         && same_secret(&x.password, &y.password)
         && a.endpoints == b.endpoints
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Endpoint, ServiceNowConfig};
+    use secrecy::SecretString;
+
+    fn config(username: &str) -> Config {
+        Config {
+            servicenow: ServiceNowConfig {
+                instance_url: "https://acme.service-now.com".to_string(),
+                client_id: "client".to_string(),
+                client_secret: SecretRef::Inline(SecretString::from("s3cret".to_string())),
+                username: username.to_string(),
+                password: SecretRef::Env("SNOW_PASSWORD".to_string()),
+            },
+            endpoints: vec![Endpoint {
+                name: "FinOps anomalies".to_string(),
+                description: String::new(),
+                table: "incident".to_string(),
+                fields: Vec::new(),
+            }],
+        }
+    }
+
+    fn dir_entries(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .expect("read dir")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    /// A failure between writing the temporary file and renaming it leaves the old file
+    /// byte for byte, and no temporary file behind.
+    fn interrupted(err: io::Error, expect_words: &str) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("config.toml");
+        save(&path, &config("old.user"), SaveOptions::default()).expect("first save");
+        let before = std::fs::read_to_string(&path).expect("read");
+
+        let mut err = Some(err);
+        let mut calls = 0;
+        let result = save_with(&path, &config("new.user"), SaveOptions::default(), &mut || {
+            calls += 1;
+            // The new content is complete on disk at this point: prove the hook runs late.
+            let tmp: Vec<String> = dir_entries(dir.path())
+                .into_iter()
+                .filter(|n| n.ends_with(".tmp"))
+                .collect();
+            assert_eq!(tmp.len(), 1, "one temporary file while saving: {tmp:?}");
+            let text = std::fs::read_to_string(dir.path().join(&tmp[0])).expect("tmp");
+            assert!(text.contains("new.user"));
+            Err(err.take().expect("called once"))
+        });
+        assert_eq!(calls, 1);
+        let e = result.expect_err("save must fail");
+        let msg = e.to_string();
+        assert!(matches!(e, ConfigError::Io { .. }), "{e:?}");
+        assert!(msg.contains(expect_words), "{msg}");
+        assert!(msg.contains("the existing file was not changed"), "{msg}");
+        assert!(msg.contains(&path.display().to_string()), "{msg}");
+        assert_eq!(std::fs::read_to_string(&path).expect("read"), before);
+        assert_eq!(dir_entries(dir.path()), vec!["config.toml".to_string()]);
+    }
+
+    #[test]
+    fn disk_full_between_write_and_rename_keeps_the_old_file() {
+        interrupted(io::Error::from_raw_os_error(libc::ENOSPC), "disk full");
+    }
+
+    #[test]
+    fn permission_denied_between_write_and_rename_keeps_the_old_file() {
+        interrupted(io::Error::from_raw_os_error(libc::EACCES), "permission denied");
+    }
+
+    #[test]
+    fn a_failed_first_save_leaves_nothing() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("config.toml");
+        let r = save_with(&path, &config("u"), SaveOptions::default(), &mut || {
+            Err(io::Error::from_raw_os_error(libc::ENOSPC))
+        });
+        assert!(r.is_err());
+        assert!(dir_entries(dir.path()).is_empty());
+    }
+
+    #[test]
+    fn a_config_that_breaks_the_schema_is_not_written() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("config.toml");
+        let mut c = config("u");
+        c.endpoints.push(c.endpoints[0].clone());
+        let e = save(&path, &c, SaveOptions::default()).expect_err("duplicate names");
+        assert!(matches!(e, ConfigError::Rejected { .. }), "{e:?}");
+        assert!(e.to_string().contains("duplicate endpoint name"), "{e}");
+        assert!(!path.exists());
+    }
+
+    #[test]
+    fn saving_through_a_symlink_keeps_the_link() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let real = dir.path().join("real.toml");
+        let link = dir.path().join("config.toml");
+        save(&real, &config("a"), SaveOptions::default()).expect("save");
+        std::os::unix::fs::symlink(&real, &link).expect("symlink");
+        save(&link, &config("b"), SaveOptions::default()).expect("save via link");
+        assert!(
+            std::fs::symlink_metadata(&link)
+                .expect("meta")
+                .file_type()
+                .is_symlink()
+        );
+        assert!(
+            std::fs::read_to_string(&real)
+                .expect("read")
+                .contains("username = \"b\"")
+        );
+    }
+
+    #[test]
+    fn same_instance_ignores_case_and_trailing_slash() {
+        assert!(same_instance(
+            "https://Acme.service-now.com/",
+            "https://acme.service-now.com"
+        ));
+        assert!(!same_instance(
+            "https://acme.service-now.com",
+            "https://acme-dev.service-now.com"
+        ));
+    }
+}
