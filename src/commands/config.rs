@@ -77,8 +77,9 @@ fn remove(path: &Path, yes: bool) -> Exit {
             sanitize::line(&loaded.config.servicenow.instance_url),
             endpoints_phrase(loaded.config.endpoints.len())
         ),
-        Err(_) => "the config file (it does not load, so its endpoints could not be counted)"
-            .to_string(),
+        Err(_) => {
+            "the config file (it does not load, so its endpoints could not be counted)".to_string()
+        }
     };
     if !yes {
         if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {

@@ -3,7 +3,9 @@
 //! by name and fields by element, removed ones disappear and new ones are appended.
 
 use secrecy::ExposeSecret;
-use toml_edit::{Array, ArrayOfTables, DocumentMut, InlineTable, Item, Key, Table, TableLike, Value};
+use toml_edit::{
+    Array, ArrayOfTables, DocumentMut, InlineTable, Item, Key, Table, TableLike, Value,
+};
 
 use super::render::{endpoint_table, field_table};
 use super::{Config, Endpoint, EndpointField, SecretRef, ServiceNowConfig};
@@ -276,7 +278,9 @@ fn update_field(t: &mut dyn TableLike, f: &EndpointField) {
         }
     }
     if f.mandatory {
-        set_value(t, "mandatory", Value::from(true), |old| old.as_bool() == Some(true));
+        set_value(t, "mandatory", Value::from(true), |old| {
+            old.as_bool() == Some(true)
+        });
     } else if t.get("mandatory").and_then(Item::as_bool) != Some(false) {
         t.remove("mandatory");
     }

@@ -90,17 +90,14 @@ impl ConfigError {
     /// Fill in the key of an [`ConfigError::EnvNotSet`] raised without one.
     pub(crate) fn with_key(self, name: &str) -> ConfigError {
         match self {
-            ConfigError::EnvNotSet {
-                path,
-                key,
-                var,
-                at,
-            } if key.is_empty() => ConfigError::EnvNotSet {
-                path,
-                key: name.to_string(),
-                var,
-                at,
-            },
+            ConfigError::EnvNotSet { path, key, var, at } if key.is_empty() => {
+                ConfigError::EnvNotSet {
+                    path,
+                    key: name.to_string(),
+                    var,
+                    at,
+                }
+            }
             other => other,
         }
     }
@@ -130,7 +127,10 @@ fn draft_unusable(path: &Path, message: &str) -> String {
     if path.as_os_str().is_empty() {
         format!("wizard draft: {message}")
     } else {
-        format!("the saved wizard draft {} cannot be used: {message}", path.display())
+        format!(
+            "the saved wizard draft {} cannot be used: {message}",
+            path.display()
+        )
     }
 }
 

@@ -492,9 +492,7 @@ impl<'a> Ctx<'a> {
                     "; `{key}` belongs in the [servicenow] table: add a [servicenow] line above it"
                 )
             } else if t.label.starts_with("[[endpoints]]") && FIELD_KEYS.contains(&key) {
-                format!(
-                    "; `{key}` belongs in a [[endpoints.fields]] table: add that line above it"
-                )
+                format!("; `{key}` belongs in a [[endpoints.fields]] table: add that line above it")
             } else if let Some(s) = suggest(key, known) {
                 format!("; did you mean `{s}`?")
             } else {
@@ -533,11 +531,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// A string value, if the key is present; wrong types are problems. Never echoes the value.
-    fn opt_string<'t>(
-        &self,
-        t: &Tbl<'t>,
-        key: &str,
-    ) -> Result<Option<(&'t str, usize)>, Reported> {
+    fn opt_string<'t>(&self, t: &Tbl<'t>, key: &str) -> Result<Option<(&'t str, usize)>, Reported> {
         let Some(item) = t.inner.get(key) else {
             return Ok(None);
         };
@@ -1015,9 +1009,9 @@ impl<'a> Ctx<'a> {
             Some(FieldKind::Boolean) if value != "true" && value != "false" => {
                 Some("has type boolean, so `value` must be true or false")
             }
-            Some(FieldKind::Choice | FieldKind::Reference) if value.trim().is_empty() => Some(
-                "needs a `value`: the choice value, or the sys_id of the referenced record",
-            ),
+            Some(FieldKind::Choice | FieldKind::Reference) if value.trim().is_empty() => {
+                Some("needs a `value`: the choice value, or the sys_id of the referenced record")
+            }
             _ => None,
         };
         match problem {
@@ -1061,7 +1055,10 @@ mod tests {
     fn suggestions_catch_typos_and_prefixes_but_not_noise() {
         assert_eq!(suggest("pasword", SERVICENOW_KEYS), Some("password"));
         assert_eq!(suggest("usrname", SERVICENOW_KEYS), Some("username"));
-        assert_eq!(suggest("clientSecret", SERVICENOW_KEYS), Some("client_secret"));
+        assert_eq!(
+            suggest("clientSecret", SERVICENOW_KEYS),
+            Some("client_secret")
+        );
         assert_eq!(suggest("client-id", SERVICENOW_KEYS), Some("client_id"));
         assert_eq!(suggest("instance", SERVICENOW_KEYS), Some("instance_url"));
         assert_eq!(suggest("descripton", ENDPOINT_KEYS), Some("description"));

@@ -3,8 +3,8 @@
 use secrecy::ExposeSecret;
 use toml_edit::{ArrayOfTables, DocumentMut, Item, Table, value};
 
-use super::{Config, Endpoint, EndpointField, SecretRef, ServiceNowConfig};
 use super::load::SCHEMA_VERSION;
+use super::{Config, Endpoint, EndpointField, SecretRef, ServiceNowConfig};
 
 /// What `config show` prints instead of an inline secret.
 pub const MASK: &str = "••••••••";
@@ -52,7 +52,13 @@ pub fn masked_toml(config: &Config) -> String {
 fn fill_servicenow(t: &mut Table, sn: &ServiceNowConfig, secrets: Secrets) {
     t.insert("instance_url", value(&sn.instance_url));
     t.insert("client_id", value(&sn.client_id));
-    insert_secret(t, "client_secret", "client_secret_env", &sn.client_secret, secrets);
+    insert_secret(
+        t,
+        "client_secret",
+        "client_secret_env",
+        &sn.client_secret,
+        secrets,
+    );
     t.insert("username", value(&sn.username));
     insert_secret(t, "password", "password_env", &sn.password, secrets);
 }

@@ -182,18 +182,23 @@ mod tests {
 
         let mut err = Some(err);
         let mut calls = 0;
-        let result = save_with(&path, &config("new.user"), SaveOptions::default(), &mut || {
-            calls += 1;
-            // The new content is complete on disk at this point: prove the hook runs late.
-            let tmp: Vec<String> = dir_entries(dir.path())
-                .into_iter()
-                .filter(|n| n.ends_with(".tmp"))
-                .collect();
-            assert_eq!(tmp.len(), 1, "one temporary file while saving: {tmp:?}");
-            let text = std::fs::read_to_string(dir.path().join(&tmp[0])).expect("tmp");
-            assert!(text.contains("new.user"));
-            Err(err.take().expect("called once"))
-        });
+        let result = save_with(
+            &path,
+            &config("new.user"),
+            SaveOptions::default(),
+            &mut || {
+                calls += 1;
+                // The new content is complete on disk at this point: prove the hook runs late.
+                let tmp: Vec<String> = dir_entries(dir.path())
+                    .into_iter()
+                    .filter(|n| n.ends_with(".tmp"))
+                    .collect();
+                assert_eq!(tmp.len(), 1, "one temporary file while saving: {tmp:?}");
+                let text = std::fs::read_to_string(dir.path().join(&tmp[0])).expect("tmp");
+                assert!(text.contains("new.user"));
+                Err(err.take().expect("called once"))
+            },
+        );
         assert_eq!(calls, 1);
         let e = result.expect_err("save must fail");
         let msg = e.to_string();
@@ -212,7 +217,10 @@ mod tests {
 
     #[test]
     fn permission_denied_between_write_and_rename_keeps_the_old_file() {
-        interrupted(io::Error::from_raw_os_error(libc::EACCES), "permission denied");
+        interrupted(
+            io::Error::from_raw_os_error(libc::EACCES),
+            "permission denied",
+        );
     }
 
     #[test]

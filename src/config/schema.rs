@@ -116,7 +116,9 @@ impl ServiceNowConfig {
 
     /// The password's value; an error names `password_env` and the variable.
     pub fn resolve_password(&self) -> Result<SecretString, super::ConfigError> {
-        self.password.resolve().map_err(|e| e.with_key("password_env"))
+        self.password
+            .resolve()
+            .map_err(|e| e.with_key("password_env"))
     }
 }
 
