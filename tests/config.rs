@@ -981,3 +981,56 @@ async fn a_draft_written_on_sighup_is_read_back() {
     let draft = store.load::<WizardState>().expect("load").expect("a draft");
     assert_eq!(draft.state, wizard_state());
 }
+
+#[test]
+fn inline_tables_and_dotted_keys_load_and_stay_inline_when_edited() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("config.toml");
+    let original = r#"version = 1
+servicenow.instance_url = "https://acme.service-now.com"
+servicenow.client_id = "abc"
+servicenow.client_secret_env = "SNOW_CLIENT_SECRET"
+servicenow.username = "u"
+servicenow.password_env = "SNOW_PASSWORD"
+
+[[endpoints]]
+name = "A"
+table = "incident"
+fields = [
+  { element = "priority", type = "integer", value = 2 },
+  { element = "impact", type = "choice", value = "1" },
+]
+"#;
+    write(&path, original, 0o600);
+    let mut c = config::load_for_edit(&path).expect("load").config;
+    assert_eq!(c.endpoints[0].fields.len(), 2);
+    assert_eq!(c.endpoints[0].fields[0].value, "2");
+
+    c.endpoints[0].fields[1].value = "3".to_string();
+    c.endpoints[0]
+        .fields
+        .push(field("urgency", FieldKind::Choice, "2"));
+    config::save(&path, &c, SaveOptions::default()).expect("save");
+    let text = std::fs::read_to_string(&path).expect("read");
+    assert!(
+        text.starts_with(&original[..original.find("fields = [").expect("fields")]),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"  { element = "priority", type = "integer", value = 2 },"#),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"  { element = "impact", type = "choice", value = "3" },"#),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "  { element = \"impact\", type = \"choice\", value = \"3\" },\n  \
+             { element = \"urgency\", type = \"choice\", value = \"2\" },\n]\n"
+        ),
+        "{text}"
+    );
+    assert!(!text.contains("[[endpoints.fields]]"), "{text}");
+    assert_same(&config::load_for_edit(&path).expect("load").config, &c);
+}

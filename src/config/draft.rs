@@ -92,7 +92,9 @@ impl DraftStore {
         let dir = parent_dir(&self.path);
         ensure_dir(&dir)?;
         restrict_dir(&dir)?;
-        write_atomic(&self.path, bytes, &mut || Ok(()))
+        write_atomic(&self.path, bytes, &mut || Ok(()))?;
+        tracing::debug!(path = %self.path.display(), bytes = bytes.len(), "draft saved");
+        Ok(())
     }
 
     /// Serialise a state the way [`DraftStore::save`] would write it (`saved_at` is now).

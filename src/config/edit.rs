@@ -4,7 +4,7 @@
 
 use secrecy::ExposeSecret;
 use toml_edit::{
-    Array, ArrayOfTables, DocumentMut, InlineTable, Item, Key, Table, TableLike, Value,
+    Array, ArrayOfTables, DocumentMut, InlineTable, Item, Key, RawString, Table, TableLike, Value,
 };
 
 use super::render::{endpoint_table, field_table};
@@ -175,14 +175,25 @@ fn update_endpoints(root: &mut Table, endpoints: &[Endpoint]) {
     }
 }
 
-/// Refill an inline array, keeping its brackets' formatting and each kept entry's spacing.
+/// Refill an inline array, keeping its brackets' formatting and each kept entry's spacing;
+/// in a multi-line array, new entries go on their own lines, indented like the others.
 fn replace_inline(arr: &mut Array, tables: Vec<InlineTable>) {
     let trailing = arr.trailing().clone();
     let comma = arr.trailing_comma();
+    let line_prefix: Option<RawString> = tables.iter().rev().find_map(|t| {
+        t.decor()
+            .prefix()
+            .filter(|p| p.as_str().is_some_and(|s| s.contains('\n')))
+            .cloned()
+    });
     arr.clear();
     for t in tables {
-        let v = Value::InlineTable(t);
+        let mut v = Value::InlineTable(t);
         if v.decor().prefix().is_some() {
+            arr.push_formatted(v);
+        } else if let Some(prefix) = &line_prefix {
+            v.decor_mut().set_prefix(prefix.clone());
+            v.decor_mut().set_suffix("");
             arr.push_formatted(v);
         } else {
             arr.push(v);

@@ -76,7 +76,13 @@ fn save_with(
                 .to_string(),
         });
     }
-    write_atomic(&target, text.as_bytes(), before_rename)
+    write_atomic(&target, text.as_bytes(), before_rename)?;
+    tracing::info!(
+        path = %target.display(),
+        endpoints = config.endpoints.len(),
+        "config saved"
+    );
+    Ok(())
 }
 
 /// Delete the config file (the integration and every endpoint).
@@ -90,6 +96,7 @@ pub fn remove(path: &Path) -> Result<(), ConfigError> {
         }
         Err(e) => return Err(ConfigError::io(path, "removing", e)),
     }
+    tracing::info!(path = %path.display(), "config removed");
     let dir = parent_dir(path);
     sync_dir(&dir).map_err(|e| ConfigError::io(&dir, "syncing the directory", e))
 }
