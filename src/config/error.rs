@@ -147,7 +147,7 @@ fn explain(err: &io::Error, action: &str) -> String {
         _ => err.to_string(),
     };
     if matches!(action, "writing" | "replacing") {
-        format!("{what}; the existing file was not changed")
+        format!("{what}; nothing on disk was changed")
     } else {
         what
     }

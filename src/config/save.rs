@@ -72,7 +72,7 @@ fn save_with(
         return Err(ConfigError::Rejected {
             path: path.to_path_buf(),
             message: "the edited file would not read back as the saved settings (a bug in \
-                      snow-connect); the existing file was not changed"
+                      snow-connect); nothing was written"
                 .to_string(),
         });
     }
@@ -211,7 +211,7 @@ mod tests {
         let msg = e.to_string();
         assert!(matches!(e, ConfigError::Io { .. }), "{e:?}");
         assert!(msg.contains(expect_words), "{msg}");
-        assert!(msg.contains("the existing file was not changed"), "{msg}");
+        assert!(msg.contains("nothing on disk was changed"), "{msg}");
         assert!(msg.contains(&path.display().to_string()), "{msg}");
         assert_eq!(std::fs::read_to_string(&path).expect("read"), before);
         assert_eq!(dir_entries(dir.path()), vec!["config.toml".to_string()]);
