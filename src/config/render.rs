@@ -3,7 +3,7 @@
 use secrecy::ExposeSecret;
 use toml_edit::{ArrayOfTables, DocumentMut, Item, Table, value};
 
-use super::load::SCHEMA_VERSION;
+use super::validate::SCHEMA_VERSION;
 use super::{Config, Endpoint, EndpointField, SecretRef, ServiceNowConfig};
 
 /// What `config show` prints instead of an inline secret.

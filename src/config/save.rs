@@ -7,7 +7,7 @@ use secrecy::ExposeSecret;
 
 use super::atomic::{parent_dir, sync_dir, write_atomic};
 use super::render::{Secrets, document};
-use super::{Config, ConfigError, SecretRef, edit, load};
+use super::{Config, ConfigError, SecretRef, edit, load, validate};
 
 /// How to save.
 #[derive(Debug, Clone, Copy, Default)]
@@ -47,7 +47,7 @@ fn save_with(
     let text = match existing {
         None => document(config, Secrets::Write, true).to_string(),
         Some(old_text) => {
-            let old = load::parse(&old_text, path)?;
+            let old = validate::parse(&old_text, path)?;
             let existing_url = &old.config.servicenow.instance_url;
             let new_url = &config.servicenow.instance_url;
             if same_instance(existing_url, new_url) {
@@ -67,7 +67,7 @@ fn save_with(
         }
     };
     // Never write a file that would not load back as exactly this config.
-    let written = load::parse(&text, path).map_err(|e| rejected(path, e))?;
+    let written = validate::parse(&text, path).map_err(|e| rejected(path, e))?;
     if !same_config(&written.config, config) {
         return Err(ConfigError::Rejected {
             path: path.to_path_buf(),
