@@ -1034,3 +1034,13 @@ fields = [
     assert!(!text.contains("[[endpoints.fields]]"), "{text}");
     assert_same(&config::load_for_edit(&path).expect("load").config, &c);
 }
+
+#[test]
+fn ten_additional_fields_plus_mandatory_ones_are_within_the_limit() {
+    let mandatory = "\n[[endpoints.fields]]\nelement = \"u_required\"\ntype = \"string\"\n\
+                     value = \"x\"\nmandatory = true\n";
+    let text = format!("{BASE}{}{mandatory}", extra_fields(10));
+    let c = config::load_str(&text, Path::new("c.toml")).expect("10 + 1 mandatory is fine");
+    assert_eq!(c.endpoints[0].fields.len(), 11);
+    assert_eq!(c.endpoints[0].additional_field_count(), 10);
+}
