@@ -600,8 +600,12 @@ impl Client {
             return Err(e.clone());
         }
         self.renew(&mut st).await?;
-        st.current(Instant::now())
-            .ok_or_else(|| self.expired_on_arrival())
+        // A token that is short-lived on arrival is still used once: the server just
+        // issued it.
+        st.token
+            .as_ref()
+            .map(|t| (t.access.clone(), st.generation))
+            .ok_or_else(|| self.no_token())
     }
 
     /// After a 401 with the token of `generation`: unless someone renewed it meanwhile,
@@ -617,17 +621,17 @@ impl Client {
             return Err(e.clone());
         }
         self.renew(&mut st).await?;
-        // Even a token the server calls short-lived is tried once more here.
         st.token
             .as_ref()
             .map(|t| t.access.clone())
-            .ok_or_else(|| self.expired_on_arrival())
+            .ok_or_else(|| self.no_token())
     }
 
-    fn expired_on_arrival(&self) -> Error {
+    /// Unreachable in practice: `renew` either stores a token or fails.
+    fn no_token(&self) -> Error {
         Error::InvalidResponse {
             url: self.inner.base.join("/oauth_token.do"),
-            reason: "the token answer says the token has already expired (expires_in 0)".into(),
+            reason: "no token after a successful token request".into(),
         }
     }
 
