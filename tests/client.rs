@@ -36,15 +36,15 @@ async fn password_grant_sends_an_exact_form_and_keeps_the_token_secret() {
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
-        assert_eq!(forms[0], want, "secrets with & + = % must survive form encoding");
+        assert_eq!(
+            forms[0], want,
+            "secrets with & + = % must survive form encoding"
+        );
 
         let seen = fake.state.seen.lock().unwrap();
         let headers = &seen[0].1;
         assert_eq!(headers["accept"], "application/json");
-        assert_eq!(
-            headers["content-type"],
-            "application/x-www-form-urlencoded"
-        );
+        assert_eq!(headers["content-type"], "application/x-www-form-urlencoded");
         assert!(
             headers["user-agent"]
                 .to_str()
@@ -139,7 +139,11 @@ async fn a_token_that_expires_between_calls_is_refreshed_once() {
         let forms = s.token_forms.lock().unwrap();
         let refresh = &forms[1];
         assert!(refresh.contains(&("grant_type".into(), "refresh_token".into())));
-        assert!(refresh.iter().any(|(k, v)| k == "refresh_token" && v.starts_with('R')));
+        assert!(
+            refresh
+                .iter()
+                .any(|(k, v)| k == "refresh_token" && v.starts_with('R'))
+        );
         assert!(!refresh.iter().any(|(k, _)| k == "password"));
     })
     .await;
@@ -171,7 +175,10 @@ async fn a_rejected_refresh_falls_back_to_one_password_grant() {
         client.get_page(&q).await.unwrap();
         fake.state.expire_access_tokens();
         fake.state.reject_refresh.store(true, Ordering::SeqCst);
-        client.get_page(&q).await.expect("password grant after refresh refusal");
+        client
+            .get_page(&q)
+            .await
+            .expect("password grant after refresh refusal");
         assert_eq!(fake.state.refresh_grants.load(Ordering::SeqCst), 1);
         assert_eq!(fake.state.password_grants.load(Ordering::SeqCst), 2);
     })
@@ -293,10 +300,8 @@ async fn get_all_uses_the_count_and_bounded_concurrency() {
         o.page_size = 4;
         o.max_concurrent_pages = 2;
         let client = Client::new(base(&fake.url), creds(), &o).unwrap();
-        let (records, total, requests) = client
-            .get_all(&TableQuery::new("incident"))
-            .await
-            .unwrap();
+        let (records, total, requests) =
+            client.get_all(&TableQuery::new("incident")).await.unwrap();
         assert_eq!(numbers(&records), all_numbers());
         assert_eq!(total, Some(RECORDS as u64));
         assert_eq!(requests, 7);
@@ -455,7 +460,10 @@ async fn the_probe_sends_no_credentials() {
     bounded(async {
         let fake = FakeInstance::start().await;
         let client = fake.client();
-        client.probe().await.expect("a 401 envelope is a ServiceNow instance");
+        client
+            .probe()
+            .await
+            .expect("a 401 envelope is a ServiceNow instance");
         assert_eq!(fake.state.password_grants.load(Ordering::SeqCst), 0);
         let seen = fake.state.seen.lock().unwrap();
         assert_eq!(seen.len(), 1);

@@ -159,7 +159,13 @@ impl Client {
         opts: &ClientOptions,
     ) -> Result<Client, Error> {
         let built = transport::build(opts)?;
-        Ok(Self::assemble(base, creds, built.http, opts, Some(built.roots)))
+        Ok(Self::assemble(
+            base,
+            creds,
+            built.http,
+            opts,
+            Some(built.roots),
+        ))
     }
 
     /// Build a client sharing an existing `reqwest::Client` (built by [`Client::http_client`]).
@@ -392,10 +398,8 @@ impl Client {
     // ---- plumbing ----
 
     fn url(&self, path: &str) -> Result<url::Url, Error> {
-        url::Url::parse(&self.inner.base.join(path)).map_err(|e| Error::Setup(format!(
-            "cannot build a URL from {}: {e}",
-            self.inner.base
-        )))
+        url::Url::parse(&self.inner.base.join(path))
+            .map_err(|e| Error::Setup(format!("cannot build a URL from {}: {e}", self.inner.base)))
     }
 
     /// `/api/now/table/{table}[/{sys_id}]`, each segment percent-encoded.

@@ -153,9 +153,7 @@ pub enum Error {
     )]
     SecurelyScoped(ServiceNowMessage),
     /// Any other 403, with ServiceNow's message and detail.
-    #[error(
-        "forbidden (HTTP 403: {0}): the integration user lacks a role or ACL for this request"
-    )]
+    #[error("forbidden (HTTP 403: {0}): the integration user lacks a role or ACL for this request")]
     Forbidden(ServiceNowMessage),
     /// 400 "Invalid table X".
     #[error(
@@ -221,7 +219,7 @@ pub(crate) fn human_duration(d: Duration) -> String {
     if secs >= 120 {
         return format!("{}m {}s", secs / 60, secs % 60);
     }
-    if ms % 1000 == 0 {
+    if ms.is_multiple_of(1000) {
         format!("{secs}s")
     } else {
         format!("{:.1}s", d.as_secs_f64())

@@ -220,7 +220,10 @@ mod tests {
             assert_eq!(s.describe_for(direct), None, "{direct}");
         }
         let all_direct = settings(&[("HTTPS_PROXY", "proxy:1"), ("NO_PROXY", "*")]);
-        assert_eq!(all_direct.describe_for("https://acme.service-now.com"), None);
+        assert_eq!(
+            all_direct.describe_for("https://acme.service-now.com"),
+            None
+        );
         assert!(s.to_reqwest().unwrap().is_some());
         assert!(settings(&[]).to_reqwest().unwrap().is_none());
     }

@@ -295,7 +295,10 @@ mod tests {
             .finish();
         assert!(encoded.contains("%5E"), "^ must be encoded: {encoded}");
         assert!(!encoded.contains('^'));
-        assert!(!encoded.contains("&c"), "a raw & would split the parameter: {encoded}");
+        assert!(
+            !encoded.contains("&c"),
+            "a raw & would split the parameter: {encoded}"
+        );
     }
 
     #[test]

@@ -77,7 +77,8 @@ mod tests {
         }
     }
 
-    const LINK: &str = "https://acme.service-now.com/api/now/table/sys_user/46c6f9efa9fe198101e06e2a2ff2a0c6";
+    const LINK: &str =
+        "https://acme.service-now.com/api/now/table/sys_user/46c6f9efa9fe198101e06e2a2ff2a0c6";
     const ID: &str = "46c6f9efa9fe198101e06e2a2ff2a0c6";
 
     #[test]
@@ -85,7 +86,10 @@ mod tests {
         let cases = [
             (json!(ID), fv(Some(ID), None, None)),
             (json!(""), fv(Some(""), None, None)),
-            (json!({"link": LINK, "value": ID}), fv(Some(ID), None, Some(LINK))),
+            (
+                json!({"link": LINK, "value": ID}),
+                fv(Some(ID), None, Some(LINK)),
+            ),
             (
                 json!({"display_value": "Fred Luddy", "link": LINK}),
                 fv(None, Some("Fred Luddy"), Some(LINK)),
@@ -111,7 +115,10 @@ mod tests {
     #[test]
     fn numbers_bools_and_odd_shapes() {
         assert_eq!(FieldValue::parse(&json!(3)), fv(Some("3"), None, None));
-        assert_eq!(FieldValue::parse(&json!(true)), fv(Some("true"), None, None));
+        assert_eq!(
+            FieldValue::parse(&json!(true)),
+            fv(Some("true"), None, None)
+        );
         assert_eq!(FieldValue::parse(&json!(null)), FieldValue::default());
         assert_eq!(FieldValue::parse(&json!([1, 2])), FieldValue::default());
         assert_eq!(

@@ -216,7 +216,10 @@ fn envelope_of(v: &Value) -> Option<ServiceNowMessage> {
     let text = |key: &str| match err.get(key) {
         Some(Value::String(s)) => Some(shorten(&crate::sanitize::line(s), MAX_TEXT)),
         Some(Value::Null) | None => None,
-        Some(other) => Some(shorten(&crate::sanitize::line(&other.to_string()), MAX_TEXT)),
+        Some(other) => Some(shorten(
+            &crate::sanitize::line(&other.to_string()),
+            MAX_TEXT,
+        )),
     };
     Some(ServiceNowMessage {
         message: text("message").unwrap_or_default(),
@@ -320,7 +323,8 @@ pub(crate) fn link_next(header: &str) -> Option<String> {
         let params_end = after[close + 1..]
             .find('<')
             .map_or(after.len(), |i| close + 1 + i);
-        let params = after[close + 1..params_end].trim_end_matches(|c: char| c == ',' || c.is_whitespace());
+        let params =
+            after[close + 1..params_end].trim_end_matches(|c: char| c == ',' || c.is_whitespace());
         let is_next = params.split(';').any(|p| {
             let Some((k, v)) = p.split_once('=') else {
                 return false;
@@ -367,8 +371,14 @@ mod tests {
                 "https://x.service-now.com/api/now/table/cmdb_ci_server?sysparm_query=nameINa,b&sysparm_offset=10000&sysparm_limit=10000"
             )
         );
-        assert_eq!(link_next("<https://x/a>;rel=\"first\",<https://x/b>;rel=\"last\""), None);
-        assert_eq!(link_next("<https://x/b>; rel=next"), Some("https://x/b".into()));
+        assert_eq!(
+            link_next("<https://x/a>;rel=\"first\",<https://x/b>;rel=\"last\""),
+            None
+        );
+        assert_eq!(
+            link_next("<https://x/b>; rel=next"),
+            Some("https://x/b".into())
+        );
         assert_eq!(link_next("garbage <unterminated"), None);
         assert_eq!(link_next(""), None);
     }
@@ -397,7 +407,12 @@ mod tests {
         let e = answer(404, JSON, r#"{"error":{"message":"No Record found","detail":"Record doesn't exist or ACL restricts the record retrieval"},"status":"failure"}"#).error(Endpoint::Api);
         assert!(matches!(e, Error::NotFound(_)));
 
-        let e = answer(405, JSON, r#"{"error":{"message":"Method not Supported","detail":null},"status":"failure"}"#).error(Endpoint::Api);
+        let e = answer(
+            405,
+            JSON,
+            r#"{"error":{"message":"Method not Supported","detail":null},"status":"failure"}"#,
+        )
+        .error(Endpoint::Api);
         assert!(matches!(e, Error::BadRequest { status: 405, .. }));
     }
 
@@ -423,59 +438,121 @@ mod tests {
     #[test]
     fn pages_are_recognised() {
         let hib = "<html><div class=\"instance-hibernating-page\"><h1>Your instance is hibernating</h1></div></html>";
-        assert!(matches!(answer(200, "text/html", hib).json(), Err(Error::Hibernating)));
-        assert!(matches!(answer(503, "text/html", hib).error(Endpoint::Api), Error::Hibernating));
-        assert!(matches!(answer(401, "text/html", hib).error(Endpoint::Token), Error::Hibernating));
         assert!(matches!(
-            answer(200, "text/html", "<p>Your instance is currently offline</p>").json(),
+            answer(200, "text/html", hib).json(),
+            Err(Error::Hibernating)
+        ));
+        assert!(matches!(
+            answer(503, "text/html", hib).error(Endpoint::Api),
+            Error::Hibernating
+        ));
+        assert!(matches!(
+            answer(401, "text/html", hib).error(Endpoint::Token),
+            Error::Hibernating
+        ));
+        assert!(matches!(
+            answer(
+                200,
+                "text/html",
+                "<p>Your instance is currently offline</p>"
+            )
+            .json(),
             Err(Error::Offline)
         ));
-        let e = answer(200, "text/html", "<html><head><title>\n  Acme &amp; Co\u{1b}[2J  Portal </title></head></html>").json();
+        let e = answer(
+            200,
+            "text/html",
+            "<html><head><title>\n  Acme &amp; Co\u{1b}[2J  Portal </title></head></html>",
+        )
+        .json();
         match e {
-            Err(Error::NotJson { hint, status: 200, .. }) => {
+            Err(Error::NotJson {
+                hint, status: 200, ..
+            }) => {
                 assert_eq!(hint, "a page titled \"Acme & Co^[[2J Portal\"")
             }
             other => panic!("{other:?}"),
         }
         let login = "<html><form action=\"login.do\"><input type=\"password\" name=\"user_password\"></form></html>";
-        assert!(matches!(answer(200, "text/html", login).json(), Err(Error::NotJson { hint, .. }) if hint == "a login page"));
-        assert!(matches!(answer(200, "", "").json(), Err(Error::NotJson { hint, .. }) if hint == "an empty body"));
-        assert!(matches!(answer(200, "text/plain", "hello\nworld").json(), Err(Error::NotJson { hint, .. }) if hint == "text starting \"hello\""));
+        assert!(
+            matches!(answer(200, "text/html", login).json(), Err(Error::NotJson { hint, .. }) if hint == "a login page")
+        );
+        assert!(
+            matches!(answer(200, "", "").json(), Err(Error::NotJson { hint, .. }) if hint == "an empty body")
+        );
+        assert!(
+            matches!(answer(200, "text/plain", "hello\nworld").json(), Err(Error::NotJson { hint, .. }) if hint == "text starting \"hello\"")
+        );
     }
 
     #[test]
     fn broken_json_is_an_invalid_response() {
         let e = answer(200, JSON, r#"{"result":[{"a":"b"},"#).json();
-        assert!(matches!(&e, Err(Error::InvalidResponse { reason, .. }) if reason.contains("cut short")), "{e:?}");
+        assert!(
+            matches!(&e, Err(Error::InvalidResponse { reason, .. }) if reason.contains("cut short")),
+            "{e:?}"
+        );
         let mut a = answer(200, JSON, "{\"result\":\"");
         a.body.extend_from_slice(&[0xff, 0xfe]);
         a.body.extend_from_slice(b"\"}");
-        assert!(matches!(a.json(), Err(Error::InvalidResponse { reason, .. }) if reason.contains("UTF-8")));
-        assert!(matches!(answer(200, JSON, "nope").json(), Err(Error::InvalidResponse { .. })));
+        assert!(
+            matches!(a.json(), Err(Error::InvalidResponse { reason, .. }) if reason.contains("UTF-8"))
+        );
+        assert!(matches!(
+            answer(200, JSON, "nope").json(),
+            Err(Error::InvalidResponse { .. })
+        ));
     }
 
     #[test]
     fn server_errors_summarise_html() {
-        let page = format!("<html><head><title>502 Bad Gateway</title></head><body>{}</body></html>", "x".repeat(5000));
+        let page = format!(
+            "<html><head><title>502 Bad Gateway</title></head><body>{}</body></html>",
+            "x".repeat(5000)
+        );
         let e = answer(502, "text/html", &page).error(Endpoint::Api);
         match e {
-            Error::Server { status: 502, message } => assert_eq!(message, "a page titled \"502 Bad Gateway\""),
+            Error::Server {
+                status: 502,
+                message,
+            } => assert_eq!(message, "a page titled \"502 Bad Gateway\""),
             other => panic!("{other:?}"),
         }
-        let e = answer(500, JSON, r#"{"error":{"message":"boom","detail":"x"},"status":"failure"}"#).error(Endpoint::Api);
+        let e = answer(
+            500,
+            JSON,
+            r#"{"error":{"message":"boom","detail":"x"},"status":"failure"}"#,
+        )
+        .error(Endpoint::Api);
         assert!(matches!(e, Error::Server { status: 500, message } if message == "boom: x"));
     }
 
     #[test]
     fn rate_limit_headers() {
-        let mut a = answer(429, JSON, r#"{"error":{"message":"Rate limit exceeded","detail":"Rate limit of 10 requests per hour for Table API exceeded"},"status":"failure"}"#);
-        a.headers.insert("retry-after", "999999999".parse().unwrap());
+        let mut a = answer(
+            429,
+            JSON,
+            r#"{"error":{"message":"Rate limit exceeded","detail":"Rate limit of 10 requests per hour for Table API exceeded"},"status":"failure"}"#,
+        );
+        a.headers
+            .insert("retry-after", "999999999".parse().unwrap());
         a.headers.insert("x-ratelimit-limit", "10".parse().unwrap());
-        a.headers.insert("x-ratelimit-reset", "1767225600".parse().unwrap());
-        a.headers.insert("x-ratelimit-rule", "a1b2".parse().unwrap());
+        a.headers
+            .insert("x-ratelimit-reset", "1767225600".parse().unwrap());
+        a.headers
+            .insert("x-ratelimit-rule", "a1b2".parse().unwrap());
         match a.error(Endpoint::Api) {
-            Error::RateLimited { retry_after, limit, reset, rule, message } => {
-                assert_eq!(retry_after, Some(std::time::Duration::from_secs(999_999_999)));
+            Error::RateLimited {
+                retry_after,
+                limit,
+                reset,
+                rule,
+                message,
+            } => {
+                assert_eq!(
+                    retry_after,
+                    Some(std::time::Duration::from_secs(999_999_999))
+                );
                 assert_eq!(limit, Some(10));
                 assert_eq!(reset, Some(1_767_225_600));
                 assert_eq!(rule.as_deref(), Some("a1b2"));

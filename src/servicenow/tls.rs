@@ -43,7 +43,10 @@ pub(crate) fn client_config(ca_file: Option<&Path>) -> Result<TlsSetup, Error> {
     }
     let (added, ignored) = roots.add_parsable_certificates(native.certs);
     if ignored > 0 {
-        tracing::debug!(ignored, "unusable certificates in the trust store were skipped");
+        tracing::debug!(
+            ignored,
+            "unusable certificates in the trust store were skipped"
+        );
     }
     tracing::debug!(added, "trusted roots loaded from the system");
 
@@ -76,12 +79,8 @@ pub(crate) fn client_config(ca_file: Option<&Path>) -> Result<TlsSetup, Error> {
 /// The PEM certificates of a CA file; a missing file, bad PEM or no certificate at all is an
 /// error that names the file.
 fn read_ca_file(path: &Path) -> Result<Vec<CertificateDer<'static>>, Error> {
-    let bytes = std::fs::read(path).map_err(|e| {
-        Error::Setup(format!(
-            "cannot read the CA file {}: {e}",
-            path.display()
-        ))
-    })?;
+    let bytes = std::fs::read(path)
+        .map_err(|e| Error::Setup(format!("cannot read the CA file {}: {e}", path.display())))?;
     let certs = CertificateDer::pem_slice_iter(&bytes)
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| {

@@ -112,7 +112,8 @@ pub(crate) fn parse(v: &Value, url: &str) -> Result<(Token, TokenInfo), Error> {
             .map(str::trim)
             .filter(|s| !s.is_empty())
     };
-    let access = text("access_token").ok_or_else(|| invalid("the token answer has no access_token"))?;
+    let access =
+        text("access_token").ok_or_else(|| invalid("the token answer has no access_token"))?;
     if !access.bytes().all(|b| b.is_ascii_graphic()) {
         return Err(invalid(
             "the access token holds characters that cannot be sent in a header",
@@ -198,12 +199,24 @@ mod tests {
         st.store(tok(Some("r1")));
         st.store(tok(None));
         assert_eq!(
-            st.token.as_ref().unwrap().refresh.as_ref().unwrap().expose_secret(),
+            st.token
+                .as_ref()
+                .unwrap()
+                .refresh
+                .as_ref()
+                .unwrap()
+                .expose_secret(),
             "r1"
         );
         st.store(tok(Some("r2")));
         assert_eq!(
-            st.token.as_ref().unwrap().refresh.as_ref().unwrap().expose_secret(),
+            st.token
+                .as_ref()
+                .unwrap()
+                .refresh
+                .as_ref()
+                .unwrap()
+                .expose_secret(),
             "r2"
         );
         assert_eq!(st.generation, 3);

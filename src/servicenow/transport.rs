@@ -134,11 +134,19 @@ fn investigate(e: &reqwest::Error) -> Findings {
         }
         if let Some(io) = err.downcast_ref::<io::Error>() {
             f.io.get_or_insert(io.kind());
-            if let Some(r) = io.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
-                f.tls.get_or_insert_with(|| r.clone());
-            }
-            if let Some(d) = io.get_ref().and_then(|i| i.downcast_ref::<DnsFailure>()) {
-                f.dns = Some((d.host.clone(), d.reason.clone()));
+            // `io::Error::source` skips the wrapped error, and TLS errors arrive wrapped twice
+            // (io::Error around io::Error around rustls::Error): unwrap by hand.
+            let mut wrapped = io.get_ref();
+            while let Some(inner) = wrapped {
+                if let Some(r) = inner.downcast_ref::<rustls::Error>() {
+                    f.tls.get_or_insert_with(|| r.clone());
+                }
+                if let Some(d) = inner.downcast_ref::<DnsFailure>() {
+                    f.dns = Some((d.host.clone(), d.reason.clone()));
+                }
+                wrapped = inner
+                    .downcast_ref::<io::Error>()
+                    .and_then(io::Error::get_ref);
             }
         }
         if let Some(h) = err.downcast_ref::<hyper::Error>() {
@@ -195,9 +203,7 @@ pub(crate) fn classify(e: &reqwest::Error, t: &Target<'_>) -> Error {
         }
         return Error::Connect {
             host: t.proxy.unwrap_or(t.authority).to_string(),
-            detail: format!(
-                "the proxy host {name} does not resolve ({reason}); check HTTPS_PROXY"
-            ),
+            detail: format!("the proxy host {name} does not resolve ({reason}); check HTTPS_PROXY"),
         };
     }
 
@@ -282,18 +288,20 @@ pub(crate) fn classify(e: &reqwest::Error, t: &Target<'_>) -> Error {
         };
     }
 
-    let detail = if f.hyper_incomplete || f.io == Some(io::ErrorKind::UnexpectedEof) {
-        "the server closed the connection in the middle of the answer".to_string()
-    } else if f.hyper_closed {
-        "the server closed the connection without answering".to_string()
-    } else {
-        match f.io {
-            Some(io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionAborted) => {
-                "the connection was reset".to_string()
+    let reading_body = e.is_body() || e.is_decode();
+    let detail =
+        if reading_body && (f.hyper_incomplete || f.io == Some(io::ErrorKind::UnexpectedEof)) {
+            "the server closed the connection in the middle of the answer".to_string()
+        } else if f.hyper_incomplete || f.hyper_closed {
+            "the server closed the connection without answering".to_string()
+        } else {
+            match f.io {
+                Some(io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionAborted) => {
+                    "the connection was reset".to_string()
+                }
+                _ => deepest(e),
             }
-            _ => deepest(e),
-        }
-    };
+        };
     Error::Interrupted {
         host: via(t.authority),
         detail,
@@ -303,7 +311,8 @@ pub(crate) fn classify(e: &reqwest::Error, t: &Target<'_>) -> Error {
 /// rustls' verdict in words a person can act on.
 fn tls_in_words(e: &rustls::Error, t: &Target<'_>) -> String {
     use rustls::CertificateError as C;
-    let trust_advice = "if a corporate proxy inspects TLS, trust its CA with --ca-file PEM or SSL_CERT_FILE";
+    let trust_advice =
+        "if a corporate proxy inspects TLS, trust its CA with --ca-file PEM or SSL_CERT_FILE";
     match e {
         rustls::Error::InvalidCertificate(c) => match c {
             C::UnknownIssuer => {

@@ -187,10 +187,10 @@ fn split_scheme(s: &str) -> Result<(&'static str, &str), UrlError> {
             }),
         }
     };
-    if let Some((scheme, rest)) = s.split_once("://") {
-        if looks_like_scheme(scheme) {
-            return Ok((known(scheme)?, rest));
-        }
+    if let Some((scheme, rest)) = s.split_once("://")
+        && looks_like_scheme(scheme)
+    {
+        return Ok((known(scheme)?, rest));
     }
     if let Some(rest) = s.strip_prefix("//") {
         return Ok(("https", rest));
@@ -230,9 +230,7 @@ fn looks_like_scheme(s: &str) -> bool {
 /// The host of an authority (`host:port` or `[v6]:port`), as typed.
 fn host_part(authority: &str) -> &str {
     if authority.starts_with('[') {
-        return authority
-            .find(']')
-            .map_or(authority, |i| &authority[..=i]);
+        return authority.find(']').map_or(authority, |i| &authority[..=i]);
     }
     authority.rsplit_once(':').map_or(authority, |(h, _)| h)
 }
@@ -441,7 +439,10 @@ mod tests {
         let u = InstanceUrl::parse("http://127.0.0.1:4000").unwrap();
         assert!(u.is_loopback());
         assert_eq!(u.host(), "127.0.0.1");
-        assert_eq!(u.join("/api/now/table/x"), "http://127.0.0.1:4000/api/now/table/x");
+        assert_eq!(
+            u.join("/api/now/table/x"),
+            "http://127.0.0.1:4000/api/now/table/x"
+        );
         let u = InstanceUrl::parse("acme").unwrap();
         assert!(!u.is_loopback());
         assert_eq!(u.host(), "acme.service-now.com");

@@ -187,8 +187,7 @@ async fn token(State(f): State<Arc<Fake>>, headers: HeaderMap, body: Bytes) -> R
     if get("client_id") != Some(CLIENT_ID) || get("client_secret") != Some(CLIENT_SECRET) {
         return denied();
     }
-    let refresh_out;
-    match get("grant_type") {
+    let refresh_out = match get("grant_type") {
         Some("password") => {
             f.password_grants.fetch_add(1, Ordering::SeqCst);
             if get("username") != Some(USERNAME) || get("password") != Some(PASSWORD) {
@@ -196,25 +195,25 @@ async fn token(State(f): State<Arc<Fake>>, headers: HeaderMap, body: Bytes) -> R
             }
             let r = f.mint("R");
             f.refresh_tokens.lock().unwrap().insert(r.clone());
-            refresh_out = Some(r);
+            Some(r)
         }
         Some("refresh_token") => {
             f.refresh_grants.fetch_add(1, Ordering::SeqCst);
-            let known = get("refresh_token")
-                .is_some_and(|r| f.refresh_tokens.lock().unwrap().contains(r));
+            let known =
+                get("refresh_token").is_some_and(|r| f.refresh_tokens.lock().unwrap().contains(r));
             if !known || f.reject_refresh.load(Ordering::SeqCst) {
                 return denied();
             }
-            refresh_out = if f.rotate_refresh.load(Ordering::SeqCst) {
+            if f.rotate_refresh.load(Ordering::SeqCst) {
                 let r = f.mint("R");
                 f.refresh_tokens.lock().unwrap().insert(r.clone());
                 Some(r)
             } else {
                 None
-            };
+            }
         }
         _ => return denied(),
-    }
+    };
     let access = f.mint("A");
     f.access_tokens.lock().unwrap().insert(access.clone());
     let mut body = json!({
@@ -317,7 +316,9 @@ async fn table(
     if link_only && offset + limit < RECORDS {
         // The real format: no spaces, original parameters first, offset and limit last.
         let link = |o: usize| {
-            format!("<https://fake.service-now.com/api/now/table/incident?sysparm_offset={o}&sysparm_limit={limit}>")
+            format!(
+                "<https://fake.service-now.com/api/now/table/incident?sysparm_offset={o}&sysparm_limit={limit}>"
+            )
         };
         out_headers.push((
             "link",
@@ -553,7 +554,10 @@ pub fn tls_material(names: &[&str], expired: bool) -> TlsMaterial {
     ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     ca.distinguished_name
         .push(DnType::CommonName, "snow-connect test CA");
-    ca.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::DigitalSignature];
+    ca.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
     let ca_key = KeyPair::generate().unwrap();
     let ca_cert = ca.self_signed(&ca_key).unwrap();
     let issuer = Issuer::new(ca, ca_key);
@@ -649,8 +653,7 @@ pub async fn connect_proxy(upstream: SocketAddr, answer: Option<&'static str>) -
             let Ok(mut up) = TcpStream::connect(upstream).await else {
                 return;
             };
-            if s
-                .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
+            if s.write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
                 .await
                 .is_err()
             {
