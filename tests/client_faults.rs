@@ -953,3 +953,76 @@ async fn proxy_failures_name_the_proxy() {
     })
     .await;
 }
+
+/// `HTTPS_PROXY`, `NO_PROXY` and `SSL_CERT_FILE` are read from the real environment. The
+/// environment is process-wide, so the check runs in a child process (this same test binary,
+/// filtered to this test) with only those variables set.
+#[tokio::test]
+async fn environment_proxy_and_ssl_cert_file_are_honoured() {
+    if let Ok(port) = std::env::var("SNOW_CONNECT_TEST_CHILD_PORT") {
+        // Child: default options read everything from the environment.
+        let o = ClientOptions {
+            connect_timeout: Duration::from_secs(3),
+            request_timeout: Duration::from_secs(5),
+            ..ClientOptions::default()
+        };
+        assert_eq!(o.proxy, ProxyConfig::FromEnv);
+        Client::new(base("acme"), creds(), &o)
+            .unwrap()
+            .probe()
+            .await
+            .expect("through HTTPS_PROXY, trusted through SSL_CERT_FILE");
+        // Loopback goes direct even though HTTPS_PROXY is set.
+        Client::new(base(&format!("https://localhost:{port}")), creds(), &o)
+            .unwrap()
+            .probe()
+            .await
+            .expect("loopback, direct");
+        // NO_PROXY sends .invalid names direct (and they do not resolve).
+        let err = Client::new(base("https://acme.invalid"), creds(), &o)
+            .unwrap()
+            .probe()
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::Dns { .. }), "{err:?}");
+        return;
+    }
+    bounded(async {
+        let tls = tls_material(&["acme.service-now.com", "localhost"], false);
+        let upstream = tls_canned(tls.server.clone(), real_401()).await;
+        let proxy = connect_proxy(upstream, None).await;
+        let pem = pem_file(&tls.ca_pem);
+        let mut cmd = tokio::process::Command::new(std::env::current_exe().unwrap());
+        cmd.args([
+            "--exact",
+            "environment_proxy_and_ssl_cert_file_are_honoured",
+            "--nocapture",
+        ]);
+        for var in [
+            "https_proxy",
+            "ALL_PROXY",
+            "all_proxy",
+            "no_proxy",
+            "HTTP_PROXY",
+            "http_proxy",
+            "SSL_CERT_DIR",
+        ] {
+            cmd.env_remove(var);
+        }
+        cmd.env("SNOW_CONNECT_TEST_CHILD_PORT", upstream.port().to_string())
+            .env("HTTPS_PROXY", format!("http://{}", proxy.addr))
+            .env("NO_PROXY", ".invalid")
+            .env("SSL_CERT_FILE", pem.path());
+        let out = cmd.output().await.unwrap();
+        assert!(
+            out.status.success(),
+            "child failed:\n{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let seen = proxy.seen.lock().unwrap();
+        assert_eq!(seen.len(), 1, "{seen:?}");
+        assert!(seen[0].starts_with("CONNECT acme.service-now.com:443 "));
+    })
+    .await;
+}

@@ -214,8 +214,12 @@ pub(crate) fn classify(e: &reqwest::Error, t: &Target<'_>) -> Error {
                 "the proxy requires a user name and password (HTTP 407); put them in the proxy URL: HTTPS_PROXY=http://user:password@proxy:port".to_string()
             }
             "unsuccessful" => format!(
-                "the proxy refused to open a tunnel to {}; ask whoever runs the proxy to allow this host on port 443",
-                t.authority
+                "the proxy refused to open a tunnel to {}: the name may not exist{}, or the proxy blocks it (ask whoever runs the proxy to allow this host on port 443)",
+                t.authority,
+                t.suggestion
+                    .as_ref()
+                    .map(|s| format!(" (did you mean {s}?)"))
+                    .unwrap_or_default()
             ),
             _ if f.io == Some(io::ErrorKind::ConnectionRefused) => {
                 return Error::ConnectionRefused { host: proxy };
