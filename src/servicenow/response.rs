@@ -561,4 +561,29 @@ mod tests {
             other => panic!("{other:?}"),
         }
     }
+
+    proptest::proptest! {
+        #[test]
+        fn arbitrary_answers_never_panic(
+            status in 100u16..600,
+            ct in proptest::option::of("[ -~]{0,40}"),
+            body in proptest::collection::vec(proptest::num::u8::ANY, 0..400),
+            text in ".{0,300}",
+        ) {
+            let mut a = answer(status, "", "");
+            if let Some(ct) = ct && let Ok(v) = ct.parse() {
+                a.headers.insert(header::CONTENT_TYPE, v);
+            }
+            for b in [body, text.clone().into_bytes(), format!("<title>{text}</title>").into_bytes()] {
+                a.body = b;
+                let _ = a.json();
+                let _ = a.envelope();
+                let e = a.error(Endpoint::Api);
+                let shown = e.to_string();
+                proptest::prop_assert!(!shown.chars().any(|c| c.is_control()), "{shown:?}");
+                let _ = a.error(Endpoint::Token);
+            }
+            let _ = link_next(&text);
+        }
+    }
 }

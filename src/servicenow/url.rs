@@ -287,13 +287,7 @@ fn parse_error_reason(e: url::ParseError) -> &'static str {
 
 /// Keeps an echoed input short enough for one line of the wizard.
 fn shorten(s: &str) -> String {
-    const MAX: usize = 80;
-    if s.chars().count() <= MAX {
-        return s.to_string();
-    }
-    let mut out: String = s.chars().take(MAX).collect();
-    out.push('…');
-    out
+    super::response::shorten(s, 80)
 }
 
 #[cfg(test)]
