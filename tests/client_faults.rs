@@ -1026,3 +1026,54 @@ async fn environment_proxy_and_ssl_cert_file_are_honoured() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn an_absurd_total_count_is_refused_not_followed() {
+    bounded(async {
+        let err = page_error_all(http_response(
+            "200 OK",
+            &[
+                ("Content-Type", "application/json"),
+                ("X-Total-Count", "18446744073709551615"),
+            ],
+            br#"{"result":[{"number":"INC0000001"}]}"#,
+        ))
+        .await;
+        assert!(
+            matches!(&err, Error::InvalidResponse { reason, .. } if reason.contains("at most 1000 pages")),
+            "{err:?}"
+        );
+    })
+    .await;
+}
+
+async fn page_error_all(api: Vec<u8>) -> Error {
+    let addr = instance_answering(api).await;
+    client_for(&format!("http://{addr}"))
+        .get_all(&TableQuery::new("incident").limit(1))
+        .await
+        .unwrap_err()
+}
+
+#[tokio::test]
+async fn a_link_header_that_loops_is_not_followed_forever() {
+    bounded(async {
+        let err = page_error_all(http_response(
+            "200 OK",
+            &[
+                ("Content-Type", "application/json"),
+                (
+                    "Link",
+                    "<https://x.service-now.com/api/now/table/incident?sysparm_offset=1&sysparm_limit=1>;rel=\"next\"",
+                ),
+            ],
+            br#"{"result":[{"number":"INC0000001"}]}"#,
+        ))
+        .await;
+        assert!(
+            matches!(&err, Error::InvalidResponse { reason, .. } if reason.contains("already read")),
+            "{err:?}"
+        );
+    })
+    .await;
+}

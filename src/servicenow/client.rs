@@ -298,12 +298,13 @@ impl Client {
         if let Some(total) = total {
             // The count is taken before row ACLs, so short pages do not mean the end.
             let start = u64::from(q.offset) + u64::from(page_size);
-            let offsets: Vec<u64> = (start..total).step_by(page_size as usize).collect();
-            if offsets.len() as u64 > MAX_PAGES {
+            // Counted before collecting: a hostile count must not allocate.
+            let remaining = total.saturating_sub(start).div_ceil(u64::from(page_size));
+            if remaining > MAX_PAGES {
                 return Err(self.too_many_pages(total));
             }
-            let mut queries = Vec::with_capacity(offsets.len());
-            for offset in offsets {
+            let mut queries = Vec::with_capacity(remaining as usize);
+            for offset in (start..total).step_by(page_size as usize) {
                 let offset = u32::try_from(offset).map_err(|_| self.too_many_pages(total))?;
                 queries.push(q.clone().limit(page_size).offset(offset));
             }
