@@ -272,9 +272,29 @@ pub(crate) fn failure(summary_prefix: &str, err: &Error, ctx: &FixContext) -> Ou
             ),
             None => format!("{summary_prefix}: rate limited; retry in a few minutes"),
         },
-        other => format!("{summary_prefix}: {other}"),
+        other => format!("{summary_prefix}: {}", short(other)),
     };
     Outcome::blocked(summary, Some(evidence(err)), error_fix(err, ctx))
+}
+
+/// A few words for a summary line; the evidence carries the full message.
+fn short(err: &Error) -> String {
+    match err {
+        Error::Dns { host, .. } => format!("cannot resolve {host}"),
+        Error::ConnectionRefused { host } => format!("connection refused by {host}"),
+        Error::Connect { host, .. } => format!("could not connect to {host}"),
+        Error::Tls { host, .. } => format!("TLS with {host} failed"),
+        Error::Timeout { host, after, .. } => {
+            format!("{host} did not answer within {} s", after.as_secs())
+        }
+        Error::Interrupted { host, .. } => format!("the connection to {host} broke"),
+        Error::Forbidden(m) => format!("HTTP 403: {m}"),
+        Error::NotAuthenticated(m) => format!("HTTP 401: {m}"),
+        Error::InvalidTable { table } => format!("HTTP 400: Invalid table {table}"),
+        Error::Server { status, .. } => format!("server error (HTTP {status})"),
+        Error::Setup(_) => "cannot set up the HTTP client".to_string(),
+        other => other.to_string(),
+    }
 }
 
 /// `reachability` and `instance` from `Client::probe()`.
