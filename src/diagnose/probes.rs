@@ -328,7 +328,7 @@ pub(crate) fn probe_outcomes(
             | Error::Setup(_)),
         ) => (
             failure("cannot connect", e, ctx),
-            Outcome::skipped("skipped: the network check failed (reachability blocked)"),
+            Outcome::skipped("skipped: cannot connect (reachability blocked)"),
         ),
         Err(
             e @ (Error::Hibernating
