@@ -656,12 +656,7 @@ pub(crate) fn build_fields(
             }
         })
         .collect();
-    fields.sort_by(|a, b| {
-        a.label
-            .to_lowercase()
-            .cmp(&b.label.to_lowercase())
-            .then_with(|| a.element.cmp(&b.element))
-    });
+    fields.sort_by_cached_key(|f| (f.label.to_lowercase(), f.element.clone()));
     fields
 }
 
