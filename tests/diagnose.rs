@@ -910,3 +910,47 @@ async fn fields_without_dictionary_acl_exits_1_with_the_fix() {
     assert!(stderr.contains("Name sys_dictionary / *"), "{stderr}");
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn untrusted_certificate_explains_how_to_trust_a_ca() {
+    let sim = start(SimOptions {
+        tls: true,
+        ..SimOptions::default()
+    })
+    .await;
+    assert!(sim.base_url().starts_with("https://"));
+    let d = run_checks(
+        &input(sim.base_url()),
+        &opts(false),
+        None,
+        CancellationToken::new(),
+    )
+    .await;
+    assert_case(
+        "untrusted certificate",
+        &d,
+        "PBSSSSSSSSS",
+        Exit::Unreachable,
+        &[
+            (CheckId::Reachability, "--ca-file"),
+            (CheckId::Reachability, "SSL_CERT_FILE"),
+        ],
+    );
+    // Trusting the simulator's CA makes the same instance healthy.
+    let trusted = CheckOptions {
+        client: snow_connect::servicenow::ClientOptions {
+            ca_file: sim.ca_cert_path().map(Into::into),
+            ..Default::default()
+        },
+        ..opts(false)
+    };
+    let d = run_checks(
+        &input(sim.base_url()),
+        &trusted,
+        None,
+        CancellationToken::new(),
+    )
+    .await;
+    assert_case("trusted CA", &d, "PPPPPPPPPPS", Exit::Success, &[]);
+    sim.shutdown().await;
+}
