@@ -23,7 +23,7 @@ pub fn reason_text(r: HiddenReason) -> &'static str {
         HiddenReason::System => "system columns",
         HiddenReason::Journal => "journal fields",
         HiddenReason::List => "list fields",
-        HiddenReason::Special => "variables, user input and tags",
+        HiddenReason::Special => "special (variables, user input, tags)",
         HiddenReason::UnsupportedType => "types the picker cannot set (dates, GUIDs ...)",
         HiddenReason::ReadOnly => "read-only or inactive",
         HiddenReason::FilledFromAlert => "filled from the alert",

@@ -351,7 +351,15 @@ pub fn rate_limited(
     reset: Option<u64>,
 ) -> String {
     let when = match (retry_after, reset) {
-        (Some(d), _) => format!("Retry after {} seconds.", d.as_secs()),
+        (Some(d), _) => {
+            let at = time::OffsetDateTime::now_utc() + d;
+            format!(
+                "Retry after {} (at {:02}:{:02} UTC).",
+                human_duration(d),
+                at.hour(),
+                at.minute()
+            )
+        }
         (None, Some(r)) => match time::OffsetDateTime::from_unix_timestamp(r as i64) {
             Ok(t) => format!(
                 "Retry after {:02}:{:02}:{:02} UTC (when the limit resets).",
@@ -368,10 +376,23 @@ pub fn rate_limited(
         None => String::new(),
     };
     format!(
-        "The instance limits REST requests{rule}. {when} snow-connect makes about ten requests \
-         per check. To raise the limit, a ServiceNow admin reviews the rule in the Rate Limit \
+        "The instance limits REST requests{rule}. {when} A check makes fewer than ten \
+         requests. To raise the limit, a ServiceNow admin reviews the rule in the Rate Limit \
          Rules table (sys_rate_limit_rules.list)."
     )
+}
+
+/// "45 seconds", "2 minutes", "60 minutes", "3 hours".
+pub fn human_duration(d: Duration) -> String {
+    let s = d.as_secs();
+    let plural = |n: u64, unit: &str| format!("{n} {unit}{}", if n == 1 { "" } else { "s" });
+    if s < 120 {
+        plural(s, "second")
+    } else if s < 2 * 3600 {
+        plural(s.div_ceil(60), "minute")
+    } else {
+        plural(s.div_ceil(3600), "hour")
+    }
 }
 
 /// The PDI is asleep.
@@ -559,7 +580,10 @@ mod tests {
     #[test]
     fn rate_limit_fix_says_when() {
         let f = rate_limited(Some(Duration::from_secs(42)), Some(1000), None);
-        assert!(f.contains("42 seconds"));
+        assert!(f.contains("Retry after 42 seconds (at "), "{f}");
+        assert_eq!(human_duration(Duration::from_secs(3600)), "60 minutes");
+        assert_eq!(human_duration(Duration::from_secs(1)), "1 second");
+        assert_eq!(human_duration(Duration::from_secs(7300)), "3 hours");
         assert!(f.contains("1000 requests per hour"));
         let f = rate_limited(None, None, Some(3600));
         assert!(f.contains("01:00:00 UTC"), "{f}");

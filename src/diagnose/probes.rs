@@ -267,8 +267,8 @@ pub(crate) fn failure(summary_prefix: &str, err: &Error, ctx: &FixContext) -> Ou
         ),
         Error::RateLimited { retry_after, .. } => match retry_after {
             Some(d) => format!(
-                "{summary_prefix}: rate limited; retry after {}s",
-                d.as_secs()
+                "{summary_prefix}: rate limited; retry after {}",
+                fixes::human_duration(*d)
             ),
             None => format!("{summary_prefix}: rate limited; retry in a few minutes"),
         },
@@ -744,7 +744,11 @@ mod tests {
         });
         let (t, f) = table_pair("sys_db_object", &access(&o, &["name"]), &ctx());
         assert_eq!(t.status, CheckStatus::Blocked);
-        assert!(t.summary.contains("retry after 30s"));
+        assert!(
+            t.summary.contains("retry after 30 seconds"),
+            "{}",
+            t.summary
+        );
         assert!(
             t.evidence
                 .as_deref()
