@@ -382,6 +382,17 @@ pub async fn run_checks(
         }
         Err(e) => Err(e),
     };
+    // The DNS advice names the likely host even when the transport did not suggest one.
+    let probe = match probe {
+        Err(Error::Dns {
+            host,
+            suggestion: None,
+        }) => Err(Error::Dns {
+            host,
+            suggestion: url.suggestion(),
+        }),
+        other => other,
+    };
     let https = url.as_str().starts_with("https://");
     let shown = url
         .as_str()
