@@ -50,15 +50,11 @@ pub fn run(global: &Global, args: SimulatorArgs) -> Exit {
                 };
             }
         };
+        // A reader that takes only the first line and closes the pipe must not stop the
+        // simulator, so write errors are ignored and serving goes on.
         let mut stdout = std::io::stdout().lock();
         for line in banner(&sim) {
-            if writeln!(stdout, "{line}")
-                .and_then(|_| stdout.flush())
-                .is_err()
-            {
-                // Nobody is reading: nothing useful left to do.
-                return Exit::Success;
-            }
+            let _ = writeln!(stdout, "{line}").and_then(|_| stdout.flush());
         }
         drop(stdout);
         eprintln!("snow-connect simulator: serving; press Ctrl-C to stop");
