@@ -490,10 +490,10 @@ fn build_row(
         row[col] = Str::from(text);
     }
     let mut fill = |element: &str, value: &str| {
-        if let Some(&col) = t.column_index.get(element) {
-            if row[col].is_empty() {
-                row[col] = Str::from(value);
-            }
+        if let Some(&col) = t.column_index.get(element)
+            && row[col].is_empty()
+        {
+            row[col] = Str::from(value);
         }
     };
     fill("sys_id", &stable_sys_id(seed));
@@ -546,7 +546,7 @@ fn insert_tables(db: &mut Database, file: &TablesFile) -> Result<(), SimError> {
             .map(|p| db.tables[p].sys_id.to_string())
             .unwrap_or_default();
         values.insert("super_class".into(), Value::String(super_class));
-        values.insert("sys_name".into(), Value::String(format!("{}", def.label)));
+        values.insert("sys_name".into(), Value::String(def.label.to_string()));
         values.insert(
             "sys_update_name".into(),
             Value::String(format!("sys_db_object_{}", def.name)),
@@ -744,10 +744,10 @@ fn index_name_keys(db: &mut Database) {
     let mut keys = Vec::new();
     for table in &db.tables {
         for column in &table.columns {
-            if let (Some(target), Some(key)) = (column.reference, &column.reference_key) {
-                if let Some(key_col) = db.column(target, key) {
-                    keys.push((target, key_col));
-                }
+            if let (Some(target), Some(key)) = (column.reference, &column.reference_key)
+                && let Some(key_col) = db.column(target, key)
+            {
+                keys.push((target, key_col));
             }
         }
     }

@@ -90,34 +90,35 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
 }
 
 /// Authenticate, count against the rate limit, and refuse a securely scoped client.
-pub(crate) fn check(shared: &Shared, headers: &HeaderMap) -> Result<Caller, Response> {
+/// The refusal is boxed: a `Response` is large and the happy path should stay small.
+pub(crate) fn check(shared: &Shared, headers: &HeaderMap) -> Result<Caller, Box<Response>> {
     let now = Instant::now();
     let user = bearer(headers)
         .and_then(|token| shared.tokens().validate(token, now).map(str::to_string))
-        .ok_or_else(|| not_authenticated(shared))?;
+        .ok_or_else(|| Box::new(not_authenticated(shared)))?;
     let options = &shared.options;
     let rate = options.rate_limit.map(|limit| {
         let window = Duration::from_secs(options.rate_limit_window.max(1));
         shared.rate().hit(&user, limit, window, now)
     });
     let caller = Caller { rate };
-    if let Some(decision) = &caller.rate {
-        if let Some(retry_after) = decision.retry_after {
-            let window = Duration::from_secs(options.rate_limit_window.max(1));
-            let detail = rate_limit::detail(decision.limit, window);
-            let mut response =
-                responses::error(StatusCode::TOO_MANY_REQUESTS, RATE_LIMITED, Some(&detail));
-            set_header(
-                response.headers_mut(),
-                header::RETRY_AFTER,
-                &retry_after.to_string(),
-            );
-            return Err(caller.finish(response));
-        }
+    if let Some(decision) = &caller.rate
+        && let Some(retry_after) = decision.retry_after
+    {
+        let window = Duration::from_secs(options.rate_limit_window.max(1));
+        let detail = rate_limit::detail(decision.limit, window);
+        let mut response =
+            responses::error(StatusCode::TOO_MANY_REQUESTS, RATE_LIMITED, Some(&detail));
+        set_header(
+            response.headers_mut(),
+            header::RETRY_AFTER,
+            &retry_after.to_string(),
+        );
+        return Err(Box::new(caller.finish(response)));
     }
     if options.securely_scoped {
         let response = responses::error(StatusCode::FORBIDDEN, NOT_AUTHORIZED, Some(UNSCOPED_API));
-        return Err(caller.finish(response));
+        return Err(Box::new(caller.finish(response)));
     }
     Ok(caller)
 }

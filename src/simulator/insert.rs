@@ -46,14 +46,14 @@ pub(crate) async fn create_versioned(
     }
 }
 
-fn header_text<'h>(headers: &'h HeaderMap, name: header::HeaderName) -> Option<&'h str> {
+fn header_text(headers: &HeaderMap, name: header::HeaderName) -> Option<&str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
 fn create(shared: &Shared, table: &str, uri: &Uri, headers: &HeaderMap, body: &[u8]) -> Response {
     let caller = match guard::check(shared, headers) {
         Ok(c) => c,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     caller.finish(create_body(shared, table, uri, headers, body))
 }
@@ -217,12 +217,12 @@ fn build_incident(
         };
         let meta = &table.columns[col];
         let mut text = text;
-        if meta.choice > 0 && input_display_value {
-            if let Some(list) = db.choices_for(t, &meta.element) {
-                if let Some((v, _)) = list.iter().find(|(_, label)| **label == *text) {
-                    text = v.to_string();
-                }
-            }
+        if meta.choice > 0
+            && input_display_value
+            && let Some(list) = db.choices_for(t, &meta.element)
+            && let Some((v, _)) = list.iter().find(|(_, label)| **label == *text)
+        {
+            text = v.to_string();
         }
         if meta.is_reference() && !text.is_empty() && db.follow(t, col, &text).is_none() {
             text = resolve_by_display(db, meta.reference, &text).unwrap_or(text);
@@ -264,15 +264,15 @@ fn build_incident(
             row[c] = Str::from(state);
         }
     }
-    if let Some(p) = priority(&value_of(&row, "impact"), &value_of(&row, "urgency")) {
-        if let Some(c) = col("priority") {
-            row[c] = Str::from(p.to_string());
-        }
+    if let Some(p) = priority(&value_of(&row, "impact"), &value_of(&row, "urgency"))
+        && let Some(c) = col("priority")
+    {
+        row[c] = Str::from(p.to_string());
     }
-    if matches!(value_of(&row, "state").as_str(), "7" | "8") {
-        if let Some(c) = col("active") {
-            row[c] = Str::from("false");
-        }
+    if matches!(value_of(&row, "state").as_str(), "7" | "8")
+        && let Some(c) = col("active")
+    {
+        row[c] = Str::from("false");
     }
     row
 }

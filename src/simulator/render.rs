@@ -162,10 +162,11 @@ impl Renderer<'_> {
     }
 
     fn display_of_value<'s>(&'s self, table: usize, meta: &Column, raw: &'s str) -> &'s str {
-        if meta.choice > 0 && !raw.is_empty() {
-            if let Some(label) = self.db.choice_label(table, &meta.element, raw) {
-                return label;
-            }
+        if meta.choice > 0
+            && !raw.is_empty()
+            && let Some(label) = self.db.choice_label(table, &meta.element, raw)
+        {
+            return label;
         }
         raw
     }

@@ -282,17 +282,17 @@ impl Database {
             table,
             row: row_index,
         };
-        if let Some(sys_id_col) = self.column(table, "sys_id") {
-            if let Some(sys_id) = row.get(sys_id_col) {
-                self.by_sys_id.insert(sys_id.clone(), id);
-            }
+        if let Some(sys_id_col) = self.column(table, "sys_id")
+            && let Some(sys_id) = row.get(sys_id_col)
+        {
+            self.by_sys_id.insert(sys_id.clone(), id);
         }
         let ancestors = self.ancestors(table);
         for ((target, key_col), index) in &mut self.by_key {
-            if ancestors.contains(target) {
-                if let Some(key) = row.get(*key_col) {
-                    index.entry(key.clone()).or_insert(id);
-                }
+            if ancestors.contains(target)
+                && let Some(key) = row.get(*key_col)
+            {
+                index.entry(key.clone()).or_insert(id);
             }
         }
         if let Some(t) = self.tables.get_mut(table) {

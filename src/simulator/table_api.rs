@@ -232,7 +232,7 @@ fn list(
 ) -> Response {
     let caller = match guard::check(shared, headers) {
         Ok(c) => c,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     caller.finish(list_body(shared, version, table, uri, headers))
 }
@@ -328,7 +328,7 @@ fn list_body(
 fn get_one(shared: &Shared, table: &str, sys_id: &str, uri: &Uri, headers: &HeaderMap) -> Response {
     let caller = match guard::check(shared, headers) {
         Ok(c) => c,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let db = shared.db();
     let Some(t) = db.table(table) else {
