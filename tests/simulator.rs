@@ -1461,18 +1461,24 @@ async fn twenty_thousand_extra_fields() {
     .await;
     eprintln!("start with 20000 extra fields: {:?}", started.elapsed());
     let t = token(&sim).await;
-    let started = Instant::now();
-    let a = get(
-        &sim,
-        &t,
-        "/api/now/table/sys_dictionary?sysparm_query=nameINincident%2Ctask%5EelementISNOTEMPTY\
+    let url = format!(
+        "{}/api/now/table/sys_dictionary?sysparm_query=nameINincident%2Ctask%5EelementISNOTEMPTY\
          &sysparm_fields=name,element,internal_type,reference,max_length&sysparm_exclude_reference_link=true&sysparm_limit=1000",
-    )
-    .await;
-    eprintln!(
-        "first dictionary page over ~20k rows: {:?}",
-        started.elapsed()
+        sim.base_url()
     );
+    // Printed for information (a debug build); nothing here asserts on time.
+    let shared = client();
+    let mut a = None;
+    for round in 0..3 {
+        let started = Instant::now();
+        let r = shared.get(&url).bearer_auth(&t).send().await.expect("GET");
+        a = Some(answer(r).await);
+        eprintln!(
+            "dictionary page over ~20k rows, round {round}: {:?}",
+            started.elapsed()
+        );
+    }
+    let a = a.expect("an answer");
     assert_eq!(a.status, StatusCode::OK);
     // 24 incident columns + sys_id, 73 task columns (sys_id included), 20000 custom.
     assert_eq!(a.header("x-total-count"), Some("20098"));

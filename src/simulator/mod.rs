@@ -181,8 +181,11 @@ impl Simulator {
         let listener = TcpListener::bind(addr).await?;
         let local = listener.local_addr()?;
         let scheme = if tls.is_some() { "https" } else { "http" };
+        // Listening on every interface (--public): local clients reach it through loopback.
         let host = match local {
+            SocketAddr::V4(a) if a.ip().is_unspecified() => format!("127.0.0.1:{}", a.port()),
             SocketAddr::V4(a) => format!("{}:{}", a.ip(), a.port()),
+            SocketAddr::V6(a) if a.ip().is_unspecified() => format!("[::1]:{}", a.port()),
             SocketAddr::V6(a) => format!("[{}]:{}", a.ip(), a.port()),
         };
         let base_url = format!("{scheme}://{host}");

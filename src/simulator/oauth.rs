@@ -22,29 +22,27 @@ use super::responses::{TOKEN_FAILURE, json, push_str};
 /// Bytes of randomness per token: 64 bytes are 86 URL-safe base64 characters.
 const TOKEN_BYTES: usize = 64;
 
-#[derive(Debug)]
 struct AccessToken {
     user: String,
     expires: Instant,
 }
 
-#[derive(Debug)]
 struct RefreshToken {
     client: String,
     user: String,
     expires: Instant,
 }
 
-/// What a successful grant hands out.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What a successful grant hands out. No `Debug`: it holds tokens.
+#[derive(Clone, PartialEq, Eq)]
 pub(crate) struct Issued {
     pub access_token: String,
     pub refresh_token: String,
     pub expires_in: u64,
 }
 
-/// Every token the simulator has issued and not yet forgotten.
-#[derive(Debug, Default)]
+/// Every token the simulator has issued and not yet forgotten. No `Debug`: it holds tokens.
+#[derive(Default)]
 pub(crate) struct TokenStore {
     access: HashMap<String, AccessToken>,
     refresh: HashMap<String, RefreshToken>,

@@ -17,7 +17,7 @@ pub const DEMO_PASSWORD: &str = "demo-password";
 const UNCERTAIN: &str = "Simulator: behaviour the platform does not document";
 
 /// How the simulated instance behaves. Every field is a command-line flag.
-#[derive(Debug, Clone, Args, PartialEq)]
+#[derive(Clone, Args, PartialEq)]
 #[command(next_help_heading = "Simulator")]
 pub struct SimOptions {
     /// Address to listen on; non-loopback addresses need --public.
@@ -238,6 +238,47 @@ impl Default for SimOptions {
     }
 }
 
+/// Debug output never shows the secret or the password, even the demo ones: overrides may be
+/// real credentials.
+impl std::fmt::Debug for SimOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let redacted = "<redacted>";
+        f.debug_struct("SimOptions")
+            .field("listen", &self.listen)
+            .field("public", &self.public)
+            .field("deny", &self.deny)
+            .field("hibernating", &self.hibernating)
+            .field("securely_scoped", &self.securely_scoped)
+            .field("rate_limit", &self.rate_limit)
+            .field("rate_limit_window", &self.rate_limit_window)
+            .field("latency_ms", &self.latency_ms)
+            .field("extra_fields", &self.extra_fields)
+            .field("mandatory", &self.mandatory)
+            .field("token_ttl", &self.token_ttl)
+            .field("refresh_token_ttl", &self.refresh_token_ttl)
+            .field("tls", &self.tls)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &redacted)
+            .field("username", &self.username)
+            .field("password", &redacted)
+            .field("sys_table_denial", &self.sys_table_denial)
+            .field("table_denial", &self.table_denial)
+            .field("field_denial", &self.field_denial)
+            .field("www_authenticate", &self.www_authenticate)
+            .field(
+                "refresh_omits_refresh_token",
+                &self.refresh_omits_refresh_token,
+            )
+            .field("unknown_query_field", &self.unknown_query_field)
+            .field("token_json_body", &self.token_json_body)
+            .field("auth_error_order", &self.auth_error_order)
+            .field("name_keyed_links", &self.name_keyed_links)
+            .field("empty_reference_all", &self.empty_reference_all)
+            .field("invalid_table_detail", &self.invalid_table_detail)
+            .finish()
+    }
+}
+
 impl SimOptions {
     /// True when any flag differs from the default (used to reject sim flags without --demo).
     pub fn is_customised(&self) -> bool {
@@ -260,6 +301,18 @@ mod tests {
     fn clap_defaults_equal_default_impl() {
         let parsed = Wrapper::try_parse_from(["x"]).map(|w| w.sim);
         assert_eq!(parsed.ok(), Some(SimOptions::default()));
+    }
+
+    #[test]
+    fn debug_hides_the_secret_and_password() {
+        let options = SimOptions {
+            client_secret: "very-secret-value".into(),
+            password: "hunter2-password".into(),
+            ..SimOptions::default()
+        };
+        let text = format!("{options:?}");
+        assert!(!text.contains("very-secret-value") && !text.contains("hunter2-password"));
+        assert!(text.contains("finout.integration"));
     }
 
     #[test]

@@ -188,6 +188,11 @@ impl Renderer<'_> {
             }
             return;
         }
+        if self.mode == DisplayMode::Value && self.exclude_links {
+            // The common shape of metadata queries: no lookup needed.
+            push_str(out, raw);
+            return;
+        }
         let target = self.db.follow(table, column, raw);
         let display = match (meta.reference, target) {
             (Some(target_table), Some(id)) => self.db.display_of(target_table, id),
