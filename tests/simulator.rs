@@ -1298,7 +1298,17 @@ async fn unknown_acl_names_are_refused_at_start() {
     let err = Simulator::start(deny(&["sys_dictonary"]))
         .await
         .expect_err("must fail");
-    assert!(matches!(err, SimError::UnknownAcl(ref s) if s == "sys_dictonary"));
+    assert!(
+        matches!(err, SimError::UnknownAclDidYouMean { ref suggestion, .. } if suggestion == "sys_dictionary")
+    );
+    assert!(
+        err.to_string().contains("did you mean \"sys_dictionary\""),
+        "{err}"
+    );
+    let err = Simulator::start(deny(&["no_such_thing"]))
+        .await
+        .expect_err("must fail");
+    assert!(matches!(err, SimError::UnknownAcl(ref s) if s == "no_such_thing"));
     assert!(err.to_string().contains("TABLE.*"), "{err}");
     let err = Simulator::start(SimOptions {
         table_denial: vec!["incident".into()],
@@ -2042,7 +2052,11 @@ async fn simulator_command_serves_and_stops_on_sigterm() {
 #[test]
 fn simulator_command_rejects_bad_flags_with_exit_2() {
     for (args, expected) in [
-        (vec!["--deny", "sys_dictonary"], "unknown ACL"),
+        (
+            vec!["--deny", "sys_dictonary"],
+            "did you mean \"sys_dictionary\"",
+        ),
+        (vec!["--deny", "nothing_like_it"], "unknown ACL"),
         (vec!["--listen", "0.0.0.0:0"], "--public"),
         (vec!["--token-ttl", "0"], "--token-ttl"),
         (vec!["--field-denial", "sometimes"], "invalid value"),

@@ -8,6 +8,42 @@ use std::collections::{HashMap, HashSet};
 use super::SimError;
 use super::store::{Database, DenialKind, Str};
 
+/// The error for an ACL name the simulator does not know, with a suggestion when one is close.
+fn unknown_acl(spec: &str, db: &Database) -> SimError {
+    let mut candidates: Vec<String> = Vec::new();
+    for table in &db.tables {
+        let name = &*table.name;
+        candidates.extend([
+            name.to_string(),
+            format!("{name}.*"),
+            format!("{name}.read"),
+            format!("{name}.create"),
+        ]);
+    }
+    if let Some((table, _)) = spec.split_once('.')
+        && let Some(t) = db.table(table)
+    {
+        candidates.extend(
+            db.tables[t]
+                .columns
+                .iter()
+                .map(|c| format!("{table}.{}", c.element)),
+        );
+    }
+    let best = candidates
+        .into_iter()
+        .map(|c| (strsim::normalized_levenshtein(spec, &c), c))
+        .filter(|(score, _)| *score >= 0.75)
+        .max_by(|a, b| a.0.total_cmp(&b.0));
+    match best {
+        Some((_, suggestion)) => SimError::UnknownAclDidYouMean {
+            acl: spec.to_string(),
+            suggestion,
+        },
+        None => SimError::UnknownAcl(spec.to_string()),
+    }
+}
+
 /// What the integration user may not do.
 #[derive(Debug, Default)]
 pub(crate) struct Acl {
@@ -23,7 +59,7 @@ impl Acl {
     pub fn parse(deny: &[String], table_denial: &[String], db: &Database) -> Result<Acl, SimError> {
         let mut acl = Acl::default();
         for spec in deny {
-            let unknown = || SimError::UnknownAcl(spec.clone());
+            let unknown = || unknown_acl(spec, db);
             match spec.split_once('.') {
                 None => {
                     let t = db.table(spec).ok_or_else(unknown)?;
@@ -135,11 +171,28 @@ mod tests {
 
     #[test]
     fn unknown_names_are_rejected() {
-        for bad in ["sys_dictonary", "incident.nope", "nope.*", ""] {
+        for bad in ["incident.nope", "nope.*", "", "zzz"] {
             assert!(
                 matches!(deny(&[bad]), Err(SimError::UnknownAcl(_))),
                 "{bad:?}"
             );
+        }
+    }
+
+    #[test]
+    fn misspellings_get_a_suggestion() {
+        for (typo, expected) in [
+            ("sys_dictonary", "sys_dictionary"),
+            ("sys_dictionary.**", "sys_dictionary.*"),
+            ("incident.creat", "incident.create"),
+            ("incident.caller", "incident.caller_id"),
+        ] {
+            match deny(&[typo]) {
+                Err(SimError::UnknownAclDidYouMean { acl, suggestion }) => {
+                    assert_eq!((acl.as_str(), suggestion.as_str()), (typo, expected));
+                }
+                other => panic!("{typo}: {:?}", other.map(|_| ())),
+            }
         }
     }
 

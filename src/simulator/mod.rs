@@ -75,6 +75,17 @@ pub enum SimError {
          sys_db_object, sys_glide_object, sys_choice, incident.create, incident.read)"
     )]
     UnknownAcl(String),
+    /// A `--deny` value that looks like a misspelling of one the simulator knows.
+    #[error(
+        "unknown ACL {acl:?} for --deny: did you mean {suggestion:?}? (use TABLE, TABLE.*, \
+         TABLE.FIELD, TABLE.read or TABLE.create)"
+    )]
+    UnknownAclDidYouMean {
+        /// What the user typed.
+        acl: String,
+        /// The closest ACL the simulator knows.
+        suggestion: String,
+    },
     /// Another flag has a value the simulator cannot use.
     #[error("{0}")]
     InvalidOption(String),
