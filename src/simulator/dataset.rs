@@ -889,6 +889,50 @@ mod tests {
     }
 
     #[test]
+    fn every_internal_type_has_a_field_class_row() {
+        let db = db();
+        let glide = db.table("sys_glide_object").expect("sys_glide_object");
+        let glide_name = db.column(glide, "name").expect("name");
+        let known: std::collections::HashSet<String> = db
+            .records_of(glide)
+            .into_iter()
+            .map(|id| db.value(id, glide_name).to_string())
+            .collect();
+        let dict = db.table("sys_dictionary").expect("sys_dictionary");
+        let internal_type = db.column(dict, "internal_type").expect("internal_type");
+        for id in db.records_of(dict) {
+            let kind = db.value(id, internal_type);
+            assert!(known.contains(kind), "no sys_glide_object row for {kind}");
+        }
+    }
+
+    #[test]
+    fn every_table_has_a_sys_db_object_row_and_a_collection_row() {
+        let db = db();
+        let objects = db.table("sys_db_object").expect("sys_db_object");
+        let name = db.column(objects, "name").expect("name");
+        let listed: std::collections::HashSet<String> = db
+            .records_of(objects)
+            .into_iter()
+            .map(|id| db.value(id, name).to_string())
+            .collect();
+        let dict = db.table("sys_dictionary").expect("sys_dictionary");
+        let d_name = db.column(dict, "name").expect("name");
+        let d_element = db.column(dict, "element").expect("element");
+        for table in &db.tables {
+            assert!(listed.contains(&*table.name), "{}", table.name);
+            let collections = db
+                .records_of(dict)
+                .into_iter()
+                .filter(|id| {
+                    db.value(*id, d_name) == &*table.name && db.value(*id, d_element).is_empty()
+                })
+                .count();
+            assert_eq!(collections, 1, "{}", table.name);
+        }
+    }
+
+    #[test]
     fn bad_mandatory_is_an_option_error() {
         let options = SimOptions {
             mandatory: vec!["incident.nope".into()],
