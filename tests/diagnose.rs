@@ -954,3 +954,50 @@ async fn untrusted_certificate_explains_how_to_trust_a_ca() {
     assert_case("trusted CA", &d, "PPPPPPPPPPS", Exit::Success, &[]);
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_reads_the_config_file_with_secrets_inline_or_from_env() {
+    use std::os::unix::fs::PermissionsExt;
+    let sim = secret_sim().await;
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let inline = dir.path().join("inline.toml");
+    let by_env = dir.path().join("env.toml");
+    let head = format!(
+        "version = 1\n\n[servicenow]\ninstance_url = \"{}\"\nclient_id = \"{DEMO_CLIENT_ID}\"\nusername = \"{DEMO_USERNAME}\"\n",
+        sim.base_url()
+    );
+    let files = [
+        (
+            &inline,
+            format!("{head}client_secret = \"{SECRET}\"\npassword = \"{PASSWORD}\"\n"),
+        ),
+        (
+            &by_env,
+            format!(
+                "{head}client_secret_env = \"SNOW_CLIENT_SECRET\"\npassword_env = \"SNOW_PASSWORD\"\n"
+            ),
+        ),
+    ];
+    for (path, body) in &files {
+        std::fs::write(path, body).unwrap_or_else(|e| panic!("{e}"));
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let p = path.to_string_lossy().into_owned();
+        let out = run_bin(&["--config", &p, "check", "--json"], SECRET, PASSWORD).await;
+        let (stdout, stderr) = text(&out);
+        assert_eq!(out.status.code(), Some(0), "{p}\n{stdout}\n{stderr}");
+        for s in [SECRET, PASSWORD] {
+            assert!(
+                !stdout.contains(s) && !stderr.contains(s),
+                "secret in output"
+            );
+        }
+    }
+    // The variable named by password_env is unset: a usage error naming it.
+    let p = by_env.to_string_lossy().into_owned();
+    let out = run_bin(&["--config", &p, "check"], SECRET, "").await;
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("SNOW_PASSWORD"), "{stderr}");
+    sim.shutdown().await;
+}

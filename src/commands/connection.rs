@@ -135,8 +135,9 @@ fn from_config(global: &Global, options: ClientOptions) -> Result<Connection, St
     }
     let loaded = crate::config::load(&path).map_err(|e| e.to_string())?;
     let sn = &loaded.config.servicenow;
-    let client_secret = sn.client_secret.resolve().map_err(|e| e.to_string())?;
-    let password = sn.password.resolve().map_err(|e| e.to_string())?;
+    let in_file = |e: crate::config::ConfigError| format!("{}: {e}", path.display());
+    let client_secret = sn.resolve_client_secret().map_err(in_file)?;
+    let password = sn.resolve_password().map_err(in_file)?;
     Ok(Connection {
         input: ConnectionInput {
             instance_url: sn.instance_url.clone(),

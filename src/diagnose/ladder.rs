@@ -173,6 +173,13 @@ impl Ladder {
     /// Record a result. A second result for the same id supersedes the first (sent again).
     fn finish(&mut self, id: CheckId, outcome: Outcome, elapsed_ms: u64) {
         let r = outcome.into_result(id, elapsed_ms);
+        tracing::info!(
+            check = id.as_str(),
+            status = r.status.as_str(),
+            elapsed_ms,
+            summary = %r.summary,
+            "check finished"
+        );
         self.send(CheckEvent::Finished(r.clone()));
         self.results[index(id)] = Some(r);
     }
