@@ -1001,3 +1001,40 @@ async fn check_reads_the_config_file_with_secrets_inline_or_from_env() {
     assert!(stderr.contains("SNOW_PASSWORD"), "{stderr}");
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn large_dictionaries_are_read_page_by_page_without_loss() {
+    use snow_connect::diagnose::discover_dictionary;
+    use snow_connect::servicenow::{ClientOptions, Credentials, InstanceUrl};
+    let sim = start(SimOptions {
+        extra_fields: 4500,
+        ..SimOptions::default()
+    })
+    .await;
+    let url = InstanceUrl::parse(sim.base_url()).unwrap_or_else(|e| panic!("{e}"));
+    let creds = Credentials {
+        client_id: DEMO_CLIENT_ID.into(),
+        client_secret: SecretString::from(DEMO_CLIENT_SECRET),
+        username: DEMO_USERNAME.into(),
+        password: SecretString::from(DEMO_PASSWORD),
+    };
+    let client = snow_connect::servicenow::Client::new(url, creds, &ClientOptions::default())
+        .unwrap_or_else(|e| panic!("{e}"));
+    // Spawned: the discovery future must be Send.
+    let d = tokio::spawn(async move { discover_dictionary(&client, "incident").await })
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let custom: HashSet<&str> = d
+        .fields
+        .iter()
+        .map(|f| f.element.as_str())
+        .filter(|e| e.starts_with("u_"))
+        .collect();
+    assert_eq!(custom.len(), 4500, "every custom field, once");
+    let all: HashSet<&str> = d.fields.iter().map(|f| f.element.as_str()).collect();
+    assert_eq!(all.len(), d.fields.len(), "no duplicates");
+    // 4500 + ~100 dictionary rows are three pages of 2000.
+    assert!(d.requests >= 6, "requests {}", d.requests);
+    sim.shutdown().await;
+}

@@ -623,6 +623,28 @@ mod tests {
     }
 
     #[test]
+    fn the_ladder_can_be_spawned() {
+        fn assert_send<T: Send + 'static>(_: T) {}
+        // The wizard runs the ladder in a tokio task: its future must be Send and own its data.
+        assert_send(async {
+            let input = ConnectionInput {
+                instance_url: String::new(),
+                client_id: String::new(),
+                client_secret: SecretString::from(""),
+                username: String::new(),
+                password: SecretString::from(""),
+            };
+            run_checks(
+                &input,
+                &CheckOptions::default(),
+                None,
+                CancellationToken::new(),
+            )
+            .await
+        });
+    }
+
+    #[test]
     fn own_sites_are_flagged() {
         assert!(is_servicenow_own_site("developer.servicenow.com"));
         assert!(!is_servicenow_own_site("acme.service-now.com"));
