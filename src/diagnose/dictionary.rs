@@ -278,77 +278,12 @@ pub(crate) async fn read_page(client: &Client, q: &TableQuery) -> ReadOutcome {
     })
 }
 
-/// Page size for the reads below (the client's default).
-const PAGE_SIZE: u32 = 2000;
-/// Pages fetched at once when the count is known (the client's default).
-const MAX_CONCURRENT_PAGES: usize = 4;
-/// Refuse counts that would mean more pages than any real table needs.
-const MAX_PAGES: u64 = 1000;
-
-/// Every page of a read, as a [`ReadOutcome`]: the first page, then, when `X-Total-Count` is
-/// known, the rest concurrently (bounded); without a count, page by page until a short page.
-///
-/// This does what `Client::get_all` does, but its future is `Send`, so the ladder can run in a
-/// spawned task (`get_all` currently keeps a borrowing closure across an await, which rustc
-/// cannot prove `Send`).
+/// Every page of a read through the client's pagination (concurrent when the count is known).
 pub(crate) async fn read_all(client: &Client, q: &TableQuery) -> ReadOutcome {
-    use futures::{StreamExt, TryStreamExt};
-    let limit = q.limit.unwrap_or(PAGE_SIZE).max(1);
-    let too_many = |what: String| Error::InvalidResponse {
-        url: client
-            .instance()
-            .join(&format!("/api/now/table/{}", q.table)),
-        reason: what,
-    };
-    let first = client.get_page(&q.clone().limit(limit)).await?;
-    let mut requests = 1usize;
-    let first_len = first.records.len();
-    let mut records = first.records;
-    let start = u64::from(q.offset) + u64::from(limit);
-    match first.total_count {
-        Some(total) if total > start => {
-            let pages = (total - start).div_ceil(u64::from(limit));
-            if pages > MAX_PAGES {
-                return Err(too_many(format!(
-                    "X-Total-Count {total} would need {pages} pages of {limit}"
-                )));
-            }
-            let queries = (0..pages)
-                .map(|i| {
-                    let offset = u32::try_from(start + i * u64::from(limit))
-                        .map_err(|_| too_many(format!("offset beyond range for {total} rows")))?;
-                    Ok(q.clone().limit(limit).offset(offset))
-                })
-                .collect::<Result<Vec<TableQuery>, Error>>()?;
-            // Build every future first: no closure is kept across the awaits below.
-            let futures: Vec<_> = queries.iter().map(|pq| client.get_page(pq)).collect();
-            let pages: Vec<_> = futures::stream::iter(futures)
-                .buffered(MAX_CONCURRENT_PAGES)
-                .try_collect()
-                .await?;
-            requests += pages.len();
-            for p in pages {
-                records.extend(p.records);
-            }
-        }
-        Some(_) => {}
-        None => {
-            let mut last = first_len;
-            let mut offset = start;
-            while last >= limit as usize && (requests as u64) < MAX_PAGES {
-                let off = u32::try_from(offset)
-                    .map_err(|_| too_many("offset beyond range".to_string()))?;
-                let page = client.get_page(&q.clone().limit(limit).offset(off)).await?;
-                requests += 1;
-                last = page.records.len();
-                records.extend(page.records);
-                offset += u64::from(limit);
-            }
-        }
-    }
+    let (records, total, requests) = client.get_all(q).await?;
     Ok(ReadOk {
         records,
-        total: first.total_count,
+        total,
         requests,
     })
 }
