@@ -524,26 +524,63 @@ async fn unreachable_instance_exits_3() {
     assert_eq!(code(&out), 3, "stderr: {}", stderr(&out));
 }
 
-/// A proxy in front of the simulator that lets a POST through but drops the connection
-/// before the answer comes back: the incident exists, the client never hears of it.
-async fn answer_dropping_proxy(upstream: &str) -> String {
+/// What the test proxy does to the incident insert (`POST /api/now/table/incident`).
+#[derive(Clone, Copy, PartialEq)]
+enum OnInsert {
+    /// Let it through but drop the connection before the answer: the incident exists, the
+    /// client never hears of it.
+    DropAnswer,
+    /// Answer the first one with ServiceNow's 401 (as for an expired token) without passing
+    /// it on; later ones go through.
+    RejectFirstAsExpired,
+}
+
+const EXPIRED_401: &str = "HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json;charset=UTF-8\r\n\
+    WWW-Authenticate: BASIC realm=\"Service-now\"\r\nConnection: close\r\nContent-Length: 113\r\n\r\n\
+    {\"error\":{\"detail\":\"Required to provide Auth information\",\"message\":\"User Not Authenticated\"},\"status\":\"failure\"}";
+
+/// The length of a complete HTTP request at the start of `buf`, once it has fully arrived.
+fn complete_request_len(buf: &[u8]) -> Option<usize> {
+    let head_end = buf.windows(4).position(|w| w == b"\r\n\r\n")? + 4;
+    let head = String::from_utf8_lossy(&buf[..head_end]).to_ascii_lowercase();
+    let body_len = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .unwrap_or(0);
+    (buf.len() >= head_end + body_len).then_some(head_end + body_len)
+}
+
+/// A byte-level proxy in front of the simulator that interferes with incident inserts.
+/// Returns its base URL and a counter of the inserts it saw.
+async fn insert_proxy(
+    upstream: &str,
+    mode: OnInsert,
+) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let upstream = upstream.trim_start_matches("http://").to_string();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind proxy");
     let addr = listener.local_addr().expect("proxy addr");
+    let inserts = Arc::new(AtomicUsize::new(0));
+    let seen_total = inserts.clone();
     tokio::spawn(async move {
         while let Ok((client, _)) = listener.accept().await {
             let upstream = upstream.clone();
+            let seen_total = seen_total.clone();
             tokio::spawn(async move {
                 let Ok(server) = tokio::net::TcpStream::connect(&upstream).await else {
                     return;
                 };
                 let (mut cr, mut cw) = client.into_split();
                 let (mut sr, mut sw) = server.into_split();
-                let post_seen = std::sync::Arc::new(tokio::sync::Notify::new());
-                let seen = post_seen.clone();
+                let insert_seen = Arc::new(tokio::sync::Notify::new());
+                let seen = insert_seen.clone();
+                // Client to server; the 401 goes back through a channel to the writer below.
+                let (reject_tx, mut reject_rx) = tokio::sync::mpsc::channel::<()>(1);
                 let up = tokio::spawn(async move {
                     let mut buf = vec![0u8; 64 * 1024];
                     loop {
@@ -552,6 +589,19 @@ async fn answer_dropping_proxy(upstream: &str) -> String {
                             Ok(n) => n,
                         };
                         if buf[..n].starts_with(b"POST /api/now/table/incident") {
+                            let nth = seen_total.fetch_add(1, Ordering::SeqCst);
+                            if mode == OnInsert::RejectFirstAsExpired && nth == 0 {
+                                // Swallow the whole request, then answer it ourselves.
+                                let mut req = buf[..n].to_vec();
+                                while complete_request_len(&req).is_none() {
+                                    match cr.read(&mut buf).await {
+                                        Ok(0) | Err(_) => return,
+                                        Ok(m) => req.extend_from_slice(&buf[..m]),
+                                    }
+                                }
+                                let _ = reject_tx.send(()).await;
+                                return;
+                            }
                             seen.notify_one();
                         }
                         if sw.write_all(&buf[..n]).await.is_err() {
@@ -563,7 +613,12 @@ async fn answer_dropping_proxy(upstream: &str) -> String {
                 loop {
                     tokio::select! {
                         biased;
-                        _ = post_seen.notified() => {
+                        Some(()) = reject_rx.recv() => {
+                            let _ = cw.write_all(EXPIRED_401.as_bytes()).await;
+                            let _ = cw.shutdown().await;
+                            break;
+                        }
+                        _ = insert_seen.notified(), if mode == OnInsert::DropAnswer => {
                             // Let the server act on the insert, then cut both sides.
                             let _ = sr.read(&mut buf).await;
                             break;
@@ -578,13 +633,13 @@ async fn answer_dropping_proxy(upstream: &str) -> String {
             });
         }
     });
-    format!("http://{addr}")
+    (format!("http://{addr}"), inserts)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lost_answer_is_never_resent_and_says_how_to_check() {
     let sim = sim(SimOptions::default()).await;
-    let proxy = answer_dropping_proxy(sim.base_url()).await;
+    let (proxy, inserts) = insert_proxy(sim.base_url(), OnInsert::DropAnswer).await;
     let home = Home::new();
     home.write_config(&config_text(&proxy, &[(ENDPOINT, &[])]));
     let before = sim.incident_count();
@@ -612,12 +667,38 @@ async fn lost_answer_is_never_resent_and_says_how_to_check() {
         before + 1,
         "created exactly once, never resent"
     );
+    assert_eq!(inserts.load(std::sync::atomic::Ordering::SeqCst), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn expired_token_mid_run_is_refreshed() {
-    // A one-second token and slow answers: the token expires between the dictionary reads
-    // and the insert.
+async fn token_rejected_as_expired_at_insert_is_refreshed_once() {
+    let sim = sim(SimOptions::default()).await;
+    let (proxy, inserts) = insert_proxy(sim.base_url(), OnInsert::RejectFirstAsExpired).await;
+    let home = Home::new();
+    home.write_config(&config_text(&proxy, &[(ENDPOINT, &[])]));
+    let before = sim.incident_count();
+    let out = home
+        .send(&[
+            "--endpoint",
+            ENDPOINT,
+            "--short-description",
+            "Refresh",
+            "--json",
+        ])
+        .await;
+    assert_eq!(code(&out), 0, "stderr: {}", stderr(&out));
+    assert_eq!(
+        inserts.load(std::sync::atomic::Ordering::SeqCst),
+        2,
+        "one insert refused with 401, one retry after the refresh"
+    );
+    assert_eq!(sim.incident_count(), before + 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn short_lived_tokens_do_not_break_a_run() {
+    // Tokens that live one second while every answer takes 300 ms: the token runs out
+    // several times during one send.
     let sim = sim(SimOptions {
         token_ttl: 1,
         latency_ms: 300,
@@ -632,4 +713,79 @@ async fn expired_token_mid_run_is_refreshed() {
         .await;
     assert_eq!(code(&out), 0, "stderr: {}", stderr(&out));
     assert_eq!(sim.incident_count(), before + 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rate_limit_with_a_short_retry_after_succeeds_after_waiting() {
+    let sim = sim(SimOptions {
+        rate_limit: Some(3),
+        rate_limit_window: 2,
+        ..SimOptions::default()
+    })
+    .await;
+    let home = Home::new();
+    home.write_config(&config_text(sim.base_url(), &[(ENDPOINT, &[])]));
+    let before = sim.incident_count();
+    let out = home
+        .send(&[
+            "--endpoint",
+            ENDPOINT,
+            "--short-description",
+            "Busy",
+            "--json",
+        ])
+        .await;
+    assert_eq!(code(&out), 0, "stderr: {}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("rate limiting this user (HTTP 429)"), "{err}");
+    assert!(err.contains("waiting "), "{err}");
+    let doc: Value = serde_json::from_str(&stdout(&out)).expect("one JSON document");
+    assert!(doc["number"].as_str().is_some_and(|n| n.starts_with("INC")));
+    assert_eq!(sim.incident_count(), before + 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rate_limit_beyond_the_bound_gives_up_and_says_when() {
+    let sim = sim(SimOptions {
+        rate_limit: Some(2),
+        rate_limit_window: 3600,
+        ..SimOptions::default()
+    })
+    .await;
+    let home = Home::new();
+    home.write_config(&config_text(sim.base_url(), &[(ENDPOINT, &[])]));
+    let before = sim.incident_count();
+    let out = home
+        .send(&["--endpoint", ENDPOINT, "--short-description", "Busy"])
+        .await;
+    assert_eq!(code(&out), 1, "stderr: {}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("Rate limit exceeded"), "{err}");
+    assert!(err.contains("Try again in "), "{err}");
+    assert!(err.contains("nothing was created"), "{err}");
+    assert_eq!(sim.incident_count(), before);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_field_the_instance_makes_mandatory_must_be_configured() {
+    let sim = sim(SimOptions {
+        mandatory: vec!["incident.business_service".into()],
+        ..SimOptions::default()
+    })
+    .await;
+    let home = Home::new();
+    home.write_config(&config_text(sim.base_url(), &[(ENDPOINT, &[])]));
+    let before = sim.incident_count();
+    let out = home
+        .send(&["--endpoint", ENDPOINT, "--short-description", "x"])
+        .await;
+    assert_eq!(code(&out), 1, "stderr: {}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains(
+            "business_service: Service is mandatory on incident but the endpoint gives it no value"
+        ),
+        "{err}"
+    );
+    assert_eq!(sim.incident_count(), before);
 }

@@ -3,13 +3,13 @@
 //! exact body.
 
 use std::path::Path;
-use std::time::Duration;
 
 use serde_json::{Map, Value};
 
-use super::Global;
+use super::{Global, connection};
 use crate::cli::SendArgs;
 use crate::config::{Config, Endpoint};
+use crate::diagnose::fixes::FixContext;
 use crate::diagnose::{Dictionary, DictionaryError, discover_dictionary};
 use crate::exit::Exit;
 use crate::incident::send_policy::{
@@ -17,7 +17,7 @@ use crate::incident::send_policy::{
 };
 use crate::incident::{self, Alert, CreatedIncident, Plan};
 use crate::sanitize;
-use crate::servicenow::{Client, ClientOptions, Credentials, Error, InstanceUrl, field_string};
+use crate::servicenow::{Client, Credentials, Error, InstanceUrl, field_string};
 
 /// Run `snow-connect send`.
 pub fn run(global: &Global, args: SendArgs) -> Exit {
@@ -30,25 +30,25 @@ pub fn run(global: &Global, args: SendArgs) -> Exit {
         Ok(c) => c,
         Err(exit) => return exit,
     };
-    let Some(endpoint) = config.endpoints.iter().find(|e| e.name == args.endpoint) else {
+    let Some(endpoint) = config.endpoint(&args.endpoint) else {
         out.error(&unknown_endpoint(&args.endpoint, &config.endpoints, &path));
         return Exit::Usage;
     };
-    let client = match connect(global, &args, &config) {
+    let client = match connect(global, &args) {
         Ok(c) => c,
-        Err(exit) => return exit,
+        Err(msg) => {
+            out.error(&msg);
+            return Exit::Usage;
+        }
     };
     let alert = Alert {
         short_description: args.short_description.clone(),
         description: args.description.clone().unwrap_or_default(),
     };
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match connection::runtime() {
         Ok(rt) => rt,
-        Err(e) => {
-            out.error(&format!("cannot start the async runtime: {e}"));
+        Err(msg) => {
+            out.error(&msg);
             return Exit::Usage;
         }
     };
@@ -120,39 +120,49 @@ fn unknown_endpoint(name: &str, endpoints: &[Endpoint], path: &Path) -> String {
         );
     }
     let names: Vec<String> = endpoints.iter().map(|e| format!("{:?}", e.name)).collect();
-    format!(
+    let mut msg = format!(
         "no endpoint named {name:?} in {}; configured endpoints: {}",
         path.display(),
         names.join(", ")
-    )
+    );
+    if let Some(close) = close_name(name, endpoints) {
+        msg.push_str(&format!(" (did you mean {close:?}?)"));
+    }
+    msg
 }
 
-// TODO(send): replace with crate::commands::connection once the diagnose branch lands it.
-fn connect(global: &Global, args: &SendArgs, config: &Config) -> Result<Client, Exit> {
-    let sn = &config.servicenow;
-    let fail = |msg: String| {
-        eprintln!("snow-connect send: {msg}");
-        Exit::Usage
-    };
-    let base = InstanceUrl::parse(&sn.instance_url)
-        .map_err(|e| fail(format!("instance_url in the config: {e}")))?;
-    let client_secret = sn
-        .client_secret
-        .resolve()
-        .map_err(|e| fail(e.to_string()))?;
-    let password = sn.password.resolve().map_err(|e| fail(e.to_string()))?;
+/// A configured name that differs only in case or contains what was typed.
+fn close_name<'a>(typed: &str, endpoints: &'a [Endpoint]) -> Option<&'a str> {
+    let typed = typed.trim().to_lowercase();
+    if typed.is_empty() {
+        return None;
+    }
+    endpoints
+        .iter()
+        .map(|e| e.name.as_str())
+        .find(|n| n.to_lowercase() == typed)
+        .or_else(|| {
+            endpoints
+                .iter()
+                .map(|e| e.name.as_str())
+                .find(|n| n.to_lowercase().contains(&typed))
+        })
+}
+
+/// The client for the config's instance, or for `--instance/--client-id/--username` with
+/// the secrets from the environment (the shared rules of `check` and `fields`).
+fn connect(global: &Global, args: &SendArgs) -> Result<Client, String> {
+    let conn = connection::resolve(global, &args.conn)?;
+    let input = conn.input;
+    let base = InstanceUrl::parse(&input.instance_url)
+        .map_err(|e| format!("instance URL {:?}: {e}", input.instance_url))?;
     let creds = Credentials {
-        client_id: sn.client_id.clone(),
-        client_secret,
-        username: sn.username.clone(),
-        password,
+        client_id: input.client_id,
+        client_secret: input.client_secret,
+        username: input.username,
+        password: input.password,
     };
-    let opts = ClientOptions {
-        request_timeout: Duration::from_secs(args.conn.timeout.max(1)),
-        ca_file: global.ca_file.clone(),
-        ..ClientOptions::default()
-    };
-    Client::new(base, creds, &opts).map_err(|e| fail(e.to_string()))
+    Client::new(base, creds, &conn.options).map_err(|e| e.to_string())
 }
 
 /// Authenticate, read the dictionary, plan, and (unless `dry_run`) create the incident.
@@ -168,7 +178,7 @@ async fn send(
 
     if let Err(e) = retry_rate_limited(&mut wait, "signing in", || client.authenticate(), say).await
     {
-        return report_client_error(&e, "sign in", &wait, out);
+        return report_client_error(&e, "sign in", client, &wait, out);
     }
 
     let dictionary = match retry_rate_limited(
@@ -180,7 +190,7 @@ async fn send(
     .await
     {
         Ok(d) => d,
-        Err(e) => return report_dictionary_error(&e, endpoint, &wait, out),
+        Err(e) => return report_dictionary_error(&e, endpoint, client, &wait, out),
     };
 
     let plan = match incident::plan(endpoint, alert, &dictionary) {
@@ -299,20 +309,24 @@ fn label_of(dictionary: &Dictionary, element: &str) -> String {
 }
 
 /// Errors before the insert: nothing was created, so no duplicate risk.
-fn report_client_error(err: &Error, step: &str, wait: &RateLimitWait, out: &Out) -> Exit {
+fn report_client_error(
+    err: &Error,
+    step: &str,
+    client: &Client,
+    wait: &RateLimitWait,
+    out: &Out,
+) -> Exit {
     if err.rate_limited().is_some() {
         out.error(&send_policy::rate_limit_give_up(err, wait));
         return Exit::Denied;
     }
     out.error(&format!(
-        "could not {step}: {}",
+        "could not {step}; nothing was sent: {}",
         sanitize::line(&err.to_string())
     ));
-    if let Error::TokenRejected { .. } = err {
-        out.info(
-            "snow-connect did not retry, because repeated failures lock the account. \
-             Run `snow-connect check` to see what to change.",
-        );
+    let ctx = FixContext::new(client.username(), client.instance().host());
+    if let Some(fix) = send_policy::fix_for(err, &ctx) {
+        out.info(&format!("fix: {fix}"));
     }
     if err.is_unreachable() {
         Exit::Unreachable
@@ -324,11 +338,14 @@ fn report_client_error(err: &Error, step: &str, wait: &RateLimitWait, out: &Out)
 fn report_dictionary_error(
     err: &DictionaryError,
     endpoint: &Endpoint,
+    client: &Client,
     wait: &RateLimitWait,
     out: &Out,
 ) -> Exit {
     match err {
-        DictionaryError::Client(e) => report_client_error(e, "read the dictionary", wait, out),
+        DictionaryError::Client(e) => {
+            report_client_error(e, "read the dictionary", client, wait, out)
+        }
         DictionaryError::Denied { .. } => {
             out.error(&format!(
                 "cannot check endpoint {:?} before sending: {}. Nothing was sent. \
@@ -366,15 +383,32 @@ mod tests {
     #[test]
     fn unknown_endpoint_lists_the_real_names() {
         let msg = unknown_endpoint(
-            "FinOps",
+            "Cost alerts",
             &[ep("FinOps anomalies"), ep("Budget overruns")],
             Path::new("/tmp/c.toml"),
         );
         assert_eq!(
             msg,
-            "no endpoint named \"FinOps\" in /tmp/c.toml; configured endpoints: \
+            "no endpoint named \"Cost alerts\" in /tmp/c.toml; configured endpoints: \
              \"FinOps anomalies\", \"Budget overruns\""
         );
+    }
+
+    #[test]
+    fn unknown_endpoint_suggests_a_close_name() {
+        let eps = [ep("FinOps anomalies"), ep("Budget overruns")];
+        let msg = unknown_endpoint("finops", &eps, Path::new("c.toml"));
+        assert!(
+            msg.ends_with("(did you mean \"FinOps anomalies\"?)"),
+            "{msg}"
+        );
+        let msg = unknown_endpoint("budget OVERRUNS", &eps, Path::new("c.toml"));
+        assert!(
+            msg.ends_with("(did you mean \"Budget overruns\"?)"),
+            "{msg}"
+        );
+        let msg = unknown_endpoint("zzz", &eps, Path::new("c.toml"));
+        assert!(!msg.contains("did you mean"), "{msg}");
     }
 
     #[test]

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use super::{CreatedIncident, Plan};
 use crate::diagnose::DictionaryError;
+use crate::diagnose::fixes::{self, FixContext};
 use crate::exit::Exit;
 use crate::servicenow::{Client, Error, InstanceUrl};
 
@@ -157,11 +158,12 @@ pub fn explain_create_error(
     wait: &RateLimitWait,
 ) -> CreateFailure {
     let said = crate::sanitize::line(&err.to_string()).into_owned();
+    let ctx = FixContext::new(client.username(), client.instance().host());
     if is_insert_denied(err) {
         return CreateFailure {
             exit: Exit::Denied,
             message: format!("ServiceNow refused to create the incident ({said})."),
-            fix: Some(insert_denied_fix(client.username())),
+            fix: fix_for(err, &ctx),
         };
     }
     if outcome_unknown(err) {
@@ -186,29 +188,24 @@ pub fn explain_create_error(
             fix: None,
         };
     }
-    if err.is_unreachable() {
-        return CreateFailure {
-            exit: Exit::Unreachable,
-            message: format!("Could not create the incident: {said}."),
-            fix: None,
-        };
-    }
+    let exit = if err.is_unreachable() {
+        Exit::Unreachable
+    } else {
+        Exit::Denied
+    };
     let fix = match err {
-        Error::Forbidden(_) => Some(
-            "A business rule or data policy on incident aborted the insert; ServiceNow's message \
-             above names it. Ask the ServiceNow admin to adjust that rule for the integration user, \
-             or give the endpoint the values it requires."
-                .to_string(),
-        ),
-        Error::NotAuthenticated(_) => Some(
-            "The token was refused even after one refresh; run `snow-connect check` to see which \
-             step fails."
-                .to_string(),
-        ),
-        _ => None,
+        Error::Forbidden(_) => fix_for(err, &ctx).or_else(|| {
+            Some(
+                "A business rule or data policy on incident aborted the insert; ServiceNow's \
+                 message above names it. Ask the ServiceNow admin to adjust that rule for the \
+                 integration user, or give the endpoint the values it requires."
+                    .to_string(),
+            )
+        }),
+        other => fix_for(other, &ctx),
     };
     CreateFailure {
-        exit: Exit::Denied,
+        exit,
         message: format!("ServiceNow did not create the incident: {said}."),
         fix,
     }
@@ -225,12 +222,21 @@ pub fn rate_limit_give_up(err: &Error, wait: &RateLimitWait) -> String {
         } => (*retry_after, *reset, message.to_string()),
         other => (None, None, other.to_string()),
     };
-    let mut text = format!(
-        "ServiceNow is still rate limiting this user ({}) after waiting {} (snow-connect waits at most {}); nothing was created.",
-        crate::sanitize::line(&message),
-        human_duration(wait.waited()),
-        human_duration(wait.budget()),
-    );
+    let message = crate::sanitize::line(&message);
+    let mut text = if wait.waited().is_zero() {
+        format!(
+            "ServiceNow is rate limiting this user ({message}) and asks for a longer wait than \
+             snow-connect allows itself ({}); nothing was created.",
+            human_duration(wait.budget()),
+        )
+    } else {
+        format!(
+            "ServiceNow is still rate limiting this user ({message}) after waiting {} \
+             (snow-connect waits at most {}); nothing was created.",
+            human_duration(wait.waited()),
+            human_duration(wait.budget()),
+        )
+    };
     let now = time::OffsetDateTime::now_utc();
     let when = match (retry_after, reset) {
         (Some(d), _) => Some(now.saturating_add(time_duration(d))),
@@ -252,21 +258,53 @@ pub fn rate_limit_give_up(err: &Error, wait: &RateLimitWait) -> String {
         _ => text.push_str(" Try again later."),
     }
     text.push_str(
-        " If this keeps happening, ask the ServiceNow admin to raise the limit for the integration user \
-         (System Web Services > REST API Rate Limiting, table sys_rate_limit_rules).",
+        " If this keeps happening, ask the ServiceNow admin to review the rate limit rule that \
+         applies to the integration user (table sys_rate_limit_rules, open sys_rate_limit_rules.list).",
     );
     text
 }
 
-/// What the admin must change when the instance refuses to create the incident (403 "ACL
-/// Exception Insert Failed"). Follows `servicenow-remediation.md` 1.2 and 6.
-pub fn insert_denied_fix(username: &str) -> String {
-    format!(
-        "Give the integration user `{username}` the role itil (or the narrower sn_incident_write): \
-         in ServiceNow open User Administration > Users > {username} > Roles > Edit..., add the role \
-         and Save. If `{username}` has snc_read_only, remove it: that role blocks every insert. \
-         Then run `snow-connect check --create-test-incident` to confirm."
-    )
+/// What to change for a failure that is not about rate limits or a lost answer, in the
+/// diagnosis's words (`crate::diagnose::fixes`), so `send` and `check` give the same advice.
+pub fn fix_for(err: &Error, ctx: &FixContext) -> Option<String> {
+    Some(match err {
+        Error::Dns { host, suggestion } => fixes::dns(host, suggestion.as_deref()),
+        Error::ConnectionRefused { host } => fixes::connection_refused(host),
+        Error::Connect { host, .. }
+        | Error::Timeout { host, .. }
+        | Error::Interrupted { host, .. } => fixes::network(host),
+        Error::Tls { .. } => fixes::tls(),
+        Error::Hibernating => fixes::hibernating(),
+        Error::Offline => fixes::offline(),
+        Error::Redirected { location, .. } => fixes::not_servicenow(Some(location)),
+        Error::NotJson { .. } | Error::InvalidResponse { .. } | Error::BodyTooLarge { .. } => {
+            fixes::not_servicenow(None)
+        }
+        Error::TokenRejected { .. } => fixes::token_rejected(ctx),
+        Error::NotAuthenticated(_) => fixes::token_not_accepted(),
+        Error::SecurelyScoped(_) => fixes::securely_scoped(),
+        e @ Error::Forbidden(m) => {
+            let detail = m.detail.as_deref().unwrap_or_default();
+            if is_insert_denied(e) {
+                fixes::insert_denied(ctx)
+            } else if detail.contains("Access to unscoped api") {
+                fixes::securely_scoped()
+            } else if detail.contains("Missing required api access scope") {
+                fixes::missing_auth_scope()
+            } else if detail.contains("Failed API level ACL Validation") {
+                fixes::rest_api_access(ctx)
+            } else {
+                return None;
+            }
+        }
+        Error::Server { .. } => fixes::server_error(),
+        Error::Setup(_) => fixes::setup(),
+        Error::RateLimited { .. }
+        | Error::InvalidTable { .. }
+        | Error::NotFound(_)
+        | Error::BadRequest { .. }
+        | Error::Cancelled => return None,
+    })
 }
 
 /// True for the 403 a create gets when the user may not insert into the table.
@@ -443,6 +481,10 @@ mod tests {
         let msg = rate_limit_give_up(&err, &w);
         assert!(msg.contains("Rate limit exceeded"), "{msg}");
         assert!(msg.contains("Try again in 60m (after "), "{msg}");
+        assert!(
+            msg.contains("asks for a longer wait than snow-connect allows itself (1m)"),
+            "{msg}"
+        );
         assert!(msg.contains("nothing was created"), "{msg}");
     }
 
@@ -482,10 +524,21 @@ mod tests {
             detail: Some("Data Policy Exception: Caller is mandatory".into()),
         });
         assert!(!is_insert_denied(&rule));
-        let fix = insert_denied_fix("finout.integration");
-        assert!(fix.contains("itil") && fix.contains("sn_incident_write"));
-        assert!(fix.contains("snc_read_only"));
-        assert!(fix.contains("User Administration > Users > finout.integration"));
+        let fix = fix_for(
+            &denied,
+            &FixContext::new("finout.integration", "acme.service-now.com"),
+        )
+        .unwrap_or_default();
+        assert!(
+            fix.contains("itil") && fix.contains("sn_incident_write"),
+            "{fix}"
+        );
+        assert!(fix.contains("snc_read_only"), "{fix}");
+        assert!(
+            fix.contains("User Administration > Users > finout.integration"),
+            "{fix}"
+        );
+        assert_eq!(fix_for(&rule, &FixContext::default()), None);
     }
 
     #[test]
