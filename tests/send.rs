@@ -789,3 +789,23 @@ async fn a_field_the_instance_makes_mandatory_must_be_configured() {
     );
     assert_eq!(sim.incident_count(), before);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unreadable_dictionary_stops_before_sending_with_the_acl_fix() {
+    let sim = sim(SimOptions {
+        deny: vec!["sys_dictionary.*".into()],
+        ..SimOptions::default()
+    })
+    .await;
+    let home = Home::new();
+    home.write_config(&config_text(sim.base_url(), &[(ENDPOINT, &[])]));
+    let before = sim.incident_count();
+    let out = home
+        .send(&["--endpoint", ENDPOINT, "--short-description", "x"])
+        .await;
+    assert_eq!(code(&out), 1, "stderr: {}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("lacks the read ACL sys_dictionary.*"), "{err}");
+    assert!(err.contains("Name sys_dictionary / *"), "{err}");
+    assert_eq!(sim.incident_count(), before);
+}

@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 use super::{Global, connection};
 use crate::cli::SendArgs;
 use crate::config::{Config, Endpoint};
-use crate::diagnose::fixes::FixContext;
+use crate::diagnose::fixes::{self, FixContext};
 use crate::diagnose::{Dictionary, DictionaryError, discover_dictionary};
 use crate::exit::Exit;
 use crate::incident::send_policy::{
@@ -321,7 +321,7 @@ fn report_client_error(
         return Exit::Denied;
     }
     out.error(&format!(
-        "could not {step}; nothing was sent: {}",
+        "could not {step}, so no incident was created: {}",
         sanitize::line(&err.to_string())
     ));
     let ctx = FixContext::new(client.username(), client.instance().host());
@@ -346,13 +346,18 @@ fn report_dictionary_error(
         DictionaryError::Client(e) => {
             report_client_error(e, "read the dictionary", client, wait, out)
         }
-        DictionaryError::Denied { .. } => {
+        DictionaryError::Denied { acl, .. } => {
             out.error(&format!(
-                "cannot check endpoint {:?} before sending: {}. Nothing was sent. \
-                 Run `snow-connect check` for the exact fix.",
+                "cannot check endpoint {:?} before sending, so no incident was created: {}.",
                 sanitize::line(&endpoint.name),
                 sanitize::line(&err.to_string())
             ));
+            let ctx = FixContext::new(client.username(), client.instance().host());
+            let fix = match acl.strip_suffix(".*") {
+                Some(table) => fixes::field_read(table, &ctx),
+                None => fixes::table_read(acl, &ctx),
+            };
+            out.info(&format!("fix: {fix}"));
             Exit::Denied
         }
         DictionaryError::NoSuchTable(_) => {
