@@ -1,12 +1,21 @@
 //! Drafts of an unfinished wizard, so a dropped SSH session loses nothing.
 //!
 //! The wizard decides what goes in a draft (serde); secrets are never part of it.
+//!
+//! A draft is a JSON file, 0600, in `<state dir>/drafts/` (0700), named after the config file
+//! plus a hash of its canonical path, so each config has its own draft. It is written
+//! atomically, like the config, so a signal or crash during a write leaves the previous draft.
 
 use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
 
-use serde::{Serialize, de::DeserializeOwned};
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
 use super::ConfigError;
+use super::atomic::{ensure_dir, parent_dir, restrict_dir, sync_dir, write_atomic};
+
+/// The draft file format this build writes and reads.
+pub const DRAFT_FORMAT: u32 = 1;
 
 /// A stored draft: what the wizard saved and when.
 #[derive(Debug, Clone)]
@@ -18,42 +27,160 @@ pub struct Draft<T> {
 }
 
 /// Where the draft for one config path lives (0600 file in the state dir).
+///
+/// **Drafts never contain secrets.** The state type the wizard stores must leave out the
+/// client secret and the password (keep, at most, whether they were entered or which
+/// environment variable names them): the draft outlives the session that typed them and sits
+/// outside the config file whose mode the user controls.
 #[derive(Debug, Clone)]
 pub struct DraftStore {
     path: PathBuf,
 }
 
+#[derive(Serialize)]
+struct EnvelopeOut<'a, T> {
+    format: u32,
+    saved_at: u64,
+    state: &'a T,
+}
+
+#[derive(Deserialize)]
+struct EnvelopeIn {
+    format: u32,
+    saved_at: u64,
+    state: serde_json::Value,
+}
+
 impl DraftStore {
     /// The draft store for the config at `config_path`, under `state_dir`.
     pub fn new(state_dir: &Path, config_path: &Path) -> DraftStore {
-        let _ = (state_dir, config_path);
-        todo!("config: drafts")
+        let canonical = canonical(config_path);
+        let hash = fnv1a(canonical.as_os_str().as_encoded_bytes());
+        let stem: String = config_path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || "._-".contains(c) {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        DraftStore {
+            path: state_dir
+                .join("drafts")
+                .join(format!("{stem}-{hash:016x}.json")),
+        }
     }
+
     /// The draft file's path.
     pub fn path(&self) -> &Path {
         &self.path
     }
+
     /// Write the draft atomically (0600). Safe to call from a signal-handling task.
     pub fn save<T: Serialize>(&self, state: &T) -> Result<(), ConfigError> {
-        let _ = state;
-        todo!("config: drafts")
+        let bytes = Self::encode(state)?;
+        self.save_raw(&bytes)
     }
+
     /// Write already-serialised draft bytes (used by the panic hook, which cannot allocate much).
     pub fn save_raw(&self, bytes: &[u8]) -> Result<(), ConfigError> {
-        let _ = bytes;
-        todo!("config: drafts")
+        let dir = parent_dir(&self.path);
+        ensure_dir(&dir)?;
+        restrict_dir(&dir)?;
+        write_atomic(&self.path, bytes, &mut || Ok(()))?;
+        tracing::debug!(path = %self.path.display(), bytes = bytes.len(), "draft saved");
+        Ok(())
     }
-    /// Serialise a state the way [`DraftStore::save`] would write it.
+
+    /// Serialise a state the way [`DraftStore::save`] would write it (`saved_at` is now).
     pub fn encode<T: Serialize>(state: &T) -> Result<Vec<u8>, ConfigError> {
-        let _ = state;
-        todo!("config: drafts")
+        let envelope = EnvelopeOut {
+            format: DRAFT_FORMAT,
+            saved_at: now(),
+            state,
+        };
+        serde_json::to_vec_pretty(&envelope).map_err(|e| ConfigError::Draft {
+            path: PathBuf::new(),
+            message: format!("the wizard state could not be serialised: {e}"),
+        })
     }
+
     /// The draft, if one exists and parses.
+    ///
+    /// A damaged draft, or one from another draft format, is an error (never a panic); the
+    /// file is left in place so the caller can tell the user and [`DraftStore::clear`] it.
     pub fn load<T: DeserializeOwned>(&self) -> Result<Option<Draft<T>>, ConfigError> {
-        todo!("config: drafts")
+        let bytes = match std::fs::read(&self.path) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(ConfigError::io(&self.path, "reading", e)),
+        };
+        let unusable = |message: String| ConfigError::Draft {
+            path: self.path.clone(),
+            message,
+        };
+        let envelope: EnvelopeIn = serde_json::from_slice(&bytes)
+            .map_err(|e| unusable(format!("it is damaged ({e}); start over or delete it")))?;
+        if envelope.format != DRAFT_FORMAT {
+            return Err(unusable(format!(
+                "it was written by another version of snow-connect (draft format {}, this one \
+                 reads {DRAFT_FORMAT}); start over or delete it",
+                envelope.format
+            )));
+        }
+        let state = serde_json::from_value(envelope.state).map_err(|e| {
+            unusable(format!(
+                "it does not match this version's wizard ({e}); start over or delete it"
+            ))
+        })?;
+        Ok(Some(Draft {
+            state,
+            saved_at: envelope.saved_at,
+        }))
     }
+
     /// Remove the draft (after a finished save).
     pub fn clear(&self) -> Result<(), ConfigError> {
-        todo!("config: drafts")
+        match std::fs::remove_file(&self.path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(ConfigError::io(&self.path, "removing", e)),
+        }
+        let dir = parent_dir(&self.path);
+        sync_dir(&dir).map_err(|e| ConfigError::io(&dir, "syncing the directory", e))
     }
+}
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// The config path as the same file will be named next time, even before it exists.
+fn canonical(path: &Path) -> PathBuf {
+    if let Ok(c) = std::fs::canonicalize(path) {
+        return c;
+    }
+    if let Some(name) = path.file_name()
+        && let Ok(dir) = std::fs::canonicalize(parent_dir(path))
+    {
+        return dir.join(name);
+    }
+    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
+/// FNV-1a: a stable hash, so a draft's name does not change between builds.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in bytes {
+        hash ^= u64::from(b);
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    hash
 }

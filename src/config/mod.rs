@@ -2,18 +2,24 @@
 //! atomic 0600 saves that keep the user's comments, secrets inline or by env-variable name,
 //! and drafts of an unfinished wizard.
 
+mod atomic;
 mod draft;
+mod edit;
 mod error;
 mod load;
 mod paths;
+mod render;
 mod save;
 mod schema;
+mod validate;
 
-pub use draft::{Draft, DraftStore};
+pub use draft::{DRAFT_FORMAT, Draft, DraftStore};
 pub use error::{ConfigError, Warning};
-pub use load::{Loaded, load, load_str};
+pub use load::{Loaded, load, load_for_edit, load_str};
 pub use paths::{default_config_path, demo_config_path, resolve_config_path, state_dir};
+pub use render::{MASK, masked_toml};
 pub use save::{SaveOptions, remove, save};
 pub use schema::{
     Config, Endpoint, EndpointField, MAX_ADDITIONAL_FIELDS, SecretRef, ServiceNowConfig,
 };
+pub use validate::SCHEMA_VERSION;

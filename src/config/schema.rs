@@ -27,8 +27,30 @@ impl std::fmt::Debug for SecretRef {
 
 impl SecretRef {
     /// The secret's value: inline, or read from the environment now.
+    ///
+    /// An unset or empty variable is [`super::ConfigError::EnvNotSet`]; the error names the
+    /// variable but never a value.
     pub fn resolve(&self) -> Result<SecretString, super::ConfigError> {
-        todo!("config: resolve secret")
+        match self {
+            SecretRef::Inline(secret) => Ok(secret.clone()),
+            SecretRef::Env(var) => match std::env::var(var) {
+                Ok(value) if !value.is_empty() => Ok(SecretString::from(value)),
+                _ => Err(super::ConfigError::EnvNotSet {
+                    path: std::path::PathBuf::new(),
+                    key: String::new(),
+                    var: var.clone(),
+                    at: None,
+                }),
+            },
+        }
+    }
+
+    /// The environment variable's name, when the secret is held in one.
+    pub fn env_name(&self) -> Option<&str> {
+        match self {
+            SecretRef::Inline(_) => None,
+            SecretRef::Env(var) => Some(var),
+        }
     }
 }
 
@@ -82,4 +104,43 @@ pub struct Config {
     pub servicenow: ServiceNowConfig,
     /// `[[endpoints]]`.
     pub endpoints: Vec<Endpoint>,
+}
+
+impl ServiceNowConfig {
+    /// The client secret's value; an error names `client_secret_env` and the variable.
+    pub fn resolve_client_secret(&self) -> Result<SecretString, super::ConfigError> {
+        self.client_secret
+            .resolve()
+            .map_err(|e| e.with_key("client_secret_env"))
+    }
+
+    /// The password's value; an error names `password_env` and the variable.
+    pub fn resolve_password(&self) -> Result<SecretString, super::ConfigError> {
+        self.password
+            .resolve()
+            .map_err(|e| e.with_key("password_env"))
+    }
+}
+
+impl Endpoint {
+    /// How many fields count toward [`MAX_ADDITIONAL_FIELDS`] (those not marked mandatory).
+    pub fn additional_field_count(&self) -> usize {
+        self.fields.iter().filter(|f| !f.mandatory).count()
+    }
+}
+
+impl Config {
+    /// A config for a newly connected instance: no endpoints yet (the old instance's
+    /// endpoints never carry over, their fields belong to its dictionary).
+    pub fn for_new_instance(servicenow: ServiceNowConfig) -> Config {
+        Config {
+            servicenow,
+            endpoints: Vec::new(),
+        }
+    }
+
+    /// The endpoint with this name.
+    pub fn endpoint(&self, name: &str) -> Option<&Endpoint> {
+        self.endpoints.iter().find(|e| e.name == name)
+    }
 }

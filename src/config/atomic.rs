@@ -1,0 +1,91 @@
+//! Crash-safe replacement of a file: a temporary file in the same directory is written and
+//! fsynced, renamed over the target, and the directory is fsynced, so a crash at any point
+//! leaves either the old file or the new one, never a torn one.
+
+use std::fs::{self, DirBuilder, File, Permissions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use super::ConfigError;
+
+#[cfg(unix)]
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+
+/// Mode of every file we write: they may hold secrets.
+const FILE_MODE: u32 = 0o600;
+/// Mode of directories we create.
+const DIR_MODE: u32 = 0o700;
+
+/// The directory a path lives in (`.` for a bare file name).
+pub(crate) fn parent_dir(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// Create `dir` and its missing parents with mode 0700.
+pub(crate) fn ensure_dir(dir: &Path) -> Result<(), ConfigError> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    let mut builder = DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    builder.mode(DIR_MODE);
+    builder
+        .create(dir)
+        .map_err(|e| ConfigError::io(dir, "creating the directory", e))
+}
+
+/// Replace `target` with `bytes` (mode 0600). `before_rename` runs after the temporary file is
+/// written and fsynced and before it is renamed: a seam for tests to inject a failure there.
+pub(crate) fn write_atomic(
+    target: &Path,
+    bytes: &[u8],
+    before_rename: &mut dyn FnMut() -> io::Result<()>,
+) -> Result<(), ConfigError> {
+    let dir = parent_dir(target);
+    ensure_dir(&dir)?;
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "snow-connect".to_string());
+    let prefix = format!(".{name}.");
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(&prefix).suffix(".tmp");
+    #[cfg(unix)]
+    builder.permissions(Permissions::from_mode(FILE_MODE));
+    let writing = |e| ConfigError::io(target, "writing", e);
+    // On any error below the temporary file is dropped, which deletes it.
+    let mut tmp = builder.tempfile_in(&dir).map_err(writing)?;
+    tmp.as_file_mut().write_all(bytes).map_err(writing)?;
+    tmp.as_file_mut().sync_all().map_err(writing)?;
+    before_rename().map_err(writing)?;
+    tmp.persist(target)
+        .map_err(|e| ConfigError::io(target, "replacing", e.error))?;
+    sync_dir(&dir).map_err(|e| ConfigError::io(&dir, "syncing the directory", e))
+}
+
+/// Make a rename or unlink in `dir` durable.
+pub(crate) fn sync_dir(dir: &Path) -> io::Result<()> {
+    #[cfg(unix)]
+    {
+        File::open(dir)?.sync_all()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = dir;
+        Ok(())
+    }
+}
+
+/// Set a directory we own to 0700 (the drafts directory may predate us with a wider mode).
+pub(crate) fn restrict_dir(dir: &Path) -> Result<(), ConfigError> {
+    #[cfg(unix)]
+    fs::set_permissions(dir, Permissions::from_mode(DIR_MODE))
+        .map_err(|e| ConfigError::io(dir, "restricting", e))?;
+    #[cfg(not(unix))]
+    let _ = dir;
+    Ok(())
+}

@@ -1,0 +1,318 @@
+//! Editing an existing file in place with `toml_edit`: values that did not change keep their
+//! formatting and comments, changed values are replaced where they stand, endpoints are matched
+//! by name and fields by element, removed ones disappear and new ones are appended.
+
+use secrecy::ExposeSecret;
+use toml_edit::{
+    Array, ArrayOfTables, DocumentMut, InlineTable, Item, Key, RawString, Table, TableLike, Value,
+};
+
+use super::render::{endpoint_table, field_table};
+use super::{Config, Endpoint, EndpointField, SecretRef, ServiceNowConfig};
+
+/// `old_text` (already validated) changed to say what `config` says.
+pub(crate) fn edit(old_text: &str, config: &Config) -> Result<String, toml_edit::TomlError> {
+    let mut doc: DocumentMut = old_text.parse()?;
+    let root = doc.as_table_mut();
+    match root.get_mut("servicenow").and_then(Item::as_table_like_mut) {
+        Some(sn) => update_servicenow(sn, &config.servicenow),
+        None => {
+            let mut sn = Table::new();
+            update_servicenow(&mut sn, &config.servicenow);
+            root.insert("servicenow", Item::Table(sn));
+        }
+    }
+    update_endpoints(root, &config.endpoints);
+    let mut next = 0;
+    renumber(root, &mut next);
+    Ok(doc.to_string())
+}
+
+fn update_servicenow(t: &mut dyn TableLike, sn: &ServiceNowConfig) {
+    set_str(t, "instance_url", &sn.instance_url);
+    set_str(t, "client_id", &sn.client_id);
+    set_secret(t, "client_secret", "client_secret_env", &sn.client_secret);
+    set_str(t, "username", &sn.username);
+    set_secret(t, "password", "password_env", &sn.password);
+}
+
+/// Set a string value, keeping the old value's decoration (alignment, trailing comment).
+fn set_str(t: &mut dyn TableLike, key: &str, new: &str) {
+    set_value(t, key, Value::from(new), |old| old.as_str() == Some(new));
+}
+
+fn set_value(t: &mut dyn TableLike, key: &str, new: Value, same: impl Fn(&Value) -> bool) {
+    match t.get_mut(key) {
+        Some(Item::Value(old)) => {
+            if same(old) {
+                return;
+            }
+            let decor = old.decor().clone();
+            *old = new;
+            *old.decor_mut() = decor;
+        }
+        Some(item) => *item = Item::Value(new),
+        None => {
+            t.insert(key, Item::Value(new));
+        }
+    }
+}
+
+fn set_secret(t: &mut dyn TableLike, key: &str, env_key: &str, secret: &SecretRef) {
+    let (wanted, other, text) = match secret {
+        SecretRef::Inline(s) => (key, env_key, s.expose_secret()),
+        SecretRef::Env(name) => (env_key, key, name.as_str()),
+    };
+    if t.contains_key(other) {
+        rename_key(t, other, wanted, text);
+    } else {
+        set_str(t, wanted, text);
+    }
+}
+
+/// Replace `old` by `new = text` at the same place in the table, keeping the decoration.
+fn rename_key(t: &mut dyn TableLike, old: &str, new: &str, text: &str) {
+    let names: Vec<String> = t.iter().map(|(k, _)| k.to_string()).collect();
+    let entries: Vec<(Key, Item)> = names
+        .iter()
+        .filter_map(|n| t.get_key_value(n).map(|(k, i)| (k.clone(), i.clone())))
+        .collect();
+    t.clear();
+    for (key, item) in entries {
+        if key.get() == old {
+            let new_key = Key::new(new).with_leaf_decor(key.leaf_decor().clone());
+            let mut v = Value::from(text);
+            if let Some(old_value) = item.as_value() {
+                *v.decor_mut() = old_value.decor().clone();
+            }
+            t.entry_format(&new_key).or_insert(Item::Value(v));
+        } else {
+            t.entry_format(&key).or_insert(item);
+        }
+    }
+}
+
+/// Keep the old items that are still wanted (updated), in the wanted order; make the rest.
+fn rebuild<T, W>(
+    old: Vec<T>,
+    wanted: &[W],
+    old_key: impl Fn(&T) -> Option<String>,
+    new_key: impl Fn(&W) -> &str,
+    make: impl Fn(&W) -> T,
+    update: impl Fn(&mut T, &W),
+) -> Vec<T> {
+    let mut pool: Vec<Option<T>> = old.into_iter().map(Some).collect();
+    wanted
+        .iter()
+        .map(|w| {
+            let k = new_key(w);
+            let found = pool
+                .iter_mut()
+                .find(|slot| slot.as_ref().and_then(&old_key).as_deref() == Some(k))
+                .and_then(Option::take);
+            match found {
+                Some(mut t) => {
+                    update(&mut t, w);
+                    t
+                }
+                None => make(w),
+            }
+        })
+        .collect()
+}
+
+fn name_of(t: &dyn TableLike, key: &str) -> Option<String> {
+    t.get(key).and_then(Item::as_str).map(str::to_string)
+}
+
+fn update_endpoints(root: &mut Table, endpoints: &[Endpoint]) {
+    if endpoints.is_empty() {
+        root.remove("endpoints");
+        return;
+    }
+    match root.get_mut("endpoints") {
+        Some(Item::ArrayOfTables(aot)) => {
+            let old: Vec<Table> = aot.iter().cloned().collect();
+            let new = rebuild(
+                old,
+                endpoints,
+                |t| name_of(t, "name"),
+                |e| e.name.as_str(),
+                endpoint_table,
+                |t, e| update_endpoint(t, e, false),
+            );
+            aot.clear();
+            for t in new {
+                aot.push(t);
+            }
+        }
+        Some(Item::Value(Value::Array(arr))) => {
+            let old: Vec<InlineTable> = arr
+                .iter()
+                .filter_map(|v| v.as_inline_table().cloned())
+                .collect();
+            let new = rebuild(
+                old,
+                endpoints,
+                |t| name_of(t, "name"),
+                |e| e.name.as_str(),
+                |e| {
+                    let mut t = InlineTable::new();
+                    update_endpoint(&mut t, e, true);
+                    t
+                },
+                |t, e| update_endpoint(t, e, true),
+            );
+            replace_inline(arr, new);
+        }
+        _ => {
+            let mut aot = ArrayOfTables::new();
+            for e in endpoints {
+                aot.push(endpoint_table(e));
+            }
+            root.insert("endpoints", Item::ArrayOfTables(aot));
+        }
+    }
+}
+
+/// Refill an inline array, keeping its brackets' formatting and each kept entry's spacing;
+/// in a multi-line array, new entries go on their own lines, indented like the others.
+fn replace_inline(arr: &mut Array, tables: Vec<InlineTable>) {
+    let trailing = arr.trailing().clone();
+    let comma = arr.trailing_comma();
+    let line_prefix: Option<RawString> = tables.iter().rev().find_map(|t| {
+        t.decor()
+            .prefix()
+            .filter(|p| p.as_str().is_some_and(|s| s.contains('\n')))
+            .cloned()
+    });
+    arr.clear();
+    for t in tables {
+        let mut v = Value::InlineTable(t);
+        if v.decor().prefix().is_some() {
+            arr.push_formatted(v);
+        } else if let Some(prefix) = &line_prefix {
+            v.decor_mut().set_prefix(prefix.clone());
+            v.decor_mut().set_suffix("");
+            arr.push_formatted(v);
+        } else {
+            arr.push(v);
+        }
+    }
+    arr.set_trailing(trailing);
+    arr.set_trailing_comma(comma);
+}
+
+fn update_endpoint(t: &mut dyn TableLike, e: &Endpoint, inline: bool) {
+    set_str(t, "name", &e.name);
+    let has_description = t.contains_key("description");
+    if !e.description.is_empty() || has_description {
+        set_str(t, "description", &e.description);
+    }
+    set_str(t, "table", &e.table);
+    update_fields(t, &e.fields, inline);
+}
+
+fn update_fields(t: &mut dyn TableLike, fields: &[EndpointField], inline: bool) {
+    if fields.is_empty() {
+        t.remove("fields");
+        return;
+    }
+    match t.get_mut("fields") {
+        Some(Item::ArrayOfTables(aot)) => {
+            let old: Vec<Table> = aot.iter().cloned().collect();
+            let new = rebuild(
+                old,
+                fields,
+                |t| name_of(t, "element"),
+                |f| f.element.as_str(),
+                field_table,
+                |t, f| update_field(t, f),
+            );
+            aot.clear();
+            for t in new {
+                aot.push(t);
+            }
+        }
+        Some(Item::Value(Value::Array(arr))) => {
+            let old: Vec<InlineTable> = arr
+                .iter()
+                .filter_map(|v| v.as_inline_table().cloned())
+                .collect();
+            let new = rebuild(
+                old,
+                fields,
+                |t| name_of(t, "element"),
+                |f| f.element.as_str(),
+                |f| {
+                    let mut t = InlineTable::new();
+                    update_field(&mut t, f);
+                    t
+                },
+                |t, f| update_field(t, f),
+            );
+            replace_inline(arr, new);
+        }
+        _ if inline => {
+            let mut arr = Array::new();
+            for f in fields {
+                let mut t = InlineTable::new();
+                update_field(&mut t, f);
+                arr.push(t);
+            }
+            t.insert("fields", Item::Value(Value::Array(arr)));
+        }
+        _ => {
+            let mut aot = ArrayOfTables::new();
+            for f in fields {
+                aot.push(field_table(f));
+            }
+            t.insert("fields", Item::ArrayOfTables(aot));
+        }
+    }
+}
+
+fn update_field(t: &mut dyn TableLike, f: &EndpointField) {
+    set_str(t, "element", &f.element);
+    set_str(t, "type", f.kind.as_str());
+    // A hand-written `value = 2` stays as it is while it still means "2".
+    set_value(t, "value", Value::from(f.value.as_str()), |old| match old {
+        Value::String(s) => s.value() == &f.value,
+        Value::Integer(i) => i.value().to_string() == f.value,
+        Value::Boolean(b) => b.value().to_string() == f.value,
+        _ => false,
+    });
+    match &f.display {
+        Some(display) => set_str(t, "display", display),
+        None => {
+            t.remove("display");
+        }
+    }
+    if f.mandatory {
+        set_value(t, "mandatory", Value::from(true), |old| {
+            old.as_bool() == Some(true)
+        });
+    } else if t.get("mandatory").and_then(Item::as_bool) != Some(false) {
+        t.remove("mandatory");
+    }
+}
+
+/// Give every table a position in visiting order, so the text follows the new order of
+/// endpoints and fields; for an unchanged document this is the order it already had.
+fn renumber(table: &mut Table, next: &mut isize) {
+    if !table.is_dotted() {
+        table.set_position(Some(*next));
+        *next = next.saturating_add(1);
+    }
+    for (_, item) in table.iter_mut() {
+        match item {
+            Item::Table(t) => renumber(t, next),
+            Item::ArrayOfTables(aot) => {
+                for t in aot.iter_mut() {
+                    renumber(t, next);
+                }
+            }
+            _ => {}
+        }
+    }
+}
