@@ -48,7 +48,8 @@ pub fn existing_at(path: &std::path::Path) -> Existing {
     if !path.exists() {
         return Existing::None;
     }
-    match crate::config::load(path) {
+    // The wizard can edit a file whose *_env variables are not set in this shell.
+    match crate::config::load_for_edit(path) {
         Ok(loaded) => Existing::Loaded {
             config: Box::new(loaded.config),
             warnings: loaded.warnings.into_iter().map(|w| w.message).collect(),

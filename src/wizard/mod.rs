@@ -70,3 +70,8 @@ pub async fn run(mut setup: Setup, runner_opts: RunnerOptions) -> io::Result<Out
         saved: model.review.saved.clone(),
     })
 }
+
+#[cfg(test)]
+mod test_fixtures;
+#[cfg(test)]
+mod update_tests;

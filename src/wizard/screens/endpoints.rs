@@ -28,7 +28,7 @@ pub fn keymap(m: &Model) -> Keymap {
         },
         Action::Activate,
     )];
-    v.push(Binding::new(&[keys::UP, keys::DOWN], "select", Action::Down).labelled("↑↓"));
+    v.push(Binding::new(&[keys::DOWN], "select", Action::Down).labelled("↑↓"));
     v.push(Binding::new(&[keys::UP, keys::BACKTAB], "previous", Action::Up).hidden());
     v.push(Binding::new(&[keys::TAB], "next", Action::Down).hidden());
     v.push(Binding::new(&[Key::ch('a')], "add", Action::Add));

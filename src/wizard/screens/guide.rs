@@ -18,7 +18,7 @@ pub fn keymap(_m: &Model) -> Keymap {
     vec![
         Binding::new(&[keys::ENTER], "next", Action::Activate),
         Binding::new(&[keys::ESC], "back", Action::Back),
-        Binding::new(&[keys::DOWN, keys::UP], "scroll", Action::Down).labelled("↑↓"),
+        Binding::new(&[keys::DOWN], "scroll", Action::Down).labelled("↑↓"),
         Binding::new(&[keys::UP], "scroll up", Action::Up).hidden(),
         Binding::new(&[keys::PGDN], "page down", Action::PageDown).hidden(),
         Binding::new(&[keys::PGUP], "page up", Action::PageUp).hidden(),

@@ -136,7 +136,7 @@ pub fn keymap(p: &PickerState) -> Keymap {
     vec![
         Binding::new(&[keys::SPACE, keys::TAB], "toggle", Action::Toggle).labelled("Space/Tab"),
         Binding::new(&[keys::ENTER], "confirm", Action::Activate),
-        Binding::new(&[keys::UP, keys::DOWN], "move", Action::Down).labelled("↑↓"),
+        Binding::new(&[keys::DOWN], "move", Action::Down).labelled("↑↓"),
         Binding::new(&[keys::UP], "up", Action::Up).hidden(),
         Binding::new(&[keys::PGDN], "page down", Action::PageDown).hidden(),
         Binding::new(&[keys::PGUP], "page up", Action::PageUp).hidden(),

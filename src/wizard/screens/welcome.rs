@@ -45,7 +45,7 @@ pub fn choices(m: &Model) -> Vec<Choice> {
     match &m.existing {
         Existing::None => vec![Choice::Start, Choice::Quit],
         Existing::Loaded { .. } => vec![Choice::Edit, Choice::Replace, Choice::Remove, Choice::Quit],
-        Existing::Invalid(_) => vec![Choice::Replace, Choice::Quit],
+        Existing::Invalid(_) => vec![Choice::Remove, Choice::Quit],
     }
 }
 
@@ -112,10 +112,7 @@ fn activate(m: &mut Model, choice: Choice) -> Vec<Effect> {
                     ),
                     "Only one instance can be connected. Replacing it deletes the integration and all of its endpoints when you save; nothing changes before that.".into(),
                 ],
-                _ => vec![
-                    format!("{} cannot be read (see the message on this screen).", m.config_path.display()),
-                    "Starting over replaces that file when you save; nothing changes before that. To keep it, quit and fix the file instead.".into(),
-                ],
+                _ => Vec::new(),
             };
             m.modals.push(Modal::Confirm(Confirm {
                 kind: ConfirmKind::Replace,
@@ -128,15 +125,23 @@ fn activate(m: &mut Model, choice: Choice) -> Vec<Effect> {
             Vec::new()
         }
         Choice::Remove => {
+            let first = if matches!(m.existing, Existing::Invalid(_)) {
+                format!(
+                    "This deletes {}, which cannot be read, so that you can start over. To keep it, cancel and fix the file instead.",
+                    m.config_path.display()
+                )
+            } else {
+                format!(
+                    "This deletes {} and with it all {} endpoint(s).",
+                    m.config_path.display(),
+                    endpoint_count(m)
+                )
+            };
             m.modals.push(Modal::Confirm(Confirm {
                 kind: ConfirmKind::Remove,
                 title: "Remove the integration?".into(),
                 body: vec![
-                    format!(
-                        "This deletes {} and with it all {} endpoint(s).",
-                        m.config_path.display(),
-                        endpoint_count(m)
-                    ),
+                    first,
                     "Nothing changes in ServiceNow: the user and the OAuth application stay.".into(),
                 ],
                 yes: "Remove",
@@ -220,7 +225,7 @@ pub fn lines(m: &Model) -> Vec<Line<'static>> {
                 t.error(),
             )));
             v.push(Line::from(format!("  {}", crate::sanitize::line(msg))));
-            v.push(Line::from("Fix the file and start again, or start over (the file is replaced when you save)."));
+            v.push(Line::from("Fix the file and start snow-connect again, or remove it to start over."));
         }
     }
     v
