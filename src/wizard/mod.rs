@@ -75,3 +75,5 @@ pub async fn run(mut setup: Setup, runner_opts: RunnerOptions) -> io::Result<Out
 mod test_fixtures;
 #[cfg(test)]
 mod update_tests;
+#[cfg(test)]
+mod snapshot_tests;

@@ -638,6 +638,8 @@ pub struct Model {
     pub welcome_focus: usize,
     /// Scroll of the text screens (welcome, choose a user, OAuth application).
     pub text_scroll: u16,
+    /// Scroll of the help modal.
+    pub help_scroll: u16,
     /// The Connect form.
     pub form: ConnectForm,
     /// The Checks screen.
@@ -677,6 +679,7 @@ impl Model {
             size: setup.size,
             welcome_focus: 0,
             text_scroll: 0,
+            help_scroll: 0,
             form: ConnectForm::default(),
             checks: ChecksState::default(),
             dictionary: None,

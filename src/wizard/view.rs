@@ -64,7 +64,8 @@ pub fn view(m: &Model, f: &mut Frame) {
                 picker::view(m, p, f, r);
             }
             Modal::Value(v) => {
-                let r = centered(a.modal, 66, 18);
+                let rows = value::rows_needed(v);
+                let r = centered(a.modal, 66, rows.saturating_add(2));
                 value::view(m, v, f, r);
             }
             other => modals::view(m, other, f, a.modal),
@@ -141,7 +142,8 @@ fn sidebar(m: &Model, f: &mut Frame, area: Rect) {
     }
 }
 
-/// The footer: the active keymap's hints, as many as fit; help is always last and visible.
+/// The footer: the active keymap's hints in order, as many as fit. Help is kept whenever
+/// possible; quit (Ctrl-C works everywhere and is listed in help) goes first when short.
 fn footer(m: &Model, f: &mut Frame, area: Rect) {
     let t = m.theme;
     let map = active_keymap(m);
@@ -150,37 +152,31 @@ fn footer(m: &Model, f: &mut Frame, area: Rect) {
         .filter(|b| b.footer)
         .map(|b| (b.key_label(), b.hint))
         .collect();
-    let width = usize::from(area.width);
+    let width = usize::from(area.width).saturating_sub(1);
     let piece_w = |(k, h): &(String, &str)| k.width() + 1 + h.width() + 2;
-    let (last, rest) = match hints.split_last() {
-        Some((l, r)) => (Some(l), r),
-        None => (None, &[][..]),
-    };
-    // Keep the final hint (quit) and help when room is short.
-    let reserved: usize = last.map(piece_w).unwrap_or(0)
-        + rest
-            .iter()
-            .find(|(_, h)| *h == "help")
-            .map(piece_w)
-            .unwrap_or(0);
-    let mut used = 1usize;
-    let mut spans = vec![Span::raw(" ")];
-    let push = |spans: &mut Vec<Span<'static>>, (k, h): &(String, &str)| {
-        spans.push(Span::styled(k.clone(), t.strong()));
-        spans.push(Span::styled(format!(" {h}  "), t.dim()));
-    };
-    for hint in rest {
+    let help = hints.iter().find(|(_, h)| *h == "help");
+    let quit = hints.iter().find(|(_, h)| *h == "quit");
+    let reserve = help.map(piece_w).unwrap_or(0);
+    let mut used = 0usize;
+    let mut chosen: Vec<&(String, &str)> = Vec::new();
+    for hint in hints.iter().filter(|(_, h)| *h != "help" && *h != "quit") {
         let w = piece_w(hint);
-        let is_help = hint.1 == "help";
-        if is_help || used + w + reserved <= width {
-            push(&mut spans, hint);
+        if used + w + reserve <= width + 2 {
+            chosen.push(hint);
             used += w;
         }
     }
-    if let Some(l) = last
-        && used + piece_w(l) <= width + 2
-    {
-        push(&mut spans, l);
+    for hint in [help, quit].into_iter().flatten() {
+        let w = piece_w(hint);
+        if used + w <= width + 2 {
+            chosen.push(hint);
+            used += w;
+        }
+    }
+    let mut spans = vec![Span::raw(" ")];
+    for (k, h) in chosen {
+        spans.push(Span::styled(k.clone(), t.strong()));
+        spans.push(Span::styled(format!(" {h}  "), t.dim()));
     }
     f.render_widget(Paragraph::new(Line::from(spans)), area);
 }

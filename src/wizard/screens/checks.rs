@@ -15,6 +15,7 @@ use crate::wizard::model::{Confirm, ConfirmKind, Modal, Model, RowState, Screen}
 use crate::wizard::msg::{ChecksOutcome, Effect, Slot};
 use crate::wizard::screens::connect;
 use crate::wizard::update::go;
+use crate::wizard::widgets::doc::Block;
 use crate::wizard::widgets::draw::{max_scroll, pad, scrolled, truncate};
 
 /// Braille spinner frames.
@@ -27,14 +28,15 @@ pub fn keymap(m: &Model) -> Keymap {
     }
     let mut v = vec![
         Binding::new(&[keys::ENTER, Key::ch('c')], "continue", Action::Continue),
-        Binding::new(&[keys::DOWN], "select", Action::Down).labelled("↑↓"),
+        Binding::new(&[keys::DOWN], "select", Action::Down).labelled("↑↓").hidden(),
         Binding::new(&[keys::UP, Key::ch('k')], "previous row", Action::Up).hidden(),
         Binding::new(&[Key::ch('j')], "next row", Action::Down).hidden(),
         Binding::new(&[Key::ch('r')], "retry", Action::Retry),
-        Binding::new(&[Key::ch('s')], "save report", Action::SaveReport),
+        Binding::new(&[Key::ch('s')], "report", Action::SaveReport),
         Binding::new(&[Key::ch('y')], "copy fix", Action::CopyFix),
         Binding::new(&[keys::PGDN], "scroll fix", Action::PageDown)
-            .labelled("PgDn/PgUp"),
+            .labelled("PgDn/PgUp")
+            .hidden(),
         Binding::new(&[keys::PGUP], "scroll fix up", Action::PageUp).hidden(),
     ];
     v.push(Binding::new(
@@ -42,7 +44,7 @@ pub fn keymap(m: &Model) -> Keymap {
         if m.checks.return_to_editor {
             "back to endpoint"
         } else {
-            "back to form"
+            "back"
         },
         Action::Back,
     ));
@@ -139,8 +141,7 @@ pub fn action(m: &mut Model, a: Action) -> Vec<Effect> {
 
 fn scroll_fix(m: &mut Model, delta: i32) {
     let (w, h) = fix_pane_size(m);
-    let lines = fix_lines(m);
-    let max = max_scroll(&lines, w.saturating_sub(1).max(1), h);
+    let max = max_scroll(&fix_lines(m), w, h);
     let next = i32::from(m.checks.fix_scroll).saturating_add(delta).clamp(0, i32::from(max));
     m.checks.fix_scroll = u16::try_from(next).unwrap_or(0);
 }
@@ -152,10 +153,10 @@ pub fn continue_on(m: &mut Model) -> Vec<Effect> {
     }
     let mut body = Vec::new();
     if !m.checks.connected {
-        body.push("snow-connect could not get a token from this instance, so nothing about the integration is verified. The saved file will not work until the connection checks pass.".to_string());
+        body.push("No token was issued, so nothing is verified: the saved file will not work until the connection checks pass.".to_string());
     }
     if m.dict().is_none() {
-        body.push("Without the read ACLs (sys_db_object, sys_db_object.*, sys_dictionary, sys_dictionary.*, sys_glide_object) there are no Additional Fields: endpoints can fill only Short description and Description, and fields the instance makes mandatory cannot be found.".to_string());
+        body.push("Without the read ACLs there are no Additional Fields: endpoints fill only Short description and Description, and fields the instance makes mandatory cannot be found.".to_string());
     } else {
         body.push("Some required checks did not pass; the integration may fail until the admin fixes them (see the matrix).".to_string());
     }
@@ -253,41 +254,49 @@ pub fn on_done(m: &mut Model, run: u64, outcome: ChecksOutcome) {
     }
 }
 
+/// Rows of the table and of the detail pane for a body of `height` rows (heading, table,
+/// rule, pane): on short terminals the table shrinks (and scrolls) so the fix stays visible.
+fn split(height: u16, rows: usize) -> (u16, u16) {
+    let rows = u16::try_from(rows).unwrap_or(u16::MAX);
+    let avail = height.saturating_sub(2);
+    let table = if avail >= rows.saturating_add(6) {
+        rows
+    } else {
+        rows.min((avail / 2).max(3)).min(avail)
+    };
+    (table, avail.saturating_sub(table))
+}
+
 fn fix_pane_size(m: &Model) -> (u16, u16) {
     let body = body_for(m.size, m.status.is_some());
-    let rows = u16::try_from(visible_rows(m).len()).unwrap_or(u16::MAX);
-    let table_h = rows.saturating_add(2);
-    (body.width, body.height.saturating_sub(table_h).saturating_sub(1).max(1))
+    let (_, pane) = split(body.height, visible_rows(m).len());
+    (body.width, pane.max(1))
 }
 
 /// The detail pane: the selected check's summary, evidence and fix.
-pub fn fix_lines(m: &Model) -> Vec<Line<'static>> {
+pub fn fix_lines(m: &Model) -> Vec<Block> {
     let t = m.theme;
     let Some(r) = selected_result(m) else {
-        return vec![Line::from(Span::styled("Waiting for the checks…", t.dim()))];
+        return vec![Block::styled("Waiting for the checks…", t.dim())];
     };
-    let mut v = vec![Line::from(vec![
+    let mut v = vec![Block::spans(vec![
         Span::styled(
             format!("{} {} ", r.status.glyph(), r.status.word()),
             t.status(r.status),
         ),
         Span::styled(r.id.title().to_string(), t.strong()),
-        Span::styled(format!("  ({})", r.id.as_str()), t.dim()),
     ])];
-    v.push(Line::from(crate::sanitize::line(&r.summary).into_owned()));
+    v.push(Block::text(crate::sanitize::line(&r.summary).into_owned()));
     if let Some(e) = &r.evidence {
-        v.push(Line::from(vec![
-            Span::styled("Evidence: ", t.strong()),
-            Span::raw(crate::sanitize::line(e).into_owned()),
-        ]));
+        v.push(Block::item(0, "Evidence: ", vec![Span::raw(crate::sanitize::line(e).into_owned())]));
     }
     if let Some(fix) = &r.fix {
-        v.push(Line::from(Span::styled("What to change in ServiceNow:", t.strong())));
+        v.push(Block::styled("What to change in ServiceNow:", t.strong()));
         for l in crate::sanitize::text(fix).lines() {
-            v.push(Line::from(l.to_string()));
+            v.push(Block::text(l.to_string()));
         }
     } else if r.status == CheckStatus::Passed {
-        v.push(Line::from(Span::styled("Nothing to change.", t.dim())));
+        v.push(Block::styled("Nothing to change.", t.dim()));
     }
     v
 }
@@ -303,7 +312,7 @@ fn row_label(id: CheckId) -> String {
 pub fn view(m: &Model, f: &mut Frame, area: Rect) {
     let t = m.theme;
     let heading = if m.checks.running {
-        "Checking the connection and permissions"
+        "Running the checks"
     } else {
         "Connection and ACL matrix"
     };
@@ -313,15 +322,20 @@ pub fn view(m: &Model, f: &mut Frame, area: Rect) {
     );
     let rows = visible_rows(m);
     let w = usize::from(area.width);
+    // Columns: marker, status (glyph + word), check, time, evidence.
     let status_w = 10usize;
-    let label_w = if w >= 50 { 26 } else { w.saturating_sub(status_w).min(22) };
-    let time_w = if w >= 50 { 8 } else { 0 };
-    let evidence_w = w.saturating_sub(status_w + label_w + time_w);
+    let label_w = if w >= 50 { 24 } else { w.saturating_sub(status_w + 1).min(22) };
+    let time_w = if w >= 50 { 7 } else { 0 };
+    let evidence_w = w.saturating_sub(1 + status_w + label_w + time_w);
+    let (table_h, _) = if m.checks.running {
+        (area.height.saturating_sub(1), 0)
+    } else {
+        split(area.height, rows.len())
+    };
+    let cursor = if m.checks.running { 0 } else { m.checks.selected };
+    let skip = (cursor + 1).saturating_sub(usize::from(table_h));
     let mut y = area.y.saturating_add(1);
-    for (i, (id, state)) in rows.iter().enumerate() {
-        if y >= area.bottom() {
-            break;
-        }
+    for (i, (id, state)) in rows.iter().enumerate().skip(skip).take(usize::from(table_h)) {
         let selected = !m.checks.running && i == m.checks.selected;
         let (status, style, time, evidence) = match state {
             RowState::Pending => ("·".to_string(), t.dim(), String::new(), String::new()),
@@ -342,8 +356,8 @@ pub fn view(m: &Model, f: &mut Frame, area: Rect) {
         let marker = if selected { "▸" } else { " " };
         let mut spans = vec![
             Span::raw(marker),
-            Span::styled(pad(&status, status_w - 1), style),
-            Span::raw(pad(&row_label(*id), label_w)),
+            Span::styled(pad(&status, status_w), style),
+            Span::raw(format!("{} ", pad(&row_label(*id), label_w.saturating_sub(1)))),
         ];
         if time_w > 0 {
             spans.push(Span::styled(
@@ -364,14 +378,19 @@ pub fn view(m: &Model, f: &mut Frame, area: Rect) {
     if m.checks.running {
         return;
     }
-    // A rule, then the selected row's details.
     if y < area.bottom() {
+        let more = if skip > 0 || skip + usize::from(table_h) < rows.len() {
+            format!("── {}/{} ", m.checks.selected + 1, rows.len())
+        } else {
+            String::new()
+        };
+        let rule = format!("{more}{}", "─".repeat(w));
         f.render_widget(
-            Paragraph::new(Span::styled("─".repeat(w), t.chrome())),
+            Paragraph::new(Span::styled(truncate(&rule, w), t.chrome())),
             Rect::new(area.x, y, area.width, 1),
         );
         y = y.saturating_add(1);
     }
     let pane = Rect::new(area.x, y, area.width, area.bottom().saturating_sub(y));
-    scrolled(f, pane, fix_lines(m), m.checks.fix_scroll, t);
+    scrolled(f, pane, &fix_lines(m), m.checks.fix_scroll, t);
 }

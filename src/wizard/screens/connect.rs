@@ -16,7 +16,8 @@ use crate::wizard::keymap::{Action, Binding, Keymap, keys};
 use crate::wizard::model::{ChecksState, FORM_BUTTON, FORM_LABELS, Model, RowState, Screen};
 use crate::wizard::msg::Effect;
 use crate::wizard::update::go;
-use crate::wizard::widgets::draw::{button, wrapped_height};
+use crate::wizard::widgets::doc::{self, Block};
+use crate::wizard::widgets::draw::button;
 
 /// Short labels for narrow terminals.
 const SHORT_LABELS: [&str; 5] = [
@@ -212,18 +213,26 @@ enum Row {
     Button,
 }
 
+/// Wrapped lines of a hint under a field, indented to the input column.
+fn hint(rows: &mut Vec<Row>, indent: usize, width: usize, span: Span<'static>) {
+    for line in doc::wrap(&[Block::Para { indent, spans: vec![span] }], width) {
+        rows.push(Row::Text(line));
+    }
+}
+
 /// Draw the form.
 pub fn view(m: &Model, f: &mut Frame, area: Rect) {
     let t = m.theme;
-    let narrow = area.width < 56;
+    let narrow = area.width < 50;
     let labels = if narrow { SHORT_LABELS } else { FORM_LABELS };
     let label_w: u16 = if narrow { 14 } else { 25 };
-    let mut rows: Vec<Row> = vec![
-        Row::Text(Line::from(Span::styled(
-            "3. Add ServiceNow credentials",
-            t.heading(),
-        ))),
-    ];
+    let width = usize::from(area.width);
+    // On narrow terminals hints start near the left edge so they stay readable.
+    let indent = if narrow { 2 } else { usize::from(label_w) };
+    let mut rows: Vec<Row> = vec![Row::Text(Line::from(Span::styled(
+        "3. Add ServiceNow credentials",
+        t.heading(),
+    )))];
     if area.height > 14 {
         rows.push(Row::Text(Line::from("")));
     }
@@ -233,46 +242,36 @@ pub fn view(m: &Model, f: &mut Frame, area: Rect) {
             focus_row = rows.len();
         }
         rows.push(Row::Field(i));
-        let pad = " ".repeat(usize::from(label_w));
         if i == 0 {
             let v = m.form.fields[0].value();
-            let line = match InstanceUrl::parse(v) {
-                Ok(u) => Line::from(vec![
-                    Span::raw(pad.clone()),
-                    Span::styled(format!("→ {}", crate::sanitize::line(u.as_str())), t.ok()),
-                ]),
-                Err(_) if v.trim().is_empty() => Line::from(vec![
-                    Span::raw(pad.clone()),
-                    Span::styled("e.g. acme or acme.service-now.com", t.dim()),
-                ]),
-                Err(e) => Line::from(vec![
-                    Span::raw(pad.clone()),
-                    Span::styled(format!("✗ {e}"), t.error()),
-                ]),
+            let span = match InstanceUrl::parse(v) {
+                Ok(u) => Span::styled(format!("→ {}", crate::sanitize::line(u.as_str())), t.ok()),
+                Err(_) if v.trim().is_empty() => {
+                    Span::styled("e.g. acme or acme.service-now.com", t.dim())
+                }
+                Err(e) => Span::styled(format!("✗ {e}"), t.error()),
             };
-            rows.push(Row::Text(line));
+            hint(&mut rows, indent, width, span);
             continue;
         }
         if m.form.touched[i]
             && let Some(e) = field_error(m, i)
         {
-            rows.push(Row::Text(Line::from(vec![
-                Span::raw(pad.clone()),
-                Span::styled(format!("✗ {e}"), t.error()),
-            ])));
+            hint(&mut rows, indent, width, Span::styled(format!("✗ {e}"), t.error()));
         } else if let Some(h) = field_hint(m, i) {
-            rows.push(Row::Text(Line::from(vec![
-                Span::raw(pad.clone()),
-                Span::styled(format!("! {h}"), t.warn()),
-            ])));
+            hint(&mut rows, indent, width, Span::styled(format!("! {h}"), t.warn()));
         }
     }
     if area.height > 14 {
         rows.push(Row::Text(Line::from("")));
-        rows.push(Row::Text(Line::from(vec![
-            Span::styled("Note: ", t.strong()),
-            Span::raw("The username and password should belong to the dedicated user created for the integration."),
-        ])));
+        for line in doc::wrap(
+            &[Block::item(0, "Note: ", vec![Span::raw(
+                "The username and password should belong to the dedicated user created for the integration.",
+            )])],
+            width,
+        ) {
+            rows.push(Row::Text(line));
+        }
         rows.push(Row::Text(Line::from("")));
     }
     if m.form.focus == FORM_BUTTON {
@@ -283,26 +282,11 @@ pub fn view(m: &Model, f: &mut Frame, area: Rect) {
     // Keep the focused row (and the line under it) visible on short terminals.
     let height = usize::from(area.height);
     let skip = (focus_row + 2).saturating_sub(height);
-    let mut y = area.y;
-    for row in rows.into_iter().skip(skip) {
-        if y >= area.bottom() {
-            break;
-        }
+    for (n, row) in rows.into_iter().skip(skip).take(height).enumerate() {
+        let y = area.y.saturating_add(u16::try_from(n).unwrap_or(u16::MAX));
         let r = Rect::new(area.x, y, area.width, 1);
         match row {
-            Row::Text(line) => {
-                // Long notes wrap; they are last, so they may take the remaining rows.
-                let h = u16::try_from(wrapped_height(std::slice::from_ref(&line), area.width))
-                    .unwrap_or(1)
-                    .max(1);
-                let r = Rect::new(area.x, y, area.width, h.min(area.bottom().saturating_sub(y)));
-                f.render_widget(
-                    Paragraph::new(line).wrap(ratatui::widgets::Wrap { trim: false }),
-                    r,
-                );
-                y = y.saturating_add(h);
-                continue;
-            }
+            Row::Text(line) => f.render_widget(Paragraph::new(line), r),
             Row::Field(i) => {
                 let focused = m.form.focus == i;
                 let label_style = if focused { t.strong() } else { t.text() };
@@ -318,10 +302,14 @@ pub fn view(m: &Model, f: &mut Frame, area: Rect) {
                 let x = r.x.saturating_add(label_w).saturating_sub(1);
                 f.render_widget(
                     Paragraph::new(button("Connect", m.form.focus == FORM_BUTTON, t)),
-                    Rect::new(x.min(r.right()), r.y, r.width.saturating_sub(x.saturating_sub(r.x)), 1),
+                    Rect::new(
+                        x.min(r.right()),
+                        r.y,
+                        r.width.saturating_sub(x.saturating_sub(r.x)),
+                        1,
+                    ),
                 );
             }
         }
-        y = y.saturating_add(1);
     }
 }

@@ -369,7 +369,7 @@ pub fn view(m: &Model, f: &mut Frame, area: Rect) {
     let Some(ed) = m.editor.as_ref() else { return };
     let t = m.theme;
     let w = usize::from(area.width);
-    let label_w: usize = if w >= 56 { 20 } else { 14 };
+    let label_w: usize = if w >= 50 { 20 } else { 15 };
     let focused = ed.focused();
     let title = match &ed.original {
         Some(o) => format!("Endpoint: {}", crate::sanitize::line(&o.name)),
@@ -381,7 +381,7 @@ pub fn view(m: &Model, f: &mut Frame, area: Rect) {
     rows.push(Row::Text(Line::from(Span::styled("Mandatory Fields", t.strong()))));
     for (label, _) in FROM_ALERT {
         rows.push(Row::Text(Line::from(vec![
-            Span::raw(format!("  {}", pad(label, label_w))),
+            Span::raw(format!("  {} ", pad(label, label_w.saturating_sub(1)))),
             Span::styled("filled from the alert", t.dim()),
         ])));
     }
@@ -472,10 +472,9 @@ pub fn view(m: &Model, f: &mut Frame, area: Rect) {
                         Paragraph::new(Line::from(vec![
                             Span::raw(marker),
                             Span::styled(
-                                pad(&label, label_w),
+                                format!("{} ", pad(&label, label_w.saturating_sub(1))),
                                 if is_focus { t.strong() } else { t.text() },
                             ),
-                            Span::raw(" "),
                             value_span,
                         ])),
                         r,

@@ -3,7 +3,7 @@
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::text::{Line, Span};
+use ratatui::text::Span;
 
 use crate::wizard::keymap::{Action, Binding, Keymap, keys};
 use crate::wizard::layout::body_for;
@@ -11,6 +11,7 @@ use crate::wizard::model::{Model, Screen};
 use crate::wizard::msg::Effect;
 use crate::wizard::theme::Theme;
 use crate::wizard::update::go;
+use crate::wizard::widgets::doc::Block;
 use crate::wizard::widgets::draw::{max_scroll, scrolled};
 
 /// Keys of the instruction screens.
@@ -41,7 +42,7 @@ pub fn scroll(m: &mut Model, delta: i32) {
     } else {
         body.height
     };
-    let max = max_scroll(&lines, body.width.saturating_sub(1).max(1), height);
+    let max = max_scroll(&lines, body.width, height);
     let next = i32::from(m.text_scroll).saturating_add(delta).clamp(0, i32::from(max));
     m.text_scroll = u16::try_from(next).unwrap_or(0);
 }
@@ -86,123 +87,93 @@ pub fn action(m: &mut Model, a: Action) -> Vec<Effect> {
     }
 }
 
-fn bullet(t: Theme, name: &'static str, why: &'static str) -> Line<'static> {
-    Line::from(vec![
-        Span::raw("  • "),
-        Span::styled(name, t.strong()),
-        Span::raw(format!(" — {why}")),
-    ])
+fn r(s: &'static str) -> Span<'static> {
+    Span::raw(s)
+}
+
+fn b(t: Theme, s: &'static str) -> Span<'static> {
+    Span::styled(s, t.strong())
+}
+
+fn acl(t: Theme, name: &'static str, why: &'static str) -> Block {
+    Block::item(2, "• ", vec![b(t, name), r(" — "), r(why)])
 }
 
 /// Step 1: Choose a User for the Integration.
-pub fn user_lines(t: Theme) -> Vec<Line<'static>> {
+pub fn user_lines(t: Theme) -> Vec<Block> {
     vec![
-        Line::from(Span::styled("1. Choose a User for the Integration", t.heading())),
-        Line::from(""),
-        Line::from("In ServiceNow, create or use a dedicated user with the appropriate ACL permission to read incident metadata fields and create incidents."),
-        Line::from(vec![
-            Span::raw("To create one: "),
-            Span::styled("User Administration > Users > New", t.strong()),
-            Span::raw(". Tick "),
-            Span::styled("Web service access only", t.strong()),
-            Span::raw(" (recommended: the user cannot sign in to the UI; the token request still works) and leave "),
-            Span::styled("Password needs reset", t.strong()),
-            Span::raw(" cleared."),
+        Block::styled("1. Choose a User for the Integration", t.heading()),
+        Block::Blank,
+        Block::text("In ServiceNow, create or use a dedicated user with the appropriate ACL permission to read incident metadata fields and create incidents."),
+        Block::Blank,
+        Block::text("The user should have the following read ACL permissions:"),
+        acl(t, "sys_db_object", "finds incident's parent table (task)"),
+        acl(t, "sys_db_object.*", "reads the table's name and parent"),
+        acl(t, "sys_dictionary", "lists the incident and task fields"),
+        acl(t, "sys_dictionary.*", "reads each field's type, label and mandatory flag; without it no Additional Fields can be offered"),
+        acl(t, "sys_glide_object", "reads the names of field types"),
+        Block::item(2, "• ", vec![b(t, "sys_choice"), r(" (optional) — lists choice values such as Priority")]),
+        Block::Blank,
+        Block::spans(vec![
+            r("To create incidents it needs the "),
+            b(t, "itil"),
+            r(" role (or the narrower "),
+            b(t, "sn_incident_write"),
+            r("). Never "),
+            b(t, "snc_read_only"),
+            r(": it blocks every insert."),
         ]),
-        Line::from(""),
-        Line::from("The user should have the following read ACL permissions:"),
-        bullet(t, "sys_db_object", "finds incident's parent table (task)"),
-        bullet(t, "sys_db_object.*", "reads the table's name and parent fields"),
-        bullet(t, "sys_dictionary", "lists the incident and task fields"),
-        bullet(t, "sys_dictionary.*", "reads each field's type, label and mandatory flag; without it no Additional Fields can be offered"),
-        bullet(t, "sys_glide_object", "reads the names of field types"),
-        Line::from(vec![
-            Span::raw("  Optional: "),
-            Span::styled("sys_choice", t.strong()),
-            Span::raw(" — lists choice values (priority, category …)."),
+        Block::Blank,
+        Block::spans(vec![
+            r("New user: "),
+            b(t, "User Administration > Users > New"),
+            r("; tick "),
+            b(t, "Web service access only"),
+            r(" (recommended: it cannot sign in to the UI, the token request still works); leave "),
+            b(t, "Password needs reset"),
+            r(" cleared."),
         ]),
-        Line::from(""),
-        Line::from(vec![
-            Span::raw("To create incidents the user needs the "),
-            Span::styled("itil", t.strong()),
-            Span::raw(" role (or the narrower "),
-            Span::styled("sn_incident_write", t.strong()),
-            Span::raw("). Never give it "),
-            Span::styled("snc_read_only", t.strong()),
-            Span::raw(": that role blocks every insert."),
-        ]),
-        Line::from(""),
-        Line::from(vec![
-            Span::raw("How: create a role (e.g. finout_integration), elevate to "),
-            Span::styled("security_admin", t.strong()),
-            Span::raw(", and for each table above add a read ACL in "),
-            Span::styled("System Security > Access Control (ACL) > New", t.strong()),
-            Span::raw(" (Name: the table and -- None --, then again with *) that requires the role. Give the role to the user. The checks on step 3 say exactly which one is missing."),
+        Block::spans(vec![
+            r("ACLs: create a role (e.g. finout_integration), elevate to "),
+            b(t, "security_admin"),
+            r(", then for each table add a read ACL in "),
+            b(t, "System Security > Access Control (ACL) > New"),
+            r(" (Name: the table with -- None --, then again with *) that requires the role; give the role to the user. The checks in step 3 name anything missing."),
         ]),
     ]
 }
 
 /// Step 2: OAuth Authentication.
-pub fn oauth_lines(t: Theme) -> Vec<Line<'static>> {
+pub fn oauth_lines(t: Theme) -> Vec<Block> {
     vec![
-        Line::from(Span::styled("2. OAuth Authentication", t.heading())),
-        Line::from(""),
-        Line::from("To enable your instance to receive inbound calls from our service, create an OAuth application within your instance:"),
-        Line::from(vec![
-            Span::raw(" 1. Navigate to "),
-            Span::styled("System OAuth > Application Registry", t.strong()),
-            Span::raw("."),
+        Block::styled("2. OAuth Authentication", t.heading()),
+        Block::Blank,
+        Block::text("To enable your instance to receive inbound calls from our service, create an OAuth application within your instance:"),
+        Block::item(1, "1. ", vec![r("Navigate to "), b(t, "System OAuth > Application Registry"), r(".")]),
+        Block::item(1, "2. ", vec![r("Click "), b(t, "New"), r(" and then click "), b(t, "Create an OAuth API endpoint for external clients"), r(".")]),
+        Block::item(1, "3. ", vec![r("Fill in the following fields:")]),
+        Block::item(4, "", vec![r("Name: "), b(t, "<any>")]),
+        Block::item(4, "", vec![r("Client Type: "), b(t, "Integration as a Service")]),
+        Block::item(4, "", vec![r("Note: Make sure to leave the "), b(t, "Redirect URL"), r(" and "), b(t, "Logo URL"), r(" empty.")]),
+        Block::item(1, "4. ", vec![r("Press "), b(t, "Submit"), r(". You will be redirected to the list of all available apps.")]),
+        Block::item(1, "5. ", vec![r("Navigate to the app that you created and press the "), b(t, "lock icon"), r(" next to the Client Secret field. This reveals the Client secret, which you need on the next screen with the Client ID.")]),
+        Block::Blank,
+        Block::spans(vec![
+            b(t, "Zurich and later: "),
+            r("that entry is deprecated. Make the same client under "),
+            b(t, "All > Machine Identity Console > Inbound integrations > New integration"),
+            r(" with the connection type "),
+            b(t, "OAuth - Resource owner password credential grant"),
+            r(" (Name, Client ID, Client secret, Active), and clear "),
+            b(t, "Allow access only to APIs in selected scope"),
+            r("."),
         ]),
-        Line::from(vec![
-            Span::raw(" 2. Click "),
-            Span::styled("New", t.strong()),
-            Span::raw(" and then click "),
-            Span::styled("Create an OAuth API endpoint for external clients", t.strong()),
-            Span::raw("."),
-        ]),
-        Line::from(" 3. Fill in the following fields:"),
-        Line::from(vec![
-            Span::raw("      Name: "),
-            Span::styled("<any>", t.strong()),
-        ]),
-        Line::from(vec![
-            Span::raw("      Client Type: "),
-            Span::styled("Integration as a Service", t.strong()),
-        ]),
-        Line::from(vec![
-            Span::raw("    Make sure to leave the "),
-            Span::styled("Redirect URL", t.strong()),
-            Span::raw(" and "),
-            Span::styled("Logo URL", t.strong()),
-            Span::raw(" empty."),
-        ]),
-        Line::from(vec![
-            Span::raw(" 4. Press "),
-            Span::styled("Submit", t.strong()),
-            Span::raw(". You are redirected to the list of all available apps."),
-        ]),
-        Line::from(vec![
-            Span::raw(" 5. Open the app you created and press the "),
-            Span::styled("lock icon", t.strong()),
-            Span::raw(" next to the Client Secret field to reveal the Client secret. You need the Client ID and the Client Secret on the next screen."),
-        ]),
-        Line::from(""),
-        Line::from(vec![
-            Span::styled("Zurich and later: ", t.strong()),
-            Span::raw("that entry is deprecated. Use "),
-            Span::styled("All > Machine Identity Console > Inbound integrations > New integration", t.strong()),
-            Span::raw(" and the connection type "),
-            Span::styled("OAuth - Resource owner password credential grant", t.strong()),
-            Span::raw(" (Name, Client ID, Client secret, Active). Clear "),
-            Span::styled("Allow access only to APIs in selected scope", t.strong()),
-            Span::raw("."),
-        ]),
-        Line::from(vec![
-            Span::raw("On a Zurich Application Registry record set "),
-            Span::styled("Scope Restriction", t.strong()),
-            Span::raw(" to "),
-            Span::styled("Broad scoped", t.strong()),
-            Span::raw(": a securely scoped client gets 403 \"Access to unscoped api is not allowed\"."),
+        Block::spans(vec![
+            r("On a Zurich Application Registry record set "),
+            b(t, "Scope Restriction"),
+            r(" to "),
+            b(t, "Broad scoped"),
+            r(": a securely scoped client gets 403 \"Access to unscoped api is not allowed\"."),
         ]),
     ]
 }
@@ -214,5 +185,5 @@ pub fn view(m: &Model, f: &mut Frame, area: Rect) {
     } else {
         oauth_lines(m.theme)
     };
-    scrolled(f, area, lines, m.text_scroll, m.theme);
+    scrolled(f, area, &lines, m.text_scroll, m.theme);
 }

@@ -3,7 +3,7 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Wrap};
+use ratatui::widgets::Paragraph;
 
 use crate::wizard::draft::{draft_of, restore};
 use crate::wizard::keymap::{Action, Binding, Keymap, Key, keys};
@@ -11,7 +11,8 @@ use crate::wizard::model::{Confirm, ConfirmKind, Existing, Modal, Model};
 use crate::wizard::msg::Effect;
 use crate::wizard::screens::{checks, editor, endpoints, review, welcome};
 use crate::wizard::update::screen_keymap;
-use crate::wizard::widgets::draw::{button, centered, modal_frame};
+use crate::wizard::widgets::doc::{self, Block};
+use crate::wizard::widgets::draw::{button, centered, modal_frame, scrolled};
 
 /// Keys of a yes/no modal.
 pub fn confirm_keymap() -> Keymap {
@@ -39,7 +40,11 @@ pub fn draft_keymap() -> Keymap {
 
 /// Keys of the help modal.
 pub fn help_keymap() -> Keymap {
-    vec![Binding::new(&[keys::ESC, keys::ENTER, Key::ch('?'), keys::F1], "close", Action::Back)]
+    vec![
+        Binding::new(&[keys::ESC, keys::ENTER, Key::ch('?'), keys::F1], "close", Action::Back),
+        Binding::new(&[keys::DOWN, keys::PGDN], "scroll", Action::Down).labelled("↑↓"),
+        Binding::new(&[keys::UP, keys::PGUP], "scroll up", Action::Up).hidden(),
+    ]
 }
 
 /// Leave now, keeping a draft of what was entered.
@@ -52,8 +57,27 @@ pub fn quit_now(m: &mut Model) -> Vec<Effect> {
 pub fn action(m: &mut Model, a: Action) -> Vec<Effect> {
     match m.modals.last_mut() {
         Some(Modal::Help) => {
-            if a == Action::Back {
-                m.modals.pop();
+            match a {
+                Action::Back => {
+                    m.modals.pop();
+                    m.help_scroll = 0;
+                }
+                Action::Down | Action::Up => {
+                    let area = crate::wizard::layout::areas(
+                        ratatui::layout::Rect::new(0, 0, m.size.0, m.size.1),
+                        false,
+                    )
+                    .modal;
+                    let w = area.width.min(64).saturating_sub(2);
+                    let h = area.height.saturating_sub(2);
+                    let max = crate::wizard::widgets::draw::max_scroll(&help_blocks(m), w, h);
+                    m.help_scroll = if a == Action::Down {
+                        m.help_scroll.saturating_add(3).min(max)
+                    } else {
+                        m.help_scroll.saturating_sub(3)
+                    };
+                }
+                _ => {}
             }
             Vec::new()
         }
@@ -159,29 +183,69 @@ pub fn on_removed(m: &mut Model, result: Result<(), String>) {
     }
 }
 
+/// A dialog sized to its text: body on top (cut when the terminal is short), the buttons
+/// always on the last row.
+fn dialog(
+    f: &mut Frame,
+    area: Rect,
+    title: &str,
+    body: &[Block],
+    buttons: Option<Line<'static>>,
+    max_w: u16,
+    t: crate::wizard::theme::Theme,
+) {
+    let w = max_w.min(area.width);
+    let inner_w = usize::from(w.saturating_sub(2));
+    let lines = doc::wrap(body, inner_w);
+    let extra: u16 = if buttons.is_some() { 2 } else { 0 };
+    let h = u16::try_from(lines.len())
+        .unwrap_or(u16::MAX)
+        .saturating_add(extra)
+        .saturating_add(2)
+        .min(area.height);
+    let r = centered(area, w, h);
+    let inner = modal_frame(f, r, title, t);
+    let body_h = inner.height.saturating_sub(extra);
+    let cut = lines.len() > usize::from(body_h);
+    let mut shown: Vec<Line<'static>> = lines.into_iter().take(usize::from(body_h)).collect();
+    if cut && let Some(last) = shown.last_mut() {
+        *last = Line::from(Span::styled("… (make the terminal taller to read all)", t.dim()));
+    }
+    f.render_widget(Paragraph::new(shown), Rect { height: body_h, ..inner });
+    if let Some(b) = buttons {
+        f.render_widget(
+            Paragraph::new(b),
+            Rect::new(inner.x, inner.bottom().saturating_sub(1), inner.width, 1.min(inner.height)),
+        );
+    }
+}
+
+/// The help text for the current screen.
+pub fn help_blocks(m: &Model) -> Vec<Block> {
+    let t = m.theme;
+    let mut v = vec![Block::styled("Keys on this screen", t.strong())];
+    for b in screen_keymap(m) {
+        v.push(Block::item(
+            2,
+            format!("{:<11} ", b.key_label()),
+            vec![Span::raw(b.hint)],
+        ));
+    }
+    v.push(Block::Blank);
+    v.push(Block::text("Letters typed into a field never trigger shortcuts; there, F1 opens help. Pasting works in every field. Ctrl-C quits and asks first when something is unsaved; what you entered, without secrets, is kept as a draft."));
+    v
+}
+
 /// Draw the top small modal.
 pub fn view(m: &Model, modal: &Modal, f: &mut Frame, area: Rect) {
     let t = m.theme;
     match modal {
         Modal::Help => {
-            let r = centered(area, 64, 22);
+            let r = centered(area, 64, area.height);
             let inner = modal_frame(f, r, "Help", t);
-            let mut lines = vec![
-                Line::from(Span::styled("Keys on this screen", t.strong())),
-            ];
-            for b in screen_keymap(m) {
-                lines.push(Line::from(vec![
-                    Span::styled(format!("  {:<14}", b.key_label()), t.strong()),
-                    Span::raw(b.hint),
-                ]));
-            }
-            lines.push(Line::from(""));
-            lines.push(Line::from("Letters typed into a field never trigger shortcuts; use F1 for help there. Paste works in every field. Ctrl-C quits (asks first when something is unsaved; what you typed, without secrets, is kept as a draft)."));
-            f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+            scrolled(f, inner, &help_blocks(m), m.help_scroll, t);
         }
         Modal::Draft { on_resume } => {
-            let r = centered(area, 60, 10);
-            let inner = modal_frame(f, r, "Unfinished setup found", t);
             let when = m
                 .draft
                 .as_ref()
@@ -199,32 +263,31 @@ pub fn view(m: &Model, modal: &Modal, f: &mut Frame, area: Rect) {
                     format!("{inst}, {} endpoint(s)", d.endpoints.len())
                 })
                 .unwrap_or_default();
-            let lines = vec![
-                Line::from(format!("A draft from {when} was found: {what}.")),
-                Line::from("Resume it? Secrets are never stored in drafts: you type them again."),
-                Line::from(""),
-                Line::from(vec![
-                    button("Resume", *on_resume, t),
-                    Span::raw(" "),
-                    button("Discard", !*on_resume, t),
-                ]),
+            let body = vec![
+                Block::text(format!("A draft from {when} was found: {what}.")),
+                Block::text("Resume it? Secrets are never stored in drafts: you type them again."),
             ];
-            f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+            let buttons = Line::from(vec![
+                button("Resume", *on_resume, t),
+                Span::raw(" "),
+                button("Discard", !*on_resume, t),
+            ]);
+            dialog(f, area, "Unfinished setup found", &body, Some(buttons), 60, t);
         }
         Modal::Confirm(c) => {
-            let r = centered(area, 62, 12);
-            let inner = modal_frame(f, r, &c.title, t);
-            let mut lines: Vec<Line> = Vec::new();
-            for p in &c.body {
-                lines.push(Line::from(p.clone()));
-                lines.push(Line::from(""));
+            let mut body = Vec::new();
+            for (i, p) in c.body.iter().enumerate() {
+                if i > 0 {
+                    body.push(Block::Blank);
+                }
+                body.push(Block::text(p.clone()));
             }
-            lines.push(Line::from(vec![
+            let buttons = Line::from(vec![
                 button(c.yes, c.on_yes, t),
                 Span::raw(" "),
                 button(c.no, !c.on_yes, t),
-            ]));
-            f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+            ]);
+            dialog(f, area, &c.title, &body, Some(buttons), 62, t);
         }
         Modal::Picker(_) | Modal::Value(_) => {}
     }

@@ -6,7 +6,7 @@ use crossterm::event::KeyEvent;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Wrap};
+use ratatui::widgets::Paragraph;
 
 use crate::config::MAX_ADDITIONAL_FIELDS;
 use crate::diagnose::{CheckId, CheckStatus, DictionaryError, Field};
@@ -17,7 +17,8 @@ use crate::wizard::model::{
 use crate::wizard::msg::Effect;
 use crate::wizard::screens::value;
 use crate::wizard::update::go;
-use crate::wizard::widgets::draw::{modal_frame, pad, truncate};
+use crate::wizard::widgets::doc::Block;
+use crate::wizard::widgets::draw::{modal_frame, pad, scrolled, truncate};
 use crate::wizard::widgets::picker::{FieldFilter, highlight};
 use crate::wizard::widgets::text_field::TextField;
 
@@ -67,7 +68,7 @@ pub fn unavailable(m: &Model) -> Option<Unavailable> {
                 check = CheckId::parse(&format!("acl:{acl}"));
             }
             format!(
-                "The integration user lacks authorization: ServiceNow refused the read ({}).",
+                "What ServiceNow answered: {}.",
                 crate::sanitize::line(evidence)
             )
         }
@@ -131,6 +132,8 @@ pub fn keymap(p: &PickerState) -> Keymap {
         return vec![
             Binding::new(&[keys::ENTER, Key::ch('m')], "open the ACL matrix", Action::JumpToMatrix),
             Binding::new(&[keys::ESC], "close", Action::Back),
+            Binding::new(&[keys::DOWN], "scroll", Action::Down).hidden(),
+            Binding::new(&[keys::UP], "scroll up", Action::Up).hidden(),
         ];
     }
     vec![
@@ -148,7 +151,8 @@ pub fn keymap(p: &PickerState) -> Keymap {
 pub fn action(m: &mut Model, a: Action) -> Vec<Effect> {
     let page = usize::from(m.size.1.saturating_sub(8).max(1));
     let Some(p) = state(m) else { return Vec::new() };
-    let n = p.matches.len();
+    // Without fields the cursor scrolls the explanation.
+    let n = if p.unavailable.is_some() { 20 } else { p.matches.len() };
     match a {
         Action::Up => p.cursor = p.cursor.saturating_sub(1),
         Action::Down => p.cursor = (p.cursor + 1).min(n.saturating_sub(1)),
@@ -293,29 +297,35 @@ pub fn view(m: &Model, p: &PickerState, f: &mut Frame, area: Rect) {
         return;
     }
     if let Some(u) = &p.unavailable {
-        let mut lines = vec![
-            Line::from(Span::styled(
-                "No fields are available for selection.",
-                t.error(),
-            )),
-            Line::from(""),
-            Line::from(crate::sanitize::line(&u.reason).into_owned()),
-            Line::from(""),
-            Line::from("The integration user requires the following read ACL permissions:"),
-        ];
+        let mut blocks = vec![Block::styled("No fields are available for selection.", t.error())];
+        if !u.missing.is_empty() {
+            blocks.push(Block::item(
+                0,
+                "Missing read ACL: ",
+                vec![Span::styled(u.missing.join(", "), t.error())],
+            ));
+        }
+        blocks.extend([
+            Block::Blank,
+            Block::text("The integration user lacks authorization and requires the following read ACL permissions:"),
+        ]);
         for acl in READ_ACLS {
             let missing = u.missing.iter().any(|m| m == acl);
-            lines.push(Line::from(vec![
-                Span::raw(if missing { "  ✗ " } else { "  • " }),
-                Span::styled(acl, if missing { t.error() } else { t.text() }),
-                Span::styled(if missing { "  missing" } else { "" }, t.error()),
-            ]));
+            blocks.push(Block::item(
+                2,
+                if missing { "✗ " } else { "• " },
+                vec![
+                    Span::styled(acl, if missing { t.error() } else { t.text() }),
+                    Span::styled(if missing { "  missing" } else { "" }, t.error()),
+                ],
+            ));
         }
-        lines.push(Line::from(""));
-        lines.push(Line::from(
-            "The ACL matrix shows the exact change for the ServiceNow admin. Endpoints still work with Short description and Description.",
-        ));
-        f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+        blocks.push(Block::Blank);
+        if !u.reason.is_empty() {
+            blocks.push(Block::text(crate::sanitize::line(&u.reason).into_owned()));
+        }
+        blocks.push(Block::text("The ACL matrix says exactly what the ServiceNow admin must change. Until then endpoints can still fill Short description and Description."));
+        scrolled(f, inner, &blocks, u16::try_from(p.cursor).unwrap_or(0), t);
         return;
     }
     // Query line.
@@ -351,12 +361,12 @@ pub fn view(m: &Model, p: &PickerState, f: &mut Frame, area: Rect) {
     }
     let w = usize::from(inner.width);
     // Columns: [x] label element type table reference, narrower screens drop the last ones.
-    let check_w = 4usize;
+    let check_w = 5usize;
     let rest = w.saturating_sub(check_w);
-    let (label_w, elem_w, type_w, table_w, ref_w) = if rest >= 70 {
-        (22usize, 22usize, 10usize, 9usize, rest - 63)
+    let (label_w, elem_w, type_w, table_w, ref_w) = if rest >= 66 {
+        (20usize, 20usize, 10usize, 9usize, rest - 59)
     } else if rest >= 48 {
-        (18, 16, 10, 0, rest - 44)
+        (17, 17, 10, 0, rest - 44)
     } else {
         (rest / 2, rest - rest / 2, 0, 0, 0)
     };
@@ -412,7 +422,7 @@ pub fn view(m: &Model, p: &PickerState, f: &mut Frame, area: Rect) {
             let r = field
                 .reference
                 .as_deref()
-                .map(|r| format!("→ {}", crate::sanitize::line(r)))
+                .map(|r| crate::sanitize::line(r).into_owned())
                 .unwrap_or_default();
             spans.push(Span::styled(pad(&truncate(&r, ref_w), ref_w), base));
         }

@@ -283,10 +283,10 @@ fn mask(n: usize) -> String {
 /// What will be written, as lines.
 fn summary_lines(m: &Model, w: usize) -> Vec<Line<'static>> {
     let t = m.theme;
-    let label_w = if w >= 56 { 16 } else { 12 };
+    let label_w = if w >= 50 { 16 } else { 15 };
     let kv = |k: &str, v: String| {
         Line::from(vec![
-            Span::styled(format!("  {}", pad(k, label_w)), t.dim()),
+            Span::styled(format!("  {} ", pad(k, label_w - 1)), t.dim()),
             Span::raw(truncate(&v, w.saturating_sub(label_w + 2))),
         ])
     };
@@ -320,7 +320,7 @@ fn summary_lines(m: &Model, w: usize) -> Vec<Line<'static>> {
         }
         v.push(Line::from(truncate(&head, w)));
         v.push(Line::from(Span::styled(
-            "    short_description, description: from the alert",
+            truncate("    short_description, description: from the alert", w),
             t.dim(),
         )));
         for f in &e.fields {

@@ -288,6 +288,17 @@ pub fn on_results(m: &mut Model, seq: u64, result: Result<Vec<RefRow>, String>) 
     v.cursor = 0;
 }
 
+/// Rows the selector's content needs (before the frame), so the dialog fits it.
+pub fn rows_needed(v: &ValueState) -> u16 {
+    let list = match &v.search {
+        Some(s) => s.rows.len().max(3) + 1,
+        None => v.choices.len(),
+    };
+    let input = usize::from(!is_list(v));
+    let error = if v.error.is_some() { 2 } else { 0 };
+    u16::try_from(1 + input + error + list).unwrap_or(u16::MAX).max(4)
+}
+
 /// Draw the selector over `area`.
 pub fn view(m: &Model, v: &ValueState, f: &mut Frame, area: Rect) {
     let t = m.theme;
@@ -305,7 +316,11 @@ pub fn view(m: &Model, v: &ValueState, f: &mut Frame, area: Rect) {
         ),
         (None, FieldKind::Integer) => format!("{} · a whole number", crate::sanitize::line(&v.element)),
         (None, FieldKind::String) => match v.max_length {
-            Some(n) => format!("{} · text, at most {n} characters", crate::sanitize::line(&v.element)),
+            Some(n) => format!(
+                "{} · text, {}/{n} characters",
+                crate::sanitize::line(&v.element),
+                v.input.value().chars().count()
+            ),
             None => format!("{} · text", crate::sanitize::line(&v.element)),
         },
         (None, FieldKind::Boolean) => format!("{} · true or false", crate::sanitize::line(&v.element)),

@@ -11,7 +11,8 @@ use crate::wizard::model::{Confirm, ConfirmKind, Existing, Mode, Modal, Model, S
 use crate::wizard::msg::Effect;
 use crate::wizard::screens::{connect, guide};
 use crate::wizard::update::{go, request_quit};
-use crate::wizard::widgets::draw::{button, scrolled};
+use crate::wizard::widgets::doc::Block;
+use crate::wizard::widgets::draw::{button_row, scrolled};
 
 /// The welcome screen's buttons.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -164,47 +165,14 @@ pub fn start_replace(m: &mut Model) -> Vec<Effect> {
 }
 
 /// The text of the welcome screen.
-pub fn lines(m: &Model) -> Vec<Line<'static>> {
+pub fn lines(m: &Model) -> Vec<Block> {
     let t = m.theme;
-    let mut v = vec![
-        Line::from(Span::styled("Connect Finout to ServiceNow", t.heading())),
-        Line::from(""),
-        Line::from("To integrate Finout with your ServiceNow instance, designate a user account that Finout will use to make API calls on your behalf."),
-        Line::from(""),
-        Line::from("This wizard checks the connection and the user's permissions live, then defines ServiceNow Incident Endpoints (which incident fields an alert fills in). Everything is saved to:"),
-        Line::from(Span::styled(format!("  {}", m.config_path.display()), t.strong())),
-        Line::from(""),
-        Line::from(Span::styled("ServiceNow Configuration Workflow:", t.strong())),
-        Line::from("  1. Choose a User"),
-        Line::from("  2. OAuth Authentication"),
-        Line::from("  3. Add ServiceNow credentials"),
-        Line::from("  then the checks, your endpoints, and a review before saving."),
-        Line::from(""),
-        Line::from(vec![
-            Span::styled("Note: ", t.strong()),
-            Span::raw("You need administrator-level access to your ServiceNow instance, to configure the user for the integration and to create an OAuth application."),
-        ]),
-        Line::from(vec![
-            Span::styled("Note: ", t.strong()),
-            Span::raw("You can connect with only one instance."),
-        ]),
-    ];
-    if m.demo {
-        v.push(Line::from(""));
-        v.push(Line::from(vec![
-            Span::styled("Demo: ", t.warn()),
-            Span::raw(format!(
-                "the instance is a built-in simulator at {}; the form is pre-filled with its credentials.",
-                crate::sanitize::line(m.form.fields[0].value())
-            )),
-        ]));
-    }
+    let mut v = vec![Block::styled("Connect Finout to ServiceNow", t.heading()), Block::Blank];
     match &m.existing {
         Existing::None => {}
         Existing::Loaded { config, warnings } => {
-            v.push(Line::from(""));
-            v.push(Line::from(vec![
-                Span::styled("Existing integration: ", t.strong()),
+            v.push(Block::spans(vec![
+                Span::styled("Already connected: ", t.strong()),
                 Span::raw(format!(
                     "{} with {} endpoint(s). Edit it, replace it with another instance (its endpoints are deleted), or remove it.",
                     crate::sanitize::line(&config.servicenow.instance_url),
@@ -212,22 +180,39 @@ pub fn lines(m: &Model) -> Vec<Line<'static>> {
                 )),
             ]));
             for w in warnings {
-                v.push(Line::from(Span::styled(
-                    format!("! {}", crate::sanitize::line(w)),
-                    t.warn(),
-                )));
+                v.push(Block::item(0, "! ", vec![Span::styled(crate::sanitize::line(w).into_owned(), t.warn())]));
             }
+            v.push(Block::Blank);
         }
         Existing::Invalid(msg) => {
-            v.push(Line::from(""));
-            v.push(Line::from(Span::styled(
-                "✗ The existing config cannot be read:",
-                t.error(),
-            )));
-            v.push(Line::from(format!("  {}", crate::sanitize::line(msg))));
-            v.push(Line::from("Fix the file and start snow-connect again, or remove it to start over."));
+            v.push(Block::styled("✗ The saved config cannot be read:", t.error()));
+            v.push(Block::item(2, "", vec![Span::raw(crate::sanitize::line(msg).into_owned())]));
+            v.push(Block::text("Fix the file and start snow-connect again, or remove it to start over."));
+            v.push(Block::Blank);
         }
     }
+    v.extend([
+        Block::text("To integrate Finout with your ServiceNow instance, designate a user account that Finout will use to make API calls on your behalf."),
+        Block::Blank,
+        Block::styled("ServiceNow Configuration Workflow:", t.strong()),
+        Block::item(2, "1. ", vec![Span::raw("Choose a User")]),
+        Block::item(2, "2. ", vec![Span::raw("OAuth Authentication")]),
+        Block::item(2, "3. ", vec![Span::raw("Add ServiceNow credentials, then live checks, endpoints and a review")]),
+        Block::Blank,
+        Block::item(0, "Note: ", vec![Span::raw("You need administrator-level access to your ServiceNow instance to configure the user and create an OAuth application.")]),
+        Block::item(0, "Note: ", vec![Span::raw("You can connect with only one instance.")]),
+    ]);
+    if m.demo {
+        v.push(Block::item(0, "Demo: ", vec![Span::styled(
+            format!(
+                "a built-in simulator at {}; the form is pre-filled.",
+                crate::sanitize::line(m.form.fields[0].value())
+            ),
+            t.warn(),
+        )]));
+    }
+    v.push(Block::Blank);
+    v.push(Block::item(0, "Saves to ", vec![Span::styled(m.config_path.display().to_string(), t.strong())]));
     v
 }
 
@@ -237,12 +222,9 @@ pub fn view(m: &Model, f: &mut Frame, area: Rect) {
         height: area.height.saturating_sub(2),
         ..area
     };
-    scrolled(f, text_area, lines(m), m.text_scroll, m.theme);
-    let spans: Vec<Span> = choices(m)
-        .iter()
-        .enumerate()
-        .map(|(i, c)| button(c.label(), i == m.welcome_focus, m.theme))
-        .collect();
+    scrolled(f, text_area, &lines(m), m.text_scroll, m.theme);
+    let labels: Vec<&str> = choices(m).iter().map(|c| c.label()).collect();
+    let spans = button_row(&labels, m.welcome_focus, usize::from(area.width), m.theme);
     let row = Rect::new(area.x, area.bottom().saturating_sub(1), area.width, 1.min(area.height));
     f.render_widget(Paragraph::new(Line::from(spans)), row);
 }

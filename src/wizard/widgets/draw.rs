@@ -8,6 +8,7 @@ use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph, Wrap};
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use crate::wizard::theme::Theme;
+use crate::wizard::widgets::doc::{self, Block as DocBlock};
 
 /// A button: `[ Label ]`, reversed (or coloured) when focused, with `▸` as a focus marker
 /// that survives `NO_COLOR`.
@@ -17,6 +18,25 @@ pub fn button(label: &str, focused: bool, theme: Theme) -> Span<'static> {
     } else {
         Span::styled(format!(" [ {label} ]"), theme.text())
     }
+}
+
+/// A row of buttons; compact (`[Edit]`) when the full form does not fit in `width`.
+pub fn button_row(labels: &[&str], focus: usize, width: usize, theme: Theme) -> Vec<Span<'static>> {
+    let full: usize = labels.iter().map(|l| l.width() + 5).sum();
+    let compact = full > width;
+    labels
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            let focused = i == focus;
+            let text = match (compact, focused) {
+                (false, _) => return button(l, focused, theme),
+                (true, true) => format!("▸[{l}]"),
+                (true, false) => format!(" [{l}]"),
+            };
+            Span::styled(text, if focused { theme.focus() } else { theme.text() })
+        })
+        .collect()
 }
 
 /// A rectangle of at most `w` x `h` centred in `area`.
@@ -72,7 +92,7 @@ pub fn pad(s: &str, width: usize) -> String {
     format!("{t}{}", " ".repeat(width.saturating_sub(w)))
 }
 
-/// How many rows `lines` take when wrapped to `width`.
+/// How many rows `lines` take when wrapped to `width` (ratatui's own wrapping).
 pub fn wrapped_height(lines: &[Line<'_>], width: u16) -> usize {
     if width == 0 {
         return 0;
@@ -82,26 +102,30 @@ pub fn wrapped_height(lines: &[Line<'_>], width: u16) -> usize {
         .line_count(width)
 }
 
-/// The largest useful scroll offset for `lines` in an area of `width` x `height`.
-pub fn max_scroll(lines: &[Line<'_>], width: u16, height: u16) -> u16 {
-    let total = wrapped_height(lines, width);
+/// The largest useful scroll offset for a document in an area of `width` x `height`
+/// (one column is kept for the scroll marker).
+pub fn max_scroll(blocks: &[DocBlock], width: u16, height: u16) -> u16 {
+    let total = doc::wrap(blocks, usize::from(width.saturating_sub(1).max(1))).len();
     u16::try_from(total.saturating_sub(usize::from(height))).unwrap_or(u16::MAX)
 }
 
-/// Draw wrapped `lines` scrolled by `scroll` rows (clamped), with a `↓ more` / `↑` marker
-/// in the last column when there is more to see.
-pub fn scrolled(f: &mut Frame, area: Rect, lines: Vec<Line<'static>>, scroll: u16, theme: Theme) {
+/// Draw a document scrolled by `scroll` rows (clamped), with `↑` / `↓` in the last column
+/// when there is more to see.
+pub fn scrolled(f: &mut Frame, area: Rect, blocks: &[DocBlock], scroll: u16, theme: Theme) {
     if area.width == 0 || area.height == 0 {
         return;
     }
     let text_w = area.width.saturating_sub(1).max(1);
-    let max = max_scroll(&lines, text_w, area.height);
+    let lines = doc::wrap(blocks, usize::from(text_w));
+    let max = u16::try_from(lines.len().saturating_sub(usize::from(area.height))).unwrap_or(u16::MAX);
     let scroll = scroll.min(max);
-    let para = Paragraph::new(lines)
-        .wrap(Wrap { trim: false })
-        .scroll((scroll, 0));
+    let visible: Vec<Line<'static>> = lines
+        .into_iter()
+        .skip(usize::from(scroll))
+        .take(usize::from(area.height))
+        .collect();
     f.render_widget(
-        para,
+        Paragraph::new(visible),
         Rect {
             width: text_w,
             ..area
@@ -110,7 +134,7 @@ pub fn scrolled(f: &mut Frame, area: Rect, lines: Vec<Line<'static>>, scroll: u1
     let x = area.right().saturating_sub(1);
     if scroll > 0 {
         f.render_widget(
-            Paragraph::new(Span::styled("↑", theme.dim())),
+            Paragraph::new(Span::styled("↑", theme.strong())),
             Rect::new(x, area.y, 1, 1),
         );
     }
@@ -120,6 +144,14 @@ pub fn scrolled(f: &mut Frame, area: Rect, lines: Vec<Line<'static>>, scroll: u1
             Rect::new(x, area.bottom().saturating_sub(1), 1, 1),
         );
     }
+}
+
+/// Draw a document without scrolling (cut at the bottom); returns the rows it needs.
+pub fn doc_in(f: &mut Frame, area: Rect, blocks: &[DocBlock]) -> usize {
+    let lines = doc::wrap(blocks, usize::from(area.width.max(1)));
+    let n = lines.len();
+    f.render_widget(Paragraph::new(lines), area);
+    n
 }
 
 /// A paragraph of wrapped text in `style`.

@@ -125,6 +125,17 @@ impl TextField {
             theme.field()
         };
         let width = usize::from(area.width.saturating_sub(1)).max(1);
+        if !focused {
+            // Without focus the start of the value is the most useful part.
+            let text = if self.masked && !reveal {
+                std::iter::repeat_n(MASK, self.input.value().chars().count()).collect()
+            } else {
+                crate::sanitize::line(self.input.value()).into_owned()
+            };
+            let text = crate::wizard::widgets::draw::truncate(&text, usize::from(area.width));
+            f.render_widget(Paragraph::new(Span::styled(text, style)).style(style), area);
+            return;
+        }
         let (shown, cursor_col): (String, usize) = if self.masked && !reveal {
             let n = self.input.value().chars().count();
             let cur = self.input.cursor();
