@@ -1,11 +1,25 @@
 //! The client: one `reqwest::Client`, OAuth token handling, Table API reads and inserts.
 
 use std::path::PathBuf;
-use std::time::Duration;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
-use secrecy::SecretString;
+use futures::{StreamExt, TryStreamExt};
+use reqwest::Method;
+use reqwest::header::{self, HeaderValue};
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::Value;
 
+use super::proxy::ProxyConfig;
+use super::response::{Answer, Endpoint, link_next, shorten};
+use super::token::{Grant, TokenState};
+use super::transport::{self, Target};
 use super::{Error, InstanceUrl, Record, TableQuery};
+
+/// The most pages one `get_all` reads; beyond that the answer is not a dictionary but a
+/// runaway (or hostile) count.
+const MAX_PAGES: u64 = 1000;
 
 /// Transport settings. One set per process; the `reqwest::Client` is built once from it.
 #[derive(Debug, Clone)]
@@ -23,6 +37,8 @@ pub struct ClientOptions {
     pub page_size: u32,
     /// How many pages to fetch at once when the total count is known.
     pub max_concurrent_pages: usize,
+    /// Proxy settings (default: `HTTPS_PROXY`/`NO_PROXY` from the environment).
+    pub proxy: ProxyConfig,
 }
 
 impl Default for ClientOptions {
@@ -34,6 +50,7 @@ impl Default for ClientOptions {
             ca_file: None,
             page_size: 2000,
             max_concurrent_pages: 4,
+            proxy: ProxyConfig::FromEnv,
         }
     }
 }
@@ -108,12 +125,29 @@ pub struct Created {
 /// (everything is shared); clones share the token.
 #[derive(Clone)]
 pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
     base: InstanceUrl,
+    creds: Credentials,
+    http: reqwest::Client,
+    opts: ClientOptions,
+    /// The proxy requests to `base` go through, for messages.
+    proxy: Option<String>,
+    /// Trusted roots, when this client built its own `reqwest::Client`.
+    roots: Option<usize>,
+    token: tokio::sync::Mutex<TokenState>,
+    requests: AtomicU64,
+    bytes: AtomicU64,
 }
 
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Client").field("base", &self.base).finish()
+        f.debug_struct("Client")
+            .field("base", &self.inner.base)
+            .field("username", &self.inner.creds.username)
+            .finish_non_exhaustive()
     }
 }
 
@@ -124,9 +158,14 @@ impl Client {
         creds: Credentials,
         opts: &ClientOptions,
     ) -> Result<Client, Error> {
-        let _ = (creds, opts);
-        let _ = base;
-        todo!("client")
+        let built = transport::build(opts)?;
+        Ok(Self::assemble(
+            base,
+            creds,
+            built.http,
+            opts,
+            Some(built.roots),
+        ))
     }
 
     /// Build a client sharing an existing `reqwest::Client` (built by [`Client::http_client`]).
@@ -136,60 +175,190 @@ impl Client {
         http: reqwest::Client,
         opts: &ClientOptions,
     ) -> Client {
-        let _ = (base, creds, http, opts);
-        todo!("client")
+        Self::assemble(base, creds, http, opts, None)
+    }
+
+    fn assemble(
+        base: InstanceUrl,
+        creds: Credentials,
+        http: reqwest::Client,
+        opts: &ClientOptions,
+        roots: Option<usize>,
+    ) -> Client {
+        let proxy = opts
+            .proxy
+            .settings()
+            .and_then(|s| s.describe_for(base.as_str()));
+        Client {
+            inner: Arc::new(Inner {
+                base,
+                creds,
+                http,
+                opts: opts.clone(),
+                proxy,
+                roots,
+                token: tokio::sync::Mutex::new(TokenState::default()),
+                requests: AtomicU64::new(0),
+                bytes: AtomicU64::new(0),
+            }),
+        }
     }
 
     /// Build the one `reqwest::Client` for these options (TLS roots, timeouts, no redirects,
     /// gzip, proxies from `HTTPS_PROXY`/`NO_PROXY`).
     pub fn http_client(opts: &ClientOptions) -> Result<reqwest::Client, Error> {
-        let _ = opts;
-        todo!("client")
+        transport::build(opts).map(|b| b.http)
     }
 
     /// The instance this client talks to.
     pub fn instance(&self) -> &InstanceUrl {
-        &self.base
+        &self.inner.base
     }
 
     /// Requests made and bytes read so far by this client and its clones.
     pub fn stats(&self) -> ClientStats {
-        todo!("client")
+        ClientStats {
+            requests: self.inner.requests.load(Ordering::Relaxed),
+            bytes: self.inner.bytes.load(Ordering::Relaxed),
+        }
     }
 
     /// The user name the client authenticates as.
     pub fn username(&self) -> &str {
-        todo!("client")
+        &self.inner.creds.username
     }
 
     /// An unauthenticated GET of the Table API that proves the host is a ServiceNow instance:
     /// a real instance answers 401 with the JSON "User Not Authenticated" envelope.
     /// Ok(()) when it does; the classified error otherwise (DNS, TLS, HTML page, hibernation ...).
     pub async fn probe(&self) -> Result<(), Error> {
-        todo!("client")
+        let url = self.url("/api/now/table/sys_db_object")?;
+        let query = [("sysparm_limit", "1"), ("sysparm_fields", "sys_id")];
+        let a = self
+            .exchange(Method::GET, url, |r| {
+                r.query(&query).header(header::ACCEPT, "application/json")
+            })
+            .await?;
+        if a.success() {
+            let v = a.json()?;
+            return match v.get("result") {
+                Some(_) => Ok(()),
+                None => Err(Error::InvalidResponse {
+                    url: a.url.clone(),
+                    reason: "JSON, but not a Table API answer (no \"result\")".into(),
+                }),
+            };
+        }
+        match (a.status, a.envelope()) {
+            (429 | 500..=599, _) => Err(a.error(Endpoint::Api)),
+            (_, Some(_)) => Ok(()),
+            (_, None) => match a.json() {
+                Ok(_) => Err(Error::InvalidResponse {
+                    url: a.url.clone(),
+                    reason: format!(
+                        "HTTP {} with JSON that is not ServiceNow's error envelope",
+                        a.status
+                    ),
+                }),
+                Err(e) => Err(e),
+            },
+        }
     }
 
     /// Password grant at `/oauth_token.do`. Never retried on rejection.
     pub async fn authenticate(&self) -> Result<TokenInfo, Error> {
-        todo!("client")
+        let mut st = self.inner.token.lock().await;
+        self.password_grant(&mut st).await
     }
 
     /// One page of a read. Authenticates first if needed; on a 401 refreshes once and retries
     /// once.
     pub async fn get_page(&self, q: &TableQuery) -> Result<Page, Error> {
-        let _ = q;
-        todo!("client")
+        let url = self.table_url(&q.table, None)?;
+        let pairs = q.to_pairs();
+        let a = self.api(Method::GET, url, &pairs, None).await?;
+        page_of(a)
     }
 
     /// Every page of a read. Uses `X-Total-Count` to fetch the remaining pages concurrently
-    /// (bounded by `max_concurrent_pages`), else follows `Link` rel="next".
-    /// Returns the records in order and the number of requests made.
+    /// (bounded by `max_concurrent_pages`), else follows `Link` rel="next", else steps the
+    /// offset until a short page. Returns the records in order, the total count when known,
+    /// and the number of page requests made.
     pub async fn get_all(
         &self,
         q: &TableQuery,
     ) -> Result<(Vec<Record>, Option<u64>, usize), Error> {
-        let _ = q;
-        todo!("client")
+        let page_size = q.limit.unwrap_or(self.inner.opts.page_size).max(1);
+        let first_q = q.clone().limit(page_size);
+        let first = self.get_page(&first_q).await?;
+        let mut requests = 1usize;
+        let total = first.total_count;
+        let mut records = first.records;
+
+        if let Some(total) = total {
+            // The count is taken before row ACLs, so short pages do not mean the end.
+            let start = u64::from(q.offset) + u64::from(page_size);
+            // Counted before collecting: a hostile count must not allocate.
+            let remaining = total.saturating_sub(start).div_ceil(u64::from(page_size));
+            if remaining > MAX_PAGES {
+                return Err(self.too_many_pages(total));
+            }
+            let mut queries = Vec::with_capacity(remaining as usize);
+            for offset in (start..total).step_by(page_size as usize) {
+                let offset = u32::try_from(offset).map_err(|_| self.too_many_pages(total))?;
+                queries.push(q.clone().limit(page_size).offset(offset));
+            }
+            requests += queries.len();
+            let pages: Vec<Page> = futures::stream::iter(queries.iter())
+                .map(|pq| self.get_page(pq))
+                .buffered(self.inner.opts.max_concurrent_pages.max(1))
+                .try_collect()
+                .await?;
+            for p in pages {
+                records.extend(p.records);
+            }
+            return Ok((records, Some(total), requests));
+        }
+
+        if let Some(mut next) = first.next {
+            let mut seen = std::collections::HashSet::new();
+            loop {
+                if !seen.insert(next.clone()) || requests as u64 >= MAX_PAGES {
+                    return Err(Error::InvalidResponse {
+                        url: self.inner.base.join(&format!("/api/now/table/{}", q.table)),
+                        reason: "the Link header keeps pointing at pages already read".into(),
+                    });
+                }
+                let url = self.rebase(&next)?;
+                let a = self.api(Method::GET, url, &[], None).await?;
+                requests += 1;
+                let page = page_of(a)?;
+                let empty = page.records.is_empty();
+                records.extend(page.records);
+                match page.next {
+                    Some(n) if !empty => next = n,
+                    _ => break,
+                }
+            }
+            return Ok((records, None, requests));
+        }
+
+        let mut last_len = records.len();
+        let mut offset = u64::from(q.offset);
+        while last_len == page_size as usize {
+            if requests as u64 >= MAX_PAGES {
+                return Err(self.too_many_pages(offset));
+            }
+            offset += u64::from(page_size);
+            let offset32 = u32::try_from(offset).map_err(|_| self.too_many_pages(offset))?;
+            let page = self
+                .get_page(&q.clone().limit(page_size).offset(offset32))
+                .await?;
+            requests += 1;
+            last_len = page.records.len();
+            records.extend(page.records);
+        }
+        Ok((records, None, requests))
     }
 
     /// GET `/api/now/table/{table}/{sys_id}`.
@@ -199,14 +368,391 @@ impl Client {
         sys_id: &str,
         fields: &[&str],
     ) -> Result<Record, Error> {
-        let _ = (table, sys_id, fields);
-        todo!("client")
+        let url = self.table_url(table, Some(sys_id))?;
+        let mut pairs = Vec::new();
+        if !fields.is_empty() {
+            pairs.push(("sysparm_fields".to_string(), fields.join(",")));
+        }
+        let a = self.api(Method::GET, url, &pairs, None).await?;
+        if !a.success() {
+            return Err(a.error(Endpoint::Api));
+        }
+        record_of(&a)
     }
 
     /// POST `/api/now/table/{table}` with a JSON object body. Never retried automatically once
     /// the request may have been sent (a retry could create a duplicate).
     pub async fn create_record(&self, table: &str, body: &Record) -> Result<Created, Error> {
-        let _ = (table, body);
-        todo!("client")
+        let url = self.table_url(table, None)?;
+        // Only a 401 is retried (after a token refresh): it means nothing was created.
+        let a = self.api(Method::POST, url, &[], Some(body)).await?;
+        if !a.success() {
+            return Err(a.error(Endpoint::Api));
+        }
+        let record = record_of(&a)?;
+        let location = a
+            .header("location")
+            .map(|l| shorten(&crate::sanitize::line(&l), 300));
+        Ok(Created { record, location })
+    }
+
+    // ---- plumbing ----
+
+    fn url(&self, path: &str) -> Result<url::Url, Error> {
+        url::Url::parse(&self.inner.base.join(path))
+            .map_err(|e| Error::Setup(format!("cannot build a URL from {}: {e}", self.inner.base)))
+    }
+
+    /// `/api/now/table/{table}[/{sys_id}]`, each segment percent-encoded.
+    fn table_url(&self, table: &str, sys_id: Option<&str>) -> Result<url::Url, Error> {
+        let mut url = self.url("/api/now/table")?;
+        if let Ok(mut segs) = url.path_segments_mut() {
+            segs.push(table);
+            if let Some(id) = sys_id {
+                segs.push(id);
+            }
+        }
+        Ok(url)
+    }
+
+    /// A `Link` target on our own base: only its path and query are used, so a token is
+    /// never sent to a host the user did not choose (the instance may name itself by another
+    /// host, e.g. behind a custom URL).
+    fn rebase(&self, link: &str) -> Result<url::Url, Error> {
+        let base = self.url("/")?;
+        let parsed = base.join(link).map_err(|_| Error::InvalidResponse {
+            url: base.to_string(),
+            reason: "the Link header holds an invalid URL".into(),
+        })?;
+        if !parsed.path().starts_with("/api/") {
+            return Err(Error::InvalidResponse {
+                url: base.to_string(),
+                reason: "the Link header points outside the API".into(),
+            });
+        }
+        let mut url = base;
+        url.set_path(parsed.path());
+        url.set_query(parsed.query());
+        Ok(url)
+    }
+
+    fn too_many_pages(&self, total: u64) -> Error {
+        Error::InvalidResponse {
+            url: self.inner.base.to_string(),
+            reason: format!(
+                "the instance reports {total} records; snow-connect reads at most {MAX_PAGES} pages at once"
+            ),
+        }
+    }
+
+    fn target(&self) -> Target<'_> {
+        let base = self.inner.base.as_str();
+        let (scheme, authority) = base.split_once("://").unwrap_or(("https", base));
+        Target {
+            authority,
+            host: self.inner.base.host(),
+            scheme,
+            proxy: self.inner.proxy.as_deref(),
+            suggestion: self.inner.base.suggestion(),
+            connect_timeout: self.inner.opts.connect_timeout,
+            request_timeout: self.inner.opts.request_timeout,
+            roots: self.inner.roots,
+        }
+    }
+
+    /// Sends one request and reads the whole answer (up to the cap). 3xx answers are
+    /// errors: the API never redirects.
+    async fn exchange(
+        &self,
+        method: Method,
+        url: url::Url,
+        build: impl FnOnce(reqwest::RequestBuilder) -> reqwest::RequestBuilder,
+    ) -> Result<Answer, Error> {
+        let shown = format!("{}{}", self.inner.base, url.path());
+        let started = Instant::now();
+        self.inner.requests.fetch_add(1, Ordering::Relaxed);
+        let result = self.exchange_inner(&method, url, &shown, build).await;
+        let ms = started.elapsed().as_millis() as u64;
+        match &result {
+            Ok(a) => tracing::debug!(
+                method = %method, path = %shown, status = a.status, ms, bytes = a.body.len(),
+                "servicenow request"
+            ),
+            Err(e) => tracing::debug!(
+                method = %method, path = %shown, ms, error = %e, "servicenow request failed"
+            ),
+        }
+        result
+    }
+
+    async fn exchange_inner(
+        &self,
+        method: &Method,
+        url: url::Url,
+        shown: &str,
+        build: impl FnOnce(reqwest::RequestBuilder) -> reqwest::RequestBuilder,
+    ) -> Result<Answer, Error> {
+        let request = build(self.inner.http.request(method.clone(), url.clone()));
+        let mut resp = request
+            .send()
+            .await
+            .map_err(|e| transport::classify(&e, &self.target()))?;
+        let status = resp.status().as_u16();
+        if (300..400).contains(&status) {
+            let location = resp
+                .headers()
+                .get(header::LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .map(|l| shown_location(&url, l))
+                .unwrap_or_else(|| "nowhere (no Location header)".into());
+            return Err(Error::Redirected {
+                url: shown.to_string(),
+                location,
+                status,
+            });
+        }
+        let cap = self.inner.opts.max_body_bytes;
+        let too_large = || Error::BodyTooLarge {
+            url: shown.to_string(),
+            limit: cap,
+        };
+        if resp.content_length().is_some_and(|n| n > cap as u64) {
+            return Err(too_large());
+        }
+        let headers = resp.headers().clone();
+        let mut body = Vec::with_capacity(
+            resp.content_length()
+                .map_or(8 * 1024, |n| n as usize)
+                .min(cap),
+        );
+        loop {
+            let chunk = resp
+                .chunk()
+                .await
+                .map_err(|e| transport::classify(&e, &self.target()))?;
+            let Some(chunk) = chunk else { break };
+            self.inner
+                .bytes
+                .fetch_add(chunk.len() as u64, Ordering::Relaxed);
+            if body.len().saturating_add(chunk.len()) > cap {
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(Answer {
+            status,
+            headers,
+            body,
+            url: shown.to_string(),
+        })
+    }
+
+    /// An authenticated API request: lazy token, and on a 401 one renewal and one retry.
+    async fn api(
+        &self,
+        method: Method,
+        url: url::Url,
+        query: &[(String, String)],
+        body: Option<&Record>,
+    ) -> Result<Answer, Error> {
+        let (token, generation) = self.bearer().await?;
+        let a = self
+            .send_api(method.clone(), url.clone(), query, body, &token)
+            .await?;
+        if a.status != 401 {
+            return Ok(a);
+        }
+        tracing::debug!("401 from the API: renewing the token once");
+        let token = self.recover(generation).await?;
+        self.send_api(method, url, query, body, &token).await
+    }
+
+    async fn send_api(
+        &self,
+        method: Method,
+        url: url::Url,
+        query: &[(String, String)],
+        body: Option<&Record>,
+        token: &SecretString,
+    ) -> Result<Answer, Error> {
+        let mut auth = HeaderValue::from_str(&format!("Bearer {}", token.expose_secret()))
+            .map_err(|_| Error::InvalidResponse {
+                url: self.inner.base.join("/oauth_token.do"),
+                reason: "the access token cannot be sent in a header".into(),
+            })?;
+        auth.set_sensitive(true);
+        self.exchange(method, url, move |r| {
+            let r = r
+                .header(header::ACCEPT, "application/json")
+                .header(header::AUTHORIZATION, auth);
+            let r = if query.is_empty() { r } else { r.query(query) };
+            match body {
+                Some(b) => r.json(b),
+                None => r,
+            }
+        })
+        .await
+    }
+
+    /// A fresh access token, asking for one when needed. Concurrent callers queue on the
+    /// state lock, so only one token request is in flight and the rest reuse its answer.
+    async fn bearer(&self) -> Result<(SecretString, u64), Error> {
+        let mut st = self.inner.token.lock().await;
+        if let Some(current) = st.current(Instant::now()) {
+            return Ok(current);
+        }
+        if let Some(e) = &st.rejected {
+            return Err(e.clone());
+        }
+        self.renew(&mut st).await?;
+        // A token that is short-lived on arrival is still used once: the server just
+        // issued it.
+        st.token
+            .as_ref()
+            .map(|t| (t.access.clone(), st.generation))
+            .ok_or_else(|| self.no_token())
+    }
+
+    /// After a 401 with the token of `generation`: unless someone renewed it meanwhile,
+    /// refresh (or, failing that, one password grant).
+    async fn recover(&self, generation: u64) -> Result<SecretString, Error> {
+        let mut st = self.inner.token.lock().await;
+        if st.generation != generation
+            && let Some((token, _)) = st.current(Instant::now())
+        {
+            return Ok(token);
+        }
+        if let Some(e) = &st.rejected {
+            return Err(e.clone());
+        }
+        self.renew(&mut st).await?;
+        st.token
+            .as_ref()
+            .map(|t| t.access.clone())
+            .ok_or_else(|| self.no_token())
+    }
+
+    /// Unreachable in practice: `renew` either stores a token or fails.
+    fn no_token(&self) -> Error {
+        Error::InvalidResponse {
+            url: self.inner.base.join("/oauth_token.do"),
+            reason: "no token after a successful token request".into(),
+        }
+    }
+
+    /// Refresh grant when there is a refresh token; if that is rejected (or there is none),
+    /// one password grant.
+    async fn renew(&self, st: &mut TokenState) -> Result<(), Error> {
+        if let Some(refresh) = st.token.as_ref().and_then(|t| t.refresh.clone()) {
+            match self.grant(Grant::Refresh(refresh)).await {
+                Ok((token, _)) => {
+                    st.store(token);
+                    return Ok(());
+                }
+                Err(Error::TokenRejected { .. }) => {
+                    tracing::debug!("refresh token rejected; trying the password grant once");
+                    st.token = None;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        self.password_grant(st).await.map(|_| ())
+    }
+
+    async fn password_grant(&self, st: &mut TokenState) -> Result<TokenInfo, Error> {
+        match self.grant(Grant::Password).await {
+            Ok((token, info)) => {
+                st.store(token);
+                Ok(info)
+            }
+            Err(e @ Error::TokenRejected { .. }) => {
+                st.token = None;
+                st.rejected = Some(e.clone());
+                Err(e)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// One POST to `/oauth_token.do`. The body holds secrets: it is never logged.
+    async fn grant(&self, grant: Grant) -> Result<(super::token::Token, TokenInfo), Error> {
+        let url = self.url("/oauth_token.do")?;
+        tracing::debug!(grant = grant.name(), "token request");
+        let creds = &self.inner.creds;
+        let form = grant.form(creds);
+        let a = self
+            .exchange(Method::POST, url, |r| {
+                r.header(header::ACCEPT, "application/json").form(&form)
+            })
+            .await?;
+        if a.status != 200 {
+            return Err(a.error(Endpoint::Token));
+        }
+        let v = a.json()?;
+        let (token, mut info) = super::token::parse(&v, &a.url)?;
+        if !info.has_refresh_token && matches!(grant, Grant::Refresh(_)) {
+            info.has_refresh_token = true; // the old one is kept
+        }
+        Ok((token, info))
+    }
+}
+
+/// A `Location` for a message: absolute, without query or fragment (SSO URLs carry long
+/// signed requests), sanitised.
+fn shown_location(request: &url::Url, location: &str) -> String {
+    match request.join(location) {
+        Ok(mut u) => {
+            u.set_query(None);
+            u.set_fragment(None);
+            shorten(&crate::sanitize::line(u.as_str()), 120)
+        }
+        Err(_) => shorten(&crate::sanitize::line(location), 120),
+    }
+}
+
+/// A page from a list answer: records, `X-Total-Count`, `Link` rel="next".
+fn page_of(a: Answer) -> Result<Page, Error> {
+    if !a.success() {
+        return Err(a.error(Endpoint::Api));
+    }
+    let v = a.json()?;
+    let wrong = |reason: &str| Error::InvalidResponse {
+        url: a.url.clone(),
+        reason: reason.to_string(),
+    };
+    let Some(Value::Array(items)) = v.get("result") else {
+        return Err(wrong("the JSON has no \"result\" list"));
+    };
+    let mut records = Vec::with_capacity(items.len());
+    for item in items {
+        match item {
+            Value::Object(map) => records.push(map.clone()),
+            _ => return Err(wrong("\"result\" holds something other than records")),
+        }
+    }
+    Ok(Page {
+        records,
+        total_count: a
+            .header("x-total-count")
+            .and_then(|s| s.parse::<u64>().ok()),
+        next: a.header("link").as_deref().and_then(link_next),
+        body_bytes: a.body.len(),
+    })
+}
+
+/// The record of a single-record answer (`{"result":{...}}`).
+fn record_of(a: &Answer) -> Result<Record, Error> {
+    match a.json()? {
+        Value::Object(mut map) => match map.remove("result") {
+            Some(Value::Object(record)) => Ok(record),
+            _ => Err(Error::InvalidResponse {
+                url: a.url.clone(),
+                reason: "the JSON has no \"result\" record".into(),
+            }),
+        },
+        _ => Err(Error::InvalidResponse {
+            url: a.url.clone(),
+            reason: "the JSON is not an object".into(),
+        }),
     }
 }

@@ -25,7 +25,7 @@ impl std::fmt::Display for ServiceNowMessage {
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum Error {
     /// The host name does not resolve.
-    #[error("cannot resolve {host}: check the instance name{}", suggestion.as_ref().map(|s| format!(" (did you mean {s}?)")).unwrap_or_default())]
+    #[error("cannot resolve {host}: check the instance name{}, or this machine's DNS and proxy settings", suggestion.as_ref().map(|s| format!(" (did you mean {s}?)")).unwrap_or_default())]
     Dns {
         /// The host that did not resolve.
         host: String,
@@ -33,7 +33,9 @@ pub enum Error {
         suggestion: Option<String>,
     },
     /// Nothing listens on that address/port.
-    #[error("connection refused by {host}: nothing is listening there")]
+    #[error(
+        "connection refused by {host}: nothing is listening on that port, or a firewall refused the connection; check the instance URL and port"
+    )]
     ConnectionRefused {
         /// host[:port]
         host: String,
@@ -46,18 +48,16 @@ pub enum Error {
         /// The underlying reason, without secrets.
         detail: String,
     },
-    /// TLS handshake or certificate verification failed.
-    #[error(
-        "TLS with {host} failed: {detail}. If a corporate proxy inspects TLS, trust its CA with --ca-file PEM or SSL_CERT_FILE"
-    )]
+    /// TLS handshake or certificate verification failed (or one side did not speak TLS).
+    #[error("TLS with {host} failed: {detail}")]
     Tls {
         /// host[:port]
         host: String,
-        /// What rustls said, e.g. "invalid peer certificate: UnknownIssuer".
+        /// rustls' reason in plain words, with what to do (e.g. trust a CA with --ca-file).
         detail: String,
     },
     /// No answer within the connect or request timeout.
-    #[error("{host} did not answer within {}s", after.as_secs())]
+    #[error("{host} did not answer within {}{}: check network access to the instance (firewall, or a proxy set with HTTPS_PROXY) and retry", human_duration(*after), if *request_sent { " (the request may have reached it)" } else { "" })]
     Timeout {
         /// host[:port]
         host: String,
@@ -67,7 +67,9 @@ pub enum Error {
         request_sent: bool,
     },
     /// The connection broke after the request was sent (no complete answer).
-    #[error("the connection to {host} broke before the answer was complete: {detail}")]
+    #[error(
+        "the connection to {host} broke before the answer was complete ({detail}); retry, and if it keeps happening a proxy or firewall may be cutting connections"
+    )]
     Interrupted {
         /// host[:port]
         host: String,
@@ -86,7 +88,7 @@ pub enum Error {
     Offline,
     /// A redirect, typically to an SSO or login page: not the API.
     #[error(
-        "{url} redirected to {location} (HTTP {status}): a login/SSO page or proxy, not the ServiceNow API"
+        "{url} redirected to {location} (HTTP {status}): a login/SSO page or proxy, not the ServiceNow API; check the instance URL"
     )]
     Redirected {
         /// The URL requested (no query string).
@@ -97,7 +99,9 @@ pub enum Error {
         status: u16,
     },
     /// The answer was not JSON (HTML page, proxy page, login page): not a ServiceNow API.
-    #[error("{url} answered HTTP {status} with {content_type} instead of JSON: {hint}")]
+    #[error(
+        "{url} answered HTTP {status} with {content_type} instead of JSON ({hint}): this is not the ServiceNow REST API; check the instance URL, or whether a proxy or sign-on page is in the way"
+    )]
     NotJson {
         /// The URL requested (no query string).
         url: String,
@@ -109,7 +113,9 @@ pub enum Error {
         hint: String,
     },
     /// JSON, but not in the shape ServiceNow uses (or truncated / invalid UTF-8).
-    #[error("{url} answered with a body that is not a ServiceNow response: {reason}")]
+    #[error(
+        "{url} answered with a body that is not a ServiceNow response ({reason}); retry, and if it persists check for a proxy that alters answers"
+    )]
     InvalidResponse {
         /// The URL requested (no query string).
         url: String,
@@ -117,7 +123,9 @@ pub enum Error {
         reason: String,
     },
     /// The body exceeded the client's size cap.
-    #[error("the answer from {url} is larger than {limit} bytes; refusing to read more")]
+    #[error(
+        "the answer from {url} is larger than {limit} bytes; refusing to read more (ask for fewer records per page)"
+    )]
     BodyTooLarge {
         /// The URL requested (no query string).
         url: String,
@@ -126,7 +134,7 @@ pub enum Error {
     },
     /// `/oauth_token.do` refused the password (or refresh) grant. Never retried.
     #[error(
-        "ServiceNow refused the token request (HTTP {status}: {description}); it does not say which of client id, client secret, user name or password is wrong"
+        "ServiceNow refused the token request (HTTP {status}: {description}); it does not say which of client id, client secret, user name or password is wrong: check all four (snow-connect does not retry, as repeated failures can lock the user out)"
     )]
     TokenRejected {
         /// Usually 401.
@@ -135,7 +143,9 @@ pub enum Error {
         description: String,
     },
     /// 401 from the Table API even after one refresh.
-    #[error("not authenticated (HTTP 401: {0})")]
+    #[error(
+        "not authenticated (HTTP 401: {0}) even with a fresh token; check that the user is active, not locked out, and has no \"password needs reset\" flag"
+    )]
     NotAuthenticated(ServiceNowMessage),
     /// Securely scoped OAuth client: 403 "Access to unscoped api is not allowed".
     #[error(
@@ -143,16 +153,18 @@ pub enum Error {
     )]
     SecurelyScoped(ServiceNowMessage),
     /// Any other 403, with ServiceNow's message and detail.
-    #[error("forbidden (HTTP 403: {0})")]
+    #[error("forbidden (HTTP 403: {0}): the integration user lacks a role or ACL for this request")]
     Forbidden(ServiceNowMessage),
     /// 400 "Invalid table X".
-    #[error("the instance has no table {table}")]
+    #[error(
+        "the instance has no table {table} (HTTP 400 Invalid table); check the name, or that the plugin providing it is active"
+    )]
     InvalidTable {
         /// The table name.
         table: String,
     },
     /// 404 "No Record found" (missing or hidden by ACL).
-    #[error("not found (HTTP 404: {0})")]
+    #[error("not found (HTTP 404: {0}): the record does not exist or an ACL hides it")]
     NotFound(ServiceNowMessage),
     /// Other 4xx.
     #[error("request refused (HTTP {status}: {message})")]
@@ -163,7 +175,7 @@ pub enum Error {
         message: ServiceNowMessage,
     },
     /// 429 with `Retry-After` and the `X-RateLimit-*` headers.
-    #[error("rate limited by the instance{}", retry_after.map(|d| format!("; retry after {}s", d.as_secs())).unwrap_or_default())]
+    #[error("rate limited by the instance (HTTP 429: {message}){}", retry_after.map(|d| format!("; retry after {}", human_duration(d))).unwrap_or_else(|| "; retry later".to_string()))]
     RateLimited {
         /// `Retry-After`.
         retry_after: Option<Duration>,
@@ -177,7 +189,9 @@ pub enum Error {
         message: ServiceNowMessage,
     },
     /// 5xx.
-    #[error("the instance failed (HTTP {status}: {message})")]
+    #[error(
+        "the instance failed (HTTP {status}: {message}); retry later, and if it persists check the instance's status"
+    )]
     Server {
         /// HTTP status.
         status: u16,
@@ -190,6 +204,26 @@ pub enum Error {
     /// Could not build the HTTP client (bad CA file ...).
     #[error("cannot set up the HTTP client: {0}")]
     Setup(String),
+}
+
+/// `850 ms`, `30s`, `1.5s`, `2h 5m`: short and exact enough for a message.
+pub(crate) fn human_duration(d: Duration) -> String {
+    let ms = d.as_millis();
+    if ms < 1000 {
+        return format!("{ms} ms");
+    }
+    let secs = d.as_secs();
+    if secs >= 3600 {
+        return format!("{}h {}m", secs / 3600, (secs % 3600) / 60);
+    }
+    if secs >= 120 {
+        return format!("{}m {}s", secs / 60, secs % 60);
+    }
+    if ms.is_multiple_of(1000) {
+        format!("{secs}s")
+    } else {
+        format!("{:.1}s", d.as_secs_f64())
+    }
 }
 
 impl Error {

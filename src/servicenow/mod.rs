@@ -6,12 +6,18 @@
 
 mod client;
 mod error;
+mod proxy;
 mod query;
 mod record;
+mod response;
+mod tls;
+mod token;
+mod transport;
 mod url;
 
 pub use client::{Client, ClientOptions, ClientStats, Created, Credentials, Page, TokenInfo};
 pub use error::{Error, ServiceNowMessage};
+pub use proxy::{ProxyConfig, ProxySettings};
 pub use query::{DisplayValue, EncodedQuery, TableQuery};
 pub use record::{FieldValue, Record, field_string};
 pub use url::{InstanceUrl, UrlError};

@@ -13,6 +13,9 @@ pub enum DisplayValue {
 }
 
 /// An encoded query (`sysparm_query`), built term by term and joined with `^`.
+///
+/// ServiceNow has no escape for `^` inside a value: a value holding `^NQ...` adds terms of its
+/// own. Values typed by users must not be put here unchecked; see [`EncodedQuery::is_safe_value`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct EncodedQuery {
     terms: Vec<String>,
@@ -64,6 +67,24 @@ impl EncodedQuery {
     fn term(mut self, t: String) -> Self {
         self.terms.push(t);
         self
+    }
+    /// `fieldENDSWITHvalue`.
+    pub fn ends_with(self, field: &str, value: &str) -> Self {
+        self.term(format!("{field}ENDSWITH{value}"))
+    }
+    /// `fieldNOT INa,b,c`.
+    pub fn not_in<S: AsRef<str>>(self, field: &str, values: &[S]) -> Self {
+        let list: Vec<&str> = values.iter().map(|v| v.as_ref()).collect();
+        self.term(format!("{field}NOT IN{}", list.join(",")))
+    }
+    /// `ORDERBYDESCfield`.
+    pub fn order_by_desc(self, field: &str) -> Self {
+        self.term(format!("ORDERBYDESC{field}"))
+    }
+    /// True when `value` cannot change the query's structure: it holds no `^` (ServiceNow
+    /// has no escape for it). Values of `IN` lists must also hold no `,`.
+    pub fn is_safe_value(value: &str) -> bool {
+        !value.contains('^')
     }
     /// The encoded form, e.g. `nameINincident,task^elementISNOTEMPTY` (not yet URL-encoded).
     pub fn as_encoded(&self) -> String {
@@ -140,8 +161,160 @@ impl TableQuery {
         self.exclude_reference_link = true;
         self
     }
+    /// Set `sysparm_no_count=true` (no `X-Total-Count`, so pages are followed one by one).
+    pub fn no_count(mut self) -> Self {
+        self.no_count = true;
+        self
+    }
     /// The query string pairs in a stable order (for `reqwest::RequestBuilder::query`).
+    ///
+    /// Values are not encoded here: `reqwest` form-encodes each one, so `^`, `=`, `,` and `&`
+    /// inside an encoded query arrive intact. Only non-default options are sent, which keeps
+    /// URLs short and identical to what ServiceNow echoes in its `Link` header.
     pub fn to_pairs(&self) -> Vec<(String, String)> {
-        todo!("client: query pairs")
+        let mut pairs = Vec::with_capacity(8);
+        let mut push = |k: &str, v: String| pairs.push((k.to_string(), v));
+        if !self.query.is_empty_query() {
+            push("sysparm_query", self.query.as_encoded());
+        }
+        if !self.fields.is_empty() {
+            push("sysparm_fields", self.fields.join(","));
+        }
+        match self.display_value {
+            DisplayValue::False => {}
+            DisplayValue::True => push("sysparm_display_value", "true".into()),
+            DisplayValue::All => push("sysparm_display_value", "all".into()),
+        }
+        if self.exclude_reference_link {
+            push("sysparm_exclude_reference_link", "true".into());
+        }
+        if self.no_count {
+            push("sysparm_no_count", "true".into());
+        }
+        if let Some(limit) = self.limit {
+            push("sysparm_limit", limit.to_string());
+        }
+        if self.offset > 0 {
+            push("sysparm_offset", self.offset.to_string());
+        }
+        pairs
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decoded(pairs: &[(String, String)]) -> Vec<(String, String)> {
+        let encoded = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(pairs)
+            .finish();
+        url::form_urlencoded::parse(encoded.as_bytes())
+            .into_owned()
+            .collect()
+    }
+
+    #[test]
+    fn dictionary_query_pairs_in_stable_order() {
+        let q = TableQuery::new("sys_dictionary")
+            .query(
+                EncodedQuery::new()
+                    .is_in("name", &["incident", "task"])
+                    .is_not_empty("element"),
+            )
+            .fields(&["name", "element", "column_label"])
+            .exclude_reference_link()
+            .limit(1000)
+            .offset(2000);
+        let want: Vec<(String, String)> = [
+            ("sysparm_query", "nameINincident,task^elementISNOTEMPTY"),
+            ("sysparm_fields", "name,element,column_label"),
+            ("sysparm_exclude_reference_link", "true"),
+            ("sysparm_limit", "1000"),
+            ("sysparm_offset", "2000"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        assert_eq!(q.to_pairs(), want);
+    }
+
+    #[test]
+    fn defaults_send_nothing_extra() {
+        assert!(TableQuery::new("incident").to_pairs().is_empty());
+        let q = TableQuery::new("incident")
+            .display_value(DisplayValue::All)
+            .no_count();
+        assert_eq!(
+            q.to_pairs(),
+            vec![
+                ("sysparm_display_value".to_string(), "all".to_string()),
+                ("sysparm_no_count".to_string(), "true".to_string()),
+            ]
+        );
+        let q = TableQuery::new("incident").display_value(DisplayValue::True);
+        assert_eq!(q.to_pairs()[0].1, "true");
+    }
+
+    #[test]
+    fn every_operator_encodes() {
+        let q = EncodedQuery::new()
+            .eq("active", "true")
+            .or_eq("active", "false")
+            .ne("state", "7")
+            .like("short_description", "disk full")
+            .starts_with("number", "INC")
+            .ends_with("number", "1")
+            .is_empty("parent")
+            .not_in("state", &["6", "7"])
+            .order_by("number")
+            .order_by_desc("sys_created_on");
+        assert_eq!(
+            q.as_encoded(),
+            "active=true^ORactive=false^state!=7^short_descriptionLIKEdisk full^numberSTARTSWITHINC\
+             ^numberENDSWITH1^parentISEMPTY^stateNOT IN6,7^ORDERBYnumber^ORDERBYDESCsys_created_on"
+        );
+        assert!(!q.is_empty_query());
+        assert!(EncodedQuery::new().is_empty_query());
+    }
+
+    #[test]
+    fn special_characters_survive_url_encoding() {
+        let q = TableQuery::new("incident")
+            .query(
+                EncodedQuery::new()
+                    .eq("short_description", "a=b&c+d%e f#g?h/i")
+                    .is_in("sys_id", &["1", "2", "3"])
+                    .like("description", "ünïcødé ✓"),
+            )
+            .fields(&["a", "b"]);
+        let pairs = q.to_pairs();
+        assert_eq!(decoded(&pairs), pairs);
+        let encoded = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(&pairs)
+            .finish();
+        assert!(encoded.contains("%5E"), "^ must be encoded: {encoded}");
+        assert!(!encoded.contains('^'));
+        assert!(
+            !encoded.contains("&c"),
+            "a raw & would split the parameter: {encoded}"
+        );
+    }
+
+    #[test]
+    fn safe_values() {
+        assert!(EncodedQuery::is_safe_value("Cloud FinOps = team"));
+        assert!(!EncodedQuery::is_safe_value("x^NQactive=true"));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_value_round_trips_through_form_encoding(field in "[a-z_]{1,12}", value in ".*", list in proptest::collection::vec("[^,]*", 0..5)) {
+            let q = TableQuery::new("incident")
+                .query(EncodedQuery::new().eq(&field, &value).is_in(&field, &list));
+            let pairs = q.to_pairs();
+            proptest::prop_assert_eq!(decoded(&pairs), pairs.clone());
+            proptest::prop_assert_eq!(&pairs[0].1, &format!("{field}={value}^{field}IN{}", list.join(",")));
+        }
     }
 }

@@ -1,0 +1,570 @@
+//! The ServiceNow client against a fake instance: OAuth (password grant, refresh, never
+//! retrying a rejected grant, one token request under concurrency), the Table API (query
+//! encoding, pagination three ways, records, inserts), the unauthenticated probe, statistics,
+//! and secrets kept out of everything printable.
+
+mod client_support;
+
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use client_support::*;
+use serde_json::json;
+use snow_connect::servicenow::{
+    Client, EncodedQuery, Error, FieldValue, Record, TableQuery, field_string,
+};
+
+#[tokio::test]
+async fn password_grant_sends_an_exact_form_and_keeps_the_token_secret() {
+    bounded(async {
+        let fake = FakeInstance::start().await;
+        let client = fake.client();
+        let info = client.authenticate().await.expect("token");
+        assert_eq!(info.scope, "useraccount");
+        assert_eq!(info.expires_in, 1799);
+        assert!(info.has_refresh_token);
+
+        let forms = fake.state.token_forms.lock().unwrap().clone();
+        assert_eq!(forms.len(), 1);
+        let want: Vec<(String, String)> = [
+            ("grant_type", "password"),
+            ("client_id", CLIENT_ID),
+            ("client_secret", CLIENT_SECRET),
+            ("username", USERNAME),
+            ("password", PASSWORD),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        assert_eq!(
+            forms[0], want,
+            "secrets with & + = % must survive form encoding"
+        );
+
+        let seen = fake.state.seen.lock().unwrap();
+        let headers = &seen[0].1;
+        assert_eq!(headers["accept"], "application/json");
+        assert_eq!(headers["content-type"], "application/x-www-form-urlencoded");
+        assert!(
+            headers["user-agent"]
+                .to_str()
+                .unwrap()
+                .starts_with("snow-connect/")
+        );
+        assert!(headers.get("authorization").is_none());
+
+        let shown = format!("{client:?} {info:?} {:?}", creds());
+        for secret in [CLIENT_SECRET, PASSWORD, "A000"] {
+            assert!(!shown.contains(secret), "{secret} leaked into {shown}");
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_rejected_password_grant_is_sent_exactly_once() {
+    bounded(async {
+        let fake = FakeInstance::start().await;
+        let client = Client::new(base(&fake.url), wrong_creds(), &opts()).unwrap();
+        let q = TableQuery::new("incident");
+        let first = client.get_page(&q).await.unwrap_err();
+        let msg = first.to_string();
+        assert!(
+            matches!(&first, Error::TokenRejected { status: 401, description } if description == "access_denied"),
+            "{first:?}"
+        );
+        assert!(msg.contains("does not say which"), "{msg}");
+        assert!(msg.contains("does not retry"), "{msg}");
+        assert!(!msg.contains("wrong-password"), "{msg}");
+
+        // Later calls, even concurrent ones, do not send the credentials again.
+        let results = futures::future::join_all((0..8).map(|_| client.get_page(&q))).await;
+        assert!(
+            results
+                .iter()
+                .all(|r| matches!(r, Err(Error::TokenRejected { .. })))
+        );
+        assert_eq!(fake.state.password_grants.load(Ordering::SeqCst), 1);
+        assert_eq!(fake.state.api_requests.load(Ordering::SeqCst), 0);
+
+        // An explicit authenticate() is the user's decision (e.g. after fixing the password
+        // in the instance): it does send, once.
+        assert!(matches!(
+            client.authenticate().await,
+            Err(Error::TokenRejected { .. })
+        ));
+        assert_eq!(fake.state.password_grants.load(Ordering::SeqCst), 2);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn concurrent_calls_share_one_token_request() {
+    bounded(async {
+        let fake = FakeInstance::start().await;
+        fake.state.token_delay_ms.store(200, Ordering::SeqCst);
+        let client = fake.client();
+        let q = TableQuery::new("incident").limit(1);
+        let results = futures::future::join_all((0..20).map(|i| {
+            let c = client.clone();
+            let q = q.clone().offset(i);
+            async move { c.get_page(&q).await }
+        }))
+        .await;
+        for r in &results {
+            assert!(r.is_ok(), "{r:?}");
+        }
+        assert_eq!(fake.state.password_grants.load(Ordering::SeqCst), 1);
+        assert_eq!(fake.state.api_requests.load(Ordering::SeqCst), 20);
+        assert_eq!(fake.state.unauthorized.load(Ordering::SeqCst), 0);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_token_that_expires_between_calls_is_refreshed_once() {
+    bounded(async {
+        let fake = FakeInstance::start().await;
+        let client = fake.client();
+        let q = TableQuery::new("incident").limit(5);
+        client.get_page(&q).await.expect("first call");
+        fake.state.expire_access_tokens();
+        let page = client.get_page(&q).await.expect("after expiry");
+        assert_eq!(page.records.len(), 5);
+        let s = &fake.state;
+        assert_eq!(s.password_grants.load(Ordering::SeqCst), 1);
+        assert_eq!(s.refresh_grants.load(Ordering::SeqCst), 1);
+        assert_eq!(s.unauthorized.load(Ordering::SeqCst), 1);
+        assert_eq!(s.api_requests.load(Ordering::SeqCst), 3);
+        let forms = s.token_forms.lock().unwrap();
+        let refresh = &forms[1];
+        assert!(refresh.contains(&("grant_type".into(), "refresh_token".into())));
+        assert!(
+            refresh
+                .iter()
+                .any(|(k, v)| k == "refresh_token" && v.starts_with('R'))
+        );
+        assert!(!refresh.iter().any(|(k, _)| k == "password"));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn concurrent_401s_lead_to_one_refresh() {
+    bounded(async {
+        let fake = FakeInstance::start().await;
+        let client = fake.client();
+        let q = TableQuery::new("incident").limit(1);
+        client.get_page(&q).await.unwrap();
+        fake.state.expire_access_tokens();
+        fake.state.token_delay_ms.store(100, Ordering::SeqCst);
+        let results = futures::future::join_all((0..10).map(|_| client.get_page(&q))).await;
+        assert!(results.iter().all(Result::is_ok), "{results:?}");
+        assert_eq!(fake.state.refresh_grants.load(Ordering::SeqCst), 1);
+        assert_eq!(fake.state.password_grants.load(Ordering::SeqCst), 1);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_rejected_refresh_falls_back_to_one_password_grant() {
+    bounded(async {
+        let fake = FakeInstance::start().await;
+        let client = fake.client();
+        let q = TableQuery::new("incident").limit(1);
+        client.get_page(&q).await.unwrap();
+        fake.state.expire_access_tokens();
+        fake.state.reject_refresh.store(true, Ordering::SeqCst);
+        client
+            .get_page(&q)
+            .await
+            .expect("password grant after refresh refusal");
+        assert_eq!(fake.state.refresh_grants.load(Ordering::SeqCst), 1);
+        assert_eq!(fake.state.password_grants.load(Ordering::SeqCst), 2);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_persistent_401_gives_up_after_one_retry() {
+    bounded(async {
+        let fake = FakeInstance::start().await;
+        let client = fake.client();
+        fake.state.always_401.store(true, Ordering::SeqCst);
+        let err = client
+            .get_page(&TableQuery::new("incident"))
+            .await
+            .unwrap_err();
+        match &err {
+            Error::NotAuthenticated(m) => {
+                assert_eq!(m.message, "User Not Authenticated");
+                assert_eq!(
+                    m.detail.as_deref(),
+                    Some("Required to provide Auth information")
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(err.to_string().contains("locked out"), "{err}");
+        assert_eq!(fake.state.api_requests.load(Ordering::SeqCst), 2);
+        assert_eq!(fake.state.refresh_grants.load(Ordering::SeqCst), 1);
+        assert_eq!(fake.state.password_grants.load(Ordering::SeqCst), 1);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_token_about_to_expire_is_refreshed_before_use() {
+    bounded(async {
+        let fake = FakeInstance::start().await;
+        // expires_in 0: stale as soon as it arrives; used once, then renewed up front.
+        fake.state.expires_in.store(0, Ordering::SeqCst);
+        let client = fake.client();
+        let q = TableQuery::new("incident").limit(1);
+        client.get_page(&q).await.unwrap();
+        client.get_page(&q).await.unwrap();
+        assert_eq!(fake.state.refresh_grants.load(Ordering::SeqCst), 1);
+        assert_eq!(fake.state.unauthorized.load(Ordering::SeqCst), 0);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_refresh_answer_without_refresh_token_keeps_the_old_one() {
+    bounded(async {
+        let fake = FakeInstance::start().await;
+        fake.state.rotate_refresh.store(false, Ordering::SeqCst);
+        let client = fake.client();
+        let q = TableQuery::new("incident").limit(1);
+        client.get_page(&q).await.unwrap();
+        for _ in 0..2 {
+            fake.state.expire_access_tokens();
+            client.get_page(&q).await.unwrap();
+        }
+        assert_eq!(fake.state.refresh_grants.load(Ordering::SeqCst), 2);
+        assert_eq!(fake.state.password_grants.load(Ordering::SeqCst), 1);
+        let forms = fake.state.token_forms.lock().unwrap();
+        let refresh_of = |i: usize| {
+            forms[i]
+                .iter()
+                .find(|(k, _)| k == "refresh_token")
+                .map(|(_, v)| v.clone())
+        };
+        assert_eq!(refresh_of(1), refresh_of(2));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn query_parameters_arrive_exactly() {
+    bounded(async {
+        let fake = FakeInstance::start().await;
+        let client = fake.client();
+        let q = TableQuery::new("incident")
+            .query(
+                EncodedQuery::new()
+                    .is_in("number", &["INC0000001", "INC0000002"])
+                    .like("short_description", "a=b&c+d%e ü#?")
+                    .is_not_empty("sys_id"),
+            )
+            .fields(&["number", "sys_id"])
+            .exclude_reference_link()
+            .limit(3);
+        client.get_page(&q).await.unwrap();
+        let raw = fake.state.queries.lock().unwrap().last().cloned().unwrap();
+        let got: Vec<(String, String)> = url::form_urlencoded::parse(raw.as_bytes())
+            .into_owned()
+            .collect();
+        assert_eq!(got, q.to_pairs(), "raw query was {raw}");
+    })
+    .await;
+}
+
+fn numbers(records: &[Record]) -> Vec<String> {
+    records
+        .iter()
+        .map(|r| field_string(r, "number").unwrap())
+        .collect()
+}
+
+fn all_numbers() -> Vec<String> {
+    (0..RECORDS).map(|i| format!("INC{i:07}")).collect()
+}
+
+#[tokio::test]
+async fn get_all_uses_the_count_and_bounded_concurrency() {
+    bounded(async {
+        let fake = FakeInstance::start().await;
+        fake.state.page_delay_ms.store(100, Ordering::SeqCst);
+        let mut o = opts();
+        o.page_size = 4;
+        o.max_concurrent_pages = 2;
+        let client = Client::new(base(&fake.url), creds(), &o).unwrap();
+        let (records, total, requests) =
+            client.get_all(&TableQuery::new("incident")).await.unwrap();
+        assert_eq!(numbers(&records), all_numbers());
+        assert_eq!(total, Some(RECORDS as u64));
+        assert_eq!(requests, 7);
+        let max = fake.state.max_in_flight.load(Ordering::SeqCst);
+        assert_eq!(max, 2, "pages after the first run two at a time");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn get_all_keeps_reading_past_short_pages_when_the_count_says_so() {
+    bounded(async {
+        let fake = FakeInstance::start().await;
+        fake.state.row_acl.store(true, Ordering::SeqCst);
+        let client = fake.client();
+        let (records, total, requests) = client
+            .get_all(&TableQuery::new("incident").limit(10))
+            .await
+            .unwrap();
+        // Each page of 10 loses rows to "ACLs", yet every page is read.
+        assert_eq!(requests, 3);
+        assert_eq!(total, Some(25));
+        assert_eq!(records.len(), 7 + 7 + 4);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn get_all_follows_link_next_without_a_count() {
+    bounded(async {
+        let fake = FakeInstance::start().await;
+        fake.state.link_only.store(true, Ordering::SeqCst);
+        let client = fake.client();
+        let (records, total, requests) = client
+            .get_all(&TableQuery::new("incident").limit(10))
+            .await
+            .unwrap();
+        assert_eq!(numbers(&records), all_numbers());
+        assert_eq!(total, None);
+        assert_eq!(requests, 3);
+        // The Link header names another host; requests stayed on ours.
+        let queries = fake.state.queries.lock().unwrap();
+        assert!(queries[2].contains("sysparm_offset=20"), "{queries:?}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn get_all_steps_offsets_until_a_short_page() {
+    bounded(async {
+        let fake = FakeInstance::start().await;
+        fake.state.bare_pages.store(true, Ordering::SeqCst);
+        let client = fake.client();
+        let (records, total, requests) = client
+            .get_all(&TableQuery::new("incident").limit(10))
+            .await
+            .unwrap();
+        assert_eq!(numbers(&records), all_numbers());
+        assert_eq!((total, requests), (None, 3));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn reference_fields_parse_from_a_page() {
+    bounded(async {
+        let fake = FakeInstance::start().await;
+        let page = fake
+            .client()
+            .get_page(&TableQuery::new("incident").limit(2))
+            .await
+            .unwrap();
+        assert_eq!(page.total_count, Some(RECORDS as u64));
+        assert!(page.body_bytes > 0);
+        let caller = FieldValue::parse(&page.records[0]["caller_id"]);
+        assert_eq!(caller.value.as_deref(), Some("abc"));
+        assert_eq!(caller.link_key(), Some("abc"));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn records_are_read_and_created() {
+    bounded(async {
+        let fake = FakeInstance::start().await;
+        let client = fake.client();
+        let rec = client
+            .get_record("incident", &format!("{:032x}", 3), &["number"])
+            .await
+            .unwrap();
+        assert_eq!(field_string(&rec, "number").as_deref(), Some("INC0000003"));
+
+        let missing = client
+            .get_record("incident", "0123", &[])
+            .await
+            .unwrap_err();
+        assert!(matches!(&missing, Error::NotFound(m) if m.message == "No Record found"));
+        assert!(missing.to_string().contains("ACL"), "{missing}");
+
+        let body: Record = serde_json::from_value(json!({
+            "short_description": "Cost anomaly: +42% on EC2",
+            "urgency": "2",
+        }))
+        .unwrap();
+        let created = client.create_record("incident", &body).await.unwrap();
+        let sys_id = field_string(&created.record, "sys_id").unwrap();
+        assert_eq!(
+            field_string(&created.record, "number").as_deref(),
+            Some("INC0010001")
+        );
+        assert_eq!(
+            created.location.as_deref(),
+            Some(format!("https://fake.service-now.com/api/now/table/incident/{sys_id}").as_str())
+        );
+        let back = client.get_record("incident", &sys_id, &[]).await.unwrap();
+        assert_eq!(
+            field_string(&back, "short_description").as_deref(),
+            Some("Cost anomaly: +42% on EC2")
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_post_refused_with_401_is_refreshed_and_sent_once_more() {
+    bounded(async {
+        let fake = FakeInstance::start().await;
+        let client = fake.client();
+        client.authenticate().await.unwrap();
+        fake.state.expire_access_tokens();
+        let body: Record = serde_json::from_value(json!({"short_description": "x"})).unwrap();
+        client.create_record("incident", &body).await.unwrap();
+        assert_eq!(fake.state.posts.load(Ordering::SeqCst), 2);
+        assert_eq!(fake.state.created.lock().unwrap().len(), 1);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn invalid_table_is_typed() {
+    bounded(async {
+        let fake = FakeInstance::start().await;
+        let err = fake
+            .client()
+            .get_page(&TableQuery::new("not_a_real_class"))
+            .await
+            .unwrap_err();
+        assert!(matches!(&err, Error::InvalidTable { table } if table == "not_a_real_class"));
+        assert!(err.to_string().contains("check the name"), "{err}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_probe_sends_no_credentials() {
+    bounded(async {
+        let fake = FakeInstance::start().await;
+        let client = fake.client();
+        client
+            .probe()
+            .await
+            .expect("a 401 envelope is a ServiceNow instance");
+        assert_eq!(fake.state.password_grants.load(Ordering::SeqCst), 0);
+        let seen = fake.state.seen.lock().unwrap();
+        assert_eq!(seen.len(), 1);
+        assert!(seen[0].1.get("authorization").is_none());
+        assert_eq!(seen[0].1["accept"], "application/json");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn stats_count_requests_and_bytes_across_clones() {
+    bounded(async {
+        let fake = FakeInstance::start().await;
+        let client = fake.client();
+        let clone = client.clone();
+        let page = clone
+            .get_page(&TableQuery::new("incident").limit(3))
+            .await
+            .unwrap();
+        let stats = client.stats();
+        assert_eq!(stats.requests, 2, "token + page");
+        assert!(stats.bytes > page.body_bytes as u64, "{stats:?}");
+        assert_eq!(client.username(), USERNAME);
+        assert_eq!(client.instance().as_str(), fake.url);
+    })
+    .await;
+}
+
+#[test]
+fn logs_never_hold_secrets() {
+    use std::io::Write;
+    use std::sync::{Arc, Mutex};
+
+    #[derive(Clone, Default)]
+    struct Buf(Arc<Mutex<Vec<u8>>>);
+    impl Write for Buf {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let buf = Buf::default();
+    let writer = buf.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let tokens = rt.block_on(bounded(async {
+        let fake = FakeInstance::start().await;
+        let client = fake.client();
+        client.authenticate().await.unwrap();
+        fake.state.expire_access_tokens();
+        client
+            .get_page(&TableQuery::new("incident").limit(1))
+            .await
+            .unwrap();
+        let _ = Client::new(base(&fake.url), wrong_creds(), &opts())
+            .unwrap()
+            .authenticate()
+            .await;
+        let t = fake.state.access_tokens.lock().unwrap().clone();
+        let r = fake.state.refresh_tokens.lock().unwrap().clone();
+        t.into_iter().chain(r).collect::<Vec<_>>()
+    }));
+    let logs = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+    assert!(logs.contains("servicenow request"), "{logs}");
+    assert!(logs.contains("/api/now/table/incident"), "{logs}");
+    for secret in [CLIENT_SECRET, PASSWORD, "wrong-password"]
+        .into_iter()
+        .map(str::to_string)
+        .chain(tokens)
+    {
+        assert!(!logs.contains(&secret), "{secret} in logs:\n{logs}");
+    }
+}
+
+#[tokio::test]
+async fn timeouts_are_configurable_per_client() {
+    bounded(async {
+        let fake = FakeInstance::start().await;
+        fake.state.page_delay_ms.store(2000, Ordering::SeqCst);
+        let mut o = opts();
+        o.request_timeout = Duration::from_millis(300);
+        let client = Client::new(base(&fake.url), creds(), &o).unwrap();
+        let err = client
+            .get_page(&TableQuery::new("incident"))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, Error::Timeout { request_sent: true, after, .. } if after == Duration::from_millis(300)),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains("300 ms"), "{err}");
+    })
+    .await;
+}
