@@ -78,28 +78,39 @@ pub fn open(m: &mut Model, index: Option<usize>) -> Vec<Effect> {
     go(m, Screen::Editor)
 }
 
+/// Mandatory columns that ServiceNow fills in itself on insert (same rule as the incident
+/// plan's coverage check, so the editor asks for exactly what `send` will require).
+const SYSTEM_FILLED: [&str; 1] = ["number"];
+
 /// Fields the dictionary makes mandatory that the endpoint must fill (beyond the alert's two).
 fn build_mandatory(ed: &mut EditorState, dict: Option<&Dictionary>) {
     let Some(dict) = dict else { return };
     for f in &dict.fields {
-        if !f.mandatory || FROM_ALERT.iter().any(|(_, e)| *e == f.element) {
+        let element = f.element.as_str();
+        if !f.mandatory
+            || FROM_ALERT.iter().any(|(_, e)| *e == element)
+            || SYSTEM_FILLED.contains(&element)
+            || element.starts_with("sys_")
+            || f.read_only
+            || matches!(
+                f.hidden,
+                Some(HiddenReason::System | HiddenReason::ReadOnly | HiddenReason::FilledFromAlert)
+            )
+        {
             continue;
         }
-        match (f.kind, f.hidden) {
-            (Some(kind), _) if !f.read_only => {
+        match f.kind {
+            Some(kind) => {
                 if !ed.mandatory.iter().any(|x| x.element == f.element) {
                     ed.mandatory.push(FieldEntry::from_field(f, kind, true));
                 }
             }
-            // System columns and read-only ones get their values from the instance.
-            (_, Some(HiddenReason::System | HiddenReason::ReadOnly | HiddenReason::FilledFromAlert)) => {}
-            (None, _) if !f.read_only => {
+            None => {
                 let label = format!("{} ({})", f.label, f.type_label);
                 if !ed.unsettable.contains(&label) {
                     ed.unsettable.push(label);
                 }
             }
-            _ => {}
         }
     }
 }
@@ -390,7 +401,7 @@ pub fn view(m: &Model, f: &mut Frame, area: Rect) {
     }
     for u in &ed.unsettable {
         rows.push(Row::Text(Line::from(Span::styled(
-            format!("  ! {} is mandatory but cannot be set here", crate::sanitize::line(u)),
+            format!("  ! {} is mandatory; the instance's default is used", crate::sanitize::line(u)),
             t.warn(),
         ))));
     }
