@@ -74,19 +74,12 @@ impl Ui {
     /// Press `key` until the screen shows `needle` (at most `max` presses).
     async fn press_until(&mut self, key: KeyCode, needle: &str, max: usize) {
         for _ in 0..max {
-            if self.now().contains(needle) {
+            if self.screen.borrow_and_update().contains(needle) {
                 return;
             }
-            let before = self.now();
             self.key(key);
-            let _ = tokio::time::timeout(WAIT, async {
-                while *self.screen.borrow_and_update() == before {
-                    if self.screen.changed().await.is_err() {
-                        return;
-                    }
-                }
-            })
-            .await;
+            // Every handled key causes one render (even when the text stays the same).
+            let _ = tokio::time::timeout(WAIT, self.screen.changed()).await;
         }
         assert!(
             self.now().contains(needle),
@@ -219,11 +212,13 @@ async fn happy_path_saves_a_toml_with_a_choice_and_a_reference_field() {
         ui.wait_for("fields match").await;
         ui.text("priority");
         ui.wait_for("▸[ ] Priority").await;
-        ui.key(KeyCode::Char(' '));
+        // Tab toggles even while typing (Space would separate search words).
+        ui.key(KeyCode::Tab);
         ui.wait_for("1/10 selected").await;
         ui.ctrl('u');
         ui.text("assignment group");
         ui.wait_for("▸[ ] Assignment group").await;
+        ui.key(KeyCode::Up);
         ui.key(KeyCode::Char(' '));
         ui.wait_for("2/10 selected").await;
         ui.key(KeyCode::Enter);
@@ -306,6 +301,10 @@ async fn denied_dictionary_fields_show_the_matrix_and_the_pickers_explanation() 
         assert!(back.contains("back to endpoint"));
         ui.key(KeyCode::Esc);
         ui.wait_for("New endpoint").await;
+        // Back to Endpoint Name, type something, then quit: the wizard asks first.
+        ui.keys(&[KeyCode::BackTab, KeyCode::BackTab]);
+        ui.text("Cost anomalies");
+        ui.wait_for("Cost anomalies").await;
         ui.ctrl('c');
         ui.wait_for("Quit without saving?").await;
         ui.ctrl('c');
@@ -319,6 +318,7 @@ async fn denied_dictionary_fields_show_the_matrix_and_the_pickers_explanation() 
     assert!(!raw.contains("demo-secret") && !raw.contains("demo-password"));
     let d = env.drafts.load::<DraftState>().expect("store").expect("draft");
     assert_eq!(d.state.instance_url, sim.base_url());
+    assert_eq!(d.state.endpoints[0].name, "Cost anomalies");
     sim.shutdown().await;
 }
 

@@ -278,20 +278,33 @@ impl Runner {
         let session = Arc::clone(&self.session);
         self.spawn("checks", async move {
             let (etx, mut erx) = mpsc::unbounded_channel();
-            let fut = crate::diagnose::run_checks(&input, &opts, Some(etx), token);
-            tokio::pin!(fut);
+            // The ladder's future is not provably `Send` (probes borrow the client inside a
+            // `FuturesUnordered`, a known rustc limitation), so it runs on a blocking thread
+            // of the same runtime: same I/O driver, so the one HTTP client stays valid.
+            let handle = tokio::runtime::Handle::current();
+            let ladder = tokio::task::spawn_blocking(move || {
+                handle.block_on(crate::diagnose::run_checks(&input, &opts, Some(etx), token))
+            });
+            tokio::pin!(ladder);
             // Forward progress as it comes; the final message goes after every event.
-            let diagnosis = loop {
+            let joined = loop {
                 tokio::select! {
                     Some(event) = erx.recv() => {
                         let _ = tx.send(Msg::Check { run, event });
                     }
-                    d = &mut fut => break d,
+                    d = &mut ladder => break d,
                 }
             };
             while let Ok(event) = erx.try_recv() {
                 let _ = tx.send(Msg::Check { run, event });
             }
+            let diagnosis = match joined {
+                Ok(d) => d,
+                Err(e) => {
+                    tracing::error!("the checks stopped: {e}");
+                    return Some(Msg::TaskFailed("the checks stopped unexpectedly".into()));
+                }
+            };
             let connected = diagnosis.client.is_some();
             if let Ok(mut s) = session.lock() {
                 *s = diagnosis.client.clone();

@@ -205,7 +205,7 @@ fn picker_modal() {
     open_picker(&mut m);
     check("picker_all", &m);
     type_text(&mut m, "grp");
-    send(&mut m, [key(KeyCode::Char(' '))]);
+    send(&mut m, [key(KeyCode::Tab)]);
     check("picker_query", &m);
 
     let mut m = denied();

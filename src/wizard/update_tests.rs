@@ -308,7 +308,13 @@ fn picker_filters_as_you_type_and_space_toggles_instead_of_typing() {
     assert_eq!(p.query.value(), "prio");
     assert_eq!(p.matches.len(), 1);
     assert_eq!(p.candidates[p.matches[0].index].element, "priority");
+    // While typing, Space separates search words.
     send(&mut m, [key(KeyCode::Char(' '))]);
+    assert_eq!(picker_state(&m).query.value(), "prio ");
+    assert!(picker_state(&m).selected.is_empty());
+    send(&mut m, [key(KeyCode::Backspace)]);
+    // After moving, Space toggles and is not typed.
+    send(&mut m, [key(KeyCode::Down), key(KeyCode::Char(' '))]);
     let p = picker_state(&m);
     assert_eq!(p.query.value(), "prio", "space toggles, it is not typed");
     assert_eq!(p.selected, vec!["priority".to_string()]);
@@ -340,6 +346,7 @@ fn picker_stops_at_ten_additional_fields() {
     send(&mut m, [key(KeyCode::Char('a'))]);
     open_picker(&mut m);
     type_text(&mut m, "extra");
+    assert_eq!(picker_state(&m).matches.len(), 12);
     for _ in 0..12 {
         send(&mut m, [key(KeyCode::Tab)]);
     }
@@ -348,6 +355,7 @@ fn picker_stops_at_ten_additional_fields() {
     assert!(p.note.as_deref().is_some_and(|n| n.contains("At most 10")));
     // Unselecting one makes room again.
     send(&mut m, [key(KeyCode::Up), key(KeyCode::Up)]);
+    assert!(!picker_state(&m).typing);
     send(&mut m, [key(KeyCode::Char(' '))]);
     assert_eq!(picker_state(&m).selected.len(), 9);
 }
@@ -631,12 +639,12 @@ fn picker_selection_keeps_values_of_fields_that_stay_selected() {
     let mut m = open_editor();
     open_picker(&mut m);
     type_text(&mut m, "prio");
-    send(&mut m, [key(KeyCode::Char(' ')), key(KeyCode::Enter), key(KeyCode::Enter)]);
+    send(&mut m, [key(KeyCode::Tab), key(KeyCode::Enter), key(KeyCode::Enter)]);
     assert!(m.editor.as_ref().expect("e").additional[0].value.is_some());
     // Open again, add another field, confirm: priority keeps its value.
     let _ = picker::open(&mut m);
     type_text(&mut m, "corr");
-    send(&mut m, [key(KeyCode::Char(' ')), key(KeyCode::Enter)]);
+    send(&mut m, [key(KeyCode::Tab), key(KeyCode::Enter)]);
     let ed = m.editor.as_ref().expect("e");
     assert_eq!(ed.additional.len(), 2);
     assert!(ed.additional[0].value.is_some());
@@ -697,4 +705,15 @@ fn up_and_down_move_in_both_directions_in_lists() {
     open_picker(&mut m);
     send(&mut m, [key(KeyCode::Down), key(KeyCode::Down), key(KeyCode::Up)]);
     assert_eq!(picker_state(&m).cursor, 1);
+}
+
+#[test]
+fn multi_word_searches_keep_their_spaces() {
+    let mut m = open_editor();
+    open_picker(&mut m);
+    type_text(&mut m, "assignment group");
+    let p = picker_state(&m);
+    assert_eq!(p.query.value(), "assignment group");
+    assert!(p.selected.is_empty());
+    assert_eq!(p.candidates[p.matches[0].index].element, "assignment_group");
 }

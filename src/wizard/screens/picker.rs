@@ -115,6 +115,7 @@ pub fn open(m: &mut Model) -> Vec<Effect> {
         selected,
         unavailable: why,
         note: None,
+        typing: false,
     })));
     Vec::new()
 }
@@ -136,8 +137,14 @@ pub fn keymap(p: &PickerState) -> Keymap {
             Binding::new(&[keys::UP], "scroll up", Action::Up).hidden(),
         ];
     }
+    // While a search is being typed, Space separates words; otherwise it toggles.
+    let toggle = if p.typing {
+        Binding::new(&[keys::TAB], "toggle", Action::Toggle)
+    } else {
+        Binding::new(&[keys::SPACE, keys::TAB], "toggle", Action::Toggle).labelled("Space/Tab")
+    };
     vec![
-        Binding::new(&[keys::SPACE, keys::TAB], "toggle", Action::Toggle).labelled("Space/Tab"),
+        toggle,
         Binding::new(&[keys::ENTER], "confirm", Action::Activate),
         Binding::new(&[keys::DOWN], "move", Action::Down).labelled("↑↓"),
         Binding::new(&[keys::UP], "up", Action::Up).hidden(),
@@ -153,6 +160,7 @@ pub fn action(m: &mut Model, a: Action) -> Vec<Effect> {
     let Some(p) = state(m) else { return Vec::new() };
     // Without fields the cursor scrolls the explanation.
     let n = if p.unavailable.is_some() { 20 } else { p.matches.len() };
+    p.typing = false;
     match a {
         Action::Up => p.cursor = p.cursor.saturating_sub(1),
         Action::Down => p.cursor = (p.cursor + 1).min(n.saturating_sub(1)),
@@ -212,6 +220,7 @@ pub fn input_key(m: &mut Model, key: &KeyEvent) -> Vec<Effect> {
         let before = p.query.value().to_string();
         p.query.handle_key(key);
         if p.query.value() != before {
+            p.typing = !p.query.value().is_empty();
             refilter(p);
         }
     }
@@ -224,6 +233,7 @@ pub fn paste(m: &mut Model, text: &str) {
         && p.unavailable.is_none()
     {
         p.query.paste(text);
+        p.typing = !p.query.value().is_empty();
         refilter(p);
     }
 }
