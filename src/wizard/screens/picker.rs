@@ -374,9 +374,9 @@ pub fn view(m: &Model, p: &PickerState, f: &mut Frame, area: Rect) {
     let check_w = 5usize;
     let rest = w.saturating_sub(check_w);
     let (label_w, elem_w, type_w, table_w, ref_w) = if rest >= 66 {
-        (20usize, 20usize, 10usize, 9usize, rest - 59)
+        (20usize, 20usize, 11usize, 9usize, rest - 60)
     } else if rest >= 48 {
-        (17, 17, 10, 0, rest - 44)
+        (17, 17, 11, 0, rest - 45)
     } else {
         (rest / 2, rest - rest / 2, 0, 0, 0)
     };
@@ -418,13 +418,13 @@ pub fn view(m: &Model, p: &PickerState, f: &mut Frame, area: Rect) {
         spans.push(Span::styled(" ", base));
         if type_w > 0 {
             spans.push(Span::styled(
-                pad(&crate::sanitize::line(&field.type_label), type_w),
+                format!("{} ", pad(&crate::sanitize::line(&field.type_label), type_w - 1)),
                 base,
             ));
         }
         if table_w > 0 {
             spans.push(Span::styled(
-                pad(&crate::sanitize::line(&field.defined_on), table_w),
+                format!("{} ", pad(&crate::sanitize::line(&field.defined_on), table_w - 1)),
                 base,
             ));
         }
@@ -444,7 +444,7 @@ pub fn view(m: &Model, p: &PickerState, f: &mut Frame, area: Rect) {
     }
     if p.matches.is_empty() && y < inner.bottom() {
         f.render_widget(
-            Paragraph::new(Span::styled("No field matches; edit the search.", t.dim())),
+            Paragraph::new(Span::styled("No field matches; edit the search (Ctrl-U clears it).", t.dim())),
             Rect::new(inner.x, y, inner.width, 1),
         );
     }
