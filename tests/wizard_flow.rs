@@ -42,7 +42,10 @@ impl Ui {
         }
     }
     fn ctrl(&self, c: char) {
-        self.send(Event::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL)));
+        self.send(Event::Key(KeyEvent::new(
+            KeyCode::Char(c),
+            KeyModifiers::CONTROL,
+        )));
     }
     fn text(&self, s: &str) {
         for c in s.chars() {
@@ -68,7 +71,10 @@ impl Ui {
         .await;
         match found {
             Ok(s) if !s.is_empty() => s,
-            _ => panic!("timed out waiting for {needle:?}; the screen shows:\n{}", self.now()),
+            _ => panic!(
+                "timed out waiting for {needle:?}; the screen shows:\n{}",
+                self.now()
+            ),
         }
     }
     /// Press `key` until the screen shows `needle` (at most `max` presses).
@@ -90,7 +96,12 @@ impl Ui {
 }
 
 /// Run the wizard with a script; returns the final model and why the loop stopped.
-async fn run_wizard<F, Fut>(setup: Setup, opts: RunnerOptions, size: (u16, u16), script: F) -> (Model, LoopExit)
+async fn run_wizard<F, Fut>(
+    setup: Setup,
+    opts: RunnerOptions,
+    size: (u16, u16),
+    script: F,
+) -> (Model, LoopExit)
 where
     F: FnOnce(Ui) -> Fut,
     Fut: Future<Output = ()>,
@@ -113,7 +124,14 @@ where
         screen: screen_rx,
     };
     let exit = {
-        let lp = run_loop(&mut terminal, events, &mut model, &mut runner, &mut msg_rx, &loop_opts);
+        let lp = run_loop(
+            &mut terminal,
+            events,
+            &mut model,
+            &mut runner,
+            &mut msg_rx,
+            &loop_opts,
+        );
         let script = script(ui);
         let both = async {
             let (exit, ()) = tokio::join!(lp, script);
@@ -156,7 +174,6 @@ fn setup(env: &Env, prefill: Option<Prefill>) -> Setup {
     }
 }
 
-
 fn prefill(sim: &Simulator) -> Prefill {
     let o = sim.options();
     Prefill {
@@ -195,53 +212,60 @@ fn mode(path: &Path) -> u32 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn happy_path_saves_a_toml_with_a_choice_and_a_reference_field() {
-    let sim = Simulator::start(SimOptions::default()).await.expect("simulator");
+    let sim = Simulator::start(SimOptions::default())
+        .await
+        .expect("simulator");
     let env = env();
-    let (model, exit) = run_wizard(setup(&env, Some(prefill(&sim))), runner_opts(&env), (80, 24), |mut ui| async move {
-        connect(&mut ui).await;
-        ui.wait_for("All required checks passed").await;
-        ui.key(KeyCode::Enter);
-        ui.wait_for("+ Add an endpoint").await;
-        ui.key(KeyCode::Enter);
-        ui.wait_for("New endpoint").await;
-        ui.text("FinOps anomalies");
-        ui.key(KeyCode::Tab);
-        ui.text("Cost anomaly alerts");
-        ui.press_until(KeyCode::Tab, "▸[ Select Fields ]", 12).await;
-        ui.key(KeyCode::Enter);
-        ui.wait_for("fields match").await;
-        ui.text("priority");
-        ui.wait_for("▸[ ] Priority").await;
-        // Tab toggles even while typing (Space would separate search words).
-        ui.key(KeyCode::Tab);
-        ui.wait_for("1/10 selected").await;
-        ui.ctrl('u');
-        ui.text("assignment group");
-        ui.wait_for("▸[ ] Assignment group").await;
-        ui.key(KeyCode::Up);
-        ui.key(KeyCode::Char(' '));
-        ui.wait_for("2/10 selected").await;
-        ui.key(KeyCode::Enter);
-        ui.wait_for("Select a value: Priority").await;
-        ui.wait_for("2 - High").await;
-        ui.press_until(KeyCode::Down, "▸ 2 - High", 6).await;
-        ui.key(KeyCode::Enter);
-        ui.wait_for("Select a value: Assignment group").await;
-        ui.wait_for("Cloud FinOps").await;
-        ui.text("Cloud Fin");
-        ui.wait_for("1 record(s)").await;
-        ui.key(KeyCode::Enter);
-        ui.wait_for("= Cloud FinOps").await;
-        ui.press_until(KeyCode::Tab, "▸[ Save endpoint ]", 12).await;
-        ui.key(KeyCode::Enter);
-        ui.wait_for("is ready").await;
-        ui.key(KeyCode::Char('c'));
-        ui.wait_for("5. Review & save").await;
-        ui.press_until(KeyCode::Tab, "▸[ Save ]", 6).await;
-        ui.key(KeyCode::Enter);
-        ui.wait_for("Saved to").await;
-        ui.key(KeyCode::Enter);
-    })
+    let (model, exit) = run_wizard(
+        setup(&env, Some(prefill(&sim))),
+        runner_opts(&env),
+        (80, 24),
+        |mut ui| async move {
+            connect(&mut ui).await;
+            ui.wait_for("All required checks passed").await;
+            ui.key(KeyCode::Enter);
+            ui.wait_for("+ Add an endpoint").await;
+            ui.key(KeyCode::Enter);
+            ui.wait_for("New endpoint").await;
+            ui.text("FinOps anomalies");
+            ui.key(KeyCode::Tab);
+            ui.text("Cost anomaly alerts");
+            ui.press_until(KeyCode::Tab, "▸[ Select Fields ]", 12).await;
+            ui.key(KeyCode::Enter);
+            ui.wait_for("fields match").await;
+            ui.text("priority");
+            ui.wait_for("▸[ ] Priority").await;
+            // Tab toggles even while typing (Space would separate search words).
+            ui.key(KeyCode::Tab);
+            ui.wait_for("1/10 selected").await;
+            ui.ctrl('u');
+            ui.text("assignment group");
+            ui.wait_for("▸[ ] Assignment group").await;
+            ui.key(KeyCode::Up);
+            ui.key(KeyCode::Char(' '));
+            ui.wait_for("2/10 selected").await;
+            ui.key(KeyCode::Enter);
+            ui.wait_for("Select a value: Priority").await;
+            ui.wait_for("2 - High").await;
+            ui.press_until(KeyCode::Down, "▸ 2 - High", 6).await;
+            ui.key(KeyCode::Enter);
+            ui.wait_for("Select a value: Assignment group").await;
+            ui.wait_for("Cloud FinOps").await;
+            ui.text("Cloud Fin");
+            ui.wait_for("1 record(s)").await;
+            ui.key(KeyCode::Enter);
+            ui.wait_for("= Cloud FinOps").await;
+            ui.press_until(KeyCode::Tab, "▸[ Save endpoint ]", 12).await;
+            ui.key(KeyCode::Enter);
+            ui.wait_for("is ready").await;
+            ui.key(KeyCode::Char('c'));
+            ui.wait_for("5. Review & save").await;
+            ui.press_until(KeyCode::Tab, "▸[ Save ]", 6).await;
+            ui.key(KeyCode::Enter);
+            ui.wait_for("Saved to").await;
+            ui.key(KeyCode::Enter);
+        },
+    )
     .await;
     assert_eq!(exit, LoopExit::Quit);
     assert_eq!(model.screen, Screen::Review);
@@ -256,16 +280,29 @@ async fn happy_path_saves_a_toml_with_a_choice_and_a_reference_field() {
     let e = &cfg.endpoints[0];
     assert_eq!(e.name, "FinOps anomalies");
     assert_eq!(e.description, "Cost anomaly alerts");
-    let priority = e.fields.iter().find(|f| f.element == "priority").expect("priority");
+    let priority = e
+        .fields
+        .iter()
+        .find(|f| f.element == "priority")
+        .expect("priority");
     assert_eq!(priority.kind, FieldKind::Choice);
     assert_eq!(priority.value, "2");
-    let group = e.fields.iter().find(|f| f.element == "assignment_group").expect("group");
+    let group = e
+        .fields
+        .iter()
+        .find(|f| f.element == "assignment_group")
+        .expect("group");
     assert_eq!(group.kind, FieldKind::Reference);
     assert_eq!(group.value, "287ebd7da9fe198100f92cc8d1d2154e");
     assert_eq!(group.display.as_deref(), Some("Cloud FinOps"));
     assert!(!group.mandatory);
     // A finished save leaves no draft behind.
-    assert!(env.drafts.load::<DraftState>().expect("draft store").is_none());
+    assert!(
+        env.drafts
+            .load::<DraftState>()
+            .expect("draft store")
+            .is_none()
+    );
     sim.shutdown().await;
 }
 
@@ -278,37 +315,52 @@ async fn denied_dictionary_fields_show_the_matrix_and_the_pickers_explanation() 
     .await
     .expect("simulator");
     let env = env();
-    let (model, exit) = run_wizard(setup(&env, Some(prefill(&sim))), runner_opts(&env), (80, 24), |mut ui| async move {
-        connect(&mut ui).await;
-        let matrix = ui.wait_for("Connection and ACL matrix").await;
-        let matrix = if matrix.contains("problem(s)") { matrix } else { ui.wait_for("problem(s)").await };
-        assert!(matrix.contains("Read sys_dictionary.*"), "{matrix}");
-        assert!(matrix.contains("✗ Blocked") || matrix.contains("◐ Partial"), "{matrix}");
-        assert!(matrix.contains("What to change in ServiceNow"), "{matrix}");
-        ui.key(KeyCode::Enter);
-        ui.wait_for("Continue anyway?").await;
-        ui.key(KeyCode::Char('y'));
-        ui.wait_for("+ Add an endpoint").await;
-        ui.key(KeyCode::Char('a'));
-        ui.wait_for("New endpoint").await;
-        ui.press_until(KeyCode::Tab, "▸[ Select Fields ]", 12).await;
-        ui.key(KeyCode::Enter);
-        let why = ui.wait_for("No fields are available for selection").await;
-        assert!(why.contains("Missing read ACL: sys_dictionary.*"), "{why}");
-        ui.key(KeyCode::Enter);
-        let back = ui.wait_for("Connection and ACL matrix").await;
-        assert!(back.contains("▸✗") || back.contains("▸◐"), "the failing row is selected:\n{back}");
-        assert!(back.contains("back to endpoint"));
-        ui.key(KeyCode::Esc);
-        ui.wait_for("New endpoint").await;
-        // Back to Endpoint Name, type something, then quit: the wizard asks first.
-        ui.keys(&[KeyCode::BackTab, KeyCode::BackTab]);
-        ui.text("Cost anomalies");
-        ui.wait_for("Cost anomalies").await;
-        ui.ctrl('c');
-        ui.wait_for("Quit without saving?").await;
-        ui.ctrl('c');
-    })
+    let (model, exit) = run_wizard(
+        setup(&env, Some(prefill(&sim))),
+        runner_opts(&env),
+        (80, 24),
+        |mut ui| async move {
+            connect(&mut ui).await;
+            let matrix = ui.wait_for("Connection and ACL matrix").await;
+            let matrix = if matrix.contains("problem(s)") {
+                matrix
+            } else {
+                ui.wait_for("problem(s)").await
+            };
+            assert!(matrix.contains("Read sys_dictionary.*"), "{matrix}");
+            assert!(
+                matrix.contains("✗ Blocked") || matrix.contains("◐ Partial"),
+                "{matrix}"
+            );
+            assert!(matrix.contains("What to change in ServiceNow"), "{matrix}");
+            ui.key(KeyCode::Enter);
+            ui.wait_for("Continue anyway?").await;
+            ui.key(KeyCode::Char('y'));
+            ui.wait_for("+ Add an endpoint").await;
+            ui.key(KeyCode::Char('a'));
+            ui.wait_for("New endpoint").await;
+            ui.press_until(KeyCode::Tab, "▸[ Select Fields ]", 12).await;
+            ui.key(KeyCode::Enter);
+            let why = ui.wait_for("No fields are available for selection").await;
+            assert!(why.contains("Missing read ACL: sys_dictionary.*"), "{why}");
+            ui.key(KeyCode::Enter);
+            let back = ui.wait_for("Connection and ACL matrix").await;
+            assert!(
+                back.contains("▸✗") || back.contains("▸◐"),
+                "the failing row is selected:\n{back}"
+            );
+            assert!(back.contains("back to endpoint"));
+            ui.key(KeyCode::Esc);
+            ui.wait_for("New endpoint").await;
+            // Back to Endpoint Name, type something, then quit: the wizard asks first.
+            ui.keys(&[KeyCode::BackTab, KeyCode::BackTab]);
+            ui.text("Cost anomalies");
+            ui.wait_for("Cost anomalies").await;
+            ui.ctrl('c');
+            ui.wait_for("Quit without saving?").await;
+            ui.ctrl('c');
+        },
+    )
     .await;
     assert_eq!(exit, LoopExit::Quit);
     assert_eq!(model.screen, Screen::Editor);
@@ -316,7 +368,11 @@ async fn denied_dictionary_fields_show_the_matrix_and_the_pickers_explanation() 
     // Quitting kept a draft, without secrets.
     let raw = std::fs::read_to_string(env.drafts.path()).expect("draft written");
     assert!(!raw.contains("demo-secret") && !raw.contains("demo-password"));
-    let d = env.drafts.load::<DraftState>().expect("store").expect("draft");
+    let d = env
+        .drafts
+        .load::<DraftState>()
+        .expect("store")
+        .expect("draft");
     assert_eq!(d.state.instance_url, sim.base_url());
     assert_eq!(d.state.endpoints[0].name, "Cost anomalies");
     sim.shutdown().await;
@@ -366,6 +422,10 @@ async fn the_input_closing_keeps_a_draft() {
     })
     .await;
     assert_eq!(exit, LoopExit::InputClosed);
-    let d = env.drafts.load::<DraftState>().expect("store").expect("draft");
+    let d = env
+        .drafts
+        .load::<DraftState>()
+        .expect("store")
+        .expect("draft");
     assert_eq!(d.state.instance_url, "acme");
 }

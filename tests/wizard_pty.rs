@@ -45,7 +45,9 @@ impl Pty {
         drop(pair.slave);
         let mut reader = pair.master.try_clone_reader().expect("reader");
         let writer = pair.master.take_writer().expect("writer");
-        let (Some(rows), Some(cols)) = (std::num::NonZeroU16::new(24), std::num::NonZeroU16::new(80)) else {
+        let (Some(rows), Some(cols)) =
+            (std::num::NonZeroU16::new(24), std::num::NonZeroU16::new(80))
+        else {
             unreachable!("non-zero constants")
         };
         let parser = Arc::new(Mutex::new(vt100::Parser::new(rows, cols, 0)));
@@ -78,7 +80,10 @@ impl Pty {
     }
 
     fn screen(&self) -> String {
-        self.parser.lock().map(|p| p.screen().contents()).unwrap_or_default()
+        self.parser
+            .lock()
+            .map(|p| p.screen().contents())
+            .unwrap_or_default()
     }
 
     fn send(&mut self, bytes: &[u8]) {
@@ -121,7 +126,10 @@ impl Pty {
                 std::thread::sleep(Duration::from_millis(20));
             }
         }
-        panic!("{needle:?} never showed; the screen shows:\n{}", self.screen());
+        panic!(
+            "{needle:?} never showed; the screen shows:\n{}",
+            self.screen()
+        );
     }
 
     fn wait_exit(&mut self) -> portable_pty::ExitStatus {
@@ -231,8 +239,17 @@ fn demo_runs_to_a_saved_file_and_restores_the_terminal() {
     assert!(text.contains("element = \"priority\""), "{text}");
     assert!(text.contains("value = \"2\""), "{text}");
     // The user's real config was not touched.
-    assert!(!dir.path().join("config").join("snow-connect").join("config.toml").exists());
-    assert!(drafts(dir.path()).is_empty(), "a finished save leaves no draft");
+    assert!(
+        !dir.path()
+            .join("config")
+            .join("snow-connect")
+            .join("config.toml")
+            .exists()
+    );
+    assert!(
+        drafts(dir.path()).is_empty(),
+        "a finished save leaves no draft"
+    );
 }
 
 #[test]
@@ -286,7 +303,12 @@ fn without_a_terminal_the_wizard_names_the_headless_commands() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(err.lines().count(), 1, "{err}");
-    for cmd in ["snow-connect check", "snow-connect fields", "snow-connect send", "snow-connect config show"] {
+    for cmd in [
+        "snow-connect check",
+        "snow-connect fields",
+        "snow-connect send",
+        "snow-connect config show",
+    ] {
         assert!(err.contains(cmd), "{err}");
     }
     assert!(out.stdout.is_empty());

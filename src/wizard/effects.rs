@@ -122,7 +122,9 @@ impl Runner {
                 Ok(None) => {}
                 Err(e) if e.is_panic() => {
                     tracing::error!("{what} task panicked");
-                    let _ = tx.send(Msg::TaskFailed(format!("the {what} task stopped unexpectedly")));
+                    let _ = tx.send(Msg::TaskFailed(format!(
+                        "the {what} task stopped unexpectedly"
+                    )));
                 }
                 Err(_) => {}
             }
@@ -356,11 +358,7 @@ async fn display_column(
         return c;
     }
     let q = TableQuery::new("sys_dictionary")
-        .query(
-            EncodedQuery::new()
-                .eq("name", table)
-                .eq("display", "true"),
-        )
+        .query(EncodedQuery::new().eq("name", table).eq("display", "true"))
         .fields(&["element"])
         .limit(1);
     let found = client

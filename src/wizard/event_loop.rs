@@ -114,7 +114,10 @@ impl Signals {
         {
             use tokio::signal::unix::{SignalKind, signal};
             let inner = if enabled {
-                Some((signal(SignalKind::hangup())?, signal(SignalKind::terminate())?))
+                Some((
+                    signal(SignalKind::hangup())?,
+                    signal(SignalKind::terminate())?,
+                ))
             } else {
                 None
             };
@@ -192,7 +195,12 @@ where
     S: Stream<Item = io::Result<Event>> + Unpin,
 {
     let size = terminal.size().map_err(to_io)?;
-    apply(terminal, model, runner, Msg::Resize(size.width, size.height));
+    apply(
+        terminal,
+        model,
+        runner,
+        Msg::Resize(size.width, size.height),
+    );
     let mut signals = Signals::new(opts.signals)?;
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(MissedTickBehavior::Delay);

@@ -262,7 +262,10 @@ mod tests {
             lookup(&map, &ev(KeyCode::Esc, KeyModifiers::NONE)),
             Some(Action::Back)
         );
-        assert_eq!(lookup(&map, &ev(KeyCode::Char('x'), KeyModifiers::NONE)), None);
+        assert_eq!(
+            lookup(&map, &ev(KeyCode::Char('x'), KeyModifiers::NONE)),
+            None
+        );
     }
 
     #[test]

@@ -74,7 +74,12 @@ pub fn areas(area: Rect, with_status: bool) -> Areas {
         header,
         sidebar,
         body,
-        status: Rect::new(status.x.saturating_add(1), status.y, status.width.saturating_sub(2), status.height),
+        status: Rect::new(
+            status.x.saturating_add(1),
+            status.y,
+            status.width.saturating_sub(2),
+            status.height,
+        ),
         footer,
         modal,
     }

@@ -72,8 +72,8 @@ pub async fn run(mut setup: Setup, runner_opts: RunnerOptions) -> io::Result<Out
 }
 
 #[cfg(test)]
+mod snapshot_tests;
+#[cfg(test)]
 mod test_fixtures;
 #[cfg(test)]
 mod update_tests;
-#[cfg(test)]
-mod snapshot_tests;

@@ -715,9 +715,10 @@ impl Model {
 
     /// A spinner is on screen (the loop ticks only then).
     pub fn animating(&self) -> bool {
-        let searching = self.modals.iter().any(|m| {
-            matches!(m, Modal::Value(v) if v.search.as_ref().is_some_and(|s| s.loading))
-        });
+        let searching = self
+            .modals
+            .iter()
+            .any(|m| matches!(m, Modal::Value(v) if v.search.as_ref().is_some_and(|s| s.loading)));
         self.checks.running || searching || self.review.test == TestState::Running
     }
 

@@ -24,22 +24,46 @@ fn check(name: &str, m: &Model) {
         insta::assert_snapshot!(format!("{name}_{w}x{h}"), text);
     }
     // Odd sizes must never panic.
-    for (w, h) in [(0, 0), (1, 1), (39, 11), (40, 11), (41, 12), (50, 15), (69, 20), (70, 20), (120, 40), (200, 5)] {
+    for (w, h) in [
+        (0, 0),
+        (1, 1),
+        (39, 11),
+        (40, 11),
+        (41, 12),
+        (50, 15),
+        (69, 20),
+        (70, 20),
+        (120, 40),
+        (200, 5),
+    ] {
         let _ = render(m, w, h);
     }
 }
 
 fn connect() -> Model {
     let mut m = model();
-    send(&mut m, [key(KeyCode::Enter), key(KeyCode::Enter), key(KeyCode::Enter)]);
+    send(
+        &mut m,
+        [
+            key(KeyCode::Enter),
+            key(KeyCode::Enter),
+            key(KeyCode::Enter),
+        ],
+    );
     m
 }
 
 fn filled() -> Model {
     let mut m = connect();
-    for (i, v) in ["acme", "4f1c2b8e9d7a6c5b4a3f2e1d0c9b8a7f", "s3cret!", "finout.integration", "pa55word"]
-        .iter()
-        .enumerate()
+    for (i, v) in [
+        "acme",
+        "4f1c2b8e9d7a6c5b4a3f2e1d0c9b8a7f",
+        "s3cret!",
+        "finout.integration",
+        "pa55word",
+    ]
+    .iter()
+    .enumerate()
     {
         m.form.fields[i].set(v);
     }
@@ -47,9 +71,21 @@ fn filled() -> Model {
     m
 }
 
-fn checks(results: Vec<crate::diagnose::CheckResult>, dict: Option<Result<crate::diagnose::Dictionary, DictionaryError>>) -> Model {
+fn checks(
+    results: Vec<crate::diagnose::CheckResult>,
+    dict: Option<Result<crate::diagnose::Dictionary, DictionaryError>>,
+) -> Model {
     let mut m = filled();
-    send(&mut m, [key(KeyCode::Enter), Msg::ChecksDone { run: 1, outcome: outcome(results, dict) }]);
+    send(
+        &mut m,
+        [
+            key(KeyCode::Enter),
+            Msg::ChecksDone {
+                run: 1,
+                outcome: outcome(results, dict),
+            },
+        ],
+    );
     m
 }
 
@@ -125,7 +161,9 @@ fn welcome() {
     };
     check("welcome_existing", &Model::new(s));
     let mut s = setup();
-    s.existing = Existing::Invalid("config.toml:3:1: unknown key `pasword`, did you mean `password`?".into());
+    s.existing = Existing::Invalid(
+        "config.toml:3:1: unknown key `pasword`, did you mean `password`?".into(),
+    );
     check("welcome_invalid", &Model::new(s));
 }
 
@@ -156,17 +194,32 @@ fn checks_running() {
     let mut m = filled();
     send(&mut m, [key(KeyCode::Enter)]);
     let r = results_ok();
-    send(&mut m, [
-        Msg::Check { run: 1, event: CheckEvent::Finished(r[0].clone()) },
-        Msg::Check { run: 1, event: CheckEvent::Finished(r[1].clone()) },
-        Msg::Check { run: 1, event: CheckEvent::Started(CheckId::Instance) },
-    ]);
+    send(
+        &mut m,
+        [
+            Msg::Check {
+                run: 1,
+                event: CheckEvent::Finished(r[0].clone()),
+            },
+            Msg::Check {
+                run: 1,
+                event: CheckEvent::Finished(r[1].clone()),
+            },
+            Msg::Check {
+                run: 1,
+                event: CheckEvent::Started(CheckId::Instance),
+            },
+        ],
+    );
     check("checks_running", &m);
 }
 
 #[test]
 fn matrix() {
-    check("matrix_passed", &checks(results_ok(), Some(Ok(dictionary()))));
+    check(
+        "matrix_passed",
+        &checks(results_ok(), Some(Ok(dictionary()))),
+    );
     check("matrix_denied", &denied());
     let mut m = denied();
     send(&mut m, [key(KeyCode::Enter)]);
@@ -209,7 +262,14 @@ fn picker_modal() {
     check("picker_query", &m);
 
     let mut m = denied();
-    send(&mut m, [key(KeyCode::Enter), key(KeyCode::Char('y')), key(KeyCode::Char('a'))]);
+    send(
+        &mut m,
+        [
+            key(KeyCode::Enter),
+            key(KeyCode::Char('y')),
+            key(KeyCode::Char('a')),
+        ],
+    );
     open_picker(&mut m);
     check("picker_unavailable", &m);
 }
@@ -226,27 +286,48 @@ fn value_selector() {
     let _ = value::open(&mut m, ValueTarget::Additional(0));
     type_text(&mut m, "cloud");
     let seq = m.search_seq;
-    send(&mut m, [Msg::References {
-        seq,
-        result: Ok(vec![
-            RefRow { sys_id: "287ebd7da9fe198100f92cc8d1d2154e".into(), display: "Cloud FinOps".into() },
-            RefRow { sys_id: "36c741fa731313005081a616c4f6a7b2".into(), display: "Cloud Platform Engineering".into() },
-        ]),
-    }]);
+    send(
+        &mut m,
+        [Msg::References {
+            seq,
+            result: Ok(vec![
+                RefRow {
+                    sys_id: "287ebd7da9fe198100f92cc8d1d2154e".into(),
+                    display: "Cloud FinOps".into(),
+                },
+                RefRow {
+                    sys_id: "36c741fa731313005081a616c4f6a7b2".into(),
+                    display: "Cloud Platform Engineering".into(),
+                },
+            ]),
+        }],
+    );
     check("value_reference", &m);
     let mut m = endpoints();
     send(&mut m, [key(KeyCode::Char('a'))]);
     if let Some(e) = m.editor.as_mut() {
-        e.additional.push(crate::wizard::model::FieldEntry::from_field(
-            &field("correlation_id", "Correlation ID", Some(FieldKind::String), "task"),
-            FieldKind::String,
-            false,
-        ));
-        e.additional.push(crate::wizard::model::FieldEntry::from_field(
-            &field("reassignment_count", "Reassignment count", Some(FieldKind::Integer), "task"),
-            FieldKind::Integer,
-            false,
-        ));
+        e.additional
+            .push(crate::wizard::model::FieldEntry::from_field(
+                &field(
+                    "correlation_id",
+                    "Correlation ID",
+                    Some(FieldKind::String),
+                    "task",
+                ),
+                FieldKind::String,
+                false,
+            ));
+        e.additional
+            .push(crate::wizard::model::FieldEntry::from_field(
+                &field(
+                    "reassignment_count",
+                    "Reassignment count",
+                    Some(FieldKind::Integer),
+                    "task",
+                ),
+                FieldKind::Integer,
+                false,
+            ));
     }
     let _ = value::open(&mut m, ValueTarget::Additional(0));
     type_text(&mut m, "this value is far too long for forty characters");
@@ -261,19 +342,33 @@ fn value_selector() {
 #[test]
 fn review_and_save() {
     let mut m = with_endpoint();
-    send(&mut m, [key(KeyCode::Down), key(KeyCode::Down), key(KeyCode::Enter)]);
+    send(
+        &mut m,
+        [key(KeyCode::Down), key(KeyCode::Down), key(KeyCode::Enter)],
+    );
     assert_eq!(m.screen, Screen::Review);
     check("review", &m);
-    send(&mut m, [key(KeyCode::Tab), key(KeyCode::Enter), key(KeyCode::Tab)]);
+    send(
+        &mut m,
+        [key(KeyCode::Tab), key(KeyCode::Enter), key(KeyCode::Tab)],
+    );
     check("review_env", &m);
     let mut m = with_endpoint();
     send(&mut m, [key(KeyCode::Char('c'))]);
     m.review.test = crate::wizard::model::TestState::Running;
-    send(&mut m, [Msg::TestIncident(Ok(CreatedTest {
-        number: "INC0010001".into(),
-        url: "https://acme.service-now.com/nav_to.do?uri=incident.do?sys_id=1".into(),
-    }))]);
-    send(&mut m, [Msg::Saved(Ok("/home/op/.config/snow-connect/config.toml".into()))]);
+    send(
+        &mut m,
+        [Msg::TestIncident(Ok(CreatedTest {
+            number: "INC0010001".into(),
+            url: "https://acme.service-now.com/nav_to.do?uri=incident.do?sys_id=1".into(),
+        }))],
+    );
+    send(
+        &mut m,
+        [Msg::Saved(Ok(
+            "/home/op/.config/snow-connect/config.toml".into()
+        ))],
+    );
     check("review_saved", &m);
 }
 
@@ -290,9 +385,19 @@ fn modals() {
     s.draft = Some((draft_of(&with_endpoint()), 1_767_225_600));
     check("draft_offer", &Model::new(s));
     let mut s = setup();
-    s.existing = Existing::Loaded { config: Box::new(existing_config()), warnings: vec![] };
+    s.existing = Existing::Loaded {
+        config: Box::new(existing_config()),
+        warnings: vec![],
+    };
     let mut m = Model::new(s);
-    send(&mut m, [key(KeyCode::Right), key(KeyCode::Right), key(KeyCode::Enter)]);
+    send(
+        &mut m,
+        [
+            key(KeyCode::Right),
+            key(KeyCode::Right),
+            key(KeyCode::Enter),
+        ],
+    );
     check("remove_confirm", &m);
 }
 
@@ -322,13 +427,19 @@ fn monochrome_still_shows_selection_and_focus() {
     use ratatui::style::Modifier;
     let mut m = checks(results_ok(), Some(Ok(dictionary())));
     m.theme = Theme::MONO;
-    let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(80, 24)).expect("term");
-    let frame = term.draw(|f| crate::wizard::view::view(&m, f)).expect("draw");
+    let mut term =
+        ratatui::Terminal::new(ratatui::backend::TestBackend::new(80, 24)).expect("term");
+    let frame = term
+        .draw(|f| crate::wizard::view::view(&m, f))
+        .expect("draw");
     let buf = frame.buffer;
     // The selected matrix row (row 0 of the table, y = 2) is reversed, and no cell has a colour.
     let y = 2;
     let x = 30;
-    assert!(buf[(x, y)].modifier.contains(Modifier::REVERSED), "selected row is reversed");
+    assert!(
+        buf[(x, y)].modifier.contains(Modifier::REVERSED),
+        "selected row is reversed"
+    );
     for cell in buf.content() {
         assert_eq!(cell.fg, ratatui::style::Color::Reset);
         assert_eq!(cell.bg, ratatui::style::Color::Reset);

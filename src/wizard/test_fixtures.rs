@@ -96,13 +96,28 @@ fn choice(value: &str, label: &str) -> Choice {
 /// A small incident dictionary: a reference, choices, a string, an integer, a boolean, the
 /// two alert fields and one mandatory reference.
 pub fn dictionary() -> Dictionary {
-    let mut group = field("assignment_group", "Assignment group", Some(FieldKind::Reference), "task");
+    let mut group = field(
+        "assignment_group",
+        "Assignment group",
+        Some(FieldKind::Reference),
+        "task",
+    );
     group.reference = Some("sys_user_group".into());
     group.max_length = Some(32);
-    let mut caller = field("caller_id", "Caller", Some(FieldKind::Reference), "incident");
+    let mut caller = field(
+        "caller_id",
+        "Caller",
+        Some(FieldKind::Reference),
+        "incident",
+    );
     caller.reference = Some("sys_user".into());
     caller.mandatory = true;
-    let mut service = field("business_service", "Service", Some(FieldKind::Reference), "task");
+    let mut service = field(
+        "business_service",
+        "Service",
+        Some(FieldKind::Reference),
+        "task",
+    );
     service.reference = Some("cmdb_ci_service".into());
     let mut priority = field("priority", "Priority", Some(FieldKind::Choice), "task");
     priority.choices = vec![
@@ -112,15 +127,37 @@ pub fn dictionary() -> Dictionary {
         choice("4", "4 - Low"),
     ];
     let mut category = field("category", "Category", Some(FieldKind::Choice), "incident");
-    category.choices = vec![choice("inquiry", "Inquiry / Help"), choice("software", "Software")];
-    let correlation = field("correlation_id", "Correlation ID", Some(FieldKind::String), "task");
-    let mut count = field("reassignment_count", "Reassignment count", Some(FieldKind::Integer), "task");
+    category.choices = vec![
+        choice("inquiry", "Inquiry / Help"),
+        choice("software", "Software"),
+    ];
+    let correlation = field(
+        "correlation_id",
+        "Correlation ID",
+        Some(FieldKind::String),
+        "task",
+    );
+    let mut count = field(
+        "reassignment_count",
+        "Reassignment count",
+        Some(FieldKind::Integer),
+        "task",
+    );
     count.max_length = None;
     let active = field("active", "Active", Some(FieldKind::Boolean), "task");
     let short = field("short_description", "Short description", None, "task");
     let desc = field("description", "Description", None, "task");
     let mut fields = vec![
-        active, group, caller, category, correlation, desc, priority, count, service, short,
+        active,
+        group,
+        caller,
+        category,
+        correlation,
+        desc,
+        priority,
+        count,
+        service,
+        short,
     ];
     fields.sort_by(|a, b| a.label.cmp(&b.label));
     Dictionary {
@@ -133,7 +170,14 @@ pub fn dictionary() -> Dictionary {
     }
 }
 
-fn result(id: CheckId, status: CheckStatus, summary: &str, evidence: Option<&str>, fix: Option<&str>, ms: u64) -> CheckResult {
+fn result(
+    id: CheckId,
+    status: CheckStatus,
+    summary: &str,
+    evidence: Option<&str>,
+    fix: Option<&str>,
+    ms: u64,
+) -> CheckResult {
     CheckResult {
         id,
         status,
@@ -147,17 +191,94 @@ fn result(id: CheckId, status: CheckStatus, summary: &str, evidence: Option<&str
 /// Every check passed (fixed times).
 pub fn results_ok() -> Vec<CheckResult> {
     vec![
-        result(CheckId::InstanceUrl, CheckStatus::Passed, "https://acme.service-now.com", None, None, 0),
-        result(CheckId::Reachability, CheckStatus::Passed, "DNS, TCP and TLS succeeded", None, None, 42),
-        result(CheckId::Instance, CheckStatus::Passed, "answers like a ServiceNow instance", Some("HTTP 401 User Not Authenticated"), None, 35),
-        result(CheckId::Oauth, CheckStatus::Passed, "token issued (scope useraccount, expires in 1799 s)", None, None, 120),
-        result(CheckId::AclSysDbObject, CheckStatus::Passed, "rows readable", Some("HTTP 200, 2 rows"), None, 51),
-        result(CheckId::AclSysDbObjectFields, CheckStatus::Passed, "fields readable", Some("name, super_class present"), None, 50),
-        result(CheckId::AclSysDictionary, CheckStatus::Passed, "rows readable", Some("HTTP 200, 97 rows"), None, 63),
-        result(CheckId::AclSysDictionaryFields, CheckStatus::Passed, "fields readable", Some("element, internal_type present"), None, 61),
-        result(CheckId::AclSysGlideObject, CheckStatus::Passed, "rows readable", Some("HTTP 200, 33 rows"), None, 48),
-        result(CheckId::AclSysChoice, CheckStatus::Passed, "choices readable", Some("HTTP 200, 54 rows"), None, 55),
-        result(CheckId::IncidentCreate, CheckStatus::Skipped, "only on request", None, None, 0),
+        result(
+            CheckId::InstanceUrl,
+            CheckStatus::Passed,
+            "https://acme.service-now.com",
+            None,
+            None,
+            0,
+        ),
+        result(
+            CheckId::Reachability,
+            CheckStatus::Passed,
+            "DNS, TCP and TLS succeeded",
+            None,
+            None,
+            42,
+        ),
+        result(
+            CheckId::Instance,
+            CheckStatus::Passed,
+            "answers like a ServiceNow instance",
+            Some("HTTP 401 User Not Authenticated"),
+            None,
+            35,
+        ),
+        result(
+            CheckId::Oauth,
+            CheckStatus::Passed,
+            "token issued (scope useraccount, expires in 1799 s)",
+            None,
+            None,
+            120,
+        ),
+        result(
+            CheckId::AclSysDbObject,
+            CheckStatus::Passed,
+            "rows readable",
+            Some("HTTP 200, 2 rows"),
+            None,
+            51,
+        ),
+        result(
+            CheckId::AclSysDbObjectFields,
+            CheckStatus::Passed,
+            "fields readable",
+            Some("name, super_class present"),
+            None,
+            50,
+        ),
+        result(
+            CheckId::AclSysDictionary,
+            CheckStatus::Passed,
+            "rows readable",
+            Some("HTTP 200, 97 rows"),
+            None,
+            63,
+        ),
+        result(
+            CheckId::AclSysDictionaryFields,
+            CheckStatus::Passed,
+            "fields readable",
+            Some("element, internal_type present"),
+            None,
+            61,
+        ),
+        result(
+            CheckId::AclSysGlideObject,
+            CheckStatus::Passed,
+            "rows readable",
+            Some("HTTP 200, 33 rows"),
+            None,
+            48,
+        ),
+        result(
+            CheckId::AclSysChoice,
+            CheckStatus::Passed,
+            "choices readable",
+            Some("HTTP 200, 54 rows"),
+            None,
+            55,
+        ),
+        result(
+            CheckId::IncidentCreate,
+            CheckStatus::Skipped,
+            "only on request",
+            None,
+            None,
+            0,
+        ),
     ]
 }
 
@@ -169,14 +290,19 @@ pub fn results_dictionary_fields_denied() -> Vec<CheckResult> {
         CheckStatus::Blocked,
         "sys_dictionary records came back without fields: no Additional Fields can be offered",
         Some("HTTP 200, 97 records without element, internal_type"),
-        Some("Elevate to security_admin, open System Security > Access Control (ACL) > New.\nType: record, Operation: read, Name: sys_dictionary / *.\nAdd the integration role under Requires role, then Submit.\nGive the role to finout.integration (User Administration > Users > Roles > Edit...)."),
+        Some(
+            "Elevate to security_admin, open System Security > Access Control (ACL) > New.\nType: record, Operation: read, Name: sys_dictionary / *.\nAdd the integration role under Requires role, then Submit.\nGive the role to finout.integration (User Administration > Users > Roles > Edit...).",
+        ),
         58,
     );
     r
 }
 
 /// The outcome the runner would send.
-pub fn outcome(results: Vec<CheckResult>, dict: Option<Result<Dictionary, DictionaryError>>) -> Box<ChecksOutcome> {
+pub fn outcome(
+    results: Vec<CheckResult>,
+    dict: Option<Result<Dictionary, DictionaryError>>,
+) -> Box<ChecksOutcome> {
     Box::new(ChecksOutcome {
         instance_url: Some("https://acme.service-now.com".into()),
         results,

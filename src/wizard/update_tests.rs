@@ -15,16 +15,29 @@ use crate::wizard::test_fixtures::*;
 
 fn at_connect() -> Model {
     let mut m = model();
-    send(&mut m, [key(KeyCode::Enter), key(KeyCode::Enter), key(KeyCode::Enter)]);
+    send(
+        &mut m,
+        [
+            key(KeyCode::Enter),
+            key(KeyCode::Enter),
+            key(KeyCode::Enter),
+        ],
+    );
     assert_eq!(m.screen, Screen::Connect);
     m
 }
 
 fn filled_form() -> Model {
     let mut m = at_connect();
-    for (i, v) in ["acme", "4f1c2b8e9d7a6c5b4a3f2e1d0c9b8a7f", "s3cret!", "finout.integration", "pa55"]
-        .iter()
-        .enumerate()
+    for (i, v) in [
+        "acme",
+        "4f1c2b8e9d7a6c5b4a3f2e1d0c9b8a7f",
+        "s3cret!",
+        "finout.integration",
+        "pa55",
+    ]
+    .iter()
+    .enumerate()
     {
         m.form.fields[i].set(v);
     }
@@ -32,14 +45,27 @@ fn filled_form() -> Model {
 }
 
 /// A model on the Checks screen after run 1 finished with `results`.
-fn after_checks(results: Vec<crate::diagnose::CheckResult>, dict: Option<Result<crate::diagnose::Dictionary, DictionaryError>>) -> Model {
+fn after_checks(
+    results: Vec<crate::diagnose::CheckResult>,
+    dict: Option<Result<crate::diagnose::Dictionary, DictionaryError>>,
+) -> Model {
     let mut m = filled_form();
     m.form.focus = crate::wizard::model::FORM_BUTTON;
     let effects = send(&mut m, [key(KeyCode::Enter)]);
-    assert!(effects.iter().any(|e| matches!(e, Effect::RunChecks { run: 1, .. })));
+    assert!(
+        effects
+            .iter()
+            .any(|e| matches!(e, Effect::RunChecks { run: 1, .. }))
+    );
     assert_eq!(m.screen, Screen::Checks);
     assert!(m.checks.running);
-    send(&mut m, [Msg::ChecksDone { run: 1, outcome: outcome(results, dict) }]);
+    send(
+        &mut m,
+        [Msg::ChecksDone {
+            run: 1,
+            outcome: outcome(results, dict),
+        }],
+    );
     assert!(!m.checks.running);
     m
 }
@@ -91,11 +117,26 @@ fn question_mark_opens_help_outside_fields_and_f1_everywhere() {
 #[test]
 fn bracketed_paste_goes_into_the_focused_field_without_line_breaks() {
     let mut m = at_connect();
-    let effects = send(&mut m, [Msg::Paste("https://acme.service-now.com/now/nav/ui/home\n".into())]);
+    let effects = send(
+        &mut m,
+        [Msg::Paste(
+            "https://acme.service-now.com/now/nav/ui/home\n".into(),
+        )],
+    );
     assert!(effects.is_empty());
-    assert_eq!(m.form.fields[0].value(), "https://acme.service-now.com/now/nav/ui/home");
+    assert_eq!(
+        m.form.fields[0].value(),
+        "https://acme.service-now.com/now/nav/ui/home"
+    );
     // A paste full of shortcut letters stays text.
-    send(&mut m, [key(KeyCode::Tab), key(KeyCode::Tab), Msg::Paste("q?r\r\n".into())]);
+    send(
+        &mut m,
+        [
+            key(KeyCode::Tab),
+            key(KeyCode::Tab),
+            Msg::Paste("q?r\r\n".into()),
+        ],
+    );
     assert_eq!(m.form.focus, 2);
     assert_eq!(m.form.fields[2].value(), "q?r");
     assert!(m.modals.is_empty());
@@ -141,7 +182,11 @@ fn connect_refuses_an_incomplete_form_and_focuses_the_first_problem() {
     m.form.fields[0].set("acme");
     m.form.focus = crate::wizard::model::FORM_BUTTON;
     let effects = send(&mut m, [key(KeyCode::Enter)]);
-    assert!(!effects.iter().any(|e| matches!(e, Effect::RunChecks { .. })));
+    assert!(
+        !effects
+            .iter()
+            .any(|e| matches!(e, Effect::RunChecks { .. }))
+    );
     assert_eq!(m.screen, Screen::Connect);
     assert_eq!(m.form.focus, 1);
     assert!(m.status.as_ref().is_some_and(|s| s.error));
@@ -152,14 +197,38 @@ fn checks_stream_into_rows_and_stale_runs_are_ignored() {
     let mut m = filled_form();
     m.form.focus = crate::wizard::model::FORM_BUTTON;
     send(&mut m, [key(KeyCode::Enter)]);
-    send(&mut m, [Msg::Check { run: 1, event: crate::diagnose::CheckEvent::Started(CheckId::Reachability) }]);
-    assert!(matches!(m.checks.rows[1], (CheckId::Reachability, RowState::Running)));
+    send(
+        &mut m,
+        [Msg::Check {
+            run: 1,
+            event: crate::diagnose::CheckEvent::Started(CheckId::Reachability),
+        }],
+    );
+    assert!(matches!(
+        m.checks.rows[1],
+        (CheckId::Reachability, RowState::Running)
+    ));
     assert!(m.animating(), "a running check animates");
     // A message from an older run changes nothing.
-    send(&mut m, [Msg::Check { run: 0, event: crate::diagnose::CheckEvent::Started(CheckId::Oauth) }]);
-    assert!(matches!(m.checks.rows[3], (CheckId::Oauth, RowState::Pending)));
+    send(
+        &mut m,
+        [Msg::Check {
+            run: 0,
+            event: crate::diagnose::CheckEvent::Started(CheckId::Oauth),
+        }],
+    );
+    assert!(matches!(
+        m.checks.rows[3],
+        (CheckId::Oauth, RowState::Pending)
+    ));
     let r = results_ok()[1].clone();
-    send(&mut m, [Msg::Check { run: 1, event: crate::diagnose::CheckEvent::Finished(r) }]);
+    send(
+        &mut m,
+        [Msg::Check {
+            run: 1,
+            event: crate::diagnose::CheckEvent::Finished(r),
+        }],
+    );
     assert!(matches!(&m.checks.rows[1], (_, RowState::Done(r)) if r.elapsed_ms == 42));
 }
 
@@ -169,7 +238,11 @@ fn esc_while_running_cancels_the_checks() {
     m.form.focus = crate::wizard::model::FORM_BUTTON;
     send(&mut m, [key(KeyCode::Enter)]);
     let effects = send(&mut m, [key(KeyCode::Esc)]);
-    assert!(effects.iter().any(|e| matches!(e, Effect::Cancel(crate::wizard::msg::Slot::Checks))));
+    assert!(
+        effects
+            .iter()
+            .any(|e| matches!(e, Effect::Cancel(crate::wizard::msg::Slot::Checks)))
+    );
     assert!(m.checks.cancelled);
     assert_eq!(m.screen, Screen::Checks);
 }
@@ -217,7 +290,11 @@ fn copy_fix_writes_osc52_through_the_loop_and_says_so() {
         [Effect::Clipboard(text)] => assert!(text.contains("security_admin")),
         other => panic!("expected one clipboard effect, got {other:?}"),
     }
-    assert!(m.status.as_ref().is_some_and(|s| s.text.contains("clipboard")));
+    assert!(
+        m.status
+            .as_ref()
+            .is_some_and(|s| s.text.contains("clipboard"))
+    );
 }
 
 #[test]
@@ -225,7 +302,11 @@ fn continue_on_endpoints_needs_at_least_one_endpoint() {
     let mut m = ready_for_endpoints();
     send(&mut m, [key(KeyCode::Char('c'))]);
     assert_eq!(m.screen, Screen::Endpoints);
-    assert!(m.status.as_ref().is_some_and(|s| s.error && s.text.contains("at least one")));
+    assert!(
+        m.status
+            .as_ref()
+            .is_some_and(|s| s.error && s.text.contains("at least one"))
+    );
 }
 
 fn open_editor() -> Model {
@@ -240,7 +321,10 @@ fn the_editor_lists_mandatory_fields_from_the_dictionary() {
     let m = open_editor();
     let ed = m.editor.as_ref().expect("editor");
     assert_eq!(
-        ed.mandatory.iter().map(|e| e.element.as_str()).collect::<Vec<_>>(),
+        ed.mandatory
+            .iter()
+            .map(|e| e.element.as_str())
+            .collect::<Vec<_>>(),
         vec!["caller_id"]
     );
     assert!(ed.mandatory[0].mandatory);
@@ -254,7 +338,11 @@ fn an_endpoint_needs_a_unique_name_and_its_mandatory_values() {
     m.editor.as_mut().expect("editor").focus = pos;
     send(&mut m, [key(KeyCode::Enter)]);
     let ed = m.editor.as_ref().expect("editor still open");
-    assert!(ed.errors.iter().any(|e| e.contains("Endpoint Name is required")));
+    assert!(
+        ed.errors
+            .iter()
+            .any(|e| e.contains("Endpoint Name is required"))
+    );
     assert!(ed.errors.iter().any(|e| e.contains("Caller is mandatory")));
     assert_eq!(ed.focused(), EditorItem::Name);
     // A name taken by another endpoint is refused.
@@ -265,12 +353,27 @@ fn an_endpoint_needs_a_unique_name_and_its_mandatory_values() {
         fields: vec![],
     });
     type_text(&mut m, "finops anomalies");
-    editor::set_value(&mut m, ValueTarget::Mandatory(0), ("62826bf03710200044e0bfc8bcbe5df1".into(), Some("Abel Tuter".into())));
+    editor::set_value(
+        &mut m,
+        ValueTarget::Mandatory(0),
+        (
+            "62826bf03710200044e0bfc8bcbe5df1".into(),
+            Some("Abel Tuter".into()),
+        ),
+    );
     let effects = editor::save(&mut m);
     assert!(effects.is_empty());
-    assert!(m.editor.as_ref().is_some_and(|e| e.errors.iter().any(|x| x.contains("already exists"))));
+    assert!(
+        m.editor
+            .as_ref()
+            .is_some_and(|e| e.errors.iter().any(|x| x.contains("already exists")))
+    );
     // A new name saves.
-    m.editor.as_mut().expect("editor").name.set("Cost anomalies");
+    m.editor
+        .as_mut()
+        .expect("editor")
+        .name
+        .set("Cost anomalies");
     let effects = editor::save(&mut m);
     assert!(effects.iter().any(|e| matches!(e, Effect::SaveDraft(_))));
     assert_eq!(m.screen, Screen::Endpoints);
@@ -283,7 +386,10 @@ fn an_endpoint_needs_a_unique_name_and_its_mandatory_values() {
 
 fn open_picker(m: &mut Model) {
     let items = m.editor.as_ref().expect("editor").items();
-    let pos = items.iter().position(|i| *i == EditorItem::SelectFields).expect("button");
+    let pos = items
+        .iter()
+        .position(|i| *i == EditorItem::SelectFields)
+        .expect("button");
     m.editor.as_mut().expect("editor").focus = pos;
     send(m, [key(KeyCode::Enter)]);
     assert!(matches!(m.top(), Some(Modal::Picker(_))));
@@ -330,7 +436,10 @@ fn picker_filters_as_you_type_and_space_toggles_instead_of_typing() {
     send(&mut m, [key(KeyCode::Down), key(KeyCode::Enter)]);
     let ed = m.editor.as_ref().expect("editor");
     assert_eq!(ed.additional.len(), 1);
-    assert_eq!(ed.additional[0].value, Some(("2".into(), Some("2 - High".into()))));
+    assert_eq!(
+        ed.additional[0].value,
+        Some(("2".into(), Some("2 - High".into())))
+    );
     assert!(m.modals.is_empty());
 }
 
@@ -340,7 +449,12 @@ fn picker_stops_at_ten_additional_fields() {
     // A dictionary with 12 selectable string fields.
     let mut d = dictionary();
     for i in 0..12 {
-        d.fields.push(field(&format!("u_extra_{i:02}"), &format!("Extra {i:02}"), Some(FieldKind::String), "incident"));
+        d.fields.push(field(
+            &format!("u_extra_{i:02}"),
+            &format!("Extra {i:02}"),
+            Some(FieldKind::String),
+            "incident",
+        ));
     }
     m.dictionary = Some(Ok(d));
     send(&mut m, [key(KeyCode::Char('a'))]);
@@ -404,7 +518,14 @@ fn reference_values_come_from_a_debounced_search_and_store_the_sys_id() {
     let mut m = open_editor();
     let effects = crate::wizard::screens::value::open(&mut m, ValueTarget::Mandatory(0));
     let first_seq = match effects.as_slice() {
-        [Effect::SearchReference { seq, table, query, debounce }] => {
+        [
+            Effect::SearchReference {
+                seq,
+                table,
+                query,
+                debounce,
+            },
+        ] => {
             assert_eq!(table, "sys_user");
             assert!(query.is_empty());
             assert!(debounce.is_zero(), "the first list comes at once");
@@ -414,7 +535,12 @@ fn reference_values_come_from_a_debounced_search_and_store_the_sys_id() {
     };
     let effects = type_text(&mut m, "ab");
     let last_seq = match effects.last() {
-        Some(Effect::SearchReference { seq, query, debounce, .. }) => {
+        Some(Effect::SearchReference {
+            seq,
+            query,
+            debounce,
+            ..
+        }) => {
             assert_eq!(query, "ab");
             assert_eq!(*debounce, crate::wizard::screens::value::DEBOUNCE);
             *seq
@@ -423,17 +549,39 @@ fn reference_values_come_from_a_debounced_search_and_store_the_sys_id() {
     };
     assert!(m.animating(), "the search spinner runs");
     // The answer to an older search is ignored.
-    send(&mut m, [Msg::References { seq: first_seq, result: Ok(vec![RefRow { sys_id: "x".into(), display: "stale".into() }]) }]);
-    send(&mut m, [Msg::References {
-        seq: last_seq,
-        result: Ok(vec![RefRow { sys_id: "62826bf03710200044e0bfc8bcbe5df1".into(), display: "Abel Tuter".into() }]),
-    }]);
+    send(
+        &mut m,
+        [Msg::References {
+            seq: first_seq,
+            result: Ok(vec![RefRow {
+                sys_id: "x".into(),
+                display: "stale".into(),
+            }]),
+        }],
+    );
+    send(
+        &mut m,
+        [Msg::References {
+            seq: last_seq,
+            result: Ok(vec![RefRow {
+                sys_id: "62826bf03710200044e0bfc8bcbe5df1".into(),
+                display: "Abel Tuter".into(),
+            }]),
+        }],
+    );
     let effects = send(&mut m, [key(KeyCode::Enter)]);
-    assert!(effects.iter().any(|e| matches!(e, Effect::Cancel(crate::wizard::msg::Slot::Search))));
+    assert!(
+        effects
+            .iter()
+            .any(|e| matches!(e, Effect::Cancel(crate::wizard::msg::Slot::Search)))
+    );
     let ed = m.editor.as_ref().expect("editor");
     assert_eq!(
         ed.mandatory[0].value,
-        Some(("62826bf03710200044e0bfc8bcbe5df1".into(), Some("Abel Tuter".into())))
+        Some((
+            "62826bf03710200044e0bfc8bcbe5df1".into(),
+            Some("Abel Tuter".into())
+        ))
     );
 }
 
@@ -443,8 +591,14 @@ fn typed_values_are_validated_by_kind() {
     assert_eq!(validate(FieldKind::Integer, None, " 12 "), Ok("12".into()));
     assert!(validate(FieldKind::Integer, None, "1.5").is_err());
     assert!(validate(FieldKind::String, Some(3), "abcd").is_err());
-    assert_eq!(validate(FieldKind::String, Some(4), "abcd"), Ok("abcd".into()));
-    assert_eq!(validate(FieldKind::Boolean, None, "TRUE"), Ok("true".into()));
+    assert_eq!(
+        validate(FieldKind::String, Some(4), "abcd"),
+        Ok("abcd".into())
+    );
+    assert_eq!(
+        validate(FieldKind::Boolean, None, "TRUE"),
+        Ok("true".into())
+    );
     assert!(validate(FieldKind::Reference, None, "Cloud FinOps").is_err());
     assert!(validate(FieldKind::String, None, "  ").is_err());
 }
@@ -453,11 +607,21 @@ fn typed_values_are_validated_by_kind() {
 fn removing_an_additional_field_with_del() {
     let mut m = open_editor();
     open_picker(&mut m);
-    send(&mut m, [key(KeyCode::Char(' ')), key(KeyCode::Enter), key(KeyCode::Esc)]);
+    send(
+        &mut m,
+        [
+            key(KeyCode::Char(' ')),
+            key(KeyCode::Enter),
+            key(KeyCode::Esc),
+        ],
+    );
     let n = m.editor.as_ref().expect("editor").additional.len();
     assert_eq!(n, 1);
     let items = m.editor.as_ref().expect("editor").items();
-    let pos = items.iter().position(|i| *i == EditorItem::Additional(0)).expect("row");
+    let pos = items
+        .iter()
+        .position(|i| *i == EditorItem::Additional(0))
+        .expect("row");
     m.editor.as_mut().expect("editor").focus = pos;
     send(&mut m, [key(KeyCode::Delete)]);
     assert!(m.editor.as_ref().expect("editor").additional.is_empty());
@@ -519,7 +683,10 @@ fn save_writes_once_and_clears_the_draft_on_success() {
     let save_pos = m.review.items().len() - 1;
     m.review.focus = save_pos;
     let effects = send(&mut m, [key(KeyCode::Enter)]);
-    assert!(matches!(effects.as_slice(), [Effect::SaveConfig { replace: false, .. }]));
+    assert!(matches!(
+        effects.as_slice(),
+        [Effect::SaveConfig { replace: false, .. }]
+    ));
     // A second Enter while saving does not save twice.
     assert!(send(&mut m, [key(KeyCode::Enter)]).is_empty());
     let effects = send(&mut m, [Msg::Saved(Ok("/tmp/x/config.toml".into()))]);
@@ -552,9 +719,17 @@ fn saving_another_instance_over_an_existing_config_asks_to_replace() {
     assert!(effects.is_empty());
     assert!(matches!(m.top(), Some(Modal::Confirm(c)) if c.kind == ConfirmKind::ReplaceOnSave));
     let effects = send(&mut m, [key(KeyCode::Char('y'))]);
-    assert!(matches!(effects.as_slice(), [Effect::SaveConfig { replace: true, .. }]));
+    assert!(matches!(
+        effects.as_slice(),
+        [Effect::SaveConfig { replace: true, .. }]
+    ));
     // The config module's own refusal leads to the same question.
-    send(&mut m, [Msg::Saved(Err(SaveFailure::DifferentInstance { existing: "https://other.service-now.com".into() }))]);
+    send(
+        &mut m,
+        [Msg::Saved(Err(SaveFailure::DifferentInstance {
+            existing: "https://other.service-now.com".into(),
+        }))],
+    );
     assert!(matches!(m.top(), Some(Modal::Confirm(c)) if c.kind == ConfirmKind::ReplaceOnSave));
 }
 
@@ -605,7 +780,14 @@ fn remove_asks_then_removes() {
     };
     let mut m = Model::new(s);
     // Edit, Replace, Remove, Quit.
-    send(&mut m, [key(KeyCode::Right), key(KeyCode::Right), key(KeyCode::Enter)]);
+    send(
+        &mut m,
+        [
+            key(KeyCode::Right),
+            key(KeyCode::Right),
+            key(KeyCode::Enter),
+        ],
+    );
     assert!(matches!(m.top(), Some(Modal::Confirm(c)) if c.kind == ConfirmKind::Remove));
     let effects = send(&mut m, [key(KeyCode::Char('y'))]);
     assert!(matches!(effects.as_slice(), [Effect::RemoveConfig { .. }]));
@@ -619,9 +801,24 @@ fn leaving_the_checks_while_running_cancels_them_and_ignores_late_results() {
     m.form.focus = crate::wizard::model::FORM_BUTTON;
     send(&mut m, [key(KeyCode::Enter)]);
     let effects = crate::wizard::update::go(&mut m, Screen::Connect);
-    assert!(effects.iter().any(|e| matches!(e, Effect::Cancel(crate::wizard::msg::Slot::Checks))));
-    send(&mut m, [Msg::ChecksDone { run: 1, outcome: outcome(results_ok(), None) }]);
-    assert!(m.checks.rows.iter().all(|(_, s)| !matches!(s, RowState::Done(_))));
+    assert!(
+        effects
+            .iter()
+            .any(|e| matches!(e, Effect::Cancel(crate::wizard::msg::Slot::Checks)))
+    );
+    send(
+        &mut m,
+        [Msg::ChecksDone {
+            run: 1,
+            outcome: outcome(results_ok(), None),
+        }],
+    );
+    assert!(
+        m.checks
+            .rows
+            .iter()
+            .all(|(_, s)| !matches!(s, RowState::Done(_)))
+    );
 }
 
 #[test]
@@ -629,7 +826,12 @@ fn a_panicked_task_becomes_a_message_not_a_stuck_spinner() {
     let mut m = filled_form();
     m.form.focus = crate::wizard::model::FORM_BUTTON;
     send(&mut m, [key(KeyCode::Enter)]);
-    send(&mut m, [Msg::TaskFailed("the checks task stopped unexpectedly".into())]);
+    send(
+        &mut m,
+        [Msg::TaskFailed(
+            "the checks task stopped unexpectedly".into(),
+        )],
+    );
     assert!(!m.checks.running);
     assert!(m.status.as_ref().is_some_and(|s| s.error));
 }
@@ -639,7 +841,10 @@ fn picker_selection_keeps_values_of_fields_that_stay_selected() {
     let mut m = open_editor();
     open_picker(&mut m);
     type_text(&mut m, "prio");
-    send(&mut m, [key(KeyCode::Tab), key(KeyCode::Enter), key(KeyCode::Enter)]);
+    send(
+        &mut m,
+        [key(KeyCode::Tab), key(KeyCode::Enter), key(KeyCode::Enter)],
+    );
     assert!(m.editor.as_ref().expect("e").additional[0].value.is_some());
     // Open again, add another field, confirm: priority keeps its value.
     let _ = picker::open(&mut m);
@@ -703,7 +908,10 @@ fn no_binding_is_shadowed_on_any_screen() {
 fn up_and_down_move_in_both_directions_in_lists() {
     let mut m = open_editor();
     open_picker(&mut m);
-    send(&mut m, [key(KeyCode::Down), key(KeyCode::Down), key(KeyCode::Up)]);
+    send(
+        &mut m,
+        [key(KeyCode::Down), key(KeyCode::Down), key(KeyCode::Up)],
+    );
     assert_eq!(picker_state(&m).cursor, 1);
 }
 

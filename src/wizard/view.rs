@@ -21,11 +21,7 @@ pub fn view(m: &Model, f: &mut Frame) {
     if !big_enough(area) {
         let msg = format!("terminal too small (need {MIN_W}x{MIN_H})");
         let text = truncate(&msg, usize::from(area.width));
-        let r = centered(
-            area,
-            u16::try_from(text.width()).unwrap_or(area.width),
-            1,
-        );
+        let r = centered(area, u16::try_from(text.width()).unwrap_or(area.width), 1);
         f.render_widget(Paragraph::new(Span::styled(text, t.strong())), r);
         return;
     }
@@ -98,7 +94,7 @@ fn header(m: &Model, f: &mut Frame, area: Rect) {
     };
     let left_w: usize = left.iter().map(|s| s.content.width()).sum();
     let total = usize::from(area.width);
-    if left_w + right.width() + 1 <= total {
+    if left_w + right.width() < total {
         left.push(Span::raw(" ".repeat(total - left_w - right.width())));
         left.push(Span::styled(right, t.strong()));
     } else if area.width < 60 {

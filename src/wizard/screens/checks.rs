@@ -9,7 +9,7 @@ use ratatui::widgets::Paragraph;
 
 use crate::diagnose::{CheckEvent, CheckId, CheckResult, CheckStatus};
 use crate::wizard::draft::draft_of;
-use crate::wizard::keymap::{Action, Binding, Keymap, Key, keys};
+use crate::wizard::keymap::{Action, Binding, Key, Keymap, keys};
 use crate::wizard::layout::body_for;
 use crate::wizard::model::{Confirm, ConfirmKind, Modal, Model, RowState, Screen};
 use crate::wizard::msg::{ChecksOutcome, Effect, Slot};
@@ -28,7 +28,9 @@ pub fn keymap(m: &Model) -> Keymap {
     }
     let mut v = vec![
         Binding::new(&[keys::ENTER, Key::ch('c')], "continue", Action::Continue),
-        Binding::new(&[keys::DOWN], "select", Action::Down).labelled("↑↓").hidden(),
+        Binding::new(&[keys::DOWN], "select", Action::Down)
+            .labelled("↑↓")
+            .hidden(),
         Binding::new(&[keys::UP, Key::ch('k')], "previous row", Action::Up).hidden(),
         Binding::new(&[Key::ch('j')], "next row", Action::Down).hidden(),
         Binding::new(&[Key::ch('r')], "retry", Action::Retry),
@@ -142,7 +144,9 @@ pub fn action(m: &mut Model, a: Action) -> Vec<Effect> {
 fn scroll_fix(m: &mut Model, delta: i32) {
     let (w, h) = fix_pane_size(m);
     let max = max_scroll(&fix_lines(m), w, h);
-    let next = i32::from(m.checks.fix_scroll).saturating_add(delta).clamp(0, i32::from(max));
+    let next = i32::from(m.checks.fix_scroll)
+        .saturating_add(delta)
+        .clamp(0, i32::from(max));
     m.checks.fix_scroll = u16::try_from(next).unwrap_or(0);
 }
 
@@ -288,7 +292,11 @@ pub fn fix_lines(m: &Model) -> Vec<Block> {
     ])];
     v.push(Block::text(crate::sanitize::line(&r.summary).into_owned()));
     if let Some(e) = &r.evidence {
-        v.push(Block::item(0, "Evidence: ", vec![Span::raw(crate::sanitize::line(e).into_owned())]));
+        v.push(Block::item(
+            0,
+            "Evidence: ",
+            vec![Span::raw(crate::sanitize::line(e).into_owned())],
+        ));
     }
     if let Some(fix) = &r.fix {
         v.push(Block::styled("What to change in ServiceNow:", t.strong()));
@@ -324,7 +332,11 @@ pub fn view(m: &Model, f: &mut Frame, area: Rect) {
     let w = usize::from(area.width);
     // Columns: marker, status (glyph + word), check, time, evidence.
     let status_w = 10usize;
-    let label_w = if w >= 50 { 24 } else { w.saturating_sub(status_w + 1).min(22) };
+    let label_w = if w >= 50 {
+        24
+    } else {
+        w.saturating_sub(status_w + 1).min(22)
+    };
     let time_w = if w >= 50 { 7 } else { 0 };
     let evidence_w = w.saturating_sub(1 + status_w + label_w + time_w);
     let (table_h, _) = if m.checks.running {
@@ -332,10 +344,19 @@ pub fn view(m: &Model, f: &mut Frame, area: Rect) {
     } else {
         split(area.height, rows.len())
     };
-    let cursor = if m.checks.running { 0 } else { m.checks.selected };
+    let cursor = if m.checks.running {
+        0
+    } else {
+        m.checks.selected
+    };
     let skip = (cursor + 1).saturating_sub(usize::from(table_h));
     let mut y = area.y.saturating_add(1);
-    for (i, (id, state)) in rows.iter().enumerate().skip(skip).take(usize::from(table_h)) {
+    for (i, (id, state)) in rows
+        .iter()
+        .enumerate()
+        .skip(skip)
+        .take(usize::from(table_h))
+    {
         let selected = !m.checks.running && i == m.checks.selected;
         let (status, style, time, evidence) = match state {
             RowState::Pending => ("·".to_string(), t.dim(), String::new(), String::new()),
@@ -357,7 +378,10 @@ pub fn view(m: &Model, f: &mut Frame, area: Rect) {
         let mut spans = vec![
             Span::raw(marker),
             Span::styled(pad(&status, status_w), style),
-            Span::raw(format!("{} ", pad(&row_label(*id), label_w.saturating_sub(1)))),
+            Span::raw(format!(
+                "{} ",
+                pad(&row_label(*id), label_w.saturating_sub(1))
+            )),
         ];
         if time_w > 0 {
             spans.push(Span::styled(

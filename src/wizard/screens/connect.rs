@@ -40,7 +40,11 @@ pub fn keymap(m: &Model) -> Keymap {
     v.push(Binding::new(&[keys::BACKTAB, keys::UP], "previous", Action::Prev).hidden());
     v.push(Binding::new(
         &[keys::CTRL_R],
-        if m.form.reveal { "hide secrets" } else { "show secrets" },
+        if m.form.reveal {
+            "hide secrets"
+        } else {
+            "show secrets"
+        },
         Action::Reveal,
     ));
     v.push(Binding::new(&[keys::ESC], "back", Action::Back));
@@ -64,10 +68,12 @@ pub fn field_error(m: &Model, i: usize) -> Option<String> {
 fn field_hint(m: &Model, i: usize) -> Option<String> {
     let v = m.form.fields[i].value().trim();
     match i {
-        1 if !v.is_empty() && !(v.len() == 32 && v.chars().all(|c| c.is_ascii_hexdigit())) => {
+        1 if !(v.is_empty() || v.len() == 32 && v.chars().all(|c| c.is_ascii_hexdigit())) => {
             Some("Client IDs are usually 32 hexadecimal characters".into())
         }
-        3 if v.contains('@') => Some("use the User ID, which is often not the email address".into()),
+        3 if v.contains('@') => {
+            Some("use the User ID, which is often not the email address".into())
+        }
         _ => None,
     }
 }
@@ -215,7 +221,13 @@ enum Row {
 
 /// Wrapped lines of a hint under a field, indented to the input column.
 fn hint(rows: &mut Vec<Row>, indent: usize, width: usize, span: Span<'static>) {
-    for line in doc::wrap(&[Block::Para { indent, spans: vec![span] }], width) {
+    for line in doc::wrap(
+        &[Block::Para {
+            indent,
+            spans: vec![span],
+        }],
+        width,
+    ) {
         rows.push(Row::Text(line));
     }
 }
@@ -257,17 +269,31 @@ pub fn view(m: &Model, f: &mut Frame, area: Rect) {
         if m.form.touched[i]
             && let Some(e) = field_error(m, i)
         {
-            hint(&mut rows, indent, width, Span::styled(format!("✗ {e}"), t.error()));
+            hint(
+                &mut rows,
+                indent,
+                width,
+                Span::styled(format!("✗ {e}"), t.error()),
+            );
         } else if let Some(h) = field_hint(m, i) {
-            hint(&mut rows, indent, width, Span::styled(format!("! {h}"), t.warn()));
+            hint(
+                &mut rows,
+                indent,
+                width,
+                Span::styled(format!("! {h}"), t.warn()),
+            );
         }
     }
     if area.height > 14 {
         rows.push(Row::Text(Line::from("")));
         for line in doc::wrap(
-            &[Block::item(0, "Note: ", vec![Span::raw(
-                "The username and password should belong to the dedicated user created for the integration.",
-            )])],
+            &[Block::item(
+                0,
+                "Note: ",
+                vec![Span::raw(
+                    "The username and password should belong to the dedicated user created for the integration.",
+                )],
+            )],
             width,
         ) {
             rows.push(Row::Text(line));

@@ -264,7 +264,10 @@ pub fn problems(m: &Model, ed: &EditorState) -> Vec<(EditorItem, String)> {
     {
         v.push((
             EditorItem::Name,
-            format!("An endpoint named \"{}\" already exists; names must be unique.", crate::sanitize::line(name)),
+            format!(
+                "An endpoint named \"{}\" already exists; names must be unique.",
+                crate::sanitize::line(name)
+            ),
         ));
     }
     for (i, e) in ed.mandatory.iter().enumerate() {
@@ -389,7 +392,10 @@ pub fn view(m: &Model, f: &mut Frame, area: Rect) {
     let mut rows = vec![Row::Text(Line::from(Span::styled(title, t.heading())))];
     rows.push(Row::Input(EditorItem::Name));
     rows.push(Row::Input(EditorItem::Description));
-    rows.push(Row::Text(Line::from(Span::styled("Mandatory Fields", t.strong()))));
+    rows.push(Row::Text(Line::from(Span::styled(
+        "Mandatory Fields",
+        t.strong(),
+    ))));
     for (label, _) in FROM_ALERT {
         rows.push(Row::Text(Line::from(vec![
             Span::raw(format!("  {} ", pad(label, label_w.saturating_sub(1)))),
@@ -401,7 +407,10 @@ pub fn view(m: &Model, f: &mut Frame, area: Rect) {
     }
     for u in &ed.unsettable {
         rows.push(Row::Text(Line::from(Span::styled(
-            format!("  ! {} is mandatory; the instance's default is used", crate::sanitize::line(u)),
+            format!(
+                "  ! {} is mandatory; the instance's default is used",
+                crate::sanitize::line(u)
+            ),
             t.warn(),
         ))));
     }
@@ -419,7 +428,10 @@ pub fn view(m: &Model, f: &mut Frame, area: Rect) {
     rows.push(Row::Text(Line::from("")));
     rows.push(Row::Button(EditorItem::Save));
     for e in &ed.errors {
-        rows.push(Row::Text(Line::from(Span::styled(format!("✗ {e}"), t.error()))));
+        rows.push(Row::Text(Line::from(Span::styled(
+            format!("✗ {e}"),
+            t.error(),
+        ))));
     }
 
     let focus_row = rows
@@ -454,7 +466,10 @@ pub fn view(m: &Model, f: &mut Frame, area: Rect) {
                     r,
                 );
                 let x = r.x.saturating_add(u16::try_from(label_w + 2).unwrap_or(0));
-                let iw = r.width.saturating_sub(u16::try_from(label_w + 2).unwrap_or(0)).min(50);
+                let iw = r
+                    .width
+                    .saturating_sub(u16::try_from(label_w + 2).unwrap_or(0))
+                    .min(50);
                 field.render(f, Rect::new(x, r.y, iw, 1), is_focus, true, t);
             }
             Row::Entry(item) => {

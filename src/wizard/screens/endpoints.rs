@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
 use crate::wizard::draft::draft_of;
-use crate::wizard::keymap::{Action, Binding, Keymap, Key, keys};
+use crate::wizard::keymap::{Action, Binding, Key, Keymap, keys};
 use crate::wizard::model::{Confirm, ConfirmKind, Modal, Model, Screen};
 use crate::wizard::msg::Effect;
 use crate::wizard::screens::editor;
@@ -33,7 +33,11 @@ pub fn keymap(m: &Model) -> Keymap {
     v.push(Binding::new(&[keys::TAB], "next", Action::Down).hidden());
     v.push(Binding::new(&[Key::ch('a')], "add", Action::Add));
     if on_endpoint {
-        v.push(Binding::new(&[Key::ch('d'), keys::DEL], "delete", Action::Delete));
+        v.push(Binding::new(
+            &[Key::ch('d'), keys::DEL],
+            "delete",
+            Action::Delete,
+        ));
     }
     v.push(Binding::new(&[Key::ch('c')], "continue", Action::Continue));
     v.push(Binding::new(&[keys::ESC], "back", Action::Back));
@@ -113,9 +117,20 @@ pub fn view(m: &Model, f: &mut Frame, area: Rect) {
             *y = y.saturating_add(1);
         }
     };
-    put(f, Line::from(Span::styled("4. ServiceNow Incident Endpoints", t.heading())), &mut y);
+    put(
+        f,
+        Line::from(Span::styled(
+            "4. ServiceNow Incident Endpoints",
+            t.heading(),
+        )),
+        &mut y,
+    );
     let intro = "An endpoint decides which incident fields an alert fills in. The integration cannot be used without at least one.";
-    let intro_h: u16 = if area.width >= 60 && area.height > 14 { 2 } else { 0 };
+    let intro_h: u16 = if area.width >= 60 && area.height > 14 {
+        2
+    } else {
+        0
+    };
     if intro_h > 0 && y < area.bottom() {
         f.render_widget(
             Paragraph::new(Span::styled(intro, t.dim())).wrap(Wrap { trim: true }),
@@ -146,15 +161,15 @@ pub fn view(m: &Model, f: &mut Frame, area: Rect) {
                 Span::raw(marker),
                 Span::styled(pad(&crate::sanitize::line(&e.name), name_w), t.strong()),
                 Span::raw(" "),
-                Span::styled(
-                    truncate(&detail, w.saturating_sub(name_w + 3)),
-                    t.dim(),
-                ),
+                Span::styled(truncate(&detail, w.saturating_sub(name_w + 3)), t.dim()),
             ])
         } else if i == n {
             Line::from(vec![Span::raw(marker), Span::raw("+ Add an endpoint")])
         } else {
-            Line::from(vec![Span::raw(marker), Span::raw("Continue to Review & save ›")])
+            Line::from(vec![
+                Span::raw(marker),
+                Span::raw("Continue to Review & save ›"),
+            ])
         };
         if selected {
             line = line.style(t.selected());

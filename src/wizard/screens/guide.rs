@@ -43,13 +43,20 @@ pub fn scroll(m: &mut Model, delta: i32) {
         body.height
     };
     let max = max_scroll(&lines, body.width, height);
-    let next = i32::from(m.text_scroll).saturating_add(delta).clamp(0, i32::from(max));
+    let next = i32::from(m.text_scroll)
+        .saturating_add(delta)
+        .clamp(0, i32::from(max));
     m.text_scroll = u16::try_from(next).unwrap_or(0);
 }
 
 /// React to an action.
 pub fn action(m: &mut Model, a: Action) -> Vec<Effect> {
-    let page = i32::from(body_for(m.size, m.status.is_some()).height.saturating_sub(2).max(1));
+    let page = i32::from(
+        body_for(m.size, m.status.is_some())
+            .height
+            .saturating_sub(2)
+            .max(1),
+    );
     match a {
         Action::Activate => {
             let next = if m.screen == Screen::ChooseUser {
@@ -104,15 +111,28 @@ pub fn user_lines(t: Theme) -> Vec<Block> {
     vec![
         Block::styled("1. Choose a User for the Integration", t.heading()),
         Block::Blank,
-        Block::text("In ServiceNow, create or use a dedicated user with the appropriate ACL permission to read incident metadata fields and create incidents."),
+        Block::text(
+            "In ServiceNow, create or use a dedicated user with the appropriate ACL permission to read incident metadata fields and create incidents.",
+        ),
         Block::Blank,
         Block::text("The user should have the following read ACL permissions:"),
         acl(t, "sys_db_object", "finds incident's parent table (task)"),
         acl(t, "sys_db_object.*", "reads the table's name and parent"),
         acl(t, "sys_dictionary", "lists the incident and task fields"),
-        acl(t, "sys_dictionary.*", "reads each field's type, label and mandatory flag; without it no Additional Fields can be offered"),
+        acl(
+            t,
+            "sys_dictionary.*",
+            "reads each field's type, label and mandatory flag; without it no Additional Fields can be offered",
+        ),
         acl(t, "sys_glide_object", "reads the names of field types"),
-        Block::item(2, "• ", vec![b(t, "sys_choice"), r(" (optional) — lists choice values such as Priority")]),
+        Block::item(
+            2,
+            "• ",
+            vec![
+                b(t, "sys_choice"),
+                r(" (optional) — lists choice values such as Priority"),
+            ],
+        ),
         Block::Blank,
         Block::spans(vec![
             r("To create incidents it needs the "),
@@ -138,7 +158,9 @@ pub fn user_lines(t: Theme) -> Vec<Block> {
             b(t, "security_admin"),
             r(", then for each table add a read ACL in "),
             b(t, "System Security > Access Control (ACL) > New"),
-            r(" (Name: the table with -- None --, then again with *) that requires the role; give the role to the user. The checks in step 3 name anything missing."),
+            r(
+                " (Name: the table with -- None --, then again with *) that requires the role; give the role to the user. The checks in step 3 name anything missing.",
+            ),
         ]),
     ]
 }
@@ -148,20 +170,75 @@ pub fn oauth_lines(t: Theme) -> Vec<Block> {
     vec![
         Block::styled("2. OAuth Authentication", t.heading()),
         Block::Blank,
-        Block::text("To enable your instance to receive inbound calls from our service, create an OAuth application within your instance:"),
-        Block::item(1, "1. ", vec![r("Navigate to "), b(t, "System OAuth > Application Registry"), r(".")]),
-        Block::item(1, "2. ", vec![r("Click "), b(t, "New"), r(" and then click "), b(t, "Create an OAuth API endpoint for external clients"), r(".")]),
+        Block::text(
+            "To enable your instance to receive inbound calls from our service, create an OAuth application within your instance:",
+        ),
+        Block::item(
+            1,
+            "1. ",
+            vec![
+                r("Navigate to "),
+                b(t, "System OAuth > Application Registry"),
+                r("."),
+            ],
+        ),
+        Block::item(
+            1,
+            "2. ",
+            vec![
+                r("Click "),
+                b(t, "New"),
+                r(" and then click "),
+                b(t, "Create an OAuth API endpoint for external clients"),
+                r("."),
+            ],
+        ),
         Block::item(1, "3. ", vec![r("Fill in the following fields:")]),
         Block::item(4, "", vec![r("Name: "), b(t, "<any>")]),
-        Block::item(4, "", vec![r("Client Type: "), b(t, "Integration as a Service")]),
-        Block::item(4, "", vec![r("Note: Make sure to leave the "), b(t, "Redirect URL"), r(" and "), b(t, "Logo URL"), r(" empty.")]),
-        Block::item(1, "4. ", vec![r("Press "), b(t, "Submit"), r(". You will be redirected to the list of all available apps.")]),
-        Block::item(1, "5. ", vec![r("Navigate to the app that you created and press the "), b(t, "lock icon"), r(" next to the Client Secret field. This reveals the Client secret, which you need on the next screen with the Client ID.")]),
+        Block::item(
+            4,
+            "",
+            vec![r("Client Type: "), b(t, "Integration as a Service")],
+        ),
+        Block::item(
+            4,
+            "",
+            vec![
+                r("Note: Make sure to leave the "),
+                b(t, "Redirect URL"),
+                r(" and "),
+                b(t, "Logo URL"),
+                r(" empty."),
+            ],
+        ),
+        Block::item(
+            1,
+            "4. ",
+            vec![
+                r("Press "),
+                b(t, "Submit"),
+                r(". You will be redirected to the list of all available apps."),
+            ],
+        ),
+        Block::item(
+            1,
+            "5. ",
+            vec![
+                r("Navigate to the app that you created and press the "),
+                b(t, "lock icon"),
+                r(
+                    " next to the Client Secret field. This reveals the Client secret, which you need on the next screen with the Client ID.",
+                ),
+            ],
+        ),
         Block::Blank,
         Block::spans(vec![
             b(t, "Zurich and later: "),
             r("that entry is deprecated. Make the same client under "),
-            b(t, "All > Machine Identity Console > Inbound integrations > New integration"),
+            b(
+                t,
+                "All > Machine Identity Console > Inbound integrations > New integration",
+            ),
             r(" with the connection type "),
             b(t, "OAuth - Resource owner password credential grant"),
             r(" (Name, Client ID, Client secret, Active), and clear "),

@@ -6,7 +6,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use crate::wizard::draft::{draft_of, restore};
-use crate::wizard::keymap::{Action, Binding, Keymap, Key, keys};
+use crate::wizard::keymap::{Action, Binding, Key, Keymap, keys};
 use crate::wizard::model::{Confirm, ConfirmKind, Existing, Modal, Model};
 use crate::wizard::msg::Effect;
 use crate::wizard::screens::{checks, editor, endpoints, review, welcome};
@@ -41,7 +41,11 @@ pub fn draft_keymap() -> Keymap {
 /// Keys of the help modal.
 pub fn help_keymap() -> Keymap {
     vec![
-        Binding::new(&[keys::ESC, keys::ENTER, Key::ch('?'), keys::F1], "close", Action::Back),
+        Binding::new(
+            &[keys::ESC, keys::ENTER, Key::ch('?'), keys::F1],
+            "close",
+            Action::Back,
+        ),
         Binding::new(&[keys::DOWN, keys::PGDN], "scroll", Action::Down).labelled("↑↓"),
         Binding::new(&[keys::UP, keys::PGUP], "scroll up", Action::Up).hidden(),
     ]
@@ -209,13 +213,27 @@ fn dialog(
     let cut = lines.len() > usize::from(body_h);
     let mut shown: Vec<Line<'static>> = lines.into_iter().take(usize::from(body_h)).collect();
     if cut && let Some(last) = shown.last_mut() {
-        *last = Line::from(Span::styled("… (make the terminal taller to read all)", t.dim()));
+        *last = Line::from(Span::styled(
+            "… (make the terminal taller to read all)",
+            t.dim(),
+        ));
     }
-    f.render_widget(Paragraph::new(shown), Rect { height: body_h, ..inner });
+    f.render_widget(
+        Paragraph::new(shown),
+        Rect {
+            height: body_h,
+            ..inner
+        },
+    );
     if let Some(b) = buttons {
         f.render_widget(
             Paragraph::new(b),
-            Rect::new(inner.x, inner.bottom().saturating_sub(1), inner.width, 1.min(inner.height)),
+            Rect::new(
+                inner.x,
+                inner.bottom().saturating_sub(1),
+                inner.width,
+                1.min(inner.height),
+            ),
         );
     }
 }
@@ -272,7 +290,15 @@ pub fn view(m: &Model, modal: &Modal, f: &mut Frame, area: Rect) {
                 Span::raw(" "),
                 button("Discard", !*on_resume, t),
             ]);
-            dialog(f, area, "Unfinished setup found", &body, Some(buttons), 60, t);
+            dialog(
+                f,
+                area,
+                "Unfinished setup found",
+                &body,
+                Some(buttons),
+                60,
+                t,
+            );
         }
         Modal::Confirm(c) => {
             let mut body = Vec::new();

@@ -10,7 +10,7 @@ use ratatui::widgets::Paragraph;
 
 use crate::config::MAX_ADDITIONAL_FIELDS;
 use crate::diagnose::{CheckId, CheckStatus, DictionaryError, Field};
-use crate::wizard::keymap::{Action, Binding, Keymap, Key, keys};
+use crate::wizard::keymap::{Action, Binding, Key, Keymap, keys};
 use crate::wizard::model::{
     FieldEntry, Modal, Model, PickerState, Screen, Unavailable, ValueTarget,
 };
@@ -80,12 +80,15 @@ pub fn unavailable(m: &Model) -> Option<Unavailable> {
         None if !m.checks.connected && !m.checks.rows.is_empty() => {
             "snow-connect is not connected to the instance (see the checks).".into()
         }
-        None => "The dictionary has not been read yet: run the checks on the Connect screen first.".into(),
+        None => "The dictionary has not been read yet: run the checks on the Connect screen first."
+            .into(),
     };
     Some(Unavailable {
         reason,
         missing,
-        check: check.or(Some(CheckId::Oauth)).filter(|_| !m.checks.rows.is_empty()),
+        check: check
+            .or(Some(CheckId::Oauth))
+            .filter(|_| !m.checks.rows.is_empty()),
     })
 }
 
@@ -131,7 +134,11 @@ fn state(m: &mut Model) -> Option<&mut PickerState> {
 pub fn keymap(p: &PickerState) -> Keymap {
     if p.unavailable.is_some() {
         return vec![
-            Binding::new(&[keys::ENTER, Key::ch('m')], "open the ACL matrix", Action::JumpToMatrix),
+            Binding::new(
+                &[keys::ENTER, Key::ch('m')],
+                "open the ACL matrix",
+                Action::JumpToMatrix,
+            ),
             Binding::new(&[keys::ESC], "close", Action::Back),
             Binding::new(&[keys::DOWN], "scroll", Action::Down).hidden(),
             Binding::new(&[keys::UP], "scroll up", Action::Up).hidden(),
@@ -159,7 +166,11 @@ pub fn action(m: &mut Model, a: Action) -> Vec<Effect> {
     let page = usize::from(m.size.1.saturating_sub(8).max(1));
     let Some(p) = state(m) else { return Vec::new() };
     // Without fields the cursor scrolls the explanation.
-    let n = if p.unavailable.is_some() { 20 } else { p.matches.len() };
+    let n = if p.unavailable.is_some() {
+        20
+    } else {
+        p.matches.len()
+    };
     p.typing = false;
     match a {
         Action::Up => p.cursor = p.cursor.saturating_sub(1),
@@ -186,7 +197,9 @@ pub fn action(m: &mut Model, a: Action) -> Vec<Effect> {
                     m.checks.selected = i;
                 }
             }
-            m.info("The selected row says which ACL to add. r re-runs the checks once it is fixed.");
+            m.info(
+                "The selected row says which ACL to add. r re-runs the checks once it is fixed.",
+            );
             return effects;
         }
         _ => {}
@@ -195,8 +208,12 @@ pub fn action(m: &mut Model, a: Action) -> Vec<Effect> {
 }
 
 fn toggle(p: &mut PickerState) {
-    let Some(mat) = p.matches.get(p.cursor) else { return };
-    let Some(field) = p.candidates.get(mat.index) else { return };
+    let Some(mat) = p.matches.get(p.cursor) else {
+        return;
+    };
+    let Some(field) = p.candidates.get(mat.index) else {
+        return;
+    };
     if let Some(pos) = p.selected.iter().position(|e| *e == field.element) {
         p.selected.remove(pos);
         p.note = None;
@@ -307,7 +324,10 @@ pub fn view(m: &Model, p: &PickerState, f: &mut Frame, area: Rect) {
         return;
     }
     if let Some(u) = &p.unavailable {
-        let mut blocks = vec![Block::styled("No fields are available for selection.", t.error())];
+        let mut blocks = vec![Block::styled(
+            "No fields are available for selection.",
+            t.error(),
+        )];
         if !u.missing.is_empty() {
             blocks.push(Block::item(
                 0,
@@ -401,30 +421,57 @@ pub fn view(m: &Model, p: &PickerState, f: &mut Frame, area: Rect) {
     let room = usize::from(inner.bottom().saturating_sub(y));
     let skip = (p.cursor + 1).saturating_sub(room);
     for (row, mat) in p.matches.iter().enumerate().skip(skip).take(room) {
-        let Some(field) = p.candidates.get(mat.index) else { continue };
+        let Some(field) = p.candidates.get(mat.index) else {
+            continue;
+        };
         let is_cursor = row == p.cursor;
         let base = if is_cursor { t.selected() } else { t.text() };
-        let hit = t.matched().patch(if is_cursor { t.selected() } else { t.text() }).patch(t.matched());
-        let checked = p.selected.iter().any(|e| *e == field.element);
+        let hit = t
+            .matched()
+            .patch(if is_cursor { t.selected() } else { t.text() })
+            .patch(t.matched());
+        let checked = p.selected.contains(&field.element);
         let mut spans = vec![Span::styled(
-            format!("{}[{}] ", if is_cursor { "▸" } else { " " }, if checked { "x" } else { " " }),
+            format!(
+                "{}[{}] ",
+                if is_cursor { "▸" } else { " " },
+                if checked { "x" } else { " " }
+            ),
             base,
         )];
         let label = crate::sanitize::line(&field.label).into_owned();
         let element = crate::sanitize::line(&field.element).into_owned();
-        spans.extend(highlight(&label, &mat.label_hits, label_w.saturating_sub(1), base, hit));
+        spans.extend(highlight(
+            &label,
+            &mat.label_hits,
+            label_w.saturating_sub(1),
+            base,
+            hit,
+        ));
         spans.push(Span::styled(" ", base));
-        spans.extend(highlight(&element, &mat.element_hits, elem_w.saturating_sub(1), base, hit));
+        spans.extend(highlight(
+            &element,
+            &mat.element_hits,
+            elem_w.saturating_sub(1),
+            base,
+            hit,
+        ));
         spans.push(Span::styled(" ", base));
         if type_w > 0 {
             spans.push(Span::styled(
-                format!("{} ", pad(&crate::sanitize::line(&field.type_label), type_w - 1)),
+                format!(
+                    "{} ",
+                    pad(&crate::sanitize::line(&field.type_label), type_w - 1)
+                ),
                 base,
             ));
         }
         if table_w > 0 {
             spans.push(Span::styled(
-                format!("{} ", pad(&crate::sanitize::line(&field.defined_on), table_w - 1)),
+                format!(
+                    "{} ",
+                    pad(&crate::sanitize::line(&field.defined_on), table_w - 1)
+                ),
                 base,
             ));
         }
@@ -444,7 +491,10 @@ pub fn view(m: &Model, p: &PickerState, f: &mut Frame, area: Rect) {
     }
     if p.matches.is_empty() && y < inner.bottom() {
         f.render_widget(
-            Paragraph::new(Span::styled("No field matches; edit the search (Ctrl-U clears it).", t.dim())),
+            Paragraph::new(Span::styled(
+                "No field matches; edit the search (Ctrl-U clears it).",
+                t.dim(),
+            )),
             Rect::new(inner.x, y, inner.width, 1),
         );
     }

@@ -12,7 +12,7 @@ use crate::config::{Config, SecretRef, ServiceNowConfig};
 use crate::servicenow::InstanceUrl;
 use crate::wizard::keymap::{Action, Binding, Key, Keymap, keys};
 use crate::wizard::model::{
-    Confirm, ConfirmKind, Existing, Mode, Modal, Model, ReviewItem, Screen, TestState,
+    Confirm, ConfirmKind, Existing, Modal, Mode, Model, ReviewItem, Screen, TestState,
 };
 use crate::wizard::msg::{CreatedTest, Effect, SaveFailure, Slot};
 use crate::wizard::screens::checks::SPINNER;
@@ -153,7 +153,10 @@ pub fn on_test(m: &mut Model, result: Result<CreatedTest, String>) {
             "Created {} (a clearly labelled test; safe to close).",
             crate::sanitize::line(&c.number)
         )),
-        Err(e) => m.error(format!("The test incident failed: {}", crate::sanitize::line(e))),
+        Err(e) => m.error(format!(
+            "The test incident failed: {}",
+            crate::sanitize::line(e)
+        )),
     }
     m.review.test = TestState::Done(result);
 }
@@ -166,8 +169,8 @@ fn env_name_ok(s: &str) -> bool {
 
 /// The config that Save writes.
 pub fn config(m: &Model) -> Result<Config, String> {
-    let url = InstanceUrl::parse(m.form.fields[0].value())
-        .map_err(|e| format!("Instance URL: {e}"))?;
+    let url =
+        InstanceUrl::parse(m.form.fields[0].value()).map_err(|e| format!("Instance URL: {e}"))?;
     let (secret, password) = if m.review.env {
         let s = m.review.secret_var.value().trim().to_string();
         let p = m.review.password_var.value().trim().to_string();
@@ -187,7 +190,9 @@ pub fn config(m: &Model) -> Result<Config, String> {
         )
     };
     if m.endpoints.list.is_empty() {
-        return Err("Add at least one endpoint: the integration cannot be used without one.".into());
+        return Err(
+            "Add at least one endpoint: the integration cannot be used without one.".into(),
+        );
     }
     Ok(Config {
         servicenow: ServiceNowConfig {
@@ -214,7 +219,8 @@ pub fn save(m: &mut Model, replace: bool) -> Vec<Effect> {
             return Vec::new();
         }
     };
-    let replace = replace || matches!(m.mode, Mode::Replace) || matches!(m.existing, Existing::Invalid(_));
+    let replace =
+        replace || matches!(m.mode, Mode::Replace) || matches!(m.existing, Existing::Invalid(_));
     if !replace
         && let Some(old) = m.existing_config()
         && old.servicenow.instance_url != cfg.servicenow.instance_url
@@ -297,16 +303,25 @@ fn summary_lines(m: &Model, w: usize) -> Vec<Line<'static>> {
         if m.review.env {
             format!("from ${}", crate::sanitize::line(var.trim()))
         } else {
-            format!("{} (in the file)", mask(m.form.fields[idx].value().chars().count()))
+            format!(
+                "{} (in the file)",
+                mask(m.form.fields[idx].value().chars().count())
+            )
         }
     };
     let mut v = vec![
         Line::from(Span::styled("5. Review & save", t.heading())),
         Line::from(Span::styled("ServiceNow", t.strong())),
         kv("Instance URL", crate::sanitize::line(&url).into_owned()),
-        kv("Client ID", crate::sanitize::line(m.form.fields[1].value().trim()).into_owned()),
+        kv(
+            "Client ID",
+            crate::sanitize::line(m.form.fields[1].value().trim()).into_owned(),
+        ),
         kv("Client Secret", secret_text(2, m.review.secret_var.value())),
-        kv("User name", crate::sanitize::line(m.form.fields[3].value().trim()).into_owned()),
+        kv(
+            "User name",
+            crate::sanitize::line(m.form.fields[3].value().trim()).into_owned(),
+        ),
         kv("Password", secret_text(4, m.review.password_var.value())),
         Line::from(Span::styled(
             format!("Endpoints ({})", m.endpoints.list.len()),
@@ -359,18 +374,29 @@ pub fn view(m: &Model, f: &mut Frame, area: Rect) {
         let mark = if on { "(•)" } else { "( )" };
         Line::from(vec![
             Span::raw(if is_focus { "▸ " } else { "  " }),
-            Span::styled(format!("{mark} {text}"), if is_focus { t.focus() } else { t.text() }),
+            Span::styled(
+                format!("{mark} {text}"),
+                if is_focus { t.focus() } else { t.text() },
+            ),
         ])
     };
     let mut focus_line = 0usize;
     if focused == ReviewItem::Inline {
         focus_line = lines.len();
     }
-    lines.push(radio(!m.review.env, ReviewItem::Inline, "inline in the file (mode 0600)"));
+    lines.push(radio(
+        !m.review.env,
+        ReviewItem::Inline,
+        "inline in the file (mode 0600)",
+    ));
     if focused == ReviewItem::Env {
         focus_line = lines.len();
     }
-    lines.push(radio(m.review.env, ReviewItem::Env, "environment variables"));
+    lines.push(radio(
+        m.review.env,
+        ReviewItem::Env,
+        "environment variables",
+    ));
     // Variable inputs are drawn over these placeholder rows.
     let mut var_rows = Vec::new();
     if m.review.env {
@@ -391,7 +417,10 @@ pub fn view(m: &Model, f: &mut Frame, area: Rect) {
     match &m.review.test {
         TestState::Idle => {}
         TestState::Running => lines.push(Line::from(Span::styled(
-            format!("  {} creating the test incident…", SPINNER[m.spinner % SPINNER.len()]),
+            format!(
+                "  {} creating the test incident…",
+                SPINNER[m.spinner % SPINNER.len()]
+            ),
             t.warn(),
         ))),
         TestState::Done(Ok(c)) => lines.push(Line::from(Span::styled(
@@ -430,7 +459,9 @@ pub fn view(m: &Model, f: &mut Frame, area: Rect) {
         if row >= height {
             break;
         }
-        let y = area.y.saturating_add(u16::try_from(row).unwrap_or(u16::MAX));
+        let y = area
+            .y
+            .saturating_add(u16::try_from(row).unwrap_or(u16::MAX));
         let r = Rect::new(area.x, y, area.width, 1);
         if let Some((_, item)) = var_rows.iter().find(|(li, _)| *li == i) {
             let (label, field) = if *item == ReviewItem::SecretVar {
@@ -445,7 +476,12 @@ pub fn view(m: &Model, f: &mut Frame, area: Rect) {
             );
             field.render(
                 f,
-                Rect::new(r.x.saturating_add(24), y, r.width.saturating_sub(24).min(30), 1),
+                Rect::new(
+                    r.x.saturating_add(24),
+                    y,
+                    r.width.saturating_sub(24).min(30),
+                    1,
+                ),
                 is_focus,
                 true,
                 t,
@@ -460,7 +496,13 @@ pub fn view(m: &Model, f: &mut Frame, area: Rect) {
                 r,
             );
         } else if i == save_row {
-            let label = if saved { "Saved ✓" } else if m.review.saving { "Saving…" } else { "Save" };
+            let label = if saved {
+                "Saved ✓"
+            } else if m.review.saving {
+                "Saving…"
+            } else {
+                "Save"
+            };
             f.render_widget(
                 Paragraph::new(button(label, saved || focused == ReviewItem::Save, t)),
                 r,

@@ -20,7 +20,7 @@ use crate::wizard::widgets::text_field::TextField;
 /// Typing pauses this long before a reference search starts.
 pub const DEBOUNCE: Duration = Duration::from_millis(250);
 
-fn entry<'a>(m: &'a Model, target: ValueTarget) -> Option<&'a FieldEntry> {
+fn entry(m: &Model, target: ValueTarget) -> Option<&FieldEntry> {
     let ed = m.editor.as_ref()?;
     match target {
         ValueTarget::Mandatory(i) => ed.mandatory.get(i),
@@ -55,7 +55,10 @@ pub fn open(m: &mut Model, target: ValueTarget) -> Vec<Effect> {
     let mut effects = Vec::new();
     match e.kind {
         FieldKind::Choice => {
-            v.choices = field.as_ref().map(|f| f.choices.clone()).unwrap_or_default();
+            v.choices = field
+                .as_ref()
+                .map(|f| f.choices.clone())
+                .unwrap_or_default();
             if v.choices.is_empty() {
                 v.error = Some(
                     "The choices could not be read (sys_choice): type the stored value.".into(),
@@ -296,14 +299,21 @@ pub fn rows_needed(v: &ValueState) -> u16 {
     };
     let input = usize::from(!is_list(v));
     let error = if v.error.is_some() { 2 } else { 0 };
-    u16::try_from(1 + input + error + list).unwrap_or(u16::MAX).max(4)
+    u16::try_from(1 + input + error + list)
+        .unwrap_or(u16::MAX)
+        .max(4)
 }
 
 /// Draw the selector over `area`.
 pub fn view(m: &Model, v: &ValueState, f: &mut Frame, area: Rect) {
     let t = m.theme;
     let title = format!("Select a value: {}", crate::sanitize::line(&v.label));
-    let inner = modal_frame(f, area, &truncate(&title, usize::from(area.width.saturating_sub(4))), t);
+    let inner = modal_frame(
+        f,
+        area,
+        &truncate(&title, usize::from(area.width.saturating_sub(4))),
+        t,
+    );
     if inner.height == 0 {
         return;
     }
@@ -314,7 +324,9 @@ pub fn view(m: &Model, v: &ValueState, f: &mut Frame, area: Rect) {
             crate::sanitize::line(&v.element),
             crate::sanitize::line(&s.table)
         ),
-        (None, FieldKind::Integer) => format!("{} · a whole number", crate::sanitize::line(&v.element)),
+        (None, FieldKind::Integer) => {
+            format!("{} · a whole number", crate::sanitize::line(&v.element))
+        }
         (None, FieldKind::String) => match v.max_length {
             Some(n) => format!(
                 "{} · text, {}/{n} characters",
@@ -323,7 +335,9 @@ pub fn view(m: &Model, v: &ValueState, f: &mut Frame, area: Rect) {
             ),
             None => format!("{} · text", crate::sanitize::line(&v.element)),
         },
-        (None, FieldKind::Boolean) => format!("{} · true or false", crate::sanitize::line(&v.element)),
+        (None, FieldKind::Boolean) => {
+            format!("{} · true or false", crate::sanitize::line(&v.element))
+        }
         (None, _) => format!("{} · choose one", crate::sanitize::line(&v.element)),
     };
     f.render_widget(
@@ -332,14 +346,23 @@ pub fn view(m: &Model, v: &ValueState, f: &mut Frame, area: Rect) {
     );
     y = y.saturating_add(1);
     if !is_list(v) && y < inner.bottom() {
-        let label = if v.search.is_some() { "Search: " } else { "Value:  " };
+        let label = if v.search.is_some() {
+            "Search: "
+        } else {
+            "Value:  "
+        };
         f.render_widget(
             Paragraph::new(Span::styled(label, t.strong())),
             Rect::new(inner.x, y, 8.min(inner.width), 1),
         );
         v.input.render(
             f,
-            Rect::new(inner.x.saturating_add(8), y, inner.width.saturating_sub(8).min(50), 1),
+            Rect::new(
+                inner.x.saturating_add(8),
+                y,
+                inner.width.saturating_sub(8).min(50),
+                1,
+            ),
             true,
             true,
             t,
@@ -366,7 +389,11 @@ pub fn view(m: &Model, v: &ValueState, f: &mut Frame, area: Rect) {
             } else {
                 format!("{} record(s)", s.rows.len())
             };
-            let style = if s.error.is_some() { t.error() } else { t.dim() };
+            let style = if s.error.is_some() {
+                t.error()
+            } else {
+                t.dim()
+            };
             f.render_widget(
                 Paragraph::new(Span::styled(truncate(&status, w), style)),
                 Rect::new(inner.x, y, inner.width, 1),
@@ -399,13 +426,18 @@ pub fn view(m: &Model, v: &ValueState, f: &mut Frame, area: Rect) {
     for (i, (main, aside)) in rows.iter().enumerate().skip(skip).take(room) {
         let sel = show_cursor && i == v.cursor;
         let style = if sel { t.selected() } else { t.text() };
-        let main_w = w.saturating_sub(2).saturating_sub(if w > 40 { 18 } else { 0 });
+        let main_w = w
+            .saturating_sub(2)
+            .saturating_sub(if w > 40 { 18 } else { 0 });
         let mut spans = vec![
             Span::styled(if sel { "▸ " } else { "  " }, style),
             Span::styled(pad(main, main_w), style),
         ];
         if w > 40 && main != aside {
-            spans.push(Span::styled(pad(&format!(" {}", truncate(aside, 16)), 18), t.dim().patch(style)));
+            spans.push(Span::styled(
+                pad(&format!(" {}", truncate(aside, 16)), 18),
+                t.dim().patch(style),
+            ));
         }
         f.render_widget(
             Paragraph::new(Line::from(spans)),

@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use crate::wizard::keymap::{Action, Binding, Keymap, keys};
-use crate::wizard::model::{Confirm, ConfirmKind, Existing, Mode, Modal, Model, Screen};
+use crate::wizard::model::{Confirm, ConfirmKind, Existing, Modal, Mode, Model, Screen};
 use crate::wizard::msg::Effect;
 use crate::wizard::screens::{connect, guide};
 use crate::wizard::update::{go, request_quit};
@@ -45,7 +45,9 @@ impl Choice {
 pub fn choices(m: &Model) -> Vec<Choice> {
     match &m.existing {
         Existing::None => vec![Choice::Start, Choice::Quit],
-        Existing::Loaded { .. } => vec![Choice::Edit, Choice::Replace, Choice::Remove, Choice::Quit],
+        Existing::Loaded { .. } => {
+            vec![Choice::Edit, Choice::Replace, Choice::Remove, Choice::Quit]
+        }
         Existing::Invalid(_) => vec![Choice::Remove, Choice::Quit],
     }
 }
@@ -55,7 +57,12 @@ pub fn keymap(_m: &Model) -> Keymap {
     vec![
         Binding::new(&[keys::ENTER], "choose", Action::Activate),
         Binding::new(&[keys::TAB, keys::RIGHT], "next button", Action::Next).labelled("Tab/→"),
-        Binding::new(&[keys::BACKTAB, keys::LEFT], "previous button", Action::Prev).hidden(),
+        Binding::new(
+            &[keys::BACKTAB, keys::LEFT],
+            "previous button",
+            Action::Prev,
+        )
+        .hidden(),
         Binding::new(&[keys::DOWN, keys::PGDN], "scroll down", Action::PageDown).hidden(),
         Binding::new(&[keys::UP, keys::PGUP], "scroll up", Action::PageUp).hidden(),
         Binding::new(&[keys::ESC], "quit", Action::Quit).hidden(),
@@ -143,7 +150,8 @@ fn activate(m: &mut Model, choice: Choice) -> Vec<Effect> {
                 title: "Remove the integration?".into(),
                 body: vec![
                     first,
-                    "Nothing changes in ServiceNow: the user and the OAuth application stay.".into(),
+                    "Nothing changes in ServiceNow: the user and the OAuth application stay."
+                        .into(),
                 ],
                 yes: "Remove",
                 no: "Cancel",
@@ -167,7 +175,10 @@ pub fn start_replace(m: &mut Model) -> Vec<Effect> {
 /// The text of the welcome screen.
 pub fn lines(m: &Model) -> Vec<Block> {
     let t = m.theme;
-    let mut v = vec![Block::styled("Connect Finout to ServiceNow", t.heading()), Block::Blank];
+    let mut v = vec![
+        Block::styled("Connect Finout to ServiceNow", t.heading()),
+        Block::Blank,
+    ];
     match &m.existing {
         Existing::None => {}
         Existing::Loaded { config, warnings } => {
@@ -180,14 +191,30 @@ pub fn lines(m: &Model) -> Vec<Block> {
                 )),
             ]));
             for w in warnings {
-                v.push(Block::item(0, "! ", vec![Span::styled(crate::sanitize::line(w).into_owned(), t.warn())]));
+                v.push(Block::item(
+                    0,
+                    "! ",
+                    vec![Span::styled(
+                        crate::sanitize::line(w).into_owned(),
+                        t.warn(),
+                    )],
+                ));
             }
             v.push(Block::Blank);
         }
         Existing::Invalid(msg) => {
-            v.push(Block::styled("✗ The saved config cannot be read:", t.error()));
-            v.push(Block::item(2, "", vec![Span::raw(crate::sanitize::line(msg).into_owned())]));
-            v.push(Block::text("Fix the file and start snow-connect again, or remove it to start over."));
+            v.push(Block::styled(
+                "✗ The saved config cannot be read:",
+                t.error(),
+            ));
+            v.push(Block::item(
+                2,
+                "",
+                vec![Span::raw(crate::sanitize::line(msg).into_owned())],
+            ));
+            v.push(Block::text(
+                "Fix the file and start snow-connect again, or remove it to start over.",
+            ));
             v.push(Block::Blank);
         }
     }
@@ -203,16 +230,27 @@ pub fn lines(m: &Model) -> Vec<Block> {
         Block::item(0, "Note: ", vec![Span::raw("You can connect with only one instance.")]),
     ]);
     if m.demo {
-        v.push(Block::item(0, "Demo: ", vec![Span::styled(
-            format!(
-                "a built-in simulator at {}; the form is pre-filled.",
-                crate::sanitize::line(m.form.fields[0].value())
-            ),
-            t.warn(),
-        )]));
+        v.push(Block::item(
+            0,
+            "Demo: ",
+            vec![Span::styled(
+                format!(
+                    "a built-in simulator at {}; the form is pre-filled.",
+                    crate::sanitize::line(m.form.fields[0].value())
+                ),
+                t.warn(),
+            )],
+        ));
     }
     v.push(Block::Blank);
-    v.push(Block::item(0, "Saves to ", vec![Span::styled(m.config_path.display().to_string(), t.strong())]));
+    v.push(Block::item(
+        0,
+        "Saves to ",
+        vec![Span::styled(
+            m.config_path.display().to_string(),
+            t.strong(),
+        )],
+    ));
     v
 }
 
@@ -225,6 +263,11 @@ pub fn view(m: &Model, f: &mut Frame, area: Rect) {
     scrolled(f, text_area, &lines(m), m.text_scroll, m.theme);
     let labels: Vec<&str> = choices(m).iter().map(|c| c.label()).collect();
     let spans = button_row(&labels, m.welcome_focus, usize::from(area.width), m.theme);
-    let row = Rect::new(area.x, area.bottom().saturating_sub(1), area.width, 1.min(area.height));
+    let row = Rect::new(
+        area.x,
+        area.bottom().saturating_sub(1),
+        area.width,
+        1.min(area.height),
+    );
     f.render_widget(Paragraph::new(Line::from(spans)), row);
 }

@@ -95,17 +95,23 @@ fn pieces(spans: &[Span<'static>]) -> Vec<Piece> {
 
 /// Wrap `spans` to `width`; the first line starts with `first`, the others with `rest`
 /// (both plain prefixes).
-fn wrap_spans(spans: &[Span<'static>], width: usize, first: &str, rest: &str) -> Vec<Line<'static>> {
+fn wrap_spans(
+    spans: &[Span<'static>],
+    width: usize,
+    first: &str,
+    rest: &str,
+) -> Vec<Line<'static>> {
     let mut lines = Vec::new();
     let mut cur: Vec<Span<'static>> = vec![Span::raw(first.to_string())];
     let mut used = first.width();
     let mut pending: Option<Piece> = None;
     let mut has_word = false;
-    let push_line = |lines: &mut Vec<Line<'static>>, cur: &mut Vec<Span<'static>>, used: &mut usize| {
-        lines.push(Line::from(std::mem::take(cur)));
-        cur.push(Span::raw(rest.to_string()));
-        *used = rest.width();
-    };
+    let push_line =
+        |lines: &mut Vec<Line<'static>>, cur: &mut Vec<Span<'static>>, used: &mut usize| {
+            lines.push(Line::from(std::mem::take(cur)));
+            cur.push(Span::raw(rest.to_string()));
+            *used = rest.width();
+        };
     for p in pieces(spans) {
         if p.space {
             pending = Some(p);
@@ -184,13 +190,22 @@ mod tests {
     fn text(lines: &[Line]) -> Vec<String> {
         lines
             .iter()
-            .map(|l| l.spans.iter().map(|s| s.content.to_string()).collect::<String>())
+            .map(|l| {
+                l.spans
+                    .iter()
+                    .map(|s| s.content.to_string())
+                    .collect::<String>()
+            })
             .collect()
     }
 
     #[test]
     fn items_hang_under_their_text() {
-        let b = [Block::item(2, "• ", vec![Span::raw("sys_db_object finds the parent table")])];
+        let b = [Block::item(
+            2,
+            "• ",
+            vec![Span::raw("sys_db_object finds the parent table")],
+        )];
         assert_eq!(
             text(&wrap(&b, 20)),
             vec!["  • sys_db_object", "    finds the parent", "    table"]
@@ -205,7 +220,12 @@ mod tests {
         ])];
         let lines = wrap(&b, 6);
         assert_eq!(text(&lines), vec!["see", "abcdef", "ghij"]);
-        assert!(lines[1].spans.iter().any(|s| s.style == Style::new().bold()));
+        assert!(
+            lines[1]
+                .spans
+                .iter()
+                .any(|s| s.style == Style::new().bold())
+        );
     }
 
     #[test]

@@ -117,7 +117,8 @@ pub fn scrolled(f: &mut Frame, area: Rect, blocks: &[DocBlock], scroll: u16, the
     }
     let text_w = area.width.saturating_sub(1).max(1);
     let lines = doc::wrap(blocks, usize::from(text_w));
-    let max = u16::try_from(lines.len().saturating_sub(usize::from(area.height))).unwrap_or(u16::MAX);
+    let max =
+        u16::try_from(lines.len().saturating_sub(usize::from(area.height))).unwrap_or(u16::MAX);
     let scroll = scroll.min(max);
     let visible: Vec<Line<'static>> = lines
         .into_iter()

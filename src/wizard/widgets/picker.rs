@@ -100,7 +100,7 @@ impl FieldFilter {
             });
         }
         // Stable: equal scores keep the dictionary's order (sorted by label).
-        out.sort_by(|a, b| b.score.cmp(&a.score));
+        out.sort_by_key(|m| std::cmp::Reverse(m.score));
         out
     }
 }
@@ -113,7 +113,13 @@ pub fn filter_fields(fields: &[Field], query: &str) -> Vec<FieldMatch> {
 
 /// Spans for `text` with the characters at `hits` styled `hit`, cut to `width` cells with an
 /// ellipsis. `text` must already be sanitised (the hit positions refer to it).
-pub fn highlight(text: &str, hits: &[u32], width: usize, base: Style, hit: Style) -> Vec<Span<'static>> {
+pub fn highlight(
+    text: &str,
+    hits: &[u32],
+    width: usize,
+    base: Style,
+    hit: Style,
+) -> Vec<Span<'static>> {
     let mut spans: Vec<Span<'static>> = Vec::new();
     let total: usize = text.chars().map(|c| c.width().unwrap_or(0)).sum();
     let limit = if total > width {

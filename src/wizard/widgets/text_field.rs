@@ -163,10 +163,7 @@ impl TextField {
             // What the user typed may contain control characters pasted from elsewhere;
             // show them escaped like any other untrusted text.
             let shown = crate::sanitize::line(&shown).into_owned();
-            (
-                shown,
-                self.input.visual_cursor().saturating_sub(scroll),
-            )
+            (shown, self.input.visual_cursor().saturating_sub(scroll))
         };
         let line = Line::from(Span::styled(shown, style));
         f.render_widget(Paragraph::new(line).style(style), area);
