@@ -429,3 +429,68 @@ async fn the_input_closing_keeps_a_draft() {
         .expect("draft");
     assert_eq!(d.state.instance_url, "acme");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn editing_an_existing_config_keeps_its_endpoints_and_comments() {
+    use snow_connect::config::{Config, Endpoint, EndpointField, SaveOptions, ServiceNowConfig};
+    let sim = Simulator::start(SimOptions::default()).await.expect("simulator");
+    let env = env();
+    let o = sim.options().clone();
+    let cfg = Config {
+        servicenow: ServiceNowConfig {
+            instance_url: sim.base_url().to_string(),
+            client_id: o.client_id.clone(),
+            client_secret: SecretRef::Inline(SecretString::from(o.client_secret.clone())),
+            username: o.username.clone(),
+            password: SecretRef::Inline(SecretString::from(o.password.clone())),
+        },
+        endpoints: vec![Endpoint {
+            name: "Existing".into(),
+            description: "kept".into(),
+            table: "incident".into(),
+            fields: vec![EndpointField {
+                element: "priority".into(),
+                kind: FieldKind::Choice,
+                value: "3".into(),
+                display: Some("3 - Moderate".into()),
+                mandatory: false,
+            }],
+        }],
+    };
+    snow_connect::config::save(&env.config, &cfg, SaveOptions::default()).expect("save");
+    let mut text = std::fs::read_to_string(&env.config).expect("read");
+    text.push_str("\n# a note the operator wrote\n");
+    std::fs::write(&env.config, text).expect("write");
+    let loaded = snow_connect::config::load(&env.config).expect("load");
+    let mut s = setup(&env, None);
+    s.demo = false;
+    s.existing = Existing::Loaded {
+        config: Box::new(loaded.config),
+        warnings: vec![],
+    };
+    let (_model, exit) = run_wizard(s, runner_opts(&env), (80, 24), |mut ui| async move {
+        ui.wait_for("Already connected").await;
+        ui.key(KeyCode::Enter);
+        let form = ui.wait_for("Editing the saved integration").await;
+        assert!(form.contains("▸[ Connect ]"), "a complete form focuses Connect:\n{form}");
+        assert!(!form.contains("demo-secret"));
+        ui.key(KeyCode::Enter);
+        ui.wait_for("All required checks passed").await;
+        ui.key(KeyCode::Enter);
+        ui.wait_for("Existing").await;
+        ui.key(KeyCode::Char('c'));
+        ui.wait_for("5. Review & save").await;
+        ui.press_until(KeyCode::Tab, "▸[ Save ]", 6).await;
+        ui.key(KeyCode::Enter);
+        ui.wait_for("Saved to").await;
+        ui.key(KeyCode::Enter);
+    })
+    .await;
+    assert_eq!(exit, LoopExit::Quit);
+    let after = std::fs::read_to_string(&env.config).expect("read");
+    assert!(after.contains("# a note the operator wrote"), "{after}");
+    let reloaded = snow_connect::config::load(&env.config).expect("load");
+    assert_eq!(reloaded.config.endpoints.len(), 1);
+    assert_eq!(reloaded.config.endpoints[0].fields[0].value, "3");
+    sim.shutdown().await;
+}
