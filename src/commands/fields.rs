@@ -1,12 +1,264 @@
-//! `snow-connect fields`.
+//! `snow-connect fields`: the fields the Additional Fields picker would offer.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use tokio_util::sync::CancellationToken;
+use unicode_width::UnicodeWidthStr;
 
 use super::Global;
+use super::check::render_human;
+use super::connection;
 use crate::cli::FieldsArgs;
+use crate::diagnose::{
+    CheckId, CheckOptions, Dictionary, DictionaryError, Field, HiddenReason, discover_dictionary,
+    fixes, run_checks,
+};
 use crate::exit::Exit;
+use crate::sanitize;
+
+/// Words for a hidden reason, as the table footer shows them.
+pub fn reason_text(r: HiddenReason) -> &'static str {
+    match r {
+        HiddenReason::System => "system columns",
+        HiddenReason::Journal => "journal fields",
+        HiddenReason::List => "list fields",
+        HiddenReason::Special => "special (variables, user input, tags)",
+        HiddenReason::UnsupportedType => "types the picker cannot set (dates, GUIDs ...)",
+        HiddenReason::ReadOnly => "read-only or inactive",
+        HiddenReason::FilledFromAlert => "filled from the alert",
+    }
+}
+
+fn reason_key(r: HiddenReason) -> String {
+    serde_json::to_value(r)
+        .ok()
+        .and_then(|v| v.as_str().map(String::from))
+        .unwrap_or_default()
+}
+
+/// The `--json` document.
+#[derive(Debug, Serialize)]
+pub struct FieldsDocument<'a> {
+    /// The table asked for.
+    pub table: &'a str,
+    /// The table and its ancestors.
+    pub chain: &'a [String],
+    /// The selectable fields, sorted by label.
+    pub fields: Vec<&'a Field>,
+    /// Hidden columns per reason.
+    pub hidden: BTreeMap<String, usize>,
+    /// Whether choice values could be read.
+    pub choices_loaded: bool,
+    /// Whether type labels could be read.
+    pub type_labels_loaded: bool,
+}
+
+/// The `--json` document for a dictionary.
+pub fn document(d: &Dictionary) -> FieldsDocument<'_> {
+    FieldsDocument {
+        table: &d.table,
+        chain: &d.chain,
+        fields: d.selectable().collect(),
+        hidden: d
+            .hidden_counts()
+            .into_iter()
+            .map(|(r, n)| (reason_key(r), n))
+            .collect(),
+        choices_loaded: d.choices_loaded,
+        type_labels_loaded: d.type_labels_loaded,
+    }
+}
+
+fn type_text(f: &Field) -> String {
+    let kind = f.kind.map(|k| k.as_str()).unwrap_or("-");
+    let mut s = if f.type_label.eq_ignore_ascii_case(kind) {
+        kind.to_string()
+    } else {
+        format!("{kind} ({})", f.type_label)
+    };
+    if !f.choices.is_empty() {
+        s.push_str(&format!(", {} choices", f.choices.len()));
+    }
+    s
+}
+
+fn pad(s: &str, width: usize) -> String {
+    let w = s.width();
+    format!("{s}{}", " ".repeat(width.saturating_sub(w)))
+}
+
+/// The aligned table and the hidden counts.
+pub fn render_table(d: &Dictionary) -> String {
+    let rows: Vec<[String; 5]> = d
+        .selectable()
+        .map(|f| {
+            [
+                sanitize::line(&f.label).into_owned(),
+                sanitize::line(&f.element).into_owned(),
+                sanitize::line(&type_text(f)).into_owned(),
+                sanitize::line(&f.defined_on).into_owned(),
+                sanitize::line(f.reference.as_deref().unwrap_or("")).into_owned(),
+            ]
+        })
+        .collect();
+    let header = ["LABEL", "ELEMENT", "TYPE", "FROM TABLE", "REFERENCE"];
+    let mut widths = header.map(str::len);
+    for r in &rows {
+        for (w, c) in widths.iter_mut().zip(r.iter()) {
+            *w = (*w).max(c.width());
+        }
+    }
+    let line = |cells: [&str; 5]| {
+        let mut s = String::new();
+        for (i, c) in cells.iter().enumerate() {
+            if i == cells.len() - 1 {
+                s.push_str(c);
+            } else {
+                s.push_str(&pad(c, widths[i]));
+                s.push_str("  ");
+            }
+        }
+        s.trim_end().to_string() + "\n"
+    };
+    let chain = d
+        .chain
+        .iter()
+        .map(|t| sanitize::line(t).into_owned())
+        .collect::<Vec<_>>()
+        .join(" > ");
+    let mut out = format!(
+        "{} fields the Additional Fields picker offers for {} ({chain}):\n\n",
+        rows.len(),
+        sanitize::line(&d.table)
+    );
+    out.push_str(&line(header));
+    for r in &rows {
+        out.push_str(&line([&r[0], &r[1], &r[2], &r[3], &r[4]]));
+    }
+    let counts = d.hidden_counts();
+    let total: usize = counts.iter().map(|(_, n)| n).sum();
+    let parts: Vec<String> = counts
+        .iter()
+        .map(|(r, n)| format!("{n} {}", reason_text(*r)))
+        .collect();
+    out.push_str(&format!(
+        "\nHidden: {total} columns ({})\n",
+        parts.join(", ")
+    ));
+    if !d.type_labels_loaded {
+        out.push_str(
+            "Note: type labels are unavailable (sys_glide_object is not readable); run `snow-connect check` for the fix.\n",
+        );
+    }
+    if !d.choices_loaded {
+        out.push_str(
+            "Note: choice values are unavailable (sys_choice is not readable); run `snow-connect check` for the fix.\n",
+        );
+    }
+    out
+}
 
 /// Run `snow-connect fields`.
 pub fn run(global: &Global, args: FieldsArgs) -> Exit {
-    let _ = (global, args);
-    eprintln!("snow-connect fields: not implemented yet");
-    Exit::Usage
+    let table = args.table.trim().to_string();
+    if table.is_empty()
+        || !table
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    {
+        eprintln!("snow-connect fields: --table wants a table name such as incident");
+        return Exit::Usage;
+    }
+    let conn = match connection::resolve(global, &args.conn) {
+        Ok(c) => c,
+        Err(msg) => {
+            eprintln!("snow-connect fields: {msg}");
+            return Exit::Usage;
+        }
+    };
+    for w in &conn.warnings {
+        eprintln!("warning: {w}");
+    }
+    let rt = match connection::runtime() {
+        Ok(rt) => rt,
+        Err(msg) => {
+            eprintln!("snow-connect fields: {msg}");
+            return Exit::Usage;
+        }
+    };
+    let is_incident = table == "incident";
+    let opts = CheckOptions {
+        create_test_incident: false,
+        discover_fields: is_incident,
+        client: conn.options.clone(),
+        http: None,
+    };
+    let diag = rt.block_on(async {
+        let mut diag = run_checks(&conn.input, &opts, None, CancellationToken::new()).await;
+        if !is_incident && let Some(client) = &diag.client {
+            diag.dictionary = Some(discover_dictionary(client, &table).await);
+        }
+        diag
+    });
+    let exit = match &diag.dictionary {
+        Some(Ok(d)) => {
+            if args.json {
+                match serde_json::to_string_pretty(&document(d)) {
+                    Ok(json) => println!("{json}"),
+                    Err(e) => {
+                        eprintln!("snow-connect fields: cannot write JSON: {e}");
+                        return Exit::Usage;
+                    }
+                }
+            } else {
+                print!("{}", render_table(d));
+            }
+            Exit::Success
+        }
+        Some(Err(e)) => {
+            eprintln!(
+                "snow-connect fields: cannot read the {} dictionary: {}",
+                sanitize::line(&table),
+                sanitize::line(&e.to_string())
+            );
+            match e {
+                DictionaryError::NoSuchTable(_) => Exit::Usage,
+                DictionaryError::Denied { acl, .. } => {
+                    let ctx = fixes::FixContext::new(
+                        &conn.input.username,
+                        diag.client.as_ref().map_or("", |c| c.instance().host()),
+                    );
+                    let from_check = CheckId::parse(&format!("acl:{acl}"))
+                        .and_then(|id| diag.result(id))
+                        .and_then(|r| r.fix.clone());
+                    let fix = from_check.unwrap_or_else(|| {
+                        let t = acl.trim_end_matches(".*");
+                        if acl.ends_with(".*") {
+                            fixes::field_read(t, &ctx)
+                        } else {
+                            fixes::table_read(t, &ctx)
+                        }
+                    });
+                    eprintln!("Fix:\n{}", sanitize::text(&fix));
+                    Exit::Denied
+                }
+                DictionaryError::Client(err) if err.is_unreachable() => Exit::Unreachable,
+                DictionaryError::Client(_) => Exit::Denied,
+            }
+        }
+        None => {
+            // The ladder stopped before the dictionary: show why.
+            eprint!(
+                "{}",
+                render_human(&diag, &conn.input.username, &conn.input.instance_url)
+            );
+            match diag.exit() {
+                Exit::Success => Exit::Denied,
+                other => other,
+            }
+        }
+    };
+    rt.shutdown_background();
+    exit
 }

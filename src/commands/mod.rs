@@ -2,6 +2,7 @@
 
 pub mod check;
 pub mod config;
+pub mod connection;
 pub mod fields;
 pub mod send;
 pub mod simulator;

@@ -4,7 +4,10 @@
 
 use serde::Serialize;
 
-use crate::servicenow::{Client, Error};
+use std::collections::HashMap;
+
+use super::probes::{Access, ReadOk, ReadOutcome, access, non_empty, raw_value};
+use crate::servicenow::{Client, EncodedQuery, Error, Record, TableQuery};
 
 /// What kind of value an Additional Field takes; also the `type` written to the config.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
@@ -154,11 +157,926 @@ pub enum DictionaryError {
     Client(#[from] Error),
 }
 
+/// How many parent levels the `sys_db_object` read dot-walks (`super_class.super_class.name`),
+/// so that the usual chains are known from one request.
+const CHAIN_DEPTH: usize = 3;
+/// Guard against a `super_class` loop in broken metadata.
+const MAX_CHAIN: usize = 16;
+
+/// `super_class.` repeated `k` times.
+fn prefix(k: usize) -> String {
+    "super_class.".repeat(k)
+}
+
+/// The `sys_db_object` fields that give a table's name and its ancestors' names at once.
+pub(crate) fn chain_fields() -> Vec<String> {
+    (0..=CHAIN_DEPTH)
+        .flat_map(|k| {
+            [
+                format!("{}name", prefix(k)),
+                format!("{}super_class", prefix(k)),
+            ]
+        })
+        .collect()
+}
+
+/// `sys_db_object` row of `table`, with its ancestors dot-walked.
+pub(crate) fn chain_query_by_name(table: &str) -> TableQuery {
+    TableQuery::new("sys_db_object")
+        .query(EncodedQuery::new().eq("name", table))
+        .fields(&chain_fields())
+        .exclude_reference_link()
+        .limit(1)
+}
+
+fn chain_query_by_id(sys_id: &str) -> TableQuery {
+    TableQuery::new("sys_db_object")
+        .query(EncodedQuery::new().eq("sys_id", sys_id))
+        .fields(&chain_fields())
+        .exclude_reference_link()
+        .limit(1)
+}
+
+/// The dictionary columns discovery needs (and nothing else: the rows are many).
+pub(crate) const DICT_FIELDS: [&str; 11] = [
+    "name",
+    "element",
+    "column_label",
+    "internal_type",
+    "max_length",
+    "mandatory",
+    "read_only",
+    "active",
+    "reference",
+    "choice",
+    // Virtual (calculated) columns cannot be set; the Table API ignores it where it is unknown.
+    "virtual",
+];
+
+/// Dictionary columns that must have a value in readable rows.
+pub(crate) const DICT_REQUIRED: [&str; 4] = ["name", "element", "internal_type", "column_label"];
+
+/// One query for the whole chain: `nameINincident,task^elementISNOTEMPTY`.
+pub(crate) fn dictionary_query(chain: &[String]) -> TableQuery {
+    TableQuery::new("sys_dictionary")
+        .query(
+            EncodedQuery::new()
+                .is_in("name", chain)
+                .is_not_empty("element"),
+        )
+        .fields(&DICT_FIELDS)
+        .exclude_reference_link()
+}
+
+/// The `sys_choice` columns discovery needs.
+pub(crate) const CHOICE_FIELDS: [&str; 8] = [
+    "name",
+    "element",
+    "value",
+    "label",
+    "sequence",
+    "inactive",
+    "dependent_value",
+    "language",
+];
+
+/// Choice columns that must have a value in readable rows.
+pub(crate) const CHOICE_REQUIRED: [&str; 3] = ["element", "value", "label"];
+
+/// Active choices of every table in the chain.
+pub(crate) fn choice_query(chain: &[String]) -> TableQuery {
+    TableQuery::new("sys_choice")
+        .query(
+            EncodedQuery::new()
+                .is_in("name", chain)
+                .eq("inactive", "false"),
+        )
+        .fields(&CHOICE_FIELDS)
+        .exclude_reference_link()
+}
+
+/// The `sys_glide_object` columns for type labels.
+pub(crate) const GLIDE_FIELDS: [&str; 2] = ["name", "label"];
+
+/// Every field class with its label (a few hundred small rows).
+pub(crate) fn glide_query() -> TableQuery {
+    TableQuery::new("sys_glide_object").fields(&GLIDE_FIELDS)
+}
+
+/// The chain to read speculatively, before `sys_db_object` confirms it: incident extends task
+/// on every instance, so its dictionary can be fetched in the same round trip as the chain.
+pub(crate) fn guess_chain(table: &str) -> Option<Vec<String>> {
+    (table == "incident").then(|| vec!["incident".to_string(), "task".to_string()])
+}
+
+/// One page of a read, as a [`ReadOutcome`].
+pub(crate) async fn read_page(client: &Client, q: &TableQuery) -> ReadOutcome {
+    client.get_page(q).await.map(|p| ReadOk {
+        records: p.records,
+        total: p.total_count,
+        requests: 1,
+    })
+}
+
+/// Every page of a read through the client's pagination (concurrent when the count is known).
+pub(crate) async fn read_all(client: &Client, q: &TableQuery) -> ReadOutcome {
+    let (records, total, requests) = client.get_all(q).await?;
+    Ok(ReadOk {
+        records,
+        total,
+        requests,
+    })
+}
+
+fn requests_of(r: &ReadOutcome) -> usize {
+    r.as_ref().map(|ok| ok.requests).unwrap_or(1)
+}
+
+/// Reads already made (by the ACL probes) that discovery can reuse.
+#[derive(Debug, Default)]
+pub(crate) struct Prefetch {
+    /// `sys_db_object` read of the table (see [`chain_query_by_name`]).
+    pub chain: Option<ReadOutcome>,
+    /// `sys_glide_object` read (see [`glide_query`]).
+    pub glide: Option<ReadOutcome>,
+    /// Dictionary read for the given chain.
+    pub dictionary: Option<(Vec<String>, ReadOutcome)>,
+    /// Choice read for the given chain.
+    pub choices: Option<(Vec<String>, ReadOutcome)>,
+}
+
+/// Map a read that discovery cannot do without to the missing ACL.
+fn required_read(
+    table: &str,
+    read: ReadOutcome,
+    must_have: &[&'static str],
+) -> Result<Vec<Record>, DictionaryError> {
+    match access(&read, must_have) {
+        Access::Readable { hidden, .. } if hidden.is_empty() => {
+            Ok(read.map(|ok| ok.records).unwrap_or_default())
+        }
+        Access::Readable { hidden, .. } => Err(DictionaryError::Denied {
+            acl: format!("{table}.*"),
+            evidence: format!(
+                "HTTP 200: records came back without the fields {}",
+                hidden.join(", ")
+            ),
+        }),
+        Access::TableDenied { evidence } | Access::Empty { evidence } => {
+            Err(DictionaryError::Denied {
+                acl: table.to_string(),
+                evidence,
+            })
+        }
+        Access::QueryFieldsDenied { evidence } => Err(DictionaryError::Denied {
+            acl: format!("{table}.*"),
+            evidence,
+        }),
+        Access::Failed(e) => Err(DictionaryError::Client(e)),
+    }
+}
+
+/// An optional read: its records when fully readable, else `None`.
+fn optional_read(read: ReadOutcome, must_have: &[&'static str]) -> Option<Vec<Record>> {
+    match access(&read, must_have) {
+        Access::Readable { hidden, .. } if hidden.is_empty() => read.ok().map(|ok| ok.records),
+        Access::Empty { .. } => Some(Vec::new()),
+        _ => None,
+    }
+}
+
+/// Where the walk up `super_class` goes next.
+#[derive(Debug, PartialEq, Eq)]
+enum ChainStep {
+    /// The chain is complete.
+    Done,
+    /// Read this sys_db_object row by sys_id (dot-walking stopped before the top).
+    ById(String),
+    /// Read this table's row by name (its parent was not in the answer).
+    ByName(String),
+}
+
+/// Add the tables one `sys_db_object` row names to `chain`; say where to go next.
+fn walk_record(rec: &Record, chain: &mut Vec<String>) -> Result<ChainStep, DictionaryError> {
+    let denied = |what: &str| DictionaryError::Denied {
+        acl: "sys_db_object.*".to_string(),
+        evidence: format!("HTTP 200: records came back without the field {what}"),
+    };
+    let name = non_empty(rec, "name").ok_or_else(|| denied("name"))?;
+    // A present-but-empty super_class means "no parent"; an absent one means "hidden".
+    let mut parent = raw_value(rec, "super_class").ok_or_else(|| denied("super_class"))?;
+    chain.push(name);
+    for k in 1..=CHAIN_DEPTH {
+        if parent.is_empty() {
+            return Ok(ChainStep::Done);
+        }
+        let p = prefix(k);
+        let Some(level_name) = non_empty(rec, &format!("{p}name")) else {
+            return Ok(ChainStep::ById(parent));
+        };
+        match raw_value(rec, &format!("{p}super_class")) {
+            Some(next) => {
+                chain.push(level_name);
+                parent = next;
+            }
+            None => return Ok(ChainStep::ByName(level_name)),
+        }
+    }
+    if parent.is_empty() {
+        Ok(ChainStep::Done)
+    } else {
+        Ok(ChainStep::ById(parent))
+    }
+}
+
+/// Walk from `table` up to the root table, starting from the first `sys_db_object` read.
+async fn walk_chain(
+    client: &Client,
+    table: &str,
+    first: ReadOutcome,
+    requests: &mut usize,
+) -> Result<Vec<String>, DictionaryError> {
+    // An empty answer with no count behind it: the table is not there.
+    if matches!(access(&first, &["name"]), Access::Empty { .. }) {
+        return Err(DictionaryError::NoSuchTable(table.to_string()));
+    }
+    let records = required_read("sys_db_object", first, &["name"])?;
+    let mut rec = records
+        .iter()
+        .find(|r| non_empty(r, "name").as_deref() == Some(table))
+        .or_else(|| records.first())
+        .cloned()
+        .ok_or_else(|| DictionaryError::NoSuchTable(table.to_string()))?;
+    let mut chain: Vec<String> = Vec::new();
+    loop {
+        let next = walk_record(&rec, &mut chain)?;
+        let mut seen = std::collections::HashSet::new();
+        if chain.len() > MAX_CHAIN || !chain.iter().all(|t| seen.insert(t.as_str())) {
+            return Err(DictionaryError::Client(Error::InvalidResponse {
+                url: "sys_db_object".to_string(),
+                reason: format!("the super_class chain of {table} loops or is too long"),
+            }));
+        }
+        let q = match next {
+            ChainStep::Done => return Ok(chain),
+            ChainStep::ById(id) => chain_query_by_id(&id),
+            ChainStep::ByName(name) => chain_query_by_name(&name),
+        };
+        let read = read_page(client, &q).await;
+        *requests += requests_of(&read);
+        // A parent row that exists but cannot be seen is a row-level denial on sys_db_object.
+        let rows = match required_read("sys_db_object", read, &["name"])? {
+            rows if rows.is_empty() => {
+                return Err(DictionaryError::Denied {
+                    acl: "sys_db_object".to_string(),
+                    evidence: "HTTP 200 with no records for a parent table".to_string(),
+                });
+            }
+            rows => rows,
+        };
+        rec = rows.into_iter().next().unwrap_or_default();
+    }
+}
+
+/// Discovery, reusing whatever the ACL probes already read.
+pub(crate) async fn discover_with(
+    client: &Client,
+    table: &str,
+    pre: Prefetch,
+) -> Result<Dictionary, DictionaryError> {
+    let mut requests = 0usize;
+    let chain_read = async {
+        match pre.chain {
+            Some(r) => r,
+            None => read_page(client, &chain_query_by_name(table)).await,
+        }
+    };
+    let glide_read = async {
+        match pre.glide {
+            Some(r) => r,
+            None => read_all(client, &glide_query()).await,
+        }
+    };
+    let (chain_read, glide_read) = futures::join!(chain_read, glide_read);
+    requests += requests_of(&chain_read) + requests_of(&glide_read);
+    let chain = walk_chain(client, table, chain_read, &mut requests).await?;
+
+    let dict_read = async {
+        match pre.dictionary {
+            Some((guess, r)) if guess == chain => r,
+            // A wrong guess is not counted below: its requests were not part of this answer.
+            _ => read_all(client, &dictionary_query(&chain)).await,
+        }
+    };
+    let choice_read = async {
+        match pre.choices {
+            Some((guess, r)) if guess == chain => r,
+            _ => read_all(client, &choice_query(&chain)).await,
+        }
+    };
+    let (dict_read, choice_read) = futures::join!(dict_read, choice_read);
+    requests += requests_of(&dict_read) + requests_of(&choice_read);
+
+    let dict = required_read(
+        "sys_dictionary",
+        dict_read,
+        &["name", "element", "internal_type"],
+    )?;
+    let glide = optional_read(glide_read, &GLIDE_FIELDS);
+    let choices = optional_read(choice_read, &CHOICE_REQUIRED);
+    let fields = build_fields(&chain, &dict, glide.as_deref(), choices.as_deref());
+    Ok(Dictionary {
+        table: table.to_string(),
+        chain,
+        fields,
+        choices_loaded: choices.is_some(),
+        type_labels_loaded: glide.is_some(),
+        requests,
+    })
+}
+
 /// Discover the dictionary of `table` (incident: incident + task).
+///
+/// Round trips: the chain, type labels and (for incident, whose chain is known in advance)
+/// the dictionary and choices in one concurrent round; a second round only when the chain
+/// differs from the guess. Remaining dictionary pages are fetched concurrently by the client.
 pub async fn discover_dictionary(
     client: &Client,
     table: &str,
 ) -> Result<Dictionary, DictionaryError> {
-    let _ = (client, table);
-    todo!("diagnose: dictionary discovery")
+    let guess = guess_chain(table);
+    let (chain_q, glide_q) = (chain_query_by_name(table), glide_query());
+    let chain = read_page(client, &chain_q);
+    let glide = read_all(client, &glide_q);
+    let dict = async {
+        match &guess {
+            Some(g) => Some((g.clone(), read_all(client, &dictionary_query(g)).await)),
+            None => None,
+        }
+    };
+    let choices = async {
+        match &guess {
+            Some(g) => Some((g.clone(), read_all(client, &choice_query(g)).await)),
+            None => None,
+        }
+    };
+    let (chain, glide, dictionary, choices) = futures::join!(chain, glide, dict, choices);
+    discover_with(
+        client,
+        table,
+        Prefetch {
+            chain: Some(chain),
+            glide: Some(glide),
+            dictionary,
+            choices,
+        },
+    )
+    .await
+}
+
+fn flag(r: &Record, key: &str) -> bool {
+    raw_value(r, key).is_some_and(|v| v == "true")
+}
+
+/// Choices per element: rows of the most-derived table that has any for that element win;
+/// inactive and non-English rows are dropped; ordered by sequence.
+fn merge_choices(chain: &[String], rows: &[Record]) -> HashMap<String, Vec<Choice>> {
+    // element -> (table depth, [(sequence, choice)])
+    let mut best: HashMap<String, (usize, Vec<(i64, Choice)>)> = HashMap::new();
+    for r in rows {
+        let (Some(name), Some(element), Some(value)) = (
+            non_empty(r, "name"),
+            non_empty(r, "element"),
+            raw_value(r, "value"),
+        ) else {
+            continue;
+        };
+        let Some(depth) = chain.iter().position(|t| *t == name) else {
+            continue;
+        };
+        if flag(r, "inactive") {
+            continue;
+        }
+        if let Some(lang) = non_empty(r, "language")
+            && lang != "en"
+        {
+            continue;
+        }
+        let seq = raw_value(r, "sequence")
+            .and_then(|s| s.trim().parse::<i64>().ok())
+            .unwrap_or(i64::MAX);
+        let choice = Choice {
+            label: non_empty(r, "label").unwrap_or_else(|| value.clone()),
+            value,
+            dependent_value: non_empty(r, "dependent_value"),
+        };
+        let entry = best.entry(element).or_insert((depth, Vec::new()));
+        if depth < entry.0 {
+            *entry = (depth, Vec::new());
+        }
+        if depth == entry.0 {
+            entry.1.push((seq, choice));
+        }
+    }
+    best.into_iter()
+        .map(|(element, (_, mut list))| {
+            list.sort_by_key(|(seq, _)| *seq);
+            (element, list.into_iter().map(|(_, c)| c).collect())
+        })
+        .collect()
+}
+
+/// Build the field list from dictionary rows: the most-derived definition of each column wins.
+pub(crate) fn build_fields(
+    chain: &[String],
+    dict: &[Record],
+    glide: Option<&[Record]>,
+    choices: Option<&[Record]>,
+) -> Vec<Field> {
+    let mut best: HashMap<String, (usize, &Record)> = HashMap::new();
+    for r in dict {
+        let (Some(name), Some(element)) = (non_empty(r, "name"), non_empty(r, "element")) else {
+            continue;
+        };
+        let Some(depth) = chain.iter().position(|t| *t == name) else {
+            continue;
+        };
+        match best.get(&element) {
+            Some((d, _)) if *d <= depth => {}
+            _ => {
+                best.insert(element, (depth, r));
+            }
+        }
+    }
+    let type_labels: HashMap<String, String> = glide
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|r| Some((non_empty(r, "name")?, non_empty(r, "label")?)))
+        .collect();
+    let mut choice_map = choices
+        .map(|rows| merge_choices(chain, rows))
+        .unwrap_or_default();
+
+    let mut fields: Vec<Field> = best
+        .into_iter()
+        .map(|(element, (depth, r))| {
+            let internal_type = non_empty(r, "internal_type").unwrap_or_default();
+            let choices = choice_map.remove(&element).unwrap_or_default();
+            let choice_attr = raw_value(r, "choice").unwrap_or_default();
+            let read_only = flag(r, "read_only");
+            // `active` defaults to true when the column is unreadable or absent.
+            let active = raw_value(r, "active").is_none_or(|v| v != "false");
+            let (kind, hidden) = classify(&Traits {
+                element: &element,
+                internal_type: &internal_type,
+                read_only,
+                active,
+                is_virtual: flag(r, "virtual"),
+                choice_attr: &choice_attr,
+                has_choices: !choices.is_empty(),
+            });
+            Field {
+                label: non_empty(r, "column_label").unwrap_or_else(|| element.clone()),
+                type_label: type_labels
+                    .get(&internal_type)
+                    .cloned()
+                    .unwrap_or_else(|| internal_type.clone()),
+                defined_on: chain[depth].clone(),
+                reference: non_empty(r, "reference"),
+                max_length: raw_value(r, "max_length").and_then(|v| v.trim().parse().ok()),
+                mandatory: flag(r, "mandatory"),
+                read_only,
+                choices,
+                kind,
+                hidden,
+                element,
+                internal_type,
+            }
+        })
+        .collect();
+    fields.sort_by_cached_key(|f| (f.label.to_lowercase(), f.element.clone()));
+    fields
+}
+
+/// What classification looks at.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Traits<'a> {
+    pub element: &'a str,
+    pub internal_type: &'a str,
+    pub read_only: bool,
+    pub active: bool,
+    pub is_virtual: bool,
+    /// sys_dictionary `choice`: "" / "0" none, "1" and "3" dropdowns, "2" suggestions.
+    pub choice_attr: &'a str,
+    pub has_choices: bool,
+}
+
+/// What the Additional Fields picker may offer a column as, or why it is hidden.
+pub(crate) fn classify(t: &Traits<'_>) -> (Option<FieldKind>, Option<HiddenReason>) {
+    let hide = |r| (None, Some(r));
+    if matches!(t.element, "short_description" | "description") {
+        return hide(HiddenReason::FilledFromAlert);
+    }
+    if t.element.starts_with("sys_") {
+        return hide(HiddenReason::System);
+    }
+    match t.internal_type {
+        "journal" | "journal_input" | "journal_list" => return hide(HiddenReason::Journal),
+        "glide_list" => return hide(HiddenReason::List),
+        "variables" | "user_input" | "related_tags" | "variable_conditions" | "collection" => {
+            return hide(HiddenReason::Special);
+        }
+        _ => {}
+    }
+    let choice_list = match t.choice_attr.trim() {
+        "1" | "3" => true,
+        "2" => false,
+        _ => t.has_choices,
+    };
+    let kind = match t.internal_type {
+        "string" if choice_list => FieldKind::Choice,
+        "string" => FieldKind::String,
+        "integer" if choice_list => FieldKind::Choice,
+        "integer" => FieldKind::Integer,
+        "choice" => FieldKind::Choice,
+        "boolean" => FieldKind::Boolean,
+        "reference" => FieldKind::Reference,
+        _ => return hide(HiddenReason::UnsupportedType),
+    };
+    if t.read_only || !t.active || t.is_virtual {
+        return hide(HiddenReason::ReadOnly);
+    }
+    (Some(kind), None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn rec(v: serde_json::Value) -> Record {
+        v.as_object().cloned().unwrap_or_default()
+    }
+
+    fn dict_row(
+        name: &str,
+        element: &str,
+        label: &str,
+        ty: &str,
+        extra: serde_json::Value,
+    ) -> Record {
+        let mut r = rec(json!({
+            "name": name, "element": element, "column_label": label, "internal_type": ty,
+            "max_length": "40", "mandatory": "false", "read_only": "false", "active": "true",
+            "reference": "", "choice": "0",
+        }));
+        if let Some(o) = extra.as_object() {
+            for (k, v) in o {
+                r.insert(k.clone(), v.clone());
+            }
+        }
+        r
+    }
+
+    fn chain() -> Vec<String> {
+        vec!["incident".into(), "task".into()]
+    }
+
+    fn traits<'a>(element: &'a str, ty: &'a str) -> Traits<'a> {
+        Traits {
+            element,
+            internal_type: ty,
+            read_only: false,
+            active: true,
+            is_virtual: false,
+            choice_attr: "",
+            has_choices: false,
+        }
+    }
+
+    #[test]
+    fn child_definition_wins_and_columns_are_unique() {
+        let dict = vec![
+            dict_row(
+                "task",
+                "sys_id",
+                "Sys ID",
+                "GUID",
+                json!({"max_length": "32"}),
+            ),
+            dict_row(
+                "incident",
+                "sys_id",
+                "Sys ID",
+                "GUID",
+                json!({"max_length": "32"}),
+            ),
+            dict_row("task", "priority", "Priority", "integer", json!({})),
+            dict_row(
+                "incident",
+                "caller_id",
+                "Caller",
+                "reference",
+                json!({"reference": "sys_user"}),
+            ),
+            dict_row("problem", "not_in_chain", "X", "string", json!({})),
+        ];
+        let fields = build_fields(&chain(), &dict, None, None);
+        let names: Vec<&str> = fields.iter().map(|f| f.element.as_str()).collect();
+        assert_eq!(names, vec!["caller_id", "priority", "sys_id"]);
+        let sys_id = fields.iter().find(|f| f.element == "sys_id");
+        assert_eq!(sys_id.map(|f| f.defined_on.as_str()), Some("incident"));
+        let caller = fields.iter().find(|f| f.element == "caller_id");
+        assert_eq!(
+            caller.and_then(|f| f.reference.as_deref()),
+            Some("sys_user")
+        );
+        assert_eq!(caller.and_then(|f| f.kind), Some(FieldKind::Reference));
+        // Without sys_glide_object, the type label is the type name.
+        assert_eq!(caller.map(|f| f.type_label.as_str()), Some("reference"));
+    }
+
+    #[test]
+    fn type_labels_and_choices_are_joined_child_overriding_parent() {
+        let dict = vec![
+            dict_row("task", "state", "State", "integer", json!({"choice": "3"})),
+            dict_row(
+                "task",
+                "urgency",
+                "Urgency",
+                "integer",
+                json!({"choice": "1"}),
+            ),
+            dict_row("incident", "category", "Category", "string", json!({})),
+        ];
+        let glide = vec![
+            rec(json!({"name": "integer", "label": "Integer"})),
+            rec(json!({"name": "string", "label": "String"})),
+        ];
+        let choices = vec![
+            rec(
+                json!({"name": "task", "element": "state", "value": "1", "label": "Open", "sequence": "1", "inactive": "false"}),
+            ),
+            rec(
+                json!({"name": "incident", "element": "state", "value": "2", "label": "In Progress", "sequence": "2", "inactive": "false"}),
+            ),
+            rec(
+                json!({"name": "incident", "element": "state", "value": "1", "label": "New", "sequence": "1", "inactive": "false"}),
+            ),
+            rec(
+                json!({"name": "incident", "element": "state", "value": "8", "label": "Canceled", "sequence": "8", "inactive": "true"}),
+            ),
+            rec(
+                json!({"name": "task", "element": "urgency", "value": "3", "label": "3 - Low", "sequence": "3"}),
+            ),
+            rec(
+                json!({"name": "task", "element": "urgency", "value": "1", "label": "1 - High", "sequence": "1"}),
+            ),
+            rec(
+                json!({"name": "task", "element": "urgency", "value": "1", "label": "1 - Hoch", "sequence": "1", "language": "de"}),
+            ),
+            rec(
+                json!({"name": "incident", "element": "category", "value": "network", "label": "Network", "sequence": "", "dependent_value": ""}),
+            ),
+        ];
+        let fields = build_fields(&chain(), &dict, Some(&glide), Some(&choices));
+        let get = |e: &str| fields.iter().find(|f| f.element == e).cloned();
+        let state = get("state").unwrap_or_else(|| panic!("state missing"));
+        let values: Vec<&str> = state.choices.iter().map(|c| c.value.as_str()).collect();
+        assert_eq!(
+            values,
+            vec!["1", "2"],
+            "incident's rows replace task's; inactive dropped"
+        );
+        assert_eq!(state.choices[0].label, "New");
+        assert_eq!(state.kind, Some(FieldKind::Choice));
+        assert_eq!(state.type_label, "Integer");
+        let urgency = get("urgency").unwrap_or_else(|| panic!("urgency missing"));
+        let labels: Vec<&str> = urgency.choices.iter().map(|c| c.label.as_str()).collect();
+        assert_eq!(
+            labels,
+            vec!["1 - High", "3 - Low"],
+            "by sequence, English only"
+        );
+        // A string column with choices (and no choice attribute) is a choice field.
+        assert_eq!(
+            get("category").and_then(|f| f.kind),
+            Some(FieldKind::Choice)
+        );
+    }
+
+    #[test]
+    fn classification_hides_what_the_picker_cannot_set() {
+        use HiddenReason::*;
+        let cases: Vec<(Traits, Option<FieldKind>, Option<HiddenReason>)> = vec![
+            (
+                traits("short_description", "string"),
+                None,
+                Some(FilledFromAlert),
+            ),
+            (traits("description", "string"), None, Some(FilledFromAlert)),
+            (traits("sys_id", "GUID"), None, Some(System)),
+            (
+                traits("sys_created_on", "glide_date_time"),
+                None,
+                Some(System),
+            ),
+            (traits("work_notes", "journal_input"), None, Some(Journal)),
+            (traits("approval_history", "journal"), None, Some(Journal)),
+            (
+                traits("comments_and_work_notes", "journal_list"),
+                None,
+                Some(Journal),
+            ),
+            (traits("watch_list", "glide_list"), None, Some(List)),
+            (traits("variables", "variables"), None, Some(Special)),
+            (traits("user_input", "user_input"), None, Some(Special)),
+            (
+                traits("origin_id", "document_id"),
+                None,
+                Some(UnsupportedType),
+            ),
+            (
+                traits("origin_table", "table_name"),
+                None,
+                Some(UnsupportedType),
+            ),
+            (
+                traits("opened_at", "glide_date_time"),
+                None,
+                Some(UnsupportedType),
+            ),
+            (
+                traits("business_duration", "glide_duration"),
+                None,
+                Some(UnsupportedType),
+            ),
+            (traits("time_worked", "timer"), None, Some(UnsupportedType)),
+            (traits("sla_due", "due_date"), None, Some(UnsupportedType)),
+            (
+                traits("close_notes", "string"),
+                Some(FieldKind::String),
+                None,
+            ),
+            (
+                traits("reopen_count", "integer"),
+                Some(FieldKind::Integer),
+                None,
+            ),
+            (
+                traits("knowledge", "boolean"),
+                Some(FieldKind::Boolean),
+                None,
+            ),
+            (
+                traits("assignment_group", "reference"),
+                Some(FieldKind::Reference),
+                None,
+            ),
+            (
+                Traits {
+                    read_only: true,
+                    ..traits("number", "string")
+                },
+                None,
+                Some(ReadOnly),
+            ),
+            (
+                Traits {
+                    active: false,
+                    ..traits("old", "string")
+                },
+                None,
+                Some(ReadOnly),
+            ),
+            (
+                Traits {
+                    is_virtual: true,
+                    ..traits("task_effective_number", "string")
+                },
+                None,
+                Some(ReadOnly),
+            ),
+            (
+                Traits {
+                    choice_attr: "1",
+                    ..traits("impact", "integer")
+                },
+                Some(FieldKind::Choice),
+                None,
+            ),
+            (
+                Traits {
+                    choice_attr: "2",
+                    has_choices: true,
+                    ..traits("suggest", "string")
+                },
+                Some(FieldKind::String),
+                None,
+            ),
+        ];
+        for (t, kind, hidden) in cases {
+            assert_eq!(classify(&t), (kind, hidden), "{}", t.element);
+        }
+    }
+
+    #[test]
+    fn chain_is_read_from_dot_walked_fields() {
+        let r = rec(json!({
+            "name": "incident", "super_class": "t1",
+            "super_class.name": "task", "super_class.super_class": "",
+            "super_class.super_class.name": "", "super_class.super_class.super_class": ""
+        }));
+        let mut chain = Vec::new();
+        assert_eq!(walk_record(&r, &mut chain).ok(), Some(ChainStep::Done));
+        assert_eq!(chain, vec!["incident", "task"]);
+    }
+
+    #[test]
+    fn chain_without_dot_walking_continues_by_sys_id() {
+        let r = rec(json!({"name": "incident", "super_class": "abc"}));
+        let mut chain = Vec::new();
+        assert_eq!(
+            walk_record(&r, &mut chain).ok(),
+            Some(ChainStep::ById("abc".into()))
+        );
+        assert_eq!(chain, vec!["incident"]);
+        let top = rec(json!({"name": "task", "super_class": ""}));
+        assert_eq!(walk_record(&top, &mut chain).ok(), Some(ChainStep::Done));
+        assert_eq!(chain, vec!["incident", "task"]);
+    }
+
+    #[test]
+    fn hidden_super_class_is_a_field_denial() {
+        let r = rec(json!({"name": "incident"}));
+        let mut chain = Vec::new();
+        match walk_record(&r, &mut chain) {
+            Err(DictionaryError::Denied { acl, .. }) => assert_eq!(acl, "sys_db_object.*"),
+            other => panic!("expected a denial, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn dictionary_denials_name_the_missing_acl() {
+        use crate::servicenow::ServiceNowMessage;
+        let forbidden = |detail: Option<&str>| -> ReadOutcome {
+            Err(Error::Forbidden(ServiceNowMessage {
+                message: "Insufficient rights to query records".into(),
+                detail: detail.map(Into::into),
+            }))
+        };
+        let acl_of = |r: Result<Vec<Record>, DictionaryError>| match r {
+            Err(DictionaryError::Denied { acl, .. }) => acl,
+            other => format!("{other:?}"),
+        };
+        assert_eq!(
+            acl_of(required_read("sys_dictionary", forbidden(None), &["name"])),
+            "sys_dictionary"
+        );
+        assert_eq!(
+            acl_of(required_read(
+                "sys_dictionary",
+                forbidden(Some(
+                    "Field(s) present in the query do not have permission to be read"
+                )),
+                &["name"]
+            )),
+            "sys_dictionary.*"
+        );
+        let keyless: ReadOutcome = Ok(ReadOk {
+            records: vec![rec(json!({})), rec(json!({}))],
+            total: Some(2),
+            requests: 1,
+        });
+        assert_eq!(
+            acl_of(required_read(
+                "sys_dictionary",
+                keyless,
+                &["name", "element"]
+            )),
+            "sys_dictionary.*"
+        );
+        let e = DictionaryError::Denied {
+            acl: "sys_dictionary.*".into(),
+            evidence: "x".into(),
+        };
+        assert!(e.to_string().contains("read ACL sys_dictionary.*"));
+    }
+
+    #[test]
+    fn queries_ask_only_for_what_is_needed() {
+        let q = dictionary_query(&chain());
+        assert_eq!(q.table, "sys_dictionary");
+        assert_eq!(
+            q.query.as_encoded(),
+            "nameINincident,task^elementISNOTEMPTY"
+        );
+        assert!(q.exclude_reference_link);
+        assert_eq!(q.fields.len(), DICT_FIELDS.len());
+        let c = chain_query_by_name("incident");
+        assert!(
+            c.fields
+                .contains(&"super_class.super_class.name".to_string())
+        );
+    }
 }

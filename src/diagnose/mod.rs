@@ -5,7 +5,9 @@
 
 mod check;
 mod dictionary;
+pub mod fixes;
 mod ladder;
+mod probes;
 mod report;
 
 pub use check::{CheckId, CheckResult, CheckStatus};

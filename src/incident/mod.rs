@@ -71,14 +71,105 @@ pub fn plan(
     todo!("incident: plan")
 }
 
+/// Cut `value` to `max` characters, ending with a marker, when it is longer.
+/// Returns the value and whether it was cut.
+pub fn truncate_to(value: &str, max: Option<u32>) -> (String, bool) {
+    const MARKER: &str = " [truncated]";
+    let Some(max) = max.and_then(|m| usize::try_from(m).ok()).filter(|m| *m > 0) else {
+        return (value.to_string(), false);
+    };
+    if value.chars().count() <= max {
+        return (value.to_string(), false);
+    }
+    let marker_len = MARKER.chars().count();
+    if max <= marker_len {
+        return (value.chars().take(max).collect(), true);
+    }
+    let mut out: String = value.chars().take(max - marker_len).collect();
+    out.push_str(MARKER);
+    (out, true)
+}
+
 /// A plan with only the alert text, for connection tests (no endpoint needed).
 pub fn plan_test(dictionary: Option<&Dictionary>) -> Plan {
-    let _ = dictionary;
-    todo!("incident: plan_test")
+    let alert = Alert::connection_test();
+    let mut body = Record::new();
+    let mut notes = Vec::new();
+    for (element, text) in [
+        ("short_description", &alert.short_description),
+        ("description", &alert.description),
+    ] {
+        let max = dictionary
+            .and_then(|d| d.field(element))
+            .and_then(|f| f.max_length);
+        let (value, cut) = truncate_to(text, max);
+        if cut {
+            notes.push(format!(
+                "{element} truncated to {} characters (the instance's max_length)",
+                max.unwrap_or_default()
+            ));
+        }
+        body.insert(element.to_string(), serde_json::Value::String(value));
+    }
+    Plan { body, notes }
+}
+
+/// The link a person can open for an incident.
+pub fn incident_url(instance: &crate::servicenow::InstanceUrl, sys_id: &str) -> String {
+    instance.join(&format!("/nav_to.do?uri=incident.do?sys_id={sys_id}"))
 }
 
 /// POST the plan to `/api/now/table/incident`.
 pub async fn create(client: &Client, plan: &Plan) -> Result<CreatedIncident, Error> {
-    let _ = (client, plan);
-    todo!("incident: create")
+    let created = client.create_record("incident", &plan.body).await?;
+    let invalid = |reason: &str| Error::InvalidResponse {
+        url: client.instance().join("/api/now/table/incident"),
+        reason: reason.to_string(),
+    };
+    let number = crate::servicenow::field_string(&created.record, "number")
+        .filter(|n| !n.is_empty())
+        .ok_or_else(|| invalid("the created record has no number"))?;
+    let sys_id = crate::servicenow::field_string(&created.record, "sys_id")
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| invalid("the created record has no sys_id"))?;
+    // Both end up in a terminal and a URL: accept only what ServiceNow really sends.
+    if !sys_id.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return Err(invalid("the created record's sys_id is not alphanumeric"));
+    }
+    let number = crate::sanitize::line(&number).into_owned();
+    Ok(CreatedIncident {
+        url: incident_url(client.instance(), &sys_id),
+        number,
+        sys_id,
+        record: created.record,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn truncation_keeps_the_limit_and_marks_the_cut() {
+        assert_eq!(
+            truncate_to("short", Some(160)),
+            ("short".to_string(), false)
+        );
+        assert_eq!(truncate_to("short", None), ("short".to_string(), false));
+        let (v, cut) = truncate_to(&"é".repeat(50), Some(20));
+        assert!(cut);
+        assert_eq!(v.chars().count(), 20);
+        assert!(v.ends_with(" [truncated]"));
+        let (v, cut) = truncate_to("abcdefghij", Some(5));
+        assert_eq!((v.as_str(), cut), ("abcde", true));
+    }
+
+    #[test]
+    fn test_plan_is_clearly_labelled_and_fits() {
+        let p = plan_test(None);
+        let sd = p.body.get("short_description").and_then(|v| v.as_str());
+        assert!(sd.is_some_and(|s| s.contains("snow-connect connection test")));
+        assert!(p.body.contains_key("description"));
+        assert!(p.notes.is_empty());
+    }
 }

@@ -309,8 +309,10 @@ impl Client {
                 queries.push(q.clone().limit(page_size).offset(offset));
             }
             requests += queries.len();
-            let pages: Vec<Page> = futures::stream::iter(queries.iter())
-                .map(|pq| self.get_page(pq))
+            // The futures are built up front: a borrowing closure alive across the await
+            // would make this future !Send, and callers spawn it.
+            let fetches: Vec<_> = queries.iter().map(|pq| self.get_page(pq)).collect();
+            let pages: Vec<Page> = futures::stream::iter(fetches)
                 .buffered(self.inner.opts.max_concurrent_pages.max(1))
                 .try_collect()
                 .await?;

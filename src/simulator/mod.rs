@@ -4,13 +4,50 @@
 //! Library first: [`Simulator::start`] runs it in-process on a loopback port for tests and
 //! `--demo`; `snow-connect simulator` runs the same thing in the foreground.
 //! It knows nothing of the client in `crate::servicenow`.
+//!
+//! From synchronous code, start it on a multi-threaded tokio runtime that outlives it:
+//! `let sim = runtime.block_on(Simulator::start(options))?;` — it keeps serving on the
+//! runtime's workers until dropped.
 
+mod acl;
+mod app;
+mod dataset;
+mod extra_fields;
+mod filter;
+mod guard;
+mod insert;
+mod oauth;
 mod options;
+pub mod query;
+mod rate_limit;
+mod render;
+mod responses;
+mod server;
+mod store;
+mod table_api;
+mod tls;
 
-pub use options::{DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_PASSWORD, DEMO_USERNAME, SimOptions};
+pub use options::{
+    AuthErrorOrder, AuthScheme, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_PASSWORD, DEMO_USERNAME,
+    EmptyReferenceAll, FieldDenial, InvalidTableDetail, NameKeyedLinks, SimOptions, SysTableDenial,
+    TokenJsonBody, UnknownQueryField,
+};
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+/// Largest `--extra-fields` accepted: far beyond any real instance, still fits in memory.
+pub const MAX_EXTRA_FIELDS: u32 = 50_000;
+
+/// How long [`Simulator::shutdown`] waits for open requests.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
 /// Why the simulator could not start.
 #[derive(Debug, thiserror::Error)]
@@ -33,9 +70,25 @@ pub enum SimError {
     },
     /// A `--deny` value that names nothing the simulator knows.
     #[error(
-        "unknown ACL {0:?} for --deny (try sys_dictionary, sys_dictionary.*, incident.create ...)"
+        "unknown ACL {0:?} for --deny: use TABLE, TABLE.*, TABLE.FIELD, TABLE.read or \
+         TABLE.create with a table the simulator has (e.g. sys_dictionary, sys_dictionary.*, \
+         sys_db_object, sys_glide_object, sys_choice, incident.create, incident.read)"
     )]
     UnknownAcl(String),
+    /// A `--deny` value that looks like a misspelling of one the simulator knows.
+    #[error(
+        "unknown ACL {acl:?} for --deny: did you mean {suggestion:?}? (use TABLE, TABLE.*, \
+         TABLE.FIELD, TABLE.read or TABLE.create)"
+    )]
+    UnknownAclDidYouMean {
+        /// What the user typed.
+        acl: String,
+        /// The closest ACL the simulator knows.
+        suggestion: String,
+    },
+    /// Another flag has a value the simulator cannot use.
+    #[error("{0}")]
+    InvalidOption(String),
     /// Binding or serving failed.
     #[error("simulator I/O error: {0}")]
     Io(#[from] std::io::Error),
@@ -52,14 +105,126 @@ pub struct Simulator {
     base_url: String,
     ca_cert: Option<PathBuf>,
     options: SimOptions,
+    shared: Arc<app::Shared>,
+    stop: CancellationToken,
+    tracker: TaskTracker,
+    /// Keeps the CA PEM on disk for as long as the simulator runs.
+    _ca_file: Option<tempfile::NamedTempFile>,
+}
+
+impl std::fmt::Debug for Simulator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Simulator")
+            .field("base_url", &self.base_url)
+            .field("ca_cert", &self.ca_cert)
+            .finish_non_exhaustive()
+    }
+}
+
+/// `IP:PORT`, `[IPv6]:PORT`, a bare port (on 127.0.0.1), `localhost:PORT` or a bare IP.
+fn parse_listen(input: &str) -> Result<SocketAddr, SimError> {
+    let text = input.trim();
+    let loopback = IpAddr::V4(Ipv4Addr::LOCALHOST);
+    let parsed = text
+        .parse::<SocketAddr>()
+        .ok()
+        .or_else(|| {
+            text.parse::<u16>()
+                .ok()
+                .map(|p| SocketAddr::new(loopback, p))
+        })
+        .or_else(|| {
+            text.strip_prefix("localhost:")
+                .and_then(|p| p.parse::<u16>().ok())
+                .map(|p| SocketAddr::new(loopback, p))
+        })
+        .or_else(|| text.parse::<IpAddr>().ok().map(|ip| SocketAddr::new(ip, 0)));
+    parsed.ok_or_else(|| SimError::BadListen {
+        input: input.to_string(),
+        reason: "expected IP:PORT such as 127.0.0.1:8080, [::1]:8080 or a port number".into(),
+    })
+}
+
+fn validate(options: &SimOptions) -> Result<(), SimError> {
+    let positive = [
+        (options.token_ttl, "--token-ttl"),
+        (options.refresh_token_ttl, "--refresh-token-ttl"),
+        (options.rate_limit_window, "--rate-limit-window"),
+    ];
+    for (value, flag) in positive {
+        if value == 0 {
+            return Err(SimError::InvalidOption(format!(
+                "{flag} must be at least 1 second"
+            )));
+        }
+    }
+    if options.extra_fields > MAX_EXTRA_FIELDS {
+        return Err(SimError::InvalidOption(format!(
+            "--extra-fields {} is more than the simulator supports ({MAX_EXTRA_FIELDS})",
+            options.extra_fields
+        )));
+    }
+    Ok(())
 }
 
 impl Simulator {
     /// Start the simulator on `options.listen` (default `127.0.0.1:0`) and return once it
     /// accepts connections.
     pub async fn start(options: SimOptions) -> Result<Simulator, SimError> {
-        let _ = options;
-        todo!("simulator")
+        let addr = parse_listen(&options.listen)?;
+        if !options.public && !addr.ip().is_loopback() {
+            return Err(SimError::NotLoopback { addr });
+        }
+        validate(&options)?;
+        let load_options = options.clone();
+        let (db, acl) = tokio::task::spawn_blocking(move || {
+            let db = dataset::load(&load_options)?;
+            let acl = acl::Acl::parse(&load_options.deny, &load_options.table_denial, &db)?;
+            Ok::<_, SimError>((db, acl))
+        })
+        .await
+        .map_err(|e| SimError::Io(std::io::Error::other(e)))??;
+        let tls = if options.tls {
+            Some(tls::setup()?)
+        } else {
+            None
+        };
+        let listener = TcpListener::bind(addr).await?;
+        let local = listener.local_addr()?;
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        // Listening on every interface (--public): local clients reach it through loopback.
+        let host = match local {
+            SocketAddr::V4(a) if a.ip().is_unspecified() => format!("127.0.0.1:{}", a.port()),
+            SocketAddr::V4(a) => format!("{}:{}", a.ip(), a.port()),
+            SocketAddr::V6(a) if a.ip().is_unspecified() => format!("[::1]:{}", a.port()),
+            SocketAddr::V6(a) => format!("[{}]:{}", a.ip(), a.port()),
+        };
+        let base_url = format!("{scheme}://{host}");
+        let shared = Arc::new(app::Shared::new(options.clone(), db, acl, scheme, host));
+        let router = app::router(shared.clone());
+        let stop = CancellationToken::new();
+        let tracker = TaskTracker::new();
+        let (acceptor, ca_file) = match tls {
+            Some(setup) => (Some(setup.acceptor), Some(setup.ca_file)),
+            None => (None, None),
+        };
+        tracker.spawn(server::serve(
+            listener,
+            router,
+            acceptor,
+            stop.clone(),
+            tracker.clone(),
+        ));
+        tracing::info!(target: "snow_connect::simulator", %base_url, "simulator listening");
+        Ok(Simulator {
+            base_url,
+            ca_cert: ca_file.as_ref().map(|f| f.path().to_path_buf()),
+            options,
+            shared,
+            stop,
+            tracker,
+            _ca_file: ca_file,
+        })
     }
 
     /// Base URL without a trailing slash, e.g. `http://127.0.0.1:40123`.
@@ -79,21 +244,77 @@ impl Simulator {
 
     /// How many incidents exist now (seeded demo data plus created ones).
     pub fn incident_count(&self) -> usize {
-        todo!("simulator")
+        let db = self.shared.db();
+        db.table("incident")
+            .and_then(|t| db.tables.get(t))
+            .map_or(0, |t| t.rows.len())
     }
 
     /// How many HTTP requests the simulator has answered so far (all paths).
     pub fn request_count(&self) -> u64 {
-        todo!("simulator")
+        self.shared.requests.load(Ordering::Relaxed)
     }
 
     /// Total bytes of response bodies sent so far (before compression).
     pub fn bytes_sent(&self) -> u64 {
-        todo!("simulator")
+        self.shared.bytes_sent.load(Ordering::Relaxed)
     }
 
     /// Stop serving and wait for in-flight requests to end.
     pub async fn shutdown(self) {
-        todo!("simulator")
+        self.stop.cancel();
+        self.tracker.close();
+        let tracker = self.tracker.clone();
+        if tokio::time::timeout(SHUTDOWN_GRACE, tracker.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!(target: "snow_connect::simulator", "shutdown grace period ran out");
+        }
+    }
+}
+
+impl Drop for Simulator {
+    fn drop(&mut self) {
+        self.stop.cancel();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn listen_forms() {
+        let ok = |s: &str| parse_listen(s).map(|a| a.to_string()).ok();
+        assert_eq!(ok("127.0.0.1:8080").as_deref(), Some("127.0.0.1:8080"));
+        assert_eq!(ok("8080").as_deref(), Some("127.0.0.1:8080"));
+        assert_eq!(ok("localhost:9").as_deref(), Some("127.0.0.1:9"));
+        assert_eq!(ok("[::1]:7").as_deref(), Some("[::1]:7"));
+        assert_eq!(ok("0.0.0.0").as_deref(), Some("0.0.0.0:0"));
+        assert!(matches!(
+            parse_listen("example.com:80"),
+            Err(SimError::BadListen { .. })
+        ));
+    }
+
+    #[test]
+    fn zero_lifetimes_are_refused() {
+        let options = SimOptions {
+            token_ttl: 0,
+            ..SimOptions::default()
+        };
+        assert!(matches!(
+            validate(&options),
+            Err(SimError::InvalidOption(_))
+        ));
+        let options = SimOptions {
+            extra_fields: MAX_EXTRA_FIELDS + 1,
+            ..SimOptions::default()
+        };
+        assert!(matches!(
+            validate(&options),
+            Err(SimError::InvalidOption(_))
+        ));
     }
 }

@@ -1,0 +1,226 @@
+//! Where a headless command gets its connection: the config file, or
+//! `--instance/--client-id/--username` with the secrets from `SNOW_CLIENT_SECRET` and
+//! `SNOW_PASSWORD` (never from argv).
+
+use std::path::Path;
+use std::time::Duration;
+
+use secrecy::SecretString;
+
+use super::Global;
+use crate::cli::ConnectionArgs;
+use crate::diagnose::ConnectionInput;
+use crate::servicenow::ClientOptions;
+
+/// Environment variable holding the client secret in flag mode.
+pub const CLIENT_SECRET_ENV: &str = "SNOW_CLIENT_SECRET";
+/// Environment variable holding the password in flag mode.
+pub const PASSWORD_ENV: &str = "SNOW_PASSWORD";
+
+/// A resolved connection.
+#[derive(Debug)]
+pub struct Connection {
+    /// What to connect with.
+    pub input: ConnectionInput,
+    /// Transport settings (timeout, CA file).
+    pub options: ClientOptions,
+    /// Things worth telling the user (e.g. a config file readable by others).
+    pub warnings: Vec<String>,
+}
+
+const HOW: &str = "pass --instance URL --client-id ID --username NAME and set SNOW_CLIENT_SECRET \
+                   and SNOW_PASSWORD in the environment, or run `snow-connect` to save a config";
+
+fn env_secret(name: &str) -> Option<SecretString> {
+    std::env::var(name)
+        .ok()
+        .filter(|v| !v.is_empty())
+        .map(SecretString::from)
+}
+
+fn client_options(global: &Global, args: &ConnectionArgs) -> Result<ClientOptions, String> {
+    if args.timeout == 0 {
+        return Err("--timeout must be at least 1 second".to_string());
+    }
+    let request_timeout = Duration::from_secs(args.timeout);
+    let defaults = ClientOptions::default();
+    if let Some(ca) = &global.ca_file {
+        check_readable(ca)?;
+    }
+    Ok(ClientOptions {
+        request_timeout,
+        connect_timeout: defaults.connect_timeout.min(request_timeout),
+        ca_file: global.ca_file.clone(),
+        ..defaults
+    })
+}
+
+fn check_readable(path: &Path) -> Result<(), String> {
+    std::fs::File::open(path)
+        .map(|_| ())
+        .map_err(|e| format!("--ca-file {}: cannot read it ({e})", path.display()))
+}
+
+/// Build the connection from the flags and environment, or else from the config file.
+/// The error is a complete sentence naming what to pass (exit code 2).
+pub fn resolve(global: &Global, args: &ConnectionArgs) -> Result<Connection, String> {
+    let options = client_options(global, args)?;
+    let flags_given =
+        args.instance.is_some() || args.client_id.is_some() || args.username.is_some();
+    if flags_given {
+        return from_flags(args, options);
+    }
+    from_config(global, options)
+}
+
+fn from_flags(args: &ConnectionArgs, options: ClientOptions) -> Result<Connection, String> {
+    let nonempty = |v: &Option<String>| {
+        v.as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(String::from)
+    };
+    let instance = nonempty(&args.instance);
+    let client_id = nonempty(&args.client_id);
+    let username = nonempty(&args.username);
+    let secret = env_secret(CLIENT_SECRET_ENV);
+    let password = env_secret(PASSWORD_ENV);
+    let mut missing = Vec::new();
+    if instance.is_none() {
+        missing.push("--instance URL");
+    }
+    if client_id.is_none() {
+        missing.push("--client-id ID");
+    }
+    if username.is_none() {
+        missing.push("--username NAME");
+    }
+    if secret.is_none() {
+        missing.push("SNOW_CLIENT_SECRET in the environment");
+    }
+    if password.is_none() {
+        missing.push("SNOW_PASSWORD in the environment");
+    }
+    match (instance, client_id, username, secret, password) {
+        (
+            Some(instance_url),
+            Some(client_id),
+            Some(username),
+            Some(client_secret),
+            Some(password),
+        ) => Ok(Connection {
+            input: ConnectionInput {
+                instance_url,
+                client_id,
+                client_secret,
+                username,
+                password,
+            },
+            options,
+            warnings: Vec::new(),
+        }),
+        _ => Err(format!(
+            "missing {} (secrets are read only from the environment, never from the command line)",
+            missing.join(", ")
+        )),
+    }
+}
+
+fn from_config(global: &Global, options: ClientOptions) -> Result<Connection, String> {
+    let Some(path) = crate::config::resolve_config_path(global.config.as_deref()) else {
+        return Err(format!("cannot find a config directory; {HOW}"));
+    };
+    if !path.exists() {
+        return Err(format!("no config at {}; {HOW}", path.display()));
+    }
+    let loaded = crate::config::load(&path).map_err(|e| e.to_string())?;
+    let sn = &loaded.config.servicenow;
+    let in_file = |e: crate::config::ConfigError| format!("{}: {e}", path.display());
+    let client_secret = sn.resolve_client_secret().map_err(in_file)?;
+    let password = sn.resolve_password().map_err(in_file)?;
+    Ok(Connection {
+        input: ConnectionInput {
+            instance_url: sn.instance_url.clone(),
+            client_id: sn.client_id.clone(),
+            client_secret,
+            username: sn.username.clone(),
+            password,
+        },
+        options,
+        warnings: loaded.warnings.into_iter().map(|w| w.message).collect(),
+    })
+}
+
+/// A runtime for a headless command.
+pub fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(instance: Option<&str>, id: Option<&str>, user: Option<&str>) -> ConnectionArgs {
+        ConnectionArgs {
+            instance: instance.map(Into::into),
+            client_id: id.map(Into::into),
+            username: user.map(Into::into),
+            timeout: 30,
+        }
+    }
+
+    #[test]
+    fn missing_flags_are_named() {
+        let global = Global::default();
+        let err = resolve(&global, &args(Some("acme"), None, Some("u")));
+        let msg = err.err().unwrap_or_default();
+        assert!(msg.contains("--client-id ID"), "{msg}");
+        assert!(!msg.contains("--instance URL"), "{msg}");
+        assert!(msg.contains("never from the command line"));
+    }
+
+    #[test]
+    fn zero_timeout_is_refused() {
+        let mut a = args(Some("acme"), Some("id"), Some("u"));
+        a.timeout = 0;
+        assert!(resolve(&Global::default(), &a).is_err());
+    }
+
+    #[test]
+    fn unreadable_ca_file_is_a_usage_error() {
+        let global = Global {
+            config: None,
+            ca_file: Some("/nonexistent/ca.pem".into()),
+        };
+        let msg = resolve(&global, &args(Some("a"), Some("b"), Some("c")))
+            .err()
+            .unwrap_or_default();
+        assert!(msg.contains("--ca-file /nonexistent/ca.pem"), "{msg}");
+    }
+
+    #[test]
+    fn missing_config_says_what_to_pass() {
+        let global = Global {
+            config: Some("/nonexistent/dir/config.toml".into()),
+            ca_file: None,
+        };
+        let msg = resolve(
+            &global,
+            &ConnectionArgs {
+                timeout: 30,
+                ..Default::default()
+            },
+        )
+        .err()
+        .unwrap_or_default();
+        assert!(
+            msg.contains("no config at /nonexistent/dir/config.toml"),
+            "{msg}"
+        );
+        assert!(msg.contains("--instance URL"));
+    }
+}

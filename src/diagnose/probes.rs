@@ -1,0 +1,890 @@
+//! What each rung of the ladder observed, classified into check outcomes (status, summary,
+//! evidence, fix). Pure functions: the ladder feeds them client results, tests feed them
+//! hand-made ones.
+
+use serde_json::Value;
+
+use super::fixes::{self, FixContext};
+use super::{CheckId, CheckResult, CheckStatus};
+use crate::sanitize;
+use crate::servicenow::{Error, Record};
+
+/// A check's outcome before it is stamped with its id and time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Outcome {
+    pub status: CheckStatus,
+    pub summary: String,
+    pub evidence: Option<String>,
+    pub fix: Option<String>,
+}
+
+impl Outcome {
+    pub fn passed(summary: impl Into<String>) -> Outcome {
+        Outcome {
+            status: CheckStatus::Passed,
+            summary: summary.into(),
+            evidence: None,
+            fix: None,
+        }
+    }
+    pub fn skipped(reason: impl Into<String>) -> Outcome {
+        Outcome {
+            status: CheckStatus::Skipped,
+            summary: reason.into(),
+            evidence: None,
+            fix: None,
+        }
+    }
+    pub fn blocked(
+        summary: impl Into<String>,
+        evidence: Option<String>,
+        fix: Option<String>,
+    ) -> Outcome {
+        Outcome {
+            status: CheckStatus::Blocked,
+            summary: summary.into(),
+            evidence,
+            fix,
+        }
+    }
+    pub fn with_evidence(mut self, evidence: impl Into<String>) -> Outcome {
+        self.evidence = Some(evidence.into());
+        self
+    }
+    /// Stamp with id and time. Server text is sanitised here, once, for every consumer.
+    pub fn into_result(self, id: CheckId, elapsed_ms: u64) -> CheckResult {
+        CheckResult {
+            id,
+            status: self.status,
+            summary: sanitize::line(&self.summary).into_owned(),
+            evidence: self.evidence.map(|e| sanitize::line(&e).into_owned()),
+            fix: self.fix.map(|f| sanitize::text(&f).into_owned()),
+            elapsed_ms,
+        }
+    }
+}
+
+/// A read's value as a string, whatever its shape (plain string or a reference object).
+/// `None` when the key is absent.
+pub(crate) fn raw_value(record: &Record, key: &str) -> Option<String> {
+    match record.get(key)? {
+        Value::String(s) => Some(s.clone()),
+        Value::Object(o) => Some(
+            o.get("value")
+                .or_else(|| o.get("display_value"))
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string(),
+        ),
+        Value::Null => Some(String::new()),
+        Value::Bool(b) => Some(b.to_string()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Array(_) => Some(String::new()),
+    }
+}
+
+/// A non-empty value of `key`, if any.
+pub(crate) fn non_empty(record: &Record, key: &str) -> Option<String> {
+    raw_value(record, key).filter(|v| !v.is_empty())
+}
+
+/// The records (and count) a read returned.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ReadOk {
+    pub records: Vec<Record>,
+    pub total: Option<u64>,
+    pub requests: usize,
+}
+
+/// The result of one Table API read.
+pub(crate) type ReadOutcome = Result<ReadOk, Error>;
+
+/// What a read says about the user's access to a table and its fields.
+#[derive(Debug, Clone)]
+pub(crate) enum Access {
+    /// Rows came back. `hidden` lists the requested fields that are absent or empty in every row.
+    Readable {
+        hidden: Vec<&'static str>,
+        requested: Vec<&'static str>,
+    },
+    /// 403 on the table, or 200 with no rows while `X-Total-Count` says rows exist.
+    TableDenied { evidence: String },
+    /// No rows and no sign that any exist.
+    Empty { evidence: String },
+    /// 403 "Field(s) present in the query do not have permission to be read".
+    QueryFieldsDenied { evidence: String },
+    /// Anything else (scope, rate limit, network ...).
+    Failed(Error),
+}
+
+const QUERY_FIELDS_DETAIL: &str = "present in the query do not have permission";
+
+/// Classify a read of `table` that asked for `required` fields, each of which must have a value.
+pub(crate) fn access(outcome: &ReadOutcome, required: &[&'static str]) -> Access {
+    match outcome {
+        Ok(ok) if ok.records.is_empty() => match ok.total {
+            Some(n) if n > 0 => Access::TableDenied {
+                evidence: format!(
+                    "HTTP 200 with no records although X-Total-Count is {n}: a read ACL hides every row"
+                ),
+            },
+            Some(n) => Access::Empty {
+                evidence: format!("HTTP 200 with no records (X-Total-Count: {n})"),
+            },
+            None => Access::Empty {
+                evidence: "HTTP 200 with no records (no X-Total-Count)".to_string(),
+            },
+        },
+        Ok(ok) => {
+            let hidden = required
+                .iter()
+                .copied()
+                .filter(|f| ok.records.iter().all(|r| non_empty(r, f).is_none()))
+                .collect();
+            Access::Readable {
+                hidden,
+                requested: required.to_vec(),
+            }
+        }
+        Err(Error::Forbidden(m)) => {
+            let detail = m.detail.as_deref().unwrap_or_default();
+            if detail.contains(QUERY_FIELDS_DETAIL) {
+                Access::QueryFieldsDenied {
+                    evidence: format!("HTTP 403: {m}"),
+                }
+            } else if is_table_denial(m) {
+                Access::TableDenied {
+                    evidence: format!("HTTP 403: {m}"),
+                }
+            } else {
+                Access::Failed(Error::Forbidden(m.clone()))
+            }
+        }
+        Err(e) => Access::Failed(e.clone()),
+    }
+}
+
+/// The two bodies ServiceNow uses for a failed table-level read ACL.
+fn is_table_denial(m: &crate::servicenow::ServiceNowMessage) -> bool {
+    let detail = m.detail.as_deref().unwrap_or_default();
+    if detail.contains("Failed API level ACL Validation")
+        || detail.contains("Missing required api access scope")
+        || detail.contains("Access to unscoped api")
+    {
+        return false;
+    }
+    m.message.contains("Insufficient rights to query records")
+        || detail.contains("unauthorized to access table")
+        || m.message.contains("User Not Authorized")
+}
+
+/// The evidence line for an error: HTTP status and ServiceNow's own message where there was one.
+pub(crate) fn evidence(err: &Error) -> String {
+    match err {
+        Error::Forbidden(m) | Error::SecurelyScoped(m) => format!("HTTP 403: {m}"),
+        Error::NotAuthenticated(m) => format!("HTTP 401: {m}"),
+        Error::NotFound(m) => format!("HTTP 404: {m}"),
+        Error::BadRequest { status, message } => format!("HTTP {status}: {message}"),
+        Error::InvalidTable { table } => format!("HTTP 400: Invalid table {table}"),
+        Error::TokenRejected {
+            status,
+            description,
+        } => format!("HTTP {status} from /oauth_token.do: error_description \"{description}\""),
+        Error::RateLimited {
+            retry_after,
+            limit,
+            message,
+            ..
+        } => {
+            let mut s = format!("HTTP 429: {message}");
+            if let Some(d) = retry_after {
+                s.push_str(&format!("; Retry-After: {}", d.as_secs()));
+            }
+            if let Some(l) = limit {
+                s.push_str(&format!("; X-RateLimit-Limit: {l}"));
+            }
+            s
+        }
+        Error::Server { status, message } => format!("HTTP {status}: {message}"),
+        Error::Hibernating => {
+            "HTTP 200 with the hibernation page (\"Your instance is hibernating\")".to_string()
+        }
+        other => other.to_string(),
+    }
+}
+
+/// The fix for an error that is not an ACL matter (ACL denials are classified by [`access`]).
+pub(crate) fn error_fix(err: &Error, ctx: &FixContext) -> Option<String> {
+    Some(match err {
+        Error::Dns { host, suggestion } => fixes::dns(host, suggestion.as_deref()),
+        Error::ConnectionRefused { host } => fixes::connection_refused(host),
+        Error::Connect { host, .. }
+        | Error::Timeout { host, .. }
+        | Error::Interrupted { host, .. } => fixes::network(host),
+        Error::Tls { .. } => fixes::tls(),
+        Error::Hibernating => fixes::hibernating(),
+        Error::Offline => fixes::offline(),
+        Error::Redirected { location, .. } => fixes::not_servicenow(Some(location)),
+        Error::NotJson { .. } | Error::InvalidResponse { .. } | Error::BodyTooLarge { .. } => {
+            fixes::not_servicenow(None)
+        }
+        Error::TokenRejected { .. } => fixes::token_rejected(ctx),
+        Error::NotAuthenticated(_) => fixes::token_not_accepted(),
+        Error::SecurelyScoped(_) => fixes::securely_scoped(),
+        Error::Forbidden(m) => {
+            let detail = m.detail.as_deref().unwrap_or_default();
+            if detail.contains("Access to unscoped api") {
+                fixes::securely_scoped()
+            } else if detail.contains("Missing required api access scope") {
+                fixes::missing_auth_scope()
+            } else if detail.contains("Failed API level ACL Validation") {
+                fixes::rest_api_access(ctx)
+            } else {
+                return None;
+            }
+        }
+        Error::InvalidTable { table } => fixes::invalid_table(table),
+        Error::RateLimited {
+            retry_after,
+            limit,
+            reset,
+            ..
+        } => fixes::rate_limited(*retry_after, *limit, *reset),
+        Error::Server { .. } => fixes::server_error(),
+        Error::Setup(_) => fixes::setup(),
+        Error::NotFound(_) | Error::BadRequest { .. } | Error::Cancelled => return None,
+    })
+}
+
+/// An error turned into a blocked (or, for cancellation, skipped) outcome.
+pub(crate) fn failure(summary_prefix: &str, err: &Error, ctx: &FixContext) -> Outcome {
+    if matches!(err, Error::Cancelled) {
+        return Outcome::skipped("cancelled");
+    }
+    let summary = match err {
+        Error::SecurelyScoped(_) => format!(
+            "{summary_prefix}: the OAuth client is securely scoped, ServiceNow refuses Table API calls"
+        ),
+        Error::RateLimited { retry_after, .. } => match retry_after {
+            Some(d) => format!(
+                "{summary_prefix}: rate limited; retry after {}",
+                fixes::human_duration(*d)
+            ),
+            None => format!("{summary_prefix}: rate limited; retry in a few minutes"),
+        },
+        other => format!("{summary_prefix}: {}", short(other)),
+    };
+    Outcome::blocked(summary, Some(evidence(err)), error_fix(err, ctx))
+}
+
+/// A few words for a summary line; the evidence carries the full message.
+fn short(err: &Error) -> String {
+    match err {
+        Error::Dns { host, .. } => format!("cannot resolve {host}"),
+        Error::ConnectionRefused { host } => format!("connection refused by {host}"),
+        Error::Connect { host, .. } => format!("could not connect to {host}"),
+        Error::Tls { host, .. } => format!("TLS with {host} failed"),
+        Error::Timeout { host, after, .. } => {
+            format!("{host} did not answer within {} s", after.as_secs())
+        }
+        Error::Interrupted { host, .. } => format!("the connection to {host} broke"),
+        Error::Forbidden(m) => format!("HTTP 403: {m}"),
+        Error::NotAuthenticated(m) => format!("HTTP 401: {m}"),
+        Error::InvalidTable { table } => format!("HTTP 400: Invalid table {table}"),
+        Error::Server { status, .. } => format!("server error (HTTP {status})"),
+        Error::Setup(_) => "cannot set up the HTTP client".to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// `reachability` and `instance` from `Client::probe()`.
+pub(crate) fn probe_outcomes(
+    result: &Result<(), Error>,
+    host: &str,
+    https: bool,
+    ctx: &FixContext,
+) -> (Outcome, Outcome) {
+    let connected = if https {
+        format!("connected to {host} (DNS, TCP and TLS OK)")
+    } else {
+        format!("connected to {host} (DNS and TCP OK; plain HTTP on loopback)")
+    };
+    match result {
+        Ok(()) => (
+            Outcome::passed(connected),
+            Outcome::passed(
+                "answers like a ServiceNow instance (JSON \"User Not Authenticated\" without a token)",
+            )
+            .with_evidence("HTTP 401: User Not Authenticated"),
+        ),
+        Err(Error::Cancelled) => (Outcome::skipped("cancelled"), Outcome::skipped("cancelled")),
+        Err(
+            e @ (Error::Dns { .. }
+            | Error::ConnectionRefused { .. }
+            | Error::Connect { .. }
+            | Error::Tls { .. }
+            | Error::Timeout { .. }
+            | Error::Interrupted { .. }
+            | Error::Setup(_)),
+        ) => (
+            failure("cannot connect", e, ctx),
+            Outcome::skipped("skipped: cannot connect (reachability blocked)"),
+        ),
+        Err(
+            e @ (Error::Hibernating
+            | Error::Offline
+            | Error::Redirected { .. }
+            | Error::NotJson { .. }
+            | Error::InvalidResponse { .. }
+            | Error::BodyTooLarge { .. }
+            | Error::Server { .. }),
+        ) => {
+            let summary = match e {
+                Error::Hibernating => "the instance is hibernating".to_string(),
+                Error::Offline => "the instance is currently offline".to_string(),
+                Error::Server { status, .. } => {
+                    format!("the instance answered with a server error (HTTP {status})")
+                }
+                Error::Redirected { .. } => {
+                    "redirected to a login or proxy page: not the ServiceNow API".to_string()
+                }
+                _ => "the host does not answer like a ServiceNow instance".to_string(),
+            };
+            (
+                Outcome::passed(connected),
+                Outcome::blocked(summary, Some(evidence(e)), error_fix(e, ctx)),
+            )
+        }
+        // A JSON error envelope (rate limit, 403 from an IP filter ...) still proves it is
+        // ServiceNow; the next rungs will say what is wrong.
+        Err(e) => (
+            Outcome::passed(connected),
+            Outcome::passed("answers like a ServiceNow instance (JSON error envelope)")
+                .with_evidence(evidence(e)),
+        ),
+    }
+}
+
+/// `oauth` from `Client::authenticate()`.
+pub(crate) fn oauth_outcome(
+    result: &Result<crate::servicenow::TokenInfo, Error>,
+    ctx: &FixContext,
+) -> Outcome {
+    match result {
+        Ok(info) => Outcome::passed(format!(
+            "token issued (scope {}, expires in {} s{})",
+            info.scope,
+            info.expires_in,
+            if info.has_refresh_token {
+                ", with a refresh token"
+            } else {
+                ""
+            }
+        )),
+        Err(e @ Error::TokenRejected { .. }) => Outcome::blocked(
+            "ServiceNow refused the token request (one of client ID, client secret, user name or password is wrong, or the user cannot log in); not retried",
+            Some(evidence(e)),
+            error_fix(e, ctx),
+        ),
+        Err(e @ (Error::NotJson { .. } | Error::Redirected { .. })) => Outcome::blocked(
+            "/oauth_token.do did not answer with JSON: OAuth may be off on this instance",
+            Some(evidence(e)),
+            Some(format!(
+                "{}\nServiceNow admin: check that the OAuth 2.0 plugin (com.snc.platform.security.oauth) is active and the property com.snc.platform.security.oauth.is.active is true.",
+                error_fix(e, ctx).unwrap_or_default()
+            )),
+        ),
+        Err(e) => failure("no token", e, ctx),
+    }
+}
+
+/// The table ACL check and its `.*` companion, from one read.
+pub(crate) fn table_pair(table: &str, access: &Access, ctx: &FixContext) -> (Outcome, Outcome) {
+    match access {
+        Access::Readable { hidden, requested } => {
+            let table_ok = Outcome::passed(format!("{table} rows can be read"));
+            let fields = if hidden.is_empty() {
+                Outcome::passed(format!(
+                    "{table} fields can be read ({})",
+                    requested.join(", ")
+                ))
+            } else {
+                let status = if hidden.len() == requested.len() {
+                    CheckStatus::Blocked
+                } else {
+                    CheckStatus::Partial
+                };
+                Outcome {
+                    status,
+                    summary: format!(
+                        "{table} rows came back without {} ({} of {} requested fields hidden)",
+                        hidden.join(", "),
+                        hidden.len(),
+                        requested.len()
+                    ),
+                    evidence: Some(format!(
+                        "HTTP 200: records came back without the fields {}",
+                        hidden.join(", ")
+                    )),
+                    fix: Some(fixes::fields_hidden(table, hidden, ctx)),
+                }
+            };
+            (table_ok, fields)
+        }
+        Access::TableDenied { evidence } => (
+            Outcome::blocked(
+                format!("the user cannot read {table}"),
+                Some(evidence.clone()),
+                Some(fixes::table_read(table, ctx)),
+            ),
+            Outcome::skipped(format!("skipped: no rows to inspect (acl:{table} blocked)")),
+        ),
+        Access::Empty { evidence } => (
+            Outcome::blocked(
+                format!("{table} returned no rows where rows must exist: the user cannot see them"),
+                Some(evidence.clone()),
+                Some(fixes::table_read(table, ctx)),
+            ),
+            Outcome::skipped(format!("skipped: no rows to inspect (acl:{table} blocked)")),
+        ),
+        Access::QueryFieldsDenied { evidence } => (
+            Outcome::passed(format!(
+                "{table} answered (the refusal was about the fields in the query)"
+            ))
+            .with_evidence(evidence.clone()),
+            Outcome::blocked(
+                format!("the user cannot read {table}'s fields (a query on them was refused)"),
+                Some(evidence.clone()),
+                Some(fixes::query_fields_denied(table, ctx)),
+            ),
+        ),
+        Access::Failed(e) => {
+            let first = failure(&format!("cannot read {table}"), e, ctx);
+            let second = match e {
+                Error::Cancelled => Outcome::skipped("cancelled"),
+                // Scope problems deny everything alike; the fix is the same single change.
+                Error::SecurelyScoped(_) => failure(&format!("cannot read {table} fields"), e, ctx),
+                Error::Forbidden(m)
+                    if m.detail.as_deref().is_some_and(|d| {
+                        d.contains("Access to unscoped api")
+                            || d.contains("Missing required api access scope")
+                    }) =>
+                {
+                    failure(&format!("cannot read {table} fields"), e, ctx)
+                }
+                _ => Outcome::skipped(format!(
+                    "skipped: {table} could not be read (acl:{table} blocked)"
+                )),
+            };
+            (first, second)
+        }
+    }
+}
+
+/// `acl:sys_glide_object`: one check covering the table and its fields (remediation 1.1).
+pub(crate) fn glide_outcome(access: &Access, ctx: &FixContext) -> Outcome {
+    const T: &str = "sys_glide_object";
+    match access {
+        Access::Readable { hidden, .. } if hidden.is_empty() => {
+            Outcome::passed("field types (sys_glide_object) can be read")
+        }
+        Access::Readable { hidden, requested } => Outcome {
+            status: if hidden.len() == requested.len() {
+                CheckStatus::Blocked
+            } else {
+                CheckStatus::Partial
+            },
+            summary: format!("{T} rows came back without {}", hidden.join(", ")),
+            evidence: Some(format!(
+                "HTTP 200: records came back without the fields {}",
+                hidden.join(", ")
+            )),
+            fix: Some(fixes::fields_hidden(T, hidden, ctx)),
+        },
+        Access::QueryFieldsDenied { evidence } => Outcome::blocked(
+            format!("the user cannot read {T}'s fields"),
+            Some(evidence.clone()),
+            Some(fixes::query_fields_denied(T, ctx)),
+        ),
+        other => table_pair(T, other, ctx).0,
+    }
+}
+
+/// `acl:sys_choice`: optional, so anything short of passed is a warning.
+pub(crate) fn choice_outcome(access: &Access, ctx: &FixContext) -> Outcome {
+    const T: &str = "sys_choice";
+    let (table, fields) = match access {
+        // A query that matched nothing still proves the table is readable.
+        Access::Empty { evidence } => (
+            Outcome::passed("sys_choice can be read"),
+            Outcome::passed("sys_choice can be read (no rows matched)")
+                .with_evidence(evidence.clone()),
+        ),
+        other => table_pair(T, other, ctx),
+    };
+    let mut out = if table.status == CheckStatus::Passed {
+        fields
+    } else {
+        table
+    };
+    if matches!(out.status, CheckStatus::Blocked | CheckStatus::Partial) {
+        out.status = CheckStatus::Warning;
+        out.summary = format!(
+            "{} (optional: choice fields will take typed values instead of a list)",
+            out.summary
+        );
+    }
+    if out.status == CheckStatus::Passed {
+        out.summary = "choice lists (sys_choice) can be read".to_string();
+    }
+    out
+}
+
+/// `incident:create` from the create call.
+pub(crate) fn create_outcome(
+    result: &Result<crate::incident::CreatedIncident, Error>,
+    ctx: &FixContext,
+) -> Outcome {
+    match result {
+        Ok(created) => Outcome::passed(format!(
+            "created test incident {} ({}); close or delete it",
+            created.number, created.url
+        )),
+        Err(e @ Error::Forbidden(m)) => {
+            let fix = error_fix(e, ctx).unwrap_or_else(|| fixes::insert_denied(ctx));
+            let summary = if m.detail.as_deref().is_some_and(|d| d.contains("ACL Exception Insert Failed")) {
+                "the user may not create incidents".to_string()
+            } else {
+                format!("creating an incident was refused: {m}")
+            };
+            Outcome::blocked(summary, Some(evidence(e)), Some(fix))
+        }
+        Err(e @ Error::Timeout { request_sent: true, .. } | e @ Error::Interrupted { .. }) => {
+            Outcome::blocked(
+                "no answer after the create request was sent; it was not resent",
+                Some(evidence(e)),
+                Some(
+                    "The incident may or may not exist: search for incidents whose short description starts with \"snow-connect connection test\" before trying again (a resend could create a duplicate)."
+                        .to_string(),
+                ),
+            )
+        }
+        Err(e) => failure("could not create a test incident", e, ctx),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::servicenow::ServiceNowMessage;
+    use serde_json::json;
+    use std::time::Duration;
+
+    fn ctx() -> FixContext {
+        FixContext::new("finout.integration", "acme.service-now.com")
+    }
+
+    fn msg(message: &str, detail: Option<&str>) -> ServiceNowMessage {
+        ServiceNowMessage {
+            message: message.into(),
+            detail: detail.map(Into::into),
+        }
+    }
+
+    fn rec(v: serde_json::Value) -> Record {
+        v.as_object().cloned().unwrap_or_default()
+    }
+
+    fn ok(records: Vec<Record>, total: Option<u64>) -> ReadOutcome {
+        Ok(ReadOk {
+            records,
+            total,
+            requests: 1,
+        })
+    }
+
+    #[test]
+    fn table_403_insufficient_rights_is_table_denial() {
+        let o = Err(Error::Forbidden(msg(
+            "Insufficient rights to query records",
+            None,
+        )));
+        let (t, f) = table_pair("sys_db_object", &access(&o, &["name"]), &ctx());
+        assert_eq!(t.status, CheckStatus::Blocked);
+        assert_eq!(
+            t.evidence.as_deref(),
+            Some("HTTP 403: Insufficient rights to query records")
+        );
+        assert!(
+            t.fix
+                .as_deref()
+                .is_some_and(|f| f.contains("Name sys_db_object / -- None --"))
+        );
+        assert_eq!(f.status, CheckStatus::Skipped);
+        assert!(f.summary.starts_with("skipped:"));
+    }
+
+    #[test]
+    fn user_not_authorized_to_access_table_is_table_denial() {
+        let o = Err(Error::Forbidden(msg(
+            "User Not Authorized",
+            Some("User is unauthorized to access table: sys_dictionary"),
+        )));
+        let (t, _) = table_pair("sys_dictionary", &access(&o, &["name"]), &ctx());
+        assert_eq!(t.status, CheckStatus::Blocked);
+        assert!(
+            t.evidence
+                .as_deref()
+                .is_some_and(|e| e.contains("unauthorized to access table"))
+        );
+    }
+
+    #[test]
+    fn empty_result_with_count_is_table_denial() {
+        let o = ok(vec![], Some(130));
+        let (t, f) = table_pair("sys_dictionary", &access(&o, &["name"]), &ctx());
+        assert_eq!(t.status, CheckStatus::Blocked);
+        assert!(
+            t.evidence
+                .as_deref()
+                .is_some_and(|e| e.contains("X-Total-Count is 130"))
+        );
+        assert_eq!(f.status, CheckStatus::Skipped);
+    }
+
+    #[test]
+    fn missing_keys_are_field_denial_blocked_or_partial() {
+        let required = ["name", "element", "internal_type"];
+        let all_hidden = ok(vec![rec(json!({})), rec(json!({"sys_id": "x"}))], Some(2));
+        let (t, f) = table_pair("sys_dictionary", &access(&all_hidden, &required), &ctx());
+        assert_eq!(t.status, CheckStatus::Passed);
+        assert_eq!(f.status, CheckStatus::Blocked);
+        assert!(
+            f.fix
+                .as_deref()
+                .is_some_and(|x| x.contains("Name sys_dictionary / *"))
+        );
+        assert!(
+            f.evidence
+                .as_deref()
+                .is_some_and(|x| x.contains("without the fields"))
+        );
+
+        let some_hidden = ok(
+            vec![rec(
+                json!({"name": "incident", "element": "", "internal_type": "GUID"}),
+            )],
+            Some(1),
+        );
+        let (_, f) = table_pair("sys_dictionary", &access(&some_hidden, &required), &ctx());
+        assert_eq!(f.status, CheckStatus::Partial);
+        assert!(f.summary.contains("without element"));
+
+        let none_hidden = ok(
+            vec![rec(
+                json!({"name": "incident", "element": "sys_id", "internal_type": {"value": "GUID", "link": "x"}}),
+            )],
+            Some(1),
+        );
+        let (_, f) = table_pair("sys_dictionary", &access(&none_hidden, &required), &ctx());
+        assert_eq!(f.status, CheckStatus::Passed);
+    }
+
+    #[test]
+    fn query_on_unreadable_fields_blames_the_star_acl() {
+        let o = Err(Error::Forbidden(msg(
+            "Insufficient rights to query records",
+            Some("Field(s) present in the query do not have permission to be read"),
+        )));
+        let (t, f) = table_pair("sys_db_object", &access(&o, &["name"]), &ctx());
+        assert_eq!(t.status, CheckStatus::Passed);
+        assert_eq!(f.status, CheckStatus::Blocked);
+        let fix = f.fix.unwrap_or_default();
+        assert!(fix.contains("Name sys_db_object / *"));
+        assert!(!fix.contains("-- None --"));
+    }
+
+    #[test]
+    fn securely_scoped_blocks_both_with_the_single_scope_fix() {
+        let o = Err(Error::SecurelyScoped(msg(
+            "User Not Authorized",
+            Some("Access to unscoped api is not allowed"),
+        )));
+        let (t, f) = table_pair("sys_dictionary", &access(&o, &["name"]), &ctx());
+        assert_eq!(t.status, CheckStatus::Blocked);
+        assert_eq!(f.status, CheckStatus::Blocked);
+        assert_eq!(t.fix, f.fix);
+        let fix = t.fix.unwrap_or_default();
+        assert!(fix.contains("Scope Restriction"));
+        assert!(!fix.contains("Access Control (ACL)"));
+        // Also when the client reports it as a plain 403.
+        let o = Err(Error::Forbidden(msg(
+            "User Not Authorized",
+            Some("Access to unscoped api is not allowed"),
+        )));
+        let (t, f) = table_pair("sys_db_object", &access(&o, &["name"]), &ctx());
+        assert_eq!(
+            (t.status, f.status),
+            (CheckStatus::Blocked, CheckStatus::Blocked)
+        );
+        assert!(t.fix.unwrap_or_default().contains("Scope Restriction"));
+    }
+
+    #[test]
+    fn rate_limit_says_when_to_retry() {
+        let o = Err(Error::RateLimited {
+            retry_after: Some(Duration::from_secs(30)),
+            limit: Some(10),
+            reset: None,
+            rule: None,
+            message: msg(
+                "Rate limit exceeded",
+                Some("Rate limit of 10 requests per hour for Table API exceeded"),
+            ),
+        });
+        let (t, f) = table_pair("sys_db_object", &access(&o, &["name"]), &ctx());
+        assert_eq!(t.status, CheckStatus::Blocked);
+        assert!(
+            t.summary.contains("retry after 30 seconds"),
+            "{}",
+            t.summary
+        );
+        assert!(
+            t.evidence
+                .as_deref()
+                .is_some_and(|e| e.contains("HTTP 429: Rate limit exceeded"))
+        );
+        assert!(t.fix.unwrap_or_default().contains("Retry after 30 seconds"));
+        assert_eq!(f.status, CheckStatus::Skipped);
+    }
+
+    #[test]
+    fn choice_failures_are_warnings_never_blocks() {
+        let denied = Err(Error::Forbidden(msg(
+            "Insufficient rights to query records",
+            None,
+        )));
+        let o = choice_outcome(&access(&denied, &["value"]), &ctx());
+        assert_eq!(o.status, CheckStatus::Warning);
+        assert!(
+            o.fix
+                .unwrap_or_default()
+                .contains("Name sys_choice / -- None --")
+        );
+        let hidden = ok(vec![rec(json!({}))], Some(1));
+        let o = choice_outcome(&access(&hidden, &["value", "label"]), &ctx());
+        assert_eq!(o.status, CheckStatus::Warning);
+        assert!(o.fix.unwrap_or_default().contains("Name sys_choice / *"));
+        let fine = ok(vec![rec(json!({"value": "1", "label": "High"}))], Some(1));
+        assert_eq!(
+            choice_outcome(&access(&fine, &["value", "label"]), &ctx()).status,
+            CheckStatus::Passed
+        );
+    }
+
+    #[test]
+    fn glide_table_denial_asks_for_both_acls() {
+        let denied = Err(Error::Forbidden(msg(
+            "Insufficient rights to query records",
+            None,
+        )));
+        let o = glide_outcome(&access(&denied, &["name", "label"]), &ctx());
+        assert_eq!(o.status, CheckStatus::Blocked);
+        let fix = o.fix.unwrap_or_default();
+        assert!(fix.contains("Name sys_glide_object / -- None --"));
+        assert!(fix.contains("Name sys_glide_object / *"));
+        let hidden = ok(vec![rec(json!({"name": "string"}))], Some(1));
+        let o = glide_outcome(&access(&hidden, &["name", "label"]), &ctx());
+        assert_eq!(o.status, CheckStatus::Partial);
+    }
+
+    #[test]
+    fn probe_errors_split_network_from_not_servicenow() {
+        let c = ctx();
+        let dns = Err(Error::Dns {
+            host: "acme".into(),
+            suggestion: Some("acme.service-now.com".into()),
+        });
+        let (r, i) = probe_outcomes(&dns, "acme", true, &c);
+        assert_eq!(
+            (r.status, i.status),
+            (CheckStatus::Blocked, CheckStatus::Skipped)
+        );
+        assert!(r.fix.unwrap_or_default().contains("acme.service-now.com"));
+
+        let tls = Err(Error::Tls {
+            host: "acme.service-now.com".into(),
+            detail: "invalid peer certificate: UnknownIssuer".into(),
+        });
+        let (r, _) = probe_outcomes(&tls, "acme.service-now.com", true, &c);
+        let fix = r.fix.unwrap_or_default();
+        assert!(fix.contains("--ca-file") && fix.contains("SSL_CERT_FILE"));
+
+        let (r, i) = probe_outcomes(&Err(Error::Hibernating), "dev1.service-now.com", true, &c);
+        assert_eq!(
+            (r.status, i.status),
+            (CheckStatus::Passed, CheckStatus::Blocked)
+        );
+        assert!(
+            i.fix
+                .unwrap_or_default()
+                .contains("developer.servicenow.com")
+        );
+
+        let html = Err(Error::NotJson {
+            url: "http://127.0.0.1:1/api/now/table/incident".into(),
+            status: 200,
+            content_type: "text/html".into(),
+            hint: "Welcome to nginx".into(),
+        });
+        let (r, i) = probe_outcomes(&html, "127.0.0.1", false, &c);
+        assert_eq!(
+            (r.status, i.status),
+            (CheckStatus::Passed, CheckStatus::Blocked)
+        );
+        assert!(i.evidence.unwrap_or_default().contains("text/html"));
+
+        let redirect = Err(Error::Redirected {
+            url: "https://acme.service-now.com/api/now/table/incident".into(),
+            location: "https://sso.acme.com/login".into(),
+            status: 302,
+        });
+        let (_, i) = probe_outcomes(&redirect, "acme.service-now.com", true, &c);
+        assert!(i.fix.unwrap_or_default().contains("sso.acme.com"));
+    }
+
+    #[test]
+    fn token_rejection_is_blocked_with_the_credential_checklist() {
+        let e = Err(Error::TokenRejected {
+            status: 401,
+            description: "access_denied".into(),
+        });
+        let o = oauth_outcome(&e, &ctx());
+        assert_eq!(o.status, CheckStatus::Blocked);
+        assert!(o.summary.contains("not retried"));
+        assert_eq!(
+            o.evidence.as_deref(),
+            Some("HTTP 401 from /oauth_token.do: error_description \"access_denied\"")
+        );
+        assert!(o.fix.unwrap_or_default().contains("about 5 failures"));
+    }
+
+    #[test]
+    fn insert_denied_gives_the_role_fix() {
+        let e = Err(Error::Forbidden(msg(
+            "Operation Failed",
+            Some("ACL Exception Insert Failed due to security constraints"),
+        )));
+        let o = create_outcome(&e, &ctx());
+        assert_eq!(o.status, CheckStatus::Blocked);
+        assert!(o.fix.unwrap_or_default().contains("itil"));
+    }
+
+    #[test]
+    fn server_text_is_sanitised_in_results() {
+        let o = Outcome::blocked("bad \u{1b}[2J", Some("ev\u{7}".into()), None);
+        let r = o.into_result(CheckId::Instance, 1);
+        assert_eq!(r.summary, "bad ^[[2J");
+        assert_eq!(r.evidence.as_deref(), Some("ev^G"));
+    }
+}
