@@ -23,7 +23,11 @@ fn stats(name: &str, mut v: Vec<Duration>) {
     v.sort();
     let n = v.len().max(1);
     let sum: Duration = v.iter().sum();
-    let pct = |p: usize| v.get((v.len() * p / 100).min(v.len().saturating_sub(1))).copied().unwrap_or_default();
+    let pct = |p: usize| {
+        v.get((v.len() * p / 100).min(v.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or_default()
+    };
     println!(
         "{name:<46} n={:<4} mean={:>9.3?} p50={:>9.3?} p95={:>9.3?} max={:>9.3?}",
         v.len(),
@@ -66,7 +70,10 @@ fn picker_bench(rt: &tokio::runtime::Runtime) {
         (d.dictionary.and_then(Result::ok).expect("dictionary"), took)
     });
     let offered = dict.selectable().count();
-    println!("checks + discovery over {} columns ({offered} selectable): {discover:.1?}", dict.fields.len());
+    println!(
+        "checks + discovery over {} columns ({offered} selectable): {discover:.1?}",
+        dict.fields.len()
+    );
 
     // The pure filter, fresh index each call (what a benchmark of `filter_fields` sees).
     let fields: Vec<_> = dict.selectable().cloned().collect();
@@ -93,21 +100,31 @@ fn picker_bench(rt: &tokio::runtime::Runtime) {
     let _ = editor::open(&mut m, None);
     let t = Instant::now();
     let _ = picker::open(&mut m);
-    println!("open the picker (index {} fields): {:.3?}", fields.len(), t.elapsed());
+    println!(
+        "open the picker (index {} fields): {:.3?}",
+        fields.len(),
+        t.elapsed()
+    );
     let mut term = Terminal::new(TestBackend::new(80, 24)).expect("backend");
     let mut per_key = Vec::new();
     let mut filter_only = Vec::new();
     for round in 0..5 {
         for c in "extra field 12".chars() {
             let t = Instant::now();
-            let _ = update(&mut m, Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)));
+            let _ = update(
+                &mut m,
+                Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)),
+            );
             let f = t.elapsed();
             term.draw(|fr| view(&m, fr)).expect("draw");
             per_key.push(t.elapsed());
             filter_only.push(f);
         }
         for _ in 0.."extra field 12".len() {
-            let _ = update(&mut m, Msg::Key(KeyEvent::new(KeyCode::Backspace, KeyModifiers::NONE)));
+            let _ = update(
+                &mut m,
+                Msg::Key(KeyEvent::new(KeyCode::Backspace, KeyModifiers::NONE)),
+            );
         }
         let _ = round;
     }
@@ -145,7 +162,8 @@ fn pty_bench(idle: Duration) {
             }
         }
     });
-    let (Some(rows), Some(cols)) = (std::num::NonZeroU16::new(24), std::num::NonZeroU16::new(80)) else {
+    let (Some(rows), Some(cols)) = (std::num::NonZeroU16::new(24), std::num::NonZeroU16::new(80))
+    else {
         unreachable!()
     };
     let mut parser = vt100::Parser::new(rows, cols, 0);
@@ -153,7 +171,11 @@ fn pty_bench(idle: Duration) {
         if let Ok(bytes) = rx.recv_timeout(Duration::from_secs(30)) {
             parser.process(&bytes);
         }
-        if parser.screen().contents().contains("Connect Finout to ServiceNow") {
+        if parser
+            .screen()
+            .contents()
+            .contains("Connect Finout to ServiceNow")
+        {
             break start.elapsed();
         }
         assert!(start.elapsed() < Duration::from_secs(30), "no first frame");
@@ -167,7 +189,9 @@ fn pty_bench(idle: Duration) {
         Some(f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?)
     };
     // SAFETY: sysconf has no preconditions.
-    let ticks = u64::try_from(unsafe { libc::sysconf(libc::_SC_CLK_TCK) }).unwrap_or(100).max(1);
+    let ticks = u64::try_from(unsafe { libc::sysconf(libc::_SC_CLK_TCK) })
+        .unwrap_or(100)
+        .max(1);
     let before = cpu().unwrap_or(0);
     let mut bytes_idle = 0usize;
     let t = Instant::now();
@@ -194,5 +218,9 @@ fn main() {
         .build()
         .expect("runtime");
     picker_bench(&rt);
-    pty_bench(if quick { Duration::from_secs(2) } else { Duration::from_secs(10) });
+    pty_bench(if quick {
+        Duration::from_secs(2)
+    } else {
+        Duration::from_secs(10)
+    });
 }

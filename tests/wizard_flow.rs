@@ -433,7 +433,9 @@ async fn the_input_closing_keeps_a_draft() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn editing_an_existing_config_keeps_its_endpoints_and_comments() {
     use snow_connect::config::{Config, Endpoint, EndpointField, SaveOptions, ServiceNowConfig};
-    let sim = Simulator::start(SimOptions::default()).await.expect("simulator");
+    let sim = Simulator::start(SimOptions::default())
+        .await
+        .expect("simulator");
     let env = env();
     let o = sim.options().clone();
     let cfg = Config {
@@ -472,7 +474,10 @@ async fn editing_an_existing_config_keeps_its_endpoints_and_comments() {
         ui.wait_for("Already connected").await;
         ui.key(KeyCode::Enter);
         let form = ui.wait_for("Editing the saved integration").await;
-        assert!(form.contains("▸[ Connect ]"), "a complete form focuses Connect:\n{form}");
+        assert!(
+            form.contains("▸[ Connect ]"),
+            "a complete form focuses Connect:\n{form}"
+        );
         assert!(!form.contains("demo-secret"));
         ui.key(KeyCode::Enter);
         ui.wait_for("All required checks passed").await;

@@ -111,19 +111,26 @@ impl Pty {
         self.wait_until(needle, |s| s.contains(needle))
     }
 
-    /// Send `key` until `needle` shows (each press waits up to two seconds for it).
+    /// The screen text and the cursor position (a focus move may only move the cursor).
+    fn state(&self) -> (String, (u16, u16)) {
+        self.parser
+            .lock()
+            .map(|p| (p.screen().contents(), p.screen().cursor_position()))
+            .unwrap_or_default()
+    }
+
+    /// Send `key` until `needle` shows; after each press wait (bounded) for the screen or the
+    /// cursor to change.
     fn press_until(&mut self, key: &[u8], needle: &str, max: usize) {
         for _ in 0..max {
-            if self.screen().contains(needle) {
+            let before = self.state();
+            if before.0.contains(needle) {
                 return;
             }
             self.send(key);
             let start = Instant::now();
-            while start.elapsed() < Duration::from_secs(2) {
-                if self.screen().contains(needle) {
-                    return;
-                }
-                std::thread::sleep(Duration::from_millis(20));
+            while start.elapsed() < Duration::from_secs(2) && self.state() == before {
+                std::thread::sleep(Duration::from_millis(10));
             }
         }
         panic!(

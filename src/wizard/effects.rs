@@ -280,12 +280,8 @@ impl Runner {
         let session = Arc::clone(&self.session);
         self.spawn("checks", async move {
             let (etx, mut erx) = mpsc::unbounded_channel();
-            // The ladder's future is not provably `Send` (probes borrow the client inside a
-            // `FuturesUnordered`, a known rustc limitation), so it runs on a blocking thread
-            // of the same runtime: same I/O driver, so the one HTTP client stays valid.
-            let handle = tokio::runtime::Handle::current();
-            let ladder = tokio::task::spawn_blocking(move || {
-                handle.block_on(crate::diagnose::run_checks(&input, &opts, Some(etx), token))
+            let ladder = tokio::spawn(async move {
+                crate::diagnose::run_checks(&input, &opts, Some(etx), token).await
             });
             tokio::pin!(ladder);
             // Forward progress as it comes; the final message goes after every event.
