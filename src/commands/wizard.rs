@@ -140,9 +140,12 @@ async fn run_async(global: &Global, demo: bool, sim: SimOptions) -> Result<Exit,
             match (&o.exit, &o.saved) {
                 (LoopExit::Signal(sig), _) => return Err(*sig),
                 (_, Some(p)) => println!("snow-connect: saved {}", p.display()),
-                (LoopExit::InputClosed, None) => {
-                    eprintln!("snow-connect: the terminal went away; a draft was kept");
+                (LoopExit::InputClosed, None) if o.unsaved => {
+                    eprintln!(
+                        "snow-connect: the terminal went away; what you entered was kept as a draft"
+                    );
                 }
+                (LoopExit::InputClosed, None) => {}
                 (LoopExit::Quit, None) => {}
             }
             Ok(Exit::Success)

@@ -133,6 +133,7 @@ impl Runner {
 
     /// Perform one effect.
     pub fn run(&mut self, effect: Effect) {
+        tracing::debug!(effect = effect.name(), "effect");
         match effect {
             Effect::Cancel(slot) => {
                 if let Some(t) = self.slots.remove(&slot) {

@@ -44,6 +44,8 @@ pub struct Outcome {
     pub exit: LoopExit,
     /// Where the config was saved, if it was.
     pub saved: Option<PathBuf>,
+    /// Something was entered and not saved (a draft holds it).
+    pub unsaved: bool,
 }
 
 /// Run the wizard on the real terminal (stdin/stdout), inside a tokio runtime.
@@ -65,9 +67,11 @@ pub async fn run(mut setup: Setup, runner_opts: RunnerOptions) -> io::Result<Out
     drop(term);
     drop(guard);
     let exit = result?;
+    tracing::info!(?exit, saved = model.review.saved.is_some(), "wizard ended");
     Ok(Outcome {
         exit,
         saved: model.review.saved.clone(),
+        unsaved: model.unsaved,
     })
 }
 

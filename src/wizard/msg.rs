@@ -109,7 +109,8 @@ pub enum Slot {
     TestIncident,
 }
 
-/// I/O that `update` asks for.
+/// I/O that `update` asks for. `Debug` never shows a secret (`ConnectionInput` and
+/// `Config` redact theirs).
 #[derive(Debug)]
 pub enum Effect {
     /// Run the connection ladder and dictionary discovery.
@@ -169,4 +170,22 @@ pub enum Effect {
         /// The dictionary, for the plan's validation.
         dictionary: Option<Box<Dictionary>>,
     },
+}
+
+impl Effect {
+    /// A short name for logs.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Effect::RunChecks { .. } => "run checks",
+            Effect::Cancel(_) => "cancel",
+            Effect::SearchReference { .. } => "search reference",
+            Effect::SaveReport { .. } => "save report",
+            Effect::Clipboard(_) => "clipboard",
+            Effect::SaveDraft(_) => "save draft",
+            Effect::ClearDraft => "clear draft",
+            Effect::SaveConfig { .. } => "save config",
+            Effect::RemoveConfig { .. } => "remove config",
+            Effect::SendTestIncident { .. } => "send test incident",
+        }
+    }
 }

@@ -925,3 +925,25 @@ fn multi_word_searches_keep_their_spaces() {
     assert!(p.selected.is_empty());
     assert_eq!(p.candidates[p.matches[0].index].element, "assignment_group");
 }
+
+#[test]
+fn debug_output_never_shows_secrets() {
+    let mut m = filled_form();
+    m.form.focus = crate::wizard::model::FORM_BUTTON;
+    let effects = send(&mut m, [key(KeyCode::Enter)]);
+    let text = format!("{m:?} {effects:?}");
+    assert!(text.contains("finout.integration"), "Debug is still useful");
+    assert!(!text.contains("s3cret!"));
+    assert!(!text.contains("pa55"));
+    // The config Save writes is redacted too.
+    let mut m = with_one_endpoint();
+    send(&mut m, [key(KeyCode::Char('c'))]);
+    m.review.focus = m.review.items().len() - 1;
+    let effects = send(&mut m, [key(KeyCode::Enter)]);
+    assert!(matches!(effects.as_slice(), [Effect::SaveConfig { .. }]));
+    let text = format!("{effects:?}");
+    assert!(
+        !text.contains("s3cret!") && !text.contains("pa55"),
+        "{text}"
+    );
+}
