@@ -152,6 +152,8 @@ pub struct Binding {
     pub footer: bool,
     /// Overrides the generated key label (e.g. `↑↓` for a pair).
     pub label: Option<&'static str>,
+    /// Listed in help (false for the partner of a pair that another binding describes).
+    pub help: bool,
 }
 
 impl Binding {
@@ -163,11 +165,18 @@ impl Binding {
             action,
             footer: true,
             label: None,
+            help: true,
         }
     }
     /// The same binding, listed only in help.
     pub fn hidden(mut self) -> Binding {
         self.footer = false;
+        self
+    }
+    /// The same binding, listed neither in the footer nor in help (its pair is, e.g. `↑↓`).
+    pub fn silent(mut self) -> Binding {
+        self.footer = false;
+        self.help = false;
         self
     }
     /// The same binding with a custom key label.

@@ -28,18 +28,19 @@ pub fn keymap(m: &Model) -> Keymap {
     }
     let mut v = vec![
         Binding::new(&[keys::ENTER, Key::ch('c')], "continue", Action::Continue),
-        Binding::new(&[keys::DOWN], "select", Action::Down)
-            .labelled("↑↓")
+        Binding::new(&[keys::DOWN, Key::ch('j')], "next row", Action::Down)
+            .labelled("↓/j")
             .hidden(),
-        Binding::new(&[keys::UP, Key::ch('k')], "previous row", Action::Up).hidden(),
-        Binding::new(&[Key::ch('j')], "next row", Action::Down).hidden(),
+        Binding::new(&[keys::UP, Key::ch('k')], "previous row", Action::Up)
+            .labelled("↑/k")
+            .hidden(),
         Binding::new(&[Key::ch('r')], "retry", Action::Retry),
         Binding::new(&[Key::ch('s')], "report", Action::SaveReport),
         Binding::new(&[Key::ch('y')], "copy fix", Action::CopyFix),
-        Binding::new(&[keys::PGDN], "scroll fix", Action::PageDown)
+        Binding::new(&[keys::PGDN], "scroll the fix", Action::PageDown)
             .labelled("PgDn/PgUp")
             .hidden(),
-        Binding::new(&[keys::PGUP], "scroll fix up", Action::PageUp).hidden(),
+        Binding::new(&[keys::PGUP], "scroll fix up", Action::PageUp).silent(),
     ];
     v.push(Binding::new(
         &[keys::ESC, Key::ch('b')],

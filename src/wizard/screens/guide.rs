@@ -20,9 +20,11 @@ pub fn keymap(_m: &Model) -> Keymap {
         Binding::new(&[keys::ENTER], "next", Action::Activate),
         Binding::new(&[keys::ESC], "back", Action::Back),
         Binding::new(&[keys::DOWN], "scroll", Action::Down).labelled("↑↓"),
-        Binding::new(&[keys::UP], "scroll up", Action::Up).hidden(),
-        Binding::new(&[keys::PGDN], "page down", Action::PageDown).hidden(),
-        Binding::new(&[keys::PGUP], "page up", Action::PageUp).hidden(),
+        Binding::new(&[keys::UP], "scroll up", Action::Up).silent(),
+        Binding::new(&[keys::PGDN], "page down/up", Action::PageDown)
+            .labelled("PgDn/PgUp")
+            .hidden(),
+        Binding::new(&[keys::PGUP], "page up", Action::PageUp).silent(),
         Binding::new(&[keys::TAB], "next", Action::Activate).hidden(),
         Binding::new(&[keys::BACKTAB], "back", Action::Back).hidden(),
     ]

@@ -242,7 +242,7 @@ fn dialog(
 pub fn help_blocks(m: &Model) -> Vec<Block> {
     let t = m.theme;
     let mut v = vec![Block::styled("Keys on this screen", t.strong())];
-    for b in screen_keymap(m) {
+    for b in screen_keymap(m).into_iter().filter(|b| b.help) {
         v.push(Block::item(
             2,
             format!("{:<11} ", b.key_label()),

@@ -154,9 +154,11 @@ pub fn keymap(p: &PickerState) -> Keymap {
         toggle,
         Binding::new(&[keys::ENTER], "confirm", Action::Activate),
         Binding::new(&[keys::DOWN], "move", Action::Down).labelled("↑↓"),
-        Binding::new(&[keys::UP], "up", Action::Up).hidden(),
-        Binding::new(&[keys::PGDN], "page down", Action::PageDown).hidden(),
-        Binding::new(&[keys::PGUP], "page up", Action::PageUp).hidden(),
+        Binding::new(&[keys::UP], "up", Action::Up).silent(),
+        Binding::new(&[keys::PGDN], "page down/up", Action::PageDown)
+            .labelled("PgDn/PgUp")
+            .hidden(),
+        Binding::new(&[keys::PGUP], "page up", Action::PageUp).silent(),
         Binding::new(&[keys::ESC], "cancel", Action::Back),
     ]
 }

@@ -129,9 +129,13 @@ pub fn keymap(v: &ValueState) -> Keymap {
     let mut k = vec![Binding::new(&[keys::ENTER], "select", Action::Activate)];
     if is_list(v) || v.search.is_some() {
         k.push(Binding::new(&[keys::DOWN], "move", Action::Down).labelled("↑↓"));
-        k.push(Binding::new(&[keys::UP], "up", Action::Up).hidden());
-        k.push(Binding::new(&[keys::PGDN], "page down", Action::PageDown).hidden());
-        k.push(Binding::new(&[keys::PGUP], "page up", Action::PageUp).hidden());
+        k.push(Binding::new(&[keys::UP], "up", Action::Up).silent());
+        k.push(
+            Binding::new(&[keys::PGDN], "page down/up", Action::PageDown)
+                .labelled("PgDn/PgUp")
+                .hidden(),
+        );
+        k.push(Binding::new(&[keys::PGUP], "page up", Action::PageUp).silent());
     }
     k.push(Binding::new(&[keys::ESC], "cancel", Action::Back));
     k

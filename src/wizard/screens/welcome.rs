@@ -63,8 +63,10 @@ pub fn keymap(_m: &Model) -> Keymap {
             Action::Prev,
         )
         .hidden(),
-        Binding::new(&[keys::DOWN, keys::PGDN], "scroll down", Action::PageDown).hidden(),
-        Binding::new(&[keys::UP, keys::PGUP], "scroll up", Action::PageUp).hidden(),
+        Binding::new(&[keys::DOWN, keys::PGDN], "scroll", Action::PageDown)
+            .labelled("↑↓")
+            .hidden(),
+        Binding::new(&[keys::UP, keys::PGUP], "scroll up", Action::PageUp).silent(),
         Binding::new(&[keys::ESC], "quit", Action::Quit).hidden(),
     ]
 }
