@@ -2,9 +2,8 @@
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph};
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use crate::wizard::theme::Theme;
@@ -92,16 +91,6 @@ pub fn pad(s: &str, width: usize) -> String {
     format!("{t}{}", " ".repeat(width.saturating_sub(w)))
 }
 
-/// How many rows `lines` take when wrapped to `width` (ratatui's own wrapping).
-pub fn wrapped_height(lines: &[Line<'_>], width: u16) -> usize {
-    if width == 0 {
-        return 0;
-    }
-    Paragraph::new(lines.to_vec())
-        .wrap(Wrap { trim: false })
-        .line_count(width)
-}
-
 /// The largest useful scroll offset for a document in an area of `width` x `height`
 /// (one column is kept for the scroll marker).
 pub fn max_scroll(blocks: &[DocBlock], width: u16, height: u16) -> u16 {
@@ -145,19 +134,6 @@ pub fn scrolled(f: &mut Frame, area: Rect, blocks: &[DocBlock], scroll: u16, the
             Rect::new(x, area.bottom().saturating_sub(1), 1, 1),
         );
     }
-}
-
-/// Draw a document without scrolling (cut at the bottom); returns the rows it needs.
-pub fn doc_in(f: &mut Frame, area: Rect, blocks: &[DocBlock]) -> usize {
-    let lines = doc::wrap(blocks, usize::from(area.width.max(1)));
-    let n = lines.len();
-    f.render_widget(Paragraph::new(lines), area);
-    n
-}
-
-/// A paragraph of wrapped text in `style`.
-pub fn para(text: &str, style: Style) -> Line<'static> {
-    Line::from(Span::styled(text.to_string(), style))
 }
 
 #[cfg(test)]
