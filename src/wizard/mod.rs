@@ -1,3 +1,83 @@
 //! The ratatui wizard: model (state), update (pure), view (pure), effects (async tasks that
 //! report back with messages), terminal setup and restore. The only module that imports
 //! ratatui or crossterm.
+//!
+//! - [`model`]: all state, no terminal.
+//! - [`update()`]: `update(&mut Model, Msg) -> Vec<Effect>`, pure.
+//! - [`view()`]: `view(&Model, &mut Frame)`, pure.
+//! - [`effects`]: the runner that performs effects in tokio tasks.
+//! - [`event_loop`]: the loop, generic over event stream and backend.
+//! - [`terminal`]: raw mode, alternate screen, panic hook.
+//! - [`screens`], [`widgets`]: one file per screen, reusable widgets.
+
+pub mod draft;
+pub mod effects;
+pub mod event_loop;
+pub mod keymap;
+pub mod layout;
+pub mod model;
+pub mod msg;
+pub mod screens;
+pub mod terminal;
+pub mod theme;
+pub mod update;
+pub mod view;
+pub mod widgets;
+
+use std::io;
+use std::path::PathBuf;
+
+pub use draft::DraftState;
+pub use effects::{Runner, RunnerOptions};
+pub use event_loop::{LoopExit, LoopOptions, WizardBackend, buffer_text, osc52, run_loop};
+pub use model::{Existing, Model, Prefill, Screen, Setup};
+pub use msg::{Effect, Msg};
+pub use theme::Theme;
+pub use update::update;
+pub use view::view;
+pub use widgets::picker::{FieldFilter, FieldMatch, filter_fields};
+
+/// How a terminal session ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    /// Why the loop stopped.
+    pub exit: LoopExit,
+    /// Where the config was saved, if it was.
+    pub saved: Option<PathBuf>,
+    /// Something was entered and not saved (a draft holds it).
+    pub unsaved: bool,
+}
+
+/// Run the wizard on the real terminal (stdin/stdout), inside a tokio runtime.
+pub async fn run(mut setup: Setup, runner_opts: RunnerOptions) -> io::Result<Outcome> {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let mut runner = Runner::new(tx, runner_opts);
+    terminal::install_panic_hook(runner.panic_draft(), runner.drafts().cloned());
+    let (mut term, guard) = terminal::setup()?;
+    if let Ok(size) = term.size() {
+        setup.size = (size.width, size.height);
+    }
+    let mut model = Model::new(setup);
+    let events = crossterm::event::EventStream::new();
+    let opts = LoopOptions {
+        signals: true,
+        screen: None,
+    };
+    let result = run_loop(&mut term, events, &mut model, &mut runner, &mut rx, &opts).await;
+    drop(term);
+    drop(guard);
+    let exit = result?;
+    tracing::info!(?exit, saved = model.review.saved.is_some(), "wizard ended");
+    Ok(Outcome {
+        exit,
+        saved: model.review.saved.clone(),
+        unsaved: model.unsaved,
+    })
+}
+
+#[cfg(test)]
+mod snapshot_tests;
+#[cfg(test)]
+mod test_fixtures;
+#[cfg(test)]
+mod update_tests;

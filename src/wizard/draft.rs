@@ -1,0 +1,152 @@
+//! What an interrupted session leaves behind: the non-secret part of the wizard's state,
+//! written with `config::DraftStore` after each completed step and on SIGHUP, SIGTERM or a
+//! crash. Secrets are never part of it; on resume the user types them again.
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::{Endpoint, EndpointField};
+use crate::diagnose::FieldKind;
+use crate::wizard::model::{Mode, Model, Screen};
+
+/// Draft format version.
+pub const DRAFT_VERSION: u32 = 1;
+
+/// The non-secret state of an unfinished wizard.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DraftState {
+    /// Format version.
+    pub version: u32,
+    /// The screen the user was on.
+    pub screen: String,
+    /// New, edit or replace.
+    pub mode: Mode,
+    /// As typed.
+    pub instance_url: String,
+    /// As typed.
+    pub client_id: String,
+    /// As typed.
+    pub username: String,
+    /// Endpoints so far.
+    pub endpoints: Vec<DraftEndpoint>,
+    /// Secrets by environment variable rather than inline.
+    pub secrets_env: bool,
+    /// `client_secret_env`.
+    pub client_secret_env: String,
+    /// `password_env`.
+    pub password_env: String,
+}
+
+/// An endpoint in a draft.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DraftEndpoint {
+    /// Name.
+    pub name: String,
+    /// Description.
+    pub description: String,
+    /// Fields.
+    pub fields: Vec<DraftField>,
+}
+
+/// A field in a draft.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DraftField {
+    /// Column.
+    pub element: String,
+    /// Kind.
+    pub kind: FieldKind,
+    /// Value.
+    pub value: String,
+    /// Display value.
+    pub display: Option<String>,
+    /// Mandatory on the instance.
+    pub mandatory: bool,
+}
+
+impl From<&Endpoint> for DraftEndpoint {
+    fn from(e: &Endpoint) -> Self {
+        DraftEndpoint {
+            name: e.name.clone(),
+            description: e.description.clone(),
+            fields: e
+                .fields
+                .iter()
+                .map(|f| DraftField {
+                    element: f.element.clone(),
+                    kind: f.kind,
+                    value: f.value.clone(),
+                    display: f.display.clone(),
+                    mandatory: f.mandatory,
+                })
+                .collect(),
+        }
+    }
+}
+
+impl From<&DraftEndpoint> for Endpoint {
+    fn from(d: &DraftEndpoint) -> Self {
+        Endpoint {
+            name: d.name.clone(),
+            description: d.description.clone(),
+            table: "incident".into(),
+            fields: d
+                .fields
+                .iter()
+                .map(|f| EndpointField {
+                    element: f.element.clone(),
+                    kind: f.kind,
+                    value: f.value.clone(),
+                    display: f.display.clone(),
+                    mandatory: f.mandatory,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The draft of the current state.
+pub fn draft_of(m: &Model) -> DraftState {
+    let mut endpoints: Vec<DraftEndpoint> = m.endpoints.list.iter().map(Into::into).collect();
+    // An endpoint still in the editor is worth keeping too, if it has a name.
+    if let Some(ed) = &m.editor {
+        let e = ed.endpoint();
+        if !e.name.is_empty() {
+            match ed.index {
+                Some(i) if i < endpoints.len() => endpoints[i] = (&e).into(),
+                _ => endpoints.push((&e).into()),
+            }
+        }
+    }
+    DraftState {
+        version: DRAFT_VERSION,
+        screen: m.screen.as_str().into(),
+        mode: m.mode,
+        instance_url: m.form.fields[0].value().trim().into(),
+        client_id: m.form.fields[1].value().trim().into(),
+        username: m.form.fields[3].value().trim().into(),
+        endpoints,
+        secrets_env: m.review.env,
+        client_secret_env: m.review.secret_var.value().into(),
+        password_env: m.review.password_var.value().into(),
+    }
+}
+
+/// Put a draft back into the model. The user lands on the Connect screen: the secrets must be
+/// typed again and the checks re-run before fields can be picked.
+pub fn restore(m: &mut Model, d: &DraftState) {
+    m.mode = d.mode;
+    m.form.fields[0].set(&d.instance_url);
+    m.form.fields[1].set(&d.client_id);
+    m.form.fields[3].set(&d.username);
+    m.endpoints.list = d.endpoints.iter().map(Into::into).collect();
+    m.endpoints.selected = 0;
+    m.review.env = d.secrets_env;
+    if !d.client_secret_env.is_empty() {
+        m.review.secret_var.set(&d.client_secret_env);
+    }
+    if !d.password_env.is_empty() {
+        m.review.password_var.set(&d.password_env);
+    }
+    m.screen = Screen::Connect;
+    m.form.focus = if d.instance_url.is_empty() { 0 } else { 2 };
+    m.unsaved = true;
+}

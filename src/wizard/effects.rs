@@ -1,0 +1,426 @@
+//! The effect runner: performs the I/O that `update` asks for, each job in a tokio task with
+//! a cancellation token, and reports back with a `Msg`. A panicking task becomes
+//! `Msg::TaskFailed`, never a crash. One `reqwest::Client` serves the whole run.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::mpsc::{self, UnboundedSender};
+use tokio_util::sync::CancellationToken;
+
+use crate::config::{ConfigError, DraftStore, SaveOptions};
+use crate::diagnose::{CheckOptions, ConnectionInput};
+use crate::servicenow::{Client, ClientOptions, EncodedQuery, TableQuery, field_string};
+use crate::wizard::draft::DraftState;
+use crate::wizard::msg::{ChecksOutcome, CreatedTest, Effect, Msg, RefRow, SaveFailure, Slot};
+
+/// How many reference rows a search shows.
+pub const SEARCH_LIMIT: u32 = 20;
+
+/// What the runner needs besides the message channel.
+#[derive(Debug, Clone, Default)]
+pub struct RunnerOptions {
+    /// Transport settings for the one HTTP client.
+    pub client: ClientOptions,
+    /// Where drafts go (none: drafts are off, e.g. in some tests).
+    pub drafts: Option<DraftStore>,
+}
+
+/// Performs effects.
+pub struct Runner {
+    tx: UnboundedSender<Msg>,
+    opts: RunnerOptions,
+    http: Option<reqwest::Client>,
+    session: Arc<Mutex<Option<Client>>>,
+    display_columns: Arc<Mutex<HashMap<String, String>>>,
+    slots: HashMap<Slot, CancellationToken>,
+    root: CancellationToken,
+    panic_draft: Arc<Mutex<Option<Vec<u8>>>>,
+}
+
+impl Runner {
+    /// A runner that reports on `tx`.
+    pub fn new(tx: UnboundedSender<Msg>, opts: RunnerOptions) -> Runner {
+        Runner {
+            tx,
+            opts,
+            http: None,
+            session: Arc::new(Mutex::new(None)),
+            display_columns: Arc::new(Mutex::new(HashMap::new())),
+            slots: HashMap::new(),
+            root: CancellationToken::new(),
+            panic_draft: Arc::new(Mutex::new(None)),
+        }
+    }
+
+    /// The latest encoded draft, shared with the panic hook (which cannot reach the model).
+    pub fn panic_draft(&self) -> Arc<Mutex<Option<Vec<u8>>>> {
+        Arc::clone(&self.panic_draft)
+    }
+
+    /// The draft store, if drafts are on.
+    pub fn drafts(&self) -> Option<&DraftStore> {
+        self.opts.drafts.as_ref()
+    }
+
+    /// Keep the encoded form of `draft` for the panic hook.
+    pub fn remember_draft(&self, draft: &DraftState) {
+        if let Ok(bytes) = DraftStore::encode(draft)
+            && let Ok(mut slot) = self.panic_draft.lock()
+        {
+            *slot = Some(bytes);
+        }
+    }
+
+    /// Write `draft` now (synchronously: it is small, and it must be on disk before a quit).
+    pub fn save_draft(&self, draft: &DraftState) {
+        if let Some(store) = &self.opts.drafts
+            && let Err(e) = store.save(draft)
+        {
+            tracing::warn!("could not write the draft: {e}");
+        }
+    }
+
+    /// Stop every task (at exit).
+    pub fn shutdown(&mut self) {
+        self.root.cancel();
+    }
+
+    fn http(&mut self) -> Option<reqwest::Client> {
+        if self.http.is_none() {
+            match Client::http_client(&self.opts.client) {
+                Ok(c) => self.http = Some(c),
+                Err(e) => tracing::warn!("cannot build the HTTP client: {e}"),
+            }
+        }
+        self.http.clone()
+    }
+
+    fn slot(&mut self, slot: Slot) -> CancellationToken {
+        if let Some(old) = self.slots.remove(&slot) {
+            old.cancel();
+        }
+        let token = self.root.child_token();
+        self.slots.insert(slot, token.clone());
+        token
+    }
+
+    /// Run a task; its answer (if any) goes to the channel; a panic becomes `TaskFailed`.
+    fn spawn<F>(&self, what: &'static str, fut: F)
+    where
+        F: Future<Output = Option<Msg>> + Send + 'static,
+    {
+        let tx = self.tx.clone();
+        let inner = tokio::spawn(fut);
+        tokio::spawn(async move {
+            match inner.await {
+                Ok(Some(msg)) => {
+                    let _ = tx.send(msg);
+                }
+                Ok(None) => {}
+                Err(e) if e.is_panic() => {
+                    tracing::error!("{what} task panicked");
+                    let _ = tx.send(Msg::TaskFailed(format!(
+                        "the {what} task stopped unexpectedly"
+                    )));
+                }
+                Err(_) => {}
+            }
+        });
+    }
+
+    /// Perform one effect.
+    pub fn run(&mut self, effect: Effect) {
+        tracing::debug!(effect = effect.name(), "effect");
+        match effect {
+            Effect::Cancel(slot) => {
+                if let Some(t) = self.slots.remove(&slot) {
+                    t.cancel();
+                }
+            }
+            Effect::RunChecks { run, input } => self.run_checks(run, input),
+            Effect::SearchReference {
+                seq,
+                table,
+                query,
+                debounce,
+            } => {
+                let token = self.slot(Slot::Search);
+                let session = Arc::clone(&self.session);
+                let columns = Arc::clone(&self.display_columns);
+                self.spawn("search", async move {
+                    tokio::select! {
+                        _ = token.cancelled() => return None,
+                        _ = tokio::time::sleep(debounce) => {}
+                    }
+                    let client = session.lock().ok().and_then(|s| s.clone());
+                    let Some(client) = client else {
+                        return Some(Msg::References {
+                            seq,
+                            result: Err("not connected: run the checks first".into()),
+                        });
+                    };
+                    let result = tokio::select! {
+                        _ = token.cancelled() => return None,
+                        r = search(&client, &columns, &table, &query) => r,
+                    };
+                    Some(Msg::References { seq, result })
+                });
+            }
+            Effect::SaveReport {
+                dir,
+                instance_url,
+                username,
+                results,
+            } => {
+                self.spawn("report", async move {
+                    let r = tokio::task::spawn_blocking(move || {
+                        let text =
+                            crate::diagnose::markdown_report(&instance_url, &username, &results);
+                        let path = dir.join("snow-connect-report.md");
+                        std::fs::write(&path, text)
+                            .map(|_| path.clone())
+                            .map_err(|e| format!("{}: {e}", path.display()))
+                    })
+                    .await
+                    .unwrap_or_else(|e| Err(format!("report task failed: {e}")));
+                    Some(Msg::ReportSaved(r.map(absolute)))
+                });
+            }
+            Effect::Clipboard(_) => {
+                // The event loop writes OSC 52 itself; nothing to do here.
+            }
+            Effect::SaveDraft(d) => self.save_draft(&d),
+            Effect::ClearDraft => {
+                if let Some(store) = &self.opts.drafts
+                    && let Err(e) = store.clear()
+                {
+                    tracing::warn!("could not remove the draft: {e}");
+                }
+                if let Ok(mut slot) = self.panic_draft.lock() {
+                    *slot = None;
+                }
+            }
+            Effect::SaveConfig {
+                path,
+                config,
+                replace,
+            } => {
+                self.spawn("save", async move {
+                    let p = path.clone();
+                    let r = tokio::task::spawn_blocking(move || {
+                        crate::config::save(
+                            &p,
+                            &config,
+                            SaveOptions {
+                                replace_instance: replace,
+                            },
+                        )
+                    })
+                    .await;
+                    let r = match r {
+                        Ok(Ok(())) => Ok(absolute(path)),
+                        Ok(Err(ConfigError::DifferentInstance { existing, .. })) => {
+                            Err(SaveFailure::DifferentInstance { existing })
+                        }
+                        Ok(Err(e)) => Err(SaveFailure::Other(e.to_string())),
+                        Err(e) => Err(SaveFailure::Other(format!("save task failed: {e}"))),
+                    };
+                    Some(Msg::Saved(r))
+                });
+            }
+            Effect::RemoveConfig { path } => {
+                self.spawn("remove", async move {
+                    let r = tokio::task::spawn_blocking(move || crate::config::remove(&path))
+                        .await
+                        .map_err(|e| e.to_string())
+                        .and_then(|r| r.map_err(|e| e.to_string()));
+                    Some(Msg::Removed(r))
+                });
+            }
+            Effect::SendTestIncident { dictionary } => {
+                let token = self.slot(Slot::TestIncident);
+                let session = Arc::clone(&self.session);
+                self.spawn("test incident", async move {
+                    let client = session.lock().ok().and_then(|s| s.clone());
+                    let Some(client) = client else {
+                        return Some(Msg::TestIncident(Err(
+                            "not connected: run the checks first".into(),
+                        )));
+                    };
+                    let plan = crate::incident::plan_test(dictionary.as_deref());
+                    // Cancelling only stops waiting: a POST that was sent may still create the
+                    // incident, and it is never resent.
+                    let r = tokio::select! {
+                        _ = token.cancelled() => return None,
+                        r = crate::incident::create(&client, &plan) => r,
+                    };
+                    Some(Msg::TestIncident(
+                        r.map(|c| CreatedTest {
+                            number: c.number,
+                            url: c.url,
+                        })
+                        .map_err(|e| e.to_string()),
+                    ))
+                });
+            }
+        }
+    }
+
+    fn run_checks(&mut self, run: u64, input: ConnectionInput) {
+        let token = self.slot(Slot::Checks);
+        let opts = CheckOptions {
+            create_test_incident: false,
+            discover_fields: true,
+            client: self.opts.client.clone(),
+            http: self.http(),
+        };
+        let tx = self.tx.clone();
+        let session = Arc::clone(&self.session);
+        self.spawn("checks", async move {
+            let (etx, mut erx) = mpsc::unbounded_channel();
+            let ladder = tokio::spawn(async move {
+                crate::diagnose::run_checks(&input, &opts, Some(etx), token).await
+            });
+            tokio::pin!(ladder);
+            // Forward progress as it comes; the final message goes after every event.
+            let joined = loop {
+                tokio::select! {
+                    Some(event) = erx.recv() => {
+                        let _ = tx.send(Msg::Check { run, event });
+                    }
+                    d = &mut ladder => break d,
+                }
+            };
+            while let Ok(event) = erx.try_recv() {
+                let _ = tx.send(Msg::Check { run, event });
+            }
+            let diagnosis = match joined {
+                Ok(d) => d,
+                Err(e) => {
+                    tracing::error!("the checks stopped: {e}");
+                    return Some(Msg::TaskFailed("the checks stopped unexpectedly".into()));
+                }
+            };
+            let connected = diagnosis.client.is_some();
+            if let Ok(mut s) = session.lock() {
+                *s = diagnosis.client.clone();
+            }
+            Some(Msg::ChecksDone {
+                run,
+                outcome: Box::new(ChecksOutcome {
+                    instance_url: diagnosis.instance_url,
+                    results: diagnosis.results,
+                    dictionary: diagnosis.dictionary,
+                    connected,
+                }),
+            })
+        });
+    }
+}
+
+impl Drop for Runner {
+    fn drop(&mut self) {
+        self.root.cancel();
+    }
+}
+
+fn absolute(p: PathBuf) -> PathBuf {
+    std::path::absolute(&p).unwrap_or(p)
+}
+
+/// Tables whose display column is `number` rather than `name`.
+const NUMBERED: [&str; 9] = [
+    "task",
+    "incident",
+    "problem",
+    "change_request",
+    "sc_request",
+    "sc_req_item",
+    "sc_task",
+    "kb_knowledge",
+    "change_task",
+];
+
+/// The display column of `table`: what the dictionary marks `display=true`, else the usual
+/// `name` (or `number` for task tables).
+async fn display_column(
+    client: &Client,
+    cache: &Mutex<HashMap<String, String>>,
+    table: &str,
+) -> String {
+    if let Some(c) = cache.lock().ok().and_then(|c| c.get(table).cloned()) {
+        return c;
+    }
+    let q = TableQuery::new("sys_dictionary")
+        .query(EncodedQuery::new().eq("name", table).eq("display", "true"))
+        .fields(&["element"])
+        .limit(1);
+    let found = client
+        .get_page(&q)
+        .await
+        .ok()
+        .and_then(|p| p.records.first().and_then(|r| field_string(r, "element")))
+        .filter(|e| !e.is_empty() && e.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
+    let col = found.unwrap_or_else(|| {
+        if NUMBERED.contains(&table) {
+            "number".into()
+        } else {
+            "name".into()
+        }
+    });
+    if let Ok(mut c) = cache.lock() {
+        c.insert(table.to_string(), col.clone());
+    }
+    col
+}
+
+/// What the user typed, made safe for an encoded query: `^` would start a new condition.
+pub fn query_text(s: &str) -> String {
+    s.chars()
+        .filter(|c| *c != '^' && !c.is_control())
+        .collect::<String>()
+        .trim()
+        .to_string()
+}
+
+async fn search(
+    client: &Client,
+    cache: &Mutex<HashMap<String, String>>,
+    table: &str,
+    query: &str,
+) -> Result<Vec<RefRow>, String> {
+    let col = display_column(client, cache, table).await;
+    let text = query_text(query);
+    let mut q = EncodedQuery::new();
+    if !text.is_empty() {
+        q = q.like(&col, &text);
+    }
+    q = q.order_by(&col);
+    let tq = TableQuery::new(table)
+        .query(q)
+        .fields(&["sys_id", col.as_str()])
+        .limit(SEARCH_LIMIT);
+    let page = client.get_page(&tq).await.map_err(|e| e.to_string())?;
+    Ok(page
+        .records
+        .iter()
+        .filter_map(|r| {
+            let sys_id = field_string(r, "sys_id")?;
+            let display = field_string(r, &col).unwrap_or_default();
+            Some(RefRow { sys_id, display })
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typed_search_text_cannot_add_query_terms() {
+        assert_eq!(query_text(" Cloud^ORname=x\n"), "CloudORname=x");
+    }
+}

@@ -1,0 +1,191 @@
+//! Messages into `update` and effects out of it. Effects are descriptions of I/O; the runner
+//! (`effects.rs`) performs them and answers with messages.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crossterm::event::KeyEvent;
+
+use crate::config::Config;
+use crate::diagnose::{CheckEvent, CheckResult, ConnectionInput, Dictionary, DictionaryError};
+use crate::wizard::draft::DraftState;
+
+/// Everything that can happen to the wizard.
+#[derive(Debug)]
+pub enum Msg {
+    /// A key press.
+    Key(KeyEvent),
+    /// Bracketed paste: the whole pasted text at once.
+    Paste(String),
+    /// The terminal's new size.
+    Resize(u16, u16),
+    /// Animation tick (only while a spinner is visible).
+    Tick,
+    /// Progress of check run `run`.
+    Check {
+        /// The run this belongs to (older runs are ignored).
+        run: u64,
+        /// What happened.
+        event: CheckEvent,
+    },
+    /// Check run `run` finished (or was cancelled).
+    ChecksDone {
+        /// The run this belongs to.
+        run: u64,
+        /// The results.
+        outcome: Box<ChecksOutcome>,
+    },
+    /// Results of reference search `seq`.
+    References {
+        /// The search this answers (older searches are ignored).
+        seq: u64,
+        /// Rows found, or why the search failed.
+        result: Result<Vec<RefRow>, String>,
+    },
+    /// The Markdown report was written (or not).
+    ReportSaved(Result<PathBuf, String>),
+    /// The config was written (or not).
+    Saved(Result<PathBuf, SaveFailure>),
+    /// The config was removed (or not).
+    Removed(Result<(), String>),
+    /// The test incident was created (or not).
+    TestIncident(Result<CreatedTest, String>),
+    /// A background task failed unexpectedly (panicked); the wizard carries on.
+    TaskFailed(String),
+}
+
+/// Why a save failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SaveFailure {
+    /// The file is connected to another instance; saving needs an explicit replace.
+    DifferentInstance {
+        /// The instance in the file.
+        existing: String,
+    },
+    /// Anything else, as a sentence.
+    Other(String),
+}
+
+/// What a finished check run produced.
+#[derive(Debug)]
+pub struct ChecksOutcome {
+    /// The normalised URL, when it parsed.
+    pub instance_url: Option<String>,
+    /// One result per check, ladder order.
+    pub results: Vec<CheckResult>,
+    /// The incident dictionary, when it was read (or why not).
+    pub dictionary: Option<Result<Dictionary, DictionaryError>>,
+    /// Whether a token was obtained (the runner keeps the authenticated client).
+    pub connected: bool,
+}
+
+/// One row of a reference search.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefRow {
+    /// The record's sys_id (what is stored).
+    pub sys_id: String,
+    /// Its display value (what is shown).
+    pub display: String,
+}
+
+/// A created test incident.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreatedTest {
+    /// e.g. `INC0010001`.
+    pub number: String,
+    /// Link to the record.
+    pub url: String,
+}
+
+/// Work slots: starting work in a slot cancels what ran there before; leaving a screen
+/// cancels its slots.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Slot {
+    /// The check ladder.
+    Checks,
+    /// The reference search of the value selector.
+    Search,
+    /// The test incident.
+    TestIncident,
+}
+
+/// I/O that `update` asks for. `Debug` never shows a secret (`ConnectionInput` and
+/// `Config` redact theirs).
+#[derive(Debug)]
+pub enum Effect {
+    /// Run the connection ladder and dictionary discovery.
+    RunChecks {
+        /// Run number, echoed in the messages.
+        run: u64,
+        /// What the user typed.
+        input: ConnectionInput,
+    },
+    /// Cancel whatever runs in a slot.
+    Cancel(Slot),
+    /// Search a reference target after a debounce.
+    SearchReference {
+        /// Search number, echoed in the answer.
+        seq: u64,
+        /// The target table, e.g. `sys_user_group`.
+        table: String,
+        /// What the user typed.
+        query: String,
+        /// Wait this long first (typing cancels the previous search).
+        debounce: Duration,
+    },
+    /// Write the Markdown report for the admin into `dir`.
+    SaveReport {
+        /// The directory (the config's, else the working directory).
+        dir: PathBuf,
+        /// Instance shown in the report.
+        instance_url: String,
+        /// User shown in the report.
+        username: String,
+        /// The results.
+        results: Vec<CheckResult>,
+    },
+    /// Put text on the local clipboard with OSC 52 (performed by the event loop, which owns
+    /// the terminal).
+    Clipboard(String),
+    /// Write the draft (no secrets in it).
+    SaveDraft(Box<DraftState>),
+    /// Remove the draft (after a successful save).
+    ClearDraft,
+    /// Save the config file.
+    SaveConfig {
+        /// Where.
+        path: PathBuf,
+        /// What.
+        config: Box<Config>,
+        /// Allow replacing a different instance.
+        replace: bool,
+    },
+    /// Delete the config file.
+    RemoveConfig {
+        /// Which file.
+        path: PathBuf,
+    },
+    /// Create the clearly labelled test incident.
+    SendTestIncident {
+        /// The dictionary, for the plan's validation.
+        dictionary: Option<Box<Dictionary>>,
+    },
+}
+
+impl Effect {
+    /// A short name for logs.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Effect::RunChecks { .. } => "run checks",
+            Effect::Cancel(_) => "cancel",
+            Effect::SearchReference { .. } => "search reference",
+            Effect::SaveReport { .. } => "save report",
+            Effect::Clipboard(_) => "clipboard",
+            Effect::SaveDraft(_) => "save draft",
+            Effect::ClearDraft => "clear draft",
+            Effect::SaveConfig { .. } => "save config",
+            Effect::RemoveConfig { .. } => "remove config",
+            Effect::SendTestIncident { .. } => "send test incident",
+        }
+    }
+}

@@ -1,0 +1,421 @@
+//! Screen 5, Checks: each check appears as it runs, then the ACL matrix (one row per
+//! permission, glyph + word + evidence) with the selected row's fix in full. Actions: retry,
+//! back to the form, Markdown report, copy the fix (OSC 52), continue.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use crate::diagnose::{CheckEvent, CheckId, CheckResult, CheckStatus};
+use crate::wizard::draft::draft_of;
+use crate::wizard::keymap::{Action, Binding, Key, Keymap, keys};
+use crate::wizard::layout::body_for;
+use crate::wizard::model::{Confirm, ConfirmKind, Modal, Model, RowState, Screen};
+use crate::wizard::msg::{ChecksOutcome, Effect, Slot};
+use crate::wizard::screens::connect;
+use crate::wizard::update::go;
+use crate::wizard::widgets::doc::Block;
+use crate::wizard::widgets::draw::{max_scroll, pad, scrolled, truncate};
+
+/// Braille spinner frames.
+pub const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
+
+/// Keys of the checks screen.
+pub fn keymap(m: &Model) -> Keymap {
+    if m.checks.running {
+        return vec![Binding::new(&[keys::ESC], "cancel", Action::Back)];
+    }
+    let mut v = vec![
+        Binding::new(&[keys::ENTER, Key::ch('c')], "continue", Action::Continue),
+        Binding::new(&[keys::DOWN, Key::ch('j')], "next row", Action::Down)
+            .labelled("↓/j")
+            .hidden(),
+        Binding::new(&[keys::UP, Key::ch('k')], "previous row", Action::Up)
+            .labelled("↑/k")
+            .hidden(),
+        Binding::new(&[Key::ch('r')], "retry", Action::Retry),
+        Binding::new(&[Key::ch('s')], "report", Action::SaveReport),
+        Binding::new(&[Key::ch('y')], "copy fix", Action::CopyFix),
+        Binding::new(&[keys::PGDN], "scroll the fix", Action::PageDown)
+            .labelled("PgDn/PgUp")
+            .hidden(),
+        Binding::new(&[keys::PGUP], "scroll fix up", Action::PageUp).silent(),
+    ];
+    v.push(Binding::new(
+        &[keys::ESC, Key::ch('b')],
+        if m.checks.return_to_editor {
+            "back to endpoint"
+        } else {
+            "back"
+        },
+        Action::Back,
+    ));
+    v
+}
+
+/// Rows shown in the matrix: every check, except the incident test when it was not run.
+pub fn visible_rows(m: &Model) -> Vec<(CheckId, &RowState)> {
+    m.checks
+        .rows
+        .iter()
+        .filter(|(id, s)| {
+            *id != CheckId::IncidentCreate
+                || !matches!(s, RowState::Done(r) if r.status == CheckStatus::Skipped)
+        })
+        .map(|(id, s)| (*id, s))
+        .collect()
+}
+
+fn selected_result(m: &Model) -> Option<&CheckResult> {
+    match visible_rows(m).get(m.checks.selected) {
+        Some((_, RowState::Done(r))) => Some(r),
+        _ => None,
+    }
+}
+
+/// React to an action.
+pub fn action(m: &mut Model, a: Action) -> Vec<Effect> {
+    if m.checks.running {
+        if a == Action::Back {
+            m.checks.cancelled = true;
+            m.info("Cancelling the checks…");
+            return vec![Effect::Cancel(Slot::Checks)];
+        }
+        return Vec::new();
+    }
+    let n = visible_rows(m).len();
+    match a {
+        Action::Up => {
+            m.checks.selected = m.checks.selected.saturating_sub(1);
+            m.checks.fix_scroll = 0;
+        }
+        Action::Down => {
+            m.checks.selected = (m.checks.selected + 1).min(n.saturating_sub(1));
+            m.checks.fix_scroll = 0;
+        }
+        Action::PageDown => scroll_fix(m, 4),
+        Action::PageUp => scroll_fix(m, -4),
+        Action::Retry => return connect::start_checks(m),
+        Action::Back => {
+            if m.checks.return_to_editor && m.editor.is_some() {
+                m.checks.return_to_editor = false;
+                return go(m, Screen::Editor);
+            }
+            return go(m, Screen::Connect);
+        }
+        Action::SaveReport => {
+            let dir = m
+                .config_path
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty() && d.is_dir())
+                .map(|d| d.to_path_buf())
+                .unwrap_or_else(|| std::path::PathBuf::from("."));
+            m.info("Writing the report…");
+            return vec![Effect::SaveReport {
+                dir,
+                instance_url: m
+                    .checks
+                    .instance_url
+                    .clone()
+                    .unwrap_or_else(|| m.form.fields[0].value().trim().to_string()),
+                username: m.checks.username.clone(),
+                results: m.checks.results(),
+            }];
+        }
+        Action::CopyFix => {
+            if let Some(r) = selected_result(m) {
+                let text = match &r.fix {
+                    Some(fix) => format!("{}: {}\n\n{}", r.id.title(), r.summary, fix),
+                    None => format!("{}: {}", r.id.title(), r.summary),
+                };
+                m.info(format!(
+                    "Copied \"{}\" to your clipboard (OSC 52: your terminal must allow it).",
+                    r.id.title()
+                ));
+                return vec![Effect::Clipboard(text)];
+            }
+        }
+        Action::Continue => return continue_on(m),
+        _ => {}
+    }
+    Vec::new()
+}
+
+fn scroll_fix(m: &mut Model, delta: i32) {
+    let (w, h) = fix_pane_size(m);
+    let max = max_scroll(&fix_lines(m), w, h);
+    let next = i32::from(m.checks.fix_scroll)
+        .saturating_add(delta)
+        .clamp(0, i32::from(max));
+    m.checks.fix_scroll = u16::try_from(next).unwrap_or(0);
+}
+
+/// Go on to the endpoints, or ask first when something required failed.
+pub fn continue_on(m: &mut Model) -> Vec<Effect> {
+    if m.checks.required_ok() {
+        return proceed(m);
+    }
+    let mut body = Vec::new();
+    if !m.checks.connected {
+        body.push("No token was issued, so nothing is verified: the saved file will not work until the connection checks pass.".to_string());
+    }
+    if m.dict().is_none() {
+        body.push("Without the read ACLs there are no Additional Fields: endpoints fill only Short description and Description, and fields the instance makes mandatory cannot be found.".to_string());
+    } else {
+        body.push("Some required checks did not pass; the integration may fail until the admin fixes them (see the matrix).".to_string());
+    }
+    m.modals.push(Modal::Confirm(Confirm {
+        kind: ConfirmKind::ContinueAnyway,
+        title: "Continue anyway?".into(),
+        body,
+        yes: "Continue anyway",
+        no: "Stay",
+        on_yes: false,
+    }));
+    Vec::new()
+}
+
+/// Leave the checks for the endpoints (or back to the editor that opened the matrix).
+pub fn proceed(m: &mut Model) -> Vec<Effect> {
+    let to = if m.checks.return_to_editor && m.editor.is_some() {
+        Screen::Editor
+    } else {
+        Screen::Endpoints
+    };
+    m.checks.return_to_editor = false;
+    let mut effects = go(m, to);
+    if to == Screen::Editor {
+        crate::wizard::screens::editor::refresh_mandatory(m);
+    }
+    effects.push(Effect::SaveDraft(Box::new(draft_of(m))));
+    effects
+}
+
+/// A progress event from run `run`.
+pub fn on_event(m: &mut Model, run: u64, ev: CheckEvent) {
+    if run != m.checks.run {
+        return;
+    }
+    match ev {
+        CheckEvent::Started(id) => set_row(m, id, RowState::Running),
+        CheckEvent::Finished(r) => set_row(m, r.id, RowState::Done(r)),
+    }
+}
+
+fn set_row(m: &mut Model, id: CheckId, state: RowState) {
+    if let Some(row) = m.checks.rows.iter_mut().find(|(i, _)| *i == id) {
+        row.1 = state;
+    } else {
+        m.checks.rows.push((id, state));
+    }
+}
+
+/// Run `run` finished.
+pub fn on_done(m: &mut Model, run: u64, outcome: ChecksOutcome) {
+    if run != m.checks.run {
+        return;
+    }
+    for r in outcome.results {
+        set_row(m, r.id, RowState::Done(r));
+    }
+    // A check that never reported is shown as skipped rather than spinning forever.
+    for (id, s) in m.checks.rows.iter_mut() {
+        if !matches!(s, RowState::Done(_)) {
+            *s = RowState::Done(CheckResult {
+                id: *id,
+                status: CheckStatus::Skipped,
+                summary: "not run".into(),
+                evidence: None,
+                fix: None,
+                elapsed_ms: 0,
+            });
+        }
+    }
+    m.checks.running = false;
+    m.checks.connected = outcome.connected;
+    m.checks.instance_url = outcome.instance_url;
+    m.dictionary = outcome.dictionary;
+    let rows = visible_rows(m);
+    let problems: Vec<usize> = rows
+        .iter()
+        .enumerate()
+        .filter(|(_, (_, s))| {
+            matches!(s, RowState::Done(r) if !matches!(r.status, CheckStatus::Passed | CheckStatus::Skipped))
+        })
+        .map(|(i, _)| i)
+        .collect();
+    m.checks.selected = problems.first().copied().unwrap_or(0);
+    m.checks.fix_scroll = 0;
+    if m.checks.cancelled {
+        m.info("Checks cancelled. r runs them again.");
+    } else if m.checks.required_ok() {
+        m.info("All required checks passed. Enter continues to the endpoints.");
+    } else {
+        m.error(format!(
+            "{} problem(s): the selected row says what to change in ServiceNow.",
+            problems.len()
+        ));
+    }
+}
+
+/// Rows of the table and of the detail pane for a body of `height` rows (heading, table,
+/// rule, pane): on short terminals the table shrinks (and scrolls) so the fix stays visible.
+fn split(height: u16, rows: usize) -> (u16, u16) {
+    let rows = u16::try_from(rows).unwrap_or(u16::MAX);
+    let avail = height.saturating_sub(2);
+    let table = if avail >= rows.saturating_add(6) {
+        rows
+    } else {
+        rows.min((avail / 2).max(3)).min(avail)
+    };
+    (table, avail.saturating_sub(table))
+}
+
+fn fix_pane_size(m: &Model) -> (u16, u16) {
+    let body = body_for(m.size, m.status.is_some());
+    let (_, pane) = split(body.height, visible_rows(m).len());
+    (body.width, pane.max(1))
+}
+
+/// The detail pane: the selected check's summary, evidence and fix.
+pub fn fix_lines(m: &Model) -> Vec<Block> {
+    let t = m.theme;
+    let Some(r) = selected_result(m) else {
+        return vec![Block::styled("Waiting for the checks…", t.dim())];
+    };
+    let mut v = vec![Block::spans(vec![
+        Span::styled(
+            format!("{} {} ", r.status.glyph(), r.status.word()),
+            t.status(r.status),
+        ),
+        Span::styled(r.id.title().to_string(), t.strong()),
+    ])];
+    v.push(Block::text(crate::sanitize::line(&r.summary).into_owned()));
+    if let Some(e) = &r.evidence {
+        v.push(Block::item(
+            0,
+            "Evidence: ",
+            vec![Span::raw(crate::sanitize::line(e).into_owned())],
+        ));
+    }
+    if let Some(fix) = &r.fix {
+        v.push(Block::styled("What to change in ServiceNow:", t.strong()));
+        for l in crate::sanitize::text(fix).lines() {
+            v.push(Block::text(l.to_string()));
+        }
+    } else if r.status == CheckStatus::Passed {
+        v.push(Block::styled("Nothing to change.", t.dim()));
+    }
+    v
+}
+
+fn row_label(id: CheckId) -> String {
+    match id.acl() {
+        Some(acl) => format!("Read {acl}"),
+        None => id.title().to_string(),
+    }
+}
+
+/// Draw the checks and the matrix.
+pub fn view(m: &Model, f: &mut Frame, area: Rect) {
+    let t = m.theme;
+    let heading = if m.checks.running {
+        "Running the checks"
+    } else {
+        "Connection and ACL matrix"
+    };
+    f.render_widget(
+        Paragraph::new(Span::styled(heading, t.heading())),
+        Rect::new(area.x, area.y, area.width, 1.min(area.height)),
+    );
+    let rows = visible_rows(m);
+    let w = usize::from(area.width);
+    // Columns: marker, status (glyph + word), check, time, evidence.
+    let status_w = 10usize;
+    let label_w = if w >= 50 {
+        24
+    } else {
+        w.saturating_sub(status_w + 1).min(22)
+    };
+    let time_w = if w >= 50 { 7 } else { 0 };
+    let evidence_w = w.saturating_sub(1 + status_w + label_w + time_w);
+    let (table_h, _) = if m.checks.running {
+        (area.height.saturating_sub(1), 0)
+    } else {
+        split(area.height, rows.len())
+    };
+    let cursor = if m.checks.running {
+        0
+    } else {
+        m.checks.selected
+    };
+    let skip = (cursor + 1).saturating_sub(usize::from(table_h));
+    let mut y = area.y.saturating_add(1);
+    for (i, (id, state)) in rows
+        .iter()
+        .enumerate()
+        .skip(skip)
+        .take(usize::from(table_h))
+    {
+        let selected = !m.checks.running && i == m.checks.selected;
+        let (status, style, time, evidence) = match state {
+            RowState::Pending => ("·".to_string(), t.dim(), String::new(), String::new()),
+            RowState::Running => (
+                format!("{} running", SPINNER[m.spinner % SPINNER.len()]),
+                t.warn(),
+                String::new(),
+                String::new(),
+            ),
+            RowState::Done(r) => (
+                format!("{} {}", r.status.glyph(), r.status.word()),
+                t.status(r.status),
+                format!("{} ms", r.elapsed_ms),
+                crate::sanitize::line(r.evidence.as_deref().unwrap_or(&r.summary)).into_owned(),
+            ),
+        };
+        // The marker keeps the selection visible without colour or reverse video.
+        let marker = if selected { "▸" } else { " " };
+        let mut spans = vec![
+            Span::raw(marker),
+            Span::styled(pad(&status, status_w), style),
+            Span::raw(format!(
+                "{} ",
+                pad(&row_label(*id), label_w.saturating_sub(1))
+            )),
+        ];
+        if time_w > 0 {
+            spans.push(Span::styled(
+                format!("{:>w$} ", truncate(&time, time_w - 1), w = time_w - 1),
+                t.dim(),
+            ));
+        }
+        if evidence_w > 0 {
+            spans.push(Span::styled(pad(&evidence, evidence_w), t.dim()));
+        }
+        let mut line = Line::from(spans);
+        if selected {
+            line = line.style(t.selected());
+        }
+        f.render_widget(Paragraph::new(line), Rect::new(area.x, y, area.width, 1));
+        y = y.saturating_add(1);
+    }
+    if m.checks.running {
+        return;
+    }
+    if y < area.bottom() {
+        let more = if skip > 0 || skip + usize::from(table_h) < rows.len() {
+            format!("── {}/{} ", m.checks.selected + 1, rows.len())
+        } else {
+            String::new()
+        };
+        let rule = format!("{more}{}", "─".repeat(w));
+        f.render_widget(
+            Paragraph::new(Span::styled(truncate(&rule, w), t.chrome())),
+            Rect::new(area.x, y, area.width, 1),
+        );
+        y = y.saturating_add(1);
+    }
+    let pane = Rect::new(area.x, y, area.width, area.bottom().saturating_sub(y));
+    scrolled(f, pane, &fix_lines(m), m.checks.fix_scroll, t);
+}

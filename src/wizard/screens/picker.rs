@@ -1,0 +1,503 @@
+//! The Additional Fields picker: fuzzy multi-select over the incident dictionary (label,
+//! element, type, defining table, reference target), at most 10 fields. When the dictionary
+//! could not be read it explains why (the FAQ answer) and offers the ACL matrix.
+
+use crossterm::event::KeyEvent;
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use crate::config::MAX_ADDITIONAL_FIELDS;
+use crate::diagnose::{CheckId, CheckStatus, DictionaryError, Field};
+use crate::wizard::keymap::{Action, Binding, Key, Keymap, keys};
+use crate::wizard::model::{
+    FieldEntry, Modal, Model, PickerState, Screen, Unavailable, ValueTarget,
+};
+use crate::wizard::msg::Effect;
+use crate::wizard::screens::value;
+use crate::wizard::update::go;
+use crate::wizard::widgets::doc::Block;
+use crate::wizard::widgets::draw::{modal_frame, pad, scrolled, truncate};
+use crate::wizard::widgets::picker::{FieldFilter, highlight};
+use crate::wizard::widgets::text_field::TextField;
+
+/// The five read ACLs of the FAQ, in the seed's order.
+pub const READ_ACLS: [&str; 5] = [
+    "sys_db_object",
+    "sys_db_object.*",
+    "sys_dictionary",
+    "sys_dictionary.*",
+    "sys_glide_object",
+];
+
+/// Why the picker has nothing to offer, from the dictionary error and the failed checks.
+pub fn unavailable(m: &Model) -> Option<Unavailable> {
+    if let Some(Ok(d)) = &m.dictionary {
+        if d.selectable().next().is_some() {
+            return None;
+        }
+        return Some(Unavailable {
+            reason: "The dictionary was read, but it offers no fields that can be set.".into(),
+            missing: Vec::new(),
+            check: None,
+        });
+    }
+    let failed: Vec<(CheckId, String)> = m
+        .checks
+        .rows
+        .iter()
+        .filter_map(|(id, s)| match s {
+            crate::wizard::model::RowState::Done(r)
+                if id.acl().is_some_and(|a| READ_ACLS.contains(&a))
+                    && !matches!(r.status, CheckStatus::Passed | CheckStatus::Warning) =>
+            {
+                Some((*id, id.acl().unwrap_or_default().to_string()))
+            }
+            _ => None,
+        })
+        .collect();
+    let mut missing: Vec<String> = failed.iter().map(|(_, a)| a.clone()).collect();
+    let mut check = failed.first().map(|(id, _)| *id);
+    let reason = match &m.dictionary {
+        Some(Err(DictionaryError::Denied { acl, evidence })) => {
+            if !missing.contains(acl) {
+                missing.insert(0, acl.clone());
+            }
+            if check.is_none() {
+                check = CheckId::parse(&format!("acl:{acl}"));
+            }
+            format!(
+                "What ServiceNow answered: {}.",
+                crate::sanitize::line(evidence)
+            )
+        }
+        Some(Err(e)) => format!(
+            "The dictionary could not be read: {}",
+            crate::sanitize::line(&e.to_string())
+        ),
+        Some(Ok(_)) => String::new(),
+        None if !m.checks.connected && !m.checks.rows.is_empty() => {
+            "snow-connect is not connected to the instance (see the checks).".into()
+        }
+        None => "The dictionary has not been read yet: run the checks on the Connect screen first."
+            .into(),
+    };
+    Some(Unavailable {
+        reason,
+        missing,
+        check: check
+            .or(Some(CheckId::Oauth))
+            .filter(|_| !m.checks.rows.is_empty()),
+    })
+}
+
+/// Open the picker from the editor.
+pub fn open(m: &mut Model) -> Vec<Effect> {
+    let Some(ed) = m.editor.as_ref() else {
+        return Vec::new();
+    };
+    let selected: Vec<String> = ed.additional.iter().map(|e| e.element.clone()).collect();
+    let why = unavailable(m);
+    let candidates: Vec<Field> = match (&why, m.dict()) {
+        (None, Some(d)) => d
+            .selectable()
+            .filter(|f| !ed.mandatory.iter().any(|e| e.element == f.element))
+            .cloned()
+            .collect(),
+        _ => Vec::new(),
+    };
+    let mut filter = FieldFilter::new(&candidates);
+    let matches = filter.filter("");
+    m.modals.push(Modal::Picker(Box::new(PickerState {
+        candidates,
+        filter,
+        query: TextField::new().limit(100),
+        matches,
+        cursor: 0,
+        selected,
+        unavailable: why,
+        note: None,
+        typing: false,
+    })));
+    Vec::new()
+}
+
+fn state(m: &mut Model) -> Option<&mut PickerState> {
+    match m.modals.last_mut() {
+        Some(Modal::Picker(p)) => Some(p),
+        _ => None,
+    }
+}
+
+/// Keys of the picker.
+pub fn keymap(p: &PickerState) -> Keymap {
+    if p.unavailable.is_some() {
+        return vec![
+            Binding::new(
+                &[keys::ENTER, Key::ch('m')],
+                "open the ACL matrix",
+                Action::JumpToMatrix,
+            ),
+            Binding::new(&[keys::ESC], "close", Action::Back),
+            Binding::new(&[keys::DOWN], "scroll", Action::Down).hidden(),
+            Binding::new(&[keys::UP], "scroll up", Action::Up).hidden(),
+        ];
+    }
+    // While a search is being typed, Space separates words; otherwise it toggles.
+    let toggle = if p.typing {
+        Binding::new(&[keys::TAB], "toggle", Action::Toggle)
+    } else {
+        Binding::new(&[keys::SPACE, keys::TAB], "toggle", Action::Toggle).labelled("Space/Tab")
+    };
+    vec![
+        toggle,
+        Binding::new(&[keys::ENTER], "confirm", Action::Activate),
+        Binding::new(&[keys::DOWN], "move", Action::Down).labelled("↑↓"),
+        Binding::new(&[keys::UP], "up", Action::Up).silent(),
+        Binding::new(&[keys::PGDN], "page down/up", Action::PageDown)
+            .labelled("PgDn/PgUp")
+            .hidden(),
+        Binding::new(&[keys::PGUP], "page up", Action::PageUp).silent(),
+        Binding::new(&[keys::ESC], "cancel", Action::Back),
+    ]
+}
+
+/// React to an action.
+pub fn action(m: &mut Model, a: Action) -> Vec<Effect> {
+    let page = usize::from(m.size.1.saturating_sub(8).max(1));
+    let Some(p) = state(m) else { return Vec::new() };
+    // Without fields the cursor scrolls the explanation.
+    let n = if p.unavailable.is_some() {
+        20
+    } else {
+        p.matches.len()
+    };
+    p.typing = false;
+    match a {
+        Action::Up => p.cursor = p.cursor.saturating_sub(1),
+        Action::Down => p.cursor = (p.cursor + 1).min(n.saturating_sub(1)),
+        Action::PageUp => p.cursor = p.cursor.saturating_sub(page),
+        Action::PageDown => p.cursor = (p.cursor + page).min(n.saturating_sub(1)),
+        Action::Toggle => toggle(p),
+        Action::Back => {
+            m.modals.pop();
+        }
+        Action::Activate => return confirm(m),
+        Action::JumpToMatrix => {
+            let check = p.unavailable.as_ref().and_then(|u| u.check);
+            m.modals.pop();
+            if m.checks.rows.is_empty() {
+                m.error("Run the checks first: Esc, then go back to the Connect screen.");
+                return Vec::new();
+            }
+            m.checks.return_to_editor = true;
+            let effects = go(m, Screen::Checks);
+            if let Some(id) = check {
+                let rows = crate::wizard::screens::checks::visible_rows(m);
+                if let Some(i) = rows.iter().position(|(r, _)| *r == id) {
+                    m.checks.selected = i;
+                }
+            }
+            m.info(
+                "The selected row says which ACL to add. r re-runs the checks once it is fixed.",
+            );
+            return effects;
+        }
+        _ => {}
+    }
+    Vec::new()
+}
+
+fn toggle(p: &mut PickerState) {
+    let Some(mat) = p.matches.get(p.cursor) else {
+        return;
+    };
+    let Some(field) = p.candidates.get(mat.index) else {
+        return;
+    };
+    if let Some(pos) = p.selected.iter().position(|e| *e == field.element) {
+        p.selected.remove(pos);
+        p.note = None;
+    } else if p.selected.len() >= MAX_ADDITIONAL_FIELDS {
+        p.note = Some(format!(
+            "At most {MAX_ADDITIONAL_FIELDS} additional fields: unselect one first."
+        ));
+        return;
+    } else {
+        p.selected.push(field.element.clone());
+        p.note = None;
+    }
+    p.cursor = (p.cursor + 1).min(p.matches.len().saturating_sub(1));
+}
+
+/// Typing into the query.
+pub fn input_key(m: &mut Model, key: &KeyEvent) -> Vec<Effect> {
+    if let Some(p) = state(m)
+        && p.unavailable.is_none()
+    {
+        let before = p.query.value().to_string();
+        p.query.handle_key(key);
+        if p.query.value() != before {
+            p.typing = !p.query.value().is_empty();
+            refilter(p);
+        }
+    }
+    Vec::new()
+}
+
+/// Paste into the query.
+pub fn paste(m: &mut Model, text: &str) {
+    if let Some(p) = state(m)
+        && p.unavailable.is_none()
+    {
+        p.query.paste(text);
+        p.typing = !p.query.value().is_empty();
+        refilter(p);
+    }
+}
+
+fn refilter(p: &mut PickerState) {
+    p.matches = p.filter.filter(p.query.value());
+    p.cursor = 0;
+}
+
+/// Apply the selection to the editor, then ask for the new fields' values one by one.
+fn confirm(m: &mut Model) -> Vec<Effect> {
+    let Some(Modal::Picker(p)) = m.modals.pop() else {
+        return Vec::new();
+    };
+    let Some(ed) = m.editor.as_mut() else {
+        return Vec::new();
+    };
+    let mut next: Vec<FieldEntry> = Vec::new();
+    let mut added: Vec<String> = Vec::new();
+    for element in &p.selected {
+        if let Some(existing) = ed.additional.iter().find(|e| e.element == *element) {
+            next.push(existing.clone());
+        } else if let Some(f) = p.candidates.iter().find(|f| f.element == *element)
+            && let Some(kind) = f.kind
+        {
+            next.push(FieldEntry::from_field(f, kind, false));
+            added.push(element.clone());
+        }
+    }
+    if next != ed.additional {
+        m.unsaved = true;
+    }
+    ed.additional = next;
+    ed.errors.clear();
+    ed.value_queue = added;
+    let n = ed.items().len();
+    ed.focus = ed.focus.min(n.saturating_sub(1));
+    open_next_value(m)
+}
+
+/// Open "Select a value" for the next picked field that has none.
+pub fn open_next_value(m: &mut Model) -> Vec<Effect> {
+    let Some(ed) = m.editor.as_mut() else {
+        return Vec::new();
+    };
+    while !ed.value_queue.is_empty() {
+        let element = ed.value_queue.remove(0);
+        if let Some(i) = ed
+            .additional
+            .iter()
+            .position(|e| e.element == element && e.value.is_none())
+        {
+            if let Some(pos) = ed
+                .items()
+                .iter()
+                .position(|it| *it == crate::wizard::model::EditorItem::Additional(i))
+            {
+                ed.focus = pos;
+            }
+            return value::open(m, ValueTarget::Additional(i));
+        }
+    }
+    Vec::new()
+}
+
+/// Draw the picker over `area`.
+pub fn view(m: &Model, p: &PickerState, f: &mut Frame, area: Rect) {
+    let t = m.theme;
+    let inner = modal_frame(f, area, "Select Fields", t);
+    if inner.height == 0 {
+        return;
+    }
+    if let Some(u) = &p.unavailable {
+        let mut blocks = vec![Block::styled(
+            "No fields are available for selection.",
+            t.error(),
+        )];
+        if !u.missing.is_empty() {
+            blocks.push(Block::item(
+                0,
+                "Missing read ACL: ",
+                vec![Span::styled(u.missing.join(", "), t.error())],
+            ));
+        }
+        blocks.extend([
+            Block::Blank,
+            Block::text("The integration user lacks authorization and requires the following read ACL permissions:"),
+        ]);
+        for acl in READ_ACLS {
+            let missing = u.missing.iter().any(|m| m == acl);
+            blocks.push(Block::item(
+                2,
+                if missing { "✗ " } else { "• " },
+                vec![
+                    Span::styled(acl, if missing { t.error() } else { t.text() }),
+                    Span::styled(if missing { "  missing" } else { "" }, t.error()),
+                ],
+            ));
+        }
+        blocks.push(Block::Blank);
+        if !u.reason.is_empty() {
+            blocks.push(Block::text(crate::sanitize::line(&u.reason).into_owned()));
+        }
+        blocks.push(Block::text("The ACL matrix says exactly what the ServiceNow admin must change. Until then endpoints can still fill Short description and Description."));
+        scrolled(f, inner, &blocks, u16::try_from(p.cursor).unwrap_or(0), t);
+        return;
+    }
+    // Query line.
+    let label = "Search: ";
+    f.render_widget(
+        Paragraph::new(Span::styled(label, t.strong())),
+        Rect::new(inner.x, inner.y, inner.width, 1),
+    );
+    let qx = inner.x.saturating_add(8);
+    p.query.render(
+        f,
+        Rect::new(qx, inner.y, inner.width.saturating_sub(8).min(40), 1),
+        true,
+        true,
+        t,
+    );
+    // Counts.
+    let counts = format!(
+        "{} of {} fields match · {}/{} selected",
+        p.matches.len(),
+        p.candidates.len(),
+        p.selected.len(),
+        MAX_ADDITIONAL_FIELDS
+    );
+    let mut y = inner.y.saturating_add(1);
+    if y < inner.bottom() {
+        let line = match &p.note {
+            Some(n) => Line::from(Span::styled(n.clone(), t.warn())),
+            None => Line::from(Span::styled(counts, t.dim())),
+        };
+        f.render_widget(Paragraph::new(line), Rect::new(inner.x, y, inner.width, 1));
+        y = y.saturating_add(1);
+    }
+    let w = usize::from(inner.width);
+    // Columns: [x] label element type table reference, narrower screens drop the last ones.
+    let check_w = 5usize;
+    let rest = w.saturating_sub(check_w);
+    let (label_w, elem_w, type_w, table_w, ref_w) = if rest >= 66 {
+        (20usize, 20usize, 11usize, 9usize, rest - 60)
+    } else if rest >= 48 {
+        (17, 17, 11, 0, rest - 45)
+    } else {
+        (rest / 2, rest - rest / 2, 0, 0, 0)
+    };
+    if y < inner.bottom() && rest >= 48 {
+        let mut head = format!(
+            "{}{}{}{}",
+            " ".repeat(check_w),
+            pad("Label", label_w),
+            pad("Element", elem_w),
+            pad("Type", type_w)
+        );
+        if table_w > 0 {
+            head.push_str(&pad("Table", table_w));
+        }
+        head.push_str(&pad("Reference", ref_w));
+        f.render_widget(
+            Paragraph::new(Span::styled(head, t.dim())),
+            Rect::new(inner.x, y, inner.width, 1),
+        );
+        y = y.saturating_add(1);
+    }
+    let room = usize::from(inner.bottom().saturating_sub(y));
+    let skip = (p.cursor + 1).saturating_sub(room);
+    for (row, mat) in p.matches.iter().enumerate().skip(skip).take(room) {
+        let Some(field) = p.candidates.get(mat.index) else {
+            continue;
+        };
+        let is_cursor = row == p.cursor;
+        let base = if is_cursor { t.selected() } else { t.text() };
+        let hit = t
+            .matched()
+            .patch(if is_cursor { t.selected() } else { t.text() })
+            .patch(t.matched());
+        let checked = p.selected.contains(&field.element);
+        let mut spans = vec![Span::styled(
+            format!(
+                "{}[{}] ",
+                if is_cursor { "▸" } else { " " },
+                if checked { "x" } else { " " }
+            ),
+            base,
+        )];
+        let label = crate::sanitize::line(&field.label).into_owned();
+        let element = crate::sanitize::line(&field.element).into_owned();
+        spans.extend(highlight(
+            &label,
+            &mat.label_hits,
+            label_w.saturating_sub(1),
+            base,
+            hit,
+        ));
+        spans.push(Span::styled(" ", base));
+        spans.extend(highlight(
+            &element,
+            &mat.element_hits,
+            elem_w.saturating_sub(1),
+            base,
+            hit,
+        ));
+        spans.push(Span::styled(" ", base));
+        if type_w > 0 {
+            spans.push(Span::styled(
+                format!(
+                    "{} ",
+                    pad(&crate::sanitize::line(&field.type_label), type_w - 1)
+                ),
+                base,
+            ));
+        }
+        if table_w > 0 {
+            spans.push(Span::styled(
+                format!(
+                    "{} ",
+                    pad(&crate::sanitize::line(&field.defined_on), table_w - 1)
+                ),
+                base,
+            ));
+        }
+        if ref_w > 0 {
+            let r = field
+                .reference
+                .as_deref()
+                .map(|r| crate::sanitize::line(r).into_owned())
+                .unwrap_or_default();
+            spans.push(Span::styled(pad(&truncate(&r, ref_w), ref_w), base));
+        }
+        f.render_widget(
+            Paragraph::new(Line::from(spans)),
+            Rect::new(inner.x, y, inner.width, 1),
+        );
+        y = y.saturating_add(1);
+    }
+    if p.matches.is_empty() && y < inner.bottom() {
+        f.render_widget(
+            Paragraph::new(Span::styled(
+                "No field matches; edit the search (Ctrl-U clears it).",
+                t.dim(),
+            )),
+            Rect::new(inner.x, y, inner.width, 1),
+        );
+    }
+}

@@ -1,0 +1,514 @@
+//! Screen 8, Review & save: everything that will be written (secrets masked), where the
+//! secrets go (inline in the 0600 file or environment variables), an optional test incident,
+//! and Save.
+
+use crossterm::event::KeyEvent;
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use crate::config::{Config, SecretRef, ServiceNowConfig};
+use crate::servicenow::InstanceUrl;
+use crate::wizard::keymap::{Action, Binding, Key, Keymap, keys};
+use crate::wizard::model::{
+    Confirm, ConfirmKind, Existing, Modal, Mode, Model, ReviewItem, Screen, TestState,
+};
+use crate::wizard::msg::{CreatedTest, Effect, SaveFailure, Slot};
+use crate::wizard::screens::checks::SPINNER;
+use crate::wizard::screens::editor::value_text;
+use crate::wizard::update::go;
+use crate::wizard::widgets::draw::{button, pad, truncate};
+use crate::wizard::widgets::text_field::MASK;
+
+/// Whether the focused item is a text field.
+pub fn typing(m: &Model) -> bool {
+    m.review.saved.is_none()
+        && matches!(
+            m.review.focused(),
+            ReviewItem::SecretVar | ReviewItem::PasswordVar
+        )
+}
+
+/// Keys of the review screen.
+pub fn keymap(m: &Model) -> Keymap {
+    if m.review.saved.is_some() {
+        return vec![
+            Binding::new(&[keys::ENTER], "finish", Action::Quit),
+            Binding::new(&[Key::ch('t')], "send test incident", Action::Retry),
+            Binding::new(&[keys::ESC], "back to endpoints", Action::Back),
+        ];
+    }
+    let enter = match m.review.focused() {
+        ReviewItem::Inline | ReviewItem::Env => "choose",
+        ReviewItem::SecretVar | ReviewItem::PasswordVar => "next",
+        ReviewItem::Test => "send test incident",
+        ReviewItem::Save => "save",
+    };
+    let mut v = vec![
+        Binding::new(&[keys::ENTER], enter, Action::Activate),
+        Binding::new(&[keys::TAB, keys::DOWN], "next", Action::Next),
+        Binding::new(&[keys::BACKTAB, keys::UP], "previous", Action::Prev).hidden(),
+    ];
+    if matches!(m.review.focused(), ReviewItem::Inline | ReviewItem::Env) {
+        v.push(Binding::new(&[keys::SPACE], "choose", Action::Toggle).hidden());
+    }
+    v.push(Binding::new(&[keys::ESC], "back", Action::Back));
+    v
+}
+
+/// React to an action.
+pub fn action(m: &mut Model, a: Action) -> Vec<Effect> {
+    if m.review.saved.is_some() {
+        return match a {
+            Action::Retry => send_test(m),
+            Action::Back => {
+                m.review.saved = None;
+                go(m, Screen::Endpoints)
+            }
+            _ => Vec::new(),
+        };
+    }
+    let n = m.review.items().len();
+    match a {
+        Action::Next => m.review.focus = (m.review.focus + 1) % n,
+        Action::Prev => m.review.focus = (m.review.focus + n - 1) % n,
+        Action::Toggle | Action::Activate => match m.review.focused() {
+            ReviewItem::Inline => {
+                if m.review.env {
+                    m.unsaved = true;
+                }
+                m.review.env = false;
+            }
+            ReviewItem::Env => {
+                if !m.review.env {
+                    m.unsaved = true;
+                }
+                m.review.env = true;
+            }
+            ReviewItem::SecretVar | ReviewItem::PasswordVar => {
+                m.review.focus = (m.review.focus + 1) % n;
+            }
+            ReviewItem::Test => return send_test(m),
+            ReviewItem::Save => return save(m, false),
+        },
+        Action::Back => {
+            m.review.test = TestState::Idle;
+            let mut e = vec![Effect::Cancel(Slot::TestIncident)];
+            e.extend(go(m, Screen::Endpoints));
+            return e;
+        }
+        _ => {}
+    }
+    Vec::new()
+}
+
+/// Typing into a variable name.
+pub fn input_key(m: &mut Model, key: &KeyEvent) -> Vec<Effect> {
+    let field = match m.review.focused() {
+        ReviewItem::SecretVar => &mut m.review.secret_var,
+        ReviewItem::PasswordVar => &mut m.review.password_var,
+        _ => return Vec::new(),
+    };
+    let before = field.value().to_string();
+    field.handle_key(key);
+    if field.value() != before {
+        m.unsaved = true;
+    }
+    Vec::new()
+}
+
+/// Paste into a variable name.
+pub fn paste(m: &mut Model, text: &str) {
+    let field = match m.review.focused() {
+        ReviewItem::SecretVar => &mut m.review.secret_var,
+        ReviewItem::PasswordVar => &mut m.review.password_var,
+        _ => return,
+    };
+    field.paste(text);
+    m.unsaved = true;
+}
+
+fn send_test(m: &mut Model) -> Vec<Effect> {
+    if !m.checks.connected {
+        m.error("Not connected: run the checks (Connect screen) before sending a test incident.");
+        return Vec::new();
+    }
+    if m.review.test == TestState::Running {
+        return Vec::new();
+    }
+    m.review.test = TestState::Running;
+    vec![Effect::SendTestIncident {
+        dictionary: m.dict().cloned().map(Box::new),
+    }]
+}
+
+/// The test incident's outcome.
+pub fn on_test(m: &mut Model, result: Result<CreatedTest, String>) {
+    if m.review.test != TestState::Running {
+        return;
+    }
+    match &result {
+        Ok(c) => m.info(format!(
+            "Created {} (a clearly labelled test; safe to close).",
+            crate::sanitize::line(&c.number)
+        )),
+        Err(e) => m.error(format!(
+            "The test incident failed: {}",
+            crate::sanitize::line(e)
+        )),
+    }
+    m.review.test = TestState::Done(result);
+}
+
+fn env_name_ok(s: &str) -> bool {
+    let mut chars = s.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// The config that Save writes.
+pub fn config(m: &Model) -> Result<Config, String> {
+    let url =
+        InstanceUrl::parse(m.form.fields[0].value()).map_err(|e| format!("Instance URL: {e}"))?;
+    let (secret, password) = if m.review.env {
+        let s = m.review.secret_var.value().trim().to_string();
+        let p = m.review.password_var.value().trim().to_string();
+        for v in [&s, &p] {
+            if !env_name_ok(v) {
+                return Err(format!(
+                    "\"{}\" is not a valid environment variable name (letters, digits, _).",
+                    crate::sanitize::line(v)
+                ));
+            }
+        }
+        (SecretRef::Env(s), SecretRef::Env(p))
+    } else {
+        (
+            SecretRef::Inline(m.form.fields[2].secret()),
+            SecretRef::Inline(m.form.fields[4].secret()),
+        )
+    };
+    if m.endpoints.list.is_empty() {
+        return Err(
+            "Add at least one endpoint: the integration cannot be used without one.".into(),
+        );
+    }
+    Ok(Config {
+        servicenow: ServiceNowConfig {
+            instance_url: url.as_str().to_string(),
+            client_id: m.form.fields[1].value().trim().to_string(),
+            client_secret: secret,
+            username: m.form.fields[3].value().trim().to_string(),
+            password,
+        },
+        endpoints: m.endpoints.list.clone(),
+    })
+}
+
+/// Save; `replace` after the user confirmed replacing another instance.
+pub fn save(m: &mut Model, replace: bool) -> Vec<Effect> {
+    if m.review.saving {
+        return Vec::new();
+    }
+    let cfg = match config(m) {
+        Ok(c) => c,
+        Err(e) => {
+            m.review.error = Some(e.clone());
+            m.error(e);
+            return Vec::new();
+        }
+    };
+    let replace =
+        replace || matches!(m.mode, Mode::Replace) || matches!(m.existing, Existing::Invalid(_));
+    if !replace
+        && let Some(old) = m.existing_config()
+        && old.servicenow.instance_url != cfg.servicenow.instance_url
+    {
+        let existing = old.servicenow.instance_url.clone();
+        ask_replace(m, &existing, &cfg.servicenow.instance_url);
+        return Vec::new();
+    }
+    m.review.saving = true;
+    m.review.error = None;
+    vec![Effect::SaveConfig {
+        path: m.config_path.clone(),
+        config: Box::new(cfg),
+        replace,
+    }]
+}
+
+fn ask_replace(m: &mut Model, existing: &str, new: &str) {
+    m.modals.push(Modal::Confirm(Confirm {
+        kind: ConfirmKind::ReplaceOnSave,
+        title: "Replace the connected instance?".into(),
+        body: vec![
+            format!(
+                "{} is connected to {}. Only one instance can be connected.",
+                m.config_path.display(),
+                crate::sanitize::line(existing)
+            ),
+            format!(
+                "Saving {} replaces it; endpoints that are not in this wizard are deleted.",
+                crate::sanitize::line(new)
+            ),
+        ],
+        yes: "Replace",
+        no: "Cancel",
+        on_yes: false,
+    }));
+}
+
+/// The save finished.
+pub fn on_saved(m: &mut Model, result: Result<std::path::PathBuf, SaveFailure>) -> Vec<Effect> {
+    m.review.saving = false;
+    match result {
+        Ok(path) => {
+            m.unsaved = false;
+            m.info(format!("Saved to {}. Enter finishes.", path.display()));
+            m.review.saved = Some(path);
+            vec![Effect::ClearDraft]
+        }
+        Err(SaveFailure::DifferentInstance { existing }) => {
+            let new = m.form.fields[0].value().trim().to_string();
+            ask_replace(m, &existing, &new);
+            Vec::new()
+        }
+        Err(SaveFailure::Other(e)) => {
+            m.review.error = Some(e.clone());
+            m.error(format!("Not saved: {e}"));
+            Vec::new()
+        }
+    }
+}
+
+fn mask(n: usize) -> String {
+    std::iter::repeat_n(MASK, n.clamp(4, 12)).collect()
+}
+
+/// What will be written, as lines.
+fn summary_lines(m: &Model, w: usize) -> Vec<Line<'static>> {
+    let t = m.theme;
+    let label_w = if w >= 50 { 16 } else { 15 };
+    let kv = |k: &str, v: String| {
+        Line::from(vec![
+            Span::styled(format!("  {} ", pad(k, label_w - 1)), t.dim()),
+            Span::raw(truncate(&v, w.saturating_sub(label_w + 2))),
+        ])
+    };
+    let url = InstanceUrl::parse(m.form.fields[0].value())
+        .map(|u| u.as_str().to_string())
+        .unwrap_or_else(|_| m.form.fields[0].value().trim().to_string());
+    let secret_text = |idx: usize, var: &str| {
+        if m.review.env {
+            format!("from ${}", crate::sanitize::line(var.trim()))
+        } else {
+            format!(
+                "{} (in the file)",
+                mask(m.form.fields[idx].value().chars().count())
+            )
+        }
+    };
+    let mut v = vec![
+        Line::from(Span::styled("5. Review & save", t.heading())),
+        Line::from(Span::styled("ServiceNow", t.strong())),
+        kv("Instance URL", crate::sanitize::line(&url).into_owned()),
+        kv(
+            "Client ID",
+            crate::sanitize::line(m.form.fields[1].value().trim()).into_owned(),
+        ),
+        kv("Client Secret", secret_text(2, m.review.secret_var.value())),
+        kv(
+            "User name",
+            crate::sanitize::line(m.form.fields[3].value().trim()).into_owned(),
+        ),
+        kv("Password", secret_text(4, m.review.password_var.value())),
+        Line::from(Span::styled(
+            format!("Endpoints ({})", m.endpoints.list.len()),
+            t.strong(),
+        )),
+    ];
+    for e in &m.endpoints.list {
+        let mut head = format!("  {}", crate::sanitize::line(&e.name));
+        if !e.description.is_empty() {
+            head.push_str(&format!(" — {}", crate::sanitize::line(&e.description)));
+        }
+        v.push(Line::from(truncate(&head, w)));
+        v.push(Line::from(Span::styled(
+            truncate("    short_description, description: from the alert", w),
+            t.dim(),
+        )));
+        for f in &e.fields {
+            let entry = crate::wizard::model::FieldEntry {
+                element: f.element.clone(),
+                label: f.element.clone(),
+                kind: f.kind,
+                value: Some((f.value.clone(), f.display.clone())),
+                mandatory: f.mandatory,
+                field: None,
+            };
+            let tag = if f.mandatory { " (mandatory)" } else { "" };
+            v.push(Line::from(truncate(
+                &format!(
+                    "    {} = {}{tag}",
+                    crate::sanitize::line(&f.element),
+                    value_text(&entry).unwrap_or_default()
+                ),
+                w,
+            )));
+        }
+    }
+    v
+}
+
+/// Draw the review.
+pub fn view(m: &Model, f: &mut Frame, area: Rect) {
+    let t = m.theme;
+    let w = usize::from(area.width);
+    let mut lines = summary_lines(m, w);
+    lines.push(Line::from(Span::styled("Secrets", t.strong())));
+    let focused = m.review.focused();
+    let saved = m.review.saved.is_some();
+    let radio = |on: bool, item: ReviewItem, text: &str| {
+        let is_focus = !saved && focused == item;
+        let mark = if on { "(•)" } else { "( )" };
+        Line::from(vec![
+            Span::raw(if is_focus { "▸ " } else { "  " }),
+            Span::styled(
+                format!("{mark} {text}"),
+                if is_focus { t.focus() } else { t.text() },
+            ),
+        ])
+    };
+    let mut focus_line = 0usize;
+    if focused == ReviewItem::Inline {
+        focus_line = lines.len();
+    }
+    lines.push(radio(
+        !m.review.env,
+        ReviewItem::Inline,
+        "inline in the file (mode 0600)",
+    ));
+    if focused == ReviewItem::Env {
+        focus_line = lines.len();
+    }
+    lines.push(radio(
+        m.review.env,
+        ReviewItem::Env,
+        "environment variables",
+    ));
+    // Variable inputs are drawn over these placeholder rows.
+    let mut var_rows = Vec::new();
+    if m.review.env {
+        for item in [ReviewItem::SecretVar, ReviewItem::PasswordVar] {
+            if focused == item {
+                focus_line = lines.len();
+            }
+            var_rows.push((lines.len(), item));
+            lines.push(Line::from(""));
+        }
+    }
+    lines.push(Line::from(""));
+    let test_row = lines.len();
+    if focused == ReviewItem::Test {
+        focus_line = lines.len();
+    }
+    lines.push(Line::from(""));
+    match &m.review.test {
+        TestState::Idle => {}
+        TestState::Running => lines.push(Line::from(Span::styled(
+            format!(
+                "  {} creating the test incident…",
+                SPINNER[m.spinner % SPINNER.len()]
+            ),
+            t.warn(),
+        ))),
+        TestState::Done(Ok(c)) => lines.push(Line::from(Span::styled(
+            truncate(
+                &format!(
+                    "  ✓ Created {} {}",
+                    crate::sanitize::line(&c.number),
+                    crate::sanitize::line(&c.url)
+                ),
+                w,
+            ),
+            t.ok(),
+        ))),
+        TestState::Done(Err(e)) => lines.push(Line::from(Span::styled(
+            truncate(&format!("  ✗ {}", crate::sanitize::line(e)), w),
+            t.error(),
+        ))),
+    }
+    let save_row = lines.len();
+    if focused == ReviewItem::Save || saved {
+        focus_line = lines.len();
+    }
+    lines.push(Line::from(""));
+    lines.push(Line::from(Span::styled(
+        truncate(&format!("File: {}", m.config_path.display()), w),
+        t.dim(),
+    )));
+    if let Some(e) = &m.review.error {
+        lines.push(Line::from(Span::styled(format!("✗ {e}"), t.error())));
+    }
+
+    let height = usize::from(area.height);
+    let skip = (focus_line + 3).saturating_sub(height);
+    for (i, line) in lines.into_iter().enumerate().skip(skip) {
+        let row = i - skip;
+        if row >= height {
+            break;
+        }
+        let y = area
+            .y
+            .saturating_add(u16::try_from(row).unwrap_or(u16::MAX));
+        let r = Rect::new(area.x, y, area.width, 1);
+        if let Some((_, item)) = var_rows.iter().find(|(li, _)| *li == i) {
+            let (label, field) = if *item == ReviewItem::SecretVar {
+                ("client_secret_env", &m.review.secret_var)
+            } else {
+                ("password_env", &m.review.password_var)
+            };
+            let is_focus = !saved && focused == *item;
+            f.render_widget(
+                Paragraph::new(Span::styled(format!("      {}", pad(label, 18)), t.dim())),
+                r,
+            );
+            field.render(
+                f,
+                Rect::new(
+                    r.x.saturating_add(24),
+                    y,
+                    r.width.saturating_sub(24).min(30),
+                    1,
+                ),
+                is_focus,
+                true,
+                t,
+            );
+        } else if i == test_row {
+            f.render_widget(
+                Paragraph::new(button(
+                    "Send a test incident",
+                    !saved && focused == ReviewItem::Test,
+                    t,
+                )),
+                r,
+            );
+        } else if i == save_row {
+            let label = if saved {
+                "Saved ✓"
+            } else if m.review.saving {
+                "Saving…"
+            } else {
+                "Save"
+            };
+            f.render_widget(
+                Paragraph::new(button(label, saved || focused == ReviewItem::Save, t)),
+                r,
+            );
+        } else {
+            f.render_widget(Paragraph::new(line), r);
+        }
+    }
+}

@@ -1,0 +1,452 @@
+//! "Select a value": a list for choice and true/false fields, a live (debounced,
+//! cancellable) search of the reference target for references, a validated input otherwise.
+
+use std::time::Duration;
+
+use crossterm::event::KeyEvent;
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Wrap};
+
+use crate::diagnose::{Choice, FieldKind};
+use crate::wizard::keymap::{Action, Binding, Keymap, keys};
+use crate::wizard::model::{FieldEntry, Modal, Model, RefSearch, ValueState, ValueTarget};
+use crate::wizard::msg::{Effect, RefRow, Slot};
+use crate::wizard::screens::{checks::SPINNER, editor, picker};
+use crate::wizard::widgets::draw::{modal_frame, pad, truncate};
+use crate::wizard::widgets::text_field::TextField;
+
+/// Typing pauses this long before a reference search starts.
+pub const DEBOUNCE: Duration = Duration::from_millis(250);
+
+fn entry(m: &Model, target: ValueTarget) -> Option<&FieldEntry> {
+    let ed = m.editor.as_ref()?;
+    match target {
+        ValueTarget::Mandatory(i) => ed.mandatory.get(i),
+        ValueTarget::Additional(i) => ed.additional.get(i),
+    }
+}
+
+/// Whether the selector shows a list (choices, true/false) rather than an input.
+pub fn is_list(v: &ValueState) -> bool {
+    v.search.is_none() && !v.choices.is_empty()
+}
+
+/// Open the selector for a field of the editor.
+pub fn open(m: &mut Model, target: ValueTarget) -> Vec<Effect> {
+    let Some(e) = entry(m, target).cloned() else {
+        return Vec::new();
+    };
+    let field = e.field.clone();
+    let current = e.value.as_ref().map(|(v, _)| v.clone());
+    let mut v = ValueState {
+        target,
+        label: e.label.clone(),
+        element: e.element.clone(),
+        kind: e.kind,
+        choices: Vec::new(),
+        cursor: 0,
+        input: TextField::new().limit(4000),
+        max_length: field.as_ref().and_then(|f| f.max_length),
+        error: None,
+        search: None,
+    };
+    let mut effects = Vec::new();
+    match e.kind {
+        FieldKind::Choice => {
+            v.choices = field
+                .as_ref()
+                .map(|f| f.choices.clone())
+                .unwrap_or_default();
+            if v.choices.is_empty() {
+                v.error = Some(
+                    "The choices could not be read (sys_choice): type the stored value.".into(),
+                );
+            }
+        }
+        FieldKind::Boolean => {
+            v.choices = ["true", "false"]
+                .iter()
+                .map(|b| Choice {
+                    value: (*b).into(),
+                    label: (*b).into(),
+                    dependent_value: None,
+                })
+                .collect();
+        }
+        FieldKind::Reference => {
+            if let Some(table) = field.as_ref().and_then(|f| f.reference.clone()) {
+                m.search_seq = m.search_seq.wrapping_add(1);
+                let seq = m.search_seq;
+                v.search = Some(RefSearch {
+                    table: table.clone(),
+                    seq,
+                    loading: true,
+                    rows: Vec::new(),
+                    error: None,
+                });
+                effects.push(Effect::SearchReference {
+                    seq,
+                    table,
+                    query: String::new(),
+                    debounce: Duration::ZERO,
+                });
+            } else {
+                v.error = Some("The reference target is unknown: type the sys_id.".into());
+            }
+        }
+        FieldKind::String | FieldKind::Integer => {}
+    }
+    if let Some(cur) = current {
+        if let Some(i) = v.choices.iter().position(|c| c.value == cur) {
+            v.cursor = i;
+        } else if v.search.is_none() {
+            v.input.set(&cur);
+        }
+    }
+    if let Some(max) = v.max_length
+        && matches!(v.kind, FieldKind::String)
+    {
+        v.input = TextField::new().limit(max as usize);
+        if let Some((cur, _)) = &e.value {
+            v.input.set(cur);
+        }
+    }
+    m.modals.push(Modal::Value(Box::new(v)));
+    effects
+}
+
+fn state(m: &mut Model) -> Option<&mut ValueState> {
+    match m.modals.last_mut() {
+        Some(Modal::Value(v)) => Some(v),
+        _ => None,
+    }
+}
+
+/// Keys of the selector.
+pub fn keymap(v: &ValueState) -> Keymap {
+    let mut k = vec![Binding::new(&[keys::ENTER], "select", Action::Activate)];
+    if is_list(v) || v.search.is_some() {
+        k.push(Binding::new(&[keys::DOWN], "move", Action::Down).labelled("↑↓"));
+        k.push(Binding::new(&[keys::UP], "up", Action::Up).silent());
+        k.push(
+            Binding::new(&[keys::PGDN], "page down/up", Action::PageDown)
+                .labelled("PgDn/PgUp")
+                .hidden(),
+        );
+        k.push(Binding::new(&[keys::PGUP], "page up", Action::PageUp).silent());
+    }
+    k.push(Binding::new(&[keys::ESC], "cancel", Action::Back));
+    k
+}
+
+/// React to an action.
+pub fn action(m: &mut Model, a: Action) -> Vec<Effect> {
+    let Some(v) = state(m) else { return Vec::new() };
+    let n = match &v.search {
+        Some(s) => s.rows.len(),
+        None => v.choices.len(),
+    };
+    match a {
+        Action::Up => v.cursor = v.cursor.saturating_sub(1),
+        Action::Down => v.cursor = (v.cursor + 1).min(n.saturating_sub(1)),
+        Action::PageUp => v.cursor = v.cursor.saturating_sub(8),
+        Action::PageDown => v.cursor = (v.cursor + 8).min(n.saturating_sub(1)),
+        Action::Back => {
+            m.modals.pop();
+            if let Some(ed) = m.editor.as_mut() {
+                ed.value_queue.clear();
+            }
+            return vec![Effect::Cancel(Slot::Search)];
+        }
+        Action::Activate => return accept(m),
+        _ => {}
+    }
+    Vec::new()
+}
+
+/// Check a typed value; `Ok` holds what is stored.
+pub fn validate(kind: FieldKind, max_length: Option<u32>, raw: &str) -> Result<String, String> {
+    let s = raw.trim();
+    if s.is_empty() {
+        return Err("Enter a value.".into());
+    }
+    match kind {
+        FieldKind::Integer => s
+            .parse::<i64>()
+            .map(|n| n.to_string())
+            .map_err(|_| "Enter a whole number, e.g. 3.".into()),
+        FieldKind::Boolean => match s.to_ascii_lowercase().as_str() {
+            "true" | "false" => Ok(s.to_ascii_lowercase()),
+            _ => Err("Enter true or false.".into()),
+        },
+        FieldKind::Reference => {
+            if s.len() == 32 && s.chars().all(|c| c.is_ascii_hexdigit()) {
+                Ok(s.to_ascii_lowercase())
+            } else {
+                Err("Pick a record from the list (or type a 32-character sys_id).".into())
+            }
+        }
+        FieldKind::String | FieldKind::Choice => match max_length {
+            Some(max) if s.chars().count() > max as usize => {
+                Err(format!("At most {max} characters for this field."))
+            }
+            _ => Ok(s.to_string()),
+        },
+    }
+}
+
+fn accept(m: &mut Model) -> Vec<Effect> {
+    let Some(v) = state(m) else { return Vec::new() };
+    let chosen: Result<(String, Option<String>), String> = if let Some(s) = &v.search {
+        match s.rows.get(v.cursor) {
+            Some(r) => Ok((r.sys_id.clone(), Some(r.display.clone()))),
+            None => validate(FieldKind::Reference, None, v.input.value()).map(|id| (id, None)),
+        }
+    } else if !v.choices.is_empty() {
+        match v.choices.get(v.cursor) {
+            Some(c) if v.kind == FieldKind::Choice => Ok((c.value.clone(), Some(c.label.clone()))),
+            Some(c) => Ok((c.value.clone(), None)),
+            None => Err("Pick one of the values.".into()),
+        }
+    } else {
+        validate(v.kind, v.max_length, v.input.value()).map(|s| (s, None))
+    };
+    match chosen {
+        Err(e) => {
+            v.error = Some(e);
+            Vec::new()
+        }
+        Ok(value) => {
+            let target = v.target;
+            m.modals.pop();
+            editor::set_value(m, target, value);
+            let mut effects = vec![Effect::Cancel(Slot::Search)];
+            effects.extend(picker::open_next_value(m));
+            effects
+        }
+    }
+}
+
+/// Typing into the input (search text or value).
+pub fn input_key(m: &mut Model, key: &KeyEvent) -> Vec<Effect> {
+    let Some(v) = state(m) else { return Vec::new() };
+    if is_list(v) {
+        return Vec::new();
+    }
+    let before = v.input.value().to_string();
+    v.input.handle_key(key);
+    if v.input.value() == before {
+        return Vec::new();
+    }
+    v.error = None;
+    search(m)
+}
+
+/// Paste into the input.
+pub fn paste(m: &mut Model, text: &str) -> Vec<Effect> {
+    let Some(v) = state(m) else { return Vec::new() };
+    if is_list(v) {
+        return Vec::new();
+    }
+    v.input.paste(text);
+    v.error = None;
+    search(m)
+}
+
+/// Start a debounced search for the current input (reference fields only).
+fn search(m: &mut Model) -> Vec<Effect> {
+    m.search_seq = m.search_seq.wrapping_add(1);
+    let seq = m.search_seq;
+    let Some(v) = state(m) else { return Vec::new() };
+    let query = v.input.value().to_string();
+    let Some(s) = v.search.as_mut() else {
+        return Vec::new();
+    };
+    s.seq = seq;
+    s.loading = true;
+    vec![Effect::SearchReference {
+        seq,
+        table: s.table.clone(),
+        query,
+        debounce: DEBOUNCE,
+    }]
+}
+
+/// Search results arrived.
+pub fn on_results(m: &mut Model, seq: u64, result: Result<Vec<RefRow>, String>) {
+    let Some(v) = state(m) else { return };
+    let Some(s) = v.search.as_mut() else { return };
+    if s.seq != seq {
+        return;
+    }
+    s.loading = false;
+    match result {
+        Ok(rows) => {
+            s.rows = rows;
+            s.error = None;
+        }
+        Err(e) => {
+            s.rows.clear();
+            s.error = Some(e);
+        }
+    }
+    v.cursor = 0;
+}
+
+/// Rows the selector's content needs (before the frame), so the dialog fits it.
+pub fn rows_needed(v: &ValueState) -> u16 {
+    let list = match &v.search {
+        Some(s) => s.rows.len().max(3) + 1,
+        None => v.choices.len(),
+    };
+    let input = usize::from(!is_list(v));
+    let error = if v.error.is_some() { 2 } else { 0 };
+    u16::try_from(1 + input + error + list)
+        .unwrap_or(u16::MAX)
+        .max(4)
+}
+
+/// Draw the selector over `area`.
+pub fn view(m: &Model, v: &ValueState, f: &mut Frame, area: Rect) {
+    let t = m.theme;
+    let title = format!("Select a value: {}", crate::sanitize::line(&v.label));
+    let inner = modal_frame(
+        f,
+        area,
+        &truncate(&title, usize::from(area.width.saturating_sub(4))),
+        t,
+    );
+    if inner.height == 0 {
+        return;
+    }
+    let mut y = inner.y;
+    let kind_line = match (&v.search, v.kind) {
+        (Some(s), _) => format!(
+            "{} · reference to {}: type to search",
+            crate::sanitize::line(&v.element),
+            crate::sanitize::line(&s.table)
+        ),
+        (None, FieldKind::Integer) => {
+            format!("{} · a whole number", crate::sanitize::line(&v.element))
+        }
+        (None, FieldKind::String) => match v.max_length {
+            Some(n) => format!(
+                "{} · text, {}/{n} characters",
+                crate::sanitize::line(&v.element),
+                v.input.value().chars().count()
+            ),
+            None => format!("{} · text", crate::sanitize::line(&v.element)),
+        },
+        (None, FieldKind::Boolean) => {
+            format!("{} · true or false", crate::sanitize::line(&v.element))
+        }
+        (None, _) => format!("{} · choose one", crate::sanitize::line(&v.element)),
+    };
+    f.render_widget(
+        Paragraph::new(Span::styled(kind_line, t.dim())),
+        Rect::new(inner.x, y, inner.width, 1),
+    );
+    y = y.saturating_add(1);
+    if !is_list(v) && y < inner.bottom() {
+        let label = if v.search.is_some() {
+            "Search: "
+        } else {
+            "Value:  "
+        };
+        f.render_widget(
+            Paragraph::new(Span::styled(label, t.strong())),
+            Rect::new(inner.x, y, 8.min(inner.width), 1),
+        );
+        v.input.render(
+            f,
+            Rect::new(
+                inner.x.saturating_add(8),
+                y,
+                inner.width.saturating_sub(8).min(50),
+                1,
+            ),
+            true,
+            true,
+            t,
+        );
+        y = y.saturating_add(1);
+    }
+    if let Some(e) = &v.error
+        && y < inner.bottom()
+    {
+        let h = 2.min(inner.bottom() - y);
+        f.render_widget(
+            Paragraph::new(Span::styled(format!("✗ {e}"), t.error())).wrap(Wrap { trim: true }),
+            Rect::new(inner.x, y, inner.width, h),
+        );
+        y = y.saturating_add(h);
+    }
+    let w = usize::from(inner.width);
+    let rows: Vec<(String, String)> = if let Some(s) = &v.search {
+        if y < inner.bottom() {
+            let status = if s.loading {
+                format!("{} searching…", SPINNER[m.spinner % SPINNER.len()])
+            } else if let Some(e) = &s.error {
+                format!("✗ {}", crate::sanitize::line(e))
+            } else {
+                format!("{} record(s)", s.rows.len())
+            };
+            let style = if s.error.is_some() {
+                t.error()
+            } else {
+                t.dim()
+            };
+            f.render_widget(
+                Paragraph::new(Span::styled(truncate(&status, w), style)),
+                Rect::new(inner.x, y, inner.width, 1),
+            );
+            y = y.saturating_add(1);
+        }
+        s.rows
+            .iter()
+            .map(|r| {
+                (
+                    crate::sanitize::line(&r.display).into_owned(),
+                    crate::sanitize::line(&r.sys_id).into_owned(),
+                )
+            })
+            .collect()
+    } else {
+        v.choices
+            .iter()
+            .map(|c| {
+                (
+                    crate::sanitize::line(&c.label).into_owned(),
+                    crate::sanitize::line(&c.value).into_owned(),
+                )
+            })
+            .collect()
+    };
+    let room = usize::from(inner.bottom().saturating_sub(y));
+    let skip = (v.cursor + 1).saturating_sub(room);
+    let show_cursor = is_list(v) || v.search.is_some();
+    for (i, (main, aside)) in rows.iter().enumerate().skip(skip).take(room) {
+        let sel = show_cursor && i == v.cursor;
+        let style = if sel { t.selected() } else { t.text() };
+        let main_w = w
+            .saturating_sub(2)
+            .saturating_sub(if w > 40 { 18 } else { 0 });
+        let mut spans = vec![
+            Span::styled(if sel { "▸ " } else { "  " }, style),
+            Span::styled(pad(main, main_w), style),
+        ];
+        if w > 40 && main != aside {
+            spans.push(Span::styled(
+                pad(&format!(" {}", truncate(aside, 16)), 18),
+                t.dim().patch(style),
+            ));
+        }
+        f.render_widget(
+            Paragraph::new(Line::from(spans)),
+            Rect::new(inner.x, y, inner.width, 1),
+        );
+        y = y.saturating_add(1);
+    }
+}

@@ -1,0 +1,448 @@
+//! Snapshots of every screen and the main modals at 80x24 and 40x12 (TestBackend rendered to
+//! text). Fixtures have fixed times and no real secrets; every render is also checked for
+//! the fixture secrets and for panics at odd sizes.
+
+use crossterm::event::KeyCode;
+
+use crate::config::{Config, Endpoint, EndpointField, SecretRef, ServiceNowConfig};
+use crate::diagnose::{CheckEvent, CheckId, DictionaryError, FieldKind};
+use crate::wizard::draft::draft_of;
+use crate::wizard::model::{EditorItem, Existing, Model, Screen, ValueTarget};
+use crate::wizard::msg::{CreatedTest, Msg, RefRow};
+use crate::wizard::screens::{picker, value};
+use crate::wizard::test_fixtures::*;
+use crate::wizard::theme::Theme;
+
+const SECRETS: [&str; 2] = ["s3cret!", "pa55word"];
+
+fn check(name: &str, m: &Model) {
+    for (w, h) in [(80u16, 24u16), (40, 12)] {
+        let text = render(m, w, h);
+        for s in SECRETS {
+            assert!(!text.contains(s), "{name} {w}x{h} shows a secret");
+        }
+        insta::assert_snapshot!(format!("{name}_{w}x{h}"), text);
+    }
+    // Odd sizes must never panic.
+    for (w, h) in [
+        (0, 0),
+        (1, 1),
+        (39, 11),
+        (40, 11),
+        (41, 12),
+        (50, 15),
+        (69, 20),
+        (70, 20),
+        (120, 40),
+        (200, 5),
+    ] {
+        let _ = render(m, w, h);
+    }
+}
+
+fn connect() -> Model {
+    let mut m = model();
+    send(
+        &mut m,
+        [
+            key(KeyCode::Enter),
+            key(KeyCode::Enter),
+            key(KeyCode::Enter),
+        ],
+    );
+    m
+}
+
+fn filled() -> Model {
+    let mut m = connect();
+    for (i, v) in [
+        "acme",
+        "4f1c2b8e9d7a6c5b4a3f2e1d0c9b8a7f",
+        "s3cret!",
+        "finout.integration",
+        "pa55word",
+    ]
+    .iter()
+    .enumerate()
+    {
+        m.form.fields[i].set(v);
+    }
+    m.form.focus = crate::wizard::model::FORM_BUTTON;
+    m
+}
+
+fn checks(
+    results: Vec<crate::diagnose::CheckResult>,
+    dict: Option<Result<crate::diagnose::Dictionary, DictionaryError>>,
+) -> Model {
+    let mut m = filled();
+    send(
+        &mut m,
+        [
+            key(KeyCode::Enter),
+            Msg::ChecksDone {
+                run: 1,
+                outcome: outcome(results, dict),
+            },
+        ],
+    );
+    m
+}
+
+fn denied() -> Model {
+    checks(
+        results_dictionary_fields_denied(),
+        Some(Err(DictionaryError::Denied {
+            acl: "sys_dictionary.*".into(),
+            evidence: "HTTP 200, records without element".into(),
+        })),
+    )
+}
+
+fn endpoints() -> Model {
+    let mut m = checks(results_ok(), Some(Ok(dictionary())));
+    send(&mut m, [key(KeyCode::Enter)]);
+    m
+}
+
+fn with_endpoint() -> Model {
+    let mut m = endpoints();
+    m.endpoints.list.push(Endpoint {
+        name: "FinOps anomalies".into(),
+        description: "Cost anomaly alerts".into(),
+        table: "incident".into(),
+        fields: vec![
+            EndpointField {
+                element: "caller_id".into(),
+                kind: FieldKind::Reference,
+                value: "62826bf03710200044e0bfc8bcbe5df1".into(),
+                display: Some("Abel Tuter".into()),
+                mandatory: true,
+            },
+            EndpointField {
+                element: "assignment_group".into(),
+                kind: FieldKind::Reference,
+                value: "287ebd7da9fe198100f92cc8d1d2154e".into(),
+                display: Some("Cloud FinOps".into()),
+                mandatory: false,
+            },
+            EndpointField {
+                element: "priority".into(),
+                kind: FieldKind::Choice,
+                value: "2".into(),
+                display: Some("2 - High".into()),
+                mandatory: false,
+            },
+        ],
+    });
+    m
+}
+
+fn existing_config() -> Config {
+    Config {
+        servicenow: ServiceNowConfig {
+            instance_url: "https://acme.service-now.com".into(),
+            client_id: "4f1c2b8e9d7a6c5b4a3f2e1d0c9b8a7f".into(),
+            client_secret: SecretRef::Env("SNOW_CLIENT_SECRET".into()),
+            username: "finout.integration".into(),
+            password: SecretRef::Env("SNOW_PASSWORD".into()),
+        },
+        endpoints: vec![],
+    }
+}
+
+#[test]
+fn welcome() {
+    check("welcome", &model());
+    let mut s = setup();
+    s.existing = Existing::Loaded {
+        config: Box::new(existing_config()),
+        warnings: vec!["config.toml is readable by other users: run chmod 600 config.toml".into()],
+    };
+    check("welcome_existing", &Model::new(s));
+    let mut s = setup();
+    s.existing = Existing::Invalid(
+        "config.toml:3:1: unknown key `pasword`, did you mean `password`?".into(),
+    );
+    check("welcome_invalid", &Model::new(s));
+}
+
+#[test]
+fn instruction_screens() {
+    let mut m = model();
+    send(&mut m, [key(KeyCode::Enter)]);
+    check("choose_user", &m);
+    send(&mut m, [key(KeyCode::Enter)]);
+    check("oauth_application", &m);
+}
+
+#[test]
+fn connect_form() {
+    check("connect_empty", &connect());
+    let mut m = filled();
+    check("connect_filled", &m);
+    // Errors show once a field was left empty.
+    m.form.fields[1].set("");
+    m.form.fields[0].set("http://acme.service-now.com");
+    m.form.touched = [true; 5];
+    m.form.focus = 1;
+    check("connect_errors", &m);
+}
+
+#[test]
+fn checks_running() {
+    let mut m = filled();
+    send(&mut m, [key(KeyCode::Enter)]);
+    let r = results_ok();
+    send(
+        &mut m,
+        [
+            Msg::Check {
+                run: 1,
+                event: CheckEvent::Finished(r[0].clone()),
+            },
+            Msg::Check {
+                run: 1,
+                event: CheckEvent::Finished(r[1].clone()),
+            },
+            Msg::Check {
+                run: 1,
+                event: CheckEvent::Started(CheckId::Instance),
+            },
+        ],
+    );
+    check("checks_running", &m);
+}
+
+#[test]
+fn matrix() {
+    check(
+        "matrix_passed",
+        &checks(results_ok(), Some(Ok(dictionary()))),
+    );
+    check("matrix_denied", &denied());
+    let mut m = denied();
+    send(&mut m, [key(KeyCode::Enter)]);
+    check("continue_anyway", &m);
+}
+
+#[test]
+fn endpoint_list() {
+    check("endpoints_empty", &endpoints());
+    check("endpoints_one", &with_endpoint());
+}
+
+#[test]
+fn endpoint_editor() {
+    let mut m = with_endpoint();
+    send(&mut m, [key(KeyCode::Enter)]);
+    check("editor", &m);
+    let mut m = endpoints();
+    send(&mut m, [key(KeyCode::Char('a'))]);
+    let last = m.editor.as_ref().map(|e| e.items().len() - 1).unwrap_or(0);
+    if let Some(ed) = m.editor.as_mut() {
+        ed.focus = last;
+    }
+    send(&mut m, [key(KeyCode::Enter)]);
+    check("editor_errors", &m);
+}
+
+fn open_picker(m: &mut Model) {
+    let _ = picker::open(m);
+}
+
+#[test]
+fn picker_modal() {
+    let mut m = endpoints();
+    send(&mut m, [key(KeyCode::Char('a'))]);
+    open_picker(&mut m);
+    check("picker_all", &m);
+    type_text(&mut m, "grp");
+    send(&mut m, [key(KeyCode::Tab)]);
+    check("picker_query", &m);
+
+    let mut m = denied();
+    send(
+        &mut m,
+        [
+            key(KeyCode::Enter),
+            key(KeyCode::Char('y')),
+            key(KeyCode::Char('a')),
+        ],
+    );
+    open_picker(&mut m);
+    check("picker_unavailable", &m);
+}
+
+#[test]
+fn value_selector() {
+    let mut m = with_endpoint();
+    send(&mut m, [key(KeyCode::Enter)]);
+    // Priority is the second additional field.
+    let _ = value::open(&mut m, ValueTarget::Additional(1));
+    check("value_choice", &m);
+    let mut m = with_endpoint();
+    send(&mut m, [key(KeyCode::Enter)]);
+    let _ = value::open(&mut m, ValueTarget::Additional(0));
+    type_text(&mut m, "cloud");
+    let seq = m.search_seq;
+    send(
+        &mut m,
+        [Msg::References {
+            seq,
+            result: Ok(vec![
+                RefRow {
+                    sys_id: "287ebd7da9fe198100f92cc8d1d2154e".into(),
+                    display: "Cloud FinOps".into(),
+                },
+                RefRow {
+                    sys_id: "36c741fa731313005081a616c4f6a7b2".into(),
+                    display: "Cloud Platform Engineering".into(),
+                },
+            ]),
+        }],
+    );
+    check("value_reference", &m);
+    let mut m = endpoints();
+    send(&mut m, [key(KeyCode::Char('a'))]);
+    if let Some(e) = m.editor.as_mut() {
+        e.additional
+            .push(crate::wizard::model::FieldEntry::from_field(
+                &field(
+                    "correlation_id",
+                    "Correlation ID",
+                    Some(FieldKind::String),
+                    "task",
+                ),
+                FieldKind::String,
+                false,
+            ));
+        e.additional
+            .push(crate::wizard::model::FieldEntry::from_field(
+                &field(
+                    "reassignment_count",
+                    "Reassignment count",
+                    Some(FieldKind::Integer),
+                    "task",
+                ),
+                FieldKind::Integer,
+                false,
+            ));
+    }
+    let _ = value::open(&mut m, ValueTarget::Additional(0));
+    type_text(&mut m, "this value is far too long for forty characters");
+    check("value_string_limit", &m);
+    send(&mut m, [key(KeyCode::Esc)]);
+    let _ = value::open(&mut m, ValueTarget::Additional(1));
+    type_text(&mut m, "12a");
+    send(&mut m, [key(KeyCode::Enter)]);
+    check("value_integer_error", &m);
+}
+
+#[test]
+fn review_and_save() {
+    let mut m = with_endpoint();
+    send(
+        &mut m,
+        [key(KeyCode::Down), key(KeyCode::Down), key(KeyCode::Enter)],
+    );
+    assert_eq!(m.screen, Screen::Review);
+    check("review", &m);
+    send(
+        &mut m,
+        [key(KeyCode::Tab), key(KeyCode::Enter), key(KeyCode::Tab)],
+    );
+    check("review_env", &m);
+    let mut m = with_endpoint();
+    send(&mut m, [key(KeyCode::Char('c'))]);
+    m.review.test = crate::wizard::model::TestState::Running;
+    send(
+        &mut m,
+        [Msg::TestIncident(Ok(CreatedTest {
+            number: "INC0010001".into(),
+            url: "https://acme.service-now.com/nav_to.do?uri=incident.do?sys_id=1".into(),
+        }))],
+    );
+    send(
+        &mut m,
+        [Msg::Saved(Ok(
+            "/home/op/.config/snow-connect/config.toml".into()
+        ))],
+    );
+    check("review_saved", &m);
+}
+
+#[test]
+fn modals() {
+    let mut m = model();
+    send(&mut m, [key(KeyCode::Char('?'))]);
+    check("help_welcome", &m);
+    let mut m = filled();
+    m.unsaved = true;
+    send(&mut m, [ctrl('c')]);
+    check("quit_confirm", &m);
+    let mut s = setup();
+    s.draft = Some((draft_of(&with_endpoint()), 1_767_225_600));
+    check("draft_offer", &Model::new(s));
+    let mut s = setup();
+    s.existing = Existing::Loaded {
+        config: Box::new(existing_config()),
+        warnings: vec![],
+    };
+    let mut m = Model::new(s);
+    send(
+        &mut m,
+        [
+            key(KeyCode::Right),
+            key(KeyCode::Right),
+            key(KeyCode::Enter),
+        ],
+    );
+    check("remove_confirm", &m);
+}
+
+#[test]
+fn too_small() {
+    let text = render(&model(), 39, 11);
+    assert!(text.contains("terminal too small (need 40x12)"));
+    insta::assert_snapshot!("too_small_39x11", text);
+    let text = render(&model(), 20, 3);
+    assert!(text.contains("terminal too"), "cut, not hidden: {text}");
+}
+
+#[test]
+fn untrusted_text_is_shown_escaped() {
+    let mut m = checks(results_ok(), Some(Ok(dictionary())));
+    if let Some((_, crate::wizard::model::RowState::Done(r))) = m.checks.rows.get_mut(2) {
+        r.evidence = Some("evil\u{1b}[2Jtitle\u{7}".into());
+    }
+    m.checks.selected = 2;
+    let text = render(&m, 80, 24);
+    assert!(!text.contains('\u{1b}'));
+    assert!(text.contains("evil^[[2Jtitle^G"));
+}
+
+#[test]
+fn monochrome_still_shows_selection_and_focus() {
+    use ratatui::style::Modifier;
+    let mut m = checks(results_ok(), Some(Ok(dictionary())));
+    m.theme = Theme::MONO;
+    let mut term =
+        ratatui::Terminal::new(ratatui::backend::TestBackend::new(80, 24)).expect("term");
+    let frame = term
+        .draw(|f| crate::wizard::view::view(&m, f))
+        .expect("draw");
+    let buf = frame.buffer;
+    // The selected matrix row (row 0 of the table, y = 2) is reversed, and no cell has a colour.
+    let y = 2;
+    let x = 30;
+    assert!(
+        buf[(x, y)].modifier.contains(Modifier::REVERSED),
+        "selected row is reversed"
+    );
+    for cell in buf.content() {
+        assert_eq!(cell.fg, ratatui::style::Color::Reset);
+        assert_eq!(cell.bg, ratatui::style::Color::Reset);
+    }
+    let _ = EditorItem::Name;
+}

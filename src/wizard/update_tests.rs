@@ -1,0 +1,949 @@
+//! Pure tests of the state machine: hand-made messages in, state and effects out.
+
+use crossterm::event::KeyCode;
+use secrecy::ExposeSecret;
+
+use crate::config::{Config, Endpoint, EndpointField, SecretRef, ServiceNowConfig};
+use crate::diagnose::{CheckId, DictionaryError, FieldKind};
+use crate::wizard::draft::draft_of;
+use crate::wizard::model::{
+    ConfirmKind, EditorItem, Existing, Modal, Model, RowState, Screen, ValueTarget,
+};
+use crate::wizard::msg::{Effect, Msg, RefRow, SaveFailure};
+use crate::wizard::screens::{editor, picker};
+use crate::wizard::test_fixtures::*;
+
+fn at_connect() -> Model {
+    let mut m = model();
+    send(
+        &mut m,
+        [
+            key(KeyCode::Enter),
+            key(KeyCode::Enter),
+            key(KeyCode::Enter),
+        ],
+    );
+    assert_eq!(m.screen, Screen::Connect);
+    m
+}
+
+fn filled_form() -> Model {
+    let mut m = at_connect();
+    for (i, v) in [
+        "acme",
+        "4f1c2b8e9d7a6c5b4a3f2e1d0c9b8a7f",
+        "s3cret!",
+        "finout.integration",
+        "pa55",
+    ]
+    .iter()
+    .enumerate()
+    {
+        m.form.fields[i].set(v);
+    }
+    m
+}
+
+/// A model on the Checks screen after run 1 finished with `results`.
+fn after_checks(
+    results: Vec<crate::diagnose::CheckResult>,
+    dict: Option<Result<crate::diagnose::Dictionary, DictionaryError>>,
+) -> Model {
+    let mut m = filled_form();
+    m.form.focus = crate::wizard::model::FORM_BUTTON;
+    let effects = send(&mut m, [key(KeyCode::Enter)]);
+    assert!(
+        effects
+            .iter()
+            .any(|e| matches!(e, Effect::RunChecks { run: 1, .. }))
+    );
+    assert_eq!(m.screen, Screen::Checks);
+    assert!(m.checks.running);
+    send(
+        &mut m,
+        [Msg::ChecksDone {
+            run: 1,
+            outcome: outcome(results, dict),
+        }],
+    );
+    assert!(!m.checks.running);
+    m
+}
+
+fn ready_for_endpoints() -> Model {
+    let mut m = after_checks(results_ok(), Some(Ok(dictionary())));
+    send(&mut m, [key(KeyCode::Enter)]);
+    assert_eq!(m.screen, Screen::Endpoints);
+    m
+}
+
+#[test]
+fn enter_walks_the_instruction_screens_and_esc_walks_back() {
+    let mut m = model();
+    assert_eq!(m.screen, Screen::Welcome);
+    send(&mut m, [key(KeyCode::Enter)]);
+    assert_eq!(m.screen, Screen::ChooseUser);
+    send(&mut m, [key(KeyCode::Enter)]);
+    assert_eq!(m.screen, Screen::OAuthApp);
+    send(&mut m, [key(KeyCode::Esc)]);
+    assert_eq!(m.screen, Screen::ChooseUser);
+    send(&mut m, [key(KeyCode::Esc)]);
+    assert_eq!(m.screen, Screen::Welcome);
+}
+
+#[test]
+fn letters_typed_into_a_field_never_trigger_shortcuts() {
+    let mut m = at_connect();
+    let effects = type_text(&mut m, "?qrsyc");
+    assert!(effects.is_empty());
+    assert_eq!(m.form.fields[0].value(), "?qrsyc");
+    assert!(m.modals.is_empty(), "no help or quit dialog");
+    assert_eq!(m.screen, Screen::Connect);
+    assert!(!m.quit);
+}
+
+#[test]
+fn question_mark_opens_help_outside_fields_and_f1_everywhere() {
+    let mut m = model();
+    send(&mut m, [key(KeyCode::Char('?'))]);
+    assert!(matches!(m.top(), Some(Modal::Help)));
+    send(&mut m, [key(KeyCode::Esc)]);
+    assert!(m.modals.is_empty());
+    let mut m = at_connect();
+    send(&mut m, [key(KeyCode::F(1))]);
+    assert!(matches!(m.top(), Some(Modal::Help)));
+}
+
+#[test]
+fn bracketed_paste_goes_into_the_focused_field_without_line_breaks() {
+    let mut m = at_connect();
+    let effects = send(
+        &mut m,
+        [Msg::Paste(
+            "https://acme.service-now.com/now/nav/ui/home\n".into(),
+        )],
+    );
+    assert!(effects.is_empty());
+    assert_eq!(
+        m.form.fields[0].value(),
+        "https://acme.service-now.com/now/nav/ui/home"
+    );
+    // A paste full of shortcut letters stays text.
+    send(
+        &mut m,
+        [
+            key(KeyCode::Tab),
+            key(KeyCode::Tab),
+            Msg::Paste("q?r\r\n".into()),
+        ],
+    );
+    assert_eq!(m.form.focus, 2);
+    assert_eq!(m.form.fields[2].value(), "q?r");
+    assert!(m.modals.is_empty());
+    assert!(m.unsaved);
+}
+
+#[test]
+fn ctrl_r_toggles_reveal_and_is_reset_on_leaving() {
+    let mut m = at_connect();
+    send(&mut m, [ctrl('r')]);
+    assert!(m.form.reveal);
+    send(&mut m, [key(KeyCode::Esc)]);
+    assert!(!m.form.reveal);
+}
+
+#[test]
+fn ctrl_c_quits_at_once_when_nothing_is_unsaved() {
+    let mut m = model();
+    let effects = send(&mut m, [ctrl('c')]);
+    assert!(m.quit);
+    assert!(effects.is_empty());
+}
+
+#[test]
+fn ctrl_c_asks_first_when_something_is_unsaved_and_a_second_one_quits() {
+    let mut m = at_connect();
+    type_text(&mut m, "acme");
+    send(&mut m, [ctrl('c')]);
+    assert!(!m.quit);
+    assert!(matches!(m.top(), Some(Modal::Confirm(c)) if c.kind == ConfirmKind::Quit));
+    // Esc stays.
+    send(&mut m, [key(KeyCode::Esc)]);
+    assert!(m.modals.is_empty() && !m.quit);
+    send(&mut m, [ctrl('c')]);
+    let effects = send(&mut m, [ctrl('c')]);
+    assert!(m.quit);
+    assert!(effects.iter().any(|e| matches!(e, Effect::SaveDraft(_))));
+}
+
+#[test]
+fn connect_refuses_an_incomplete_form_and_focuses_the_first_problem() {
+    let mut m = at_connect();
+    m.form.fields[0].set("acme");
+    m.form.focus = crate::wizard::model::FORM_BUTTON;
+    let effects = send(&mut m, [key(KeyCode::Enter)]);
+    assert!(
+        !effects
+            .iter()
+            .any(|e| matches!(e, Effect::RunChecks { .. }))
+    );
+    assert_eq!(m.screen, Screen::Connect);
+    assert_eq!(m.form.focus, 1);
+    assert!(m.status.as_ref().is_some_and(|s| s.error));
+}
+
+#[test]
+fn checks_stream_into_rows_and_stale_runs_are_ignored() {
+    let mut m = filled_form();
+    m.form.focus = crate::wizard::model::FORM_BUTTON;
+    send(&mut m, [key(KeyCode::Enter)]);
+    send(
+        &mut m,
+        [Msg::Check {
+            run: 1,
+            event: crate::diagnose::CheckEvent::Started(CheckId::Reachability),
+        }],
+    );
+    assert!(matches!(
+        m.checks.rows[1],
+        (CheckId::Reachability, RowState::Running)
+    ));
+    assert!(m.animating(), "a running check animates");
+    // A message from an older run changes nothing.
+    send(
+        &mut m,
+        [Msg::Check {
+            run: 0,
+            event: crate::diagnose::CheckEvent::Started(CheckId::Oauth),
+        }],
+    );
+    assert!(matches!(
+        m.checks.rows[3],
+        (CheckId::Oauth, RowState::Pending)
+    ));
+    let r = results_ok()[1].clone();
+    send(
+        &mut m,
+        [Msg::Check {
+            run: 1,
+            event: crate::diagnose::CheckEvent::Finished(r),
+        }],
+    );
+    assert!(matches!(&m.checks.rows[1], (_, RowState::Done(r)) if r.elapsed_ms == 42));
+}
+
+#[test]
+fn esc_while_running_cancels_the_checks() {
+    let mut m = filled_form();
+    m.form.focus = crate::wizard::model::FORM_BUTTON;
+    send(&mut m, [key(KeyCode::Enter)]);
+    let effects = send(&mut m, [key(KeyCode::Esc)]);
+    assert!(
+        effects
+            .iter()
+            .any(|e| matches!(e, Effect::Cancel(crate::wizard::msg::Slot::Checks)))
+    );
+    assert!(m.checks.cancelled);
+    assert_eq!(m.screen, Screen::Checks);
+}
+
+#[test]
+fn continue_goes_on_when_required_checks_pass() {
+    let m = ready_for_endpoints();
+    assert!(m.dict().is_some());
+}
+
+#[test]
+fn failed_required_read_needs_an_explicit_continue_anyway() {
+    let mut m = after_checks(
+        results_dictionary_fields_denied(),
+        Some(Err(DictionaryError::Denied {
+            acl: "sys_dictionary.*".into(),
+            evidence: "records without fields".into(),
+        })),
+    );
+    // The failing row is selected, so its fix is on screen at once.
+    let rows = crate::wizard::screens::checks::visible_rows(&m);
+    assert_eq!(rows[m.checks.selected].0, CheckId::AclSysDictionaryFields);
+    send(&mut m, [key(KeyCode::Enter)]);
+    assert_eq!(m.screen, Screen::Checks);
+    match m.top() {
+        Some(Modal::Confirm(c)) => {
+            assert_eq!(c.kind, ConfirmKind::ContinueAnyway);
+            assert!(c.body.iter().any(|b| b.contains("no Additional Fields")));
+            assert!(!c.on_yes, "the safe answer is the default");
+        }
+        other => panic!("expected the continue-anyway question, got {other:?}"),
+    }
+    // Enter on the default ("Stay") stays.
+    send(&mut m, [key(KeyCode::Enter)]);
+    assert_eq!(m.screen, Screen::Checks);
+    send(&mut m, [key(KeyCode::Enter), key(KeyCode::Char('y'))]);
+    assert_eq!(m.screen, Screen::Endpoints);
+}
+
+#[test]
+fn copy_fix_writes_osc52_through_the_loop_and_says_so() {
+    let mut m = after_checks(results_dictionary_fields_denied(), None);
+    let effects = send(&mut m, [key(KeyCode::Char('y'))]);
+    match effects.as_slice() {
+        [Effect::Clipboard(text)] => assert!(text.contains("security_admin")),
+        other => panic!("expected one clipboard effect, got {other:?}"),
+    }
+    assert!(
+        m.status
+            .as_ref()
+            .is_some_and(|s| s.text.contains("clipboard"))
+    );
+}
+
+#[test]
+fn continue_on_endpoints_needs_at_least_one_endpoint() {
+    let mut m = ready_for_endpoints();
+    send(&mut m, [key(KeyCode::Char('c'))]);
+    assert_eq!(m.screen, Screen::Endpoints);
+    assert!(
+        m.status
+            .as_ref()
+            .is_some_and(|s| s.error && s.text.contains("at least one"))
+    );
+}
+
+fn open_editor() -> Model {
+    let mut m = ready_for_endpoints();
+    send(&mut m, [key(KeyCode::Char('a'))]);
+    assert_eq!(m.screen, Screen::Editor);
+    m
+}
+
+#[test]
+fn the_editor_lists_mandatory_fields_from_the_dictionary() {
+    let m = open_editor();
+    let ed = m.editor.as_ref().expect("editor");
+    assert_eq!(
+        ed.mandatory
+            .iter()
+            .map(|e| e.element.as_str())
+            .collect::<Vec<_>>(),
+        vec!["caller_id"]
+    );
+    assert!(ed.mandatory[0].mandatory);
+}
+
+#[test]
+fn an_endpoint_needs_a_unique_name_and_its_mandatory_values() {
+    let mut m = open_editor();
+    // Save with nothing: the name is required.
+    let pos = m.editor.as_ref().map(|e| e.items().len() - 1).unwrap_or(0);
+    m.editor.as_mut().expect("editor").focus = pos;
+    send(&mut m, [key(KeyCode::Enter)]);
+    let ed = m.editor.as_ref().expect("editor still open");
+    assert!(
+        ed.errors
+            .iter()
+            .any(|e| e.contains("Endpoint Name is required"))
+    );
+    assert!(ed.errors.iter().any(|e| e.contains("Caller is mandatory")));
+    assert_eq!(ed.focused(), EditorItem::Name);
+    // A name taken by another endpoint is refused.
+    m.endpoints.list.push(Endpoint {
+        name: "FinOps anomalies".into(),
+        description: String::new(),
+        table: "incident".into(),
+        fields: vec![],
+    });
+    type_text(&mut m, "finops anomalies");
+    editor::set_value(
+        &mut m,
+        ValueTarget::Mandatory(0),
+        (
+            "62826bf03710200044e0bfc8bcbe5df1".into(),
+            Some("Abel Tuter".into()),
+        ),
+    );
+    let effects = editor::save(&mut m);
+    assert!(effects.is_empty());
+    assert!(
+        m.editor
+            .as_ref()
+            .is_some_and(|e| e.errors.iter().any(|x| x.contains("already exists")))
+    );
+    // A new name saves.
+    m.editor
+        .as_mut()
+        .expect("editor")
+        .name
+        .set("Cost anomalies");
+    let effects = editor::save(&mut m);
+    assert!(effects.iter().any(|e| matches!(e, Effect::SaveDraft(_))));
+    assert_eq!(m.screen, Screen::Endpoints);
+    let saved = &m.endpoints.list[1];
+    assert_eq!(saved.name, "Cost anomalies");
+    assert_eq!(saved.fields.len(), 1);
+    assert!(saved.fields[0].mandatory);
+    assert_eq!(saved.fields[0].value, "62826bf03710200044e0bfc8bcbe5df1");
+}
+
+fn open_picker(m: &mut Model) {
+    let items = m.editor.as_ref().expect("editor").items();
+    let pos = items
+        .iter()
+        .position(|i| *i == EditorItem::SelectFields)
+        .expect("button");
+    m.editor.as_mut().expect("editor").focus = pos;
+    send(m, [key(KeyCode::Enter)]);
+    assert!(matches!(m.top(), Some(Modal::Picker(_))));
+}
+
+fn picker_state(m: &Model) -> &crate::wizard::model::PickerState {
+    match m.top() {
+        Some(Modal::Picker(p)) => p,
+        _ => panic!("picker not open"),
+    }
+}
+
+#[test]
+fn picker_filters_as_you_type_and_space_toggles_instead_of_typing() {
+    let mut m = open_editor();
+    open_picker(&mut m);
+    let all = picker_state(&m).matches.len();
+    // Mandatory caller_id and the two alert fields are not on offer.
+    assert_eq!(all, 7);
+    type_text(&mut m, "prio");
+    let p = picker_state(&m);
+    assert_eq!(p.query.value(), "prio");
+    assert_eq!(p.matches.len(), 1);
+    assert_eq!(p.candidates[p.matches[0].index].element, "priority");
+    // While typing, Space separates search words.
+    send(&mut m, [key(KeyCode::Char(' '))]);
+    assert_eq!(picker_state(&m).query.value(), "prio ");
+    assert!(picker_state(&m).selected.is_empty());
+    send(&mut m, [key(KeyCode::Backspace)]);
+    // After moving, Space toggles and is not typed.
+    send(&mut m, [key(KeyCode::Down), key(KeyCode::Char(' '))]);
+    let p = picker_state(&m);
+    assert_eq!(p.query.value(), "prio", "space toggles, it is not typed");
+    assert_eq!(p.selected, vec!["priority".to_string()]);
+    // Enter confirms and asks for the new field's value at once.
+    send(&mut m, [key(KeyCode::Enter)]);
+    match m.top() {
+        Some(Modal::Value(v)) => {
+            assert_eq!(v.element, "priority");
+            assert_eq!(v.choices.len(), 4);
+        }
+        other => panic!("expected the value selector, got {other:?}"),
+    }
+    send(&mut m, [key(KeyCode::Down), key(KeyCode::Enter)]);
+    let ed = m.editor.as_ref().expect("editor");
+    assert_eq!(ed.additional.len(), 1);
+    assert_eq!(
+        ed.additional[0].value,
+        Some(("2".into(), Some("2 - High".into())))
+    );
+    assert!(m.modals.is_empty());
+}
+
+#[test]
+fn picker_stops_at_ten_additional_fields() {
+    let mut m = ready_for_endpoints();
+    // A dictionary with 12 selectable string fields.
+    let mut d = dictionary();
+    for i in 0..12 {
+        d.fields.push(field(
+            &format!("u_extra_{i:02}"),
+            &format!("Extra {i:02}"),
+            Some(FieldKind::String),
+            "incident",
+        ));
+    }
+    m.dictionary = Some(Ok(d));
+    send(&mut m, [key(KeyCode::Char('a'))]);
+    open_picker(&mut m);
+    type_text(&mut m, "extra");
+    assert_eq!(picker_state(&m).matches.len(), 12);
+    for _ in 0..12 {
+        send(&mut m, [key(KeyCode::Tab)]);
+    }
+    let p = picker_state(&m);
+    assert_eq!(p.selected.len(), 10);
+    assert!(p.note.as_deref().is_some_and(|n| n.contains("At most 10")));
+    // Unselecting one makes room again.
+    send(&mut m, [key(KeyCode::Up), key(KeyCode::Up)]);
+    assert!(!picker_state(&m).typing);
+    send(&mut m, [key(KeyCode::Char(' '))]);
+    assert_eq!(picker_state(&m).selected.len(), 9);
+}
+
+#[test]
+fn esc_in_the_picker_keeps_the_previous_selection() {
+    let mut m = open_editor();
+    open_picker(&mut m);
+    send(&mut m, [key(KeyCode::Char(' ')), key(KeyCode::Esc)]);
+    assert!(m.modals.is_empty());
+    assert!(m.editor.as_ref().expect("editor").additional.is_empty());
+}
+
+#[test]
+fn without_the_dictionary_the_picker_explains_and_jumps_to_the_matrix() {
+    let mut m = after_checks(
+        results_dictionary_fields_denied(),
+        Some(Err(DictionaryError::Denied {
+            acl: "sys_dictionary.*".into(),
+            evidence: "HTTP 200, records without fields".into(),
+        })),
+    );
+    send(&mut m, [key(KeyCode::Enter), key(KeyCode::Char('y'))]);
+    send(&mut m, [key(KeyCode::Char('a'))]);
+    assert_eq!(m.screen, Screen::Editor);
+    assert!(m.editor.as_ref().expect("editor").mandatory.is_empty());
+    open_picker(&mut m);
+    let p = picker_state(&m);
+    let u = p.unavailable.as_ref().expect("explanation");
+    assert_eq!(u.missing, vec!["sys_dictionary.*".to_string()]);
+    assert!(p.candidates.is_empty());
+    // Typing does nothing here; Enter opens the matrix on the failing row.
+    type_text(&mut m, "x");
+    send(&mut m, [key(KeyCode::Enter)]);
+    assert_eq!(m.screen, Screen::Checks);
+    let rows = crate::wizard::screens::checks::visible_rows(&m);
+    assert_eq!(rows[m.checks.selected].0, CheckId::AclSysDictionaryFields);
+    // Esc goes back to the endpoint being edited, not to the form.
+    send(&mut m, [key(KeyCode::Esc)]);
+    assert_eq!(m.screen, Screen::Editor);
+    assert!(m.editor.is_some());
+}
+
+#[test]
+fn reference_values_come_from_a_debounced_search_and_store_the_sys_id() {
+    let mut m = open_editor();
+    let effects = crate::wizard::screens::value::open(&mut m, ValueTarget::Mandatory(0));
+    let first_seq = match effects.as_slice() {
+        [
+            Effect::SearchReference {
+                seq,
+                table,
+                query,
+                debounce,
+            },
+        ] => {
+            assert_eq!(table, "sys_user");
+            assert!(query.is_empty());
+            assert!(debounce.is_zero(), "the first list comes at once");
+            *seq
+        }
+        other => panic!("expected a search, got {other:?}"),
+    };
+    let effects = type_text(&mut m, "ab");
+    let last_seq = match effects.last() {
+        Some(Effect::SearchReference {
+            seq,
+            query,
+            debounce,
+            ..
+        }) => {
+            assert_eq!(query, "ab");
+            assert_eq!(*debounce, crate::wizard::screens::value::DEBOUNCE);
+            *seq
+        }
+        other => panic!("expected a search, got {other:?}"),
+    };
+    assert!(m.animating(), "the search spinner runs");
+    // The answer to an older search is ignored.
+    send(
+        &mut m,
+        [Msg::References {
+            seq: first_seq,
+            result: Ok(vec![RefRow {
+                sys_id: "x".into(),
+                display: "stale".into(),
+            }]),
+        }],
+    );
+    send(
+        &mut m,
+        [Msg::References {
+            seq: last_seq,
+            result: Ok(vec![RefRow {
+                sys_id: "62826bf03710200044e0bfc8bcbe5df1".into(),
+                display: "Abel Tuter".into(),
+            }]),
+        }],
+    );
+    let effects = send(&mut m, [key(KeyCode::Enter)]);
+    assert!(
+        effects
+            .iter()
+            .any(|e| matches!(e, Effect::Cancel(crate::wizard::msg::Slot::Search)))
+    );
+    let ed = m.editor.as_ref().expect("editor");
+    assert_eq!(
+        ed.mandatory[0].value,
+        Some((
+            "62826bf03710200044e0bfc8bcbe5df1".into(),
+            Some("Abel Tuter".into())
+        ))
+    );
+}
+
+#[test]
+fn typed_values_are_validated_by_kind() {
+    use crate::wizard::screens::value::validate;
+    assert_eq!(validate(FieldKind::Integer, None, " 12 "), Ok("12".into()));
+    assert!(validate(FieldKind::Integer, None, "1.5").is_err());
+    assert!(validate(FieldKind::String, Some(3), "abcd").is_err());
+    assert_eq!(
+        validate(FieldKind::String, Some(4), "abcd"),
+        Ok("abcd".into())
+    );
+    assert_eq!(
+        validate(FieldKind::Boolean, None, "TRUE"),
+        Ok("true".into())
+    );
+    assert!(validate(FieldKind::Reference, None, "Cloud FinOps").is_err());
+    assert!(validate(FieldKind::String, None, "  ").is_err());
+}
+
+#[test]
+fn removing_an_additional_field_with_del() {
+    let mut m = open_editor();
+    open_picker(&mut m);
+    send(
+        &mut m,
+        [
+            key(KeyCode::Char(' ')),
+            key(KeyCode::Enter),
+            key(KeyCode::Esc),
+        ],
+    );
+    let n = m.editor.as_ref().expect("editor").additional.len();
+    assert_eq!(n, 1);
+    let items = m.editor.as_ref().expect("editor").items();
+    let pos = items
+        .iter()
+        .position(|i| *i == EditorItem::Additional(0))
+        .expect("row");
+    m.editor.as_mut().expect("editor").focus = pos;
+    send(&mut m, [key(KeyCode::Delete)]);
+    assert!(m.editor.as_ref().expect("editor").additional.is_empty());
+}
+
+fn with_one_endpoint() -> Model {
+    let mut m = ready_for_endpoints();
+    m.endpoints.list.push(Endpoint {
+        name: "FinOps anomalies".into(),
+        description: "Cost anomaly alerts".into(),
+        table: "incident".into(),
+        fields: vec![EndpointField {
+            element: "priority".into(),
+            kind: FieldKind::Choice,
+            value: "2".into(),
+            display: Some("2 - High".into()),
+            mandatory: false,
+        }],
+    });
+    m
+}
+
+#[test]
+fn deleting_an_endpoint_asks_first() {
+    let mut m = with_one_endpoint();
+    send(&mut m, [key(KeyCode::Char('d'))]);
+    assert!(matches!(m.top(), Some(Modal::Confirm(c)) if c.kind == ConfirmKind::DeleteEndpoint(0)));
+    send(&mut m, [key(KeyCode::Esc)]);
+    assert_eq!(m.endpoints.list.len(), 1);
+    send(&mut m, [key(KeyCode::Char('d')), key(KeyCode::Char('y'))]);
+    assert!(m.endpoints.list.is_empty());
+}
+
+#[test]
+fn review_builds_the_config_with_inline_or_env_secrets() {
+    let mut m = with_one_endpoint();
+    send(&mut m, [key(KeyCode::Char('c'))]);
+    assert_eq!(m.screen, Screen::Review);
+    let cfg = crate::wizard::screens::review::config(&m).expect("config");
+    assert_eq!(cfg.servicenow.instance_url, "https://acme.service-now.com");
+    match &cfg.servicenow.client_secret {
+        SecretRef::Inline(s) => assert_eq!(s.expose_secret(), "s3cret!"),
+        other => panic!("expected inline, got {other:?}"),
+    }
+    // Switch to environment variables.
+    send(&mut m, [key(KeyCode::Tab), key(KeyCode::Enter)]);
+    assert!(m.review.env);
+    let cfg = crate::wizard::screens::review::config(&m).expect("config");
+    assert!(matches!(&cfg.servicenow.password, SecretRef::Env(v) if v == "SNOW_PASSWORD"));
+    // A bad variable name is refused with a message.
+    m.review.password_var.set("1BAD NAME");
+    assert!(crate::wizard::screens::review::config(&m).is_err());
+}
+
+#[test]
+fn save_writes_once_and_clears_the_draft_on_success() {
+    let mut m = with_one_endpoint();
+    send(&mut m, [key(KeyCode::Char('c'))]);
+    let save_pos = m.review.items().len() - 1;
+    m.review.focus = save_pos;
+    let effects = send(&mut m, [key(KeyCode::Enter)]);
+    assert!(matches!(
+        effects.as_slice(),
+        [Effect::SaveConfig { replace: false, .. }]
+    ));
+    // A second Enter while saving does not save twice.
+    assert!(send(&mut m, [key(KeyCode::Enter)]).is_empty());
+    let effects = send(&mut m, [Msg::Saved(Ok("/tmp/x/config.toml".into()))]);
+    assert!(matches!(effects.as_slice(), [Effect::ClearDraft]));
+    assert!(!m.unsaved);
+    send(&mut m, [key(KeyCode::Enter)]);
+    assert!(m.quit, "Enter finishes after saving");
+}
+
+#[test]
+fn saving_another_instance_over_an_existing_config_asks_to_replace() {
+    let mut m = with_one_endpoint();
+    m.existing = Existing::Loaded {
+        config: Box::new(Config {
+            servicenow: ServiceNowConfig {
+                instance_url: "https://other.service-now.com".into(),
+                client_id: "x".into(),
+                client_secret: SecretRef::Env("A".into()),
+                username: "u".into(),
+                password: SecretRef::Env("B".into()),
+            },
+            endpoints: vec![],
+        }),
+        warnings: vec![],
+    };
+    m.mode = crate::wizard::model::Mode::Edit;
+    send(&mut m, [key(KeyCode::Char('c'))]);
+    m.review.focus = m.review.items().len() - 1;
+    let effects = send(&mut m, [key(KeyCode::Enter)]);
+    assert!(effects.is_empty());
+    assert!(matches!(m.top(), Some(Modal::Confirm(c)) if c.kind == ConfirmKind::ReplaceOnSave));
+    let effects = send(&mut m, [key(KeyCode::Char('y'))]);
+    assert!(matches!(
+        effects.as_slice(),
+        [Effect::SaveConfig { replace: true, .. }]
+    ));
+    // The config module's own refusal leads to the same question.
+    send(
+        &mut m,
+        [Msg::Saved(Err(SaveFailure::DifferentInstance {
+            existing: "https://other.service-now.com".into(),
+        }))],
+    );
+    assert!(matches!(m.top(), Some(Modal::Confirm(c)) if c.kind == ConfirmKind::ReplaceOnSave));
+}
+
+#[test]
+fn drafts_hold_no_secrets_and_resume_on_the_connect_screen() {
+    let m = with_one_endpoint();
+    let d = draft_of(&m);
+    let json = serde_json::to_string(&d).expect("json");
+    assert!(!json.contains("s3cret!"));
+    assert!(!json.contains("pa55"));
+    assert!(json.contains("FinOps anomalies"));
+    let mut s = setup();
+    s.draft = Some((d, 1_700_000_000));
+    let mut fresh = Model::new(s);
+    assert!(matches!(fresh.top(), Some(Modal::Draft { .. })));
+    send(&mut fresh, [key(KeyCode::Enter)]);
+    assert_eq!(fresh.screen, Screen::Connect);
+    assert_eq!(fresh.form.fields[0].value(), "acme");
+    assert!(fresh.form.fields[2].is_empty(), "secrets are typed again");
+    assert_eq!(fresh.endpoints.list.len(), 1);
+}
+
+#[test]
+fn discarding_a_draft_clears_it() {
+    let mut s = setup();
+    s.draft = Some((draft_of(&model()), 1_700_000_000));
+    let mut m = Model::new(s);
+    let effects = send(&mut m, [key(KeyCode::Char('d'))]);
+    assert!(matches!(effects.as_slice(), [Effect::ClearDraft]));
+    assert_eq!(m.screen, Screen::Welcome);
+}
+
+#[test]
+fn remove_asks_then_removes() {
+    let mut s = setup();
+    s.existing = Existing::Loaded {
+        config: Box::new(Config {
+            servicenow: ServiceNowConfig {
+                instance_url: "https://acme.service-now.com".into(),
+                client_id: "x".into(),
+                client_secret: SecretRef::Env("A".into()),
+                username: "u".into(),
+                password: SecretRef::Env("B".into()),
+            },
+            endpoints: vec![],
+        }),
+        warnings: vec![],
+    };
+    let mut m = Model::new(s);
+    // Edit, Replace, Remove, Quit.
+    send(
+        &mut m,
+        [
+            key(KeyCode::Right),
+            key(KeyCode::Right),
+            key(KeyCode::Enter),
+        ],
+    );
+    assert!(matches!(m.top(), Some(Modal::Confirm(c)) if c.kind == ConfirmKind::Remove));
+    let effects = send(&mut m, [key(KeyCode::Char('y'))]);
+    assert!(matches!(effects.as_slice(), [Effect::RemoveConfig { .. }]));
+    send(&mut m, [Msg::Removed(Ok(()))]);
+    assert!(matches!(m.existing, Existing::None));
+}
+
+#[test]
+fn leaving_the_checks_while_running_cancels_them_and_ignores_late_results() {
+    let mut m = filled_form();
+    m.form.focus = crate::wizard::model::FORM_BUTTON;
+    send(&mut m, [key(KeyCode::Enter)]);
+    let effects = crate::wizard::update::go(&mut m, Screen::Connect);
+    assert!(
+        effects
+            .iter()
+            .any(|e| matches!(e, Effect::Cancel(crate::wizard::msg::Slot::Checks)))
+    );
+    send(
+        &mut m,
+        [Msg::ChecksDone {
+            run: 1,
+            outcome: outcome(results_ok(), None),
+        }],
+    );
+    assert!(
+        m.checks
+            .rows
+            .iter()
+            .all(|(_, s)| !matches!(s, RowState::Done(_)))
+    );
+}
+
+#[test]
+fn a_panicked_task_becomes_a_message_not_a_stuck_spinner() {
+    let mut m = filled_form();
+    m.form.focus = crate::wizard::model::FORM_BUTTON;
+    send(&mut m, [key(KeyCode::Enter)]);
+    send(
+        &mut m,
+        [Msg::TaskFailed(
+            "the checks task stopped unexpectedly".into(),
+        )],
+    );
+    assert!(!m.checks.running);
+    assert!(m.status.as_ref().is_some_and(|s| s.error));
+}
+
+#[test]
+fn picker_selection_keeps_values_of_fields_that_stay_selected() {
+    let mut m = open_editor();
+    open_picker(&mut m);
+    type_text(&mut m, "prio");
+    send(
+        &mut m,
+        [key(KeyCode::Tab), key(KeyCode::Enter), key(KeyCode::Enter)],
+    );
+    assert!(m.editor.as_ref().expect("e").additional[0].value.is_some());
+    // Open again, add another field, confirm: priority keeps its value.
+    let _ = picker::open(&mut m);
+    type_text(&mut m, "corr");
+    send(&mut m, [key(KeyCode::Tab), key(KeyCode::Enter)]);
+    let ed = m.editor.as_ref().expect("e");
+    assert_eq!(ed.additional.len(), 2);
+    assert!(ed.additional[0].value.is_some());
+    assert!(matches!(m.top(), Some(Modal::Value(v)) if v.element == "correlation_id"));
+}
+
+/// Every key listed in a keymap does what that binding says: no key is shadowed by an
+/// earlier binding, so the footer and help never promise something else.
+fn assert_keymap_consistent(m: &Model) {
+    use crate::wizard::keymap::lookup;
+    use crossterm::event::KeyEvent;
+    let map = crate::wizard::update::active_keymap(m);
+    for b in &map {
+        for k in &b.keys {
+            let ev = KeyEvent::new(k.code, k.mods);
+            assert_eq!(
+                lookup(&map, &ev),
+                Some(b.action),
+                "{} on {:?} is shadowed (hint \"{}\")",
+                k.label(),
+                m.screen,
+                b.hint
+            );
+        }
+    }
+}
+
+#[test]
+fn no_binding_is_shadowed_on_any_screen() {
+    let mut m = model();
+    assert_keymap_consistent(&m);
+    send(&mut m, [key(KeyCode::Enter)]);
+    assert_keymap_consistent(&m);
+    let mut m = at_connect();
+    assert_keymap_consistent(&m);
+    send(&mut m, [key(KeyCode::Char('?'))]);
+    assert_keymap_consistent(&m);
+    let mut m = after_checks(results_dictionary_fields_denied(), None);
+    assert_keymap_consistent(&m);
+    send(&mut m, [key(KeyCode::Enter)]);
+    assert_keymap_consistent(&m);
+    let mut m = with_one_endpoint();
+    assert_keymap_consistent(&m);
+    send(&mut m, [key(KeyCode::Enter)]);
+    assert_keymap_consistent(&m);
+    open_picker(&mut m);
+    assert_keymap_consistent(&m);
+    send(&mut m, [key(KeyCode::Char(' ')), key(KeyCode::Enter)]);
+    assert_keymap_consistent(&m);
+    let mut m = with_one_endpoint();
+    send(&mut m, [key(KeyCode::Char('c'))]);
+    assert_keymap_consistent(&m);
+}
+
+#[test]
+fn up_and_down_move_in_both_directions_in_lists() {
+    let mut m = open_editor();
+    open_picker(&mut m);
+    send(
+        &mut m,
+        [key(KeyCode::Down), key(KeyCode::Down), key(KeyCode::Up)],
+    );
+    assert_eq!(picker_state(&m).cursor, 1);
+}
+
+#[test]
+fn multi_word_searches_keep_their_spaces() {
+    let mut m = open_editor();
+    open_picker(&mut m);
+    type_text(&mut m, "assignment group");
+    let p = picker_state(&m);
+    assert_eq!(p.query.value(), "assignment group");
+    assert!(p.selected.is_empty());
+    assert_eq!(p.candidates[p.matches[0].index].element, "assignment_group");
+}
+
+#[test]
+fn debug_output_never_shows_secrets() {
+    let mut m = filled_form();
+    m.form.focus = crate::wizard::model::FORM_BUTTON;
+    let effects = send(&mut m, [key(KeyCode::Enter)]);
+    let text = format!("{m:?} {effects:?}");
+    assert!(text.contains("finout.integration"), "Debug is still useful");
+    assert!(!text.contains("s3cret!"));
+    assert!(!text.contains("pa55"));
+    // The config Save writes is redacted too.
+    let mut m = with_one_endpoint();
+    send(&mut m, [key(KeyCode::Char('c'))]);
+    m.review.focus = m.review.items().len() - 1;
+    let effects = send(&mut m, [key(KeyCode::Enter)]);
+    assert!(matches!(effects.as_slice(), [Effect::SaveConfig { .. }]));
+    let text = format!("{effects:?}");
+    assert!(
+        !text.contains("s3cret!") && !text.contains("pa55"),
+        "{text}"
+    );
+}

@@ -1,0 +1,7 @@
+//! Reusable widgets: the text field (masked or not), the fuzzy field filter, and small
+//! drawing helpers shared by the screens.
+
+pub mod doc;
+pub mod draw;
+pub mod picker;
+pub mod text_field;

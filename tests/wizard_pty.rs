@@ -1,0 +1,322 @@
+//! The real binary in a pseudo-terminal (portable-pty + vt100): `--demo` to a saved file, the
+//! terminal restored afterwards, OSC 52 sent as an escape sequence (never shown), SIGHUP
+//! restoring the terminal and leaving a draft, and the refusal without a TTY.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use portable_pty::{Child, CommandBuilder, PtySize, native_pty_system};
+
+const BIN: &str = env!("CARGO_BIN_EXE_snow-connect");
+const WAIT: Duration = Duration::from_secs(30);
+
+struct Pty {
+    child: Box<dyn Child + Send + Sync>,
+    writer: Box<dyn Write + Send>,
+    parser: Arc<Mutex<vt100::Parser>>,
+    raw: Arc<Mutex<Vec<u8>>>,
+}
+
+impl Pty {
+    fn start(args: &[&str], dir: &Path, extra_env: &[(&str, &str)]) -> Pty {
+        let pty = native_pty_system();
+        let pair = pty
+            .openpty(PtySize {
+                rows: 24,
+                cols: 80,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .expect("openpty");
+        let mut cmd = CommandBuilder::new(BIN);
+        cmd.args(args);
+        cmd.cwd(dir);
+        cmd.env("TERM", "xterm-256color");
+        cmd.env("XDG_CONFIG_HOME", dir.join("config"));
+        cmd.env("XDG_STATE_HOME", dir.join("state"));
+        cmd.env("HOME", dir);
+        cmd.env_remove("SNOW_CONNECT_CONFIG");
+        for (k, v) in extra_env {
+            cmd.env(k, v);
+        }
+        let child = pair.slave.spawn_command(cmd).expect("spawn");
+        drop(pair.slave);
+        let mut reader = pair.master.try_clone_reader().expect("reader");
+        let writer = pair.master.take_writer().expect("writer");
+        let (Some(rows), Some(cols)) =
+            (std::num::NonZeroU16::new(24), std::num::NonZeroU16::new(80))
+        else {
+            unreachable!("non-zero constants")
+        };
+        let parser = Arc::new(Mutex::new(vt100::Parser::new(rows, cols, 0)));
+        let raw = Arc::new(Mutex::new(Vec::new()));
+        let (p, r) = (Arc::clone(&parser), Arc::clone(&raw));
+        std::thread::spawn(move || {
+            // Keep the master alive as long as we read from it.
+            let _master = pair.master;
+            let mut buf = [0u8; 8192];
+            loop {
+                match reader.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => {
+                        if let Ok(mut p) = p.lock() {
+                            p.process(&buf[..n]);
+                        }
+                        if let Ok(mut r) = r.lock() {
+                            r.extend_from_slice(&buf[..n]);
+                        }
+                    }
+                }
+            }
+        });
+        Pty {
+            child,
+            writer,
+            parser,
+            raw,
+        }
+    }
+
+    fn screen(&self) -> String {
+        self.parser
+            .lock()
+            .map(|p| p.screen().contents())
+            .unwrap_or_default()
+    }
+
+    fn send(&mut self, bytes: &[u8]) {
+        self.writer.write_all(bytes).expect("write");
+        self.writer.flush().expect("flush");
+    }
+
+    /// Poll the screen (every 20 ms, bounded) until `cond` holds.
+    fn wait_until(&self, what: &str, cond: impl Fn(&str) -> bool) -> String {
+        let start = Instant::now();
+        loop {
+            let s = self.screen();
+            if cond(&s) {
+                return s;
+            }
+            assert!(
+                start.elapsed() < WAIT,
+                "timed out waiting for {what}; the screen shows:\n{s}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn wait_for(&self, needle: &str) -> String {
+        self.wait_until(needle, |s| s.contains(needle))
+    }
+
+    /// The screen text and the cursor position (a focus move may only move the cursor).
+    fn state(&self) -> (String, (u16, u16)) {
+        self.parser
+            .lock()
+            .map(|p| (p.screen().contents(), p.screen().cursor_position()))
+            .unwrap_or_default()
+    }
+
+    /// Send `key` until `needle` shows; after each press wait (bounded) for the screen or the
+    /// cursor to change.
+    fn press_until(&mut self, key: &[u8], needle: &str, max: usize) {
+        for _ in 0..max {
+            let before = self.state();
+            if before.0.contains(needle) {
+                return;
+            }
+            self.send(key);
+            let start = Instant::now();
+            while start.elapsed() < Duration::from_secs(2) && self.state() == before {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        }
+        panic!(
+            "{needle:?} never showed; the screen shows:\n{}",
+            self.screen()
+        );
+    }
+
+    fn wait_exit(&mut self) -> portable_pty::ExitStatus {
+        let start = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                return status;
+            }
+            assert!(start.elapsed() < WAIT, "the wizard did not exit");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn raw(&self) -> Vec<u8> {
+        self.raw.lock().map(|r| r.clone()).unwrap_or_default()
+    }
+}
+
+impl Drop for Pty {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+        }
+    }
+}
+
+const ENTER: &[u8] = b"\r";
+const TAB: &[u8] = b"\t";
+const DOWN: &[u8] = b"\x1b[B";
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).expect("file").permissions().mode() & 0o777
+}
+
+fn drafts(dir: &Path) -> Vec<PathBuf> {
+    std::fs::read_dir(dir.join("state").join("snow-connect").join("drafts"))
+        .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).collect())
+        .unwrap_or_default()
+}
+
+#[test]
+fn demo_runs_to_a_saved_file_and_restores_the_terminal() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut t = Pty::start(&["--demo"], dir.path(), &[]);
+    t.wait_for("Connect Finout to ServiceNow");
+    t.send(ENTER);
+    t.wait_for("1. Choose a User");
+    t.send(ENTER);
+    t.wait_for("2. OAuth Authentication");
+    t.send(ENTER);
+    t.wait_for("3. Add ServiceNow credentials");
+    // The demo pre-fills the form; the secrets are masked.
+    let form = t.wait_for("→ http://127.0.0.1:");
+    assert!(!form.contains("demo-secret") && !form.contains("demo-password"));
+    t.press_until(TAB, "▸[ Connect ]", 6);
+    t.send(ENTER);
+    t.wait_for("All required checks passed");
+    // Copy the selected row with OSC 52: it goes out as an escape sequence, not as text.
+    t.send(b"y");
+    t.wait_for("clipboard");
+    assert!(contains(&t.raw(), b"\x1b]52;c;"), "OSC 52 was written");
+    assert!(!t.screen().contains("52;c"));
+    t.send(ENTER);
+    t.wait_for("+ Add an endpoint");
+    t.send(ENTER);
+    t.wait_for("New endpoint");
+    t.send(b"PTY endpoint");
+    t.press_until(TAB, "▸[ Select Fields ]", 12);
+    t.send(ENTER);
+    t.wait_for("fields match");
+    t.send(b"priority");
+    t.wait_for("▸[ ] Priority");
+    t.send(TAB);
+    t.wait_for("1/10 selected");
+    t.send(ENTER);
+    t.wait_for("Select a value: Priority");
+    t.press_until(DOWN, "▸ 2 - High", 6);
+    t.send(ENTER);
+    t.wait_for("= 2 - High");
+    t.press_until(TAB, "▸[ Save endpoint ]", 12);
+    t.send(ENTER);
+    t.wait_for("is ready");
+    t.send(b"c");
+    t.wait_for("5. Review & save");
+    t.press_until(TAB, "▸[ Save ]", 6);
+    t.send(ENTER);
+    t.wait_for("Saved to");
+    t.send(ENTER);
+    let status = t.wait_exit();
+    assert!(status.success(), "exit status {status:?}");
+    // The terminal is back: main screen, bracketed paste off, cursor shown.
+    t.wait_until("the main screen", |_| {
+        t.parser
+            .lock()
+            .map(|p| !p.screen().alternate_screen() && !p.screen().bracketed_paste())
+            .unwrap_or(false)
+    });
+    let demo = dir.path().join("snow-connect-demo.toml");
+    let text = std::fs::read_to_string(&demo).expect("the demo saves to ./snow-connect-demo.toml");
+    assert_eq!(mode(&demo), 0o600);
+    assert!(text.contains("name = \"PTY endpoint\""), "{text}");
+    assert!(text.contains("element = \"priority\""), "{text}");
+    assert!(text.contains("value = \"2\""), "{text}");
+    // The user's real config was not touched.
+    assert!(
+        !dir.path()
+            .join("config")
+            .join("snow-connect")
+            .join("config.toml")
+            .exists()
+    );
+    assert!(
+        drafts(dir.path()).is_empty(),
+        "a finished save leaves no draft"
+    );
+}
+
+#[test]
+fn sighup_restores_the_terminal_and_keeps_a_draft() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut t = Pty::start(&["--demo"], dir.path(), &[("NO_COLOR", "1")]);
+    t.wait_for("Connect Finout to ServiceNow");
+    t.send(ENTER);
+    t.wait_for("1. Choose a User");
+    t.send(ENTER);
+    t.wait_for("2. OAuth Authentication");
+    t.send(ENTER);
+    t.wait_for("3. Add ServiceNow credentials");
+    // Bracketed paste into the URL field.
+    t.send(b"\x1b[200~/now/nav/ui/home\x1b[201~");
+    t.wait_for("/now/nav/ui/home");
+    let pid = t.child.process_id().expect("pid");
+    // SAFETY: sending a signal to our own child process.
+    let rc = unsafe { libc::kill(pid as libc::pid_t, libc::SIGHUP) };
+    assert_eq!(rc, 0);
+    let status = t.wait_exit();
+    assert!(!status.success());
+    t.wait_until("the main screen", |_| {
+        t.parser
+            .lock()
+            .map(|p| !p.screen().alternate_screen() && !p.screen().bracketed_paste())
+            .unwrap_or(false)
+    });
+    let files = drafts(dir.path());
+    assert_eq!(files.len(), 1, "one draft: {files:?}");
+    let draft = std::fs::read_to_string(&files[0]).expect("draft");
+    assert!(draft.contains("/now/nav/ui/home"), "{draft}");
+    assert!(!draft.contains("demo-secret") && !draft.contains("demo-password"));
+    // The next start offers it.
+    let mut again = Pty::start(&["--demo"], dir.path(), &[]);
+    again.wait_for("Unfinished setup found");
+    again.send(b"\x03");
+    again.wait_exit();
+}
+
+#[test]
+fn without_a_terminal_the_wizard_names_the_headless_commands() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = std::process::Command::new(BIN)
+        .current_dir(dir.path())
+        .env("XDG_CONFIG_HOME", dir.path())
+        .env("XDG_STATE_HOME", dir.path())
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    for cmd in [
+        "snow-connect check",
+        "snow-connect fields",
+        "snow-connect send",
+        "snow-connect config show",
+    ] {
+        assert!(err.contains(cmd), "{err}");
+    }
+    assert!(out.stdout.is_empty());
+}
