@@ -44,6 +44,19 @@ async fn start(sim: SimOptions) -> Simulator {
     }
 }
 
+/// A client for the simulator's demo user.
+fn demo_client(sim: &Simulator) -> snow_connect::servicenow::Client {
+    use snow_connect::servicenow::{Client, ClientOptions, Credentials, InstanceUrl};
+    let url = InstanceUrl::parse(sim.base_url()).unwrap_or_else(|e| panic!("{e}"));
+    let creds = Credentials {
+        client_id: DEMO_CLIENT_ID.into(),
+        client_secret: SecretString::from(DEMO_CLIENT_SECRET),
+        username: DEMO_USERNAME.into(),
+        password: SecretString::from(DEMO_PASSWORD),
+    };
+    Client::new(url, creds, &ClientOptions::default()).unwrap_or_else(|e| panic!("{e}"))
+}
+
 /// `P`assed, `B`locked, `A` partial, `W`arning, `S`kipped, one letter per check in ladder order.
 fn letters(d: &Diagnosis) -> String {
     d.results
@@ -350,6 +363,55 @@ async fn rate_limited_instance_says_when_to_retry() {
         assert!(fix.contains("Retry after"), "{}: {fix}", r.id);
         assert!(r.summary.contains("retry"), "{}", r.summary);
     }
+    // The optional choice check says what happened, not that the user cannot read sys_choice.
+    let choice = d
+        .result(CheckId::AclSysChoice)
+        .unwrap_or_else(|| panic!("no acl:sys_choice"));
+    assert_eq!(choice.status, CheckStatus::Warning);
+    assert!(
+        choice
+            .summary
+            .starts_with("sys_choice not checked: rate limited; retry after "),
+        "{}",
+        choice.summary
+    );
+    assert!(
+        !choice.summary.contains("typed values"),
+        "{}",
+        choice.summary
+    );
+    assert!(
+        matches!(
+            d.dictionary,
+            Some(Err(DictionaryError::Client(
+                snow_connect::servicenow::Error::RateLimited { .. }
+            )))
+        ),
+        "{:?}",
+        d.dictionary
+    );
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rate_limited_discovery_is_an_error_not_an_unreadable_choice_list() {
+    use snow_connect::diagnose::discover_dictionary;
+    use snow_connect::servicenow::Error;
+    // Discovery makes four concurrent reads; the limit lets three through. Whichever one is
+    // refused (often sys_choice or sys_glide_object), the 429 must come back as an error:
+    // a dictionary without choices would make `send` skip the choice check and blame an ACL.
+    let sim = start(SimOptions {
+        rate_limit: Some(3),
+        ..SimOptions::default()
+    })
+    .await;
+    let client = demo_client(&sim);
+    match discover_dictionary(&client, "incident").await {
+        Err(DictionaryError::Client(Error::RateLimited { retry_after, .. })) => {
+            assert!(retry_after.is_some(), "the simulator sends Retry-After");
+        }
+        other => panic!("expected the 429 back, got {other:?}"),
+    }
     sim.shutdown().await;
 }
 
@@ -566,17 +628,8 @@ const OOB_COLUMNS: &[&str] = &[
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dictionary_is_the_full_incident_and_task_set() {
     use snow_connect::diagnose::{FieldKind, HiddenReason, discover_dictionary};
-    use snow_connect::servicenow::{ClientOptions, Credentials, InstanceUrl};
     let sim = start(SimOptions::default()).await;
-    let url = InstanceUrl::parse(sim.base_url()).unwrap_or_else(|e| panic!("{e}"));
-    let creds = Credentials {
-        client_id: DEMO_CLIENT_ID.into(),
-        client_secret: SecretString::from(DEMO_CLIENT_SECRET),
-        username: DEMO_USERNAME.into(),
-        password: SecretString::from(DEMO_PASSWORD),
-    };
-    let client = snow_connect::servicenow::Client::new(url, creds, &ClientOptions::default())
-        .unwrap_or_else(|e| panic!("{e}"));
+    let client = demo_client(&sim);
     let d = discover_dictionary(&client, "incident")
         .await
         .unwrap_or_else(|e| panic!("{e}"));
@@ -1005,21 +1058,12 @@ async fn check_reads_the_config_file_with_secrets_inline_or_from_env() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn large_dictionaries_are_read_page_by_page_without_loss() {
     use snow_connect::diagnose::discover_dictionary;
-    use snow_connect::servicenow::{ClientOptions, Credentials, InstanceUrl};
     let sim = start(SimOptions {
         extra_fields: 4500,
         ..SimOptions::default()
     })
     .await;
-    let url = InstanceUrl::parse(sim.base_url()).unwrap_or_else(|e| panic!("{e}"));
-    let creds = Credentials {
-        client_id: DEMO_CLIENT_ID.into(),
-        client_secret: SecretString::from(DEMO_CLIENT_SECRET),
-        username: DEMO_USERNAME.into(),
-        password: SecretString::from(DEMO_PASSWORD),
-    };
-    let client = snow_connect::servicenow::Client::new(url, creds, &ClientOptions::default())
-        .unwrap_or_else(|e| panic!("{e}"));
+    let client = demo_client(&sim);
     // Spawned: the discovery future must be Send.
     let d = tokio::spawn(async move { discover_dictionary(&client, "incident").await })
         .await

@@ -717,8 +717,11 @@ async fn short_lived_tokens_do_not_break_a_run() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rate_limit_with_a_short_retry_after_succeeds_after_waiting() {
+    // Discovery's four concurrent reads fit in the window; the insert, the fifth request,
+    // gets the 429 and waits. (A window smaller than one discovery could never succeed:
+    // discovery is repeated whole, and a refused read is never taken as "not readable".)
     let sim = sim(SimOptions {
-        rate_limit: Some(3),
+        rate_limit: Some(4),
         rate_limit_window: 2,
         ..SimOptions::default()
     })

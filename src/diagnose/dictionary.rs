@@ -336,12 +336,24 @@ fn required_read(
     }
 }
 
-/// An optional read: its records when fully readable, else `None`.
-fn optional_read(read: ReadOutcome, must_have: &[&'static str]) -> Option<Vec<Record>> {
+/// An optional read: its records when fully readable, `None` when a read ACL hides them.
+///
+/// A failure that says nothing about access (rate limit, network, server error) is an error,
+/// not "unreadable": reporting it as not loaded would blame a missing ACL, and `send` would
+/// skip a check it could make once the instance answers again.
+fn optional_read(
+    read: ReadOutcome,
+    must_have: &[&'static str],
+) -> Result<Option<Vec<Record>>, DictionaryError> {
     match access(&read, must_have) {
-        Access::Readable { hidden, .. } if hidden.is_empty() => read.ok().map(|ok| ok.records),
-        Access::Empty { .. } => Some(Vec::new()),
-        _ => None,
+        Access::Readable { hidden, .. } if hidden.is_empty() => {
+            Ok(Some(read.map(|ok| ok.records).unwrap_or_default()))
+        }
+        Access::Empty { .. } => Ok(Some(Vec::new())),
+        Access::Failed(e) => Err(DictionaryError::Client(e)),
+        Access::Readable { .. } | Access::TableDenied { .. } | Access::QueryFieldsDenied { .. } => {
+            Ok(None)
+        }
     }
 }
 
@@ -482,8 +494,8 @@ pub(crate) async fn discover_with(
         dict_read,
         &["name", "element", "internal_type"],
     )?;
-    let glide = optional_read(glide_read, &GLIDE_FIELDS);
-    let choices = optional_read(choice_read, &CHOICE_REQUIRED);
+    let glide = optional_read(glide_read, &GLIDE_FIELDS)?;
+    let choices = optional_read(choice_read, &CHOICE_REQUIRED)?;
     let fields = build_fields(&chain, &dict, glide.as_deref(), choices.as_deref());
     Ok(Dictionary {
         table: table.to_string(),
@@ -1061,6 +1073,99 @@ mod tests {
             evidence: "x".into(),
         };
         assert!(e.to_string().contains("read ACL sys_dictionary.*"));
+    }
+
+    /// Discovery from prefetched reads only (a complete chain needs no further request),
+    /// with the choice and type-label reads replaced.
+    async fn discover_prefetched(
+        glide: ReadOutcome,
+        choices: ReadOutcome,
+    ) -> Result<Dictionary, DictionaryError> {
+        use crate::servicenow::{ClientOptions, Credentials, InstanceUrl};
+        let base = InstanceUrl::parse("http://127.0.0.1:9")
+            .unwrap_or_else(|e| panic!("loopback URL: {e}"));
+        let creds = Credentials {
+            client_id: "id".into(),
+            client_secret: "s".into(),
+            username: "u".into(),
+            password: "p".into(),
+        };
+        let client = Client::new(base, creds, &ClientOptions::default())
+            .unwrap_or_else(|e| panic!("client: {e}"));
+        let ok = |records: Vec<Record>| -> ReadOutcome {
+            Ok(ReadOk {
+                total: Some(records.len() as u64),
+                records,
+                requests: 1,
+            })
+        };
+        let chain_row = rec(json!({
+            "name": "incident", "super_class": "t1",
+            "super_class.name": "task", "super_class.super_class": ""
+        }));
+        let dict = vec![dict_row(
+            "incident",
+            "category",
+            "Category",
+            "string",
+            json!({}),
+        )];
+        discover_with(
+            &client,
+            "incident",
+            Prefetch {
+                chain: Some(ok(vec![chain_row])),
+                glide: Some(glide),
+                dictionary: Some((chain(), ok(dict))),
+                choices: Some((chain(), choices)),
+            },
+        )
+        .await
+    }
+
+    fn rate_limited() -> ReadOutcome {
+        Err(Error::RateLimited {
+            retry_after: Some(std::time::Duration::from_secs(30)),
+            limit: Some(10),
+            reset: None,
+            rule: None,
+            message: crate::servicenow::ServiceNowMessage {
+                message: "Rate limit exceeded".into(),
+                detail: None,
+            },
+        })
+    }
+
+    #[tokio::test]
+    async fn a_rate_limited_optional_read_is_an_error_not_a_missing_acl() {
+        let glide_ok: ReadOutcome = Ok(ReadOk {
+            records: vec![rec(json!({"name": "string", "label": "String"}))],
+            total: Some(1),
+            requests: 1,
+        });
+        for (what, glide, choices) in [
+            ("sys_choice", glide_ok.clone(), rate_limited()),
+            ("sys_glide_object", rate_limited(), glide_ok.clone()),
+        ] {
+            match discover_prefetched(glide, choices).await {
+                Err(DictionaryError::Client(Error::RateLimited { .. })) => {}
+                other => panic!("{what} rate limited: expected the 429 back, got {other:?}"),
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn a_denied_optional_read_means_not_loaded() {
+        use crate::servicenow::ServiceNowMessage;
+        let denied: ReadOutcome = Err(Error::Forbidden(ServiceNowMessage {
+            message: "Insufficient rights to query records".into(),
+            detail: None,
+        }));
+        let d = discover_prefetched(denied.clone(), denied)
+            .await
+            .unwrap_or_else(|e| panic!("denied optional reads still give a dictionary: {e}"));
+        assert!(!d.choices_loaded && !d.type_labels_loaded);
+        assert_eq!(d.fields.len(), 1);
     }
 
     #[test]

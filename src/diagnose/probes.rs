@@ -459,7 +459,12 @@ pub(crate) fn table_pair(table: &str, access: &Access, ctx: &FixContext) -> (Out
             ),
         ),
         Access::Failed(e) => {
-            let first = failure(&format!("cannot read {table}"), e, ctx);
+            // A 429 refused the read before any ACL was evaluated: nothing is known yet.
+            let first = if matches!(e, Error::RateLimited { .. }) {
+                failure(&format!("{table} not checked"), e, ctx)
+            } else {
+                failure(&format!("cannot read {table}"), e, ctx)
+            };
             let second = match e {
                 Error::Cancelled => Outcome::skipped("cancelled"),
                 // Scope problems deny everything alike; the fix is the same single change.
@@ -529,10 +534,14 @@ pub(crate) fn choice_outcome(access: &Access, ctx: &FixContext) -> Outcome {
     };
     if matches!(out.status, CheckStatus::Blocked | CheckStatus::Partial) {
         out.status = CheckStatus::Warning;
-        out.summary = format!(
-            "{} (optional: choice fields will take typed values instead of a list)",
-            out.summary
-        );
+        // Only a real denial leaves choice fields without a list; a rate limit or a network
+        // failure just means "try again", and its summary says when.
+        if !matches!(access, Access::Failed(_)) {
+            out.summary = format!(
+                "{} (optional: choice fields will take typed values instead of a list)",
+                out.summary
+            );
+        }
     }
     if out.status == CheckStatus::Passed {
         out.summary = "choice lists (sys_choice) can be read".to_string();
@@ -756,6 +765,14 @@ mod tests {
         );
         assert!(t.fix.unwrap_or_default().contains("Retry after 30 seconds"));
         assert_eq!(f.status, CheckStatus::Skipped);
+
+        let c = choice_outcome(&access(&o, &["value", "label"]), &ctx());
+        assert_eq!(c.status, CheckStatus::Warning);
+        assert_eq!(
+            c.summary,
+            "sys_choice not checked: rate limited; retry after 30 seconds"
+        );
+        assert!(c.fix.unwrap_or_default().contains("Retry after 30 seconds"));
     }
 
     #[test]

@@ -514,6 +514,41 @@ fn without_the_dictionary_the_picker_explains_and_jumps_to_the_matrix() {
 }
 
 #[test]
+fn a_rate_limited_dictionary_blames_no_acl() {
+    use crate::diagnose::{CheckResult, CheckStatus};
+    use crate::servicenow::{Error, ServiceNowMessage};
+    let mut results = results_ok();
+    results[4] = CheckResult {
+        id: CheckId::AclSysDbObject,
+        status: CheckStatus::Blocked,
+        summary: "sys_db_object not checked: rate limited; retry after 30 seconds".into(),
+        evidence: Some("HTTP 429: Rate limit exceeded; Retry-After: 30".into()),
+        fix: Some("Retry after 30 seconds.".into()),
+        elapsed_ms: 3,
+    };
+    let limited = Error::RateLimited {
+        retry_after: Some(std::time::Duration::from_secs(30)),
+        limit: Some(10),
+        reset: None,
+        rule: None,
+        message: ServiceNowMessage {
+            message: "Rate limit exceeded".into(),
+            detail: None,
+        },
+    };
+    let mut m = after_checks(results, Some(Err(DictionaryError::Client(limited))));
+    send(&mut m, [key(KeyCode::Enter), key(KeyCode::Char('y'))]);
+    send(&mut m, [key(KeyCode::Char('a'))]);
+    open_picker(&mut m);
+    let u = picker_state(&m).unavailable.as_ref().expect("explanation");
+    assert!(u.missing.is_empty(), "{:?}", u.missing);
+    assert!(u.reason.contains("rate limited"), "{}", u.reason);
+    let screen = render(&m, 80, 24);
+    assert!(!screen.contains("lacks authorization"), "{screen}");
+    assert!(!screen.contains("missing"), "{screen}");
+}
+
+#[test]
 fn reference_values_come_from_a_debounced_search_and_store_the_sys_id() {
     let mut m = open_editor();
     let effects = crate::wizard::screens::value::open(&mut m, ValueTarget::Mandatory(0));

@@ -50,7 +50,8 @@ pub fn unavailable(m: &Model) -> Option<Unavailable> {
         .filter_map(|(id, s)| match s {
             crate::wizard::model::RowState::Done(r)
                 if id.acl().is_some_and(|a| READ_ACLS.contains(&a))
-                    && !matches!(r.status, CheckStatus::Passed | CheckStatus::Warning) =>
+                    && !matches!(r.status, CheckStatus::Passed | CheckStatus::Warning)
+                    && !rate_limited(r) =>
             {
                 Some((*id, id.acl().unwrap_or_default().to_string()))
             }
@@ -90,6 +91,14 @@ pub fn unavailable(m: &Model) -> Option<Unavailable> {
             .or(Some(CheckId::Oauth))
             .filter(|_| !m.checks.rows.is_empty()),
     })
+}
+
+/// A check the instance refused with 429 before any ACL was evaluated: it shows no missing
+/// ACL, only that the user must wait.
+fn rate_limited(r: &crate::diagnose::CheckResult) -> bool {
+    r.evidence
+        .as_deref()
+        .is_some_and(|e| e.starts_with("HTTP 429"))
 }
 
 /// Open the picker from the editor.
@@ -339,7 +348,11 @@ pub fn view(m: &Model, p: &PickerState, f: &mut Frame, area: Rect) {
         }
         blocks.extend([
             Block::Blank,
-            Block::text("The integration user lacks authorization and requires the following read ACL permissions:"),
+            Block::text(if u.missing.is_empty() {
+                "The integration user needs the following read ACL permissions:"
+            } else {
+                "The integration user lacks authorization and requires the following read ACL permissions:"
+            }),
         ]);
         for acl in READ_ACLS {
             let missing = u.missing.iter().any(|m| m == acl);
