@@ -325,7 +325,7 @@ fn report_client_error(
         sanitize::line(&err.to_string())
     ));
     let ctx = FixContext::new(client.username(), client.instance().host());
-    if let Some(fix) = send_policy::fix_for(err, &ctx) {
+    if let Some(fix) = fixes::for_error(err, &ctx) {
         out.info(&format!("fix: {fix}"));
     }
     if err.is_unreachable() {

@@ -4,6 +4,8 @@
 
 use std::time::Duration;
 
+use crate::servicenow::Error;
+
 /// The custom role the fixes ask the admin to create; any name works.
 pub const INTEGRATION_ROLE: &str = "finout_integration";
 
@@ -489,6 +491,66 @@ pub fn setup() -> String {
     "Check that --ca-file (or SSL_CERT_FILE) names a readable PEM certificate file.".to_string()
 }
 
+/// What to change for a client error, in the same words wherever it is shown: the ACL matrix,
+/// `check`, `send`. Read denials are not here: the probes classify those, knowing the table.
+/// `None` when there is nothing to change (404, 400, cancelled) or the 403 is one we do not
+/// recognise (a business rule or data policy, whose own message names it).
+pub fn for_error(err: &Error, ctx: &FixContext) -> Option<String> {
+    Some(match err {
+        Error::Dns { host, suggestion } => dns(host, suggestion.as_deref()),
+        Error::ConnectionRefused { host } => connection_refused(host),
+        Error::Connect { host, .. }
+        | Error::Timeout { host, .. }
+        | Error::Interrupted { host, .. } => network(host),
+        Error::Tls { .. } => tls(),
+        Error::Hibernating => hibernating(),
+        Error::Offline => offline(),
+        Error::Redirected { location, .. } => not_servicenow(Some(location)),
+        Error::NotJson { .. } | Error::InvalidResponse { .. } | Error::BodyTooLarge { .. } => {
+            not_servicenow(None)
+        }
+        Error::TokenRejected { .. } => token_rejected(ctx),
+        Error::NotAuthenticated(_) => token_not_accepted(),
+        Error::SecurelyScoped(_) => securely_scoped(),
+        e @ Error::Forbidden(m) => {
+            let detail = m.detail.as_deref().unwrap_or_default();
+            if is_insert_denied(e) {
+                insert_denied(ctx)
+            } else if detail.contains("Access to unscoped api") {
+                securely_scoped()
+            } else if detail.contains("Missing required api access scope") {
+                missing_auth_scope()
+            } else if detail.contains("Failed API level ACL Validation") {
+                rest_api_access(ctx)
+            } else {
+                return None;
+            }
+        }
+        Error::InvalidTable { table } => invalid_table(table),
+        Error::RateLimited {
+            retry_after,
+            limit,
+            reset,
+            ..
+        } => rate_limited(*retry_after, *limit, *reset),
+        Error::Server { .. } => server_error(),
+        Error::Setup(_) => setup(),
+        Error::NotFound(_) | Error::BadRequest { .. } | Error::Cancelled => return None,
+    })
+}
+
+/// True for the 403 a create gets when the user may not insert into the table.
+pub fn is_insert_denied(err: &Error) -> bool {
+    match err {
+        Error::Forbidden(m) => {
+            let detail = m.detail.as_deref().unwrap_or_default();
+            detail.contains("ACL Exception Insert Failed")
+                || m.message.contains("ACL Exception Insert Failed")
+        }
+        _ => false,
+    }
+}
+
 /// How to run the optional test incident.
 pub fn how_to_create_test_incident() -> &'static str {
     "not run: pass --create-test-incident to `snow-connect check` (or use \"send a test \
@@ -593,5 +655,41 @@ mod tests {
     fn dns_fix_carries_the_suggestion() {
         let f = dns("acme", Some("acme.service-now.com"));
         assert!(f.contains("Did you mean acme.service-now.com?"));
+    }
+
+    #[test]
+    fn one_mapping_serves_check_and_send() {
+        use crate::servicenow::ServiceNowMessage;
+        let forbidden = |detail: &str| {
+            Error::Forbidden(ServiceNowMessage {
+                message: "Operation Failed".into(),
+                detail: Some(detail.into()),
+            })
+        };
+        let insert = for_error(
+            &forbidden("ACL Exception Insert Failed due to security constraints"),
+            &ctx(),
+        );
+        assert_eq!(insert, Some(insert_denied(&ctx())));
+        assert_eq!(
+            for_error(
+                &forbidden("Data Policy Exception: Caller is mandatory"),
+                &ctx()
+            ),
+            None,
+            "a business rule's own message is the fix"
+        );
+        let limited = Error::RateLimited {
+            retry_after: Some(Duration::from_secs(45)),
+            limit: None,
+            reset: None,
+            rule: None,
+            message: ServiceNowMessage {
+                message: "Rate limit exceeded".into(),
+                detail: None,
+            },
+        };
+        assert!(for_error(&limited, &ctx()).is_some_and(|f| f.contains("Retry after 45 seconds")));
+        assert_eq!(for_error(&Error::Cancelled, &ctx()), None);
     }
 }

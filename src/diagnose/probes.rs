@@ -213,49 +213,6 @@ pub(crate) fn evidence(err: &Error) -> String {
     }
 }
 
-/// The fix for an error that is not an ACL matter (ACL denials are classified by [`access`]).
-pub(crate) fn error_fix(err: &Error, ctx: &FixContext) -> Option<String> {
-    Some(match err {
-        Error::Dns { host, suggestion } => fixes::dns(host, suggestion.as_deref()),
-        Error::ConnectionRefused { host } => fixes::connection_refused(host),
-        Error::Connect { host, .. }
-        | Error::Timeout { host, .. }
-        | Error::Interrupted { host, .. } => fixes::network(host),
-        Error::Tls { .. } => fixes::tls(),
-        Error::Hibernating => fixes::hibernating(),
-        Error::Offline => fixes::offline(),
-        Error::Redirected { location, .. } => fixes::not_servicenow(Some(location)),
-        Error::NotJson { .. } | Error::InvalidResponse { .. } | Error::BodyTooLarge { .. } => {
-            fixes::not_servicenow(None)
-        }
-        Error::TokenRejected { .. } => fixes::token_rejected(ctx),
-        Error::NotAuthenticated(_) => fixes::token_not_accepted(),
-        Error::SecurelyScoped(_) => fixes::securely_scoped(),
-        Error::Forbidden(m) => {
-            let detail = m.detail.as_deref().unwrap_or_default();
-            if detail.contains("Access to unscoped api") {
-                fixes::securely_scoped()
-            } else if detail.contains("Missing required api access scope") {
-                fixes::missing_auth_scope()
-            } else if detail.contains("Failed API level ACL Validation") {
-                fixes::rest_api_access(ctx)
-            } else {
-                return None;
-            }
-        }
-        Error::InvalidTable { table } => fixes::invalid_table(table),
-        Error::RateLimited {
-            retry_after,
-            limit,
-            reset,
-            ..
-        } => fixes::rate_limited(*retry_after, *limit, *reset),
-        Error::Server { .. } => fixes::server_error(),
-        Error::Setup(_) => fixes::setup(),
-        Error::NotFound(_) | Error::BadRequest { .. } | Error::Cancelled => return None,
-    })
-}
-
 /// An error turned into a blocked (or, for cancellation, skipped) outcome.
 pub(crate) fn failure(summary_prefix: &str, err: &Error, ctx: &FixContext) -> Outcome {
     if matches!(err, Error::Cancelled) {
@@ -274,7 +231,7 @@ pub(crate) fn failure(summary_prefix: &str, err: &Error, ctx: &FixContext) -> Ou
         },
         other => format!("{summary_prefix}: {}", short(other)),
     };
-    Outcome::blocked(summary, Some(evidence(err)), error_fix(err, ctx))
+    Outcome::blocked(summary, Some(evidence(err)), fixes::for_error(err, ctx))
 }
 
 /// A few words for a summary line; the evidence carries the full message.
@@ -352,7 +309,7 @@ pub(crate) fn probe_outcomes(
             };
             (
                 Outcome::passed(connected),
-                Outcome::blocked(summary, Some(evidence(e)), error_fix(e, ctx)),
+                Outcome::blocked(summary, Some(evidence(e)), fixes::for_error(e, ctx)),
             )
         }
         // A JSON error envelope (rate limit, 403 from an IP filter ...) still proves it is
@@ -384,14 +341,14 @@ pub(crate) fn oauth_outcome(
         Err(e @ Error::TokenRejected { .. }) => Outcome::blocked(
             "ServiceNow refused the token request (one of client ID, client secret, user name or password is wrong, or the user cannot log in); not retried",
             Some(evidence(e)),
-            error_fix(e, ctx),
+            fixes::for_error(e, ctx),
         ),
         Err(e @ (Error::NotJson { .. } | Error::Redirected { .. })) => Outcome::blocked(
             "/oauth_token.do did not answer with JSON: OAuth may be off on this instance",
             Some(evidence(e)),
             Some(format!(
                 "{}\nServiceNow admin: check that the OAuth 2.0 plugin (com.snc.platform.security.oauth) is active and the property com.snc.platform.security.oauth.is.active is true.",
-                error_fix(e, ctx).unwrap_or_default()
+                fixes::for_error(e, ctx).unwrap_or_default()
             )),
         ),
         Err(e) => failure("no token", e, ctx),
@@ -560,8 +517,8 @@ pub(crate) fn create_outcome(
             created.number, created.url
         )),
         Err(e @ Error::Forbidden(m)) => {
-            let fix = error_fix(e, ctx).unwrap_or_else(|| fixes::insert_denied(ctx));
-            let summary = if m.detail.as_deref().is_some_and(|d| d.contains("ACL Exception Insert Failed")) {
+            let fix = fixes::for_error(e, ctx).unwrap_or_else(|| fixes::insert_denied(ctx));
+            let summary = if fixes::is_insert_denied(e) {
                 "the user may not create incidents".to_string()
             } else {
                 format!("creating an incident was refused: {m}")

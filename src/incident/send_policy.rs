@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use super::{CreatedIncident, Plan};
 use crate::diagnose::DictionaryError;
+pub use crate::diagnose::fixes::is_insert_denied;
 use crate::diagnose::fixes::{self, FixContext};
 use crate::exit::Exit;
 use crate::servicenow::{Client, Error, InstanceUrl};
@@ -163,7 +164,7 @@ pub fn explain_create_error(
         return CreateFailure {
             exit: Exit::Denied,
             message: format!("ServiceNow refused to create the incident ({said})."),
-            fix: fix_for(err, &ctx),
+            fix: fixes::for_error(err, &ctx),
         };
     }
     if outcome_unknown(err) {
@@ -194,7 +195,7 @@ pub fn explain_create_error(
         Exit::Denied
     };
     let fix = match err {
-        Error::Forbidden(_) => fix_for(err, &ctx).or_else(|| {
+        Error::Forbidden(_) => fixes::for_error(err, &ctx).or_else(|| {
             Some(
                 "A business rule or data policy on incident aborted the insert; ServiceNow's \
                  message above names it. Ask the ServiceNow admin to adjust that rule for the \
@@ -202,7 +203,7 @@ pub fn explain_create_error(
                     .to_string(),
             )
         }),
-        other => fix_for(other, &ctx),
+        other => fixes::for_error(other, &ctx),
     };
     CreateFailure {
         exit,
@@ -262,61 +263,6 @@ pub fn rate_limit_give_up(err: &Error, wait: &RateLimitWait) -> String {
          applies to the integration user (table sys_rate_limit_rules, open sys_rate_limit_rules.list).",
     );
     text
-}
-
-/// What to change for a failure that is not about rate limits or a lost answer, in the
-/// diagnosis's words (`crate::diagnose::fixes`), so `send` and `check` give the same advice.
-pub fn fix_for(err: &Error, ctx: &FixContext) -> Option<String> {
-    Some(match err {
-        Error::Dns { host, suggestion } => fixes::dns(host, suggestion.as_deref()),
-        Error::ConnectionRefused { host } => fixes::connection_refused(host),
-        Error::Connect { host, .. }
-        | Error::Timeout { host, .. }
-        | Error::Interrupted { host, .. } => fixes::network(host),
-        Error::Tls { .. } => fixes::tls(),
-        Error::Hibernating => fixes::hibernating(),
-        Error::Offline => fixes::offline(),
-        Error::Redirected { location, .. } => fixes::not_servicenow(Some(location)),
-        Error::NotJson { .. } | Error::InvalidResponse { .. } | Error::BodyTooLarge { .. } => {
-            fixes::not_servicenow(None)
-        }
-        Error::TokenRejected { .. } => fixes::token_rejected(ctx),
-        Error::NotAuthenticated(_) => fixes::token_not_accepted(),
-        Error::SecurelyScoped(_) => fixes::securely_scoped(),
-        e @ Error::Forbidden(m) => {
-            let detail = m.detail.as_deref().unwrap_or_default();
-            if is_insert_denied(e) {
-                fixes::insert_denied(ctx)
-            } else if detail.contains("Access to unscoped api") {
-                fixes::securely_scoped()
-            } else if detail.contains("Missing required api access scope") {
-                fixes::missing_auth_scope()
-            } else if detail.contains("Failed API level ACL Validation") {
-                fixes::rest_api_access(ctx)
-            } else {
-                return None;
-            }
-        }
-        Error::Server { .. } => fixes::server_error(),
-        Error::Setup(_) => fixes::setup(),
-        Error::RateLimited { .. }
-        | Error::InvalidTable { .. }
-        | Error::NotFound(_)
-        | Error::BadRequest { .. }
-        | Error::Cancelled => return None,
-    })
-}
-
-/// True for the 403 a create gets when the user may not insert into the table.
-pub fn is_insert_denied(err: &Error) -> bool {
-    match err {
-        Error::Forbidden(m) => {
-            let detail = m.detail.as_deref().unwrap_or_default();
-            detail.contains("ACL Exception Insert Failed")
-                || m.message.contains("ACL Exception Insert Failed")
-        }
-        _ => false,
-    }
 }
 
 /// True when the insert may have reached ServiceNow but no answer came back: resending could
@@ -524,7 +470,7 @@ mod tests {
             detail: Some("Data Policy Exception: Caller is mandatory".into()),
         });
         assert!(!is_insert_denied(&rule));
-        let fix = fix_for(
+        let fix = fixes::for_error(
             &denied,
             &FixContext::new("finout.integration", "acme.service-now.com"),
         )
@@ -538,7 +484,7 @@ mod tests {
             fix.contains("User Administration > Users > finout.integration"),
             "{fix}"
         );
-        assert_eq!(fix_for(&rule, &FixContext::default()), None);
+        assert_eq!(fixes::for_error(&rule, &FixContext::default()), None);
     }
 
     #[test]
