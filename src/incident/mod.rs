@@ -47,7 +47,7 @@ pub struct Problem {
 pub struct Plan {
     /// The exact JSON body.
     pub body: Record,
-    /// Things adjusted on the way (e.g. "short_description truncated to 160 characters").
+    /// Things adjusted on the way (e.g. that short_description was cut to 160 characters).
     pub notes: Vec<String>,
 }
 
@@ -73,25 +73,6 @@ pub fn plan(
     plan::build(endpoint, alert, dictionary)
 }
 
-/// Cut `value` to `max` characters, ending with a marker, when it is longer.
-/// Returns the value and whether it was cut.
-pub fn truncate_to(value: &str, max: Option<u32>) -> (String, bool) {
-    const MARKER: &str = " [truncated]";
-    let Some(max) = max.and_then(|m| usize::try_from(m).ok()).filter(|m| *m > 0) else {
-        return (value.to_string(), false);
-    };
-    if value.chars().count() <= max {
-        return (value.to_string(), false);
-    }
-    let marker_len = MARKER.chars().count();
-    if max <= marker_len {
-        return (value.chars().take(max).collect(), true);
-    }
-    let mut out: String = value.chars().take(max - marker_len).collect();
-    out.push_str(MARKER);
-    (out, true)
-}
-
 /// A plan with only the alert text, for connection tests (no endpoint needed).
 pub fn plan_test(dictionary: Option<&Dictionary>) -> Plan {
     let alert = Alert::connection_test();
@@ -101,16 +82,8 @@ pub fn plan_test(dictionary: Option<&Dictionary>) -> Plan {
         ("short_description", &alert.short_description),
         ("description", &alert.description),
     ] {
-        let max = dictionary
-            .and_then(|d| d.field(element))
-            .and_then(|f| f.max_length);
-        let (value, cut) = truncate_to(text, max);
-        if cut {
-            notes.push(format!(
-                "{element} truncated to {} characters (the instance's max_length)",
-                max.unwrap_or_default()
-            ));
-        }
+        let (value, note) = plan::fit_alert_text(element, text, dictionary);
+        notes.extend(note);
         body.insert(element.to_string(), serde_json::Value::String(value));
     }
     Plan { body, notes }
@@ -150,21 +123,6 @@ pub async fn create(client: &Client, plan: &Plan) -> Result<CreatedIncident, Err
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn truncation_keeps_the_limit_and_marks_the_cut() {
-        assert_eq!(
-            truncate_to("short", Some(160)),
-            ("short".to_string(), false)
-        );
-        assert_eq!(truncate_to("short", None), ("short".to_string(), false));
-        let (v, cut) = truncate_to(&"é".repeat(50), Some(20));
-        assert!(cut);
-        assert_eq!(v.chars().count(), 20);
-        assert!(v.ends_with(" [truncated]"));
-        let (v, cut) = truncate_to("abcdefghij", Some(5));
-        assert_eq!((v.as_str(), cut), ("abcde", true));
-    }
 
     #[test]
     fn test_plan_is_clearly_labelled_and_fits() {

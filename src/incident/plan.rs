@@ -51,10 +51,13 @@ pub(super) fn build(
     }
 
     let mut body = Record::new();
-    let (short, short_note) =
-        fit_alert_text("short_description", &alert.short_description, dictionary);
+    let (short, short_note) = fit_alert_text(
+        "short_description",
+        &alert.short_description,
+        Some(dictionary),
+    );
     let (description, description_note) =
-        fit_alert_text("description", &alert.description, dictionary);
+        fit_alert_text("description", &alert.description, Some(dictionary));
     v.notes.extend(short_note);
     v.notes.extend(description_note);
     body.insert("short_description".into(), Value::String(short));
@@ -98,14 +101,15 @@ pub(super) fn build(
 /// Fit alert text into the column's `max_length`, cutting on a char boundary and ending with
 /// [`TRUNCATION_MARKER`]. Returns the text and, when it was cut, a note saying so.
 ///
-/// Shared with the connection-test plan so that both paths treat alert text alike.
+/// Shared with the connection-test plan so that both paths treat alert text alike; without a
+/// dictionary (the test incident before discovery) nothing is known, so nothing is cut.
 pub(crate) fn fit_alert_text(
     element: &str,
     text: &str,
-    dictionary: &Dictionary,
+    dictionary: Option<&Dictionary>,
 ) -> (String, Option<String>) {
     let Some(max) = dictionary
-        .field(element)
+        .and_then(|d| d.field(element))
         .and_then(|f| f.max_length)
         .filter(|m| *m > 0)
     else {
@@ -952,6 +956,27 @@ mod tests {
         }
         let plan = build(&endpoint(vec![]), &alert(), &dict).expect("valid");
         assert_eq!(plan.body["short_description"], "AWS s");
+    }
+
+    #[test]
+    fn the_connection_test_cuts_alert_text_the_same_way() {
+        let mut dict = dictionary();
+        for f in &mut dict.fields {
+            if f.element == "short_description" {
+                f.max_length = Some(30);
+            }
+        }
+        let plan = super::super::plan_test(Some(&dict));
+        let short = plan.body["short_description"].as_str().expect("string");
+        assert_eq!(short.chars().count(), 30);
+        assert!(short.ends_with(TRUNCATION_MARKER), "{short}");
+        assert!(short.starts_with("snow-connect conne"), "{short}");
+        assert_eq!(plan.notes.len(), 1);
+        assert!(
+            plan.notes[0].starts_with("short_description was "),
+            "{:?}",
+            plan.notes
+        );
     }
 
     #[test]
