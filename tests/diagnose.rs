@@ -394,6 +394,33 @@ async fn rate_limited_instance_says_when_to_retry() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_test_incident_waits_out_a_short_rate_limit() {
+    // The four ACL probes fill the window (discovery reuses their reads); the insert gets a
+    // 429 with a Retry-After of at most two seconds and goes through after waiting, once.
+    let sim = start(SimOptions {
+        rate_limit: Some(4),
+        rate_limit_window: 2,
+        ..SimOptions::default()
+    })
+    .await;
+    let before = sim.incident_count();
+    let d = run_checks(
+        &input(sim.base_url()),
+        &opts(true),
+        None,
+        CancellationToken::new(),
+    )
+    .await;
+    let create = d
+        .result(CheckId::IncidentCreate)
+        .unwrap_or_else(|| panic!("no incident:create"));
+    assert_eq!(create.status, CheckStatus::Passed, "{create:#?}");
+    assert!(d.test_incident.is_some());
+    assert_eq!(sim.incident_count(), before + 1, "created once");
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rate_limited_discovery_is_an_error_not_an_unreadable_choice_list() {
     use snow_connect::diagnose::discover_dictionary;
     use snow_connect::servicenow::Error;

@@ -499,3 +499,78 @@ async fn editing_an_existing_config_keeps_its_endpoints_and_comments() {
     assert_eq!(reloaded.config.endpoints[0].fields[0].value, "3");
     sim.shutdown().await;
 }
+
+/// Use up the demo user's rate-limit window with cheap reads, so the next request gets 429.
+async fn exhaust_rate_limit(sim: &Simulator) {
+    use snow_connect::servicenow::{Client, Credentials, Error, InstanceUrl, TableQuery};
+    let o = sim.options();
+    let creds = Credentials {
+        client_id: o.client_id.clone(),
+        client_secret: SecretString::from(o.client_secret.clone()),
+        username: o.username.clone(),
+        password: SecretString::from(o.password.clone()),
+    };
+    let url = InstanceUrl::parse(sim.base_url()).expect("base URL");
+    let client = Client::new(url, creds, &ClientOptions::default()).expect("client");
+    let q = TableQuery::new("sys_user_group").limit(1);
+    for _ in 0..100 {
+        if let Err(Error::RateLimited { .. }) = client.get_page(&q).await {
+            return;
+        }
+    }
+    panic!("the simulator never rate limited");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_test_incident_waits_out_a_rate_limit_like_send() {
+    let sim = Simulator::start(SimOptions {
+        rate_limit: Some(6),
+        rate_limit_window: 2,
+        ..SimOptions::default()
+    })
+    .await
+    .expect("simulator");
+    let before = sim.incident_count();
+    let env = env();
+    let sim_ref = &sim;
+    let (model, _exit) = run_wizard(
+        setup(&env, Some(prefill(&sim))),
+        runner_opts(&env),
+        (80, 24),
+        |mut ui| async move {
+            connect(&mut ui).await;
+            ui.wait_for("All required checks passed").await;
+            ui.key(KeyCode::Enter);
+            ui.wait_for("+ Add an endpoint").await;
+            ui.key(KeyCode::Enter);
+            ui.wait_for("New endpoint").await;
+            ui.text("Rate limited");
+            ui.press_until(KeyCode::Tab, "▸[ Save endpoint ]", 12).await;
+            ui.key(KeyCode::Enter);
+            ui.wait_for("is ready").await;
+            ui.key(KeyCode::Char('c'));
+            ui.wait_for("5. Review & save").await;
+            ui.press_until(KeyCode::Tab, "▸[ Send a test incident ]", 8)
+                .await;
+            exhaust_rate_limit(sim_ref).await;
+            ui.key(KeyCode::Enter);
+            ui.wait_for("rate limiting this user (HTTP 429)").await;
+            ui.wait_for("✓ Created INC").await;
+        },
+    )
+    .await;
+    assert!(
+        model
+            .status
+            .as_ref()
+            .is_some_and(|s| s.text.starts_with("Created INC")),
+        "{:?}",
+        model.status
+    );
+    assert_eq!(
+        sim.incident_count(),
+        before + 1,
+        "created once, never resent"
+    );
+    sim.shutdown().await;
+}

@@ -2,7 +2,7 @@
 //! then dictionary discovery. Results stream out as they finish.
 
 use std::future::Future;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
@@ -18,6 +18,7 @@ use super::fixes::{self, FixContext};
 use super::probes::{self, Outcome, ReadOutcome, access};
 use super::{CheckId, CheckResult, CheckStatus, Dictionary, DictionaryError};
 use crate::exit::Exit;
+use crate::incident::send_policy::{self, RateLimitWait};
 use crate::servicenow::{
     Client, ClientOptions, Credentials, EncodedQuery, Error, InstanceUrl, TableQuery,
 };
@@ -86,6 +87,9 @@ pub struct Diagnosis {
 
 /// The table the integration writes to; the ladder proves access for it.
 const TARGET_TABLE: &str = "incident";
+
+/// The longest the test incident waits out rate limits; a longer `Retry-After` is reported.
+const TEST_INCIDENT_RATE_LIMIT_BUDGET: Duration = Duration::from_secs(15);
 
 impl Diagnosis {
     /// True when every required check passed (warnings allowed), and a test incident, when
@@ -539,7 +543,16 @@ pub async fn run_checks(
         let t = Instant::now();
         let known = diag.dictionary.as_ref().and_then(|d| d.as_ref().ok());
         let plan = crate::incident::plan_test(known);
-        let created = cancellable(&cancel, crate::incident::create(&client, &plan)).await;
+        // The same policy as `send` (wait out a short rate limit, never resend an insert that
+        // may have arrived), with a smaller budget: a check should not hang for a minute.
+        let mut wait = RateLimitWait::new(TEST_INCIDENT_RATE_LIMIT_BUDGET);
+        let created = cancellable(
+            &cancel,
+            send_policy::create_with_policy(&client, &plan, &mut wait, |m| {
+                tracing::info!("{m}");
+            }),
+        )
+        .await;
         let outcome = probes::create_outcome(&created, &ctx);
         if let Ok(c) = &created {
             diag.test_incident = Some(c.number.clone());

@@ -1,6 +1,7 @@
-//! How `send` behaves when the instance pushes back: wait out rate limits within a bound,
-//! never resend an insert that may have arrived, and say what the admin must change when the
-//! insert is refused.
+//! How creating an incident behaves when the instance pushes back (`send`,
+//! `check --create-test-incident` and the wizard's test button): wait out rate limits within a
+//! bound, never resend an insert that may have arrived, and say what the admin must change when
+//! the insert is refused.
 
 use std::future::Future;
 use std::time::Duration;

@@ -12,6 +12,9 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::{ConfigError, DraftStore, SaveOptions};
 use crate::diagnose::{CheckOptions, ConnectionInput};
+use crate::incident::send_policy::{
+    RATE_LIMIT_BUDGET, RateLimitWait, create_with_policy, explain_create_error,
+};
 use crate::servicenow::{Client, ClientOptions, EncodedQuery, TableQuery, field_string};
 use crate::wizard::draft::DraftState;
 use crate::wizard::msg::{ChecksOutcome, CreatedTest, Effect, Msg, RefRow, SaveFailure, Slot};
@@ -243,6 +246,7 @@ impl Runner {
             Effect::SendTestIncident { dictionary } => {
                 let token = self.slot(Slot::TestIncident);
                 let session = Arc::clone(&self.session);
+                let tx = self.tx.clone();
                 self.spawn("test incident", async move {
                     let client = session.lock().ok().and_then(|s| s.clone());
                     let Some(client) = client else {
@@ -251,19 +255,30 @@ impl Runner {
                         )));
                     };
                     let plan = crate::incident::plan_test(dictionary.as_deref());
-                    // Cancelling only stops waiting: a POST that was sent may still create the
-                    // incident, and it is never resent.
+                    // The same policy and words as `send`. Cancelling only stops waiting: a POST
+                    // that was sent may still create the incident, and it is never resent.
+                    let mut wait = RateLimitWait::new(RATE_LIMIT_BUDGET);
+                    let say = |text: String| {
+                        let _ = tx.send(Msg::TestIncidentWaiting(text));
+                    };
                     let r = tokio::select! {
                         _ = token.cancelled() => return None,
-                        r = crate::incident::create(&client, &plan) => r,
+                        r = create_with_policy(&client, &plan, &mut wait, say) => r,
                     };
-                    Some(Msg::TestIncident(
-                        r.map(|c| CreatedTest {
+                    Some(Msg::TestIncident(match r {
+                        Ok(c) => Ok(CreatedTest {
                             number: c.number,
                             url: c.url,
-                        })
-                        .map_err(|e| e.to_string()),
-                    ))
+                        }),
+                        Err(e) => {
+                            let sent = plan
+                                .body
+                                .get("short_description")
+                                .and_then(serde_json::Value::as_str)
+                                .unwrap_or_default();
+                            Err(explain_create_error(&e, &client, sent, &wait).message)
+                        }
+                    }))
                 });
             }
         }

@@ -50,6 +50,8 @@ pub enum Msg {
     Removed(Result<(), String>),
     /// The test incident was created (or not).
     TestIncident(Result<CreatedTest, String>),
+    /// The test incident is waiting out a rate limit; the text says for how long.
+    TestIncidentWaiting(String),
     /// A background task failed unexpectedly (panicked); the wizard carries on.
     TaskFailed(String),
 }

@@ -59,6 +59,10 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
             review::on_test(m, r);
             Vec::new()
         }
+        Msg::TestIncidentWaiting(text) => {
+            review::on_test_waiting(m, text);
+            Vec::new()
+        }
         Msg::TaskFailed(e) => {
             // A failed task must not leave a spinner running forever.
             m.checks.running = false;

@@ -143,6 +143,13 @@ fn send_test(m: &mut Model) -> Vec<Effect> {
     }]
 }
 
+/// The test incident waits out a rate limit: say so, so the spinner is not a mystery.
+pub fn on_test_waiting(m: &mut Model, text: String) {
+    if m.review.test == TestState::Running {
+        m.info(crate::sanitize::line(&text).into_owned());
+    }
+}
+
 /// The test incident's outcome.
 pub fn on_test(m: &mut Model, result: Result<CreatedTest, String>) {
     if m.review.test != TestState::Running {
