@@ -5,6 +5,8 @@
 mod plan;
 pub mod send_policy;
 
+pub use plan::needs_value;
+
 use crate::config::Endpoint;
 use crate::diagnose::Dictionary;
 use crate::servicenow::{Client, Error, Record};

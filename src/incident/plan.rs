@@ -98,6 +98,22 @@ pub(super) fn build(
     }
 }
 
+/// Whether an endpoint must give `field` a value: the dictionary makes it mandatory and
+/// neither the alert (short_description, description) nor ServiceNow (number, sys_ columns,
+/// read-only columns) fills it in. The wizard's editor asks for exactly these.
+pub fn needs_value(field: &Field) -> bool {
+    let element = field.element.as_str();
+    field.mandatory
+        && !ALERT_FIELDS.contains(&element)
+        && !SYSTEM_FILLED.contains(&element)
+        && !element.starts_with("sys_")
+        && !field.read_only
+        && !matches!(
+            field.hidden,
+            Some(HiddenReason::System | HiddenReason::ReadOnly | HiddenReason::FilledFromAlert)
+        )
+}
+
 /// Fit alert text into the column's `max_length`, cutting on a char boundary and ending with
 /// [`TRUNCATION_MARKER`]. Returns the text and, when it was cut, a note saying so.
 ///
@@ -364,23 +380,8 @@ impl Validator<'_> {
     /// ServiceNow fills in.
     fn check_mandatory_coverage(&mut self) {
         let dictionary = self.dictionary;
-        for field in dictionary.fields.iter().filter(|f| f.mandatory) {
+        for field in dictionary.fields.iter().filter(|f| needs_value(f)) {
             let element = field.element.as_str();
-            if ALERT_FIELDS.contains(&element)
-                || SYSTEM_FILLED.contains(&element)
-                || element.starts_with("sys_")
-                || field.read_only
-                || matches!(
-                    field.hidden,
-                    Some(
-                        HiddenReason::System
-                            | HiddenReason::ReadOnly
-                            | HiddenReason::FilledFromAlert
-                    )
-                )
-            {
-                continue;
-            }
             if self.endpoint.fields.iter().any(|f| f.element == element) {
                 // Present: an empty value was already reported by check_field.
                 continue;
@@ -956,6 +957,29 @@ mod tests {
         }
         let plan = build(&endpoint(vec![]), &alert(), &dict).expect("valid");
         assert_eq!(plan.body["short_description"], "AWS s");
+    }
+
+    #[test]
+    fn needs_value_is_the_mandatory_rule_minus_what_is_filled_in() {
+        let mandatory = |mut f: Field| {
+            f.mandatory = true;
+            f
+        };
+        let service = field("business_service", "Service", "reference", None);
+        assert!(!needs_value(&service), "not mandatory");
+        assert!(needs_value(&mandatory(service)));
+        let number = mandatory(field("number", "Number", "string", None));
+        assert!(!needs_value(&number), "ServiceNow numbers it");
+        let sys = mandatory(field("sys_domain", "Domain", "domain_id", None));
+        assert!(!needs_value(&sys));
+        let mut short = mandatory(field("short_description", "Short", "string", None));
+        assert!(!needs_value(&short), "filled from the alert");
+        short.element = "u_note".into();
+        short.read_only = true;
+        assert!(!needs_value(&short), "read-only");
+        let mut inactive = mandatory(field("u_old", "Old", "string", None));
+        inactive.hidden = Some(HiddenReason::ReadOnly);
+        assert!(!needs_value(&inactive));
     }
 
     #[test]

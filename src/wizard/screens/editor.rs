@@ -9,7 +9,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use crate::config::{Endpoint, MAX_ADDITIONAL_FIELDS};
-use crate::diagnose::{Dictionary, HiddenReason};
+use crate::diagnose::Dictionary;
+use crate::incident::needs_value;
 use crate::wizard::draft::draft_of;
 use crate::wizard::keymap::{Action, Binding, Keymap, keys};
 use crate::wizard::model::{
@@ -78,27 +79,11 @@ pub fn open(m: &mut Model, index: Option<usize>) -> Vec<Effect> {
     go(m, Screen::Editor)
 }
 
-/// Mandatory columns that ServiceNow fills in itself on insert (same rule as the incident
-/// plan's coverage check, so the editor asks for exactly what `send` will require).
-const SYSTEM_FILLED: [&str; 1] = ["number"];
-
-/// Fields the dictionary makes mandatory that the endpoint must fill (beyond the alert's two).
+/// Fields the dictionary makes mandatory that the endpoint must fill (beyond the alert's two):
+/// the incident plan's own rule, so the editor asks for exactly what `send` will require.
 fn build_mandatory(ed: &mut EditorState, dict: Option<&Dictionary>) {
     let Some(dict) = dict else { return };
-    for f in &dict.fields {
-        let element = f.element.as_str();
-        if !f.mandatory
-            || FROM_ALERT.iter().any(|(_, e)| *e == element)
-            || SYSTEM_FILLED.contains(&element)
-            || element.starts_with("sys_")
-            || f.read_only
-            || matches!(
-                f.hidden,
-                Some(HiddenReason::System | HiddenReason::ReadOnly | HiddenReason::FilledFromAlert)
-            )
-        {
-            continue;
-        }
+    for f in dict.fields.iter().filter(|f| needs_value(f)) {
         match f.kind {
             Some(kind) => {
                 if !ed.mandatory.iter().any(|x| x.element == f.element) {
