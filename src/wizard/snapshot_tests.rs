@@ -257,6 +257,8 @@ fn picker_modal() {
     send(&mut m, [key(KeyCode::Char('a'))]);
     open_picker(&mut m);
     check("picker_all", &m);
+    // A wide terminal has room for the storage type next to "choice".
+    insta::assert_snapshot!("picker_all_100x24", render(&m, 100, 24));
     type_text(&mut m, "grp");
     send(&mut m, [key(KeyCode::Tab)]);
     check("picker_query", &m);

@@ -119,7 +119,11 @@ pub fn dictionary() -> Dictionary {
         "task",
     );
     service.reference = Some("cmdb_ci_service".into());
+    // Like a real instance: choice columns are stored as integer or string, and
+    // sys_glide_object labels them by that storage type.
     let mut priority = field("priority", "Priority", Some(FieldKind::Choice), "task");
+    priority.internal_type = "integer".into();
+    priority.type_label = "Integer".into();
     priority.choices = vec![
         choice("1", "1 - Critical"),
         choice("2", "2 - High"),
@@ -127,6 +131,8 @@ pub fn dictionary() -> Dictionary {
         choice("4", "4 - Low"),
     ];
     let mut category = field("category", "Category", Some(FieldKind::Choice), "incident");
+    category.internal_type = "string".into();
+    category.type_label = "String".into();
     category.choices = vec![
         choice("inquiry", "Inquiry / Help"),
         choice("software", "Software"),

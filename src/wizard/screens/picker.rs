@@ -9,7 +9,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use crate::config::MAX_ADDITIONAL_FIELDS;
-use crate::diagnose::{CheckId, CheckStatus, DictionaryError, Field};
+use crate::diagnose::{CheckId, CheckStatus, DictionaryError, Field, FieldKind};
 use crate::wizard::keymap::{Action, Binding, Key, Keymap, keys};
 use crate::wizard::model::{
     FieldEntry, Modal, Model, PickerState, Screen, Unavailable, ValueTarget,
@@ -327,6 +327,22 @@ pub fn open_next_value(m: &mut Model) -> Vec<Effect> {
     Vec::new()
 }
 
+/// What the Type column says: what the user will enter. A choice field stored as a string or
+/// integer says `Choice` (with the storage type, `String·choice`, when that fits in `width`);
+/// everything else shows the type label from sys_glide_object.
+pub fn type_column(field: &Field, width: usize) -> String {
+    let label = crate::sanitize::line(&field.type_label).into_owned();
+    if field.kind != Some(FieldKind::Choice) || label.eq_ignore_ascii_case("choice") {
+        return label;
+    }
+    let both = format!("{label}·choice");
+    if both.chars().count() <= width {
+        both
+    } else {
+        "Choice".to_string()
+    }
+}
+
 /// Draw the picker over `area`.
 pub fn view(m: &Model, p: &PickerState, f: &mut Frame, area: Rect) {
     let t = m.theme;
@@ -408,8 +424,11 @@ pub fn view(m: &Model, p: &PickerState, f: &mut Frame, area: Rect) {
     // Columns: [x] label element type table reference, narrower screens drop the last ones.
     let check_w = 5usize;
     let rest = w.saturating_sub(check_w);
-    let (label_w, elem_w, type_w, table_w, ref_w) = if rest >= 66 {
-        (20usize, 20usize, 11usize, 9usize, rest - 60)
+    let (label_w, elem_w, type_w, table_w, ref_w) = if rest >= 84 {
+        // Wide enough to say both what is stored and that it is a choice (`Integer·choice`).
+        (20usize, 20usize, 15usize, 9usize, rest - 64)
+    } else if rest >= 66 {
+        (20, 20, 11, 9, rest - 60)
     } else if rest >= 48 {
         (17, 17, 11, 0, rest - 45)
     } else {
@@ -474,10 +493,7 @@ pub fn view(m: &Model, p: &PickerState, f: &mut Frame, area: Rect) {
         spans.push(Span::styled(" ", base));
         if type_w > 0 {
             spans.push(Span::styled(
-                format!(
-                    "{} ",
-                    pad(&crate::sanitize::line(&field.type_label), type_w - 1)
-                ),
+                format!("{} ", pad(&type_column(field, type_w - 1), type_w - 1)),
                 base,
             ));
         }
