@@ -704,6 +704,22 @@ async fn dictionary_is_the_full_incident_and_task_set() {
         d.field("watch_list").and_then(|f| f.hidden),
         Some(HiddenReason::List)
     );
+    // Subcategory's choices depend on category.
+    let sub = d
+        .field("subcategory")
+        .unwrap_or_else(|| panic!("no subcategory"));
+    assert_eq!(sub.dependent_on.as_deref(), Some("category"));
+    assert!(
+        sub.choices
+            .iter()
+            .any(|c| c.value == "dns" && c.dependent_value.as_deref() == Some("network")),
+        "{:?}",
+        sub.choices
+    );
+    assert_eq!(
+        d.field("category").and_then(|f| f.dependent_on.clone()),
+        None
+    );
     // One round trip of four reads for incident (the chain is known in advance).
     assert_eq!(d.requests, 4, "requests made by discovery");
     sim.shutdown().await;

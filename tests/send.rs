@@ -716,6 +716,44 @@ async fn short_lived_tokens_do_not_break_a_run() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_subcategory_of_another_category_is_refused_before_sending() {
+    let sim = sim(SimOptions::default()).await;
+    let home = Home::new();
+    let fields = [
+        F {
+            element: "category",
+            kind: "choice",
+            value: "software",
+        },
+        F {
+            element: "subcategory",
+            kind: "choice",
+            value: "dns",
+        },
+    ];
+    home.write_config(&config_text(sim.base_url(), &[(ENDPOINT, &fields)]));
+    let before = sim.incident_count();
+    let out = home
+        .send(&["--endpoint", ENDPOINT, "--short-description", "x"])
+        .await;
+    assert_eq!(code(&out), 1, "stderr: {}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains(
+            "subcategory: choice value `dns` of Subcategory belongs to Category `network`, but the endpoint sets Category to `software`"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains(
+            "(valid with it: antivirus, email, internal application, os (Operating System))"
+        ),
+        "{err}"
+    );
+    assert_eq!(sim.incident_count(), before);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rate_limit_with_a_short_retry_after_succeeds_after_waiting() {
     // Discovery's four concurrent reads fit in the window; the insert, the fifth request,
     // gets the 429 and waits. (A window smaller than one discovery could never succeed:

@@ -92,6 +92,9 @@ pub struct Field {
     pub read_only: bool,
     /// Choices (table-specific rows override the parent's); empty when none or unreadable.
     pub choices: Vec<Choice>,
+    /// The controlling field of a dependent choice list (`dependent_on_field`), e.g.
+    /// `category` for `subcategory`.
+    pub dependent_on: Option<String>,
     /// What the picker offers it as; `None` when hidden.
     pub kind: Option<FieldKind>,
     /// Why it is hidden, when it is.
@@ -113,6 +116,36 @@ pub struct Dictionary {
     pub type_labels_loaded: bool,
     /// Requests made during discovery.
     pub requests: usize,
+}
+
+impl Field {
+    /// The choices that go with the controlling field's value `controller`: those whose
+    /// `dependent_value` is that value, and those that depend on nothing. Every choice when
+    /// the field depends on no other field or the controlling field has no value.
+    pub fn choices_for(&self, controller: Option<&str>) -> Vec<&Choice> {
+        match (&self.dependent_on, controller) {
+            (Some(_), Some(ctrl)) => self
+                .choices
+                .iter()
+                .filter(|c| c.dependent_value.as_deref().is_none_or(|d| d == ctrl))
+                .collect(),
+            _ => self.choices.iter().collect(),
+        }
+    }
+
+    /// For a dependent choice field: the controlling value that `value` belongs to, when the
+    /// controlling field holds another value (`controller`). `None` when they fit, or when
+    /// nothing is known (no dependency, no controlling value, not a listed choice).
+    pub fn dependency_conflict(&self, value: &str, controller: Option<&str>) -> Option<&str> {
+        let ctrl = controller.filter(|_| self.dependent_on.is_some())?;
+        let wanted = self
+            .choices
+            .iter()
+            .find(|c| c.value == value)?
+            .dependent_value
+            .as_deref()?;
+        (wanted != ctrl).then_some(wanted)
+    }
 }
 
 impl Dictionary {
@@ -198,7 +231,7 @@ fn chain_query_by_id(sys_id: &str) -> TableQuery {
 }
 
 /// The dictionary columns discovery needs (and nothing else: the rows are many).
-pub(crate) const DICT_FIELDS: [&str; 11] = [
+pub(crate) const DICT_FIELDS: [&str; 13] = [
     "name",
     "element",
     "column_label",
@@ -211,6 +244,9 @@ pub(crate) const DICT_FIELDS: [&str; 11] = [
     "choice",
     // Virtual (calculated) columns cannot be set; the Table API ignores it where it is unknown.
     "virtual",
+    // Dependent choice lists (subcategory on category); also ignored where unknown.
+    "dependent_on_field",
+    "use_dependent_field",
 ];
 
 /// Dictionary columns that must have a value in readable rows.
@@ -659,6 +695,9 @@ pub(crate) fn build_fields(
                 mandatory: flag(r, "mandatory"),
                 read_only,
                 choices,
+                // An explicit "do not use" switches a leftover dependent_on_field off.
+                dependent_on: non_empty(r, "dependent_on_field")
+                    .filter(|_| raw_value(r, "use_dependent_field").is_none_or(|u| u != "false")),
                 kind,
                 hidden,
                 element,

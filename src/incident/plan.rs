@@ -354,7 +354,7 @@ impl Validator<'_> {
             return self.check_storage(configured, field);
         }
         if field.choices.iter().any(|c| c.value == value) {
-            return true;
+            return self.check_dependency(configured, field);
         }
         self.problem(
             element,
@@ -362,6 +362,38 @@ impl Validator<'_> {
                 "choice value `{value}` is no longer a choice of {} (valid: {}); {FIX_VALUE}",
                 field.label,
                 list_choices(&field.choices)
+            ),
+        );
+        false
+    }
+
+    /// A dependent choice (subcategory) must belong to the value the endpoint gives its
+    /// controlling field (category); ServiceNow would store it, but the form would not offer it.
+    fn check_dependency(&mut self, configured: &EndpointField, field: &Field) -> bool {
+        let Some(ctrl) = field.dependent_on.as_deref() else {
+            return true;
+        };
+        let controller = self
+            .endpoint
+            .fields
+            .iter()
+            .find(|f| f.element == ctrl)
+            .map(|f| f.value.as_str());
+        let Some(wanted) = field.dependency_conflict(&configured.value, controller) else {
+            return true;
+        };
+        let ctrl_label = self
+            .dictionary
+            .field(ctrl)
+            .map_or(ctrl, |f| f.label.as_str());
+        self.problem(
+            &configured.element,
+            format!(
+                "choice value `{}` of {} belongs to {ctrl_label} `{wanted}`, but the endpoint sets {ctrl_label} to `{}` (valid with it: {}); {FIX_VALUE}",
+                configured.value,
+                field.label,
+                controller.unwrap_or_default(),
+                list_choices(field.choices_for(controller)),
             ),
         );
         false
@@ -444,7 +476,7 @@ pub(crate) fn is_sys_id(s: &str) -> bool {
 
 /// `1 - High, 2 - Medium` or `inquiry (Inquiry / Help), software`: values a user can type,
 /// with their labels where the label does not already say the value.
-fn list_choices(choices: &[Choice]) -> String {
+fn list_choices<'a>(choices: impl IntoIterator<Item = &'a Choice>) -> String {
     let mut seen: Vec<&str> = Vec::new();
     let mut shown: Vec<String> = Vec::new();
     for c in choices {
@@ -455,6 +487,9 @@ fn list_choices(choices: &[Choice]) -> String {
         if shown.len() < MAX_LISTED_CHOICES {
             shown.push(describe_choice(c));
         }
+    }
+    if shown.is_empty() {
+        return "none".to_string();
     }
     let more = seen.len().saturating_sub(shown.len());
     let mut out = shown.join(", ");
@@ -490,6 +525,7 @@ mod tests {
             mandatory: false,
             read_only: false,
             choices: Vec::new(),
+            dependent_on: None,
             kind,
             hidden: None,
         }
@@ -532,6 +568,23 @@ mod tests {
             choice("software", "Software"),
             choice("hardware", "Hardware"),
         ];
+        let mut subcategory = field(
+            "subcategory",
+            "Subcategory",
+            "string",
+            Some(FieldKind::Choice),
+        );
+        subcategory.dependent_on = Some("category".into());
+        let dependent = |value: &str, label: &str, on: &str| Choice {
+            dependent_value: Some(on.into()),
+            ..choice(value, label)
+        };
+        subcategory.choices = vec![
+            dependent("email", "Email", "software"),
+            dependent("os", "Operating System", "software"),
+            dependent("disk", "Disk", "hardware"),
+            choice("other", "Other"),
+        ];
         let mut correlation = field(
             "correlation_id",
             "Correlation ID",
@@ -566,6 +619,7 @@ mod tests {
                 group,
                 urgency,
                 category,
+                subcategory,
                 correlation,
                 order,
                 knowledge,
@@ -957,6 +1011,39 @@ mod tests {
         }
         let plan = build(&endpoint(vec![]), &alert(), &dict).expect("valid");
         assert_eq!(plan.body["short_description"], "AWS s");
+    }
+
+    #[test]
+    fn a_dependent_choice_must_belong_to_its_controlling_value() {
+        let ep = endpoint(vec![
+            ef("category", FieldKind::Choice, "software"),
+            ef("subcategory", FieldKind::Choice, "disk"),
+        ]);
+        let p = only_problem(build(&ep, &alert(), &dictionary()));
+        assert_eq!(p.field, "subcategory");
+        assert!(
+            p.message.contains(
+                "`disk` of Subcategory belongs to Category `hardware`, but the endpoint sets Category to `software`"
+            ),
+            "{p}"
+        );
+        assert!(
+            p.message
+                .contains("(valid with it: email, os (Operating System), other)"),
+            "lists what fits: {p}"
+        );
+
+        let fits = |category: Option<&str>, sub: &str| {
+            let mut fields: Vec<EndpointField> = category
+                .map(|c| ef("category", FieldKind::Choice, c))
+                .into_iter()
+                .collect();
+            fields.push(ef("subcategory", FieldKind::Choice, sub));
+            build(&endpoint(fields), &alert(), &dictionary()).is_ok()
+        };
+        assert!(fits(Some("software"), "email"));
+        assert!(fits(Some("hardware"), "other"), "depends on nothing");
+        assert!(fits(None, "disk"), "no controlling value to contradict");
     }
 
     #[test]

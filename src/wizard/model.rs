@@ -549,6 +549,8 @@ pub struct ValueState {
     pub max_length: Option<u32>,
     /// Validation message.
     pub error: Option<String>,
+    /// Why the list is what it is (a dependent choice list filtered by its controlling field).
+    pub note: Option<String>,
     /// Reference search, for reference fields.
     pub search: Option<RefSearch>,
 }

@@ -76,6 +76,7 @@ pub fn field(element: &str, label: &str, kind: Option<FieldKind>, defined_on: &s
         mandatory: false,
         read_only: false,
         choices: Vec::new(),
+        dependent_on: None,
         kind,
         hidden: if kind.is_none() {
             Some(HiddenReason::FilledFromAlert)

@@ -444,6 +444,100 @@ fn picker_filters_as_you_type_and_space_toggles_instead_of_typing() {
 }
 
 #[test]
+fn a_dependent_choice_list_follows_its_controlling_field() {
+    use crate::diagnose::Choice;
+    use crate::wizard::model::FieldEntry;
+    let mut m = ready_for_endpoints();
+    let mut d = dictionary();
+    let mut sub = field(
+        "subcategory",
+        "Subcategory",
+        Some(FieldKind::Choice),
+        "incident",
+    );
+    sub.dependent_on = Some("category".into());
+    sub.choices = [
+        ("email", "Email", "software"),
+        ("os", "Operating System", "software"),
+        ("disk", "Disk", "hardware"),
+    ]
+    .iter()
+    .map(|(value, label, on)| Choice {
+        value: (*value).into(),
+        label: (*label).into(),
+        dependent_value: Some((*on).into()),
+    })
+    .collect();
+    d.fields.push(sub.clone());
+    let category = d.field("category").cloned().expect("category");
+    m.dictionary = Some(Ok(d));
+    send(&mut m, [key(KeyCode::Char('a'))]);
+    let ed = m.editor.as_mut().expect("editor");
+    ed.additional
+        .push(FieldEntry::from_field(&sub, FieldKind::Choice, false));
+    ed.additional
+        .push(FieldEntry::from_field(&category, FieldKind::Choice, false));
+
+    let listed = |m: &mut Model| {
+        let _ = crate::wizard::screens::value::open(m, ValueTarget::Additional(0));
+        let out = match m.top() {
+            Some(Modal::Value(v)) => (
+                v.choices
+                    .iter()
+                    .map(|c| c.value.clone())
+                    .collect::<Vec<_>>(),
+                v.note.clone().unwrap_or_default(),
+                v.error.clone(),
+            ),
+            other => panic!("expected the value selector, got {other:?}"),
+        };
+        send(m, [key(KeyCode::Esc)]);
+        out
+    };
+    // Category not set: every subcategory, and why.
+    let (values, note, error) = listed(&mut m);
+    assert_eq!(values, ["email", "os", "disk"]);
+    assert!(note.contains("depends on Category"), "{note}");
+    assert_eq!(error, None);
+
+    let set = |m: &mut Model, i: usize, v: &str, shown: &str| {
+        m.editor.as_mut().expect("editor").additional[i].value =
+            Some((v.into(), Some(shown.into())));
+    };
+    set(&mut m, 1, "software", "Software");
+    let (values, note, _) = listed(&mut m);
+    assert_eq!(values, ["email", "os"]);
+    assert!(note.contains("Category \"Software\""), "{note}");
+
+    // A subcategory that no longer fits its category is caught before saving.
+    let about_subcategory = |m: &Model| -> Vec<String> {
+        let ed = m.editor.as_ref().expect("editor");
+        editor::problems(m, ed)
+            .into_iter()
+            .filter(|(item, _)| *item == EditorItem::Additional(0))
+            .map(|(_, text)| text)
+            .collect()
+    };
+    set(&mut m, 0, "os", "Operating System");
+    assert!(about_subcategory(&m).is_empty());
+    set(&mut m, 1, "inquiry", "Inquiry / Help");
+    let problems = about_subcategory(&m);
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(
+        problems[0].contains("belongs to Category \"software\", not \"Inquiry / Help\""),
+        "{problems:?}"
+    );
+    // And no subcategory goes with it: the list says so instead of offering wrong ones.
+    let (values, note, error) = listed(&mut m);
+    assert!(values.is_empty());
+    assert!(
+        note.starts_with("No Subcategory goes with Category"),
+        "{note}"
+    );
+    assert_eq!(error, None);
+}
+
+#[test]
 fn picker_stops_at_ten_additional_fields() {
     let mut m = ready_for_endpoints();
     // A dictionary with 12 selectable string fields.

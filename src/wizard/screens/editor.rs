@@ -277,7 +277,46 @@ pub fn problems(m: &Model, ed: &EditorState) -> Vec<(EditorItem, String)> {
             ));
         }
     }
+    let items = ed
+        .mandatory
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (EditorItem::Mandatory(i), e))
+        .chain(
+            ed.additional
+                .iter()
+                .enumerate()
+                .map(|(i, e)| (EditorItem::Additional(i), e)),
+        );
+    for (item, e) in items {
+        if let Some(message) = dependency_problem(ed, e) {
+            v.push((item, message));
+        }
+    }
     v
+}
+
+/// A dependent choice (subcategory) whose value belongs to another value of its controlling
+/// field (category) than the one this endpoint sets: the same rule `send` checks.
+fn dependency_problem(ed: &EditorState, e: &FieldEntry) -> Option<String> {
+    let field = e.field.as_ref()?;
+    let ctrl = field.dependent_on.as_deref()?;
+    let (value, _) = e.value.as_ref()?;
+    let controlling = ed
+        .mandatory
+        .iter()
+        .chain(ed.additional.iter())
+        .find(|c| c.element == ctrl)?;
+    let (ctrl_value, ctrl_display) = controlling.value.as_ref()?;
+    let wanted = field.dependency_conflict(value, Some(ctrl_value))?;
+    Some(format!(
+        "{}: this choice belongs to {} \"{}\", not \"{}\"; select {} again.",
+        crate::sanitize::line(&e.label),
+        crate::sanitize::line(&controlling.label),
+        crate::sanitize::line(wanted),
+        crate::sanitize::line(ctrl_display.as_deref().unwrap_or(ctrl_value)),
+        crate::sanitize::line(&e.label),
+    ))
 }
 
 /// Validate and put the endpoint into the list.

@@ -9,7 +9,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
-use crate::diagnose::{Choice, FieldKind};
+use crate::diagnose::{Choice, Field, FieldKind};
 use crate::wizard::keymap::{Action, Binding, Keymap, keys};
 use crate::wizard::model::{FieldEntry, Modal, Model, RefSearch, ValueState, ValueTarget};
 use crate::wizard::msg::{Effect, RefRow, Slot};
@@ -26,6 +26,53 @@ fn entry(m: &Model, target: ValueTarget) -> Option<&FieldEntry> {
         ValueTarget::Mandatory(i) => ed.mandatory.get(i),
         ValueTarget::Additional(i) => ed.additional.get(i),
     }
+}
+
+/// The choices to list for `field`, and a note when its list depends on another field: only
+/// those that go with the value this endpoint gives the controlling field (subcategory on
+/// category), or all of them, said so, when that field has no value here.
+fn dependent_choices(m: &Model, field: &Field) -> (Vec<Choice>, Option<String>) {
+    let all = || field.choices.clone();
+    let Some(ctrl) = field.dependent_on.as_deref() else {
+        return (all(), None);
+    };
+    let entries = m
+        .editor
+        .as_ref()
+        .map(|ed| ed.mandatory.iter().chain(ed.additional.iter()));
+    let controlling = entries.and_then(|mut it| it.find(|e| e.element == ctrl));
+    let ctrl_label = controlling
+        .map(|e| e.label.clone())
+        .or_else(|| {
+            m.dict()
+                .and_then(|d| d.field(ctrl))
+                .map(|f| f.label.clone())
+        })
+        .unwrap_or_else(|| ctrl.to_string());
+    let ctrl_label = crate::sanitize::line(&ctrl_label).into_owned();
+    let label = crate::sanitize::line(&field.label).into_owned();
+    let Some((value, display)) = controlling.and_then(|e| e.value.clone()) else {
+        return (
+            all(),
+            Some(format!(
+                "{label} depends on {ctrl_label}, which this endpoint does not set: all choices are shown."
+            )),
+        );
+    };
+    let shown = crate::sanitize::line(display.as_deref().unwrap_or(&value)).into_owned();
+    let fitting: Vec<Choice> = field
+        .choices_for(Some(&value))
+        .into_iter()
+        .cloned()
+        .collect();
+    let note = if fitting.is_empty() {
+        format!(
+            "No {label} goes with {ctrl_label} \"{shown}\": change {ctrl_label}, or remove {label} (Del)."
+        )
+    } else {
+        format!("Only the {label} choices for {ctrl_label} \"{shown}\".")
+    };
+    (fitting, Some(note))
 }
 
 /// Whether the selector shows a list (choices, true/false) rather than an input.
@@ -50,16 +97,18 @@ pub fn open(m: &mut Model, target: ValueTarget) -> Vec<Effect> {
         input: TextField::new().limit(4000),
         max_length: field.as_ref().and_then(|f| f.max_length),
         error: None,
+        note: None,
         search: None,
     };
     let mut effects = Vec::new();
     match e.kind {
         FieldKind::Choice => {
-            v.choices = field
-                .as_ref()
-                .map(|f| f.choices.clone())
-                .unwrap_or_default();
-            if v.choices.is_empty() {
+            if let Some(f) = &field {
+                let (choices, note) = dependent_choices(m, f);
+                v.choices = choices;
+                v.note = note;
+            }
+            if v.choices.is_empty() && v.note.is_none() {
                 v.error = Some(
                     "The choices could not be read (sys_choice): type the stored value.".into(),
                 );
@@ -303,7 +352,8 @@ pub fn rows_needed(v: &ValueState) -> u16 {
     };
     let input = usize::from(!is_list(v));
     let error = if v.error.is_some() { 2 } else { 0 };
-    u16::try_from(1 + input + error + list)
+    let note = if v.note.is_some() { 2 } else { 0 };
+    u16::try_from(1 + input + error + note + list)
         .unwrap_or(u16::MAX)
         .max(4)
 }
@@ -379,6 +429,16 @@ pub fn view(m: &Model, v: &ValueState, f: &mut Frame, area: Rect) {
         let h = 2.min(inner.bottom() - y);
         f.render_widget(
             Paragraph::new(Span::styled(format!("✗ {e}"), t.error())).wrap(Wrap { trim: true }),
+            Rect::new(inner.x, y, inner.width, h),
+        );
+        y = y.saturating_add(h);
+    }
+    if let Some(n) = &v.note
+        && y < inner.bottom()
+    {
+        let h = 2.min(inner.bottom() - y);
+        f.render_widget(
+            Paragraph::new(Span::styled(n.clone(), t.warn())).wrap(Wrap { trim: true }),
             Rect::new(inner.x, y, inner.width, h),
         );
         y = y.saturating_add(h);

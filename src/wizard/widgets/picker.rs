@@ -176,6 +176,7 @@ mod tests {
             mandatory: false,
             read_only: false,
             choices: vec![],
+            dependent_on: None,
             kind: Some(FieldKind::String),
             hidden: None,
         }
