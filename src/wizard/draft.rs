@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::{Endpoint, EndpointField};
 use crate::diagnose::FieldKind;
-use crate::wizard::model::{Mode, Model, Screen};
+use crate::wizard::model::{FORM_BUTTON, FORM_LABELS, Mode, Model, Screen};
 
 /// Draft format version.
 pub const DRAFT_VERSION: u32 = 1;
@@ -131,12 +131,17 @@ pub fn draft_of(m: &Model) -> DraftState {
 }
 
 /// Put a draft back into the model. The user lands on the Connect screen: the secrets must be
-/// typed again and the checks re-run before fields can be picked.
-pub fn restore(m: &mut Model, d: &DraftState) {
+/// typed again (unless `--demo` pre-filled them) and the checks re-run before fields can be
+/// picked. Returns what the status line should say.
+pub fn restore(m: &mut Model, d: &DraftState) -> String {
     m.mode = d.mode;
-    m.form.fields[0].set(&d.instance_url);
-    m.form.fields[1].set(&d.client_id);
-    m.form.fields[3].set(&d.username);
+    // Under --demo the form already names the simulator this run started, with its
+    // credentials; the draft's URL points at one that is gone.
+    if !m.demo {
+        m.form.fields[0].set(&d.instance_url);
+        m.form.fields[1].set(&d.client_id);
+        m.form.fields[3].set(&d.username);
+    }
     m.endpoints.list = d.endpoints.iter().map(Into::into).collect();
     m.endpoints.selected = 0;
     m.review.env = d.secrets_env;
@@ -147,6 +152,28 @@ pub fn restore(m: &mut Model, d: &DraftState) {
         m.review.password_var.set(&d.password_env);
     }
     m.screen = Screen::Connect;
-    m.form.focus = if d.instance_url.is_empty() { 0 } else { 2 };
+    let empty: Vec<usize> = (0..FORM_LABELS.len())
+        .filter(|&i| m.form.fields[i].is_empty())
+        .collect();
+    m.form.focus = empty.first().copied().unwrap_or(FORM_BUTTON);
     m.unsaved = true;
+    // Drafts never hold secrets: those are the fields to type "again".
+    let secrets: Vec<&str> = [SECRET_FIELD, PASSWORD_FIELD]
+        .into_iter()
+        .filter(|i| empty.contains(i))
+        .map(|i| FORM_LABELS[i])
+        .collect();
+    match (secrets.as_slice(), empty.is_empty()) {
+        (_, true) => "Draft restored; the form is complete: Connect runs the checks.".to_string(),
+        ([], false) => "Draft restored: fill in the rest of the form, then Connect.".to_string(),
+        ([one], false) => format!("Draft restored: type the {one} again, then Connect."),
+        (_, false) => format!(
+            "Draft restored: type the {} again, then Connect.",
+            secrets.join(" and ")
+        ),
+    }
 }
+
+/// Form indexes of the two secrets.
+const SECRET_FIELD: usize = 2;
+const PASSWORD_FIELD: usize = 4;

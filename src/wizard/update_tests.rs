@@ -878,7 +878,44 @@ fn drafts_hold_no_secrets_and_resume_on_the_connect_screen() {
     assert_eq!(fresh.screen, Screen::Connect);
     assert_eq!(fresh.form.fields[0].value(), "acme");
     assert!(fresh.form.fields[2].is_empty(), "secrets are typed again");
+    assert_eq!(fresh.form.focus, 2, "on the first secret");
+    assert_eq!(
+        fresh.status.as_ref().map(|s| s.text.as_str()),
+        Some("Draft restored: type the Client Secret and Password again, then Connect.")
+    );
     assert_eq!(fresh.endpoints.list.len(), 1);
+}
+
+#[test]
+fn a_demo_draft_keeps_the_running_simulator_and_its_secrets() {
+    use crate::wizard::model::{FORM_BUTTON, Prefill};
+    let mut old = with_one_endpoint();
+    old.form.fields[0].set("http://127.0.0.1:40001");
+    let mut s = setup();
+    s.demo = true;
+    s.prefill = Some(Prefill {
+        instance_url: "http://127.0.0.1:40123".into(),
+        client_id: "4f1c2b8e9d7a6c5b4a3f2e1d0c9b8a7f".into(),
+        client_secret: "demo-secret".into(),
+        username: "finout.integration".into(),
+        password: "demo-password".into(),
+    });
+    s.draft = Some((draft_of(&old), 1_700_000_000));
+    let mut m = Model::new(s);
+    send(&mut m, [key(KeyCode::Enter)]);
+    assert_eq!(m.screen, Screen::Connect);
+    // The draft's simulator is gone; this run's is the one to talk to.
+    assert_eq!(m.form.fields[0].value(), "http://127.0.0.1:40123");
+    assert_eq!(m.form.fields[2].value(), "demo-secret");
+    assert_eq!(m.endpoints.list.len(), 1);
+    assert_eq!(m.form.focus, FORM_BUTTON);
+    let said = m
+        .status
+        .as_ref()
+        .map(|s| s.text.clone())
+        .unwrap_or_default();
+    assert!(!said.contains("again"), "{said}");
+    assert!(said.contains("Connect runs the checks"), "{said}");
 }
 
 #[test]

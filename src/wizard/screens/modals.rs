@@ -104,8 +104,8 @@ pub fn action(m: &mut Model, a: Action) -> Vec<Effect> {
                         {
                             crate::wizard::screens::connect::fill_from_config(m, &cfg);
                         }
-                        restore(m, &d);
-                        m.info("Draft restored: type the Client Secret and Password again, then Connect.");
+                        let said = restore(m, &d);
+                        m.info(said);
                     } else {
                         m.info("Draft discarded.");
                         return vec![Effect::ClearDraft];
