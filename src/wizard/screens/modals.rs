@@ -283,7 +283,11 @@ pub fn view(m: &Model, modal: &Modal, f: &mut Frame, area: Rect) {
                 .unwrap_or_default();
             let body = vec![
                 Block::text(format!("A draft from {when} was found: {what}.")),
-                Block::text("Resume it? Secrets are never stored in drafts: you type them again."),
+                Block::text(if m.demo {
+                    "Resume it? Secrets are never stored in drafts; the demo fills them in again."
+                } else {
+                    "Resume it? Secrets are never stored in drafts: you type them again."
+                }),
             ];
             let buttons = Line::from(vec![
                 button("Resume", *on_resume, t),
