@@ -164,22 +164,9 @@ pub fn render_human(diag: &Diagnosis, username: &str, typed_url: &str) -> String
 
 /// Run `snow-connect check`.
 pub fn run(global: &Global, args: CheckArgs) -> Exit {
-    let conn = match connection::resolve(global, &args.conn) {
-        Ok(c) => c,
-        Err(msg) => {
-            eprintln!("snow-connect check: {msg}");
-            return Exit::Usage;
-        }
-    };
-    for w in &conn.warnings {
-        eprintln!("warning: {w}");
-    }
-    let rt = match connection::runtime() {
-        Ok(rt) => rt,
-        Err(msg) => {
-            eprintln!("snow-connect check: {msg}");
-            return Exit::Usage;
-        }
+    let (conn, rt) = match connection::prepare(global, &args.conn, "check") {
+        Ok(ready) => ready,
+        Err(exit) => return exit,
     };
     let opts = CheckOptions {
         create_test_incident: args.create_test_incident,

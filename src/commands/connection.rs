@@ -10,6 +10,7 @@ use secrecy::SecretString;
 use super::Global;
 use crate::cli::ConnectionArgs;
 use crate::diagnose::ConnectionInput;
+use crate::exit::Exit;
 use crate::servicenow::ClientOptions;
 
 /// Environment variable holding the client secret in flag mode.
@@ -158,6 +159,25 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, String> {
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the async runtime: {e}"))
+}
+
+/// What `check` and `fields` start with: the connection (its warnings printed) and a runtime.
+/// A failure is printed as `snow-connect COMMAND: ...` and is a usage error (exit 2).
+pub fn prepare(
+    global: &Global,
+    args: &ConnectionArgs,
+    command: &str,
+) -> Result<(Connection, tokio::runtime::Runtime), Exit> {
+    let fail = |msg: String| {
+        eprintln!("snow-connect {command}: {msg}");
+        Exit::Usage
+    };
+    let conn = resolve(global, args).map_err(fail)?;
+    for w in &conn.warnings {
+        eprintln!("warning: {w}");
+    }
+    let rt = runtime().map_err(fail)?;
+    Ok((conn, rt))
 }
 
 #[cfg(test)]

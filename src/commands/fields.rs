@@ -170,22 +170,9 @@ pub fn run(global: &Global, args: FieldsArgs) -> Exit {
         eprintln!("snow-connect fields: --table wants a table name such as incident");
         return Exit::Usage;
     }
-    let conn = match connection::resolve(global, &args.conn) {
-        Ok(c) => c,
-        Err(msg) => {
-            eprintln!("snow-connect fields: {msg}");
-            return Exit::Usage;
-        }
-    };
-    for w in &conn.warnings {
-        eprintln!("warning: {w}");
-    }
-    let rt = match connection::runtime() {
-        Ok(rt) => rt,
-        Err(msg) => {
-            eprintln!("snow-connect fields: {msg}");
-            return Exit::Usage;
-        }
+    let (conn, rt) = match connection::prepare(global, &args.conn, "fields") {
+        Ok(ready) => ready,
+        Err(exit) => return exit,
     };
     let is_incident = table == "incident";
     let opts = CheckOptions {
