@@ -363,6 +363,25 @@ async fn rate_limited_instance_says_when_to_retry() {
         assert!(fix.contains("Retry after"), "{}: {fix}", r.id);
         assert!(r.summary.contains("retry"), "{}", r.summary);
     }
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rate_limited_choice_check_says_so_instead_of_blaming_an_acl() {
+    // Every Table API read is refused (the probe and the token are not Table API calls).
+    let sim = start(SimOptions {
+        rate_limit: Some(0),
+        ..SimOptions::default()
+    })
+    .await;
+    let d = run_checks(
+        &input(sim.base_url()),
+        &opts(false),
+        None,
+        CancellationToken::new(),
+    )
+    .await;
+    assert_eq!(&letters(&d)[..4], "PPPP", "{:#?}", d.results);
     // The optional choice check says what happened, not that the user cannot read sys_choice.
     let choice = d
         .result(CheckId::AclSysChoice)
@@ -379,6 +398,13 @@ async fn rate_limited_instance_says_when_to_retry() {
         !choice.summary.contains("typed values"),
         "{}",
         choice.summary
+    );
+    assert!(
+        choice
+            .fix
+            .as_deref()
+            .is_some_and(|f| f.contains("Retry after")),
+        "{choice:#?}"
     );
     assert!(
         matches!(
