@@ -22,7 +22,7 @@ pub(crate) fn edit(old_text: &str, config: &Config) -> Result<String, toml_edit:
             root.insert("servicenow", Item::Table(sn));
         }
     }
-    update_endpoints(root, &config.endpoints);
+    update_entries(root, "endpoints", &config.endpoints, false);
     let mut next = 0;
     renumber(root, &mut next);
     Ok(doc.to_string())
@@ -125,21 +125,68 @@ fn name_of(t: &dyn TableLike, key: &str) -> Option<String> {
     t.get(key).and_then(Item::as_str).map(str::to_string)
 }
 
-fn update_endpoints(root: &mut Table, endpoints: &[Endpoint]) {
-    if endpoints.is_empty() {
-        root.remove("endpoints");
+/// An entry of an array of tables in the file: an endpoint (matched by name) or one of its
+/// fields (matched by element).
+trait Entry {
+    /// The key that identifies an entry.
+    const ID: &'static str;
+    /// Its identity.
+    fn id(&self) -> &str;
+    /// A new `[[...]]` table for it.
+    fn table(&self) -> Table;
+    /// Bring an existing table (or inline table) in line with it.
+    fn update(&self, t: &mut dyn TableLike, inline: bool);
+}
+
+impl Entry for Endpoint {
+    const ID: &'static str = "name";
+    fn id(&self) -> &str {
+        &self.name
+    }
+    fn table(&self) -> Table {
+        endpoint_table(self)
+    }
+    fn update(&self, t: &mut dyn TableLike, inline: bool) {
+        update_endpoint(t, self, inline);
+    }
+}
+
+impl Entry for EndpointField {
+    const ID: &'static str = "element";
+    fn id(&self) -> &str {
+        &self.element
+    }
+    fn table(&self) -> Table {
+        field_table(self)
+    }
+    fn update(&self, t: &mut dyn TableLike, _inline: bool) {
+        update_field(t, self);
+    }
+}
+
+fn inline_entry<W: Entry>(w: &W) -> InlineTable {
+    let mut t = InlineTable::new();
+    w.update(&mut t, true);
+    t
+}
+
+/// Bring the array under `key` in line with `wanted`, in the form the file already uses
+/// (`[[key]]` tables or an inline array); a new array is inline when its parent is.
+fn update_entries<W: Entry>(parent: &mut dyn TableLike, key: &str, wanted: &[W], inline: bool) {
+    if wanted.is_empty() {
+        parent.remove(key);
         return;
     }
-    match root.get_mut("endpoints") {
+    match parent.get_mut(key) {
         Some(Item::ArrayOfTables(aot)) => {
             let old: Vec<Table> = aot.iter().cloned().collect();
             let new = rebuild(
                 old,
-                endpoints,
-                |t| name_of(t, "name"),
-                |e| e.name.as_str(),
-                endpoint_table,
-                |t, e| update_endpoint(t, e, false),
+                wanted,
+                |t| name_of(t, W::ID),
+                W::id,
+                W::table,
+                |t, w| w.update(t, false),
             );
             aot.clear();
             for t in new {
@@ -153,24 +200,24 @@ fn update_endpoints(root: &mut Table, endpoints: &[Endpoint]) {
                 .collect();
             let new = rebuild(
                 old,
-                endpoints,
-                |t| name_of(t, "name"),
-                |e| e.name.as_str(),
-                |e| {
-                    let mut t = InlineTable::new();
-                    update_endpoint(&mut t, e, true);
-                    t
-                },
-                |t, e| update_endpoint(t, e, true),
+                wanted,
+                |t| name_of(t, W::ID),
+                W::id,
+                inline_entry,
+                |t, w| w.update(t, true),
             );
             replace_inline(arr, new);
         }
+        _ if inline => {
+            let arr: Array = wanted.iter().map(inline_entry).collect();
+            parent.insert(key, Item::Value(Value::Array(arr)));
+        }
         _ => {
             let mut aot = ArrayOfTables::new();
-            for e in endpoints {
-                aot.push(endpoint_table(e));
+            for w in wanted {
+                aot.push(w.table());
             }
-            root.insert("endpoints", Item::ArrayOfTables(aot));
+            parent.insert(key, Item::ArrayOfTables(aot));
         }
     }
 }
@@ -210,66 +257,7 @@ fn update_endpoint(t: &mut dyn TableLike, e: &Endpoint, inline: bool) {
         set_str(t, "description", &e.description);
     }
     set_str(t, "table", &e.table);
-    update_fields(t, &e.fields, inline);
-}
-
-fn update_fields(t: &mut dyn TableLike, fields: &[EndpointField], inline: bool) {
-    if fields.is_empty() {
-        t.remove("fields");
-        return;
-    }
-    match t.get_mut("fields") {
-        Some(Item::ArrayOfTables(aot)) => {
-            let old: Vec<Table> = aot.iter().cloned().collect();
-            let new = rebuild(
-                old,
-                fields,
-                |t| name_of(t, "element"),
-                |f| f.element.as_str(),
-                field_table,
-                |t, f| update_field(t, f),
-            );
-            aot.clear();
-            for t in new {
-                aot.push(t);
-            }
-        }
-        Some(Item::Value(Value::Array(arr))) => {
-            let old: Vec<InlineTable> = arr
-                .iter()
-                .filter_map(|v| v.as_inline_table().cloned())
-                .collect();
-            let new = rebuild(
-                old,
-                fields,
-                |t| name_of(t, "element"),
-                |f| f.element.as_str(),
-                |f| {
-                    let mut t = InlineTable::new();
-                    update_field(&mut t, f);
-                    t
-                },
-                |t, f| update_field(t, f),
-            );
-            replace_inline(arr, new);
-        }
-        _ if inline => {
-            let mut arr = Array::new();
-            for f in fields {
-                let mut t = InlineTable::new();
-                update_field(&mut t, f);
-                arr.push(t);
-            }
-            t.insert("fields", Item::Value(Value::Array(arr)));
-        }
-        _ => {
-            let mut aot = ArrayOfTables::new();
-            for f in fields {
-                aot.push(field_table(f));
-            }
-            t.insert("fields", Item::ArrayOfTables(aot));
-        }
-    }
+    update_entries(t, "fields", &e.fields, inline);
 }
 
 fn update_field(t: &mut dyn TableLike, f: &EndpointField) {
