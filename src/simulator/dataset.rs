@@ -448,7 +448,9 @@ fn make_column(db: &Database, table: usize, def: &ColumnDef) -> Result<Column, S
     })
 }
 
-fn json_text(value: &Value) -> Option<String> {
+/// A scalar JSON value as the text a column stores (`2` → "2", `null` → ""); `None` for
+/// arrays and objects. Used by the asset loader and by inserts.
+pub(crate) fn json_text(value: &Value) -> Option<String> {
     match value {
         Value::String(s) => Some(s.clone()),
         Value::Number(n) => Some(n.to_string()),

@@ -12,8 +12,8 @@ use time::OffsetDateTime;
 use time::macros::format_description;
 
 use super::app::Shared;
+use super::dataset::json_text;
 use super::guard;
-use super::render::{DisplayMode, Renderer};
 use super::responses::{self, INSERT_DENIED, NO_RESOURCE, OPERATION_FAILED, set_header};
 use super::store::{Database, Str, random_sys_id};
 use super::table_api::{ApiVersion, Params, invalid_table};
@@ -140,19 +140,10 @@ fn create_body(
         *r.status_mut() = StatusCode::CREATED;
         r
     } else {
-        let renderer = Renderer {
-            db: &db,
-            acl: &shared.acl,
-            options: &shared.options,
-            base: &base,
-            mode: DisplayMode::parse(params.display.as_deref()),
-            exclude_links: params.exclude_links,
-        };
-        let fields = renderer.select(t, params.fields.as_deref());
-        let mut out = String::from("{\"result\":");
-        renderer.write_record(&mut out, id, &fields);
-        out.push('}');
-        responses::json(StatusCode::CREATED, out)
+        let body = params
+            .renderer(shared, &db, &base)
+            .single(t, id, params.fields.as_deref());
+        responses::json(StatusCode::CREATED, body)
     };
     set_header(response.headers_mut(), header::LOCATION, &location);
     response
@@ -164,16 +155,6 @@ fn payload_error() -> Response {
         "Exception while reading request",
         Some("The payload is not valid JSON."),
     )
-}
-
-fn text_of(value: &Value) -> Option<String> {
-    match value {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
-        Value::Null => Some(String::new()),
-        Value::Array(_) | Value::Object(_) => None,
-    }
 }
 
 /// Priority from the OOB impact × urgency lookup: 1/1→1 … 3/3→5.
@@ -211,7 +192,7 @@ fn build_incident(
         }
         let (Some(col), Some(text)) = (
             table.column_index.get(key.as_str()).copied(),
-            text_of(value),
+            json_text(value),
         ) else {
             continue;
         };

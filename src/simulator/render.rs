@@ -105,6 +105,15 @@ impl Renderer<'_> {
     }
 
     /// Append one record as a JSON object.
+    /// `{"result":{...}}`: one record through `table`, with the `sysparm_fields` selection.
+    pub fn single(&self, table: usize, id: RecordId, fields: Option<&str>) -> String {
+        let selected = self.select(table, fields);
+        let mut out = String::from("{\"result\":");
+        self.write_record(&mut out, id, &selected);
+        out.push('}');
+        out
+    }
+
     pub fn write_record(&self, out: &mut String, id: RecordId, fields: &[Selected]) {
         out.push('{');
         let mut first = true;

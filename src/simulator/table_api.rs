@@ -16,7 +16,7 @@ use super::responses::{
     self, FIELDS_NOT_READABLE, INSUFFICIENT_RIGHTS, NO_RECORD, NO_RECORD_DETAIL, NO_RESOURCE,
     NOT_AUTHORIZED, set_header,
 };
-use super::store::DenialKind;
+use super::store::{Database, DenialKind};
 
 /// Default and documented `sysparm_limit`.
 const DEFAULT_LIMIT: usize = 10_000;
@@ -63,6 +63,23 @@ fn is_true(value: &str) -> bool {
 }
 
 impl Params {
+    /// The renderer for a request with these parameters (display mode, reference links).
+    pub fn renderer<'a>(
+        &self,
+        shared: &'a Shared,
+        db: &'a Database,
+        base: &'a str,
+    ) -> Renderer<'a> {
+        Renderer {
+            db,
+            acl: &shared.acl,
+            options: &shared.options,
+            base,
+            mode: DisplayMode::parse(self.display.as_deref()),
+            exclude_links: self.exclude_links,
+        }
+    }
+
     /// Read a raw query string (first occurrence of a parameter wins).
     pub fn parse(raw: Option<&str>) -> Params {
         let mut p = Params {
@@ -267,14 +284,7 @@ fn list_body(
         return fields_forbidden();
     }
     let base = shared.base_for(headers, uri);
-    let renderer = Renderer {
-        db: &db,
-        acl: &shared.acl,
-        options: &shared.options,
-        base: &base,
-        mode: DisplayMode::parse(params.display.as_deref()),
-        exclude_links: params.exclude_links,
-    };
+    let renderer = params.renderer(shared, &db, &base);
     if readable
         && compiled
             .condition_paths()
@@ -346,18 +356,9 @@ fn get_one(shared: &Shared, table: &str, sys_id: &str, uri: &Uri, headers: &Head
     };
     let params = Params::parse(uri.query());
     let base = shared.base_for(headers, uri);
-    let renderer = Renderer {
-        db: &db,
-        acl: &shared.acl,
-        options: &shared.options,
-        base: &base,
-        mode: DisplayMode::parse(params.display.as_deref()),
-        exclude_links: params.exclude_links,
-    };
-    let fields = renderer.select(t, params.fields.as_deref());
-    let mut body = String::from("{\"result\":");
-    renderer.write_record(&mut body, id, &fields);
-    body.push('}');
+    let body = params
+        .renderer(shared, &db, &base)
+        .single(t, id, params.fields.as_deref());
     caller.finish(responses::json(StatusCode::OK, body))
 }
 
