@@ -196,29 +196,17 @@ mod tests {
             obtained: Instant::now(),
             lifetime: Duration::from_secs(100),
         };
+        let refresh = |st: &TokenState| {
+            st.token
+                .as_ref()
+                .and_then(|t| t.refresh.as_ref())
+                .map(|r| r.expose_secret().to_string())
+        };
         st.store(tok(Some("r1")));
         st.store(tok(None));
-        assert_eq!(
-            st.token
-                .as_ref()
-                .unwrap()
-                .refresh
-                .as_ref()
-                .unwrap()
-                .expose_secret(),
-            "r1"
-        );
+        assert_eq!(refresh(&st).as_deref(), Some("r1"));
         st.store(tok(Some("r2")));
-        assert_eq!(
-            st.token
-                .as_ref()
-                .unwrap()
-                .refresh
-                .as_ref()
-                .unwrap()
-                .expose_secret(),
-            "r2"
-        );
+        assert_eq!(refresh(&st).as_deref(), Some("r2"));
         assert_eq!(st.generation, 3);
     }
 

@@ -116,10 +116,7 @@ pub fn action(m: &mut Model, a: Action) -> Vec<Effect> {
 pub fn input_key(m: &mut Model, key: &KeyEvent) -> Vec<Effect> {
     let focus = m.form.focus;
     if let Some(field) = m.form.fields.get_mut(focus) {
-        let before = field.value().len();
-        let before_hash = field.value().to_string();
-        if field.handle_key(key) && (field.value().len() != before || field.value() != before_hash)
-        {
+        if field.edit(key) {
             m.unsaved = true;
         }
     }

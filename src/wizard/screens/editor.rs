@@ -213,9 +213,7 @@ pub fn input_key(m: &mut Model, key: &KeyEvent) -> Vec<Effect> {
             EditorItem::Description => &mut ed.description,
             _ => return Vec::new(),
         };
-        let before = field.value().to_string();
-        field.handle_key(key);
-        if field.value() != before {
+        if field.edit(key) {
             m.unsaved = true;
         }
     }

@@ -245,9 +245,7 @@ pub fn input_key(m: &mut Model, key: &KeyEvent) -> Vec<Effect> {
     if let Some(p) = state(m)
         && p.unavailable.is_none()
     {
-        let before = p.query.value().to_string();
-        p.query.handle_key(key);
-        if p.query.value() != before {
+        if p.query.edit(key) {
             p.typing = !p.query.value().is_empty();
             refilter(p);
         }

@@ -110,9 +110,7 @@ pub fn input_key(m: &mut Model, key: &KeyEvent) -> Vec<Effect> {
         ReviewItem::PasswordVar => &mut m.review.password_var,
         _ => return Vec::new(),
     };
-    let before = field.value().to_string();
-    field.handle_key(key);
-    if field.value() != before {
+    if field.edit(key) {
         m.unsaved = true;
     }
     Vec::new()

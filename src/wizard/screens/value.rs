@@ -284,9 +284,7 @@ pub fn input_key(m: &mut Model, key: &KeyEvent) -> Vec<Effect> {
     if is_list(v) {
         return Vec::new();
     }
-    let before = v.input.value().to_string();
-    v.input.handle_key(key);
-    if v.input.value() == before {
+    if !v.input.edit(key) {
         return Vec::new();
     }
     v.error = None;

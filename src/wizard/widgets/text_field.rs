@@ -101,6 +101,12 @@ impl TextField {
         true
     }
 
+    /// Apply an editing key; `true` when the value changed (not just the cursor).
+    pub fn edit(&mut self, key: &KeyEvent) -> bool {
+        let before = self.input.value().to_string();
+        self.handle_key(key) && self.input.value() != before
+    }
+
     /// Insert pasted text at the cursor. Line breaks are dropped (a pasted URL or secret often
     /// ends with one); other control characters are dropped too.
     pub fn paste(&mut self, text: &str) {
@@ -210,5 +216,20 @@ mod tests {
         assert!(!f.handle_key(&KeyEvent::new(KeyCode::Tab, KeyModifiers::NONE)));
         assert!(!f.handle_key(&KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)));
         assert!(f.handle_key(&KeyEvent::new(KeyCode::Backspace, KeyModifiers::NONE)));
+    }
+
+    #[test]
+    fn edit_says_whether_the_value_changed() {
+        let key = |c| KeyEvent::new(c, KeyModifiers::NONE);
+        let mut f = TextField::with_value("ab");
+        assert!(
+            !f.edit(&key(KeyCode::Left)),
+            "the cursor moved, the value did not"
+        );
+        assert!(f.edit(&key(KeyCode::Char('x'))));
+        assert_eq!(f.value(), "axb");
+        assert!(!f.edit(&key(KeyCode::Tab)));
+        let mut full = TextField::with_value("ab").limit(2);
+        assert!(!full.edit(&key(KeyCode::Char('c'))), "no room");
     }
 }
