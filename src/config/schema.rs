@@ -69,8 +69,9 @@ pub struct ServiceNowConfig {
     pub password: SecretRef,
 }
 
-/// `[[endpoints.fields]]`: one field an alert fills in.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// `[[endpoints.fields]]`: one field an alert fills in. (The file is written by `render` and
+/// `edit`; the serde form is the wizard's draft, which holds no secrets.)
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct EndpointField {
     /// Column name, e.g. `assignment_group`.
     pub element: String,

@@ -440,14 +440,7 @@ pub async fn run_checks(
     }
 
     // ACL probes, concurrently; results stream out as each read returns.
-    for id in [
-        CheckId::AclSysDbObject,
-        CheckId::AclSysDbObjectFields,
-        CheckId::AclSysDictionary,
-        CheckId::AclSysDictionaryFields,
-        CheckId::AclSysGlideObject,
-        CheckId::AclSysChoice,
-    ] {
+    for id in CheckId::ALL.into_iter().filter(|id| id.acl().is_some()) {
         l.start(id);
     }
     let guess = if opts.discover_fields {

@@ -5,7 +5,6 @@
 use serde::{Deserialize, Serialize};
 
 use crate::config::{Endpoint, EndpointField};
-use crate::diagnose::FieldKind;
 use crate::wizard::model::{FORM_BUTTON, FORM_LABELS, Mode, Model, Screen};
 
 /// Draft format version.
@@ -43,23 +42,8 @@ pub struct DraftEndpoint {
     pub name: String,
     /// Description.
     pub description: String,
-    /// Fields.
-    pub fields: Vec<DraftField>,
-}
-
-/// A field in a draft.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DraftField {
-    /// Column.
-    pub element: String,
-    /// Kind.
-    pub kind: FieldKind,
-    /// Value.
-    pub value: String,
-    /// Display value.
-    pub display: Option<String>,
-    /// Mandatory on the instance.
-    pub mandatory: bool,
+    /// Fields, as the config holds them (the JSON keys are the field names).
+    pub fields: Vec<EndpointField>,
 }
 
 impl From<&Endpoint> for DraftEndpoint {
@@ -67,17 +51,7 @@ impl From<&Endpoint> for DraftEndpoint {
         DraftEndpoint {
             name: e.name.clone(),
             description: e.description.clone(),
-            fields: e
-                .fields
-                .iter()
-                .map(|f| DraftField {
-                    element: f.element.clone(),
-                    kind: f.kind,
-                    value: f.value.clone(),
-                    display: f.display.clone(),
-                    mandatory: f.mandatory,
-                })
-                .collect(),
+            fields: e.fields.clone(),
         }
     }
 }
@@ -88,17 +62,7 @@ impl From<&DraftEndpoint> for Endpoint {
             name: d.name.clone(),
             description: d.description.clone(),
             table: "incident".into(),
-            fields: d
-                .fields
-                .iter()
-                .map(|f| EndpointField {
-                    element: f.element.clone(),
-                    kind: f.kind,
-                    value: f.value.clone(),
-                    display: f.display.clone(),
-                    mandatory: f.mandatory,
-                })
-                .collect(),
+            fields: d.fields.clone(),
         }
     }
 }
