@@ -40,6 +40,24 @@ impl Home {
         path
     }
 
+    /// A home whose config connects to `sim` and has the endpoint [`ENDPOINT`] with `fields`.
+    fn with_endpoint(sim: &Simulator, fields: &[F]) -> Home {
+        let home = Home::new();
+        home.write_config(&config_text(sim.base_url(), &[(ENDPOINT, fields)]));
+        home
+    }
+
+    /// Send an alert with this short description through [`ENDPOINT`].
+    async fn send_alert(&self, short_description: &str) -> Output {
+        self.send(&[
+            "--endpoint",
+            ENDPOINT,
+            "--short-description",
+            short_description,
+        ])
+        .await
+    }
+
     /// Run the binary with `args` (after `send`), `--config` set to this home's config.
     async fn send(&self, args: &[&str]) -> Output {
         let home = self.dir.path();
@@ -84,6 +102,15 @@ struct F<'a> {
     element: &'a str,
     kind: &'a str,
     value: &'a str,
+}
+
+/// `element = ..., type = ..., value = ...`.
+fn f<'a>(element: &'a str, kind: &'a str, value: &'a str) -> F<'a> {
+    F {
+        element,
+        kind,
+        value,
+    }
 }
 
 fn config_text(instance: &str, endpoints: &[(&str, &[F])]) -> String {
@@ -196,35 +223,14 @@ async fn created_incident_carries_every_configured_field_and_the_alert() {
     let sim = sim(SimOptions::default()).await;
     let api = Api::new(&sim).await;
     let group = api.any_sys_id("sys_user_group").await;
-    let home = Home::new();
     let fields = [
-        F {
-            element: "assignment_group",
-            kind: "reference",
-            value: &group,
-        },
-        F {
-            element: "urgency",
-            kind: "choice",
-            value: "2",
-        },
-        F {
-            element: "impact",
-            kind: "choice",
-            value: "1",
-        },
-        F {
-            element: "category",
-            kind: "choice",
-            value: "software",
-        },
-        F {
-            element: "correlation_id",
-            kind: "string",
-            value: "finout-anomaly-4711",
-        },
+        f("assignment_group", "reference", &group),
+        f("urgency", "choice", "2"),
+        f("impact", "choice", "1"),
+        f("category", "choice", "software"),
+        f("correlation_id", "string", "finout-anomaly-4711"),
     ];
-    home.write_config(&config_text(sim.base_url(), &[(ENDPOINT, &fields)]));
+    let home = Home::with_endpoint(&sim, &fields);
     let before = sim.incident_count();
 
     let out = home
@@ -283,21 +289,9 @@ async fn created_incident_carries_every_configured_field_and_the_alert() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn human_output_names_the_incident_and_a_link() {
     let sim = sim(SimOptions::default()).await;
-    let home = Home::new();
-    let fields = [F {
-        element: "urgency",
-        kind: "choice",
-        value: "3",
-    }];
-    home.write_config(&config_text(sim.base_url(), &[(ENDPOINT, &fields)]));
-    let out = home
-        .send(&[
-            "--endpoint",
-            ENDPOINT,
-            "--short-description",
-            "Budget alert",
-        ])
-        .await;
+    let fields = [f("urgency", "choice", "3")];
+    let home = Home::with_endpoint(&sim, &fields);
+    let out = home.send_alert("Budget alert").await;
     assert_eq!(code(&out), 0, "stderr: {}", stderr(&out));
     let text = stdout(&out);
     assert!(text.contains("Created INC"), "{text}");
@@ -315,20 +309,11 @@ async fn human_output_names_the_incident_and_a_link() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dry_run_prints_the_body_and_creates_nothing() {
     let sim = sim(SimOptions::default()).await;
-    let home = Home::new();
     let fields = [
-        F {
-            element: "urgency",
-            kind: "choice",
-            value: "2",
-        },
-        F {
-            element: "correlation_id",
-            kind: "string",
-            value: "abc",
-        },
+        f("urgency", "choice", "2"),
+        f("correlation_id", "string", "abc"),
     ];
-    home.write_config(&config_text(sim.base_url(), &[(ENDPOINT, &fields)]));
+    let home = Home::with_endpoint(&sim, &fields);
     let before = sim.incident_count();
     let out = home
         .send(&[
@@ -367,12 +352,9 @@ async fn insert_denied_exits_1_with_the_fix() {
         ..SimOptions::default()
     })
     .await;
-    let home = Home::new();
-    home.write_config(&config_text(sim.base_url(), &[(ENDPOINT, &[])]));
+    let home = Home::with_endpoint(&sim, &[]);
     let before = sim.incident_count();
-    let out = home
-        .send(&["--endpoint", ENDPOINT, "--short-description", "Denied"])
-        .await;
+    let out = home.send_alert("Denied").await;
     assert_eq!(code(&out), 1, "stderr: {}", stderr(&out));
     let err = stderr(&out);
     assert!(err.contains("ACL Exception Insert Failed"), "{err}");
@@ -386,30 +368,15 @@ async fn insert_denied_exits_1_with_the_fix() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn removed_choice_and_over_long_value_are_caught_before_sending() {
     let sim = sim(SimOptions::default()).await;
-    let home = Home::new();
     let long = "x".repeat(101);
     let fields = [
-        F {
-            element: "urgency",
-            kind: "choice",
-            value: "9",
-        },
-        F {
-            element: "correlation_id",
-            kind: "string",
-            value: &long,
-        },
-        F {
-            element: "u_removed_field",
-            kind: "string",
-            value: "x",
-        },
+        f("urgency", "choice", "9"),
+        f("correlation_id", "string", &long),
+        f("u_removed_field", "string", "x"),
     ];
-    home.write_config(&config_text(sim.base_url(), &[(ENDPOINT, &fields)]));
+    let home = Home::with_endpoint(&sim, &fields);
     let before = sim.incident_count();
-    let out = home
-        .send(&["--endpoint", ENDPOINT, "--short-description", "Check"])
-        .await;
+    let out = home.send_alert("Check").await;
     assert_eq!(code(&out), 1, "stderr: {}", stderr(&out));
     let err = stderr(&out);
     assert!(err.contains("nothing was sent"), "{err}");
@@ -433,8 +400,7 @@ async fn removed_choice_and_over_long_value_are_caught_before_sending() {
 async fn over_long_alert_text_is_truncated_and_said() {
     let sim = sim(SimOptions::default()).await;
     let api = Api::new(&sim).await;
-    let home = Home::new();
-    home.write_config(&config_text(sim.base_url(), &[(ENDPOINT, &[])]));
+    let home = Home::with_endpoint(&sim, &[]);
     let long = "Spend anomaly ".repeat(20);
     let out = home
         .send(&[
@@ -518,9 +484,7 @@ async fn unreachable_instance_exits_3() {
         &format!("http://127.0.0.1:{port}"),
         &[(ENDPOINT, &[])],
     ));
-    let out = home
-        .send(&["--endpoint", ENDPOINT, "--short-description", "x"])
-        .await;
+    let out = home.send_alert("x").await;
     assert_eq!(code(&out), 3, "stderr: {}", stderr(&out));
 }
 
@@ -705,12 +669,9 @@ async fn short_lived_tokens_do_not_break_a_run() {
         ..SimOptions::default()
     })
     .await;
-    let home = Home::new();
-    home.write_config(&config_text(sim.base_url(), &[(ENDPOINT, &[])]));
+    let home = Home::with_endpoint(&sim, &[]);
     let before = sim.incident_count();
-    let out = home
-        .send(&["--endpoint", ENDPOINT, "--short-description", "Refresh"])
-        .await;
+    let out = home.send_alert("Refresh").await;
     assert_eq!(code(&out), 0, "stderr: {}", stderr(&out));
     assert_eq!(sim.incident_count(), before + 1);
 }
@@ -718,24 +679,13 @@ async fn short_lived_tokens_do_not_break_a_run() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_subcategory_of_another_category_is_refused_before_sending() {
     let sim = sim(SimOptions::default()).await;
-    let home = Home::new();
     let fields = [
-        F {
-            element: "category",
-            kind: "choice",
-            value: "software",
-        },
-        F {
-            element: "subcategory",
-            kind: "choice",
-            value: "dns",
-        },
+        f("category", "choice", "software"),
+        f("subcategory", "choice", "dns"),
     ];
-    home.write_config(&config_text(sim.base_url(), &[(ENDPOINT, &fields)]));
+    let home = Home::with_endpoint(&sim, &fields);
     let before = sim.incident_count();
-    let out = home
-        .send(&["--endpoint", ENDPOINT, "--short-description", "x"])
-        .await;
+    let out = home.send_alert("x").await;
     assert_eq!(code(&out), 1, "stderr: {}", stderr(&out));
     let err = stderr(&out);
     assert!(
@@ -764,8 +714,7 @@ async fn rate_limit_with_a_short_retry_after_succeeds_after_waiting() {
         ..SimOptions::default()
     })
     .await;
-    let home = Home::new();
-    home.write_config(&config_text(sim.base_url(), &[(ENDPOINT, &[])]));
+    let home = Home::with_endpoint(&sim, &[]);
     let before = sim.incident_count();
     let out = home
         .send(&[
@@ -793,12 +742,9 @@ async fn rate_limit_beyond_the_bound_gives_up_and_says_when() {
         ..SimOptions::default()
     })
     .await;
-    let home = Home::new();
-    home.write_config(&config_text(sim.base_url(), &[(ENDPOINT, &[])]));
+    let home = Home::with_endpoint(&sim, &[]);
     let before = sim.incident_count();
-    let out = home
-        .send(&["--endpoint", ENDPOINT, "--short-description", "Busy"])
-        .await;
+    let out = home.send_alert("Busy").await;
     assert_eq!(code(&out), 1, "stderr: {}", stderr(&out));
     let err = stderr(&out);
     assert!(err.contains("Rate limit exceeded"), "{err}");
@@ -814,12 +760,9 @@ async fn a_field_the_instance_makes_mandatory_must_be_configured() {
         ..SimOptions::default()
     })
     .await;
-    let home = Home::new();
-    home.write_config(&config_text(sim.base_url(), &[(ENDPOINT, &[])]));
+    let home = Home::with_endpoint(&sim, &[]);
     let before = sim.incident_count();
-    let out = home
-        .send(&["--endpoint", ENDPOINT, "--short-description", "x"])
-        .await;
+    let out = home.send_alert("x").await;
     assert_eq!(code(&out), 1, "stderr: {}", stderr(&out));
     let err = stderr(&out);
     assert!(
@@ -838,12 +781,9 @@ async fn unreadable_dictionary_stops_before_sending_with_the_acl_fix() {
         ..SimOptions::default()
     })
     .await;
-    let home = Home::new();
-    home.write_config(&config_text(sim.base_url(), &[(ENDPOINT, &[])]));
+    let home = Home::with_endpoint(&sim, &[]);
     let before = sim.incident_count();
-    let out = home
-        .send(&["--endpoint", ENDPOINT, "--short-description", "x"])
-        .await;
+    let out = home.send_alert("x").await;
     assert_eq!(code(&out), 1, "stderr: {}", stderr(&out));
     let err = stderr(&out);
     assert!(err.contains("lacks the read ACL sys_dictionary.*"), "{err}");
