@@ -52,6 +52,26 @@ fn password_form() -> Vec<(&'static str, &'static str)> {
     ]
 }
 
+/// A refresh_token grant for the demo client.
+fn refresh_form(refresh_token: &str) -> Vec<(&'static str, &str)> {
+    vec![
+        ("grant_type", "refresh_token"),
+        ("client_id", DEMO_CLIENT_ID),
+        ("client_secret", DEMO_CLIENT_SECRET),
+        ("refresh_token", refresh_token),
+    ]
+}
+
+/// The refresh token of a fresh password grant.
+async fn first_refresh_token(sim: &Simulator) -> (Value, String) {
+    let first = post_form(sim, &password_form()).await.json();
+    let refresh = first["refresh_token"]
+        .as_str()
+        .expect("refresh")
+        .to_string();
+    (first, refresh)
+}
+
 struct Answer {
     status: StatusCode,
     headers: HeaderMap,
@@ -222,21 +242,8 @@ async fn client_credentials_may_come_as_http_basic() {
 #[tokio::test]
 async fn refresh_grant_issues_a_working_token_and_repeats_the_refresh_token() {
     let sim = default_sim().await;
-    let first = post_form(&sim, &password_form()).await.json();
-    let refresh = first["refresh_token"]
-        .as_str()
-        .expect("refresh")
-        .to_string();
-    let a = post_form(
-        &sim,
-        &[
-            ("grant_type", "refresh_token"),
-            ("client_id", DEMO_CLIENT_ID),
-            ("client_secret", DEMO_CLIENT_SECRET),
-            ("refresh_token", &refresh),
-        ],
-    )
-    .await;
+    let (first, refresh) = first_refresh_token(&sim).await;
+    let a = post_form(&sim, &refresh_form(&refresh)).await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.body);
     let keys: Vec<String> = a
         .json()
@@ -263,21 +270,8 @@ async fn refresh_response_can_omit_the_refresh_token() {
         ..SimOptions::default()
     })
     .await;
-    let first = post_form(&sim, &password_form()).await.json();
-    let refresh = first["refresh_token"]
-        .as_str()
-        .expect("refresh")
-        .to_string();
-    let a = post_form(
-        &sim,
-        &[
-            ("grant_type", "refresh_token"),
-            ("client_id", DEMO_CLIENT_ID),
-            ("client_secret", DEMO_CLIENT_SECRET),
-            ("refresh_token", &refresh),
-        ],
-    )
-    .await;
+    let (_, refresh) = first_refresh_token(&sim).await;
+    let a = post_form(&sim, &refresh_form(&refresh)).await;
     assert_eq!(a.status, StatusCode::OK);
     assert!(
         a.body
@@ -314,15 +308,7 @@ async fn every_token_failure_is_the_same_401_body() {
                 .copied()
                 .collect(),
         ),
-        (
-            "unknown refresh token",
-            vec![
-                ("grant_type", "refresh_token"),
-                ("client_id", DEMO_CLIENT_ID),
-                ("client_secret", DEMO_CLIENT_SECRET),
-                ("refresh_token", "not-a-token"),
-            ],
-        ),
+        ("unknown refresh token", refresh_form("not-a-token")),
     ];
     for (why, form) in cases {
         let a = post_form(&sim, &form).await;
