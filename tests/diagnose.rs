@@ -751,6 +751,20 @@ async fn dictionary_is_the_full_incident_and_task_set() {
     sim.shutdown().await;
 }
 
+/// `snow-connect COMMAND` against `sim` with the demo user's flags and secrets.
+async fn run_as_demo_user(command: &str, sim: &Simulator) -> Output {
+    let args = [
+        command,
+        "--instance",
+        sim.base_url(),
+        "--client-id",
+        DEMO_CLIENT_ID,
+        "--username",
+        DEMO_USERNAME,
+    ];
+    run_bin(&args, DEMO_CLIENT_SECRET, DEMO_PASSWORD).await
+}
+
 /// Run the binary with the given args and secrets in the environment.
 async fn run_bin(args: &[&str], secret: &str, password: &str) -> Output {
     let log = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
@@ -908,21 +922,7 @@ async fn check_human_output_shows_evidence_and_fix_under_the_blocked_row() {
         ..SimOptions::default()
     })
     .await;
-    let base = sim.base_url().to_string();
-    let out = run_bin(
-        &[
-            "check",
-            "--instance",
-            &base,
-            "--client-id",
-            DEMO_CLIENT_ID,
-            "--username",
-            DEMO_USERNAME,
-        ],
-        DEMO_CLIENT_SECRET,
-        DEMO_PASSWORD,
-    )
-    .await;
+    let out = run_as_demo_user("check", &sim).await;
     let (stdout, _) = text(&out);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
     let row = stdout
@@ -1011,21 +1011,7 @@ async fn fields_without_dictionary_acl_exits_1_with_the_fix() {
         ..SimOptions::default()
     })
     .await;
-    let base = sim.base_url().to_string();
-    let out = run_bin(
-        &[
-            "fields",
-            "--instance",
-            &base,
-            "--client-id",
-            DEMO_CLIENT_ID,
-            "--username",
-            DEMO_USERNAME,
-        ],
-        DEMO_CLIENT_SECRET,
-        DEMO_PASSWORD,
-    )
-    .await;
+    let out = run_as_demo_user("fields", &sim).await;
     let (stdout, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
     assert!(stderr.contains("sys_dictionary.*"), "{stderr}");
