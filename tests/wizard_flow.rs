@@ -205,6 +205,16 @@ async fn connect(ui: &mut Ui) {
     ui.key(KeyCode::Enter);
 }
 
+/// Connect, pass the checks and open the editor on a new endpoint.
+async fn open_new_endpoint(ui: &mut Ui) {
+    connect(ui).await;
+    ui.wait_for("All required checks passed").await;
+    ui.key(KeyCode::Enter);
+    ui.wait_for("+ Add an endpoint").await;
+    ui.key(KeyCode::Enter);
+    ui.wait_for("New endpoint").await;
+}
+
 fn mode(path: &Path) -> u32 {
     use std::os::unix::fs::PermissionsExt;
     std::fs::metadata(path).expect("file").permissions().mode() & 0o777
@@ -221,12 +231,7 @@ async fn happy_path_saves_a_toml_with_a_choice_and_a_reference_field() {
         runner_opts(&env),
         (80, 24),
         |mut ui| async move {
-            connect(&mut ui).await;
-            ui.wait_for("All required checks passed").await;
-            ui.key(KeyCode::Enter);
-            ui.wait_for("+ Add an endpoint").await;
-            ui.key(KeyCode::Enter);
-            ui.wait_for("New endpoint").await;
+            open_new_endpoint(&mut ui).await;
             ui.text("FinOps anomalies");
             ui.key(KeyCode::Tab);
             ui.text("Cost anomaly alerts");
@@ -538,12 +543,7 @@ async fn the_test_incident_waits_out_a_rate_limit_like_send() {
         runner_opts(&env),
         (80, 24),
         |mut ui| async move {
-            connect(&mut ui).await;
-            ui.wait_for("All required checks passed").await;
-            ui.key(KeyCode::Enter);
-            ui.wait_for("+ Add an endpoint").await;
-            ui.key(KeyCode::Enter);
-            ui.wait_for("New endpoint").await;
+            open_new_endpoint(&mut ui).await;
             ui.text("Rate limited");
             ui.press_until(KeyCode::Tab, "▸[ Save endpoint ]", 12).await;
             ui.key(KeyCode::Enter);
