@@ -30,6 +30,25 @@ pub fn setup() -> Setup {
     }
 }
 
+/// A saved config for `instance_url` (secrets by environment variable, no endpoints), as if
+/// loaded from disk.
+pub fn loaded(instance_url: &str) -> Existing {
+    use crate::config::{Config, SecretRef, ServiceNowConfig};
+    Existing::Loaded {
+        config: Box::new(Config {
+            servicenow: ServiceNowConfig {
+                instance_url: instance_url.into(),
+                client_id: "x".into(),
+                client_secret: SecretRef::Env("A".into()),
+                username: "u".into(),
+                password: SecretRef::Env("B".into()),
+            },
+            endpoints: vec![],
+        }),
+        warnings: vec![],
+    }
+}
+
 pub fn model() -> Model {
     Model::new(setup())
 }

@@ -3,7 +3,7 @@
 use crossterm::event::KeyCode;
 use secrecy::ExposeSecret;
 
-use crate::config::{Config, Endpoint, EndpointField, SecretRef, ServiceNowConfig};
+use crate::config::{Endpoint, EndpointField, SecretRef};
 use crate::diagnose::{CheckId, DictionaryError, FieldKind};
 use crate::wizard::draft::draft_of;
 use crate::wizard::model::{
@@ -828,19 +828,7 @@ fn save_writes_once_and_clears_the_draft_on_success() {
 #[test]
 fn saving_another_instance_over_an_existing_config_asks_to_replace() {
     let mut m = with_one_endpoint();
-    m.existing = Existing::Loaded {
-        config: Box::new(Config {
-            servicenow: ServiceNowConfig {
-                instance_url: "https://other.service-now.com".into(),
-                client_id: "x".into(),
-                client_secret: SecretRef::Env("A".into()),
-                username: "u".into(),
-                password: SecretRef::Env("B".into()),
-            },
-            endpoints: vec![],
-        }),
-        warnings: vec![],
-    };
+    m.existing = loaded("https://other.service-now.com");
     m.mode = crate::wizard::model::Mode::Edit;
     send(&mut m, [key(KeyCode::Char('c'))]);
     m.review.focus = m.review.items().len() - 1;
@@ -931,19 +919,7 @@ fn discarding_a_draft_clears_it() {
 #[test]
 fn remove_asks_then_removes() {
     let mut s = setup();
-    s.existing = Existing::Loaded {
-        config: Box::new(Config {
-            servicenow: ServiceNowConfig {
-                instance_url: "https://acme.service-now.com".into(),
-                client_id: "x".into(),
-                client_secret: SecretRef::Env("A".into()),
-                username: "u".into(),
-                password: SecretRef::Env("B".into()),
-            },
-            endpoints: vec![],
-        }),
-        warnings: vec![],
-    };
+    s.existing = loaded("https://acme.service-now.com");
     let mut m = Model::new(s);
     // Edit, Replace, Remove, Quit.
     send(

@@ -115,10 +115,10 @@ pub fn action(m: &mut Model, a: Action) -> Vec<Effect> {
 /// Typing into the focused field.
 pub fn input_key(m: &mut Model, key: &KeyEvent) -> Vec<Effect> {
     let focus = m.form.focus;
-    if let Some(field) = m.form.fields.get_mut(focus) {
-        if field.edit(key) {
-            m.unsaved = true;
-        }
+    if let Some(field) = m.form.fields.get_mut(focus)
+        && field.edit(key)
+    {
+        m.unsaved = true;
     }
     Vec::new()
 }
