@@ -244,11 +244,10 @@ fn toggle(p: &mut PickerState) {
 pub fn input_key(m: &mut Model, key: &KeyEvent) -> Vec<Effect> {
     if let Some(p) = state(m)
         && p.unavailable.is_none()
+        && p.query.edit(key)
     {
-        if p.query.edit(key) {
-            p.typing = !p.query.value().is_empty();
-            refilter(p);
-        }
+        p.typing = !p.query.value().is_empty();
+        refilter(p);
     }
     Vec::new()
 }
