@@ -2,8 +2,6 @@
 
 use std::path::PathBuf;
 
-use secrecy::SecretString;
-
 use crate::config::{Config, Endpoint, EndpointField};
 use crate::diagnose::{
     CheckId, CheckResult, CheckStatus, Choice, Dictionary, DictionaryError, Field, FieldKind,
@@ -99,30 +97,9 @@ pub enum Existing {
     Invalid(String),
 }
 
-/// Values to pre-fill the form with (`--demo`).
-#[derive(Clone)]
-pub struct Prefill {
-    /// Instance URL.
-    pub instance_url: String,
-    /// Client id.
-    pub client_id: String,
-    /// Client secret.
-    pub client_secret: SecretString,
-    /// User name.
-    pub username: String,
-    /// Password.
-    pub password: SecretString,
-}
-
-impl std::fmt::Debug for Prefill {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Prefill")
-            .field("instance_url", &self.instance_url)
-            .field("client_id", &self.client_id)
-            .field("username", &self.username)
-            .finish_non_exhaustive()
-    }
-}
+/// Values to pre-fill the form with (`--demo`): the connection the demo simulator accepts,
+/// in the same shape the checks take (its `Debug` hides the secrets).
+pub type Prefill = crate::diagnose::ConnectionInput;
 
 /// Everything the wizard needs to start.
 #[derive(Debug, Clone)]
