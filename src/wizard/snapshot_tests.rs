@@ -13,7 +13,7 @@ use crate::wizard::screens::{picker, value};
 use crate::wizard::test_fixtures::*;
 use crate::wizard::theme::Theme;
 
-const SECRETS: [&str; 2] = ["s3cret!", "pa55word"];
+const SECRETS: [&str; 2] = [FORM[2], FORM[4]];
 
 fn check(name: &str, m: &Model) {
     for (w, h) in [(80u16, 24u16), (40, 12)] {
@@ -40,33 +40,8 @@ fn check(name: &str, m: &Model) {
     }
 }
 
-fn connect() -> Model {
-    let mut m = model();
-    send(
-        &mut m,
-        [
-            key(KeyCode::Enter),
-            key(KeyCode::Enter),
-            key(KeyCode::Enter),
-        ],
-    );
-    m
-}
-
 fn filled() -> Model {
-    let mut m = connect();
-    for (i, v) in [
-        "acme",
-        "4f1c2b8e9d7a6c5b4a3f2e1d0c9b8a7f",
-        "s3cret!",
-        "finout.integration",
-        "pa55word",
-    ]
-    .iter()
-    .enumerate()
-    {
-        m.form.fields[i].set(v);
-    }
+    let mut m = filled_form();
     m.form.focus = crate::wizard::model::FORM_BUTTON;
     m
 }
@@ -178,7 +153,7 @@ fn instruction_screens() {
 
 #[test]
 fn connect_form() {
-    check("connect_empty", &connect());
+    check("connect_empty", &at_connect());
     let mut m = filled();
     check("connect_filled", &m);
     // Errors show once a field was left empty.

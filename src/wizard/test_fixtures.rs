@@ -53,6 +53,39 @@ pub fn model() -> Model {
     Model::new(setup())
 }
 
+/// What the fixtures type into the Connect form; the two secrets must never show anywhere.
+pub const FORM: [&str; 5] = [
+    "acme",
+    "4f1c2b8e9d7a6c5b4a3f2e1d0c9b8a7f",
+    "s3cret!",
+    "finout.integration",
+    "pa55word",
+];
+
+/// Past Welcome and the two guide screens: the empty Connect form.
+pub fn at_connect() -> Model {
+    let mut m = model();
+    send(
+        &mut m,
+        [
+            key(KeyCode::Enter),
+            key(KeyCode::Enter),
+            key(KeyCode::Enter),
+        ],
+    );
+    assert_eq!(m.screen, crate::wizard::model::Screen::Connect);
+    m
+}
+
+/// The Connect form filled in with [`FORM`] (focus unchanged).
+pub fn filled_form() -> Model {
+    let mut m = at_connect();
+    for (field, v) in m.form.fields.iter_mut().zip(FORM) {
+        field.set(v);
+    }
+    m
+}
+
 pub fn key(code: KeyCode) -> Msg {
     Msg::Key(KeyEvent::new(code, KeyModifiers::NONE))
 }

@@ -13,37 +13,6 @@ use crate::wizard::msg::{Effect, Msg, RefRow, SaveFailure};
 use crate::wizard::screens::{editor, picker};
 use crate::wizard::test_fixtures::*;
 
-fn at_connect() -> Model {
-    let mut m = model();
-    send(
-        &mut m,
-        [
-            key(KeyCode::Enter),
-            key(KeyCode::Enter),
-            key(KeyCode::Enter),
-        ],
-    );
-    assert_eq!(m.screen, Screen::Connect);
-    m
-}
-
-fn filled_form() -> Model {
-    let mut m = at_connect();
-    for (i, v) in [
-        "acme",
-        "4f1c2b8e9d7a6c5b4a3f2e1d0c9b8a7f",
-        "s3cret!",
-        "finout.integration",
-        "pa55",
-    ]
-    .iter()
-    .enumerate()
-    {
-        m.form.fields[i].set(v);
-    }
-    m
-}
-
 /// A model on the Checks screen after run 1 finished with `results`.
 fn after_checks(
     results: Vec<crate::diagnose::CheckResult>,
