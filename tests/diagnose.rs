@@ -37,6 +37,17 @@ fn opts(create: bool) -> CheckOptions {
     }
 }
 
+/// The whole ladder (with discovery) against `sim` as the demo user.
+async fn checks_against(sim: &Simulator, create_test_incident: bool) -> Diagnosis {
+    run_checks(
+        &input(sim.base_url()),
+        &opts(create_test_incident),
+        None,
+        CancellationToken::new(),
+    )
+    .await
+}
+
 async fn start(sim: SimOptions) -> Simulator {
     match Simulator::start(sim).await {
         Ok(s) => s,
@@ -339,13 +350,7 @@ async fn rate_limited_instance_says_when_to_retry() {
         ..SimOptions::default()
     })
     .await;
-    let d = run_checks(
-        &input(sim.base_url()),
-        &opts(false),
-        None,
-        CancellationToken::new(),
-    )
-    .await;
+    let d = checks_against(&sim, false).await;
     assert_eq!(&letters(&d)[..4], "PPPP", "{:#?}", d.results);
     assert_eq!(d.exit(), Exit::Denied);
     let limited: Vec<_> = d
@@ -374,13 +379,7 @@ async fn a_rate_limited_choice_check_says_so_instead_of_blaming_an_acl() {
         ..SimOptions::default()
     })
     .await;
-    let d = run_checks(
-        &input(sim.base_url()),
-        &opts(false),
-        None,
-        CancellationToken::new(),
-    )
-    .await;
+    let d = checks_against(&sim, false).await;
     assert_eq!(&letters(&d)[..4], "PPPP", "{:#?}", d.results);
     // The optional choice check says what happened, not that the user cannot read sys_choice.
     let choice = d
@@ -430,13 +429,7 @@ async fn the_test_incident_waits_out_a_short_rate_limit() {
     })
     .await;
     let before = sim.incident_count();
-    let d = run_checks(
-        &input(sim.base_url()),
-        &opts(true),
-        None,
-        CancellationToken::new(),
-    )
-    .await;
+    let d = checks_against(&sim, true).await;
     let create = d
         .result(CheckId::IncidentCreate)
         .unwrap_or_else(|| panic!("no incident:create"));
@@ -1027,13 +1020,7 @@ async fn untrusted_certificate_explains_how_to_trust_a_ca() {
     })
     .await;
     assert!(sim.base_url().starts_with("https://"));
-    let d = run_checks(
-        &input(sim.base_url()),
-        &opts(false),
-        None,
-        CancellationToken::new(),
-    )
-    .await;
+    let d = checks_against(&sim, false).await;
     assert_case(
         "untrusted certificate",
         &d,
