@@ -68,6 +68,15 @@ fn pct(v: &[Duration], p: f64) -> Duration {
     s[rank.clamp(1, s.len()) - 1]
 }
 
+/// KiB below one MiB, MiB above.
+fn size(bytes: u64) -> String {
+    if bytes < 1024 * 1024 {
+        kib(bytes)
+    } else {
+        mib(bytes)
+    }
+}
+
 fn mib(bytes: u64) -> String {
     format!("{:.1} MiB", bytes as f64 / (1024.0 * 1024.0))
 }
@@ -336,7 +345,7 @@ fn discovery_bench(rt: &tokio::runtime::Runtime, quick: bool, summary: &mut Summ
                     ms(median(&times)),
                     ms(min(&times)),
                     last.dict.requests,
-                    mib(last.client_bytes)
+                    size(last.client_bytes)
                 ),
             ));
             if extra == 20_000 {
@@ -379,7 +388,7 @@ fn discovery_bench(rt: &tokio::runtime::Runtime, quick: bool, summary: &mut Summ
         summary.push((
             format!("discovery requests, +{extra} fields"),
             format!(
-                "{} ({} dictionary rows = {} pages; minimum {} with the chain read)",
+                "{} ({} dictionary rows = {} page(s); minimum {} with the chain read)",
                 d.dict.requests,
                 counts[0],
                 counts[0].div_ceil(2000),
@@ -446,9 +455,7 @@ impl SimChild {
 /// `snow-connect ARGS --instance URL ...` with the demo secrets in the environment.
 fn connected(url: &str, args: &[&str]) -> Command {
     let mut cmd = Command::new(BIN);
-    cmd.args(args)
-        .args(["--instance", url, "--client-id", DEMO_CLIENT_ID])
-        .args(["--username", DEMO_USERNAME])
+    cmd.args(connected_args(url, args))
         .env("SNOW_CLIENT_SECRET", DEMO_CLIENT_SECRET)
         .env("SNOW_PASSWORD", DEMO_PASSWORD)
         .env_remove("SNOW_CONNECT_CONFIG")
@@ -457,10 +464,68 @@ fn connected(url: &str, args: &[&str]) -> Command {
     cmd
 }
 
-/// Run a command to its end; its wall time, max RSS (bytes, from wait4) and stdout size.
-fn measure_process(mut cmd: Command) -> (Duration, u64, usize, bool) {
+fn connected_args(url: &str, args: &[&str]) -> Vec<String> {
+    args.iter()
+        .copied()
+        .chain([
+            "--instance",
+            url,
+            "--client-id",
+            DEMO_CLIENT_ID,
+            "--username",
+            DEMO_USERNAME,
+        ])
+        .map(str::to_string)
+        .collect()
+}
+
+/// The flag that turns this bench binary into the small launcher of [`launcher_main`].
+const LAUNCHER: &str = "--rss-launcher";
+
+/// Measure `snow-connect ARGS` (wall time, max RSS, stdout bytes, success).
+///
+/// Linux charges a child with the resident size of the process it was forked from (the
+/// pre-exec memory's high-water mark), and this process holds a 20,000-field dictionary by
+/// now. So a freshly started copy of this binary, still small, launches the command and reads
+/// its rusage with wait4.
+fn measure_process(url: &str, args: &[&str]) -> (Duration, u64, usize, bool) {
+    let exe = std::env::current_exe().expect("bench binary");
+    let out = Command::new(exe)
+        .arg(LAUNCHER)
+        .arg(BIN)
+        .args(connected_args(url, args))
+        .env("SNOW_CLIENT_SECRET", DEMO_CLIENT_SECRET)
+        .env("SNOW_PASSWORD", DEMO_PASSWORD)
+        .env_remove("SNOW_CONNECT_CONFIG")
+        .env("SNOW_CONNECT_LOG", "off")
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+        .expect("run the launcher");
+    let line = String::from_utf8_lossy(&out.stdout).into_owned();
+    let v: Vec<u64> = line
+        .split_whitespace()
+        .filter_map(|w| w.parse().ok())
+        .collect();
+    match v.as_slice() {
+        [micros, rss, bytes, ok] => (
+            Duration::from_micros(*micros),
+            *rss,
+            usize::try_from(*bytes).unwrap_or(usize::MAX),
+            *ok == 1,
+        ),
+        _ => panic!("the launcher said {line:?}"),
+    }
+}
+
+/// Launcher mode: run `PROGRAM ARGS...`, count its stdout, reap it with wait4 and print
+/// `micros max_rss_bytes stdout_bytes ok`.
+// The child is reaped by wait4, which std cannot see.
+#[allow(clippy::zombie_processes)]
+fn launcher_main(program: &str, args: &[String]) {
     let t = Instant::now();
-    let mut child = cmd
+    let mut child = Command::new(program)
+        .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -473,26 +538,28 @@ fn measure_process(mut cmd: Command) -> (Duration, u64, usize, bool) {
     });
     let pid = child.id() as libc::pid_t;
     let mut status = 0;
-    // SAFETY: rusage is plain data filled by the kernel; we reap our own child exactly once
-    // (std's Child is not waited on afterwards).
+    // SAFETY: rusage is plain data filled by the kernel; the child is reaped exactly once,
+    // here (std's Child is never waited on).
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
     let rc = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
     let took = t.elapsed();
     assert_eq!(rc, pid, "wait4 failed");
     let ok = libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0;
-    let out = reader.join().unwrap_or(0);
+    let bytes = reader.join().unwrap_or(0);
     // ru_maxrss is in KiB on Linux.
     let rss = u64::try_from(usage.ru_maxrss).unwrap_or(0) * 1024;
-    (took, rss, out, ok)
+    println!("{} {rss} {bytes} {}", took.as_micros(), u8::from(ok));
 }
 
 fn rss_bench(summary: &mut Summary) {
-    println!("== peak memory of separate processes (release binary, max RSS from wait4)");
+    println!(
+        "== peak memory of separate processes (release binary; max RSS from wait4 in a small launcher, VmHWM for the simulator)"
+    );
     for (extra, latency) in [("0", "50"), ("20000", "50")] {
         let mut sim = spawn_simulator(&["--extra-fields", extra, "--latency-ms", latency]);
-        let (took, rss, out, ok) = measure_process(connected(&sim.url, &["fields", "--json"]));
+        let (took, rss, out, ok) = measure_process(&sim.url, &["fields", "--json"]);
         assert!(ok, "fields --json failed");
-        let (ctook, crss, _, cok) = measure_process(connected(&sim.url, &["check", "--json"]));
+        let (ctook, crss, _, cok) = measure_process(&sim.url, &["check", "--json"]);
         assert!(cok, "check --json failed");
         let sim_rss = sim.peak_rss();
         sim.stop();
@@ -661,6 +728,12 @@ fn picker_bench(dict: Dictionary, quick: bool, summary: &mut Summary) {
 }
 
 fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some(LAUNCHER) {
+        let program = args.get(2).expect("program");
+        launcher_main(program, &args[3..]);
+        return;
+    }
     let quick = std::env::args().any(|a| a == "--quick");
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
