@@ -1,12 +1,425 @@
-//! `snow-connect send`.
+//! `snow-connect send`: create an incident through a configured endpoint, after checking the
+//! endpoint against the live dictionary. `--dry-run` stops before the insert and prints the
+//! exact body.
 
-use super::Global;
+use std::path::Path;
+
+use serde_json::{Map, Value};
+
+use super::{Global, connection};
 use crate::cli::SendArgs;
+use crate::config::{Config, Endpoint};
+use crate::diagnose::fixes::{self, FixContext};
+use crate::diagnose::{Dictionary, DictionaryError, discover_dictionary};
 use crate::exit::Exit;
+use crate::incident::send_policy::{
+    self, RATE_LIMIT_BUDGET, RateLimitAnswer, RateLimitWait, retry_rate_limited,
+};
+use crate::incident::{self, Alert, CreatedIncident, Plan};
+use crate::sanitize;
+use crate::servicenow::{Client, Credentials, Error, InstanceUrl, field_string};
 
 /// Run `snow-connect send`.
 pub fn run(global: &Global, args: SendArgs) -> Exit {
-    let _ = (global, args);
-    eprintln!("snow-connect send: not implemented yet");
-    Exit::Usage
+    let out = Out { json: args.json };
+    if args.short_description.trim().is_empty() {
+        out.error("--short-description is empty; give the alert's one-line summary");
+        return Exit::Usage;
+    }
+    let (path, config) = match load_config(global, &out) {
+        Ok(c) => c,
+        Err(exit) => return exit,
+    };
+    let Some(endpoint) = config.endpoint(&args.endpoint) else {
+        out.error(&unknown_endpoint(&args.endpoint, &config.endpoints, &path));
+        return Exit::Usage;
+    };
+    let client = match connect(global, &args) {
+        Ok(c) => c,
+        Err(msg) => {
+            out.error(&msg);
+            return Exit::Usage;
+        }
+    };
+    let alert = Alert {
+        short_description: args.short_description.clone(),
+        description: args.description.clone().unwrap_or_default(),
+    };
+    let runtime = match connection::runtime() {
+        Ok(rt) => rt,
+        Err(msg) => {
+            out.error(&msg);
+            return Exit::Usage;
+        }
+    };
+    runtime.block_on(send(&client, endpoint, &alert, args.dry_run, &out))
+}
+
+/// Where output goes: with `--json`, stdout carries one JSON document and people read stderr.
+struct Out {
+    json: bool,
+}
+
+impl Out {
+    /// Text for people: stdout normally, stderr under `--json`.
+    fn human(&self, text: &str) {
+        if self.json {
+            eprintln!("{text}");
+        } else {
+            println!("{text}");
+        }
+    }
+
+    /// Progress, notes and warnings: always stderr.
+    fn info(&self, text: &str) {
+        eprintln!("{text}");
+    }
+
+    fn error(&self, text: &str) {
+        eprintln!("snow-connect send: {text}");
+    }
+
+    fn document(&self, doc: &Value) {
+        match serde_json::to_string_pretty(doc) {
+            Ok(s) => println!("{s}"),
+            // Serialising a Value cannot fail; keep stdout a valid document anyway.
+            Err(_) => println!("{{}}"),
+        }
+    }
+}
+
+fn load_config(global: &Global, out: &Out) -> Result<(std::path::PathBuf, Config), Exit> {
+    let Some(path) = crate::config::resolve_config_path(global.config.as_deref()) else {
+        out.error(
+            "cannot tell where the config lives (no home directory); pass --config PATH or set SNOW_CONNECT_CONFIG",
+        );
+        return Err(Exit::Usage);
+    };
+    match crate::config::load(&path) {
+        Ok(loaded) => {
+            for w in &loaded.warnings {
+                out.info(&format!("warning: {}", w.message));
+            }
+            Ok((path, loaded.config))
+        }
+        Err(e) => {
+            out.error(&e.to_string());
+            Err(Exit::Usage)
+        }
+    }
+}
+
+/// The message for `--endpoint NAME` that names no endpoint: the real names, or how to add one.
+fn unknown_endpoint(name: &str, endpoints: &[Endpoint], path: &Path) -> String {
+    if endpoints.is_empty() {
+        return format!(
+            "no endpoint named {name:?}: {} has no endpoints yet. Add one with the wizard \
+             (`snow-connect --config {}`, step 4 Endpoints)",
+            path.display(),
+            path.display()
+        );
+    }
+    let names: Vec<String> = endpoints.iter().map(|e| format!("{:?}", e.name)).collect();
+    let mut msg = format!(
+        "no endpoint named {name:?} in {}; configured endpoints: {}",
+        path.display(),
+        names.join(", ")
+    );
+    if let Some(close) = close_name(name, endpoints) {
+        msg.push_str(&format!(" (did you mean {close:?}?)"));
+    }
+    msg
+}
+
+/// A configured name that differs only in case or contains what was typed.
+fn close_name<'a>(typed: &str, endpoints: &'a [Endpoint]) -> Option<&'a str> {
+    let typed = typed.trim().to_lowercase();
+    if typed.is_empty() {
+        return None;
+    }
+    endpoints
+        .iter()
+        .map(|e| e.name.as_str())
+        .find(|n| n.to_lowercase() == typed)
+        .or_else(|| {
+            endpoints
+                .iter()
+                .map(|e| e.name.as_str())
+                .find(|n| n.to_lowercase().contains(&typed))
+        })
+}
+
+/// The client for the config's instance, or for `--instance/--client-id/--username` with
+/// the secrets from the environment (the shared rules of `check` and `fields`).
+fn connect(global: &Global, args: &SendArgs) -> Result<Client, String> {
+    let conn = connection::resolve(global, &args.conn)?;
+    let input = conn.input;
+    let base = InstanceUrl::parse(&input.instance_url)
+        .map_err(|e| format!("instance URL {:?}: {e}", input.instance_url))?;
+    let creds = Credentials {
+        client_id: input.client_id,
+        client_secret: input.client_secret,
+        username: input.username,
+        password: input.password,
+    };
+    Client::new(base, creds, &conn.options).map_err(|e| e.to_string())
+}
+
+/// Authenticate, read the dictionary, plan, and (unless `dry_run`) create the incident.
+async fn send(
+    client: &Client,
+    endpoint: &Endpoint,
+    alert: &Alert,
+    dry_run: bool,
+    out: &Out,
+) -> Exit {
+    let mut wait = RateLimitWait::new(RATE_LIMIT_BUDGET);
+    let say = |m: String| out.info(&m);
+
+    if let Err(e) = retry_rate_limited(&mut wait, "signing in", || client.authenticate(), say).await
+    {
+        return report_client_error(&e, "sign in", client, &wait, out);
+    }
+
+    let dictionary = match retry_rate_limited(
+        &mut wait,
+        "reading the dictionary",
+        || discover_dictionary(client, &endpoint.table),
+        say,
+    )
+    .await
+    {
+        Ok(d) => d,
+        Err(e) => return report_dictionary_error(&e, endpoint, client, &wait, out),
+    };
+
+    let plan = match incident::plan(endpoint, alert, &dictionary) {
+        Ok(p) => p,
+        Err(problems) => {
+            out.error(&format!(
+                "endpoint {:?} no longer fits the instance's {} dictionary; nothing was sent. {} to change:",
+                sanitize::line(&endpoint.name),
+                sanitize::line(&dictionary.table),
+                if problems.len() == 1 {
+                    "1 thing".to_string()
+                } else {
+                    format!("{} things", problems.len())
+                }
+            ));
+            for p in &problems {
+                out.info(&format!(
+                    "  - {}: {}",
+                    sanitize::line(&p.field),
+                    sanitize::line(&p.message)
+                ));
+            }
+            return Exit::Denied;
+        }
+    };
+    for note in &plan.notes {
+        out.info(&format!("note: {}", sanitize::line(note)));
+    }
+
+    if dry_run {
+        out.info(&format!(
+            "dry run: endpoint {:?} is valid; this is the body that would be POSTed to {}. Nothing was created.",
+            sanitize::line(&endpoint.name),
+            client.instance().join("/api/now/table/incident")
+        ));
+        out.document(&Value::Object(plan.body.clone()));
+        return Exit::Success;
+    }
+
+    let created =
+        match send_policy::create_with_policy(client, &plan, &mut wait, |m| out.info(&m)).await {
+            Ok(c) => c,
+            Err(e) => {
+                let sent = plan
+                    .body
+                    .get("short_description")
+                    .and_then(Value::as_str)
+                    .unwrap_or(&alert.short_description);
+                let failure = send_policy::explain_create_error(&e, client, sent, &wait);
+                out.error(&failure.message);
+                if let Some(fix) = failure.fix {
+                    out.info(&format!("fix: {fix}"));
+                }
+                return failure.exit;
+            }
+        };
+    report_created(&created, &plan, endpoint, &dictionary, out);
+    Exit::Success
+}
+
+fn report_created(
+    created: &CreatedIncident,
+    plan: &Plan,
+    endpoint: &Endpoint,
+    dictionary: &Dictionary,
+    out: &Out,
+) {
+    let mut fields = Map::new();
+    for (element, sent) in &plan.body {
+        let sent = sent.as_str().unwrap_or_default();
+        match field_string(&created.record, element) {
+            Some(stored) => {
+                if stored != sent {
+                    out.info(&format!(
+                        "note: ServiceNow stored {} as {:?}, not the {:?} that was sent (a business rule or write ACL changed it)",
+                        label_of(dictionary, element),
+                        sanitize::line(&stored),
+                        sanitize::line(sent)
+                    ));
+                }
+                fields.insert(element.clone(), Value::String(stored));
+            }
+            None => {
+                out.info(&format!(
+                    "note: ServiceNow's answer does not show {} (the integration user may not be allowed to read it), so it could not be confirmed",
+                    label_of(dictionary, element)
+                ));
+                fields.insert(element.clone(), Value::Null);
+            }
+        }
+    }
+    let number = sanitize::line(&created.number);
+    let sys_id = sanitize::line(&created.sys_id);
+    let url = sanitize::line(&created.url);
+    out.human(&format!(
+        "Created {number} through endpoint {:?}\n  sys_id  {sys_id}\n  open    {url}",
+        sanitize::line(&endpoint.name)
+    ));
+    if out.json {
+        out.document(&serde_json::json!({
+            "number": created.number,
+            "sys_id": created.sys_id,
+            "url": created.url,
+            "fields": fields,
+        }));
+    }
+}
+
+fn label_of(dictionary: &Dictionary, element: &str) -> String {
+    match dictionary.field(element) {
+        Some(f) if !f.label.is_empty() => {
+            format!("{} ({element})", sanitize::line(&f.label))
+        }
+        _ => element.to_string(),
+    }
+}
+
+/// Errors before the insert: nothing was created, so no duplicate risk.
+fn report_client_error(
+    err: &Error,
+    step: &str,
+    client: &Client,
+    wait: &RateLimitWait,
+    out: &Out,
+) -> Exit {
+    if err.rate_limited().is_some() {
+        out.error(&send_policy::rate_limit_give_up(err, wait));
+        return Exit::Denied;
+    }
+    out.error(&format!(
+        "could not {step}, so no incident was created: {}",
+        sanitize::line(&err.to_string())
+    ));
+    let ctx = FixContext::new(client.username(), client.instance().host());
+    if let Some(fix) = send_policy::fix_for(err, &ctx) {
+        out.info(&format!("fix: {fix}"));
+    }
+    if err.is_unreachable() {
+        Exit::Unreachable
+    } else {
+        Exit::Denied
+    }
+}
+
+fn report_dictionary_error(
+    err: &DictionaryError,
+    endpoint: &Endpoint,
+    client: &Client,
+    wait: &RateLimitWait,
+    out: &Out,
+) -> Exit {
+    match err {
+        DictionaryError::Client(e) => {
+            report_client_error(e, "read the dictionary", client, wait, out)
+        }
+        DictionaryError::Denied { acl, .. } => {
+            out.error(&format!(
+                "cannot check endpoint {:?} before sending, so no incident was created: {}.",
+                sanitize::line(&endpoint.name),
+                sanitize::line(&err.to_string())
+            ));
+            let ctx = FixContext::new(client.username(), client.instance().host());
+            let fix = match acl.strip_suffix(".*") {
+                Some(table) => fixes::field_read(table, &ctx),
+                None => fixes::table_read(acl, &ctx),
+            };
+            out.info(&format!("fix: {fix}"));
+            Exit::Denied
+        }
+        DictionaryError::NoSuchTable(_) => {
+            out.error(&format!(
+                "endpoint {:?} targets table {:?}, which the instance does not have: {}",
+                sanitize::line(&endpoint.name),
+                sanitize::line(&endpoint.table),
+                sanitize::line(&err.to_string())
+            ));
+            Exit::Denied
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ep(name: &str) -> Endpoint {
+        Endpoint {
+            name: name.into(),
+            description: String::new(),
+            table: "incident".into(),
+            fields: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn unknown_endpoint_lists_the_real_names() {
+        let msg = unknown_endpoint(
+            "Cost alerts",
+            &[ep("FinOps anomalies"), ep("Budget overruns")],
+            Path::new("/tmp/c.toml"),
+        );
+        assert_eq!(
+            msg,
+            "no endpoint named \"Cost alerts\" in /tmp/c.toml; configured endpoints: \
+             \"FinOps anomalies\", \"Budget overruns\""
+        );
+    }
+
+    #[test]
+    fn unknown_endpoint_suggests_a_close_name() {
+        let eps = [ep("FinOps anomalies"), ep("Budget overruns")];
+        let msg = unknown_endpoint("finops", &eps, Path::new("c.toml"));
+        assert!(
+            msg.ends_with("(did you mean \"FinOps anomalies\"?)"),
+            "{msg}"
+        );
+        let msg = unknown_endpoint("budget OVERRUNS", &eps, Path::new("c.toml"));
+        assert!(
+            msg.ends_with("(did you mean \"Budget overruns\"?)"),
+            "{msg}"
+        );
+        let msg = unknown_endpoint("zzz", &eps, Path::new("c.toml"));
+        assert!(!msg.contains("did you mean"), "{msg}");
+    }
+
+    #[test]
+    fn unknown_endpoint_without_any_says_how_to_add_one() {
+        let msg = unknown_endpoint("x", &[], Path::new("/tmp/c.toml"));
+        assert!(msg.contains("has no endpoints yet"), "{msg}");
+        assert!(msg.contains("snow-connect --config /tmp/c.toml"), "{msg}");
+    }
 }

@@ -2,6 +2,9 @@
 //! build the exact JSON body, create it once (never resent blindly), and report its number.
 //! Used by `send`, by `check --create-test-incident` and by the wizard's test button.
 
+mod plan;
+pub mod send_policy;
+
 use crate::config::Endpoint;
 use crate::diagnose::Dictionary;
 use crate::servicenow::{Client, Error, Record};
@@ -67,8 +70,7 @@ pub fn plan(
     alert: &Alert,
     dictionary: &Dictionary,
 ) -> Result<Plan, Vec<Problem>> {
-    let _ = (endpoint, alert, dictionary);
-    todo!("incident: plan")
+    plan::build(endpoint, alert, dictionary)
 }
 
 /// Cut `value` to `max` characters, ending with a marker, when it is longer.
