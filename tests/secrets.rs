@@ -1,7 +1,8 @@
 //! No secret ever leaks (issue 7). Every command runs with distinctive secrets against a
 //! `snow-connect simulator` process that accepts them: the wizard in a pseudo-terminal (typed
 //! into the form, saved inline, saved with environment variables, quit into a draft), `check`
-//! and `fields` (human and `--json`, passing and with a wrong password), `send`, `config path`,
+//! and `fields` (human and `--json`, passing and with a wrong password), `send` (human,
+//! `--json`, `--dry-run`, and with a wrong password), `config path`,
 //! `config show`, and the simulator itself, every one with trace logging, HOME and the XDG
 //! directories inside one temporary directory. Then everything is searched: stdout, stderr,
 //! every byte written to the terminal, every file under the temporary directory (logs, drafts,
@@ -512,6 +513,45 @@ fn secrets_appear_only_in_the_inline_config_file() {
         .env("SNOW_PASSWORD", PASSWORD);
     lab.run("check-config-env", cmd, 0);
 
+    // send: through the inline file (human, --json, --dry-run) and the env file (right and
+    // wrong password).
+    let send = |config: &str, extra: &[&str]| -> Vec<String> {
+        ["--config", config, "send", "--endpoint", "Secrets test"]
+            .iter()
+            .chain(&["--short-description", "Cost spike on prod-eu"])
+            .chain(&["--description", "Daily cost up 40%"])
+            .chain(extra)
+            .map(|s| s.to_string())
+            .collect()
+    };
+    for (label, args, password, code) in [
+        ("send", send(&inline_s, &[]), None, 0),
+        ("send-json", send(&inline_s, &["--json"]), None, 0),
+        ("send-dry-run", send(&inline_s, &["--dry-run"]), None, 0),
+        (
+            "send-dry-run-json",
+            send(&inline_s, &["--dry-run", "--json"]),
+            None,
+            0,
+        ),
+        ("send-env", send(&env_s, &["--json"]), Some(PASSWORD), 0),
+        ("send-wrong", send(&env_s, &[]), Some(WRONG_PASSWORD), 1),
+    ] {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let mut cmd = lab.command(label, &args, true);
+        if let Some(p) = password {
+            cmd.env("SNOW_CLIENT_SECRET", CLIENT_SECRET)
+                .env("SNOW_PASSWORD", p);
+        }
+        let (out, err) = lab.run(label, cmd, code);
+        if code == 0 && !label.contains("dry-run") {
+            assert!(
+                out.contains("INC") || err.contains("INC"),
+                "{label}: {out}\n{err}"
+            );
+        }
+    }
+
     // A failing diagnosis turned into the admin's Markdown report, in-process.
     let report = failing_report(&url);
     std::fs::write(lab.path("work/failing-report.md"), report).expect("write report");
@@ -576,6 +616,8 @@ fn secrets_appear_only_in_the_inline_config_file() {
         "logs/wizard-env.log",
         "logs/wizard-draft.log",
         "logs/config-show-inline.log",
+        "logs/send.log",
+        "logs/send-wrong.log",
         "state/snow-connect/snow-connect.log",
         "work/snow-connect-report.md",
         "work/failing-report.md",
