@@ -2,9 +2,9 @@
 //! `snow-connect simulator` process that accepts them: the wizard in a pseudo-terminal (typed
 //! into the form, saved inline, saved with environment variables, quit into a draft), `check`
 //! and `fields` (human and `--json`, passing and with a wrong password), `send` (human,
-//! `--json`, `--dry-run`, and with a wrong password), `config path`,
-//! `config show`, and the simulator itself, every one with trace logging, HOME and the XDG
-//! directories inside one temporary directory. Then everything is searched: stdout, stderr,
+//! `--json`, `--dry-run`, and with a wrong password), `config path`, `config show`, and the
+//! simulator itself, every one with trace logging, HOME and the XDG directories inside one
+//! temporary directory. Then everything is searched: stdout, stderr,
 //! every byte written to the terminal, every file under the temporary directory (logs, drafts,
 //! the Markdown reports, configs) and the insta snapshots in the repository. The secrets may
 //! appear only in the 0600 config file saved with inline secrets; the OAuth tokens nowhere.
