@@ -27,13 +27,14 @@ pub struct Cli {
     #[arg(long)]
     pub demo: bool,
 
-    /// Simulator flags, honoured with --demo.
-    #[command(flatten)]
-    pub sim: SimOptions,
-
     /// Extra CA certificate (PEM) to trust, e.g. a corporate TLS-inspection CA.
     #[arg(long, global = true, value_name = "PEM")]
     pub ca_file: Option<PathBuf>,
+
+    /// Simulator flags, honoured with --demo. Declared last: their help heading would
+    /// otherwise carry over to the options after them.
+    #[command(flatten)]
+    pub sim: SimOptions,
 
     #[command(subcommand)]
     pub command: Option<Command>,

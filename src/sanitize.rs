@@ -3,9 +3,13 @@
 
 use std::borrow::Cow;
 
-/// Bidirectional-override and isolate characters can reorder what a terminal shows.
+/// Bidirectional-override and isolate characters can reorder what a terminal shows: the whole
+/// Unicode Bidi_Control set, the Arabic letter mark included.
 fn is_bidi_control(c: char) -> bool {
-    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}')
+    matches!(
+        c,
+        '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}'
+    )
 }
 
 fn needs_escape(c: char, keep_newlines: bool) -> bool {
@@ -71,6 +75,7 @@ mod tests {
         assert_eq!(line("del\u{7f}"), "del^?");
         assert_eq!(line("c1\u{9b}"), "c1\\u{9b}");
         assert_eq!(line("evil\u{202e}txt"), "evil\\u{202e}txt");
+        assert_eq!(line("alm\u{61c}"), "alm\\u{61c}");
     }
 
     #[test]

@@ -5,6 +5,7 @@
 use std::fs::{self, DirBuilder, File, Permissions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
 
 use super::ConfigError;
 
@@ -15,6 +16,9 @@ use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 const FILE_MODE: u32 = 0o600;
 /// Mode of directories we create.
 const DIR_MODE: u32 = 0o700;
+/// A temporary file older than this was left by a save that was killed before its rename
+/// (a save in progress takes milliseconds, so a live one is never this old).
+const STALE_TEMP_AGE: Duration = Duration::from_secs(10 * 60);
 
 /// The directory a path lives in (`.` for a bare file name).
 pub(crate) fn parent_dir(path: &Path) -> PathBuf {
@@ -64,7 +68,36 @@ pub(crate) fn write_atomic(
     before_rename().map_err(writing)?;
     tmp.persist(target)
         .map_err(|e| ConfigError::io(target, "replacing", e.error))?;
-    sync_dir(&dir).map_err(|e| ConfigError::io(&dir, "syncing the directory", e))
+    sync_dir(&dir).map_err(|e| ConfigError::io(&dir, "syncing the directory", e))?;
+    remove_stale_temps(&dir, &prefix, SystemTime::now());
+    Ok(())
+}
+
+/// Delete temporary files that a killed save left next to the target: they are never read,
+/// but they may hold inline secrets. Best effort: a failure here does not fail the save.
+fn remove_stale_temps(dir: &Path, prefix: &str, now: SystemTime) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if !(name.starts_with(prefix) && name.ends_with(".tmp")) {
+            continue;
+        }
+        // symlink_metadata: never follow a link planted under a temp-like name.
+        let Ok(meta) = entry.path().symlink_metadata() else {
+            continue;
+        };
+        let old = meta
+            .modified()
+            .ok()
+            .and_then(|m| now.duration_since(m).ok())
+            .is_some_and(|age| age >= STALE_TEMP_AGE);
+        if meta.is_file() && old {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
 }
 
 /// Make a rename or unlink in `dir` durable.
@@ -88,4 +121,43 @@ pub(crate) fn restrict_dir(dir: &Path) -> Result<(), ConfigError> {
     #[cfg(not(unix))]
     let _ = dir;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_save_removes_temp_files_left_by_a_killed_save_but_not_fresh_ones() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let target = dir.path().join("config.toml");
+        let stale = dir.path().join(".config.toml.abc123.tmp");
+        let fresh = dir.path().join(".config.toml.def456.tmp");
+        let unrelated = dir.path().join(".other.toml.ghi789.tmp");
+        for p in [&stale, &fresh, &unrelated] {
+            fs::write(p, "client_secret = \"left behind\"").expect("write");
+        }
+        let an_hour_ago = SystemTime::now() - Duration::from_secs(3600);
+        for p in [&stale, &unrelated] {
+            File::options()
+                .write(true)
+                .open(p)
+                .and_then(|f| f.set_modified(an_hour_ago))
+                .expect("age the file");
+        }
+        write_atomic(&target, b"version = 1\n", &mut || Ok(())).expect("save");
+        assert_eq!(fs::read(&target).expect("read"), b"version = 1\n");
+        assert!(
+            !stale.exists(),
+            "a stale temp file of this config is removed"
+        );
+        assert!(
+            fresh.exists(),
+            "a temp file of a save in progress is left alone"
+        );
+        assert!(
+            unrelated.exists(),
+            "another file's temp files are left alone"
+        );
+    }
 }

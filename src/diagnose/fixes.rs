@@ -354,13 +354,19 @@ pub fn rate_limited(
 ) -> String {
     let when = match (retry_after, reset) {
         (Some(d), _) => {
-            let at = time::OffsetDateTime::now_utc() + d;
-            format!(
-                "Retry after {} (at {:02}:{:02} UTC).",
-                human_duration(d),
-                at.hour(),
-                at.minute()
-            )
+            // A Retry-After beyond the calendar (a hostile or broken header) has no clock time.
+            let at = time::Duration::try_from(d)
+                .ok()
+                .and_then(|d| time::OffsetDateTime::now_utc().checked_add(d));
+            match at {
+                Some(at) => format!(
+                    "Retry after {} (at {:02}:{:02} UTC).",
+                    human_duration(d),
+                    at.hour(),
+                    at.minute()
+                ),
+                None => format!("Retry after {}.", human_duration(d)),
+            }
         }
         (None, Some(r)) => match time::OffsetDateTime::from_unix_timestamp(r as i64) {
             Ok(t) => format!(
@@ -649,6 +655,9 @@ mod tests {
         assert!(f.contains("1000 requests per hour"));
         let f = rate_limited(None, None, Some(3600));
         assert!(f.contains("01:00:00 UTC"), "{f}");
+        // Past the year 9999: no clock time, and no panic.
+        let f = rate_limited(Some(Duration::from_secs(u64::MAX)), None, None);
+        assert!(f.contains("Retry after ") && !f.contains("UTC"), "{f}");
     }
 
     #[test]

@@ -1,0 +1,760 @@
+//! Speed and size against the network's limit (issue 7). Prints numbers; asserts nothing.
+//!
+//! `cargo bench --bench perf` (add `-- --quick` for fewer runs). Measures, against the
+//! in-process simulator:
+//! - `check` (the full ladder with dictionary discovery, as `snow-connect check` runs it) at
+//!   simulator latencies 0, 50 and 200 ms: median and min, in ms and as a multiple of the
+//!   latency, with the requests the simulator saw; plus the real binary at 200 ms;
+//! - dictionary discovery for the stock dictionary and for 20,000 extra fields at latency 0
+//!   and 50 ms: wall time, requests, bytes; requests next to pages for 0, 5,000 and 20,000
+//!   extra fields;
+//! - peak RSS of `snow-connect fields --json` (and of the simulator) as separate processes;
+//! - the picker over 20,000 fields: filter time per keystroke (p50, p99) and render time per
+//!   frame. Time to first frame and idle CPU are in `cargo bench --bench wizard`.
+//!
+//! A summary table to copy comes last.
+
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use secrecy::SecretString;
+use tokio_util::sync::CancellationToken;
+
+use snow_connect::diagnose::{
+    CheckOptions, ConnectionInput, Dictionary, discover_dictionary, run_checks,
+};
+use snow_connect::servicenow::{
+    Client, ClientOptions, Credentials, EncodedQuery, InstanceUrl, ProxyConfig, TableQuery,
+};
+use snow_connect::simulator::{
+    DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_PASSWORD, DEMO_USERNAME, SimOptions, Simulator,
+};
+use snow_connect::wizard::screens::{editor, picker};
+use snow_connect::wizard::{
+    Existing, FieldFilter, Model, Msg, Setup, Theme, filter_fields, update, view,
+};
+
+const BIN: &str = env!("CARGO_BIN_EXE_snow-connect");
+
+/// Rows of the summary table: (what, value).
+type Summary = Vec<(String, String)>;
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn median(v: &[Duration]) -> Duration {
+    let mut s = v.to_vec();
+    s.sort();
+    s.get(s.len() / 2).copied().unwrap_or_default()
+}
+
+fn min(v: &[Duration]) -> Duration {
+    v.iter().min().copied().unwrap_or_default()
+}
+
+/// The value at percentile `p` (nearest rank).
+fn pct(v: &[Duration], p: f64) -> Duration {
+    let mut s = v.to_vec();
+    s.sort();
+    if s.is_empty() {
+        return Duration::ZERO;
+    }
+    let rank = ((p / 100.0) * s.len() as f64).ceil() as usize;
+    s[rank.clamp(1, s.len()) - 1]
+}
+
+/// KiB below one MiB, MiB above.
+fn size(bytes: u64) -> String {
+    if bytes < 1024 * 1024 {
+        kib(bytes)
+    } else {
+        mib(bytes)
+    }
+}
+
+fn mib(bytes: u64) -> String {
+    format!("{:.1} MiB", bytes as f64 / (1024.0 * 1024.0))
+}
+
+fn kib(bytes: u64) -> String {
+    format!("{:.0} KiB", bytes as f64 / 1024.0)
+}
+
+async fn simulator(latency_ms: u64, extra_fields: u32) -> Simulator {
+    Simulator::start(SimOptions {
+        latency_ms,
+        extra_fields,
+        ..SimOptions::default()
+    })
+    .await
+    .expect("simulator")
+}
+
+fn input(sim: &Simulator) -> ConnectionInput {
+    ConnectionInput {
+        instance_url: sim.base_url().to_string(),
+        client_id: DEMO_CLIENT_ID.into(),
+        client_secret: SecretString::from(DEMO_CLIENT_SECRET),
+        username: DEMO_USERNAME.into(),
+        password: SecretString::from(DEMO_PASSWORD),
+    }
+}
+
+fn client_options() -> ClientOptions {
+    ClientOptions {
+        proxy: ProxyConfig::Direct,
+        ..ClientOptions::default()
+    }
+}
+
+fn client(sim: &Simulator) -> Client {
+    let creds = Credentials {
+        client_id: DEMO_CLIENT_ID.into(),
+        client_secret: SecretString::from(DEMO_CLIENT_SECRET),
+        username: DEMO_USERNAME.into(),
+        password: SecretString::from(DEMO_PASSWORD),
+    };
+    let url = InstanceUrl::parse(sim.base_url()).expect("url");
+    Client::new(url, creds, &client_options()).expect("client")
+}
+
+// ---------------------------------------------------------------------------------------
+// check
+// ---------------------------------------------------------------------------------------
+
+fn check_bench(rt: &tokio::runtime::Runtime, quick: bool, summary: &mut Summary) {
+    println!("== check: the full ladder with dictionary discovery (a new HTTP client per run)");
+    println!(
+        "{:>9}  {:>5}  {:>10}  {:>10}  {:>10}  {:>10}  {:>8}",
+        "latency", "runs", "median ms", "min ms", "median ×L", "min ×L", "requests"
+    );
+    for latency in [0u64, 50, 200] {
+        let runs = match (quick, latency) {
+            (true, _) => 3,
+            (false, 0) => 15,
+            (false, 50) => 9,
+            _ => 7,
+        };
+        let (times, requests) = rt.block_on(async {
+            let sim = simulator(latency, 0).await;
+            let opts = CheckOptions {
+                discover_fields: true,
+                client: client_options(),
+                ..CheckOptions::default()
+            };
+            let mut times = Vec::new();
+            let mut requests = Vec::new();
+            for _ in 0..runs {
+                let before = sim.request_count();
+                let t = Instant::now();
+                let d = run_checks(&input(&sim), &opts, None, CancellationToken::new()).await;
+                times.push(t.elapsed());
+                requests.push(sim.request_count() - before);
+                assert!(d.ok(), "the ladder failed: {:#?}", d.results);
+            }
+            sim.shutdown().await;
+            (times, requests)
+        });
+        let (med, lo) = (median(&times), min(&times));
+        let ratio = |d: Duration| {
+            if latency == 0 {
+                "—".to_string()
+            } else {
+                format!("{:.2}×", ms(d) / latency as f64)
+            }
+        };
+        let req = requests.first().copied().unwrap_or(0);
+        let same = requests.iter().all(|r| *r == req);
+        println!(
+            "{:>7}ms  {:>5}  {:>10.1}  {:>10.1}  {:>10}  {:>10}  {:>8}",
+            latency,
+            runs,
+            ms(med),
+            ms(lo),
+            ratio(med),
+            ratio(lo),
+            if same {
+                req.to_string()
+            } else {
+                format!("{requests:?}")
+            }
+        );
+        summary.push((
+            format!("check, latency {latency} ms (median / min)"),
+            if latency == 0 {
+                format!("{:.1} / {:.1} ms, {req} requests", ms(med), ms(lo))
+            } else {
+                format!(
+                    "{:.0} / {:.0} ms = {} / {} of the latency, {req} requests",
+                    ms(med),
+                    ms(lo),
+                    ratio(med),
+                    ratio(lo)
+                )
+            },
+        ));
+    }
+
+    // The real command, process start and TLS roots included.
+    let runs = if quick { 2 } else { 5 };
+    let mut sim = spawn_simulator(&["--latency-ms", "200"]);
+    let mut times = Vec::new();
+    for _ in 0..runs {
+        let t = Instant::now();
+        let out = connected(&sim.url, &["check", "--json"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .expect("run check");
+        times.push(t.elapsed());
+        assert!(out.success(), "check failed: {out:?}");
+    }
+    sim.stop();
+    let (med, lo) = (median(&times), min(&times));
+    println!(
+        "snow-connect check (process) at 200 ms: median {:.0} ms = {:.2}×, min {:.0} ms = {:.2}× ({runs} runs)",
+        ms(med),
+        ms(med) / 200.0,
+        ms(lo),
+        ms(lo) / 200.0
+    );
+    summary.push((
+        "`snow-connect check` process, latency 200 ms (median / min)".into(),
+        format!(
+            "{:.0} / {:.0} ms = {:.2}× / {:.2}×",
+            ms(med),
+            ms(lo),
+            ms(med) / 200.0,
+            ms(lo) / 200.0
+        ),
+    ));
+    println!();
+}
+
+// ---------------------------------------------------------------------------------------
+// dictionary discovery
+// ---------------------------------------------------------------------------------------
+
+/// Rows each discovery query matches, counted with `sysparm_limit=1` (X-Total-Count).
+async fn rows(client: &Client) -> [u64; 3] {
+    let chain = ["incident", "task"];
+    let queries = [
+        TableQuery::new("sys_dictionary").query(
+            EncodedQuery::new()
+                .is_in("name", &chain)
+                .is_not_empty("element"),
+        ),
+        TableQuery::new("sys_glide_object"),
+        TableQuery::new("sys_choice").query(
+            EncodedQuery::new()
+                .is_in("name", &chain)
+                .eq("inactive", "false"),
+        ),
+    ];
+    let mut out = [0u64; 3];
+    for (o, q) in out.iter_mut().zip(queries) {
+        let page = client.get_page(&q.fields(&["name"]).limit(1)).await;
+        *o = page.ok().and_then(|p| p.total_count).unwrap_or(0);
+    }
+    out
+}
+
+struct Discovery {
+    took: Duration,
+    dict: Dictionary,
+    sim_requests: u64,
+    client_requests: u64,
+    client_bytes: u64,
+    sim_bytes: u64,
+}
+
+/// One discovery with an authenticated client; only discovery's own traffic is counted.
+async fn discover_once(sim: &Simulator) -> Discovery {
+    let c = client(sim);
+    c.authenticate().await.expect("token");
+    let (r0, b0, s0, sb0) = (
+        c.stats().requests,
+        c.stats().bytes,
+        sim.request_count(),
+        sim.bytes_sent(),
+    );
+    let t = Instant::now();
+    let dict = discover_dictionary(&c, "incident")
+        .await
+        .expect("dictionary");
+    let took = t.elapsed();
+    Discovery {
+        took,
+        dict,
+        sim_requests: sim.request_count() - s0,
+        client_requests: c.stats().requests - r0,
+        client_bytes: c.stats().bytes - b0,
+        sim_bytes: sim.bytes_sent() - sb0,
+    }
+}
+
+fn discovery_bench(rt: &tokio::runtime::Runtime, quick: bool, summary: &mut Summary) -> Dictionary {
+    println!("== dictionary discovery (discover_dictionary, token already held)");
+    println!(
+        "{:>7}  {:>9}  {:>7}  {:>10}  {:>9}  {:>9}  {:>8}  {:>12}",
+        "extra", "latency", "columns", "median ms", "min ms", "requests", "sim req", "body bytes"
+    );
+    let runs = if quick { 2 } else { 5 };
+    let mut big = None;
+    for extra in [0u32, 20_000] {
+        for latency in [0u64, 50] {
+            let results: Vec<Discovery> = rt.block_on(async {
+                let sim = simulator(latency, extra).await;
+                let mut v = Vec::new();
+                for _ in 0..runs {
+                    v.push(discover_once(&sim).await);
+                }
+                sim.shutdown().await;
+                v
+            });
+            let times: Vec<Duration> = results.iter().map(|r| r.took).collect();
+            let last = &results[results.len() - 1];
+            println!(
+                "{:>7}  {:>7}ms  {:>7}  {:>10.1}  {:>9.1}  {:>9}  {:>8}  {:>12}",
+                extra,
+                latency,
+                last.dict.fields.len(),
+                ms(median(&times)),
+                ms(min(&times)),
+                last.dict.requests,
+                last.sim_requests,
+                format!("{} / {}", kib(last.client_bytes), kib(last.sim_bytes)),
+            );
+            assert_eq!(last.client_requests, last.sim_requests);
+            summary.push((
+                format!(
+                    "discovery, {} at {latency} ms (median / min)",
+                    if extra == 0 {
+                        "stock dictionary".to_string()
+                    } else {
+                        format!("+{extra} fields")
+                    }
+                ),
+                format!(
+                    "{:.0} / {:.0} ms, {} requests, {} read",
+                    ms(median(&times)),
+                    ms(min(&times)),
+                    last.dict.requests,
+                    size(last.client_bytes)
+                ),
+            ));
+            if extra == 20_000 {
+                big = results.into_iter().last().map(|r| r.dict);
+            }
+        }
+    }
+    println!("(body bytes: read by the client after decompression / sent by the simulator)");
+    println!();
+
+    println!("== requests grow with pages, not with fields (page size 2000, latency 0)");
+    println!(
+        "{:>7}  {:>14}  {:>12}  {:>11}  {:>22}  {:>9}",
+        "extra",
+        "dictionary rows",
+        "choice rows",
+        "glide rows",
+        "pages (dict+choice+glide)",
+        "requests"
+    );
+    for extra in [0u32, 5_000, 20_000] {
+        let (counts, d) = rt.block_on(async {
+            let sim = simulator(0, extra).await;
+            let c = client(&sim);
+            let counts = rows(&c).await;
+            let d = discover_once(&sim).await;
+            sim.shutdown().await;
+            (counts, d)
+        });
+        let pages: u64 = counts.iter().map(|n| n.div_ceil(2000).max(1)).sum();
+        println!(
+            "{:>7}  {:>14}  {:>12}  {:>11}  {:>22}  {:>9}",
+            extra,
+            counts[0],
+            counts[2],
+            counts[1],
+            format!("{pages} + 1 chain read"),
+            d.dict.requests
+        );
+        summary.push((
+            format!("discovery requests, +{extra} fields"),
+            format!(
+                "{} ({} dictionary rows = {} page(s); minimum {} with the chain read)",
+                d.dict.requests,
+                counts[0],
+                counts[0].div_ceil(2000),
+                pages + 1
+            ),
+        ));
+    }
+    println!();
+    big.expect("the 20,000-field dictionary")
+}
+
+// ---------------------------------------------------------------------------------------
+// peak RSS of separate processes
+// ---------------------------------------------------------------------------------------
+
+/// `snow-connect simulator ARGS` as a child, with its base URL.
+struct SimChild {
+    child: std::process::Child,
+    url: String,
+}
+
+fn spawn_simulator(args: &[&str]) -> SimChild {
+    let mut child = Command::new(BIN)
+        .arg("simulator")
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn the simulator");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut reader = BufReader::new(stdout);
+    let mut url = String::new();
+    reader.read_line(&mut url).expect("the simulator's URL");
+    // Keep draining so the simulator never blocks on a full pipe.
+    std::thread::spawn(move || {
+        let mut sink = Vec::new();
+        let _ = reader.read_to_end(&mut sink);
+    });
+    SimChild {
+        child,
+        url: url.trim().to_string(),
+    }
+}
+
+impl SimChild {
+    /// Peak resident set size so far (VmHWM), in bytes.
+    fn peak_rss(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .unwrap_or_default();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            .map_or(0, |kb| kb * 1024)
+    }
+
+    fn stop(&mut self) {
+        // SAFETY: a signal to our own child.
+        unsafe { libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM) };
+        let _ = self.child.wait();
+    }
+}
+
+/// `snow-connect ARGS --instance URL ...` with the demo secrets in the environment.
+fn connected(url: &str, args: &[&str]) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.args(connected_args(url, args))
+        .env("SNOW_CLIENT_SECRET", DEMO_CLIENT_SECRET)
+        .env("SNOW_PASSWORD", DEMO_PASSWORD)
+        .env_remove("SNOW_CONNECT_CONFIG")
+        .env("SNOW_CONNECT_LOG", "off")
+        .stdin(Stdio::null());
+    cmd
+}
+
+fn connected_args(url: &str, args: &[&str]) -> Vec<String> {
+    args.iter()
+        .copied()
+        .chain([
+            "--instance",
+            url,
+            "--client-id",
+            DEMO_CLIENT_ID,
+            "--username",
+            DEMO_USERNAME,
+        ])
+        .map(str::to_string)
+        .collect()
+}
+
+/// The flag that turns this bench binary into the small launcher of [`launcher_main`].
+const LAUNCHER: &str = "--rss-launcher";
+
+/// Measure `snow-connect ARGS` (wall time, max RSS, stdout bytes, success).
+///
+/// Linux charges a child with the resident size of the process it was forked from (the
+/// pre-exec memory's high-water mark), and this process holds a 20,000-field dictionary by
+/// now. So a freshly started copy of this binary, still small, launches the command and reads
+/// its rusage with wait4.
+fn measure_process(url: &str, args: &[&str]) -> (Duration, u64, usize, bool) {
+    let exe = std::env::current_exe().expect("bench binary");
+    let out = Command::new(exe)
+        .arg(LAUNCHER)
+        .arg(BIN)
+        .args(connected_args(url, args))
+        .env("SNOW_CLIENT_SECRET", DEMO_CLIENT_SECRET)
+        .env("SNOW_PASSWORD", DEMO_PASSWORD)
+        .env_remove("SNOW_CONNECT_CONFIG")
+        .env("SNOW_CONNECT_LOG", "off")
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+        .expect("run the launcher");
+    let line = String::from_utf8_lossy(&out.stdout).into_owned();
+    let v: Vec<u64> = line
+        .split_whitespace()
+        .filter_map(|w| w.parse().ok())
+        .collect();
+    match v.as_slice() {
+        [micros, rss, bytes, ok] => (
+            Duration::from_micros(*micros),
+            *rss,
+            usize::try_from(*bytes).unwrap_or(usize::MAX),
+            *ok == 1,
+        ),
+        _ => panic!("the launcher said {line:?}"),
+    }
+}
+
+/// Launcher mode: run `PROGRAM ARGS...`, count its stdout, reap it with wait4 and print
+/// `micros max_rss_bytes stdout_bytes ok`.
+// The child is reaped by wait4, which std cannot see.
+#[allow(clippy::zombie_processes)]
+fn launcher_main(program: &str, args: &[String]) {
+    let t = Instant::now();
+    let mut child = Command::new(program)
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let mut stdout = child.stdout.take().expect("stdout");
+    let reader = std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        let _ = stdout.read_to_end(&mut buf);
+        buf.len()
+    });
+    let pid = child.id() as libc::pid_t;
+    let mut status = 0;
+    // SAFETY: rusage is plain data filled by the kernel; the child is reaped exactly once,
+    // here (std's Child is never waited on).
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let rc = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    let took = t.elapsed();
+    assert_eq!(rc, pid, "wait4 failed");
+    let ok = libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0;
+    let bytes = reader.join().unwrap_or(0);
+    // ru_maxrss is in KiB on Linux.
+    let rss = u64::try_from(usage.ru_maxrss).unwrap_or(0) * 1024;
+    println!("{} {rss} {bytes} {}", took.as_micros(), u8::from(ok));
+}
+
+fn rss_bench(summary: &mut Summary) {
+    println!(
+        "== peak memory of separate processes (release binary; max RSS from wait4 in a small launcher, VmHWM for the simulator)"
+    );
+    for (extra, latency) in [("0", "50"), ("20000", "50")] {
+        let mut sim = spawn_simulator(&["--extra-fields", extra, "--latency-ms", latency]);
+        let (took, rss, out, ok) = measure_process(&sim.url, &["fields", "--json"]);
+        assert!(ok, "fields --json failed");
+        let (ctook, crss, _, cok) = measure_process(&sim.url, &["check", "--json"]);
+        assert!(cok, "check --json failed");
+        let sim_rss = sim.peak_rss();
+        sim.stop();
+        println!(
+            "extra {extra:>5} at {latency} ms: `fields --json` {:.0} ms, peak RSS {}, {} of JSON; \
+             `check --json` {:.0} ms, peak RSS {}; simulator peak RSS {}",
+            ms(took),
+            mib(rss),
+            kib(out as u64),
+            ms(ctook),
+            mib(crss),
+            mib(sim_rss)
+        );
+        summary.push((
+            format!("peak RSS of `fields --json`, +{extra} fields at {latency} ms"),
+            format!(
+                "{} ({:.0} ms, {} of JSON)",
+                mib(rss),
+                ms(took),
+                kib(out as u64)
+            ),
+        ));
+        summary.push((
+            format!("peak RSS of `check --json`, +{extra} fields at {latency} ms"),
+            mib(crss),
+        ));
+    }
+    println!();
+}
+
+// ---------------------------------------------------------------------------------------
+// the picker
+// ---------------------------------------------------------------------------------------
+
+const TYPED: [&str; 5] = [
+    "assignment group",
+    "u_extra 19999",
+    "priority",
+    "cmdb ci",
+    "xyzzy",
+];
+
+fn key(c: KeyCode) -> Msg {
+    Msg::Key(KeyEvent::new(c, KeyModifiers::NONE))
+}
+
+fn picker_bench(dict: Dictionary, quick: bool, summary: &mut Summary) {
+    let fields: Vec<_> = dict.selectable().cloned().collect();
+    println!(
+        "== picker over {} selectable fields ({} columns)",
+        fields.len(),
+        dict.fields.len()
+    );
+    let rounds = if quick { 2 } else { 10 };
+
+    // The filter as the picker runs it: one index, one filter call per keystroke.
+    let mut filter = FieldFilter::new(&fields);
+    let mut per_key = Vec::new();
+    for _ in 0..rounds {
+        for q in TYPED {
+            for n in 1..=q.len() {
+                let t = Instant::now();
+                std::hint::black_box(filter.filter(&q[..n]));
+                per_key.push(t.elapsed());
+            }
+        }
+    }
+    println!(
+        "filter per keystroke (FieldFilter, {} keys): p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        per_key.len(),
+        ms(pct(&per_key, 50.0)),
+        ms(pct(&per_key, 99.0)),
+        ms(pct(&per_key, 100.0))
+    );
+    summary.push((
+        format!("picker filter per keystroke over {} fields", fields.len()),
+        format!(
+            "p50 {:.2} ms, p99 {:.2} ms",
+            ms(pct(&per_key, 50.0)),
+            ms(pct(&per_key, 99.0))
+        ),
+    ));
+
+    // filter_fields builds a fresh index each call (the public one-shot function).
+    let mut cold = Vec::new();
+    for _ in 0..rounds {
+        for q in TYPED {
+            let t = Instant::now();
+            std::hint::black_box(filter_fields(&fields, q));
+            cold.push(t.elapsed());
+        }
+    }
+    println!(
+        "filter_fields (index + filter), {} calls: p50 {:.2} ms, p99 {:.2} ms",
+        cold.len(),
+        ms(pct(&cold, 50.0)),
+        ms(pct(&cold, 99.0))
+    );
+
+    // The picker as the user drives it: a key through `update`, then one frame.
+    let mut m = Model::new(Setup {
+        config_path: "bench.toml".into(),
+        existing: Existing::None,
+        draft: None,
+        prefill: None,
+        demo: false,
+        theme: Theme::COLOR,
+        size: (80, 24),
+    });
+    m.dictionary = Some(Ok(dict));
+    let _ = editor::open(&mut m, None);
+    let _ = picker::open(&mut m);
+    let mut term = Terminal::new(TestBackend::new(80, 24)).expect("backend");
+    term.draw(|f| view(&m, f)).expect("draw");
+    let mut updates = Vec::new();
+    let mut frames = Vec::new();
+    for _ in 0..rounds {
+        for q in TYPED {
+            for c in q.chars() {
+                let t = Instant::now();
+                let _ = update(&mut m, key(KeyCode::Char(c)));
+                updates.push(t.elapsed());
+                let t = Instant::now();
+                term.draw(|f| view(&m, f)).expect("draw");
+                frames.push(t.elapsed());
+            }
+            for _ in q.chars() {
+                let _ = update(&mut m, key(KeyCode::Backspace));
+            }
+        }
+    }
+    let whole: Vec<Duration> = updates.iter().zip(&frames).map(|(a, b)| *a + *b).collect();
+    println!(
+        "picker keystroke, update (filter + state), {} keys: p50 {:.2} ms, p99 {:.2} ms",
+        updates.len(),
+        ms(pct(&updates, 50.0)),
+        ms(pct(&updates, 99.0))
+    );
+    println!(
+        "render one frame 80x24 with the picker open: p50 {:.2} ms, p99 {:.2} ms",
+        ms(pct(&frames, 50.0)),
+        ms(pct(&frames, 99.0))
+    );
+    println!(
+        "keystroke to frame (update + render): p50 {:.2} ms, p99 {:.2} ms",
+        ms(pct(&whole, 50.0)),
+        ms(pct(&whole, 99.0))
+    );
+    summary.push((
+        "picker render per frame (80x24)".into(),
+        format!(
+            "p50 {:.2} ms, p99 {:.2} ms",
+            ms(pct(&frames, 50.0)),
+            ms(pct(&frames, 99.0))
+        ),
+    ));
+    summary.push((
+        "picker keystroke to frame (update + render)".into(),
+        format!(
+            "p50 {:.2} ms, p99 {:.2} ms",
+            ms(pct(&whole, 50.0)),
+            ms(pct(&whole, 99.0))
+        ),
+    ));
+    println!();
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some(LAUNCHER) {
+        let program = args.get(2).expect("program");
+        launcher_main(program, &args[3..]);
+        return;
+    }
+    let quick = std::env::args().any(|a| a == "--quick");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let mut summary = Summary::new();
+    check_bench(&rt, quick, &mut summary);
+    let dict = discovery_bench(&rt, quick, &mut summary);
+    rss_bench(&mut summary);
+    picker_bench(dict, quick, &mut summary);
+
+    let width = summary.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+    println!("== summary (cargo bench --bench perf; {} cores)", cores());
+    println!("| {:<width$} | result |", "measure");
+    println!("|{}|--------|", "-".repeat(width + 2));
+    for (k, v) in &summary {
+        println!("| {k:<width$} | {v} |");
+    }
+}
+
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}

@@ -1,0 +1,215 @@
+//! The real binary in a pseudo-terminal (portable-pty + vt100), shared by the hardening and
+//! secrets suites: start it, type, wait for text on the screen, read the terminal mode.
+#![allow(dead_code)]
+
+use std::io::{Read as _, Write as _};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// The binary under test.
+pub const BIN: &str = env!("CARGO_BIN_EXE_snow-connect");
+/// The longest any single wait may take.
+pub const WAIT: Duration = Duration::from_secs(30);
+/// Enter.
+pub const ENTER: &[u8] = b"\r";
+/// Tab.
+pub const TAB: &[u8] = b"\t";
+
+/// The real binary in a pseudo-terminal, its output parsed by vt100 and kept raw.
+pub struct Term {
+    pub child: Box<dyn portable_pty::Child + Send + Sync>,
+    pub writer: Box<dyn std::io::Write + Send>,
+    pub master: Box<dyn portable_pty::MasterPty + Send>,
+    pub parser: Arc<Mutex<vt100::Parser>>,
+    pub raw: Arc<Mutex<Vec<u8>>>,
+}
+
+impl Term {
+    /// Start `snow-connect ARGS` at 80x24 with HOME and the XDG directories under `home`.
+    pub fn start(args: &[&str], home: &Path, env: &[(&str, &str)]) -> Term {
+        let pair = portable_pty::native_pty_system()
+            .openpty(portable_pty::PtySize {
+                rows: 24,
+                cols: 80,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .expect("openpty");
+        let mut cmd = portable_pty::CommandBuilder::new(BIN);
+        cmd.args(args);
+        cmd.cwd(home);
+        cmd.env("TERM", "xterm-256color");
+        cmd.env("HOME", home);
+        cmd.env("XDG_CONFIG_HOME", home.join("config"));
+        cmd.env("XDG_STATE_HOME", home.join("state"));
+        cmd.env_remove("SNOW_CONNECT_CONFIG");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let child = pair.slave.spawn_command(cmd).expect("spawn");
+        drop(pair.slave);
+        let mut reader = pair.master.try_clone_reader().expect("reader");
+        let writer = pair.master.take_writer().expect("writer");
+        let (Some(rows), Some(cols)) =
+            (std::num::NonZeroU16::new(24), std::num::NonZeroU16::new(80))
+        else {
+            unreachable!("non-zero constants")
+        };
+        let parser = Arc::new(Mutex::new(vt100::Parser::new(rows, cols, 0)));
+        let raw = Arc::new(Mutex::new(Vec::new()));
+        let (p, r) = (parser.clone(), raw.clone());
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 8192];
+            while let Ok(n) = reader.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                if let Ok(mut p) = p.lock() {
+                    p.process(&buf[..n]);
+                }
+                if let Ok(mut r) = r.lock() {
+                    r.extend_from_slice(&buf[..n]);
+                }
+            }
+        });
+        Term {
+            child,
+            writer,
+            master: pair.master,
+            parser,
+            raw,
+        }
+    }
+
+    /// The screen as text.
+    pub fn screen(&self) -> String {
+        self.parser
+            .lock()
+            .map(|p| p.screen().contents())
+            .unwrap_or_default()
+    }
+
+    /// Write bytes as if typed.
+    pub fn send(&mut self, bytes: &[u8]) {
+        self.writer.write_all(bytes).expect("write");
+        self.writer.flush().expect("flush");
+    }
+
+    /// Wait (bounded) until the screen shows `needle`.
+    pub fn wait_for(&self, needle: &str) -> String {
+        let start = Instant::now();
+        loop {
+            let s = self.screen();
+            if s.contains(needle) {
+                return s;
+            }
+            assert!(
+                start.elapsed() < WAIT,
+                "timed out waiting for {needle:?}; the screen shows:\n{s}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Press `key` until `needle` shows. After each press wait for the screen or the cursor to
+    /// change (every focus move changes one), so that a slow machine never gets a second press
+    /// that would move past the target.
+    pub fn press_until(&mut self, key: &[u8], needle: &str, max: usize) {
+        for _ in 0..max {
+            let before = self.state();
+            if before.0.contains(needle) {
+                return;
+            }
+            self.send(key);
+            let start = Instant::now();
+            while self.state() == before {
+                assert!(
+                    start.elapsed() < WAIT,
+                    "no change after a key:\n{}",
+                    before.0
+                );
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            // A frame can arrive in pieces: let it finish before looking at it.
+            let mut last = self.state();
+            loop {
+                std::thread::sleep(Duration::from_millis(30));
+                let now = self.state();
+                if now == last || start.elapsed() > WAIT {
+                    break;
+                }
+                last = now;
+            }
+        }
+        panic!("{needle:?} never showed:\n{}", self.screen());
+    }
+
+    /// The screen text and the cursor position.
+    pub fn state(&self) -> (String, (u16, u16)) {
+        self.parser
+            .lock()
+            .map(|p| (p.screen().contents(), p.screen().cursor_position()))
+            .unwrap_or_default()
+    }
+
+    /// Wait (bounded) for the process to end.
+    pub fn wait_exit(&mut self) -> portable_pty::ExitStatus {
+        let start = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                return status;
+            }
+            assert!(start.elapsed() < WAIT, "the wizard did not exit");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Whether the terminal is in canonical mode with echo (what a shell expects), read with
+    /// tcgetattr on the pseudo-terminal (its line discipline is shared by both ends).
+    pub fn cooked(&self) -> bool {
+        let Some(fd) = self.master.as_raw_fd() else {
+            panic!("no descriptor for the pseudo-terminal");
+        };
+        // SAFETY: termios is plain data; tcgetattr fills it from a descriptor we own.
+        let mut t: libc::termios = unsafe { std::mem::zeroed() };
+        let rc = unsafe { libc::tcgetattr(fd, &mut t) };
+        assert_eq!(rc, 0, "tcgetattr failed");
+        t.c_lflag & libc::ICANON != 0 && t.c_lflag & libc::ECHO != 0
+    }
+
+    /// Wait (bounded) until the terminal is (or is not) in cooked mode.
+    pub fn wait_cooked(&self, want: bool) {
+        let start = Instant::now();
+        while self.cooked() != want {
+            assert!(start.elapsed() < WAIT, "terminal cooked={want} never came");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// Every byte the program wrote from offset `from` on.
+    pub fn raw_since(&self, from: usize) -> Vec<u8> {
+        self.raw
+            .lock()
+            .map(|r| r.get(from..).map(<[u8]>::to_vec).unwrap_or_default())
+            .unwrap_or_default()
+    }
+
+    /// How many bytes the program has written.
+    pub fn raw_len(&self) -> usize {
+        self.raw.lock().map_or(0, |r| r.len())
+    }
+}
+
+impl Drop for Term {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+        }
+    }
+}
+
+/// Whether `needle` occurs in `hay`.
+pub fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
