@@ -389,8 +389,13 @@ fn too_small() {
     let text = render(&model(), 39, 11);
     assert!(text.contains("terminal too small (need 40x12)"));
     insta::assert_snapshot!("too_small_39x11", text);
-    let text = render(&model(), 20, 3);
-    assert!(text.contains("terminal too"), "cut, not hidden: {text}");
+    let text = render(&model(), 30, 8);
+    assert!(text.contains("too small: need 40x12"), "{text}");
+    let text = render(&model(), 12, 3);
+    assert!(
+        text.contains("need 40x12"),
+        "the size is never cut off: {text}"
+    );
 }
 
 #[test]

@@ -19,8 +19,18 @@ pub fn view(m: &Model, f: &mut Frame) {
     let area = f.area();
     let t = m.theme;
     if !big_enough(area) {
-        let msg = format!("terminal too small (need {MIN_W}x{MIN_H})");
-        let text = truncate(&msg, usize::from(area.width));
+        // The size needed is the one thing the user must read: pick the longest wording that
+        // fits rather than cutting the numbers off.
+        let width = usize::from(area.width);
+        let msg = [
+            format!("terminal too small (need {MIN_W}x{MIN_H})"),
+            format!("too small: need {MIN_W}x{MIN_H}"),
+            format!("need {MIN_W}x{MIN_H}"),
+        ]
+        .into_iter()
+        .find(|m| m.width() <= width)
+        .unwrap_or_else(|| format!("{MIN_W}x{MIN_H}"));
+        let text = truncate(&msg, width);
         let r = centered(area, u16::try_from(text.width()).unwrap_or(area.width), 1);
         f.render_widget(Paragraph::new(Span::styled(text, t.strong())), r);
         return;
