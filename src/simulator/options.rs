@@ -76,38 +76,38 @@ pub struct SimOptions {
     pub password: String,
 
     /// Body of the 403 for a denied platform (sys_*) table.
-    #[arg(long, value_enum, value_name = "STYLE", default_value_t = SysTableDenial::InsufficientRights, help_heading = UNCERTAIN)]
+    #[arg(long, value_enum, value_name = "STYLE", default_value_t = SysTableDenial::InsufficientRights, help_heading = UNCERTAIN, hide_short_help = true)]
     pub sys_table_denial: SysTableDenial,
     /// How a denied table answers, per table (repeatable): TABLE=forbidden (403) or
     /// TABLE=empty (200, no rows, unchanged X-Total-Count).
-    #[arg(long, value_name = "TABLE=STYLE", help_heading = UNCERTAIN)]
+    #[arg(long, value_name = "TABLE=STYLE", help_heading = UNCERTAIN, hide_short_help = true)]
     pub table_denial: Vec<String>,
     /// How fields the user may not read appear: keys left out, or empty strings.
-    #[arg(long, value_enum, value_name = "STYLE", default_value_t = FieldDenial::Omit, help_heading = UNCERTAIN)]
+    #[arg(long, value_enum, value_name = "STYLE", default_value_t = FieldDenial::Omit, help_heading = UNCERTAIN, hide_short_help = true)]
     pub field_denial: FieldDenial,
     /// Scheme named in the WWW-Authenticate header of a 401.
-    #[arg(long, value_enum, value_name = "SCHEME", default_value_t = AuthScheme::Basic, help_heading = UNCERTAIN)]
+    #[arg(long, value_enum, value_name = "SCHEME", default_value_t = AuthScheme::Basic, help_heading = UNCERTAIN, hide_short_help = true)]
     pub www_authenticate: AuthScheme,
     /// Leave refresh_token out of the response to a refresh_token grant.
-    #[arg(long, help_heading = UNCERTAIN)]
+    #[arg(long, help_heading = UNCERTAIN, hide_short_help = true)]
     pub refresh_omits_refresh_token: bool,
     /// What a query on a field the table does not have does: ignored, 403, or no rows.
-    #[arg(long, value_enum, value_name = "MODE", default_value_t = UnknownQueryField::Ignore, help_heading = UNCERTAIN)]
+    #[arg(long, value_enum, value_name = "MODE", default_value_t = UnknownQueryField::Ignore, help_heading = UNCERTAIN, hide_short_help = true)]
     pub unknown_query_field: UnknownQueryField,
     /// What /oauth_token.do does with a JSON body: the generic 401, or accept it.
-    #[arg(long, value_enum, value_name = "MODE", default_value_t = TokenJsonBody::Reject, help_heading = UNCERTAIN)]
+    #[arg(long, value_enum, value_name = "MODE", default_value_t = TokenJsonBody::Reject, help_heading = UNCERTAIN, hide_short_help = true)]
     pub token_json_body: TokenJsonBody,
     /// Key order inside the 401 "User Not Authenticated" error object.
-    #[arg(long, value_enum, value_name = "ORDER", default_value_t = AuthErrorOrder::DetailFirst, help_heading = UNCERTAIN)]
+    #[arg(long, value_enum, value_name = "ORDER", default_value_t = AuthErrorOrder::DetailFirst, help_heading = UNCERTAIN, hide_short_help = true)]
     pub auth_error_order: AuthErrorOrder,
     /// What the link of a name-keyed reference (internal_type, reference) ends with.
-    #[arg(long, value_enum, value_name = "KEY", default_value_t = NameKeyedLinks::Name, help_heading = UNCERTAIN)]
+    #[arg(long, value_enum, value_name = "KEY", default_value_t = NameKeyedLinks::Name, help_heading = UNCERTAIN, hide_short_help = true)]
     pub name_keyed_links: NameKeyedLinks,
     /// How an empty reference looks with sysparm_display_value=all.
-    #[arg(long, value_enum, value_name = "SHAPE", default_value_t = EmptyReferenceAll::Object, help_heading = UNCERTAIN)]
+    #[arg(long, value_enum, value_name = "SHAPE", default_value_t = EmptyReferenceAll::Object, help_heading = UNCERTAIN, hide_short_help = true)]
     pub empty_reference_all: EmptyReferenceAll,
     /// The detail of the 400 "Invalid table X".
-    #[arg(long, value_enum, value_name = "DETAIL", default_value_t = InvalidTableDetail::Null, help_heading = UNCERTAIN)]
+    #[arg(long, value_enum, value_name = "DETAIL", default_value_t = InvalidTableDetail::Null, help_heading = UNCERTAIN, hide_short_help = true)]
     pub invalid_table_detail: InvalidTableDetail,
 }
 
