@@ -391,7 +391,7 @@ async fn resizing_below_the_minimum_keeps_handling_keys_and_paste_reaches_the_fi
     let (model, exit) = run_wizard(s, runner_opts(&env), (80, 24), |mut ui| async move {
         ui.wait_for("Connect Finout to ServiceNow").await;
         ui.send(Event::Resize(30, 8));
-        ui.wait_for("terminal too small").await;
+        ui.wait_for("need 40x12").await;
         // Keys still work while the terminal is too small.
         ui.key(KeyCode::Enter);
         ui.key(KeyCode::Enter);
