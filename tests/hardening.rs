@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use client_support::{http_response, raw_server, read_request, real_401};
 use proptest::prelude::*;
 use pty_support::{BIN, ENTER, TAB, Term, WAIT, contains};
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_util::sync::CancellationToken;
@@ -651,24 +651,6 @@ fn config_variant(which: char) -> Config {
     }
 }
 
-fn same_secret(a: &SecretRef, b: &SecretRef) -> bool {
-    match (a, b) {
-        (SecretRef::Inline(x), SecretRef::Inline(y)) => x.expose_secret() == y.expose_secret(),
-        (SecretRef::Env(x), SecretRef::Env(y)) => x == y,
-        _ => false,
-    }
-}
-
-fn same_config(a: &Config, b: &Config) -> bool {
-    let (x, y) = (&a.servicenow, &b.servicenow);
-    x.instance_url == y.instance_url
-        && x.client_id == y.client_id
-        && x.username == y.username
-        && same_secret(&x.client_secret, &y.client_secret)
-        && same_secret(&x.password, &y.password)
-        && a.endpoints == b.endpoints
-}
-
 /// Not a test of its own: the child process of the SIGKILL test, which saves A and B in turn
 /// until it is killed. Without the variable it does nothing.
 #[test]
@@ -739,9 +721,9 @@ fn a_config_save_killed_with_sigkill_leaves_a_or_b() {
         let text = std::fs::read_to_string(&path).expect("the config is still there");
         let loaded = snow_connect::config::load_str(&text, &path)
             .unwrap_or_else(|e| panic!("round {round}: torn file: {e}\n{text}"));
-        if same_config(&loaded, &a) {
+        if loaded.same_as(&a) {
             saw.0 += 1;
-        } else if same_config(&loaded, &b) {
+        } else if loaded.same_as(&b) {
             saw.1 += 1;
         } else {
             panic!("round {round}: neither A nor B:\n{text}");
@@ -770,12 +752,12 @@ fn a_config_save_killed_with_sigkill_leaves_a_or_b() {
             std::fs::write(&leftover, "version = [[[ garbage").expect("write");
         }
         let reloaded = snow_connect::config::load_for_edit(&path).expect("loads despite leftovers");
-        assert!(same_config(&reloaded.config, &a) || same_config(&reloaded.config, &b));
+        assert!(reloaded.config.same_as(&a) || reloaded.config.same_as(&b));
     }
     // Saving still works with leftovers around.
     snow_connect::config::save(&path, &b, SaveOptions::default()).expect("save after kills");
     let last = snow_connect::config::load_for_edit(&path).expect("load");
-    assert!(same_config(&last.config, &b));
+    assert!(last.config.same_as(&b));
     eprintln!(
         "SIGKILL rounds: file was A {} times, B {} times; {} temporary file(s) left over",
         saw.0,
@@ -1256,7 +1238,7 @@ proptest! {
             let text = std::fs::read_to_string(&path).expect("read");
             let back = snow_connect::config::load_str(&text, &path)
                 .map_err(|e| TestCaseError::fail(format!("{e}\n{text}")))?;
-            prop_assert!(same_config(&back, c), "{:?}\n{}", back, text);
+            prop_assert!(back.same_as(c), "{:?}\n{}", back, text);
         }
     }
 }

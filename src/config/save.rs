@@ -3,11 +3,9 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
-use secrecy::ExposeSecret;
-
 use super::atomic::{parent_dir, sync_dir, write_atomic};
 use super::render::{Secrets, document};
-use super::{Config, ConfigError, SecretRef, edit, load, validate};
+use super::{Config, ConfigError, edit, load, validate};
 
 /// How to save.
 #[derive(Debug, Clone, Copy, Default)]
@@ -68,7 +66,7 @@ fn save_with(
     };
     // Never write a file that would not load back as exactly this config.
     let written = validate::parse(&text, path).map_err(|e| rejected(path, e))?;
-    if !same_config(&written.config, config) {
+    if !written.config.same_as(config) {
         return Err(ConfigError::Rejected {
             path: path.to_path_buf(),
             message: "the edited file would not read back as the saved settings (a bug in \
@@ -128,28 +126,10 @@ fn rejected(path: &Path, e: ConfigError) -> ConfigError {
     }
 }
 
-fn same_secret(a: &SecretRef, b: &SecretRef) -> bool {
-    match (a, b) {
-        (SecretRef::Inline(x), SecretRef::Inline(y)) => x.expose_secret() == y.expose_secret(),
-        (SecretRef::Env(x), SecretRef::Env(y)) => x == y,
-        _ => false,
-    }
-}
-
-fn same_config(a: &Config, b: &Config) -> bool {
-    let (x, y) = (&a.servicenow, &b.servicenow);
-    x.instance_url == y.instance_url
-        && x.client_id == y.client_id
-        && x.username == y.username
-        && same_secret(&x.client_secret, &y.client_secret)
-        && same_secret(&x.password, &y.password)
-        && a.endpoints == b.endpoints
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{Endpoint, ServiceNowConfig};
+    use crate::config::{Endpoint, SecretRef, ServiceNowConfig};
     use secrecy::SecretString;
 
     fn config(username: &str) -> Config {

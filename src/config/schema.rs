@@ -1,6 +1,6 @@
 //! The in-memory form of the config file.
 
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 
 use crate::diagnose::FieldKind;
 
@@ -26,6 +26,15 @@ impl std::fmt::Debug for SecretRef {
 }
 
 impl SecretRef {
+    /// Same storage and, for inline secrets, the same value.
+    pub fn same_as(&self, other: &SecretRef) -> bool {
+        match (self, other) {
+            (SecretRef::Inline(x), SecretRef::Inline(y)) => x.expose_secret() == y.expose_secret(),
+            (SecretRef::Env(x), SecretRef::Env(y)) => x == y,
+            _ => false,
+        }
+    }
+
     /// The secret's value: inline, or read from the environment now.
     ///
     /// An unset or empty variable is [`super::ConfigError::EnvNotSet`]; the error names the
@@ -131,6 +140,18 @@ impl Endpoint {
 }
 
 impl Config {
+    /// Equal in every field, secrets compared by value. `Config` does not derive `PartialEq`
+    /// so that secrets are never compared (or printed in an assertion) by accident.
+    pub fn same_as(&self, other: &Config) -> bool {
+        let (x, y) = (&self.servicenow, &other.servicenow);
+        x.instance_url == y.instance_url
+            && x.client_id == y.client_id
+            && x.username == y.username
+            && x.client_secret.same_as(&y.client_secret)
+            && x.password.same_as(&y.password)
+            && self.endpoints == other.endpoints
+    }
+
     /// A config for a newly connected instance: no endpoints yet (the old instance's
     /// endpoints never carry over, their fields belong to its dictionary).
     pub fn for_new_instance(servicenow: ServiceNowConfig) -> Config {
