@@ -15,6 +15,8 @@ pub const WAIT: Duration = Duration::from_secs(30);
 pub const ENTER: &[u8] = b"\r";
 /// Tab.
 pub const TAB: &[u8] = b"\t";
+/// Arrow down.
+pub const DOWN: &[u8] = b"\x1b[B";
 
 /// The real binary in a pseudo-terminal, its output parsed by vt100 and kept raw.
 pub struct Term {
@@ -96,20 +98,25 @@ impl Term {
         self.writer.flush().expect("flush");
     }
 
-    /// Wait (bounded) until the screen shows `needle`.
-    pub fn wait_for(&self, needle: &str) -> String {
+    /// Poll the screen (every 20 ms, bounded) until `cond` holds.
+    pub fn wait_until(&self, what: &str, cond: impl Fn(&str) -> bool) -> String {
         let start = Instant::now();
         loop {
             let s = self.screen();
-            if s.contains(needle) {
+            if cond(&s) {
                 return s;
             }
             assert!(
                 start.elapsed() < WAIT,
-                "timed out waiting for {needle:?}; the screen shows:\n{s}"
+                "timed out waiting for {what}; the screen shows:\n{s}"
             );
             std::thread::sleep(Duration::from_millis(20));
         }
+    }
+
+    /// Wait (bounded) until the screen shows `needle`.
+    pub fn wait_for(&self, needle: &str) -> String {
+        self.wait_until(&format!("{needle:?}"), |s| s.contains(needle))
     }
 
     /// Press `key` until `needle` shows. After each press wait for the screen or the cursor to
@@ -193,6 +200,11 @@ impl Term {
             .lock()
             .map(|r| r.get(from..).map(<[u8]>::to_vec).unwrap_or_default())
             .unwrap_or_default()
+    }
+
+    /// Every byte the program wrote.
+    pub fn raw(&self) -> Vec<u8> {
+        self.raw_since(0)
     }
 
     /// How many bytes the program has written.
