@@ -24,7 +24,8 @@ use tokio::net::TcpStream;
 use tokio_util::sync::CancellationToken;
 
 use snow_connect::config::{
-    Config, ConfigError, Endpoint, EndpointField, SaveOptions, SecretRef, ServiceNowConfig,
+    Config, ConfigError, DraftStore, Endpoint, EndpointField, SaveOptions, SecretRef,
+    ServiceNowConfig,
 };
 use snow_connect::diagnose::{CheckId, CheckOptions, CheckStatus, ConnectionInput, FieldKind};
 use snow_connect::servicenow::{ClientOptions, FieldValue, ProxyConfig};
@@ -1241,4 +1242,57 @@ proptest! {
             prop_assert!(back.same_as(c), "{:?}\n{}", back, text);
         }
     }
+}
+
+const PANIC_DIR_ENV: &str = "SNOW_CONNECT_TEST_PANIC_DIR";
+
+/// A panic on the UI thread: the hook gives the terminal back before the panic message is
+/// printed, and the last draft reaches the disk. Run in a child process because panic hooks
+/// are process-wide.
+#[test]
+fn a_panic_on_the_ui_thread_restores_the_terminal_and_writes_the_draft() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = std::process::Command::new(std::env::current_exe().expect("test binary"))
+        .args(["--exact", "panic_hook_child", "--ignored", "--nocapture"])
+        .env(PANIC_DIR_ENV, dir.path())
+        .output()
+        .expect("child runs");
+    assert!(!out.status.success(), "the child must die of its panic");
+    let stdout = out.stdout;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for (what, seq) in [
+        ("leave the alternate screen", &b"\x1b[?1049l"[..]),
+        ("show the cursor", &b"\x1b[?25h"[..]),
+        ("bracketed paste off", &b"\x1b[?2004l"[..]),
+    ] {
+        assert!(contains(&stdout, seq), "the hook did not {what}");
+    }
+    assert!(
+        stderr.contains("deliberate panic for the hook test"),
+        "the usual panic message still follows: {stderr}"
+    );
+    let store = DraftStore::new(&dir.path().join("state"), &dir.path().join("config.toml"));
+    let draft = store
+        .load::<serde_json::Value>()
+        .expect("the draft parses")
+        .expect("the hook wrote the draft");
+    assert_eq!(draft.state["endpoint"], "half-typed endpoint");
+}
+
+/// Not a test of its own: the child process of the panic-hook test.
+#[test]
+#[ignore = "child process of a_panic_on_the_ui_thread_restores_the_terminal_and_writes_the_draft"]
+fn panic_hook_child() {
+    let Some(dir) = std::env::var_os(PANIC_DIR_ENV) else {
+        return;
+    };
+    let dir = PathBuf::from(dir);
+    let store = DraftStore::new(&dir.join("state"), &dir.join("config.toml"));
+    let bytes = DraftStore::encode(&serde_json::json!({"endpoint": "half-typed endpoint"}))
+        .expect("encode");
+    snow_connect::wizard::terminal::install_panic_hook(
+        Arc::new(Mutex::new(Some(bytes))),
+        Some(store),
+    );
+    panic!("deliberate panic for the hook test");
 }
