@@ -261,7 +261,6 @@ pub(crate) fn load(options: &SimOptions) -> Result<Database, SimError> {
     insert_choices(&mut db, &choice_rows)?;
     insert_seed_records(&mut db, records)?;
     ensure_integration_user(&mut db, &options.username)?;
-    index_name_keys(&mut db);
     db.reindex();
     db.incident_counter = incident_counter_start(&db);
     Ok(db)
@@ -527,7 +526,7 @@ fn insert_field_types(db: &mut Database, file: FieldTypesFile) -> Result<(), Sim
     for row in file.types {
         let name = row.get("name").and_then(json_text).unwrap_or_default();
         let values = build_row(db, t, &row, &format!("sys_glide_object:{name}"))?;
-        db.insert(t, values);
+        db.push_row(t, values);
     }
     Ok(())
 }
@@ -554,7 +553,7 @@ fn insert_tables(db: &mut Database, file: &TablesFile) -> Result<(), SimError> {
             Value::String(format!("sys_db_object_{}", def.name)),
         );
         let row = build_row(db, t, &values, &def.name)?;
-        db.insert(t, row);
+        db.push_row(t, row);
     }
     Ok(())
 }
@@ -622,7 +621,7 @@ fn insert_dictionary(db: &mut Database, entries: &[Entry]) -> Result<(), SimErro
         rows.push(row);
     }
     for row in rows {
-        db.insert(t, row);
+        db.push_row(t, row);
     }
     Ok(())
 }
@@ -652,7 +651,7 @@ fn insert_documentation(db: &mut Database, entries: &[Entry]) -> Result<(), SimE
         rows.push(row);
     }
     for row in rows {
-        db.insert(t, row);
+        db.push_row(t, row);
     }
     Ok(())
 }
@@ -688,7 +687,7 @@ fn insert_choices(db: &mut Database, choices: &[ChoiceRow]) -> Result<(), SimErr
         rows.push(row);
     }
     for row in rows {
-        db.insert(t, row);
+        db.push_row(t, row);
     }
     Ok(())
 }
@@ -708,7 +707,7 @@ fn insert_seed_records(db: &mut Database, file: RecordsFile) -> Result<(), SimEr
                 )));
             };
             let row = build_row(db, t, values, &format!("{table_name}:{i}"))?;
-            db.insert(t, row);
+            db.push_row(t, row);
         }
     }
     Ok(())
@@ -734,30 +733,12 @@ fn ensure_integration_user(db: &mut Database, username: &str) -> Result<(), SimE
                 Value::String("true".into()),
             );
             let row = build_row(db, t, &values, &format!("sys_user:{username}"))?;
-            db.insert(t, row)
+            db.push_row(t, row)
         }
     };
     db.user_sys_id = Str::from(db.value(id, c_sys_id));
     db.user_name = Str::from(username);
     Ok(())
-}
-
-fn index_name_keys(db: &mut Database) {
-    let mut keys = Vec::new();
-    for table in &db.tables {
-        for column in &table.columns {
-            if let (Some(target), Some(key)) = (column.reference, &column.reference_key)
-                && let Some(key_col) = db.column(target, key)
-            {
-                keys.push((target, key_col));
-            }
-        }
-    }
-    keys.sort_unstable();
-    keys.dedup();
-    for (target, key_col) in keys {
-        db.index_key(target, key_col);
-    }
 }
 
 /// Created incidents continue from the incident sys_number counter (INC0010001 and up).

@@ -277,10 +277,9 @@ impl Database {
 
     /// Add a record of class `table`; keeps the indexes current.
     pub fn insert(&mut self, table: usize, row: Vec<Str>) -> RecordId {
-        let row_index = self.tables.get(table).map_or(0, |t| t.rows.len());
         let id = RecordId {
             table,
-            row: row_index,
+            row: self.tables.get(table).map_or(0, |t| t.rows.len()),
         };
         if let Some(sys_id_col) = self.column(table, "sys_id")
             && let Some(sys_id) = row.get(sys_id_col)
@@ -295,23 +294,24 @@ impl Database {
                 index.entry(key.clone()).or_insert(id);
             }
         }
+        self.push_row(table, row)
+    }
+
+    /// Add a record of class `table` without touching the indexes: dataset loading adds every
+    /// record this way and then calls [`Database::reindex`] once.
+    pub fn push_row(&mut self, table: usize, row: Vec<Str>) -> RecordId {
+        let id = RecordId {
+            table,
+            row: self.tables.get(table).map_or(0, |t| t.rows.len()),
+        };
         if let Some(t) = self.tables.get_mut(table) {
             t.rows.push(row);
         }
         id
     }
 
-    /// Build the index for a name-keyed reference target (dataset loading, before records).
-    pub fn index_key(&mut self, target: usize, key_col: usize) {
-        let mut index = HashMap::new();
-        for id in self.records_of(target) {
-            let key: Str = Str::from(self.value(id, key_col));
-            index.entry(key).or_insert(id);
-        }
-        self.by_key.insert((target, key_col), index);
-    }
-
-    /// Rebuild the sys_id index from scratch (dataset loading).
+    /// Build the sys_id index, and the key index of every name-keyed reference target, from
+    /// the records (dataset loading).
     pub fn reindex(&mut self) {
         let mut by_sys_id = HashMap::new();
         for (t, table) in self.tables.iter().enumerate() {
@@ -325,10 +325,33 @@ impl Database {
             }
         }
         self.by_sys_id = by_sys_id;
-        let keys: Vec<(usize, usize)> = self.by_key.keys().copied().collect();
-        for (target, key_col) in keys {
-            self.index_key(target, key_col);
+        let mut keys = Vec::new();
+        for table in &self.tables {
+            for column in &table.columns {
+                if let (Some(target), Some(key)) = (column.reference, &column.reference_key)
+                    && let Some(key_col) = self.column(target, key)
+                {
+                    keys.push((target, key_col));
+                }
+            }
         }
+        keys.sort_unstable();
+        keys.dedup();
+        self.by_key = keys
+            .into_iter()
+            .map(|(target, key_col)| ((target, key_col), self.key_index(target, key_col)))
+            .collect();
+    }
+
+    /// Key value → first record of `target` (or below) holding it in `key_col`.
+    fn key_index(&self, target: usize, key_col: usize) -> HashMap<Str, RecordId> {
+        let mut index = HashMap::new();
+        for id in self.records_of(target) {
+            index
+                .entry(Str::from(self.value(id, key_col)))
+                .or_insert(id);
+        }
+        index
     }
 }
 
