@@ -50,7 +50,8 @@ pub(crate) struct Acl {
     read_denied: HashSet<usize>,
     create_denied: HashSet<usize>,
     all_fields_denied: HashSet<usize>,
-    fields_denied: HashSet<(usize, Str)>,
+    /// table → elements denied on it.
+    fields_denied: HashMap<usize, HashSet<Str>>,
     denial_override: HashMap<usize, DenialKind>,
 }
 
@@ -79,7 +80,10 @@ impl Acl {
                         }
                         field => {
                             db.column(t, field).ok_or_else(unknown)?;
-                            acl.fields_denied.insert((t, Str::from(field)));
+                            acl.fields_denied
+                                .entry(t)
+                                .or_default()
+                                .insert(Str::from(field));
                         }
                     }
                 }
@@ -106,9 +110,7 @@ impl Acl {
 
     /// May the user read records of `table` at all?
     pub fn can_read_table(&self, db: &Database, table: usize) -> bool {
-        !db.ancestors(table)
-            .iter()
-            .any(|t| self.read_denied.contains(t))
+        !db.ancestors(table).any(|t| self.read_denied.contains(&t))
     }
 
     /// How a denied read of `table` answers.
@@ -125,17 +127,18 @@ impl Acl {
         if self.all_fields_denied.is_empty() && self.fields_denied.is_empty() {
             return true;
         }
-        !db.ancestors(table).iter().any(|t| {
-            self.all_fields_denied.contains(t)
-                || self.fields_denied.contains(&(*t, Str::from(element)))
+        !db.ancestors(table).any(|t| {
+            self.all_fields_denied.contains(&t)
+                || self
+                    .fields_denied
+                    .get(&t)
+                    .is_some_and(|fields| fields.contains(element))
         })
     }
 
     /// May the user insert into `table`?
     pub fn can_create(&self, db: &Database, table: usize) -> bool {
-        !db.ancestors(table)
-            .iter()
-            .any(|t| self.create_denied.contains(t))
+        !db.ancestors(table).any(|t| self.create_denied.contains(&t))
     }
 }
 

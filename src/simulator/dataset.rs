@@ -325,7 +325,7 @@ fn apply_mandatory(
         };
         let (table, field) = spec.split_once('.').ok_or_else(unknown)?;
         let t = db.table(table).ok_or_else(unknown)?;
-        let def = db.ancestors(t).into_iter().find_map(|a| {
+        let def = db.ancestors(t).find_map(|a| {
             defs.get(&a)
                 .and_then(|list| list.iter().position(|d| d.element == field))
                 .map(|i| (a, i))

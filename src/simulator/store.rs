@@ -95,8 +95,8 @@ pub(crate) struct Database {
     by_sys_id: HashMap<Str, RecordId>,
     /// (target table, key column) → key value → record, for name-keyed references.
     by_key: HashMap<(usize, usize), HashMap<Str, RecordId>>,
-    /// (table name, element) → choices in sequence order as (value, label).
-    choices: HashMap<(Str, Str), Vec<(Str, Str)>>,
+    /// table name → element → choices in sequence order as (value, label).
+    choices: HashMap<Str, HashMap<Str, Vec<(Str, Str)>>>,
     /// The last number handed out to a created incident.
     pub incident_counter: u64,
     /// sys_id of the integration user (opened_by of created incidents).
@@ -116,18 +116,11 @@ impl Database {
         self.tables.get(table)?.column_index.get(element).copied()
     }
 
-    /// `table`, then its parent, and so on up to the root.
-    pub fn ancestors(&self, table: usize) -> Vec<usize> {
-        let mut out = vec![table];
-        let mut current = table;
-        while let Some(parent) = self.tables.get(current).and_then(|t| t.parent) {
-            if out.contains(&parent) {
-                break;
-            }
-            out.push(parent);
-            current = parent;
-        }
-        out
+    /// `table`, then its parent, and so on up to the root. Bounded by the number of tables,
+    /// so even a cyclic hierarchy (which loading refuses) ends.
+    pub fn ancestors(&self, table: usize) -> impl Iterator<Item = usize> + '_ {
+        std::iter::successors(Some(table), |t| self.tables.get(*t).and_then(|t| t.parent))
+            .take(self.tables.len().max(1))
     }
 
     /// `table` and every table below it, parents before children.
@@ -149,7 +142,7 @@ impl Database {
 
     /// True when `table` is `ancestor` or extends it.
     pub fn is_a(&self, table: usize, ancestor: usize) -> bool {
-        self.ancestors(table).contains(&ancestor)
+        self.ancestors(table).any(|t| t == ancestor)
     }
 
     /// The values of a record, in its class table's layout.
@@ -251,11 +244,9 @@ impl Database {
 
     /// Choice list for `element` as seen from `table` (the nearest table that has one wins).
     pub fn choices_for(&self, table: usize, element: &str) -> Option<&[(Str, Str)]> {
-        self.ancestors(table).into_iter().find_map(|t| {
-            let name = self.tables.get(t)?.name.clone();
-            self.choices
-                .get(&(name, Str::from(element)))
-                .map(|v| v.as_slice())
+        self.ancestors(table).find_map(|t| {
+            let name = &*self.tables.get(t)?.name;
+            self.choices.get(name)?.get(element).map(Vec::as_slice)
         })
     }
 
@@ -270,7 +261,9 @@ impl Database {
     /// Register a choice list (dataset loading).
     pub fn add_choices(&mut self, table: &str, element: &str, list: Vec<(Str, Str)>) {
         self.choices
-            .entry((Str::from(table), Str::from(element)))
+            .entry(Str::from(table))
+            .or_default()
+            .entry(Str::from(element))
             .or_default()
             .extend(list);
     }
@@ -286,7 +279,7 @@ impl Database {
         {
             self.by_sys_id.insert(sys_id.clone(), id);
         }
-        let ancestors = self.ancestors(table);
+        let ancestors: Vec<usize> = self.ancestors(table).collect();
         for ((target, key_col), index) in &mut self.by_key {
             if ancestors.contains(target)
                 && let Some(key) = row.get(*key_col)
