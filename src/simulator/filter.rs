@@ -16,6 +16,8 @@ struct Condition {
     lower: String,
     list: Vec<String>,
     numeric: bool,
+    /// `value` as `<`, `>`, `<=` and `>=` compare it.
+    bound: Key,
 }
 
 struct SortKey {
@@ -56,6 +58,7 @@ impl Compiled {
                                     list: c.value.split(',').map(str::to_string).collect(),
                                     value: c.value.clone(),
                                     numeric,
+                                    bound: Key::of(&c.value, numeric),
                                 });
                             }
                             None => unknown.push(c.field.clone()),
@@ -108,47 +111,73 @@ impl Compiled {
 
     /// The matching records of `table` (and its descendants), sorted.
     pub fn run(&self, db: &Database, table: usize) -> Vec<RecordId> {
-        let mut ids: Vec<RecordId> = db
+        let ids = db
             .records_of(table)
             .into_iter()
-            .filter(|id| self.matches(db, *id))
-            .collect();
-        if !self.order.is_empty() {
-            ids.sort_by(|a, b| {
-                for key in &self.order {
-                    let ord = compare(
-                        db.value_at(*a, &key.path),
-                        db.value_at(*b, &key.path),
-                        key.numeric,
-                    );
-                    let ord = if key.descending { ord.reverse() } else { ord };
-                    if ord != Ordering::Equal {
-                        return ord;
-                    }
-                }
-                Ordering::Equal
-            });
+            .filter(|id| self.matches(db, *id));
+        if self.order.is_empty() {
+            return ids.collect();
         }
-        ids
+        // Each record's sort values are read (and lower-cased or parsed) once, not at every
+        // comparison.
+        let mut keyed: Vec<(Vec<Key>, RecordId)> = ids
+            .map(|id| {
+                let keys = self
+                    .order
+                    .iter()
+                    .map(|k| Key::of(db.value_at(id, &k.path), k.numeric))
+                    .collect();
+                (keys, id)
+            })
+            .collect();
+        keyed.sort_by(|(a, _), (b, _)| {
+            for ((x, y), key) in a.iter().zip(b).zip(&self.order) {
+                let ord = x.compare(y);
+                let ord = if key.descending { ord.reverse() } else { ord };
+                if ord != Ordering::Equal {
+                    return ord;
+                }
+            }
+            Ordering::Equal
+        });
+        keyed.into_iter().map(|(_, id)| id).collect()
     }
 }
 
-fn compare(a: &str, b: &str, numeric: bool) -> Ordering {
-    if numeric {
-        let parse = |s: &str| s.trim().parse::<f64>().ok();
-        match (parse(a), parse(b)) {
-            (Some(x), Some(y)) => x.partial_cmp(&y).unwrap_or(Ordering::Equal),
-            (None, Some(_)) => Ordering::Less,
-            (Some(_), None) => Ordering::Greater,
-            (None, None) => Ordering::Equal,
+/// A value as `<`, `>` and ORDERBY compare it: a number on numeric columns (text that is not
+/// a number sorts first), lower-cased text otherwise.
+enum Key {
+    Number(Option<f64>),
+    Text(String),
+}
+
+impl Key {
+    fn of(raw: &str, numeric: bool) -> Key {
+        if numeric {
+            Key::Number(raw.trim().parse::<f64>().ok())
+        } else {
+            Key::Text(raw.to_lowercase())
         }
-    } else {
-        a.to_lowercase().cmp(&b.to_lowercase())
+    }
+
+    fn compare(&self, other: &Key) -> Ordering {
+        match (self, other) {
+            (Key::Number(a), Key::Number(b)) => match (a, b) {
+                (Some(x), Some(y)) => x.partial_cmp(y).unwrap_or(Ordering::Equal),
+                (None, Some(_)) => Ordering::Less,
+                (Some(_), None) => Ordering::Greater,
+                (None, None) => Ordering::Equal,
+            },
+            (Key::Text(a), Key::Text(b)) => a.cmp(b),
+            // Both sides always come from the same column.
+            _ => Ordering::Equal,
+        }
     }
 }
 
 fn test(db: &Database, id: RecordId, c: &Condition) -> bool {
     let actual = db.value_at(id, &c.path);
+    let ordered = || Key::of(actual, c.numeric).compare(&c.bound);
     match c.op {
         Operator::Eq => actual == c.value,
         Operator::NotEq => actual != c.value,
@@ -161,10 +190,10 @@ fn test(db: &Database, id: RecordId, c: &Condition) -> bool {
         Operator::IsEmpty | Operator::EmptyString => actual.is_empty(),
         Operator::IsNotEmpty => !actual.is_empty(),
         Operator::Anything => true,
-        Operator::Gt => !actual.is_empty() && compare(actual, &c.value, c.numeric).is_gt(),
-        Operator::Ge => !actual.is_empty() && compare(actual, &c.value, c.numeric).is_ge(),
-        Operator::Lt => !actual.is_empty() && compare(actual, &c.value, c.numeric).is_lt(),
-        Operator::Le => !actual.is_empty() && compare(actual, &c.value, c.numeric).is_le(),
+        Operator::Gt => !actual.is_empty() && ordered().is_gt(),
+        Operator::Ge => !actual.is_empty() && ordered().is_ge(),
+        Operator::Lt => !actual.is_empty() && ordered().is_lt(),
+        Operator::Le => !actual.is_empty() && ordered().is_le(),
     }
 }
 
