@@ -104,7 +104,6 @@ impl Renderer<'_> {
         })
     }
 
-    /// Append one record as a JSON object.
     /// `{"result":{...}}`: one record through `table`, with the `sysparm_fields` selection.
     pub fn single(&self, table: usize, id: RecordId, fields: Option<&str>) -> String {
         let selected = self.select(table, fields);
@@ -114,6 +113,7 @@ impl Renderer<'_> {
         out
     }
 
+    /// Append one record as a JSON object.
     pub fn write_record(&self, out: &mut String, id: RecordId, fields: &[Selected]) {
         out.push('{');
         let mut first = true;
@@ -203,40 +203,35 @@ impl Renderer<'_> {
             return;
         }
         let target = self.db.follow(table, column, raw);
-        let display = match (meta.reference, target) {
+        let display = || match (meta.reference, target) {
             (Some(target_table), Some(id)) => self.db.display_of(target_table, id),
             _ => "",
         };
-        let link = self.link(meta, raw, target);
-        match (self.mode, self.exclude_links) {
-            (DisplayMode::Value, true) => push_str(out, raw),
-            (DisplayMode::Value, false) => {
-                out.push_str("{\"link\":");
-                push_str(out, &link);
-                out.push_str(",\"value\":");
-                push_str(out, raw);
-                out.push('}');
-            }
-            (DisplayMode::Display, true) => push_str(out, display),
-            (DisplayMode::Display, false) => {
-                out.push_str("{\"display_value\":");
-                push_str(out, display);
-                out.push_str(",\"link\":");
-                push_str(out, &link);
-                out.push('}');
-            }
-            (DisplayMode::All, exclude) => {
-                out.push_str("{\"display_value\":");
-                push_str(out, display);
-                if !exclude {
-                    out.push_str(",\"link\":");
-                    push_str(out, &link);
-                }
-                out.push_str(",\"value\":");
-                push_str(out, raw);
-                out.push('}');
-            }
+        if self.mode == DisplayMode::Display && self.exclude_links {
+            push_str(out, display());
+            return;
         }
+        // An object with the keys the mode asks for, in the platform's order; the link and
+        // the display value are only looked up when they are written.
+        let mut separator = '{';
+        if self.mode != DisplayMode::Value {
+            out.push(separator);
+            out.push_str("\"display_value\":");
+            push_str(out, display());
+            separator = ',';
+        }
+        if !self.exclude_links {
+            out.push(separator);
+            out.push_str("\"link\":");
+            push_str(out, &self.link(meta, raw, target));
+            separator = ',';
+        }
+        if self.mode != DisplayMode::Display {
+            out.push(separator);
+            out.push_str("\"value\":");
+            push_str(out, raw);
+        }
+        out.push('}');
     }
 
     fn link(&self, meta: &Column, raw: &str, target: Option<RecordId>) -> String {
