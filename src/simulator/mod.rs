@@ -18,7 +18,7 @@ mod guard;
 mod insert;
 mod oauth;
 mod options;
-pub mod query;
+mod query;
 mod rate_limit;
 mod render;
 mod responses;

@@ -67,15 +67,6 @@ const OPERATORS: &[(&str, Operator)] = &[
 ];
 
 impl Operator {
-    /// How the operator is spelled in an encoded query.
-    pub fn as_str(self) -> &'static str {
-        OPERATORS
-            .iter()
-            .find(|(_, op)| *op == self)
-            .map(|(s, _)| *s)
-            .unwrap_or("=")
-    }
-
     /// True for operators that take no value.
     pub fn is_unary(self) -> bool {
         matches!(
@@ -138,18 +129,6 @@ pub struct EncodedQuery {
 }
 
 impl EncodedQuery {
-    /// Every condition in the query, in order.
-    pub fn conditions(&self) -> impl Iterator<Item = &Condition> {
-        self.groups
-            .iter()
-            .flat_map(|g| g.clauses.iter())
-            .flat_map(|c| c.terms.iter())
-            .filter_map(|t| match t {
-                Term::Condition(c) => Some(c),
-                Term::Invalid(_) => None,
-            })
-    }
-
     /// Add `condition` to every group (used for `name=value` URL parameters).
     pub fn and_everywhere(&mut self, condition: Condition) {
         if self.groups.is_empty() {
@@ -256,42 +235,55 @@ fn parse_term(text: &str) -> Term {
     Term::Invalid(text.to_string())
 }
 
-/// Write a query back in encoded form (the inverse of [`parse`] for valid queries).
-pub fn encode(query: &EncodedQuery) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    for (gi, group) in query.groups.iter().enumerate() {
-        for (ci, clause) in group.clauses.iter().enumerate() {
-            for (ti, term) in clause.terms.iter().enumerate() {
-                let text = match term {
-                    Term::Condition(c) => {
-                        format!("{}{}{}", c.field, c.op.as_str(), c.value.replace('^', "^^"))
-                    }
-                    Term::Invalid(raw) => raw.replace('^', "^^"),
-                };
-                let prefix = match (gi > 0 && ci == 0 && ti == 0, ti > 0) {
-                    (true, _) => "NQ",
-                    (false, true) => "OR",
-                    (false, false) => "",
-                };
-                parts.push(format!("{prefix}{text}"));
-            }
-        }
-    }
-    for order in &query.order {
-        let keyword = if order.descending {
-            "ORDERBYDESC"
-        } else {
-            "ORDERBY"
-        };
-        parts.push(format!("{keyword}{}", order.field));
-    }
-    parts.join("^")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    /// How an operator is spelled in an encoded query.
+    fn spelling(op: Operator) -> &'static str {
+        OPERATORS
+            .iter()
+            .find(|(_, o)| *o == op)
+            .map_or("=", |(s, _)| *s)
+    }
+
+    /// Write a query back in encoded form (the inverse of [`parse`] for valid queries).
+    fn encode(query: &EncodedQuery) -> String {
+        let mut parts: Vec<String> = Vec::new();
+        for (gi, group) in query.groups.iter().enumerate() {
+            for (ci, clause) in group.clauses.iter().enumerate() {
+                for (ti, term) in clause.terms.iter().enumerate() {
+                    let text = match term {
+                        Term::Condition(c) => {
+                            format!(
+                                "{}{}{}",
+                                c.field,
+                                spelling(c.op),
+                                c.value.replace('^', "^^")
+                            )
+                        }
+                        Term::Invalid(raw) => raw.replace('^', "^^"),
+                    };
+                    let prefix = match (gi > 0 && ci == 0 && ti == 0, ti > 0) {
+                        (true, _) => "NQ",
+                        (false, true) => "OR",
+                        (false, false) => "",
+                    };
+                    parts.push(format!("{prefix}{text}"));
+                }
+            }
+        }
+        for order in &query.order {
+            let keyword = if order.descending {
+                "ORDERBYDESC"
+            } else {
+                "ORDERBY"
+            };
+            parts.push(format!("{keyword}{}", order.field));
+        }
+        parts.join("^")
+    }
 
     fn cond(field: &str, op: Operator, value: &str) -> Term {
         Term::Condition(Condition {
