@@ -34,7 +34,6 @@ pub use options::{
 };
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -103,20 +102,18 @@ pub enum SimError {
 /// A running simulator. Dropping it stops the server.
 pub struct Simulator {
     base_url: String,
-    ca_cert: Option<PathBuf>,
-    options: SimOptions,
     shared: Arc<app::Shared>,
     stop: CancellationToken,
     tracker: TaskTracker,
-    /// Keeps the CA PEM on disk for as long as the simulator runs.
-    _ca_file: Option<tempfile::NamedTempFile>,
+    /// With `--tls`: the CA PEM, kept on disk for as long as the simulator runs.
+    ca_file: Option<tempfile::NamedTempFile>,
 }
 
 impl std::fmt::Debug for Simulator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Simulator")
             .field("base_url", &self.base_url)
-            .field("ca_cert", &self.ca_cert)
+            .field("ca_cert", &self.ca_cert_path())
             .finish_non_exhaustive()
     }
 }
@@ -200,7 +197,7 @@ impl Simulator {
             SocketAddr::V6(a) => format!("[{}]:{}", a.ip(), a.port()),
         };
         let base_url = format!("{scheme}://{host}");
-        let shared = Arc::new(app::Shared::new(options.clone(), db, acl, scheme, host));
+        let shared = Arc::new(app::Shared::new(options, db, acl, scheme, host));
         let router = app::router(shared.clone());
         let stop = CancellationToken::new();
         let tracker = TaskTracker::new();
@@ -218,12 +215,10 @@ impl Simulator {
         tracing::info!(target: "snow_connect::simulator", %base_url, "simulator listening");
         Ok(Simulator {
             base_url,
-            ca_cert: ca_file.as_ref().map(|f| f.path().to_path_buf()),
-            options,
             shared,
             stop,
             tracker,
-            _ca_file: ca_file,
+            ca_file,
         })
     }
 
@@ -234,12 +229,12 @@ impl Simulator {
 
     /// With `--tls`: the PEM file of the CA that signed the server certificate.
     pub fn ca_cert_path(&self) -> Option<&std::path::Path> {
-        self.ca_cert.as_deref()
+        self.ca_file.as_ref().map(|f| f.path())
     }
 
     /// The options it runs with (credentials included).
     pub fn options(&self) -> &SimOptions {
-        &self.options
+        &self.shared.options
     }
 
     /// How many incidents exist now (seeded demo data plus created ones).
