@@ -557,7 +557,7 @@ impl Client {
         query: &[(String, String)],
         body: Option<&Record>,
     ) -> Result<Answer, Error> {
-        let (token, generation) = self.bearer().await?;
+        let (token, generation) = self.bearer(None).await?;
         let a = self
             .send_api(method.clone(), url.clone(), query, body, &token)
             .await?;
@@ -565,7 +565,7 @@ impl Client {
             return Ok(a);
         }
         tracing::debug!("401 from the API: renewing the token once");
-        let token = self.recover(generation).await?;
+        let (token, _) = self.bearer(Some(generation)).await?;
         self.send_api(method, url, query, body, &token).await
     }
 
@@ -596,12 +596,16 @@ impl Client {
         .await
     }
 
-    /// A fresh access token, asking for one when needed. Concurrent callers queue on the
-    /// state lock, so only one token request is in flight and the rest reuse its answer.
-    async fn bearer(&self) -> Result<(SecretString, u64), Error> {
+    /// A fresh access token and its generation, asking for one when needed. After a 401,
+    /// `stale` is the generation that drew it: that token is not reused, but one renewed by
+    /// someone else meanwhile is. Concurrent callers queue on the state lock, so only one
+    /// token request is in flight and the rest reuse its answer.
+    async fn bearer(&self, stale: Option<u64>) -> Result<(SecretString, u64), Error> {
         let mut st = self.inner.token.lock().await;
-        if let Some(current) = st.current(Instant::now()) {
-            return Ok(current);
+        if let Some((token, generation)) = st.current(Instant::now())
+            && stale != Some(generation)
+        {
+            return Ok((token, generation));
         }
         if let Some(e) = &st.rejected {
             return Err(e.clone());
@@ -612,25 +616,6 @@ impl Client {
         st.token
             .as_ref()
             .map(|t| (t.access.clone(), st.generation))
-            .ok_or_else(|| self.no_token())
-    }
-
-    /// After a 401 with the token of `generation`: unless someone renewed it meanwhile,
-    /// refresh (or, failing that, one password grant).
-    async fn recover(&self, generation: u64) -> Result<SecretString, Error> {
-        let mut st = self.inner.token.lock().await;
-        if st.generation != generation
-            && let Some((token, _)) = st.current(Instant::now())
-        {
-            return Ok(token);
-        }
-        if let Some(e) = &st.rejected {
-            return Err(e.clone());
-        }
-        self.renew(&mut st).await?;
-        st.token
-            .as_ref()
-            .map(|t| t.access.clone())
             .ok_or_else(|| self.no_token())
     }
 
