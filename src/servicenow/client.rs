@@ -702,21 +702,25 @@ fn page_of(a: Answer) -> Result<Page, Error> {
     if !a.success() {
         return Err(a.error(Endpoint::Api));
     }
-    let v = a.json()?;
     let wrong = |reason: &str| Error::InvalidResponse {
         url: a.url.clone(),
         reason: reason.to_string(),
     };
-    let Some(Value::Array(items)) = v.get("result") else {
+    let result = match a.json()? {
+        Value::Object(mut body) => body.remove("result"),
+        _ => None,
+    };
+    let Some(Value::Array(items)) = result else {
         return Err(wrong("the JSON has no \"result\" list"));
     };
-    let mut records = Vec::with_capacity(items.len());
-    for item in items {
-        match item {
-            Value::Object(map) => records.push(map.clone()),
-            _ => return Err(wrong("\"result\" holds something other than records")),
-        }
-    }
+    // The records move out of the parsed body: a page holds thousands of them.
+    let records = items
+        .into_iter()
+        .map(|item| match item {
+            Value::Object(map) => Ok(map),
+            _ => Err(wrong("\"result\" holds something other than records")),
+        })
+        .collect::<Result<Vec<Record>, Error>>()?;
     Ok(Page {
         records,
         total_count: a
