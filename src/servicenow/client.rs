@@ -12,7 +12,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 
 use super::proxy::ProxyConfig;
-use super::response::{Answer, Endpoint, link_next, shorten};
+use super::response::{Answer, Endpoint, envelope_of, link_next, shorten};
 use super::token::{Grant, TokenState};
 use super::transport::{self, Target};
 use super::{Error, InstanceUrl, Record, TableQuery};
@@ -249,20 +249,20 @@ impl Client {
                 }),
             };
         }
-        match (a.status, a.envelope()) {
-            (429 | 500..=599, _) => Err(a.error(Endpoint::Api)),
-            (_, Some(_)) => Ok(()),
-            (_, None) => match a.json() {
-                Ok(_) => Err(Error::InvalidResponse {
-                    url: a.url.clone(),
-                    reason: format!(
-                        "HTTP {} with JSON that is not ServiceNow's error envelope",
-                        a.status
-                    ),
-                }),
-                Err(e) => Err(e),
-            },
+        if matches!(a.status, 429 | 500..=599) {
+            return Err(a.error(Endpoint::Api));
         }
+        // Whatever the status, ServiceNow's error envelope proves it is an instance.
+        if envelope_of(&a.json()?).is_none() {
+            return Err(Error::InvalidResponse {
+                url: a.url.clone(),
+                reason: format!(
+                    "HTTP {} with JSON that is not ServiceNow's error envelope",
+                    a.status
+                ),
+            });
+        }
+        Ok(())
     }
 
     /// Password grant at `/oauth_token.do`. Never retried on rejection.

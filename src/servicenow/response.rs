@@ -104,15 +104,6 @@ impl Answer {
         })
     }
 
-    /// ServiceNow's `{"error":{"message","detail"},"status":"failure"}`, when the body is one.
-    pub fn envelope(&self) -> Option<ServiceNowMessage> {
-        if !self.looks_like_json() {
-            return None;
-        }
-        let v: Value = serde_json::from_slice(&self.body).ok()?;
-        envelope_of(&v)
-    }
-
     /// The error for a non-2xx answer (3xx are handled before the body is read).
     pub fn error(&self, endpoint: Endpoint) -> Error {
         let json = self.looks_like_json().then(|| self.json());
@@ -210,8 +201,9 @@ impl Answer {
     }
 }
 
-/// The envelope of a parsed body, sanitised.
-fn envelope_of(v: &Value) -> Option<ServiceNowMessage> {
+/// ServiceNow's `{"error":{"message","detail"},"status":"failure"}` in a parsed body,
+/// sanitised; `None` when the body is something else.
+pub(crate) fn envelope_of(v: &Value) -> Option<ServiceNowMessage> {
     let err = v.get("error")?.as_object()?;
     let text = |key: &str| match err.get(key) {
         Some(Value::String(s)) => Some(shorten(&crate::sanitize::line(s), MAX_TEXT)),
@@ -577,7 +569,6 @@ mod tests {
             for b in [body, text.clone().into_bytes(), format!("<title>{text}</title>").into_bytes()] {
                 a.body = b;
                 let _ = a.json();
-                let _ = a.envelope();
                 let e = a.error(Endpoint::Api);
                 let shown = e.to_string();
                 proptest::prop_assert!(!shown.chars().any(|c| c.is_control()), "{shown:?}");
