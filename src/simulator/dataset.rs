@@ -586,7 +586,6 @@ fn insert_dictionary(db: &mut Database, entries: &[Entry]) -> Result<(), SimErro
     let c_sys_id = col("sys_id")?;
     let c_sys_name = col("sys_name")?;
     let c_update_name = col("sys_update_name")?;
-    let mut rows = Vec::with_capacity(entries.len());
     for entry in entries {
         let def = &entry.def;
         let table_name = db.tables[entry.table].name.clone();
@@ -618,9 +617,6 @@ fn insert_dictionary(db: &mut Database, entries: &[Entry]) -> Result<(), SimErro
         }));
         row[c_sys_name] = Str::from(def.label.as_str());
         row[c_update_name] = Str::from(format!("sys_dictionary_{table_name}_{element_part}"));
-        rows.push(row);
-    }
-    for row in rows {
         db.push_row(t, row);
     }
     Ok(())
@@ -634,7 +630,6 @@ fn insert_documentation(db: &mut Database, entries: &[Entry]) -> Result<(), SimE
     let c_label = column_named(db, t, "label")?;
     let c_plural = column_named(db, t, "plural")?;
     let c_sys_id = column_named(db, t, "sys_id")?;
-    let mut rows = Vec::with_capacity(entries.len());
     for entry in entries {
         let table_name = db.tables[entry.table].name.clone();
         let mut row = template.clone();
@@ -648,9 +643,6 @@ fn insert_documentation(db: &mut Database, entries: &[Entry]) -> Result<(), SimE
             "sys_documentation:{table_name}:{}",
             entry.def.element
         )));
-        rows.push(row);
-    }
-    for row in rows {
         db.push_row(t, row);
     }
     Ok(())
@@ -667,7 +659,6 @@ fn insert_choices(db: &mut Database, choices: &[ChoiceRow]) -> Result<(), SimErr
     let c_dependent = column_named(db, t, "dependent_value")?;
     let c_sys_id = column_named(db, t, "sys_id")?;
     let mut sequence: HashMap<(&str, &str), u32> = HashMap::new();
-    let mut rows = Vec::with_capacity(choices.len());
     for choice in choices {
         let seq = sequence
             .entry((choice.table.as_str(), choice.element.as_str()))
@@ -684,9 +675,6 @@ fn insert_choices(db: &mut Database, choices: &[ChoiceRow]) -> Result<(), SimErr
             "sys_choice:{}:{}:{}",
             choice.table, choice.element, choice.value
         )));
-        rows.push(row);
-    }
-    for row in rows {
         db.push_row(t, row);
     }
     Ok(())
