@@ -27,7 +27,7 @@ const HIBERNATING_HTML: &str = include_str!("../../assets/simulator/hibernating.
 /// State shared by every request.
 pub(crate) struct Shared {
     pub options: SimOptions,
-    pub db: RwLock<Database>,
+    db: RwLock<Database>,
     pub acl: Acl,
     tokens: Mutex<TokenStore>,
     rate: Mutex<RateLimiter>,
