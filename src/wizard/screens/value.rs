@@ -442,7 +442,8 @@ pub fn view(m: &Model, v: &ValueState, f: &mut Frame, area: Rect) {
         y = y.saturating_add(h);
     }
     let w = usize::from(inner.width);
-    let rows: Vec<(String, String)> = if let Some(s) = &v.search {
+    // (shown, stored) of every row; only the rows on screen are sanitised below.
+    let rows: Vec<(&str, &str)> = if let Some(s) = &v.search {
         if y < inner.bottom() {
             let status = if s.loading {
                 format!("{} searching…", SPINNER[m.spinner % SPINNER.len()])
@@ -464,28 +465,20 @@ pub fn view(m: &Model, v: &ValueState, f: &mut Frame, area: Rect) {
         }
         s.rows
             .iter()
-            .map(|r| {
-                (
-                    crate::sanitize::line(&r.display).into_owned(),
-                    crate::sanitize::line(&r.sys_id).into_owned(),
-                )
-            })
+            .map(|r| (r.display.as_str(), r.sys_id.as_str()))
             .collect()
     } else {
         v.choices
             .iter()
-            .map(|c| {
-                (
-                    crate::sanitize::line(&c.label).into_owned(),
-                    crate::sanitize::line(&c.value).into_owned(),
-                )
-            })
+            .map(|c| (c.label.as_str(), c.value.as_str()))
             .collect()
     };
     let room = usize::from(inner.bottom().saturating_sub(y));
     let skip = (v.cursor + 1).saturating_sub(room);
     let show_cursor = is_list(v) || v.search.is_some();
     for (i, (main, aside)) in rows.iter().enumerate().skip(skip).take(room) {
+        let main = crate::sanitize::line(main);
+        let aside = crate::sanitize::line(aside);
         let sel = show_cursor && i == v.cursor;
         let style = if sel { t.selected() } else { t.text() };
         let main_w = w
@@ -493,11 +486,11 @@ pub fn view(m: &Model, v: &ValueState, f: &mut Frame, area: Rect) {
             .saturating_sub(if w > 40 { 18 } else { 0 });
         let mut spans = vec![
             Span::styled(if sel { "▸ " } else { "  " }, style),
-            Span::styled(pad(main, main_w), style),
+            Span::styled(pad(&main, main_w), style),
         ];
         if w > 40 && main != aside {
             spans.push(Span::styled(
-                pad(&format!(" {}", truncate(aside, 16)), 18),
+                pad(&format!(" {}", truncate(&aside, 16)), 18),
                 t.dim().patch(style),
             ));
         }
