@@ -103,10 +103,10 @@ fn build_mandatory(ed: &mut EditorState, dict: Option<&Dictionary>) {
 /// The dictionary arrived (or changed) while the editor was open: add mandatory fields and
 /// attach dictionary details to existing entries.
 pub fn refresh_mandatory(m: &mut Model) {
-    let dict = m.dict().cloned();
     let Some(ed) = m.editor.as_mut() else { return };
-    build_mandatory(ed, dict.as_ref());
-    if let Some(d) = &dict {
+    let dict = m.dictionary.as_ref().and_then(|d| d.as_ref().ok());
+    build_mandatory(ed, dict);
+    if let Some(d) = dict {
         for e in ed.additional.iter_mut().chain(ed.mandatory.iter_mut()) {
             if e.field.is_none()
                 && let Some(f) = d.field(&e.element)
