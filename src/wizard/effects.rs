@@ -243,7 +243,7 @@ impl Runner {
                     Some(Msg::Removed(r))
                 });
             }
-            Effect::SendTestIncident { dictionary } => {
+            Effect::SendTestIncident { plan } => {
                 let token = self.slot(Slot::TestIncident);
                 let session = Arc::clone(&self.session);
                 let tx = self.tx.clone();
@@ -254,7 +254,6 @@ impl Runner {
                             "not connected: run the checks first".into(),
                         )));
                     };
-                    let plan = crate::incident::plan_test(dictionary.as_deref());
                     // The same policy and words as `send`. Cancelling only stops waiting: a POST
                     // that was sent may still create the incident, and it is never resent.
                     let mut wait = RateLimitWait::new(RATE_LIMIT_BUDGET);

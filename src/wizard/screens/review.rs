@@ -137,7 +137,7 @@ fn send_test(m: &mut Model) -> Vec<Effect> {
     }
     m.review.test = TestState::Running;
     vec![Effect::SendTestIncident {
-        dictionary: m.dict().cloned().map(Box::new),
+        plan: Box::new(crate::incident::plan_test(m.dict())),
     }]
 }
 
