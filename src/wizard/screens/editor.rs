@@ -375,14 +375,13 @@ pub fn set_value(m: &mut Model, target: ValueTarget, value: (String, Option<Stri
     }
 }
 
-/// The value as shown in the editor and the review.
-pub fn value_text(e: &FieldEntry) -> Option<String> {
-    let (v, d) = e.value.as_ref()?;
-    let v = crate::sanitize::line(v);
-    Some(match d {
+/// A stored value and its display value as shown in the editor and the review.
+pub fn value_text(value: &str, display: Option<&str>) -> String {
+    let v = crate::sanitize::line(value);
+    match display {
         Some(d) if d != v.as_ref() => format!("{} ({})", crate::sanitize::line(d), short_id(&v)),
         _ => v.into_owned(),
-    })
+    }
 }
 
 fn short_id(v: &str) -> String {
@@ -504,7 +503,7 @@ pub fn view(m: &Model, f: &mut Frame, area: Rect) {
                     let is_focus = item == focused;
                     let marker = if is_focus { "▸ " } else { "  " };
                     let label = crate::sanitize::line(&e.label).into_owned();
-                    let value = value_text(e);
+                    let value = e.value.as_ref().map(|(v, d)| value_text(v, d.as_deref()));
                     let rest = w.saturating_sub(label_w + 3);
                     let value_span = match value {
                         Some(v) => Span::styled(

@@ -344,20 +344,12 @@ fn summary_lines(m: &Model, w: usize) -> Vec<Line<'static>> {
             t.dim(),
         )));
         for f in &e.fields {
-            let entry = crate::wizard::model::FieldEntry {
-                element: f.element.clone(),
-                label: f.element.clone(),
-                kind: f.kind,
-                value: Some((f.value.clone(), f.display.clone())),
-                mandatory: f.mandatory,
-                field: None,
-            };
             let tag = if f.mandatory { " (mandatory)" } else { "" };
             v.push(Line::from(truncate(
                 &format!(
                     "    {} = {}{tag}",
                     crate::sanitize::line(&f.element),
-                    value_text(&entry).unwrap_or_default()
+                    value_text(&f.value, f.display.as_deref())
                 ),
                 w,
             )));
