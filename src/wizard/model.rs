@@ -232,8 +232,6 @@ impl ChecksState {
 pub struct FieldEntry {
     /// Column name.
     pub element: String,
-    /// Label (the element name when the dictionary is unavailable).
-    pub label: String,
     /// Value kind.
     pub kind: FieldKind,
     /// Stored value and display value, once chosen.
@@ -249,12 +247,15 @@ impl FieldEntry {
     pub fn from_field(f: &Field, kind: FieldKind, mandatory: bool) -> FieldEntry {
         FieldEntry {
             element: f.element.clone(),
-            label: f.label.clone(),
             kind,
             value: None,
             mandatory,
             field: Some(f.clone()),
         }
+    }
+    /// The dictionary's label, or the element name when the dictionary is unavailable.
+    pub fn label(&self) -> &str {
+        self.field.as_ref().map_or(&self.element, |f| &f.label)
     }
     /// The config form of the entry, when it has a value.
     pub fn to_endpoint_field(&self) -> Option<EndpointField> {

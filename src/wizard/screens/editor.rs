@@ -56,17 +56,12 @@ pub fn open(m: &mut Model, index: Option<usize>) -> Vec<Effect> {
                 entry.value = value;
                 continue;
             }
-            let dict_field = m.dict().and_then(|d| d.field(&f.element)).cloned();
             let entry = FieldEntry {
-                label: dict_field
-                    .as_ref()
-                    .map(|d| d.label.clone())
-                    .unwrap_or_else(|| f.element.clone()),
+                field: m.dict().and_then(|d| d.field(&f.element)).cloned(),
                 element: f.element,
                 kind: f.kind,
                 value,
                 mandatory: f.mandatory,
-                field: dict_field,
             };
             if entry.mandatory {
                 ed.mandatory.push(entry);
@@ -108,11 +103,8 @@ pub fn refresh_mandatory(m: &mut Model) {
     build_mandatory(ed, dict);
     if let Some(d) = dict {
         for e in ed.additional.iter_mut().chain(ed.mandatory.iter_mut()) {
-            if e.field.is_none()
-                && let Some(f) = d.field(&e.element)
-            {
-                e.label = f.label.clone();
-                e.field = Some(f.clone());
+            if e.field.is_none() {
+                e.field = d.field(&e.element).cloned();
             }
         }
     }
@@ -259,7 +251,7 @@ pub fn problems(m: &Model, ed: &EditorState) -> Vec<(EditorItem, String)> {
                 EditorItem::Mandatory(i),
                 format!(
                     "{} is mandatory on this instance: select a value.",
-                    crate::sanitize::line(&e.label)
+                    crate::sanitize::line(e.label())
                 ),
             ));
         }
@@ -270,7 +262,7 @@ pub fn problems(m: &Model, ed: &EditorState) -> Vec<(EditorItem, String)> {
                 EditorItem::Additional(i),
                 format!(
                     "{}: select a value, or remove the field with Del.",
-                    crate::sanitize::line(&e.label)
+                    crate::sanitize::line(e.label())
                 ),
             ));
         }
@@ -309,11 +301,11 @@ fn dependency_problem(ed: &EditorState, e: &FieldEntry) -> Option<String> {
     let wanted = field.dependency_conflict(value, Some(ctrl_value))?;
     Some(format!(
         "{}: this choice belongs to {} \"{}\", not \"{}\"; select {} again.",
-        crate::sanitize::line(&e.label),
-        crate::sanitize::line(&controlling.label),
+        crate::sanitize::line(e.label()),
+        crate::sanitize::line(controlling.label()),
         crate::sanitize::line(wanted),
         crate::sanitize::line(ctrl_display.as_deref().unwrap_or(ctrl_value)),
-        crate::sanitize::line(&e.label),
+        crate::sanitize::line(e.label()),
     ))
 }
 
@@ -502,7 +494,7 @@ pub fn view(m: &Model, f: &mut Frame, area: Rect) {
                 if let Some(e) = e {
                     let is_focus = item == focused;
                     let marker = if is_focus { "▸ " } else { "  " };
-                    let label = crate::sanitize::line(&e.label).into_owned();
+                    let label = crate::sanitize::line(e.label()).into_owned();
                     let value = e.value.as_ref().map(|(v, d)| value_text(v, d.as_deref()));
                     let rest = w.saturating_sub(label_w + 3);
                     let value_span = match value {

@@ -42,7 +42,7 @@ fn dependent_choices(m: &Model, field: &Field) -> (Vec<Choice>, Option<String>) 
         .map(|ed| ed.mandatory.iter().chain(ed.additional.iter()));
     let controlling = entries.and_then(|mut it| it.find(|e| e.element == ctrl));
     let ctrl_label = controlling
-        .map(|e| e.label.clone())
+        .map(|e| e.label().to_string())
         .or_else(|| {
             m.dict()
                 .and_then(|d| d.field(ctrl))
@@ -89,7 +89,7 @@ pub fn open(m: &mut Model, target: ValueTarget) -> Vec<Effect> {
     let current = e.value.as_ref().map(|(v, _)| v.clone());
     let mut v = ValueState {
         target,
-        label: e.label.clone(),
+        label: e.label().to_string(),
         element: e.element.clone(),
         kind: e.kind,
         choices: Vec::new(),
