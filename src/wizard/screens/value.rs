@@ -95,7 +95,11 @@ pub fn open(m: &mut Model, target: ValueTarget) -> Vec<Effect> {
         choices: Vec::new(),
         cursor: 0,
         input: TextField::new().limit(4000),
-        max_length: field.as_ref().and_then(|f| f.max_length),
+        // 0 means no limit, as in `incident::plan`.
+        max_length: field
+            .as_ref()
+            .and_then(|f| f.max_length)
+            .filter(|n| *n > 0),
         error: None,
         note: None,
         search: None,
@@ -215,7 +219,8 @@ pub fn action(m: &mut Model, a: Action) -> Vec<Effect> {
     Vec::new()
 }
 
-/// Check a typed value; `Ok` holds what is stored.
+/// Check a typed value; `Ok` holds what is stored. The rules are `incident::plan`'s (what
+/// `send` accepts), worded for the person typing.
 pub fn validate(kind: FieldKind, max_length: Option<u32>, raw: &str) -> Result<String, String> {
     let s = raw.trim();
     if s.is_empty() {
@@ -223,7 +228,8 @@ pub fn validate(kind: FieldKind, max_length: Option<u32>, raw: &str) -> Result<S
     }
     match kind {
         FieldKind::Integer => s
-            .parse::<i64>()
+            // ServiceNow integer columns are 32-bit; `send` rejects anything larger.
+            .parse::<i32>()
             .map(|n| n.to_string())
             .map_err(|_| "Enter a whole number, e.g. 3.".into()),
         FieldKind::Boolean => match s.to_ascii_lowercase().as_str() {
