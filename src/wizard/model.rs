@@ -308,8 +308,6 @@ pub struct EditorState {
     pub errors: Vec<String>,
     /// The endpoint as it was when the editor opened (to detect changes).
     pub original: Option<Endpoint>,
-    /// Scroll of the editor body.
-    pub scroll: u16,
     /// Fields just picked that still need "Select a value", opened one after another.
     pub value_queue: Vec<String>,
 }
@@ -405,8 +403,6 @@ pub struct ReviewState {
     pub saved: Option<PathBuf>,
     /// Why the last save failed.
     pub error: Option<String>,
-    /// Scroll of the review body.
-    pub scroll: u16,
 }
 
 impl Default for ReviewState {
@@ -420,7 +416,6 @@ impl Default for ReviewState {
             saving: false,
             saved: None,
             error: None,
-            scroll: 0,
         }
     }
 }

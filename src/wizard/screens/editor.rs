@@ -41,7 +41,6 @@ pub fn open(m: &mut Model, index: Option<usize>) -> Vec<Effect> {
         focus: 0,
         errors: Vec::new(),
         original: existing.clone(),
-        scroll: 0,
         value_queue: Vec::new(),
     };
     if let Some(e) = &existing {
