@@ -66,10 +66,7 @@ pub fn drafts_for(path: &std::path::Path) -> (Option<DraftStore>, Option<(DraftS
     };
     let store = DraftStore::new(&state, path);
     let draft = match store.load::<DraftState>() {
-        Ok(Some(d)) if d.state.version == crate::wizard::draft::DRAFT_VERSION => {
-            Some((d.state, d.saved_at))
-        }
-        Ok(_) => None,
+        Ok(d) => d.map(|d| (d.state, d.saved_at)),
         Err(e) => {
             tracing::warn!("ignoring an unreadable draft: {e}");
             None
