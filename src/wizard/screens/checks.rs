@@ -9,7 +9,7 @@ use ratatui::widgets::Paragraph;
 
 use crate::diagnose::{CheckEvent, CheckId, CheckResult, CheckStatus};
 use crate::wizard::draft::draft_of;
-use crate::wizard::keymap::{Action, Binding, Key, Keymap, keys};
+use crate::wizard::keymap::{Action, Binding, Key, Keymap, keys, paging};
 use crate::wizard::layout::body_for;
 use crate::wizard::model::{Confirm, ConfirmKind, Modal, Model, RowState, Screen};
 use crate::wizard::msg::{ChecksOutcome, Effect, Slot};
@@ -37,11 +37,8 @@ pub fn keymap(m: &Model) -> Keymap {
         Binding::new(&[Key::ch('r')], "retry", Action::Retry),
         Binding::new(&[Key::ch('s')], "report", Action::SaveReport),
         Binding::new(&[Key::ch('y')], "copy fix", Action::CopyFix),
-        Binding::new(&[keys::PGDN], "scroll the fix", Action::PageDown)
-            .labelled("PgDn/PgUp")
-            .hidden(),
-        Binding::new(&[keys::PGUP], "scroll fix up", Action::PageUp).silent(),
     ];
+    v.extend(paging("scroll the fix"));
     v.push(Binding::new(
         &[keys::ESC, Key::ch('b')],
         if m.checks.return_to_editor {

@@ -10,7 +10,7 @@ use ratatui::widgets::Paragraph;
 
 use crate::config::MAX_ADDITIONAL_FIELDS;
 use crate::diagnose::{CheckId, CheckStatus, DictionaryError, Field, FieldKind};
-use crate::wizard::keymap::{Action, Binding, Key, Keymap, keys};
+use crate::wizard::keymap::{Action, Binding, Key, Keymap, keys, moving};
 use crate::wizard::model::{
     FieldEntry, Modal, Model, PickerState, Screen, Unavailable, ValueTarget,
 };
@@ -159,17 +159,13 @@ pub fn keymap(p: &PickerState) -> Keymap {
     } else {
         Binding::new(&[keys::SPACE, keys::TAB], "toggle", Action::Toggle).labelled("Space/Tab")
     };
-    vec![
+    let mut v = vec![
         toggle,
         Binding::new(&[keys::ENTER], "confirm", Action::Activate),
-        Binding::new(&[keys::DOWN], "move", Action::Down).labelled("↑↓"),
-        Binding::new(&[keys::UP], "up", Action::Up).silent(),
-        Binding::new(&[keys::PGDN], "page down/up", Action::PageDown)
-            .labelled("PgDn/PgUp")
-            .hidden(),
-        Binding::new(&[keys::PGUP], "page up", Action::PageUp).silent(),
-        Binding::new(&[keys::ESC], "cancel", Action::Back),
-    ]
+    ];
+    v.extend(moving("move"));
+    v.push(Binding::new(&[keys::ESC], "cancel", Action::Back));
+    v
 }
 
 /// React to an action.

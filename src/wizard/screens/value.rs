@@ -10,7 +10,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
 use crate::diagnose::{Choice, Field, FieldKind};
-use crate::wizard::keymap::{Action, Binding, Keymap, keys};
+use crate::wizard::keymap::{Action, Binding, Keymap, keys, moving};
 use crate::wizard::model::{FieldEntry, Modal, Model, RefSearch, ValueState, ValueTarget};
 use crate::wizard::msg::{Effect, RefRow, Slot};
 use crate::wizard::screens::{checks::SPINNER, editor, picker};
@@ -96,10 +96,7 @@ pub fn open(m: &mut Model, target: ValueTarget) -> Vec<Effect> {
         cursor: 0,
         input: TextField::new().limit(4000),
         // 0 means no limit, as in `incident::plan`.
-        max_length: field
-            .as_ref()
-            .and_then(|f| f.max_length)
-            .filter(|n| *n > 0),
+        max_length: field.as_ref().and_then(|f| f.max_length).filter(|n| *n > 0),
         error: None,
         note: None,
         search: None,
@@ -181,14 +178,7 @@ fn state(m: &mut Model) -> Option<&mut ValueState> {
 pub fn keymap(v: &ValueState) -> Keymap {
     let mut k = vec![Binding::new(&[keys::ENTER], "select", Action::Activate)];
     if is_list(v) || v.search.is_some() {
-        k.push(Binding::new(&[keys::DOWN], "move", Action::Down).labelled("↑↓"));
-        k.push(Binding::new(&[keys::UP], "up", Action::Up).silent());
-        k.push(
-            Binding::new(&[keys::PGDN], "page down/up", Action::PageDown)
-                .labelled("PgDn/PgUp")
-                .hidden(),
-        );
-        k.push(Binding::new(&[keys::PGUP], "page up", Action::PageUp).silent());
+        k.extend(moving("move"));
     }
     k.push(Binding::new(&[keys::ESC], "cancel", Action::Back));
     k
