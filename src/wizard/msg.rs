@@ -138,7 +138,7 @@ pub enum Effect {
     },
     /// Write the Markdown report for the admin into `dir`.
     SaveReport {
-        /// The directory (the config's, else the working directory).
+        /// The config's directory; the working directory when that does not exist.
         dir: PathBuf,
         /// Instance shown in the report.
         instance_url: String,

@@ -105,7 +105,7 @@ pub fn action(m: &mut Model, a: Action) -> Vec<Effect> {
             let dir = m
                 .config_path
                 .parent()
-                .filter(|d| !d.as_os_str().is_empty() && d.is_dir())
+                .filter(|d| !d.as_os_str().is_empty())
                 .map(|d| d.to_path_buf())
                 .unwrap_or_else(|| std::path::PathBuf::from("."));
             m.info("Writing the report…");
