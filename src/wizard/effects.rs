@@ -20,7 +20,7 @@ use crate::wizard::draft::DraftState;
 use crate::wizard::msg::{ChecksOutcome, CreatedTest, Effect, Msg, RefRow, SaveFailure, Slot};
 
 /// How many reference rows a search shows.
-pub const SEARCH_LIMIT: u32 = 20;
+const SEARCH_LIMIT: u32 = 20;
 
 /// What the runner needs besides the message channel.
 #[derive(Debug, Clone, Default)]
@@ -393,7 +393,7 @@ async fn display_column(
 }
 
 /// What the user typed, made safe for an encoded query: `^` would start a new condition.
-pub fn query_text(s: &str) -> String {
+fn query_text(s: &str) -> String {
     s.chars()
         .filter(|c| *c != '^' && !c.is_control())
         .collect::<String>()

@@ -276,7 +276,7 @@ fn fix_pane_size(m: &Model) -> (u16, u16) {
 }
 
 /// The detail pane: the selected check's summary, evidence and fix.
-pub fn fix_lines(m: &Model) -> Vec<Block> {
+fn fix_lines(m: &Model) -> Vec<Block> {
     let t = m.theme;
     let Some(r) = selected_result(m) else {
         return vec![Block::styled("Waiting for the checks…", t.dim())];

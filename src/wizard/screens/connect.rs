@@ -52,7 +52,7 @@ pub fn keymap(m: &Model) -> Keymap {
 }
 
 /// Why field `i` is not acceptable, if it is not.
-pub fn field_error(m: &Model, i: usize) -> Option<String> {
+fn field_error(m: &Model, i: usize) -> Option<String> {
     let v = m.form.fields.get(i)?.value();
     match i {
         0 => InstanceUrl::parse(v).err().map(|e| e.to_string()),
@@ -162,7 +162,7 @@ pub fn fill_from_config(m: &mut Model, cfg: &Config) {
 }
 
 /// What the user typed, for the checks.
-pub fn connection_input(m: &Model) -> ConnectionInput {
+fn connection_input(m: &Model) -> ConnectionInput {
     let f = &m.form.fields;
     ConnectionInput {
         instance_url: f[0].value().trim().to_string(),

@@ -23,7 +23,7 @@ use crate::wizard::widgets::draw::{button, pad, truncate};
 use crate::wizard::widgets::text_field::TextField;
 
 /// Elements always filled from the alert.
-pub const FROM_ALERT: [(&str, &str); 2] = [
+const FROM_ALERT: [(&str, &str); 2] = [
     ("Short description", "short_description"),
     ("Description", "description"),
 ];

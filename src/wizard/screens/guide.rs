@@ -107,7 +107,7 @@ fn acl(t: Theme, name: &'static str, why: &'static str) -> Block {
 }
 
 /// Step 1: Choose a User for the Integration.
-pub fn user_lines(t: Theme) -> Vec<Block> {
+fn user_lines(t: Theme) -> Vec<Block> {
     vec![
         Block::styled("1. Choose a User for the Integration", t.heading()),
         Block::Blank,
@@ -166,7 +166,7 @@ pub fn user_lines(t: Theme) -> Vec<Block> {
 }
 
 /// Step 2: OAuth Authentication.
-pub fn oauth_lines(t: Theme) -> Vec<Block> {
+fn oauth_lines(t: Theme) -> Vec<Block> {
     vec![
         Block::styled("2. OAuth Authentication", t.heading()),
         Block::Blank,

@@ -23,7 +23,7 @@ use crate::wizard::widgets::picker::{FieldFilter, highlight};
 use crate::wizard::widgets::text_field::TextField;
 
 /// The five read ACLs of the FAQ, in the seed's order.
-pub const READ_ACLS: [&str; 5] = [
+const READ_ACLS: [&str; 5] = [
     "sys_db_object",
     "sys_db_object.*",
     "sys_dictionary",
@@ -323,7 +323,7 @@ pub fn open_next_value(m: &mut Model) -> Vec<Effect> {
 /// What the Type column says: what the user will enter. A choice field stored as a string or
 /// integer says `Choice` (with the storage type, `String·choice`, when that fits in `width`);
 /// everything else shows the type label from sys_glide_object.
-pub fn type_column(field: &Field, width: usize) -> String {
+fn type_column(field: &Field, width: usize) -> String {
     let label = crate::sanitize::line(&field.type_label).into_owned();
     if field.kind != Some(FieldKind::Choice) || label.eq_ignore_ascii_case("choice") {
         return label;
