@@ -182,7 +182,11 @@ impl Runner {
                     let r = tokio::task::spawn_blocking(move || {
                         let text =
                             crate::diagnose::markdown_report(&instance_url, &username, &results);
-                        let dir = if dir.is_dir() { dir } else { PathBuf::from(".") };
+                        let dir = if dir.is_dir() {
+                            dir
+                        } else {
+                            PathBuf::from(".")
+                        };
                         let path = dir.join("snow-connect-report.md");
                         std::fs::write(&path, text)
                             .map(|_| path.clone())
