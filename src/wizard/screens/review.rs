@@ -14,7 +14,7 @@ use crate::wizard::keymap::{Action, Binding, Key, Keymap, keys};
 use crate::wizard::model::{
     Confirm, ConfirmKind, Existing, Modal, Mode, Model, ReviewItem, Screen, TestState,
 };
-use crate::wizard::msg::{CreatedTest, Effect, SaveFailure, Slot};
+use crate::wizard::msg::{CreatedTest, Effect, SaveFailure};
 use crate::wizard::screens::checks::SPINNER;
 use crate::wizard::screens::editor::value_text;
 use crate::wizard::update::go;
@@ -93,10 +93,9 @@ pub fn action(m: &mut Model, a: Action) -> Vec<Effect> {
             ReviewItem::Save => return save(m, false),
         },
         Action::Back => {
+            // Leaving the review cancels a running test (see `go`); a finished one is forgotten.
             m.review.test = TestState::Idle;
-            let mut e = vec![Effect::Cancel(Slot::TestIncident)];
-            e.extend(go(m, Screen::Endpoints));
-            return e;
+            return go(m, Screen::Endpoints);
         }
         _ => {}
     }
