@@ -14,7 +14,7 @@ use crate::simulator::{SimOptions, Simulator};
 use crate::wizard::{DraftState, Existing, LoopExit, Prefill, RunnerOptions, Setup, Theme};
 
 /// The one line printed when there is no terminal.
-pub const NO_TTY: &str = "snow-connect: the wizard needs an interactive terminal; without one use \
+const NO_TTY: &str = "snow-connect: the wizard needs an interactive terminal; without one use \
 `snow-connect check`, `snow-connect fields`, `snow-connect send` or `snow-connect config show`";
 
 /// Run the wizard (optionally against the in-process simulator).
@@ -44,7 +44,7 @@ pub fn run(global: &Global, demo: bool, sim: SimOptions) -> Exit {
 }
 
 /// Existing config at `path`, classified for the welcome screen.
-pub fn existing_at(path: &std::path::Path) -> Existing {
+fn existing_at(path: &std::path::Path) -> Existing {
     if !path.exists() {
         return Existing::None;
     }
@@ -60,16 +60,13 @@ pub fn existing_at(path: &std::path::Path) -> Existing {
 }
 
 /// The draft store for `path` and the draft in it, if any.
-pub fn drafts_for(path: &std::path::Path) -> (Option<DraftStore>, Option<(DraftState, u64)>) {
+fn drafts_for(path: &std::path::Path) -> (Option<DraftStore>, Option<(DraftState, u64)>) {
     let Some(state) = crate::config::state_dir() else {
         return (None, None);
     };
     let store = DraftStore::new(&state, path);
     let draft = match store.load::<DraftState>() {
-        Ok(Some(d)) if d.state.version == crate::wizard::draft::DRAFT_VERSION => {
-            Some((d.state, d.saved_at))
-        }
-        Ok(_) => None,
+        Ok(d) => d.map(|d| (d.state, d.saved_at)),
         Err(e) => {
             tracing::warn!("ignoring an unreadable draft: {e}");
             None

@@ -1,20 +1,17 @@
 //! What an interrupted session leaves behind: the non-secret part of the wizard's state,
 //! written with `config::DraftStore` after each completed step and on SIGHUP, SIGTERM or a
-//! crash. Secrets are never part of it; on resume the user types them again.
+//! crash. Secrets are never part of it; on resume the user types them again. The store's
+//! envelope carries the format version (`config::DRAFT_FORMAT`) and refuses a state that
+//! does not parse.
 
 use serde::{Deserialize, Serialize};
 
 use crate::config::{Endpoint, EndpointField};
 use crate::wizard::model::{FORM_BUTTON, FORM_LABELS, Mode, Model, Screen};
 
-/// Draft format version.
-pub const DRAFT_VERSION: u32 = 1;
-
 /// The non-secret state of an unfinished wizard.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DraftState {
-    /// Format version.
-    pub version: u32,
     /// The screen the user was on.
     pub screen: String,
     /// New, edit or replace.
@@ -81,7 +78,6 @@ pub fn draft_of(m: &Model) -> DraftState {
         }
     }
     DraftState {
-        version: DRAFT_VERSION,
         screen: m.screen.as_str().into(),
         mode: m.mode,
         instance_url: m.form.fields[0].value().trim().into(),

@@ -20,7 +20,7 @@ use crate::wizard::draft::DraftState;
 use crate::wizard::msg::{ChecksOutcome, CreatedTest, Effect, Msg, RefRow, SaveFailure, Slot};
 
 /// How many reference rows a search shows.
-pub const SEARCH_LIMIT: u32 = 20;
+const SEARCH_LIMIT: u32 = 20;
 
 /// What the runner needs besides the message channel.
 #[derive(Debug, Clone, Default)]
@@ -182,6 +182,11 @@ impl Runner {
                     let r = tokio::task::spawn_blocking(move || {
                         let text =
                             crate::diagnose::markdown_report(&instance_url, &username, &results);
+                        let dir = if dir.is_dir() {
+                            dir
+                        } else {
+                            PathBuf::from(".")
+                        };
                         let path = dir.join("snow-connect-report.md");
                         std::fs::write(&path, text)
                             .map(|_| path.clone())
@@ -243,7 +248,7 @@ impl Runner {
                     Some(Msg::Removed(r))
                 });
             }
-            Effect::SendTestIncident { dictionary } => {
+            Effect::SendTestIncident { plan } => {
                 let token = self.slot(Slot::TestIncident);
                 let session = Arc::clone(&self.session);
                 let tx = self.tx.clone();
@@ -254,7 +259,6 @@ impl Runner {
                             "not connected: run the checks first".into(),
                         )));
                     };
-                    let plan = crate::incident::plan_test(dictionary.as_deref());
                     // The same policy and words as `send`. Cancelling only stops waiting: a POST
                     // that was sent may still create the incident, and it is never resent.
                     let mut wait = RateLimitWait::new(RATE_LIMIT_BUDGET);
@@ -393,7 +397,7 @@ async fn display_column(
 }
 
 /// What the user typed, made safe for an encoded query: `^` would start a new condition.
-pub fn query_text(s: &str) -> String {
+fn query_text(s: &str) -> String {
     s.chars()
         .filter(|c| *c != '^' && !c.is_control())
         .collect::<String>()

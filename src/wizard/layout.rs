@@ -8,9 +8,9 @@ pub const MIN_W: u16 = 40;
 /// Below this the wizard shows only "terminal too small".
 pub const MIN_H: u16 = 12;
 /// Width of the workflow column.
-pub const SIDEBAR_W: u16 = 22;
+const SIDEBAR_W: u16 = 22;
 /// The workflow column is shown from this terminal width on.
-pub const SIDEBAR_FROM: u16 = 70;
+const SIDEBAR_FROM: u16 = 70;
 
 /// The regions of a frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

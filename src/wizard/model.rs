@@ -232,8 +232,6 @@ impl ChecksState {
 pub struct FieldEntry {
     /// Column name.
     pub element: String,
-    /// Label (the element name when the dictionary is unavailable).
-    pub label: String,
     /// Value kind.
     pub kind: FieldKind,
     /// Stored value and display value, once chosen.
@@ -249,12 +247,15 @@ impl FieldEntry {
     pub fn from_field(f: &Field, kind: FieldKind, mandatory: bool) -> FieldEntry {
         FieldEntry {
             element: f.element.clone(),
-            label: f.label.clone(),
             kind,
             value: None,
             mandatory,
             field: Some(f.clone()),
         }
+    }
+    /// The dictionary's label, or the element name when the dictionary is unavailable.
+    pub fn label(&self) -> &str {
+        self.field.as_ref().map_or(&self.element, |f| &f.label)
     }
     /// The config form of the entry, when it has a value.
     pub fn to_endpoint_field(&self) -> Option<EndpointField> {
@@ -307,8 +308,6 @@ pub struct EditorState {
     pub errors: Vec<String>,
     /// The endpoint as it was when the editor opened (to detect changes).
     pub original: Option<Endpoint>,
-    /// Scroll of the editor body.
-    pub scroll: u16,
     /// Fields just picked that still need "Select a value", opened one after another.
     pub value_queue: Vec<String>,
 }
@@ -404,8 +403,6 @@ pub struct ReviewState {
     pub saved: Option<PathBuf>,
     /// Why the last save failed.
     pub error: Option<String>,
-    /// Scroll of the review body.
-    pub scroll: u16,
 }
 
 impl Default for ReviewState {
@@ -419,7 +416,6 @@ impl Default for ReviewState {
             saving: false,
             saved: None,
             error: None,
-            scroll: 0,
         }
     }
 }

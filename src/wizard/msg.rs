@@ -8,6 +8,7 @@ use crossterm::event::KeyEvent;
 
 use crate::config::Config;
 use crate::diagnose::{CheckEvent, CheckResult, ConnectionInput, Dictionary, DictionaryError};
+use crate::incident::Plan;
 use crate::wizard::draft::DraftState;
 
 /// Everything that can happen to the wizard.
@@ -137,7 +138,7 @@ pub enum Effect {
     },
     /// Write the Markdown report for the admin into `dir`.
     SaveReport {
-        /// The directory (the config's, else the working directory).
+        /// The config's directory; the working directory when that does not exist.
         dir: PathBuf,
         /// Instance shown in the report.
         instance_url: String,
@@ -169,8 +170,8 @@ pub enum Effect {
     },
     /// Create the clearly labelled test incident.
     SendTestIncident {
-        /// The dictionary, for the plan's validation.
-        dictionary: Option<Box<Dictionary>>,
+        /// The test incident's body, fitted to the dictionary when it was read.
+        plan: Box<Plan>,
     },
 }
 

@@ -702,6 +702,42 @@ fn typed_values_are_validated_by_kind() {
 }
 
 #[test]
+fn a_typed_integer_is_accepted_exactly_when_send_would_accept_it() {
+    use crate::config::{Endpoint, EndpointField};
+    use crate::incident::{Alert, plan};
+    use crate::wizard::screens::value::validate;
+    let dict = dictionary();
+    let field = |element: &str, kind, value: &str| EndpointField {
+        element: element.into(),
+        kind,
+        value: value.into(),
+        display: None,
+        mandatory: false,
+    };
+    for typed in ["12", "-3", "2147483647", "3000000000", "1.5"] {
+        let endpoint = Endpoint {
+            name: "e".into(),
+            description: String::new(),
+            table: "incident".into(),
+            fields: vec![
+                field(
+                    "caller_id",
+                    FieldKind::Reference,
+                    "62826bf03710200044e0bfc8bcbe5df1",
+                ),
+                field("reassignment_count", FieldKind::Integer, typed),
+            ],
+        };
+        let sent = plan(&endpoint, &Alert::connection_test(), &dict).is_ok();
+        assert_eq!(
+            validate(FieldKind::Integer, None, typed).is_ok(),
+            sent,
+            "{typed}"
+        );
+    }
+}
+
+#[test]
 fn removing_an_additional_field_with_del() {
     let mut m = open_editor();
     open_picker(&mut m);

@@ -9,7 +9,7 @@ use ratatui::widgets::Paragraph;
 
 use crate::diagnose::{CheckEvent, CheckId, CheckResult, CheckStatus};
 use crate::wizard::draft::draft_of;
-use crate::wizard::keymap::{Action, Binding, Key, Keymap, keys};
+use crate::wizard::keymap::{Action, Binding, Key, Keymap, keys, paging};
 use crate::wizard::layout::body_for;
 use crate::wizard::model::{Confirm, ConfirmKind, Modal, Model, RowState, Screen};
 use crate::wizard::msg::{ChecksOutcome, Effect, Slot};
@@ -37,11 +37,8 @@ pub fn keymap(m: &Model) -> Keymap {
         Binding::new(&[Key::ch('r')], "retry", Action::Retry),
         Binding::new(&[Key::ch('s')], "report", Action::SaveReport),
         Binding::new(&[Key::ch('y')], "copy fix", Action::CopyFix),
-        Binding::new(&[keys::PGDN], "scroll the fix", Action::PageDown)
-            .labelled("PgDn/PgUp")
-            .hidden(),
-        Binding::new(&[keys::PGUP], "scroll fix up", Action::PageUp).silent(),
     ];
+    v.extend(paging("scroll the fix"));
     v.push(Binding::new(
         &[keys::ESC, Key::ch('b')],
         if m.checks.return_to_editor {
@@ -108,7 +105,7 @@ pub fn action(m: &mut Model, a: Action) -> Vec<Effect> {
             let dir = m
                 .config_path
                 .parent()
-                .filter(|d| !d.as_os_str().is_empty() && d.is_dir())
+                .filter(|d| !d.as_os_str().is_empty())
                 .map(|d| d.to_path_buf())
                 .unwrap_or_else(|| std::path::PathBuf::from("."));
             m.info("Writing the report…");
@@ -279,7 +276,7 @@ fn fix_pane_size(m: &Model) -> (u16, u16) {
 }
 
 /// The detail pane: the selected check's summary, evidence and fix.
-pub fn fix_lines(m: &Model) -> Vec<Block> {
+fn fix_lines(m: &Model) -> Vec<Block> {
     let t = m.theme;
     let Some(r) = selected_result(m) else {
         return vec![Block::styled("Waiting for the checks…", t.dim())];

@@ -8,7 +8,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::config::{Config, SecretRef};
+use crate::config::Config;
 use crate::diagnose::{CheckId, ConnectionInput};
 use crate::servicenow::InstanceUrl;
 use crate::wizard::draft::draft_of;
@@ -52,7 +52,7 @@ pub fn keymap(m: &Model) -> Keymap {
 }
 
 /// Why field `i` is not acceptable, if it is not.
-pub fn field_error(m: &Model, i: usize) -> Option<String> {
+fn field_error(m: &Model, i: usize) -> Option<String> {
     let v = m.form.fields.get(i)?.value();
     match i {
         0 => InstanceUrl::parse(v).err().map(|e| e.to_string()),
@@ -140,20 +140,17 @@ pub fn fill_from_config(m: &mut Model, cfg: &Config) {
     m.form.fields[3].set(&s.username);
     let mut env = false;
     for (idx, r) in [(2usize, &s.client_secret), (4usize, &s.password)] {
-        match r {
-            SecretRef::Inline(secret) => m.form.fields[idx].set(secret.expose_secret()),
-            SecretRef::Env(name) => {
-                env = true;
-                if idx == 2 {
-                    m.review.secret_var.set(name);
-                } else {
-                    m.review.password_var.set(name);
-                }
-                // The variable may be set in this shell; if not, the user types the secret.
-                if let Ok(v) = std::env::var(name) {
-                    m.form.fields[idx].set(&v);
-                }
+        if let Some(name) = r.env_name() {
+            env = true;
+            if idx == 2 {
+                m.review.secret_var.set(name);
+            } else {
+                m.review.password_var.set(name);
             }
+        }
+        // An environment variable may be unset in this shell; then the user types the secret.
+        if let Ok(secret) = r.resolve() {
+            m.form.fields[idx].set(secret.expose_secret());
         }
     }
     m.review.env = env;
@@ -165,7 +162,7 @@ pub fn fill_from_config(m: &mut Model, cfg: &Config) {
 }
 
 /// What the user typed, for the checks.
-pub fn connection_input(m: &Model) -> ConnectionInput {
+fn connection_input(m: &Model) -> ConnectionInput {
     let f = &m.form.fields;
     ConnectionInput {
         instance_url: f[0].value().trim().to_string(),

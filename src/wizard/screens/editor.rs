@@ -23,7 +23,7 @@ use crate::wizard::widgets::draw::{button, pad, truncate};
 use crate::wizard::widgets::text_field::TextField;
 
 /// Elements always filled from the alert.
-pub const FROM_ALERT: [(&str, &str); 2] = [
+const FROM_ALERT: [(&str, &str); 2] = [
     ("Short description", "short_description"),
     ("Description", "description"),
 ];
@@ -41,7 +41,6 @@ pub fn open(m: &mut Model, index: Option<usize>) -> Vec<Effect> {
         focus: 0,
         errors: Vec::new(),
         original: existing.clone(),
-        scroll: 0,
         value_queue: Vec::new(),
     };
     if let Some(e) = &existing {
@@ -56,17 +55,12 @@ pub fn open(m: &mut Model, index: Option<usize>) -> Vec<Effect> {
                 entry.value = value;
                 continue;
             }
-            let dict_field = m.dict().and_then(|d| d.field(&f.element)).cloned();
             let entry = FieldEntry {
-                label: dict_field
-                    .as_ref()
-                    .map(|d| d.label.clone())
-                    .unwrap_or_else(|| f.element.clone()),
+                field: m.dict().and_then(|d| d.field(&f.element)).cloned(),
                 element: f.element,
                 kind: f.kind,
                 value,
                 mandatory: f.mandatory,
-                field: dict_field,
             };
             if entry.mandatory {
                 ed.mandatory.push(entry);
@@ -103,16 +97,13 @@ fn build_mandatory(ed: &mut EditorState, dict: Option<&Dictionary>) {
 /// The dictionary arrived (or changed) while the editor was open: add mandatory fields and
 /// attach dictionary details to existing entries.
 pub fn refresh_mandatory(m: &mut Model) {
-    let dict = m.dict().cloned();
     let Some(ed) = m.editor.as_mut() else { return };
-    build_mandatory(ed, dict.as_ref());
-    if let Some(d) = &dict {
+    let dict = m.dictionary.as_ref().and_then(|d| d.as_ref().ok());
+    build_mandatory(ed, dict);
+    if let Some(d) = dict {
         for e in ed.additional.iter_mut().chain(ed.mandatory.iter_mut()) {
-            if e.field.is_none()
-                && let Some(f) = d.field(&e.element)
-            {
-                e.label = f.label.clone();
-                e.field = Some(f.clone());
+            if e.field.is_none() {
+                e.field = d.field(&e.element).cloned();
             }
         }
     }
@@ -259,7 +250,7 @@ pub fn problems(m: &Model, ed: &EditorState) -> Vec<(EditorItem, String)> {
                 EditorItem::Mandatory(i),
                 format!(
                     "{} is mandatory on this instance: select a value.",
-                    crate::sanitize::line(&e.label)
+                    crate::sanitize::line(e.label())
                 ),
             ));
         }
@@ -270,7 +261,7 @@ pub fn problems(m: &Model, ed: &EditorState) -> Vec<(EditorItem, String)> {
                 EditorItem::Additional(i),
                 format!(
                     "{}: select a value, or remove the field with Del.",
-                    crate::sanitize::line(&e.label)
+                    crate::sanitize::line(e.label())
                 ),
             ));
         }
@@ -309,11 +300,11 @@ fn dependency_problem(ed: &EditorState, e: &FieldEntry) -> Option<String> {
     let wanted = field.dependency_conflict(value, Some(ctrl_value))?;
     Some(format!(
         "{}: this choice belongs to {} \"{}\", not \"{}\"; select {} again.",
-        crate::sanitize::line(&e.label),
-        crate::sanitize::line(&controlling.label),
+        crate::sanitize::line(e.label()),
+        crate::sanitize::line(controlling.label()),
         crate::sanitize::line(wanted),
         crate::sanitize::line(ctrl_display.as_deref().unwrap_or(ctrl_value)),
-        crate::sanitize::line(&e.label),
+        crate::sanitize::line(e.label()),
     ))
 }
 
@@ -375,14 +366,13 @@ pub fn set_value(m: &mut Model, target: ValueTarget, value: (String, Option<Stri
     }
 }
 
-/// The value as shown in the editor and the review.
-pub fn value_text(e: &FieldEntry) -> Option<String> {
-    let (v, d) = e.value.as_ref()?;
-    let v = crate::sanitize::line(v);
-    Some(match d {
+/// A stored value and its display value as shown in the editor and the review.
+pub fn value_text(value: &str, display: Option<&str>) -> String {
+    let v = crate::sanitize::line(value);
+    match display {
         Some(d) if d != v.as_ref() => format!("{} ({})", crate::sanitize::line(d), short_id(&v)),
         _ => v.into_owned(),
-    })
+    }
 }
 
 fn short_id(v: &str) -> String {
@@ -503,8 +493,8 @@ pub fn view(m: &Model, f: &mut Frame, area: Rect) {
                 if let Some(e) = e {
                     let is_focus = item == focused;
                     let marker = if is_focus { "▸ " } else { "  " };
-                    let label = crate::sanitize::line(&e.label).into_owned();
-                    let value = value_text(e);
+                    let label = crate::sanitize::line(e.label()).into_owned();
+                    let value = e.value.as_ref().map(|(v, d)| value_text(v, d.as_deref()));
                     let rest = w.saturating_sub(label_w + 3);
                     let value_span = match value {
                         Some(v) => Span::styled(

@@ -5,7 +5,7 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::Span;
 
-use crate::wizard::keymap::{Action, Binding, Keymap, keys};
+use crate::wizard::keymap::{Action, Binding, Keymap, keys, moving};
 use crate::wizard::layout::body_for;
 use crate::wizard::model::{Model, Screen};
 use crate::wizard::msg::Effect;
@@ -16,18 +16,16 @@ use crate::wizard::widgets::draw::{max_scroll, scrolled};
 
 /// Keys of the instruction screens.
 pub fn keymap(_m: &Model) -> Keymap {
-    vec![
+    let mut v = vec![
         Binding::new(&[keys::ENTER], "next", Action::Activate),
         Binding::new(&[keys::ESC], "back", Action::Back),
-        Binding::new(&[keys::DOWN], "scroll", Action::Down).labelled("↑↓"),
-        Binding::new(&[keys::UP], "scroll up", Action::Up).silent(),
-        Binding::new(&[keys::PGDN], "page down/up", Action::PageDown)
-            .labelled("PgDn/PgUp")
-            .hidden(),
-        Binding::new(&[keys::PGUP], "page up", Action::PageUp).silent(),
+    ];
+    v.extend(moving("scroll"));
+    v.extend([
         Binding::new(&[keys::TAB], "next", Action::Activate).hidden(),
         Binding::new(&[keys::BACKTAB], "back", Action::Back).hidden(),
-    ]
+    ]);
+    v
 }
 
 /// Scroll the current text screen by `delta` rows, clamped to its length.
@@ -109,7 +107,7 @@ fn acl(t: Theme, name: &'static str, why: &'static str) -> Block {
 }
 
 /// Step 1: Choose a User for the Integration.
-pub fn user_lines(t: Theme) -> Vec<Block> {
+fn user_lines(t: Theme) -> Vec<Block> {
     vec![
         Block::styled("1. Choose a User for the Integration", t.heading()),
         Block::Blank,
@@ -168,7 +166,7 @@ pub fn user_lines(t: Theme) -> Vec<Block> {
 }
 
 /// Step 2: OAuth Authentication.
-pub fn oauth_lines(t: Theme) -> Vec<Block> {
+fn oauth_lines(t: Theme) -> Vec<Block> {
     vec![
         Block::styled("2. OAuth Authentication", t.heading()),
         Block::Blank,

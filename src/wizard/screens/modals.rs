@@ -239,7 +239,7 @@ fn dialog(
 }
 
 /// The help text for the current screen.
-pub fn help_blocks(m: &Model) -> Vec<Block> {
+fn help_blocks(m: &Model) -> Vec<Block> {
     let t = m.theme;
     let mut v = vec![Block::styled("Keys on this screen", t.strong())];
     for b in screen_keymap(m).into_iter().filter(|b| b.help) {
@@ -324,7 +324,7 @@ pub fn view(m: &Model, modal: &Modal, f: &mut Frame, area: Rect) {
 }
 
 /// `2025-01-31 14:05 UTC` for a Unix time.
-pub fn format_time(unix: u64) -> String {
+fn format_time(unix: u64) -> String {
     let fmt = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
     i64::try_from(unix)
         .ok()

@@ -10,7 +10,7 @@ use ratatui::widgets::Paragraph;
 
 use crate::config::MAX_ADDITIONAL_FIELDS;
 use crate::diagnose::{CheckId, CheckStatus, DictionaryError, Field, FieldKind};
-use crate::wizard::keymap::{Action, Binding, Key, Keymap, keys};
+use crate::wizard::keymap::{Action, Binding, Key, Keymap, keys, moving};
 use crate::wizard::model::{
     FieldEntry, Modal, Model, PickerState, Screen, Unavailable, ValueTarget,
 };
@@ -23,7 +23,7 @@ use crate::wizard::widgets::picker::{FieldFilter, highlight};
 use crate::wizard::widgets::text_field::TextField;
 
 /// The five read ACLs of the FAQ, in the seed's order.
-pub const READ_ACLS: [&str; 5] = [
+const READ_ACLS: [&str; 5] = [
     "sys_db_object",
     "sys_db_object.*",
     "sys_dictionary",
@@ -159,17 +159,13 @@ pub fn keymap(p: &PickerState) -> Keymap {
     } else {
         Binding::new(&[keys::SPACE, keys::TAB], "toggle", Action::Toggle).labelled("Space/Tab")
     };
-    vec![
+    let mut v = vec![
         toggle,
         Binding::new(&[keys::ENTER], "confirm", Action::Activate),
-        Binding::new(&[keys::DOWN], "move", Action::Down).labelled("↑↓"),
-        Binding::new(&[keys::UP], "up", Action::Up).silent(),
-        Binding::new(&[keys::PGDN], "page down/up", Action::PageDown)
-            .labelled("PgDn/PgUp")
-            .hidden(),
-        Binding::new(&[keys::PGUP], "page up", Action::PageUp).silent(),
-        Binding::new(&[keys::ESC], "cancel", Action::Back),
-    ]
+    ];
+    v.extend(moving("move"));
+    v.push(Binding::new(&[keys::ESC], "cancel", Action::Back));
+    v
 }
 
 /// React to an action.
@@ -327,7 +323,7 @@ pub fn open_next_value(m: &mut Model) -> Vec<Effect> {
 /// What the Type column says: what the user will enter. A choice field stored as a string or
 /// integer says `Choice` (with the storage type, `String·choice`, when that fits in `width`);
 /// everything else shows the type label from sys_glide_object.
-pub fn type_column(field: &Field, width: usize) -> String {
+fn type_column(field: &Field, width: usize) -> String {
     let label = crate::sanitize::line(&field.type_label).into_owned();
     if field.kind != Some(FieldKind::Choice) || label.eq_ignore_ascii_case("choice") {
         return label;

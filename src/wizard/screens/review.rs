@@ -14,7 +14,7 @@ use crate::wizard::keymap::{Action, Binding, Key, Keymap, keys};
 use crate::wizard::model::{
     Confirm, ConfirmKind, Existing, Modal, Mode, Model, ReviewItem, Screen, TestState,
 };
-use crate::wizard::msg::{CreatedTest, Effect, SaveFailure, Slot};
+use crate::wizard::msg::{CreatedTest, Effect, SaveFailure};
 use crate::wizard::screens::checks::SPINNER;
 use crate::wizard::screens::editor::value_text;
 use crate::wizard::update::go;
@@ -93,10 +93,9 @@ pub fn action(m: &mut Model, a: Action) -> Vec<Effect> {
             ReviewItem::Save => return save(m, false),
         },
         Action::Back => {
+            // Leaving the review cancels a running test (see `go`); a finished one is forgotten.
             m.review.test = TestState::Idle;
-            let mut e = vec![Effect::Cancel(Slot::TestIncident)];
-            e.extend(go(m, Screen::Endpoints));
-            return e;
+            return go(m, Screen::Endpoints);
         }
         _ => {}
     }
@@ -137,7 +136,7 @@ fn send_test(m: &mut Model) -> Vec<Effect> {
     }
     m.review.test = TestState::Running;
     vec![Effect::SendTestIncident {
-        dictionary: m.dict().cloned().map(Box::new),
+        plan: Box::new(crate::incident::plan_test(m.dict())),
     }]
 }
 
@@ -344,20 +343,12 @@ fn summary_lines(m: &Model, w: usize) -> Vec<Line<'static>> {
             t.dim(),
         )));
         for f in &e.fields {
-            let entry = crate::wizard::model::FieldEntry {
-                element: f.element.clone(),
-                label: f.element.clone(),
-                kind: f.kind,
-                value: Some((f.value.clone(), f.display.clone())),
-                mandatory: f.mandatory,
-                field: None,
-            };
             let tag = if f.mandatory { " (mandatory)" } else { "" };
             v.push(Line::from(truncate(
                 &format!(
                     "    {} = {}{tag}",
                     crate::sanitize::line(&f.element),
-                    value_text(&entry).unwrap_or_default()
+                    value_text(&f.value, f.display.as_deref())
                 ),
                 w,
             )));

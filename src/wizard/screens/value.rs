@@ -10,7 +10,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
 use crate::diagnose::{Choice, Field, FieldKind};
-use crate::wizard::keymap::{Action, Binding, Keymap, keys};
+use crate::wizard::keymap::{Action, Binding, Keymap, keys, moving};
 use crate::wizard::model::{FieldEntry, Modal, Model, RefSearch, ValueState, ValueTarget};
 use crate::wizard::msg::{Effect, RefRow, Slot};
 use crate::wizard::screens::{checks::SPINNER, editor, picker};
@@ -42,7 +42,7 @@ fn dependent_choices(m: &Model, field: &Field) -> (Vec<Choice>, Option<String>) 
         .map(|ed| ed.mandatory.iter().chain(ed.additional.iter()));
     let controlling = entries.and_then(|mut it| it.find(|e| e.element == ctrl));
     let ctrl_label = controlling
-        .map(|e| e.label.clone())
+        .map(|e| e.label().to_string())
         .or_else(|| {
             m.dict()
                 .and_then(|d| d.field(ctrl))
@@ -89,13 +89,14 @@ pub fn open(m: &mut Model, target: ValueTarget) -> Vec<Effect> {
     let current = e.value.as_ref().map(|(v, _)| v.clone());
     let mut v = ValueState {
         target,
-        label: e.label.clone(),
+        label: e.label().to_string(),
         element: e.element.clone(),
         kind: e.kind,
         choices: Vec::new(),
         cursor: 0,
         input: TextField::new().limit(4000),
-        max_length: field.as_ref().and_then(|f| f.max_length),
+        // 0 means no limit, as in `incident::plan`.
+        max_length: field.as_ref().and_then(|f| f.max_length).filter(|n| *n > 0),
         error: None,
         note: None,
         search: None,
@@ -177,14 +178,7 @@ fn state(m: &mut Model) -> Option<&mut ValueState> {
 pub fn keymap(v: &ValueState) -> Keymap {
     let mut k = vec![Binding::new(&[keys::ENTER], "select", Action::Activate)];
     if is_list(v) || v.search.is_some() {
-        k.push(Binding::new(&[keys::DOWN], "move", Action::Down).labelled("↑↓"));
-        k.push(Binding::new(&[keys::UP], "up", Action::Up).silent());
-        k.push(
-            Binding::new(&[keys::PGDN], "page down/up", Action::PageDown)
-                .labelled("PgDn/PgUp")
-                .hidden(),
-        );
-        k.push(Binding::new(&[keys::PGUP], "page up", Action::PageUp).silent());
+        k.extend(moving("move"));
     }
     k.push(Binding::new(&[keys::ESC], "cancel", Action::Back));
     k
@@ -215,7 +209,8 @@ pub fn action(m: &mut Model, a: Action) -> Vec<Effect> {
     Vec::new()
 }
 
-/// Check a typed value; `Ok` holds what is stored.
+/// Check a typed value; `Ok` holds what is stored. The rules are `incident::plan`'s (what
+/// `send` accepts), worded for the person typing.
 pub fn validate(kind: FieldKind, max_length: Option<u32>, raw: &str) -> Result<String, String> {
     let s = raw.trim();
     if s.is_empty() {
@@ -223,7 +218,8 @@ pub fn validate(kind: FieldKind, max_length: Option<u32>, raw: &str) -> Result<S
     }
     match kind {
         FieldKind::Integer => s
-            .parse::<i64>()
+            // ServiceNow integer columns are 32-bit; `send` rejects anything larger.
+            .parse::<i32>()
             .map(|n| n.to_string())
             .map_err(|_| "Enter a whole number, e.g. 3.".into()),
         FieldKind::Boolean => match s.to_ascii_lowercase().as_str() {
@@ -442,7 +438,8 @@ pub fn view(m: &Model, v: &ValueState, f: &mut Frame, area: Rect) {
         y = y.saturating_add(h);
     }
     let w = usize::from(inner.width);
-    let rows: Vec<(String, String)> = if let Some(s) = &v.search {
+    // (shown, stored) of every row; only the rows on screen are sanitised below.
+    let rows: Vec<(&str, &str)> = if let Some(s) = &v.search {
         if y < inner.bottom() {
             let status = if s.loading {
                 format!("{} searching…", SPINNER[m.spinner % SPINNER.len()])
@@ -464,28 +461,20 @@ pub fn view(m: &Model, v: &ValueState, f: &mut Frame, area: Rect) {
         }
         s.rows
             .iter()
-            .map(|r| {
-                (
-                    crate::sanitize::line(&r.display).into_owned(),
-                    crate::sanitize::line(&r.sys_id).into_owned(),
-                )
-            })
+            .map(|r| (r.display.as_str(), r.sys_id.as_str()))
             .collect()
     } else {
         v.choices
             .iter()
-            .map(|c| {
-                (
-                    crate::sanitize::line(&c.label).into_owned(),
-                    crate::sanitize::line(&c.value).into_owned(),
-                )
-            })
+            .map(|c| (c.label.as_str(), c.value.as_str()))
             .collect()
     };
     let room = usize::from(inner.bottom().saturating_sub(y));
     let skip = (v.cursor + 1).saturating_sub(room);
     let show_cursor = is_list(v) || v.search.is_some();
     for (i, (main, aside)) in rows.iter().enumerate().skip(skip).take(room) {
+        let main = crate::sanitize::line(main);
+        let aside = crate::sanitize::line(aside);
         let sel = show_cursor && i == v.cursor;
         let style = if sel { t.selected() } else { t.text() };
         let main_w = w
@@ -493,11 +482,11 @@ pub fn view(m: &Model, v: &ValueState, f: &mut Frame, area: Rect) {
             .saturating_sub(if w > 40 { 18 } else { 0 });
         let mut spans = vec![
             Span::styled(if sel { "▸ " } else { "  " }, style),
-            Span::styled(pad(main, main_w), style),
+            Span::styled(pad(&main, main_w), style),
         ];
         if w > 40 && main != aside {
             spans.push(Span::styled(
-                pad(&format!(" {}", truncate(aside, 16)), 18),
+                pad(&format!(" {}", truncate(&aside, 16)), 18),
                 t.dim().patch(style),
             ));
         }
