@@ -173,3 +173,18 @@ pub struct CheckResult {
     /// Wall time of the check.
     pub elapsed_ms: u64,
 }
+
+impl CheckResult {
+    /// Whether this result lets the integration work: a required check passed (warnings
+    /// allowed), the optional `acl:sys_choice` never stands in the way, and a test incident
+    /// only when it was refused.
+    pub fn is_ok(&self) -> bool {
+        match self.id {
+            CheckId::AclSysChoice => true,
+            CheckId::IncidentCreate => {
+                !matches!(self.status, CheckStatus::Blocked | CheckStatus::Partial)
+            }
+            _ => matches!(self.status, CheckStatus::Passed | CheckStatus::Warning),
+        }
+    }
+}

@@ -95,18 +95,9 @@ impl Diagnosis {
     /// True when every required check passed (warnings allowed), and a test incident, when
     /// one was asked for, was created.
     pub fn ok(&self) -> bool {
-        CheckId::ALL.iter().all(|id| {
-            let Some(r) = self.result(*id) else {
-                return false;
-            };
-            match id {
-                CheckId::AclSysChoice => true,
-                CheckId::IncidentCreate => {
-                    !matches!(r.status, CheckStatus::Blocked | CheckStatus::Partial)
-                }
-                _ => matches!(r.status, CheckStatus::Passed | CheckStatus::Warning),
-            }
-        })
+        CheckId::ALL
+            .iter()
+            .all(|id| self.result(*id).is_some_and(CheckResult::is_ok))
     }
 
     /// Exit code per DESIGN.md: 0 ok, 1 instance answered but something is denied, 2 the URL

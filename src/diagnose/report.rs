@@ -27,14 +27,6 @@ fn block(text: &str) -> String {
     out
 }
 
-fn is_ok(r: &CheckResult) -> bool {
-    match r.id {
-        CheckId::AclSysChoice => true,
-        CheckId::IncidentCreate => !matches!(r.status, CheckStatus::Blocked | CheckStatus::Partial),
-        _ => matches!(r.status, CheckStatus::Passed | CheckStatus::Warning),
-    }
-}
-
 /// The ACL names the background script should create for the failing ACL checks.
 fn missing_acls(results: &[CheckResult]) -> Vec<String> {
     let mut names: Vec<String> = Vec::new();
@@ -151,7 +143,7 @@ pub fn markdown_report(instance_url: &str, username: &str, results: &[CheckResul
         .next()
         .unwrap_or_default();
     let ctx = FixContext::new(username, host);
-    let ok = !results.is_empty() && results.iter().all(is_ok);
+    let ok = !results.is_empty() && results.iter().all(CheckResult::is_ok);
     let mut md = format!(
         "# snow-connect diagnosis\n\n\
          - Instance: {}\n\
