@@ -353,11 +353,7 @@ fn report_dictionary_error(
                 sanitize::line(&err.to_string())
             ));
             let ctx = FixContext::new(client.username(), client.instance().host());
-            let fix = match acl.strip_suffix(".*") {
-                Some(table) => fixes::field_read(table, &ctx),
-                None => fixes::table_read(acl, &ctx),
-            };
-            out.info(&format!("fix: {fix}"));
+            out.info(&format!("fix: {}", fixes::missing_acl(acl, &ctx)));
             Exit::Denied
         }
         DictionaryError::NoSuchTable(_) => {

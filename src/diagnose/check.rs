@@ -89,6 +89,11 @@ impl CheckId {
         self.as_str().strip_prefix("acl:")
     }
 
+    /// The check that proves the ACL `acl` (`sys_dictionary.*`), if there is one.
+    pub fn for_acl(acl: &str) -> Option<CheckId> {
+        CheckId::ALL.into_iter().find(|c| c.acl() == Some(acl))
+    }
+
     /// True for checks whose failure makes the integration unusable (all but `acl:sys_choice`
     /// and `incident:create`, which is reported but only run on request).
     pub fn required(self) -> bool {

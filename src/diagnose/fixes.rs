@@ -188,6 +188,15 @@ pub fn field_read(table: &str, ctx: &FixContext) -> String {
     acl_fix(&intro, table, &[AclPart::Fields], ctx, table_extra(table))
 }
 
+/// A read ACL found missing while reading the dictionary: `table.*` is the field ACL
+/// ([`field_read`]), a bare `table` the table ACL ([`table_read`]).
+pub fn missing_acl(acl: &str, ctx: &FixContext) -> String {
+    match acl.strip_suffix(".*") {
+        Some(table) => field_read(table, ctx),
+        None => table_read(acl, ctx),
+    }
+}
+
 /// A query on the table's own columns was refused ("Field(s) present in the query do not have
 /// permission to be read"): the user cannot read the table's fields.
 pub fn query_fields_denied(table: &str, ctx: &FixContext) -> String {

@@ -297,11 +297,6 @@ fn url_outcome(input: &str, url: &InstanceUrl) -> Outcome {
     out
 }
 
-/// The check that proves a given ACL name, e.g. `sys_dictionary.*`.
-fn check_for_acl(acl: &str) -> Option<CheckId> {
-    CheckId::parse(&format!("acl:{acl}"))
-}
-
 /// Run the ladder. Sends [`CheckEvent`]s on `events` as checks start and finish; stops early
 /// (remaining checks `skipped`) when `cancel` fires. A check that is finished twice (discovery
 /// found a denial the probe could not see) is sent again; the later result wins.
@@ -496,21 +491,15 @@ pub async fn run_checks(
             r = discover_with(&client, TARGET_TABLE, pre) => r,
         };
         if let Err(DictionaryError::Denied { acl, evidence }) = &found
-            && let Some(id) = check_for_acl(acl)
+            && let Some(id) = CheckId::for_acl(acl)
             && l.status(id) == Some(CheckStatus::Passed)
         {
-            let table = acl.trim_end_matches(".*");
-            let fix = if acl.ends_with(".*") {
-                fixes::field_read(table, &ctx)
-            } else {
-                fixes::table_read(table, &ctx)
-            };
             l.finish(
                 id,
                 Outcome::blocked(
                     format!("reading the {TARGET_TABLE} dictionary needs the read ACL {acl}"),
                     Some(evidence.clone()),
-                    Some(fix),
+                    Some(fixes::missing_acl(acl, &ctx)),
                 ),
                 ms(t),
             );
