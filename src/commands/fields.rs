@@ -223,8 +223,7 @@ pub fn run(global: &Global, args: FieldsArgs) -> Exit {
                     eprintln!("Fix:\n{}", sanitize::text(&fix));
                     Exit::Denied
                 }
-                DictionaryError::Client(err) if err.is_unreachable() => Exit::Unreachable,
-                DictionaryError::Client(_) => Exit::Denied,
+                DictionaryError::Client(err) => Exit::for_error(err),
             }
         }
         None => {

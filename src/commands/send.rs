@@ -328,11 +328,7 @@ fn report_client_error(
     if let Some(fix) = fixes::for_error(err, &ctx) {
         out.info(&format!("fix: {fix}"));
     }
-    if err.is_unreachable() {
-        Exit::Unreachable
-    } else {
-        Exit::Denied
-    }
+    Exit::for_error(err)
 }
 
 fn report_dictionary_error(

@@ -190,11 +190,6 @@ pub fn explain_create_error(
             fix: None,
         };
     }
-    let exit = if err.is_unreachable() {
-        Exit::Unreachable
-    } else {
-        Exit::Denied
-    };
     let fix = match err {
         Error::Forbidden(_) => fixes::for_error(err, &ctx).or_else(|| {
             Some(
@@ -207,7 +202,7 @@ pub fn explain_create_error(
         other => fixes::for_error(other, &ctx),
     };
     CreateFailure {
-        exit,
+        exit: Exit::for_error(err),
         message: format!("ServiceNow did not create the incident: {said}."),
         fix,
     }
