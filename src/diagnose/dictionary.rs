@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use std::collections::HashMap;
 
-use super::probes::{Access, ReadOk, ReadOutcome, access, non_empty, raw_value};
+use super::probes::{Access, ReadOk, ReadOutcome, access, hidden_evidence, non_empty, raw_value};
 use crate::servicenow::{Client, EncodedQuery, Error, Record, TableQuery};
 
 /// What kind of value an Additional Field takes; also the `type` written to the config.
@@ -353,10 +353,7 @@ fn required_read(
         }
         Access::Readable { hidden, .. } => Err(DictionaryError::Denied {
             acl: format!("{table}.*"),
-            evidence: format!(
-                "HTTP 200: records came back without the fields {}",
-                hidden.join(", ")
-            ),
+            evidence: hidden_evidence(&hidden),
         }),
         Access::TableDenied { evidence } | Access::Empty { evidence } => {
             Err(DictionaryError::Denied {
