@@ -6,6 +6,7 @@ use serde_json::Value;
 
 use super::fixes::{self, FixContext};
 use super::{CheckId, CheckResult, CheckStatus};
+use crate::incident::send_policy;
 use crate::sanitize;
 use crate::servicenow::{Error, Record};
 
@@ -540,7 +541,7 @@ pub(crate) fn create_outcome(
             };
             Outcome::blocked(summary, Some(evidence(e)), Some(fix))
         }
-        Err(e @ Error::Timeout { request_sent: true, .. } | e @ Error::Interrupted { .. }) => {
+        Err(e) if send_policy::outcome_unknown(e) => {
             Outcome::blocked(
                 "no answer after the create request was sent; it was not resent",
                 Some(evidence(e)),

@@ -8,8 +8,7 @@ use std::time::Duration;
 
 use super::{CreatedIncident, Plan};
 use crate::diagnose::DictionaryError;
-pub use crate::diagnose::fixes::is_insert_denied;
-use crate::diagnose::fixes::{self, FixContext};
+use crate::diagnose::fixes::{self, FixContext, is_insert_denied};
 use crate::exit::Exit;
 use crate::servicenow::{Client, Error, InstanceUrl};
 
