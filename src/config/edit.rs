@@ -8,6 +8,7 @@ use toml_edit::{
 };
 
 use super::render::{MASK, Secrets, endpoint_table, field_table};
+use super::validate::value_text;
 use super::{Config, Endpoint, EndpointField, SecretRef, ServiceNowConfig};
 
 /// `old_text` (already validated) changed to say what `config` says.
@@ -280,11 +281,8 @@ fn update_field(t: &mut dyn TableLike, f: &EndpointField) {
     set_str(t, "element", &f.element);
     set_str(t, "type", f.kind.as_str());
     // A hand-written `value = 2` stays as it is while it still means "2".
-    set_value(t, "value", Value::from(f.value.as_str()), |old| match old {
-        Value::String(s) => s.value() == &f.value,
-        Value::Integer(i) => i.value().to_string() == f.value,
-        Value::Boolean(b) => b.value().to_string() == f.value,
-        _ => false,
+    set_value(t, "value", Value::from(f.value.as_str()), |old| {
+        value_text(old).is_some_and(|v| v == f.value)
     });
     match &f.display {
         Some(display) => set_str(t, "display", display),
