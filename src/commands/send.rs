@@ -17,7 +17,7 @@ use crate::incident::send_policy::{
 };
 use crate::incident::{self, Alert, CreatedIncident, Plan};
 use crate::sanitize;
-use crate::servicenow::{Client, Credentials, Error, InstanceUrl, field_string};
+use crate::servicenow::{Client, Error, InstanceUrl, field_string};
 
 /// Run `snow-connect send`.
 pub fn run(global: &Global, args: SendArgs) -> Exit {
@@ -153,16 +153,10 @@ fn close_name<'a>(typed: &str, endpoints: &'a [Endpoint]) -> Option<&'a str> {
 /// the secrets from the environment (the shared rules of `check` and `fields`).
 fn connect(global: &Global, args: &SendArgs) -> Result<Client, String> {
     let conn = connection::resolve(global, &args.conn)?;
-    let input = conn.input;
+    let input = &conn.input;
     let base = InstanceUrl::parse(&input.instance_url)
         .map_err(|e| format!("instance URL {:?}: {e}", input.instance_url))?;
-    let creds = Credentials {
-        client_id: input.client_id,
-        client_secret: input.client_secret,
-        username: input.username,
-        password: input.password,
-    };
-    Client::new(base, creds, &conn.options).map_err(|e| e.to_string())
+    Client::new(base, input.credentials(), &conn.options).map_err(|e| e.to_string())
 }
 
 /// Authenticate, read the dictionary, plan, and (unless `dry_run`) create the incident.

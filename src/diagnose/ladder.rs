@@ -38,6 +38,18 @@ pub struct ConnectionInput {
     pub password: SecretString,
 }
 
+impl ConnectionInput {
+    /// The four values the token request needs.
+    pub fn credentials(&self) -> Credentials {
+        Credentials {
+            client_id: self.client_id.clone(),
+            client_secret: self.client_secret.clone(),
+            username: self.username.clone(),
+            password: self.password.clone(),
+        }
+    }
+}
+
 impl std::fmt::Debug for ConnectionInput {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ConnectionInput")
@@ -364,15 +376,9 @@ pub async fn run_checks(
         Some(h) => Ok(h.clone()),
         None => Client::http_client(&opts.client),
     };
-    let creds = Credentials {
-        client_id: input.client_id.clone(),
-        client_secret: input.client_secret.clone(),
-        username: input.username.clone(),
-        password: input.password.clone(),
-    };
     let probe = match http {
         Ok(http) => {
-            let client = Client::with_http(url.clone(), creds, http, &opts.client);
+            let client = Client::with_http(url.clone(), input.credentials(), http, &opts.client);
             let r = cancellable(&cancel, client.probe()).await;
             diag.client = Some(client);
             r
