@@ -34,7 +34,7 @@ pub fn run(global: &Global, args: SendArgs) -> Exit {
         out.error(&unknown_endpoint(&args.endpoint, &config.endpoints, &path));
         return Exit::Usage;
     };
-    let client = match connect(global, &args) {
+    let client = match connect(global, &args, &config, &path) {
         Ok(c) => c,
         Err(msg) => {
             out.error(&msg);
@@ -151,8 +151,13 @@ fn close_name<'a>(typed: &str, endpoints: &'a [Endpoint]) -> Option<&'a str> {
 
 /// The client for the config's instance, or for `--instance/--client-id/--username` with
 /// the secrets from the environment (the shared rules of `check` and `fields`).
-fn connect(global: &Global, args: &SendArgs) -> Result<Client, String> {
-    let conn = connection::resolve(global, &args.conn)?;
+fn connect(
+    global: &Global,
+    args: &SendArgs,
+    config: &Config,
+    path: &Path,
+) -> Result<Client, String> {
+    let conn = connection::resolve_loaded(global, &args.conn, config, path)?;
     let input = &conn.input;
     let base = InstanceUrl::parse(&input.instance_url)
         .map_err(|e| format!("instance URL {:?}: {e}", input.instance_url))?;
