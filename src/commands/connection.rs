@@ -180,15 +180,6 @@ fn from_servicenow(
     })
 }
 
-/// A runtime for a headless command.
-pub fn runtime() -> Result<tokio::runtime::Runtime, String> {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|e| format!("cannot start the async runtime: {e}"))
-}
-
 /// What `check` and `fields` start with: the connection (its warnings printed) and a runtime.
 /// A failure is printed as `snow-connect COMMAND: ...` and is a usage error (exit 2).
 pub fn prepare(
@@ -204,7 +195,7 @@ pub fn prepare(
     for w in &conn.warnings {
         eprintln!("warning: {w}");
     }
-    let rt = runtime().map_err(fail)?;
+    let rt = super::runtime().map_err(fail)?;
     Ok((conn, rt))
 }
 

@@ -18,3 +18,12 @@ pub struct Global {
     /// `--ca-file`.
     pub ca_file: Option<PathBuf>,
 }
+
+/// The async runtime a command runs on (two workers: the work is a few HTTP requests).
+pub fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))
+}

@@ -45,7 +45,7 @@ pub fn run(global: &Global, args: SendArgs) -> Exit {
         short_description: args.short_description.clone(),
         description: args.description.clone().unwrap_or_default(),
     };
-    let runtime = match connection::runtime() {
+    let runtime = match super::runtime() {
         Ok(rt) => rt,
         Err(msg) => {
             out.error(&msg);
