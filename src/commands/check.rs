@@ -187,12 +187,8 @@ pub fn run(global: &Global, args: CheckArgs) -> Exit {
     let human = render_human(&diag, &conn.input.username, &conn.input.instance_url);
     if args.json {
         eprint!("{human}");
-        match serde_json::to_string_pretty(&document(&diag, &conn.input.instance_url)) {
-            Ok(json) => println!("{json}"),
-            Err(e) => {
-                eprintln!("snow-connect check: cannot write JSON: {e}");
-                return Exit::Usage;
-            }
+        if let Err(exit) = super::print_json("check", &document(&diag, &conn.input.instance_url)) {
+            return exit;
         }
     } else {
         print!("{human}");

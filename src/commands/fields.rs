@@ -191,12 +191,8 @@ pub fn run(global: &Global, args: FieldsArgs) -> Exit {
     let exit = match &diag.dictionary {
         Some(Ok(d)) => {
             if args.json {
-                match serde_json::to_string_pretty(&document(d)) {
-                    Ok(json) => println!("{json}"),
-                    Err(e) => {
-                        eprintln!("snow-connect fields: cannot write JSON: {e}");
-                        return Exit::Usage;
-                    }
+                if let Err(exit) = super::print_json("fields", &document(d)) {
+                    return exit;
                 }
             } else {
                 print!("{}", render_table(d));
