@@ -73,6 +73,14 @@ fn numbered(intro: &str, steps: &[String], outro: &[&str]) -> String {
     out
 }
 
+/// The number of a step line as [`numbered`] writes it (`3. ...`), for renderers that lay
+/// the steps out; `None` for any other line.
+pub fn step_number(line: &str) -> Option<&str> {
+    line.split_once(". ")
+        .map(|(n, _)| n)
+        .filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
 fn elevate_step() -> String {
     "Elevate to security_admin (creating ACLs needs it): user menu (your avatar) > Elevate role > \
      tick security_admin > Update (Core UI: your name > Elevate Roles > OK). No \"Elevate role\" \

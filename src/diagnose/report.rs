@@ -14,9 +14,7 @@ fn block(text: &str) -> String {
     let mut out = String::new();
     let mut in_list = false;
     for line in sanitize::text(text).lines() {
-        let is_item = line
-            .split_once(". ")
-            .is_some_and(|(n, _)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+        let is_item = fixes::step_number(line).is_some();
         if is_item != in_list && !out.is_empty() {
             out.push('\n');
         }
@@ -136,13 +134,8 @@ fn script(user: &str, acls: &[String]) -> String {
 
 /// A Markdown report: instance, user, a table of checks, and every fix in full.
 pub fn markdown_report(instance_url: &str, username: &str, results: &[CheckResult]) -> String {
-    let host = instance_url
-        .split_once("://")
-        .map_or(instance_url, |(_, h)| h)
-        .split([':', '/'])
-        .next()
-        .unwrap_or_default();
-    let ctx = FixContext::new(username, host);
+    // The report's own text (the role summary) names the user, never the host.
+    let ctx = FixContext::new(username, "");
     let ok = !results.is_empty() && results.iter().all(CheckResult::is_ok);
     let mut md = format!(
         "# snow-connect diagnosis\n\n\
