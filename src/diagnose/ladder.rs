@@ -376,14 +376,13 @@ pub async fn run_checks(
         Some(h) => Ok(h.clone()),
         None => Client::http_client(&opts.client),
     };
-    let probe = match http {
+    let (client, probe) = match http {
         Ok(http) => {
             let client = Client::with_http(url.clone(), input.credentials(), http, &opts.client);
             let r = cancellable(&cancel, client.probe()).await;
-            diag.client = Some(client);
-            r
+            (Some(client), r)
         }
-        Err(e) => Err(e),
+        Err(e) => (None, Err(e)),
     };
     // The DNS advice names the likely host even when the transport did not suggest one.
     let probe = match probe {
@@ -408,14 +407,12 @@ pub async fn run_checks(
     l.finish(CheckId::Reachability, reach, elapsed);
     l.finish(CheckId::Instance, inst, elapsed);
     if !reach_ok {
-        diag.client = None;
         stop!("skipped: cannot connect (reachability blocked)");
     }
     if !inst_ok {
-        diag.client = None;
         stop!("skipped: not a ServiceNow API (instance blocked)");
     }
-    let Some(client) = diag.client.clone() else {
+    let Some(client) = client else {
         stop!("skipped: cannot connect (reachability blocked)");
     };
 
@@ -427,9 +424,10 @@ pub async fn run_checks(
     let token_ok = outcome.status == CheckStatus::Passed;
     l.finish(CheckId::Oauth, outcome, ms(t));
     if !token_ok {
-        diag.client = None;
         stop!("skipped: no token (oauth blocked)");
     }
+    // Handed out only once it holds a token: the caller reuses it.
+    diag.client = Some(client.clone());
 
     // ACL probes, concurrently; results stream out as each read returns.
     for id in CheckId::ALL.into_iter().filter(|id| id.acl().is_some()) {
