@@ -2,6 +2,8 @@
 
 use std::process::ExitCode;
 
+use crate::servicenow::Error;
+
 /// The four outcomes a command can report to its caller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {
@@ -19,6 +21,16 @@ impl Exit {
     /// The numeric code, as the shell sees it.
     pub fn code(self) -> u8 {
         self as u8
+    }
+
+    /// The code for a failed request: 3 when no ServiceNow instance answered at all, else 1
+    /// (the instance answered and refused).
+    pub fn for_error(err: &Error) -> Exit {
+        if err.is_unreachable() {
+            Exit::Unreachable
+        } else {
+            Exit::Denied
+        }
     }
 }
 

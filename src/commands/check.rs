@@ -7,7 +7,9 @@ use unicode_width::UnicodeWidthStr;
 use super::Global;
 use super::connection;
 use crate::cli::CheckArgs;
-use crate::diagnose::{CheckId, CheckOptions, CheckResult, CheckStatus, Diagnosis, run_checks};
+use crate::diagnose::{
+    CheckId, CheckOptions, CheckResult, CheckStatus, Diagnosis, fixes, run_checks,
+};
 use crate::exit::Exit;
 use crate::sanitize;
 
@@ -45,10 +47,7 @@ fn wrap(text: &str, indent: &str, out: &mut String) {
     let room = WIDTH.saturating_sub(indent.width()).max(20);
     for para in text.lines() {
         // Numbered steps hang their continuation lines under the text.
-        let hang = para
-            .split_once(". ")
-            .filter(|(n, _)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
-            .map_or(0, |(n, _)| n.len() + 2);
+        let hang = fixes::step_number(para).map_or(0, |n| n.len() + 2);
         let mut line = String::new();
         for word in para.split_whitespace() {
             let used = line.width();
@@ -187,12 +186,8 @@ pub fn run(global: &Global, args: CheckArgs) -> Exit {
     let human = render_human(&diag, &conn.input.username, &conn.input.instance_url);
     if args.json {
         eprint!("{human}");
-        match serde_json::to_string_pretty(&document(&diag, &conn.input.instance_url)) {
-            Ok(json) => println!("{json}"),
-            Err(e) => {
-                eprintln!("snow-connect check: cannot write JSON: {e}");
-                return Exit::Usage;
-            }
+        if let Err(exit) = super::print_json("check", &document(&diag, &conn.input.instance_url)) {
+            return exit;
         }
     } else {
         print!("{human}");

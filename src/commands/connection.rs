@@ -9,6 +9,7 @@ use secrecy::SecretString;
 
 use super::Global;
 use crate::cli::ConnectionArgs;
+use crate::config::{Config, ServiceNowConfig};
 use crate::diagnose::ConnectionInput;
 use crate::exit::Exit;
 use crate::servicenow::ClientOptions;
@@ -66,12 +67,29 @@ fn check_readable(path: &Path) -> Result<(), String> {
 /// The error is a complete sentence naming what to pass (exit code 2).
 pub fn resolve(global: &Global, args: &ConnectionArgs) -> Result<Connection, String> {
     let options = client_options(global, args)?;
-    let flags_given =
-        args.instance.is_some() || args.client_id.is_some() || args.username.is_some();
-    if flags_given {
+    if flags_given(args) {
         return from_flags(args, options);
     }
     from_config(global, options)
+}
+
+/// [`resolve`] for a command that has already loaded the config at `path` (`send`, which
+/// needs its endpoints whichever way it connects): the file is not read a second time.
+pub fn resolve_loaded(
+    global: &Global,
+    args: &ConnectionArgs,
+    config: &Config,
+    path: &Path,
+) -> Result<Connection, String> {
+    let options = client_options(global, args)?;
+    if flags_given(args) {
+        return from_flags(args, options);
+    }
+    from_servicenow(&config.servicenow, path, options)
+}
+
+fn flags_given(args: &ConnectionArgs) -> bool {
+    args.instance.is_some() || args.client_id.is_some() || args.username.is_some()
 }
 
 fn from_flags(args: &ConnectionArgs, options: ClientOptions) -> Result<Connection, String> {
@@ -135,7 +153,17 @@ fn from_config(global: &Global, options: ClientOptions) -> Result<Connection, St
         return Err(format!("no config at {}; {HOW}", path.display()));
     }
     let loaded = crate::config::load(&path).map_err(|e| e.to_string())?;
-    let sn = &loaded.config.servicenow;
+    let mut conn = from_servicenow(&loaded.config.servicenow, &path, options)?;
+    conn.warnings = loaded.warnings.into_iter().map(|w| w.message).collect();
+    Ok(conn)
+}
+
+/// The connection a loaded config's `[servicenow]` describes, its secrets resolved.
+fn from_servicenow(
+    sn: &ServiceNowConfig,
+    path: &Path,
+    options: ClientOptions,
+) -> Result<Connection, String> {
     let in_file = |e: crate::config::ConfigError| format!("{}: {e}", path.display());
     let client_secret = sn.resolve_client_secret().map_err(in_file)?;
     let password = sn.resolve_password().map_err(in_file)?;
@@ -148,17 +176,8 @@ fn from_config(global: &Global, options: ClientOptions) -> Result<Connection, St
             password,
         },
         options,
-        warnings: loaded.warnings.into_iter().map(|w| w.message).collect(),
+        warnings: Vec::new(),
     })
-}
-
-/// A runtime for a headless command.
-pub fn runtime() -> Result<tokio::runtime::Runtime, String> {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|e| format!("cannot start the async runtime: {e}"))
 }
 
 /// What `check` and `fields` start with: the connection (its warnings printed) and a runtime.
@@ -176,7 +195,7 @@ pub fn prepare(
     for w in &conn.warnings {
         eprintln!("warning: {w}");
     }
-    let rt = runtime().map_err(fail)?;
+    let rt = super::runtime().map_err(fail)?;
     Ok((conn, rt))
 }
 

@@ -191,12 +191,8 @@ pub fn run(global: &Global, args: FieldsArgs) -> Exit {
     let exit = match &diag.dictionary {
         Some(Ok(d)) => {
             if args.json {
-                match serde_json::to_string_pretty(&document(d)) {
-                    Ok(json) => println!("{json}"),
-                    Err(e) => {
-                        eprintln!("snow-connect fields: cannot write JSON: {e}");
-                        return Exit::Usage;
-                    }
+                if let Err(exit) = super::print_json("fields", &document(d)) {
+                    return exit;
                 }
             } else {
                 print!("{}", render_table(d));
@@ -216,22 +212,14 @@ pub fn run(global: &Global, args: FieldsArgs) -> Exit {
                         &conn.input.username,
                         diag.client.as_ref().map_or("", |c| c.instance().host()),
                     );
-                    let from_check = CheckId::parse(&format!("acl:{acl}"))
+                    let fix = CheckId::for_acl(acl)
                         .and_then(|id| diag.result(id))
-                        .and_then(|r| r.fix.clone());
-                    let fix = from_check.unwrap_or_else(|| {
-                        let t = acl.trim_end_matches(".*");
-                        if acl.ends_with(".*") {
-                            fixes::field_read(t, &ctx)
-                        } else {
-                            fixes::table_read(t, &ctx)
-                        }
-                    });
+                        .and_then(|r| r.fix.clone())
+                        .unwrap_or_else(|| fixes::missing_acl(acl, &ctx));
                     eprintln!("Fix:\n{}", sanitize::text(&fix));
                     Exit::Denied
                 }
-                DictionaryError::Client(err) if err.is_unreachable() => Exit::Unreachable,
-                DictionaryError::Client(_) => Exit::Denied,
+                DictionaryError::Client(err) => Exit::for_error(err),
             }
         }
         None => {

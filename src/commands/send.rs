@@ -17,7 +17,7 @@ use crate::incident::send_policy::{
 };
 use crate::incident::{self, Alert, CreatedIncident, Plan};
 use crate::sanitize;
-use crate::servicenow::{Client, Credentials, Error, InstanceUrl, field_string};
+use crate::servicenow::{Client, Error, InstanceUrl, field_string};
 
 /// Run `snow-connect send`.
 pub fn run(global: &Global, args: SendArgs) -> Exit {
@@ -34,7 +34,7 @@ pub fn run(global: &Global, args: SendArgs) -> Exit {
         out.error(&unknown_endpoint(&args.endpoint, &config.endpoints, &path));
         return Exit::Usage;
     };
-    let client = match connect(global, &args) {
+    let client = match connect(global, &args, &config, &path) {
         Ok(c) => c,
         Err(msg) => {
             out.error(&msg);
@@ -45,7 +45,7 @@ pub fn run(global: &Global, args: SendArgs) -> Exit {
         short_description: args.short_description.clone(),
         description: args.description.clone().unwrap_or_default(),
     };
-    let runtime = match connection::runtime() {
+    let runtime = match super::runtime() {
         Ok(rt) => rt,
         Err(msg) => {
             out.error(&msg);
@@ -151,18 +151,17 @@ fn close_name<'a>(typed: &str, endpoints: &'a [Endpoint]) -> Option<&'a str> {
 
 /// The client for the config's instance, or for `--instance/--client-id/--username` with
 /// the secrets from the environment (the shared rules of `check` and `fields`).
-fn connect(global: &Global, args: &SendArgs) -> Result<Client, String> {
-    let conn = connection::resolve(global, &args.conn)?;
-    let input = conn.input;
+fn connect(
+    global: &Global,
+    args: &SendArgs,
+    config: &Config,
+    path: &Path,
+) -> Result<Client, String> {
+    let conn = connection::resolve_loaded(global, &args.conn, config, path)?;
+    let input = &conn.input;
     let base = InstanceUrl::parse(&input.instance_url)
         .map_err(|e| format!("instance URL {:?}: {e}", input.instance_url))?;
-    let creds = Credentials {
-        client_id: input.client_id,
-        client_secret: input.client_secret,
-        username: input.username,
-        password: input.password,
-    };
-    Client::new(base, creds, &conn.options).map_err(|e| e.to_string())
+    Client::new(base, input.credentials(), &conn.options).map_err(|e| e.to_string())
 }
 
 /// Authenticate, read the dictionary, plan, and (unless `dry_run`) create the incident.
@@ -328,11 +327,7 @@ fn report_client_error(
     if let Some(fix) = fixes::for_error(err, &ctx) {
         out.info(&format!("fix: {fix}"));
     }
-    if err.is_unreachable() {
-        Exit::Unreachable
-    } else {
-        Exit::Denied
-    }
+    Exit::for_error(err)
 }
 
 fn report_dictionary_error(
@@ -353,11 +348,7 @@ fn report_dictionary_error(
                 sanitize::line(&err.to_string())
             ));
             let ctx = FixContext::new(client.username(), client.instance().host());
-            let fix = match acl.strip_suffix(".*") {
-                Some(table) => fixes::field_read(table, &ctx),
-                None => fixes::table_read(acl, &ctx),
-            };
-            out.info(&format!("fix: {fix}"));
+            out.info(&format!("fix: {}", fixes::missing_acl(acl, &ctx)));
             Exit::Denied
         }
         DictionaryError::NoSuchTable(_) => {

@@ -23,14 +23,10 @@ pub fn run(global: &Global, demo: bool, sim: SimOptions) -> Exit {
         eprintln!("{NO_TTY}");
         return Exit::Usage;
     }
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
+    let rt = match super::runtime() {
         Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("snow-connect: cannot start the async runtime: {e}");
+        Err(msg) => {
+            eprintln!("snow-connect: {msg}");
             return Exit::Usage;
         }
     };

@@ -7,7 +7,8 @@ use toml_edit::{
     Array, ArrayOfTables, DocumentMut, InlineTable, Item, Key, RawString, Table, TableLike, Value,
 };
 
-use super::render::{endpoint_table, field_table};
+use super::render::{MASK, Secrets, endpoint_table, field_table};
+use super::validate::value_text;
 use super::{Config, Endpoint, EndpointField, SecretRef, ServiceNowConfig};
 
 /// `old_text` (already validated) changed to say what `config` says.
@@ -15,10 +16,10 @@ pub(crate) fn edit(old_text: &str, config: &Config) -> Result<String, toml_edit:
     let mut doc: DocumentMut = old_text.parse()?;
     let root = doc.as_table_mut();
     match root.get_mut("servicenow").and_then(Item::as_table_like_mut) {
-        Some(sn) => update_servicenow(sn, &config.servicenow),
+        Some(sn) => update_servicenow(sn, &config.servicenow, Secrets::Write),
         None => {
             let mut sn = Table::new();
-            update_servicenow(&mut sn, &config.servicenow);
+            update_servicenow(&mut sn, &config.servicenow, Secrets::Write);
             root.insert("servicenow", Item::Table(sn));
         }
     }
@@ -28,12 +29,19 @@ pub(crate) fn edit(old_text: &str, config: &Config) -> Result<String, toml_edit:
     Ok(doc.to_string())
 }
 
-fn update_servicenow(t: &mut dyn TableLike, sn: &ServiceNowConfig) {
+/// Bring `[servicenow]` in line with `sn`; on a new table this writes it from scratch.
+pub(crate) fn update_servicenow(t: &mut dyn TableLike, sn: &ServiceNowConfig, secrets: Secrets) {
     set_str(t, "instance_url", &sn.instance_url);
     set_str(t, "client_id", &sn.client_id);
-    set_secret(t, "client_secret", "client_secret_env", &sn.client_secret);
+    set_secret(
+        t,
+        "client_secret",
+        "client_secret_env",
+        &sn.client_secret,
+        secrets,
+    );
     set_str(t, "username", &sn.username);
-    set_secret(t, "password", "password_env", &sn.password);
+    set_secret(t, "password", "password_env", &sn.password, secrets);
 }
 
 /// Set a string value, keeping the old value's decoration (alignment, trailing comment).
@@ -58,10 +66,19 @@ fn set_value(t: &mut dyn TableLike, key: &str, new: Value, same: impl Fn(&Value)
     }
 }
 
-fn set_secret(t: &mut dyn TableLike, key: &str, env_key: &str, secret: &SecretRef) {
-    let (wanted, other, text) = match secret {
-        SecretRef::Inline(s) => (key, env_key, s.expose_secret()),
-        SecretRef::Env(name) => (env_key, key, name.as_str()),
+/// An inline secret under `key` (its value, or [`MASK`]), or the variable's name under
+/// `env_key`; the other of the two keys goes.
+fn set_secret(
+    t: &mut dyn TableLike,
+    key: &str,
+    env_key: &str,
+    secret: &SecretRef,
+    secrets: Secrets,
+) {
+    let (wanted, other, text) = match (secret, secrets) {
+        (SecretRef::Inline(s), Secrets::Write) => (key, env_key, s.expose_secret()),
+        (SecretRef::Inline(_), Secrets::Mask) => (key, env_key, MASK),
+        (SecretRef::Env(name), _) => (env_key, key, name.as_str()),
     };
     if t.contains_key(other) {
         rename_key(t, other, wanted, text);
@@ -264,11 +281,8 @@ fn update_field(t: &mut dyn TableLike, f: &EndpointField) {
     set_str(t, "element", &f.element);
     set_str(t, "type", f.kind.as_str());
     // A hand-written `value = 2` stays as it is while it still means "2".
-    set_value(t, "value", Value::from(f.value.as_str()), |old| match old {
-        Value::String(s) => s.value() == &f.value,
-        Value::Integer(i) => i.value().to_string() == f.value,
-        Value::Boolean(b) => b.value().to_string() == f.value,
-        _ => false,
+    set_value(t, "value", Value::from(f.value.as_str()), |old| {
+        value_text(old).is_some_and(|v| v == f.value)
     });
     match &f.display {
         Some(display) => set_str(t, "display", display),

@@ -1,10 +1,10 @@
 //! Writing a [`Config`] as TOML from scratch: new files, and the masked view of `config show`.
 
-use secrecy::ExposeSecret;
 use toml_edit::{ArrayOfTables, DocumentMut, Item, Table, value};
 
+use super::edit::update_servicenow;
 use super::validate::SCHEMA_VERSION;
-use super::{Config, Endpoint, EndpointField, SecretRef, ServiceNowConfig};
+use super::{Config, Endpoint, EndpointField};
 
 /// What `config show` prints instead of an inline secret.
 pub const MASK: &str = "••••••••";
@@ -32,7 +32,7 @@ pub(crate) fn document(config: &Config, secrets: Secrets, header: bool) -> Docum
         key.leaf_decor_mut().set_prefix(HEADER);
     }
     let mut sn = Table::new();
-    fill_servicenow(&mut sn, &config.servicenow, secrets);
+    update_servicenow(&mut sn, &config.servicenow, secrets);
     doc.insert("servicenow", Item::Table(sn));
     if !config.endpoints.is_empty() {
         let mut aot = ArrayOfTables::new();
@@ -47,28 +47,6 @@ pub(crate) fn document(config: &Config, secrets: Secrets, header: bool) -> Docum
 /// The config as TOML with every inline secret replaced by [`MASK`]; env names are shown.
 pub fn masked_toml(config: &Config) -> String {
     document(config, Secrets::Mask, false).to_string()
-}
-
-fn fill_servicenow(t: &mut Table, sn: &ServiceNowConfig, secrets: Secrets) {
-    t.insert("instance_url", value(&sn.instance_url));
-    t.insert("client_id", value(&sn.client_id));
-    insert_secret(
-        t,
-        "client_secret",
-        "client_secret_env",
-        &sn.client_secret,
-        secrets,
-    );
-    t.insert("username", value(&sn.username));
-    insert_secret(t, "password", "password_env", &sn.password, secrets);
-}
-
-fn insert_secret(t: &mut Table, key: &str, env_key: &str, secret: &SecretRef, secrets: Secrets) {
-    match (secret, secrets) {
-        (SecretRef::Inline(s), Secrets::Write) => t.insert(key, value(s.expose_secret())),
-        (SecretRef::Inline(_), Secrets::Mask) => t.insert(key, value(MASK)),
-        (SecretRef::Env(name), _) => t.insert(env_key, value(name)),
-    };
 }
 
 /// A new `[[endpoints]]` table.

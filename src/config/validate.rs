@@ -865,21 +865,15 @@ impl<'a> Ctx<'a> {
             ));
         };
         let at = self.item_offset(t, "value");
-        // Hand-written files naturally say `value = 2` or `value = true`; both mean the text.
-        let value = match item {
-            Item::Value(Value::String(s)) => s.value().clone(),
-            Item::Value(Value::Integer(i)) => i.value().to_string(),
-            Item::Value(Value::Boolean(b)) => b.value().to_string(),
-            other => {
-                return Err(self.report(
-                    at,
-                    format!(
-                        "`value` in {} must be a string, found {}",
-                        t.label,
-                        describe(other)
-                    ),
-                ));
-            }
+        let Some(value) = item.as_value().and_then(value_text) else {
+            return Err(self.report(
+                at,
+                format!(
+                    "`value` in {} must be a string, found {}",
+                    t.label,
+                    describe(item)
+                ),
+            ));
         };
         let problem = match kind {
             Some(FieldKind::Integer) if value.trim().parse::<i64>().is_err() => {
@@ -904,6 +898,17 @@ impl<'a> Ctx<'a> {
             )),
             None => Ok(value),
         }
+    }
+}
+
+/// The text a field's `value` stands for. Hand-written files naturally say `value = 2` or
+/// `value = true`; both mean the text. `None` for any other kind of value.
+pub(crate) fn value_text(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.value().clone()),
+        Value::Integer(i) => Some(i.value().to_string()),
+        Value::Boolean(b) => Some(b.value().to_string()),
+        _ => None,
     }
 }
 

@@ -89,6 +89,11 @@ impl CheckId {
         self.as_str().strip_prefix("acl:")
     }
 
+    /// The check that proves the ACL `acl` (`sys_dictionary.*`), if there is one.
+    pub fn for_acl(acl: &str) -> Option<CheckId> {
+        CheckId::ALL.into_iter().find(|c| c.acl() == Some(acl))
+    }
+
     /// True for checks whose failure makes the integration unusable (all but `acl:sys_choice`
     /// and `incident:create`, which is reported but only run on request).
     pub fn required(self) -> bool {
@@ -172,4 +177,19 @@ pub struct CheckResult {
     pub fix: Option<String>,
     /// Wall time of the check.
     pub elapsed_ms: u64,
+}
+
+impl CheckResult {
+    /// Whether this result lets the integration work: a required check passed (warnings
+    /// allowed), the optional `acl:sys_choice` never stands in the way, and a test incident
+    /// only when it was refused.
+    pub fn is_ok(&self) -> bool {
+        match self.id {
+            CheckId::AclSysChoice => true,
+            CheckId::IncidentCreate => {
+                !matches!(self.status, CheckStatus::Blocked | CheckStatus::Partial)
+            }
+            _ => matches!(self.status, CheckStatus::Passed | CheckStatus::Warning),
+        }
+    }
 }

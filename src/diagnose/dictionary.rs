@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use std::collections::HashMap;
 
-use super::probes::{Access, ReadOk, ReadOutcome, access, non_empty, raw_value};
+use super::probes::{Access, ReadOk, ReadOutcome, access, hidden_evidence, non_empty, raw_value};
 use crate::servicenow::{Client, EncodedQuery, Error, Record, TableQuery};
 
 /// What kind of value an Additional Field takes; also the `type` written to the config.
@@ -353,10 +353,7 @@ fn required_read(
         }
         Access::Readable { hidden, .. } => Err(DictionaryError::Denied {
             acl: format!("{table}.*"),
-            evidence: format!(
-                "HTTP 200: records came back without the fields {}",
-                hidden.join(", ")
-            ),
+            evidence: hidden_evidence(&hidden),
         }),
         Access::TableDenied { evidence } | Access::Empty { evidence } => {
             Err(DictionaryError::Denied {
@@ -493,31 +490,51 @@ pub(crate) async fn discover_with(
     pre: Prefetch,
 ) -> Result<Dictionary, DictionaryError> {
     let mut requests = 0usize;
+    // First round, concurrently: the chain, the type labels and, for a table whose chain is
+    // known in advance, that chain's dictionary and choices.
+    let guess = guess_chain(table);
+    let (chain_q, glide_q) = (chain_query_by_name(table), glide_query());
     let chain_read = async {
         match pre.chain {
             Some(r) => r,
-            None => read_page(client, &chain_query_by_name(table)).await,
+            None => read_page(client, &chain_q).await,
         }
     };
     let glide_read = async {
         match pre.glide {
             Some(r) => r,
-            None => read_all(client, &glide_query()).await,
+            None => read_all(client, &glide_q).await,
         }
     };
-    let (chain_read, glide_read) = futures::join!(chain_read, glide_read);
+    let dict_guess = async {
+        match (pre.dictionary, &guess) {
+            (Some(read), _) => Some(read),
+            (None, Some(g)) => Some((g.clone(), read_all(client, &dictionary_query(g)).await)),
+            (None, None) => None,
+        }
+    };
+    let choice_guess = async {
+        match (pre.choices, &guess) {
+            (Some(read), _) => Some(read),
+            (None, Some(g)) => Some((g.clone(), read_all(client, &choice_query(g)).await)),
+            (None, None) => None,
+        }
+    };
+    let (chain_read, glide_read, dict_guess, choice_guess) =
+        futures::join!(chain_read, glide_read, dict_guess, choice_guess);
     requests += requests_of(&chain_read) + requests_of(&glide_read);
     let chain = walk_chain(client, table, chain_read, &mut requests).await?;
 
+    // Second round, only where the chain differs from the guess.
     let dict_read = async {
-        match pre.dictionary {
+        match dict_guess {
             Some((guess, r)) if guess == chain => r,
             // A wrong guess is not counted below: its requests were not part of this answer.
             _ => read_all(client, &dictionary_query(&chain)).await,
         }
     };
     let choice_read = async {
-        match pre.choices {
+        match choice_guess {
             Some((guess, r)) if guess == chain => r,
             _ => read_all(client, &choice_query(&chain)).await,
         }
@@ -552,34 +569,7 @@ pub async fn discover_dictionary(
     client: &Client,
     table: &str,
 ) -> Result<Dictionary, DictionaryError> {
-    let guess = guess_chain(table);
-    let (chain_q, glide_q) = (chain_query_by_name(table), glide_query());
-    let chain = read_page(client, &chain_q);
-    let glide = read_all(client, &glide_q);
-    let dict = async {
-        match &guess {
-            Some(g) => Some((g.clone(), read_all(client, &dictionary_query(g)).await)),
-            None => None,
-        }
-    };
-    let choices = async {
-        match &guess {
-            Some(g) => Some((g.clone(), read_all(client, &choice_query(g)).await)),
-            None => None,
-        }
-    };
-    let (chain, glide, dictionary, choices) = futures::join!(chain, glide, dict, choices);
-    discover_with(
-        client,
-        table,
-        Prefetch {
-            chain: Some(chain),
-            glide: Some(glide),
-            dictionary,
-            choices,
-        },
-    )
-    .await
+    discover_with(client, table, Prefetch::default()).await
 }
 
 fn flag(r: &Record, key: &str) -> bool {

@@ -73,6 +73,14 @@ fn numbered(intro: &str, steps: &[String], outro: &[&str]) -> String {
     out
 }
 
+/// The number of a step line as [`numbered`] writes it (`3. ...`), for renderers that lay
+/// the steps out; `None` for any other line.
+pub fn step_number(line: &str) -> Option<&str> {
+    line.split_once(". ")
+        .map(|(n, _)| n)
+        .filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
 fn elevate_step() -> String {
     "Elevate to security_admin (creating ACLs needs it): user menu (your avatar) > Elevate role > \
      tick security_admin > Update (Core UI: your name > Elevate Roles > OK). No \"Elevate role\" \
@@ -186,6 +194,15 @@ pub fn field_read(table: &str, ctx: &FixContext) -> String {
         ctx.user()
     );
     acl_fix(&intro, table, &[AclPart::Fields], ctx, table_extra(table))
+}
+
+/// A read ACL found missing while reading the dictionary: `table.*` is the field ACL
+/// ([`field_read`]), a bare `table` the table ACL ([`table_read`]).
+pub fn missing_acl(acl: &str, ctx: &FixContext) -> String {
+    match acl.strip_suffix(".*") {
+        Some(table) => field_read(table, ctx),
+        None => table_read(acl, ctx),
+    }
 }
 
 /// A query on the table's own columns was refused ("Field(s) present in the query do not have

@@ -38,6 +38,18 @@ pub struct ConnectionInput {
     pub password: SecretString,
 }
 
+impl ConnectionInput {
+    /// The four values the token request needs.
+    pub fn credentials(&self) -> Credentials {
+        Credentials {
+            client_id: self.client_id.clone(),
+            client_secret: self.client_secret.clone(),
+            username: self.username.clone(),
+            password: self.password.clone(),
+        }
+    }
+}
+
 impl std::fmt::Debug for ConnectionInput {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ConnectionInput")
@@ -95,18 +107,9 @@ impl Diagnosis {
     /// True when every required check passed (warnings allowed), and a test incident, when
     /// one was asked for, was created.
     pub fn ok(&self) -> bool {
-        CheckId::ALL.iter().all(|id| {
-            let Some(r) = self.result(*id) else {
-                return false;
-            };
-            match id {
-                CheckId::AclSysChoice => true,
-                CheckId::IncidentCreate => {
-                    !matches!(r.status, CheckStatus::Blocked | CheckStatus::Partial)
-                }
-                _ => matches!(r.status, CheckStatus::Passed | CheckStatus::Warning),
-            }
-        })
+        CheckId::ALL
+            .iter()
+            .all(|id| self.result(*id).is_some_and(CheckResult::is_ok))
     }
 
     /// Exit code per DESIGN.md: 0 ok, 1 instance answered but something is denied, 2 the URL
@@ -306,11 +309,6 @@ fn url_outcome(input: &str, url: &InstanceUrl) -> Outcome {
     out
 }
 
-/// The check that proves a given ACL name, e.g. `sys_dictionary.*`.
-fn check_for_acl(acl: &str) -> Option<CheckId> {
-    CheckId::parse(&format!("acl:{acl}"))
-}
-
 /// Run the ladder. Sends [`CheckEvent`]s on `events` as checks start and finish; stops early
 /// (remaining checks `skipped`) when `cancel` fires. A check that is finished twice (discovery
 /// found a denial the probe could not see) is sent again; the later result wins.
@@ -378,20 +376,13 @@ pub async fn run_checks(
         Some(h) => Ok(h.clone()),
         None => Client::http_client(&opts.client),
     };
-    let creds = Credentials {
-        client_id: input.client_id.clone(),
-        client_secret: input.client_secret.clone(),
-        username: input.username.clone(),
-        password: input.password.clone(),
-    };
-    let probe = match http {
+    let (client, probe) = match http {
         Ok(http) => {
-            let client = Client::with_http(url.clone(), creds, http, &opts.client);
+            let client = Client::with_http(url.clone(), input.credentials(), http, &opts.client);
             let r = cancellable(&cancel, client.probe()).await;
-            diag.client = Some(client);
-            r
+            (Some(client), r)
         }
-        Err(e) => Err(e),
+        Err(e) => (None, Err(e)),
     };
     // The DNS advice names the likely host even when the transport did not suggest one.
     let probe = match probe {
@@ -416,14 +407,12 @@ pub async fn run_checks(
     l.finish(CheckId::Reachability, reach, elapsed);
     l.finish(CheckId::Instance, inst, elapsed);
     if !reach_ok {
-        diag.client = None;
         stop!("skipped: cannot connect (reachability blocked)");
     }
     if !inst_ok {
-        diag.client = None;
         stop!("skipped: not a ServiceNow API (instance blocked)");
     }
-    let Some(client) = diag.client.clone() else {
+    let Some(client) = client else {
         stop!("skipped: cannot connect (reachability blocked)");
     };
 
@@ -435,9 +424,10 @@ pub async fn run_checks(
     let token_ok = outcome.status == CheckStatus::Passed;
     l.finish(CheckId::Oauth, outcome, ms(t));
     if !token_ok {
-        diag.client = None;
         stop!("skipped: no token (oauth blocked)");
     }
+    // Handed out only once it holds a token: the caller reuses it.
+    diag.client = Some(client.clone());
 
     // ACL probes, concurrently; results stream out as each read returns.
     for id in CheckId::ALL.into_iter().filter(|id| id.acl().is_some()) {
@@ -505,21 +495,15 @@ pub async fn run_checks(
             r = discover_with(&client, TARGET_TABLE, pre) => r,
         };
         if let Err(DictionaryError::Denied { acl, evidence }) = &found
-            && let Some(id) = check_for_acl(acl)
+            && let Some(id) = CheckId::for_acl(acl)
             && l.status(id) == Some(CheckStatus::Passed)
         {
-            let table = acl.trim_end_matches(".*");
-            let fix = if acl.ends_with(".*") {
-                fixes::field_read(table, &ctx)
-            } else {
-                fixes::table_read(table, &ctx)
-            };
             l.finish(
                 id,
                 Outcome::blocked(
                     format!("reading the {TARGET_TABLE} dictionary needs the read ACL {acl}"),
                     Some(evidence.clone()),
-                    Some(fix),
+                    Some(fixes::missing_acl(acl, &ctx)),
                 ),
                 ms(t),
             );

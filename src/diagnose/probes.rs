@@ -6,6 +6,7 @@ use serde_json::Value;
 
 use super::fixes::{self, FixContext};
 use super::{CheckId, CheckResult, CheckStatus};
+use crate::incident::send_policy;
 use crate::sanitize;
 use crate::servicenow::{Error, Record};
 
@@ -355,6 +356,34 @@ pub(crate) fn oauth_outcome(
     }
 }
 
+/// The evidence for rows that came back without the `hidden` fields.
+pub(crate) fn hidden_evidence(hidden: &[&str]) -> String {
+    format!(
+        "HTTP 200: records came back without the fields {}",
+        hidden.join(", ")
+    )
+}
+
+/// Rows came back without some requested fields: blocked when every one is hidden, else partial.
+fn fields_hidden(
+    table: &str,
+    hidden: &[&str],
+    requested: &[&str],
+    summary: String,
+    ctx: &FixContext,
+) -> Outcome {
+    Outcome {
+        status: if hidden.len() == requested.len() {
+            CheckStatus::Blocked
+        } else {
+            CheckStatus::Partial
+        },
+        summary,
+        evidence: Some(hidden_evidence(hidden)),
+        fix: Some(fixes::fields_hidden(table, hidden, ctx)),
+    }
+}
+
 /// The table ACL check and its `.*` companion, from one read.
 pub(crate) fn table_pair(table: &str, access: &Access, ctx: &FixContext) -> (Outcome, Outcome) {
     match access {
@@ -366,25 +395,18 @@ pub(crate) fn table_pair(table: &str, access: &Access, ctx: &FixContext) -> (Out
                     requested.join(", ")
                 ))
             } else {
-                let status = if hidden.len() == requested.len() {
-                    CheckStatus::Blocked
-                } else {
-                    CheckStatus::Partial
-                };
-                Outcome {
-                    status,
-                    summary: format!(
+                fields_hidden(
+                    table,
+                    hidden,
+                    requested,
+                    format!(
                         "{table} rows came back without {} ({} of {} requested fields hidden)",
                         hidden.join(", "),
                         hidden.len(),
                         requested.len()
                     ),
-                    evidence: Some(format!(
-                        "HTTP 200: records came back without the fields {}",
-                        hidden.join(", ")
-                    )),
-                    fix: Some(fixes::fields_hidden(table, hidden, ctx)),
-                }
+                    ctx,
+                )
             };
             (table_ok, fields)
         }
@@ -450,19 +472,13 @@ pub(crate) fn glide_outcome(access: &Access, ctx: &FixContext) -> Outcome {
         Access::Readable { hidden, .. } if hidden.is_empty() => {
             Outcome::passed("field types (sys_glide_object) can be read")
         }
-        Access::Readable { hidden, requested } => Outcome {
-            status: if hidden.len() == requested.len() {
-                CheckStatus::Blocked
-            } else {
-                CheckStatus::Partial
-            },
-            summary: format!("{T} rows came back without {}", hidden.join(", ")),
-            evidence: Some(format!(
-                "HTTP 200: records came back without the fields {}",
-                hidden.join(", ")
-            )),
-            fix: Some(fixes::fields_hidden(T, hidden, ctx)),
-        },
+        Access::Readable { hidden, requested } => fields_hidden(
+            T,
+            hidden,
+            requested,
+            format!("{T} rows came back without {}", hidden.join(", ")),
+            ctx,
+        ),
         Access::QueryFieldsDenied { evidence } => Outcome::blocked(
             format!("the user cannot read {T}'s fields"),
             Some(evidence.clone()),
@@ -525,7 +541,7 @@ pub(crate) fn create_outcome(
             };
             Outcome::blocked(summary, Some(evidence(e)), Some(fix))
         }
-        Err(e @ Error::Timeout { request_sent: true, .. } | e @ Error::Interrupted { .. }) => {
+        Err(e) if send_policy::outcome_unknown(e) => {
             Outcome::blocked(
                 "no answer after the create request was sent; it was not resent",
                 Some(evidence(e)),

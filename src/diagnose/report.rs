@@ -14,9 +14,7 @@ fn block(text: &str) -> String {
     let mut out = String::new();
     let mut in_list = false;
     for line in sanitize::text(text).lines() {
-        let is_item = line
-            .split_once(". ")
-            .is_some_and(|(n, _)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+        let is_item = fixes::step_number(line).is_some();
         if is_item != in_list && !out.is_empty() {
             out.push('\n');
         }
@@ -25,14 +23,6 @@ fn block(text: &str) -> String {
         out.push('\n');
     }
     out
-}
-
-fn is_ok(r: &CheckResult) -> bool {
-    match r.id {
-        CheckId::AclSysChoice => true,
-        CheckId::IncidentCreate => !matches!(r.status, CheckStatus::Blocked | CheckStatus::Partial),
-        _ => matches!(r.status, CheckStatus::Passed | CheckStatus::Warning),
-    }
 }
 
 /// The ACL names the background script should create for the failing ACL checks.
@@ -144,14 +134,9 @@ fn script(user: &str, acls: &[String]) -> String {
 
 /// A Markdown report: instance, user, a table of checks, and every fix in full.
 pub fn markdown_report(instance_url: &str, username: &str, results: &[CheckResult]) -> String {
-    let host = instance_url
-        .split_once("://")
-        .map_or(instance_url, |(_, h)| h)
-        .split([':', '/'])
-        .next()
-        .unwrap_or_default();
-    let ctx = FixContext::new(username, host);
-    let ok = !results.is_empty() && results.iter().all(is_ok);
+    // The report's own text (the role summary) names the user, never the host.
+    let ctx = FixContext::new(username, "");
+    let ok = !results.is_empty() && results.iter().all(CheckResult::is_ok);
     let mut md = format!(
         "# snow-connect diagnosis\n\n\
          - Instance: {}\n\

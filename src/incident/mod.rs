@@ -77,17 +77,7 @@ pub fn plan(
 
 /// A plan with only the alert text, for connection tests (no endpoint needed).
 pub fn plan_test(dictionary: Option<&Dictionary>) -> Plan {
-    let alert = Alert::connection_test();
-    let mut body = Record::new();
-    let mut notes = Vec::new();
-    for (element, text) in [
-        ("short_description", &alert.short_description),
-        ("description", &alert.description),
-    ] {
-        let (value, note) = plan::fit_alert_text(element, text, dictionary);
-        notes.extend(note);
-        body.insert(element.to_string(), serde_json::Value::String(value));
-    }
+    let (body, notes) = plan::alert_body(&Alert::connection_test(), dictionary);
     Plan { body, notes }
 }
 

@@ -50,34 +50,19 @@ pub(super) fn build(
         return Err(v.problems);
     }
 
-    let mut body = Record::new();
-    let (short, short_note) = fit_alert_text(
-        "short_description",
-        &alert.short_description,
-        Some(dictionary),
-    );
-    let (description, description_note) =
-        fit_alert_text("description", &alert.description, Some(dictionary));
-    v.notes.extend(short_note);
-    v.notes.extend(description_note);
-    body.insert("short_description".into(), Value::String(short));
-    body.insert("description".into(), Value::String(description));
+    let (mut body, alert_notes) = alert_body(alert, Some(dictionary));
+    v.notes.extend(alert_notes);
 
     for (i, field) in endpoint.fields.iter().enumerate() {
-        if endpoint.fields[..i]
+        if let Some(earlier) = endpoint.fields[..i]
             .iter()
-            .any(|earlier| earlier.element == field.element)
+            .find(|earlier| earlier.element == field.element)
         {
             v.problem(
                 &field.element,
                 format!(
                     "the field is configured more than once (values `{}` and `{}`); keep one entry",
-                    endpoint.fields[..i]
-                        .iter()
-                        .find(|e| e.element == field.element)
-                        .map(|e| e.value.as_str())
-                        .unwrap_or_default(),
-                    field.value
+                    earlier.value, field.value
                 ),
             );
             continue;
@@ -114,12 +99,26 @@ pub fn needs_value(field: &Field) -> bool {
         )
 }
 
+/// The alert fields of a body (short_description, then description), each fitted to its
+/// column, and a note for each that was cut. `send` and the connection test share it.
+pub(super) fn alert_body(alert: &Alert, dictionary: Option<&Dictionary>) -> (Record, Vec<String>) {
+    let mut body = Record::new();
+    let mut notes = Vec::new();
+    let texts = [&alert.short_description, &alert.description];
+    for (element, text) in ALERT_FIELDS.into_iter().zip(texts) {
+        let (value, note) = fit_alert_text(element, text, dictionary);
+        notes.extend(note);
+        body.insert(element.to_string(), Value::String(value));
+    }
+    (body, notes)
+}
+
 /// Fit alert text into the column's `max_length`, cutting on a char boundary and ending with
 /// [`TRUNCATION_MARKER`]. Returns the text and, when it was cut, a note saying so.
 ///
-/// Shared with the connection-test plan so that both paths treat alert text alike; without a
-/// dictionary (the test incident before discovery) nothing is known, so nothing is cut.
-pub(crate) fn fit_alert_text(
+/// Without a dictionary (the test incident before discovery) nothing is known, so nothing
+/// is cut.
+fn fit_alert_text(
     element: &str,
     text: &str,
     dictionary: Option<&Dictionary>,

@@ -8,8 +8,7 @@ use std::time::Duration;
 
 use super::{CreatedIncident, Plan};
 use crate::diagnose::DictionaryError;
-pub use crate::diagnose::fixes::is_insert_denied;
-use crate::diagnose::fixes::{self, FixContext};
+use crate::diagnose::fixes::{self, FixContext, is_insert_denied};
 use crate::exit::Exit;
 use crate::servicenow::{Client, Error, InstanceUrl};
 
@@ -190,11 +189,6 @@ pub fn explain_create_error(
             fix: None,
         };
     }
-    let exit = if err.is_unreachable() {
-        Exit::Unreachable
-    } else {
-        Exit::Denied
-    };
     let fix = match err {
         Error::Forbidden(_) => fixes::for_error(err, &ctx).or_else(|| {
             Some(
@@ -207,7 +201,7 @@ pub fn explain_create_error(
         other => fixes::for_error(other, &ctx),
     };
     CreateFailure {
-        exit,
+        exit: Exit::for_error(err),
         message: format!("ServiceNow did not create the incident: {said}."),
         fix,
     }
