@@ -22,4 +22,4 @@ pub use save::{SaveOptions, remove, save};
 pub use schema::{
     Config, Endpoint, EndpointField, MAX_ADDITIONAL_FIELDS, SecretRef, ServiceNowConfig,
 };
-pub use validate::SCHEMA_VERSION;
+pub use validate::{SCHEMA_VERSION, is_env_name};

@@ -164,7 +164,8 @@ fn is_identifier(s: &str) -> bool {
     !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
-fn is_env_name(s: &str) -> bool {
+/// A usable environment-variable name (letters, digits, `_`; not starting with a digit).
+pub fn is_env_name(s: &str) -> bool {
     s.chars()
         .next()
         .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')

@@ -165,12 +165,6 @@ pub fn on_test(m: &mut Model, result: Result<CreatedTest, String>) {
     m.review.test = TestState::Done(result);
 }
 
-fn env_name_ok(s: &str) -> bool {
-    let mut chars = s.chars();
-    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-}
-
 /// The config that Save writes.
 pub fn config(m: &Model) -> Result<Config, String> {
     let url =
@@ -179,7 +173,7 @@ pub fn config(m: &Model) -> Result<Config, String> {
         let s = m.review.secret_var.value().trim().to_string();
         let p = m.review.password_var.value().trim().to_string();
         for v in [&s, &p] {
-            if !env_name_ok(v) {
+            if !crate::config::is_env_name(v) {
                 return Err(format!(
                     "\"{}\" is not a valid environment variable name (letters, digits, _).",
                     crate::sanitize::line(v)
