@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use client_support::{http_response, raw_server, read_request, real_401};
 use proptest::prelude::*;
-use pty_support::{BIN, ENTER, TAB, Term, WAIT, contains};
+use pty_support::{BIN, ENTER, TAB, Term, WAIT, contains, drafts};
 use secrecy::SecretString;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -527,19 +527,11 @@ fn sigterm_during_the_wizard_restores_the_terminal_and_keeps_a_draft() {
     );
     t.wait_for("Connect Finout to ServiceNow");
     t.wait_cooked(false);
-    t.send(ENTER);
-    t.wait_for("1. Choose a User");
-    t.send(ENTER);
-    t.wait_for("2. OAuth Authentication");
-    t.send(ENTER);
-    t.wait_for("3. Add ServiceNow credentials");
+    t.walk_to_the_form();
     t.press_until(TAB, "▸[ Connect ]", 6);
     t.send(ENTER);
     t.wait_for("All required checks passed");
-    t.send(ENTER);
-    t.wait_for("+ Add an endpoint");
-    t.send(ENTER);
-    t.wait_for("New endpoint");
+    t.open_new_endpoint();
     t.send(b"Half-typed endpoint");
     t.wait_for("Half-typed endpoint");
     {
@@ -547,29 +539,13 @@ fn sigterm_during_the_wizard_restores_the_terminal_and_keeps_a_draft() {
         assert!(p.screen().alternate_screen() && p.screen().bracketed_paste());
     }
     let before = t.raw_len();
-    let pid = t.child.process_id().expect("pid");
-    // SAFETY: a signal to our own child.
-    let rc = unsafe { libc::kill(pid as libc::pid_t, libc::SIGTERM) };
-    assert_eq!(rc, 0);
+    t.signal(libc::SIGTERM);
     let status = t.wait_exit();
     assert_eq!(status.exit_code(), 128 + 15, "{status:?}");
     t.wait_cooked(true);
-    let start = Instant::now();
-    loop {
-        let done = t
-            .parser
-            .lock()
-            .map(|p| {
-                let s = p.screen();
-                !s.alternate_screen() && !s.hide_cursor() && !s.bracketed_paste()
-            })
-            .unwrap_or(false);
-        if done {
-            break;
-        }
-        assert!(start.elapsed() < WAIT, "the terminal was not restored");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    t.wait_modes("the terminal restored", |s| {
+        !s.alternate_screen() && !s.hide_cursor() && !s.bracketed_paste()
+    });
     let tail = t.raw_since(before);
     for (seq, what) in [
         (&b"\x1b[?1049l"[..], "leave the alternate screen"),
@@ -578,15 +554,7 @@ fn sigterm_during_the_wizard_restores_the_terminal_and_keeps_a_draft() {
     ] {
         assert!(contains(&tail, seq), "{what} was not sent after SIGTERM");
     }
-    let drafts_dir = home
-        .path()
-        .join("state")
-        .join("snow-connect")
-        .join("drafts");
-    let drafts: Vec<PathBuf> = std::fs::read_dir(&drafts_dir)
-        .expect("drafts directory")
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .collect();
+    let drafts = drafts(home.path());
     assert_eq!(drafts.len(), 1, "{drafts:?}");
     let draft = std::fs::read_to_string(&drafts[0]).expect("draft");
     assert!(draft.contains("Half-typed endpoint"), "{draft}");
