@@ -197,19 +197,12 @@ impl SimProcess {
     }
 
     /// SIGTERM, then collect what it printed after the banner and on stderr.
-    fn stop(mut self) -> (Vec<u8>, Vec<u8>) {
+    fn stop(self) -> (Vec<u8>, Vec<u8>) {
         // SAFETY: a signal to our own child.
         let rc = unsafe { libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM) };
         assert_eq!(rc, 0);
-        let mut stderr = Vec::new();
-        if let Some(mut e) = self.child.stderr.take() {
-            let _ = e.read_to_end(&mut stderr);
-        }
-        let start = Instant::now();
-        while self.child.try_wait().expect("try_wait").is_none() {
-            assert!(start.elapsed() < WAIT, "the simulator did not stop");
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        // Its stdout is already taken by the banner reader; `finish` drains stderr.
+        let (_, _, stderr) = finish(self.child, WAIT);
         (self.stdout_rest.join().unwrap_or_default(), stderr)
     }
 }
