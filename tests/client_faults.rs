@@ -30,35 +30,6 @@ fn short_timeouts() -> ClientOptions {
     }
 }
 
-/// A server whose token endpoint works and whose API answers with `api` (raw bytes).
-async fn instance_answering(api: Vec<u8>) -> std::net::SocketAddr {
-    let api = Arc::new(api);
-    raw_server(move |mut s| {
-        let api = api.clone();
-        async move {
-            loop {
-                let req = read_request(&mut s).await;
-                if req.is_empty() {
-                    return;
-                }
-                let answer = if req.starts_with("POST /oauth_token.do") {
-                    http_response(
-                        "200 OK",
-                        &[("Content-Type", "application/json;charset=UTF-8")],
-                        br#"{"access_token":"tok","refresh_token":"ref","scope":"useraccount","token_type":"Bearer","expires_in":1799}"#,
-                    )
-                } else {
-                    api.to_vec()
-                };
-                if s.write_all(&answer).await.is_err() {
-                    return;
-                }
-            }
-        }
-    })
-    .await
-}
-
 async fn page_error(api: Vec<u8>) -> Error {
     let addr = instance_answering(api).await;
     client_for(&format!("http://{addr}"))

@@ -15,7 +15,7 @@ use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use client_support::{http_response, raw_server, read_request, real_401};
+use client_support::{http_response, raw_server};
 use proptest::prelude::*;
 use pty_support::{BIN, ENTER, TAB, Term, WAIT, contains, drafts};
 use secrecy::SecretString;
@@ -217,32 +217,11 @@ async fn check_with_a_retry_after_of_centuries_finishes_and_says_when_to_retry()
 
 /// A raw instance whose Table API answers 429 with `retry` as Retry-After.
 async fn rate_limited_instance(retry: &'static str) -> SocketAddr {
-    raw_server(move |mut s| async move {
-        loop {
-            let req = read_request(&mut s).await;
-            if req.is_empty() {
-                return;
-            }
-            let answer = if req.starts_with("POST /oauth_token.do") {
-                http_response(
-                    "200 OK",
-                    &[("Content-Type", "application/json")],
-                    br#"{"access_token":"tok","refresh_token":"ref","scope":"useraccount","token_type":"Bearer","expires_in":1799}"#,
-                )
-            } else if !req.to_lowercase().contains("authorization: bearer") {
-                real_401()
-            } else {
-                http_response(
-                    "429 Too Many Requests",
-                    &[("Content-Type", "application/json"), ("Retry-After", retry)],
-                    br#"{"error":{"message":"Rate limit exceeded","detail":"Rate limit of 10 requests per hour for Table API exceeded"},"status":"failure"}"#,
-                )
-            };
-            if s.write_all(&answer).await.is_err() {
-                return;
-            }
-        }
-    })
+    client_support::instance_answering(http_response(
+        "429 Too Many Requests",
+        &[("Content-Type", "application/json"), ("Retry-After", retry)],
+        br#"{"error":{"message":"Rate limit exceeded","detail":"Rate limit of 10 requests per hour for Table API exceeded"},"status":"failure"}"#,
+    ))
     .await
 }
 
