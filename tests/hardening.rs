@@ -27,7 +27,9 @@ use snow_connect::config::{
     Config, ConfigError, DraftStore, Endpoint, EndpointField, SaveOptions, SecretRef,
     ServiceNowConfig,
 };
-use snow_connect::diagnose::{CheckId, CheckOptions, CheckStatus, ConnectionInput, FieldKind};
+use snow_connect::diagnose::{
+    CheckId, CheckOptions, CheckStatus, ConnectionInput, Diagnosis, FieldKind,
+};
 use snow_connect::servicenow::{ClientOptions, FieldValue, ProxyConfig};
 use snow_connect::simulator::{
     DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_PASSWORD, DEMO_USERNAME, SimOptions, Simulator,
@@ -351,14 +353,40 @@ fn demo_input(url: &str) -> ConnectionInput {
     }
 }
 
-fn ladder_options(client: ClientOptions) -> CheckOptions {
-    CheckOptions {
+/// The whole ladder with discovery, as the demo user, through a [`Tap`] in front of `sim`.
+async fn ladder_through_tap(sim: &Simulator, client: ClientOptions) -> (Diagnosis, Tap) {
+    let tap = Tap::start(sim_addr(sim)).await;
+    let options = CheckOptions {
         discover_fields: true,
         client: ClientOptions {
             proxy: ProxyConfig::Direct,
             ..client
         },
         ..CheckOptions::default()
+    };
+    let d = tokio::time::timeout(
+        WAIT,
+        snow_connect::diagnose::run_checks(
+            &demo_input(&format!("http://{}", tap.addr)),
+            &options,
+            None,
+            CancellationToken::new(),
+        ),
+    )
+    .await
+    .expect("ladder finished");
+    (d, tap)
+}
+
+/// How many custom (`u_`) fields the ladder's dictionary holds.
+fn custom_fields(d: &Diagnosis) -> usize {
+    match &d.dictionary {
+        Some(Ok(dict)) => dict
+            .fields
+            .iter()
+            .filter(|f| f.element.starts_with("u_"))
+            .count(),
+        other => panic!("no dictionary: {other:?}"),
     }
 }
 
@@ -376,29 +404,9 @@ async fn the_full_ladder_reads_gzip_encoded_answers_from_the_simulator() {
     })
     .await
     .expect("simulator");
-    let tap = Tap::start(sim_addr(&sim)).await;
-    let d = tokio::time::timeout(
-        WAIT,
-        snow_connect::diagnose::run_checks(
-            &demo_input(&format!("http://{}", tap.addr)),
-            &ladder_options(ClientOptions::default()),
-            None,
-            CancellationToken::new(),
-        ),
-    )
-    .await
-    .expect("ladder finished");
+    let (d, tap) = ladder_through_tap(&sim, ClientOptions::default()).await;
     assert!(d.ok(), "{:#?}", d.results);
-    let dict = match &d.dictionary {
-        Some(Ok(dict)) => dict,
-        other => panic!("no dictionary: {other:?}"),
-    };
-    let custom = dict
-        .fields
-        .iter()
-        .filter(|f| f.element.starts_with("u_"))
-        .count();
-    assert_eq!(custom, 3000);
+    assert_eq!(custom_fields(&d), 3000);
     let requests = tap.text(true);
     let answers = tap.text(false);
     assert!(
@@ -435,37 +443,17 @@ async fn a_token_that_expires_during_the_ladder_is_refreshed_once() {
     })
     .await
     .expect("simulator");
-    let tap = Tap::start(sim_addr(&sim)).await;
-    let d = tokio::time::timeout(
-        WAIT,
-        snow_connect::diagnose::run_checks(
-            &demo_input(&format!("http://{}", tap.addr)),
-            &ladder_options(ClientOptions {
-                max_concurrent_pages: 1,
-                ..ClientOptions::default()
-            }),
-            None,
-            CancellationToken::new(),
-        ),
-    )
-    .await
-    .expect("ladder finished");
+    let client = ClientOptions {
+        max_concurrent_pages: 1,
+        ..ClientOptions::default()
+    };
+    let (d, tap) = ladder_through_tap(&sim, client).await;
     for r in &d.results {
         if r.id != CheckId::IncidentCreate {
             assert_eq!(r.status, CheckStatus::Passed, "{r:#?}");
         }
     }
-    let dict = match &d.dictionary {
-        Some(Ok(dict)) => dict,
-        other => panic!("no dictionary: {other:?}"),
-    };
-    assert_eq!(
-        dict.fields
-            .iter()
-            .filter(|f| f.element.starts_with("u_"))
-            .count(),
-        4500
-    );
+    assert_eq!(custom_fields(&d), 4500);
     let requests = tap.text(true);
     assert_eq!(count(&requests, "POST /oauth_token.do"), 2, "{requests:?}");
     assert_eq!(count(&requests, "grant_type=password"), 1);
