@@ -215,6 +215,23 @@ async fn open_new_endpoint(ui: &mut Ui) {
     ui.wait_for("New endpoint").await;
 }
 
+/// Save the endpoint being edited and go on to the review screen.
+async fn save_endpoint_and_review(ui: &mut Ui) {
+    ui.press_until(KeyCode::Tab, "▸[ Save endpoint ]", 12).await;
+    ui.key(KeyCode::Enter);
+    ui.wait_for("is ready").await;
+    ui.key(KeyCode::Char('c'));
+    ui.wait_for("5. Review & save").await;
+}
+
+/// Save on the review screen, then leave the wizard.
+async fn save_and_leave(ui: &mut Ui) {
+    ui.press_until(KeyCode::Tab, "▸[ Save ]", 6).await;
+    ui.key(KeyCode::Enter);
+    ui.wait_for("Saved to").await;
+    ui.key(KeyCode::Enter);
+}
+
 fn mode(path: &Path) -> u32 {
     use std::os::unix::fs::PermissionsExt;
     std::fs::metadata(path).expect("file").permissions().mode() & 0o777
@@ -260,15 +277,8 @@ async fn happy_path_saves_a_toml_with_a_choice_and_a_reference_field() {
             ui.wait_for("1 record(s)").await;
             ui.key(KeyCode::Enter);
             ui.wait_for("= Cloud FinOps").await;
-            ui.press_until(KeyCode::Tab, "▸[ Save endpoint ]", 12).await;
-            ui.key(KeyCode::Enter);
-            ui.wait_for("is ready").await;
-            ui.key(KeyCode::Char('c'));
-            ui.wait_for("5. Review & save").await;
-            ui.press_until(KeyCode::Tab, "▸[ Save ]", 6).await;
-            ui.key(KeyCode::Enter);
-            ui.wait_for("Saved to").await;
-            ui.key(KeyCode::Enter);
+            save_endpoint_and_review(&mut ui).await;
+            save_and_leave(&mut ui).await;
         },
     )
     .await;
@@ -490,10 +500,7 @@ async fn editing_an_existing_config_keeps_its_endpoints_and_comments() {
         ui.wait_for("Existing").await;
         ui.key(KeyCode::Char('c'));
         ui.wait_for("5. Review & save").await;
-        ui.press_until(KeyCode::Tab, "▸[ Save ]", 6).await;
-        ui.key(KeyCode::Enter);
-        ui.wait_for("Saved to").await;
-        ui.key(KeyCode::Enter);
+        save_and_leave(&mut ui).await;
     })
     .await;
     assert_eq!(exit, LoopExit::Quit);
@@ -545,11 +552,7 @@ async fn the_test_incident_waits_out_a_rate_limit_like_send() {
         |mut ui| async move {
             open_new_endpoint(&mut ui).await;
             ui.text("Rate limited");
-            ui.press_until(KeyCode::Tab, "▸[ Save endpoint ]", 12).await;
-            ui.key(KeyCode::Enter);
-            ui.wait_for("is ready").await;
-            ui.key(KeyCode::Char('c'));
-            ui.wait_for("5. Review & save").await;
+            save_endpoint_and_review(&mut ui).await;
             ui.press_until(KeyCode::Tab, "▸[ Send a test incident ]", 8)
                 .await;
             exhaust_rate_limit(sim_ref).await;
