@@ -110,6 +110,20 @@ async fn post_form(sim: &Simulator, form: &[(&str, &str)]) -> Answer {
     answer(r).await
 }
 
+/// The demo user's password grant as a JSON body instead of a form.
+async fn post_json_token(sim: &Simulator) -> Answer {
+    let body = json!({"grant_type": "password", "client_id": DEMO_CLIENT_ID,
+        "client_secret": DEMO_CLIENT_SECRET, "username": DEMO_USERNAME, "password": DEMO_PASSWORD});
+    let r = client()
+        .post(format!("{}/oauth_token.do", sim.base_url()))
+        .header("Content-Type", "application/json")
+        .body(body.to_string())
+        .send()
+        .await
+        .expect("token request");
+    answer(r).await
+}
+
 async fn token(sim: &Simulator) -> String {
     let a = post_form(sim, &password_form()).await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.body);
@@ -317,16 +331,7 @@ async fn every_token_failure_is_the_same_401_body() {
         assert_eq!(a.header("content-type"), Some(JSON_TYPE), "{why}");
     }
     // A JSON body, and a GET, fail the same way.
-    let json_body = json!({"grant_type": "password", "client_id": DEMO_CLIENT_ID,
-        "client_secret": DEMO_CLIENT_SECRET, "username": DEMO_USERNAME, "password": DEMO_PASSWORD});
-    let r = client()
-        .post(format!("{}/oauth_token.do", sim.base_url()))
-        .header("Content-Type", "application/json")
-        .body(json_body.to_string())
-        .send()
-        .await
-        .expect("request");
-    let a = answer(r).await;
+    let a = post_json_token(&sim).await;
     assert_eq!(
         (a.status, a.body.as_str()),
         (StatusCode::UNAUTHORIZED, TOKEN_FAILURE)
@@ -350,16 +355,7 @@ async fn json_token_body_can_be_accepted() {
         ..SimOptions::default()
     })
     .await;
-    let body = json!({"grant_type": "password", "client_id": DEMO_CLIENT_ID,
-        "client_secret": DEMO_CLIENT_SECRET, "username": DEMO_USERNAME, "password": DEMO_PASSWORD});
-    let r = client()
-        .post(format!("{}/oauth_token.do", sim.base_url()))
-        .header("Content-Type", "application/json")
-        .body(body.to_string())
-        .send()
-        .await
-        .expect("request");
-    let a = answer(r).await;
+    let a = post_json_token(&sim).await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.body);
 }
 
