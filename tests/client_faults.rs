@@ -965,7 +965,7 @@ async fn environment_proxy_and_ssl_cert_file_are_honoured() {
             .env("HTTPS_PROXY", format!("http://{}", proxy.addr))
             .env("NO_PROXY", ".invalid")
             .env("SSL_CERT_FILE", pem.path());
-        let out = cmd.output().await.unwrap();
+        let out = cmd.kill_on_drop(true).output().await.unwrap();
         assert!(
             out.status.success(),
             "child failed:\n{}\n{}",
