@@ -9,8 +9,8 @@
 //!   and 50 ms: wall time, requests, bytes; requests next to pages for 0, 5,000 and 20,000
 //!   extra fields;
 //! - peak RSS of `snow-connect fields --json` (and of the simulator) as separate processes;
-//! - the picker over 20,000 fields: filter time per keystroke (p50, p99) and render time per
-//!   frame. Time to first frame and idle CPU are in `cargo bench --bench wizard`.
+//! - the picker over 20,000 fields: time to open it, filter time per keystroke (p50, p99) and
+//!   render time per frame. Time to first frame and idle CPU are in `cargo bench --bench wizard`.
 //!
 //! A summary table to copy comes last.
 
@@ -671,7 +671,13 @@ fn picker_bench(dict: Dictionary, quick: bool, summary: &mut Summary) {
     });
     m.dictionary = Some(Ok(dict));
     let _ = editor::open(&mut m, None);
+    let t = Instant::now();
     let _ = picker::open(&mut m);
+    println!(
+        "open the picker (builds the index of {} fields): {:.2} ms",
+        fields.len(),
+        ms(t.elapsed())
+    );
     let mut term = Terminal::new(TestBackend::new(80, 24)).expect("backend");
     term.draw(|f| view(&m, f)).expect("draw");
     let mut updates = Vec::new();

@@ -22,41 +22,25 @@ fn client_with(url: &str, o: &ClientOptions) -> Client {
     Client::new(base(url), creds(), o).unwrap()
 }
 
+/// What probing `url` fails with.
+async fn probe_error(url: &str) -> Error {
+    client_for(url).probe().await.unwrap_err()
+}
+
+/// Options that trust the CA in `pem`, as `--ca-file` does.
+fn trusting(pem: &tempfile::NamedTempFile) -> ClientOptions {
+    ClientOptions {
+        ca_file: Some(pem.path().to_path_buf()),
+        ..opts()
+    }
+}
+
 fn short_timeouts() -> ClientOptions {
     ClientOptions {
         connect_timeout: Duration::from_millis(500),
         request_timeout: Duration::from_millis(400),
         ..opts()
     }
-}
-
-/// A server whose token endpoint works and whose API answers with `api` (raw bytes).
-async fn instance_answering(api: Vec<u8>) -> std::net::SocketAddr {
-    let api = Arc::new(api);
-    raw_server(move |mut s| {
-        let api = api.clone();
-        async move {
-            loop {
-                let req = read_request(&mut s).await;
-                if req.is_empty() {
-                    return;
-                }
-                let answer = if req.starts_with("POST /oauth_token.do") {
-                    http_response(
-                        "200 OK",
-                        &[("Content-Type", "application/json;charset=UTF-8")],
-                        br#"{"access_token":"tok","refresh_token":"ref","scope":"useraccount","token_type":"Bearer","expires_in":1799}"#,
-                    )
-                } else {
-                    api.to_vec()
-                };
-                if s.write_all(&answer).await.is_err() {
-                    return;
-                }
-            }
-        }
-    })
-    .await
 }
 
 async fn page_error(api: Vec<u8>) -> Error {
@@ -83,10 +67,7 @@ fn html(status: &str, title: &str) -> Vec<u8> {
 async fn connection_refused() {
     bounded(async {
         let port = closed_port();
-        let err = client_for(&format!("http://127.0.0.1:{port}"))
-            .probe()
-            .await
-            .unwrap_err();
+        let err = probe_error(&format!("http://127.0.0.1:{port}")).await;
         assert!(
             matches!(&err, Error::ConnectionRefused { host } if host == &format!("127.0.0.1:{port}")),
             "{err:?}"
@@ -100,10 +81,7 @@ async fn connection_refused() {
 #[tokio::test]
 async fn a_name_that_does_not_resolve() {
     bounded(async {
-        let err = client_for("https://acme.invalid")
-            .probe()
-            .await
-            .unwrap_err();
+        let err = probe_error("https://acme.invalid").await;
         match &err {
             Error::Dns { host, suggestion } => {
                 assert_eq!(host, "acme.invalid");
@@ -136,10 +114,7 @@ async fn tls_spoken_to_a_plain_http_port() {
                 .await;
         })
         .await;
-        let err = client_for(&format!("https://localhost:{}", addr.port()))
-            .probe()
-            .await
-            .unwrap_err();
+        let err = probe_error(&format!("https://localhost:{}", addr.port())).await;
         assert!(matches!(err, Error::Tls { .. }), "{err:?}");
         let msg = err.to_string();
         assert!(msg.contains("did not answer in TLS"), "{msg}");
@@ -156,10 +131,7 @@ async fn plain_http_spoken_to_a_tls_port() {
     bounded(async {
         let tls = tls_material(&["localhost"], false);
         let addr = tls_canned(tls.server, real_401()).await;
-        let err = client_for(&format!("http://127.0.0.1:{}", addr.port()))
-            .probe()
-            .await
-            .unwrap_err();
+        let err = probe_error(&format!("http://127.0.0.1:{}", addr.port())).await;
         assert!(matches!(err, Error::Tls { .. }), "{err:?}");
         let msg = err.to_string();
         assert!(msg.contains("expects TLS"), "{msg}");
@@ -178,17 +150,14 @@ async fn https_with_a_ca_from_ca_file() {
         let addr = tls_canned(tls.server.clone(), real_401()).await;
         let url = format!("https://localhost:{}", addr.port());
 
-        let err = client_for(&url).probe().await.unwrap_err();
+        let err = probe_error(&url).await;
         assert!(matches!(err, Error::Tls { .. }), "{err:?}");
         let msg = err.to_string();
         assert!(msg.contains("unknown issuer"), "{msg}");
         assert!(msg.contains("--ca-file"), "{msg}");
 
         let pem = pem_file(&tls.ca_pem);
-        let o = ClientOptions {
-            ca_file: Some(pem.path().to_path_buf()),
-            ..opts()
-        };
+        let o = trusting(&pem);
         client_with(&url, &o)
             .probe()
             .await
@@ -202,35 +171,28 @@ async fn https_with_a_ca_from_ca_file() {
     .await;
 }
 
+/// Probe `https://localhost:PORT` of a TLS server made from `tls`, trusting its CA.
+async fn probe_localhost_trusting(tls: TlsMaterial) -> Error {
+    let addr = tls_canned(tls.server, real_401()).await;
+    let pem = pem_file(&tls.ca_pem);
+    client_with(
+        &format!("https://localhost:{}", addr.port()),
+        &trusting(&pem),
+    )
+    .probe()
+    .await
+    .unwrap_err()
+}
+
 #[tokio::test]
 async fn certificate_problems_in_plain_words() {
     bounded(async {
-        let wrong_name = tls_material(&["other.example"], false);
-        let addr = tls_canned(wrong_name.server.clone(), real_401()).await;
-        let pem = pem_file(&wrong_name.ca_pem);
-        let o = ClientOptions {
-            ca_file: Some(pem.path().to_path_buf()),
-            ..opts()
-        };
-        let err = client_with(&format!("https://localhost:{}", addr.port()), &o)
-            .probe()
-            .await
-            .unwrap_err();
+        let err = probe_localhost_trusting(tls_material(&["other.example"], false)).await;
         assert!(matches!(err, Error::Tls { .. }), "{err:?}");
         assert!(err.to_string().contains("hostname mismatch"), "{err}");
         assert!(err.to_string().contains("not valid for localhost"), "{err}");
 
-        let expired = tls_material(&["localhost"], true);
-        let addr = tls_canned(expired.server.clone(), real_401()).await;
-        let pem = pem_file(&expired.ca_pem);
-        let o = ClientOptions {
-            ca_file: Some(pem.path().to_path_buf()),
-            ..opts()
-        };
-        let err = client_with(&format!("https://localhost:{}", addr.port()), &o)
-            .probe()
-            .await
-            .unwrap_err();
+        let err = probe_localhost_trusting(tls_material(&["localhost"], true)).await;
         assert!(matches!(err, Error::Tls { .. }), "{err:?}");
         assert!(err.to_string().contains("has expired"), "{err}");
     })
@@ -336,7 +298,7 @@ async fn a_connection_cut_in_the_middle_of_the_body() {
                 .await;
         })
         .await;
-        let err = client_for(&format!("http://{addr}")).probe().await.unwrap_err();
+        let err = probe_error(&format!("http://{addr}")).await;
         assert!(matches!(err, Error::Interrupted { .. }), "{err:?}");
         assert!(err.to_string().contains("in the middle of the answer"), "{err}");
         assert!(err.to_string().contains("retry"), "{err}");
@@ -351,10 +313,7 @@ async fn a_connection_closed_without_an_answer() {
             let _ = read_request(&mut s).await;
         })
         .await;
-        let err = client_for(&format!("http://{addr}"))
-            .probe()
-            .await
-            .unwrap_err();
+        let err = probe_error(&format!("http://{addr}")).await;
         assert!(matches!(err, Error::Interrupted { .. }), "{err:?}");
         assert!(err.to_string().contains("without answering"), "{err}");
     })
@@ -668,10 +627,7 @@ async fn an_instance_that_is_currently_offline() {
             b"<html><body><h1>Your instance is currently offline</h1></body></html>",
         ))
         .await;
-        let err = client_for(&format!("http://{addr}"))
-            .probe()
-            .await
-            .unwrap_err();
+        let err = probe_error(&format!("http://{addr}")).await;
         assert!(matches!(err, Error::Offline), "{err:?}");
         assert!(err.to_string().contains("five minutes"));
     })
@@ -687,7 +643,7 @@ async fn a_login_page_instead_of_json() {
             b"<html><head><title>Log in | Acme</title></head><form action=\"login.do\"><input type=\"password\" name=\"user_password\"></form></html>",
         ))
         .await;
-        let err = client_for(&format!("http://{addr}")).probe().await.unwrap_err();
+        let err = probe_error(&format!("http://{addr}")).await;
         match &err {
             Error::NotJson {
                 status,
@@ -716,10 +672,7 @@ async fn json_that_is_not_servicenow() {
             br#"{"message":"Unauthorized"}"#,
         ))
         .await;
-        let err = client_for(&format!("http://{addr}"))
-            .probe()
-            .await
-            .unwrap_err();
+        let err = probe_error(&format!("http://{addr}")).await;
         assert!(
             matches!(&err, Error::InvalidResponse { reason, .. } if reason.contains("envelope")),
             "{err:?}"
@@ -842,9 +795,8 @@ async fn https_through_a_connect_proxy_with_credentials() {
         let proxy = connect_proxy(upstream, None).await;
         let pem = pem_file(&tls.ca_pem);
         let o = ClientOptions {
-            ca_file: Some(pem.path().to_path_buf()),
             proxy: via_proxy(proxy.addr, "finops:pr%40xy%3Apw@", None),
-            ..opts()
+            ..trusting(&pem)
         };
         client_with("acme", &o)
             .probe()
@@ -1013,7 +965,7 @@ async fn environment_proxy_and_ssl_cert_file_are_honoured() {
             .env("HTTPS_PROXY", format!("http://{}", proxy.addr))
             .env("NO_PROXY", ".invalid")
             .env("SSL_CERT_FILE", pem.path());
-        let out = cmd.output().await.unwrap();
+        let out = cmd.kill_on_drop(true).output().await.unwrap();
         assert!(
             out.status.success(),
             "child failed:\n{}\n{}",

@@ -1,6 +1,8 @@
 //! The config file: schema v1 round trips, comment-keeping edits, 0600 files, precise errors,
 //! the `config` command through the real binary, and drafts (including on SIGHUP).
 
+mod pty_support;
+
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -11,6 +13,8 @@ use snow_connect::config::{
     ServiceNowConfig,
 };
 use snow_connect::diagnose::FieldKind;
+
+use pty_support::Term;
 
 const CLIENT_SECRET: &str = "cl13nt-S3CRET-zq81";
 const PASSWORD: &str = "pa55-W0RD-xv42";
@@ -801,61 +805,22 @@ fn remove_needs_yes_without_a_terminal_and_removes_with_it() {
 
 #[test]
 fn remove_asks_on_a_terminal() {
-    use portable_pty::{CommandBuilder, PtySize, native_pty_system};
-    use std::io::{Read, Write};
-    use std::sync::mpsc;
-    use std::time::{Duration, Instant};
-
     let sb = Sandbox::new();
     let path = sb.path("config.toml");
     for (answer, removed) in [("n", false), ("y", true)] {
         write(&path, HAND_WRITTEN, 0o600);
-        let pty = native_pty_system()
-            .openpty(PtySize {
-                rows: 24,
-                cols: 80,
-                pixel_width: 0,
-                pixel_height: 0,
-            })
-            .expect("pty");
-        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_snow-connect"));
-        cmd.args([
+        let args = [
             "--config",
             path.to_str().expect("utf-8"),
             "config",
             "remove",
-        ]);
-        cmd.cwd(sb.dir.path());
-        cmd.env("HOME", sb.path("home"));
-        cmd.env("XDG_STATE_HOME", sb.path("home/.local/state"));
-        let mut child = pty.slave.spawn_command(cmd).expect("spawn");
-        drop(pty.slave);
-        let mut reader = pty.master.try_clone_reader().expect("reader");
-        let mut writer = pty.master.take_writer().expect("writer");
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 1024];
-            while let Ok(n) = reader.read(&mut buf) {
-                if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
-                    break;
-                }
-            }
-        });
-        let mut seen = String::new();
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while !seen.contains("[y/N]") {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match rx.recv_timeout(left) {
-                Ok(bytes) => seen.push_str(&String::from_utf8_lossy(&bytes)),
-                Err(_) => panic!("no prompt; output so far: {seen}"),
-            }
-        }
+        ];
+        let mut t = Term::start(&args, sb.dir.path(), &[]);
+        let seen = t.wait_for("[y/N]");
         assert!(seen.contains("its 2 endpoints"), "{seen}");
-        writer
-            .write_all(format!("{answer}\r").as_bytes())
-            .expect("answer");
-        let status = child.wait().expect("wait");
-        assert!(status.success(), "{seen}");
+        t.send(format!("{answer}\r").as_bytes());
+        let status = t.wait_exit();
+        assert!(status.success(), "{}", t.screen());
         assert_eq!(!path.exists(), removed, "answer {answer}");
     }
 }

@@ -68,6 +68,14 @@ fn demo_client(sim: &Simulator) -> snow_connect::servicenow::Client {
     Client::new(url, creds, &ClientOptions::default()).unwrap_or_else(|e| panic!("{e}"))
 }
 
+/// A port that was just free: bound, then let go, so nothing listens on it.
+fn closed_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
+    l.local_addr()
+        .map(|a| a.port())
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
 /// `P`assed, `B`locked, `A` partial, `W`arning, `S`kipped, one letter per check in ladder order.
 fn letters(d: &Diagnosis) -> String {
     d.results
@@ -463,12 +471,7 @@ async fn rate_limited_discovery_is_an_error_not_an_unreadable_choice_list() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nothing_listening_is_unreachable() {
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
-        l.local_addr()
-            .map(|a| a.port())
-            .unwrap_or_else(|e| panic!("{e}"))
-    };
+    let port = closed_port();
     let d = run_checks(
         &input(&format!("http://127.0.0.1:{port}")),
         &opts(false),
@@ -970,12 +973,7 @@ async fn missing_connection_details_are_a_usage_error() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unreachable_instance_exits_3() {
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
-        l.local_addr()
-            .map(|a| a.port())
-            .unwrap_or_else(|e| panic!("{e}"))
-    };
+    let port = closed_port();
     let url = format!("http://127.0.0.1:{port}");
     for cmd in ["check", "fields"] {
         let out = run_bin(

@@ -15,9 +15,9 @@ use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use client_support::{http_response, raw_server, read_request, real_401};
+use client_support::{http_response, raw_server};
 use proptest::prelude::*;
-use pty_support::{BIN, ENTER, TAB, Term, WAIT, contains};
+use pty_support::{BIN, ENTER, TAB, Term, WAIT, contains, drafts};
 use secrecy::SecretString;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -27,7 +27,9 @@ use snow_connect::config::{
     Config, ConfigError, DraftStore, Endpoint, EndpointField, SaveOptions, SecretRef,
     ServiceNowConfig,
 };
-use snow_connect::diagnose::{CheckId, CheckOptions, CheckStatus, ConnectionInput, FieldKind};
+use snow_connect::diagnose::{
+    CheckId, CheckOptions, CheckStatus, ConnectionInput, Diagnosis, FieldKind,
+};
 use snow_connect::servicenow::{ClientOptions, FieldValue, ProxyConfig};
 use snow_connect::simulator::{
     DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_PASSWORD, DEMO_USERNAME, SimOptions, Simulator,
@@ -217,32 +219,11 @@ async fn check_with_a_retry_after_of_centuries_finishes_and_says_when_to_retry()
 
 /// A raw instance whose Table API answers 429 with `retry` as Retry-After.
 async fn rate_limited_instance(retry: &'static str) -> SocketAddr {
-    raw_server(move |mut s| async move {
-        loop {
-            let req = read_request(&mut s).await;
-            if req.is_empty() {
-                return;
-            }
-            let answer = if req.starts_with("POST /oauth_token.do") {
-                http_response(
-                    "200 OK",
-                    &[("Content-Type", "application/json")],
-                    br#"{"access_token":"tok","refresh_token":"ref","scope":"useraccount","token_type":"Bearer","expires_in":1799}"#,
-                )
-            } else if !req.to_lowercase().contains("authorization: bearer") {
-                real_401()
-            } else {
-                http_response(
-                    "429 Too Many Requests",
-                    &[("Content-Type", "application/json"), ("Retry-After", retry)],
-                    br#"{"error":{"message":"Rate limit exceeded","detail":"Rate limit of 10 requests per hour for Table API exceeded"},"status":"failure"}"#,
-                )
-            };
-            if s.write_all(&answer).await.is_err() {
-                return;
-            }
-        }
-    })
+    client_support::instance_answering(http_response(
+        "429 Too Many Requests",
+        &[("Content-Type", "application/json"), ("Retry-After", retry)],
+        br#"{"error":{"message":"Rate limit exceeded","detail":"Rate limit of 10 requests per hour for Table API exceeded"},"status":"failure"}"#,
+    ))
     .await
 }
 
@@ -372,14 +353,40 @@ fn demo_input(url: &str) -> ConnectionInput {
     }
 }
 
-fn ladder_options(client: ClientOptions) -> CheckOptions {
-    CheckOptions {
+/// The whole ladder with discovery, as the demo user, through a [`Tap`] in front of `sim`.
+async fn ladder_through_tap(sim: &Simulator, client: ClientOptions) -> (Diagnosis, Tap) {
+    let tap = Tap::start(sim_addr(sim)).await;
+    let options = CheckOptions {
         discover_fields: true,
         client: ClientOptions {
             proxy: ProxyConfig::Direct,
             ..client
         },
         ..CheckOptions::default()
+    };
+    let d = tokio::time::timeout(
+        WAIT,
+        snow_connect::diagnose::run_checks(
+            &demo_input(&format!("http://{}", tap.addr)),
+            &options,
+            None,
+            CancellationToken::new(),
+        ),
+    )
+    .await
+    .expect("ladder finished");
+    (d, tap)
+}
+
+/// How many custom (`u_`) fields the ladder's dictionary holds.
+fn custom_fields(d: &Diagnosis) -> usize {
+    match &d.dictionary {
+        Some(Ok(dict)) => dict
+            .fields
+            .iter()
+            .filter(|f| f.element.starts_with("u_"))
+            .count(),
+        other => panic!("no dictionary: {other:?}"),
     }
 }
 
@@ -397,29 +404,9 @@ async fn the_full_ladder_reads_gzip_encoded_answers_from_the_simulator() {
     })
     .await
     .expect("simulator");
-    let tap = Tap::start(sim_addr(&sim)).await;
-    let d = tokio::time::timeout(
-        WAIT,
-        snow_connect::diagnose::run_checks(
-            &demo_input(&format!("http://{}", tap.addr)),
-            &ladder_options(ClientOptions::default()),
-            None,
-            CancellationToken::new(),
-        ),
-    )
-    .await
-    .expect("ladder finished");
+    let (d, tap) = ladder_through_tap(&sim, ClientOptions::default()).await;
     assert!(d.ok(), "{:#?}", d.results);
-    let dict = match &d.dictionary {
-        Some(Ok(dict)) => dict,
-        other => panic!("no dictionary: {other:?}"),
-    };
-    let custom = dict
-        .fields
-        .iter()
-        .filter(|f| f.element.starts_with("u_"))
-        .count();
-    assert_eq!(custom, 3000);
+    assert_eq!(custom_fields(&d), 3000);
     let requests = tap.text(true);
     let answers = tap.text(false);
     assert!(
@@ -456,37 +443,17 @@ async fn a_token_that_expires_during_the_ladder_is_refreshed_once() {
     })
     .await
     .expect("simulator");
-    let tap = Tap::start(sim_addr(&sim)).await;
-    let d = tokio::time::timeout(
-        WAIT,
-        snow_connect::diagnose::run_checks(
-            &demo_input(&format!("http://{}", tap.addr)),
-            &ladder_options(ClientOptions {
-                max_concurrent_pages: 1,
-                ..ClientOptions::default()
-            }),
-            None,
-            CancellationToken::new(),
-        ),
-    )
-    .await
-    .expect("ladder finished");
+    let client = ClientOptions {
+        max_concurrent_pages: 1,
+        ..ClientOptions::default()
+    };
+    let (d, tap) = ladder_through_tap(&sim, client).await;
     for r in &d.results {
         if r.id != CheckId::IncidentCreate {
             assert_eq!(r.status, CheckStatus::Passed, "{r:#?}");
         }
     }
-    let dict = match &d.dictionary {
-        Some(Ok(dict)) => dict,
-        other => panic!("no dictionary: {other:?}"),
-    };
-    assert_eq!(
-        dict.fields
-            .iter()
-            .filter(|f| f.element.starts_with("u_"))
-            .count(),
-        4500
-    );
+    assert_eq!(custom_fields(&d), 4500);
     let requests = tap.text(true);
     assert_eq!(count(&requests, "POST /oauth_token.do"), 2, "{requests:?}");
     assert_eq!(count(&requests, "grant_type=password"), 1);
@@ -527,19 +494,11 @@ fn sigterm_during_the_wizard_restores_the_terminal_and_keeps_a_draft() {
     );
     t.wait_for("Connect Finout to ServiceNow");
     t.wait_cooked(false);
-    t.send(ENTER);
-    t.wait_for("1. Choose a User");
-    t.send(ENTER);
-    t.wait_for("2. OAuth Authentication");
-    t.send(ENTER);
-    t.wait_for("3. Add ServiceNow credentials");
+    t.walk_to_the_form();
     t.press_until(TAB, "▸[ Connect ]", 6);
     t.send(ENTER);
     t.wait_for("All required checks passed");
-    t.send(ENTER);
-    t.wait_for("+ Add an endpoint");
-    t.send(ENTER);
-    t.wait_for("New endpoint");
+    t.open_new_endpoint();
     t.send(b"Half-typed endpoint");
     t.wait_for("Half-typed endpoint");
     {
@@ -547,29 +506,13 @@ fn sigterm_during_the_wizard_restores_the_terminal_and_keeps_a_draft() {
         assert!(p.screen().alternate_screen() && p.screen().bracketed_paste());
     }
     let before = t.raw_len();
-    let pid = t.child.process_id().expect("pid");
-    // SAFETY: a signal to our own child.
-    let rc = unsafe { libc::kill(pid as libc::pid_t, libc::SIGTERM) };
-    assert_eq!(rc, 0);
+    t.signal(libc::SIGTERM);
     let status = t.wait_exit();
     assert_eq!(status.exit_code(), 128 + 15, "{status:?}");
     t.wait_cooked(true);
-    let start = Instant::now();
-    loop {
-        let done = t
-            .parser
-            .lock()
-            .map(|p| {
-                let s = p.screen();
-                !s.alternate_screen() && !s.hide_cursor() && !s.bracketed_paste()
-            })
-            .unwrap_or(false);
-        if done {
-            break;
-        }
-        assert!(start.elapsed() < WAIT, "the terminal was not restored");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    t.wait_modes("the terminal restored", |s| {
+        !s.alternate_screen() && !s.hide_cursor() && !s.bracketed_paste()
+    });
     let tail = t.raw_since(before);
     for (seq, what) in [
         (&b"\x1b[?1049l"[..], "leave the alternate screen"),
@@ -578,15 +521,7 @@ fn sigterm_during_the_wizard_restores_the_terminal_and_keeps_a_draft() {
     ] {
         assert!(contains(&tail, seq), "{what} was not sent after SIGTERM");
     }
-    let drafts_dir = home
-        .path()
-        .join("state")
-        .join("snow-connect")
-        .join("drafts");
-    let drafts: Vec<PathBuf> = std::fs::read_dir(&drafts_dir)
-        .expect("drafts directory")
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .collect();
+    let drafts = drafts(home.path());
     assert_eq!(drafts.len(), 1, "{drafts:?}");
     let draft = std::fs::read_to_string(&drafts[0]).expect("draft");
     assert!(draft.contains("Half-typed endpoint"), "{draft}");

@@ -197,19 +197,12 @@ impl SimProcess {
     }
 
     /// SIGTERM, then collect what it printed after the banner and on stderr.
-    fn stop(mut self) -> (Vec<u8>, Vec<u8>) {
+    fn stop(self) -> (Vec<u8>, Vec<u8>) {
         // SAFETY: a signal to our own child.
         let rc = unsafe { libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM) };
         assert_eq!(rc, 0);
-        let mut stderr = Vec::new();
-        if let Some(mut e) = self.child.stderr.take() {
-            let _ = e.read_to_end(&mut stderr);
-        }
-        let start = Instant::now();
-        while self.child.try_wait().expect("try_wait").is_none() {
-            assert!(start.elapsed() < WAIT, "the simulator did not stop");
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        // Its stdout is already taken by the banner reader; `finish` drains stderr.
+        let (_, _, stderr) = finish(self.child, WAIT);
         (self.stdout_rest.join().unwrap_or_default(), stderr)
     }
 }
@@ -254,13 +247,7 @@ fn tokens(url: &str) -> Vec<String> {
 
 /// Welcome → Choose a user → OAuth application → the form, typed in full, → the checks.
 fn wizard_connect(t: &mut Term, url: &str) {
-    t.wait_for("Connect Finout to ServiceNow");
-    t.send(ENTER);
-    t.wait_for("1. Choose a User");
-    t.send(ENTER);
-    t.wait_for("2. OAuth Authentication");
-    t.send(ENTER);
-    t.wait_for("3. Add ServiceNow credentials");
+    t.walk_to_the_form();
     for value in [url, DEMO_CLIENT_ID, CLIENT_SECRET, DEMO_USERNAME, PASSWORD] {
         t.send(value.as_bytes());
         t.send(ENTER);
@@ -274,16 +261,9 @@ fn wizard_connect(t: &mut Term, url: &str) {
 
 /// From the checks to the review screen with one endpoint named `name`.
 fn wizard_endpoint(t: &mut Term, name: &str) {
-    t.send(ENTER);
-    t.wait_for("+ Add an endpoint");
-    t.send(ENTER);
-    t.wait_for("New endpoint");
+    t.open_new_endpoint();
     t.send(name.as_bytes());
-    t.press_until(TAB, "▸[ Save endpoint ]", 12);
-    t.send(ENTER);
-    t.wait_for("is ready");
-    t.send(b"c");
-    t.wait_for("5. Review & save");
+    t.save_endpoint_and_review();
 }
 
 fn wizard(lab: &mut Lab, label: &str, config: &Path, script: impl FnOnce(&mut Term)) {
@@ -452,10 +432,7 @@ fn secrets_appear_only_in_the_inline_config_file() {
     // ... and quit half-way, which keeps a draft.
     wizard(&mut lab, "wizard-draft", &draft_config, |t| {
         wizard_connect(t, &url);
-        t.send(ENTER);
-        t.wait_for("+ Add an endpoint");
-        t.send(ENTER);
-        t.wait_for("New endpoint");
+        t.open_new_endpoint();
         t.send(b"Unfinished");
         t.wait_for("Unfinished");
         t.send(b"\x03");

@@ -42,20 +42,31 @@ impl Home {
 
     /// A home whose config connects to `sim` and has the endpoint [`ENDPOINT`] with `fields`.
     fn with_endpoint(sim: &Simulator, fields: &[F]) -> Home {
+        Home::with_endpoint_at(sim.base_url(), fields)
+    }
+
+    /// A home whose config connects to `instance` and has the endpoint [`ENDPOINT`].
+    fn with_endpoint_at(instance: &str, fields: &[F]) -> Home {
         let home = Home::new();
-        home.write_config(&config_text(sim.base_url(), &[(ENDPOINT, fields)]));
+        home.write_config(&config_text(instance, &[(ENDPOINT, fields)]));
         home
     }
 
     /// Send an alert with this short description through [`ENDPOINT`].
     async fn send_alert(&self, short_description: &str) -> Output {
-        self.send(&[
+        self.send_alert_with(short_description, &[]).await
+    }
+
+    /// [`Home::send_alert`] with `extra` arguments after the short description.
+    async fn send_alert_with(&self, short_description: &str, extra: &[&str]) -> Output {
+        let mut args = vec![
             "--endpoint",
             ENDPOINT,
             "--short-description",
             short_description,
-        ])
-        .await
+        ];
+        args.extend_from_slice(extra);
+        self.send(&args).await
     }
 
     /// Run the binary with `args` (after `send`), `--config` set to this home's config.
@@ -234,15 +245,14 @@ async fn created_incident_carries_every_configured_field_and_the_alert() {
     let before = sim.incident_count();
 
     let out = home
-        .send(&[
-            "--endpoint",
-            ENDPOINT,
-            "--short-description",
+        .send_alert_with(
             "AWS spend up 40% in eu-west-1",
-            "--description",
-            "Daily EC2 cost rose from $1,200 to $1,680.\nSee Finout.",
-            "--json",
-        ])
+            &[
+                "--description",
+                "Daily EC2 cost rose from $1,200 to $1,680.\nSee Finout.",
+                "--json",
+            ],
+        )
         .await;
     assert_eq!(code(&out), 0, "stderr: {}", stderr(&out));
     let doc: Value = serde_json::from_str(&stdout(&out)).expect("stdout is one JSON document");
@@ -316,15 +326,7 @@ async fn dry_run_prints_the_body_and_creates_nothing() {
     let home = Home::with_endpoint(&sim, &fields);
     let before = sim.incident_count();
     let out = home
-        .send(&[
-            "--endpoint",
-            ENDPOINT,
-            "--short-description",
-            "Dry",
-            "--description",
-            "Only a test",
-            "--dry-run",
-        ])
+        .send_alert_with("Dry", &["--description", "Only a test", "--dry-run"])
         .await;
     assert_eq!(code(&out), 0, "stderr: {}", stderr(&out));
     let body: Value = serde_json::from_str(&stdout(&out)).expect("stdout is the JSON body");
@@ -402,15 +404,7 @@ async fn over_long_alert_text_is_truncated_and_said() {
     let api = Api::new(&sim).await;
     let home = Home::with_endpoint(&sim, &[]);
     let long = "Spend anomaly ".repeat(20);
-    let out = home
-        .send(&[
-            "--endpoint",
-            ENDPOINT,
-            "--short-description",
-            &long,
-            "--json",
-        ])
-        .await;
+    let out = home.send_alert_with(&long, &["--json"]).await;
     assert_eq!(code(&out), 0, "stderr: {}", stderr(&out));
     assert!(
         stderr(&out).contains("short_description was 280 characters"),
@@ -479,11 +473,7 @@ async fn unreachable_instance_exits_3() {
         let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         l.local_addr().expect("addr").port()
     };
-    let home = Home::new();
-    home.write_config(&config_text(
-        &format!("http://127.0.0.1:{port}"),
-        &[(ENDPOINT, &[])],
-    ));
+    let home = Home::with_endpoint_at(&format!("http://127.0.0.1:{port}"), &[]);
     let out = home.send_alert("x").await;
     assert_eq!(code(&out), 3, "stderr: {}", stderr(&out));
 }
@@ -604,18 +594,10 @@ async fn insert_proxy(
 async fn lost_answer_is_never_resent_and_says_how_to_check() {
     let sim = sim(SimOptions::default()).await;
     let (proxy, inserts) = insert_proxy(sim.base_url(), OnInsert::DropAnswer).await;
-    let home = Home::new();
-    home.write_config(&config_text(&proxy, &[(ENDPOINT, &[])]));
+    let home = Home::with_endpoint_at(&proxy, &[]);
     let before = sim.incident_count();
     let out = home
-        .send(&[
-            "--endpoint",
-            ENDPOINT,
-            "--short-description",
-            "Spend up 40%",
-            "--timeout",
-            "5",
-        ])
+        .send_alert_with("Spend up 40%", &["--timeout", "5"])
         .await;
     assert_eq!(code(&out), 3, "stderr: {}", stderr(&out));
     let err = stderr(&out);
@@ -638,18 +620,9 @@ async fn lost_answer_is_never_resent_and_says_how_to_check() {
 async fn token_rejected_as_expired_at_insert_is_refreshed_once() {
     let sim = sim(SimOptions::default()).await;
     let (proxy, inserts) = insert_proxy(sim.base_url(), OnInsert::RejectFirstAsExpired).await;
-    let home = Home::new();
-    home.write_config(&config_text(&proxy, &[(ENDPOINT, &[])]));
+    let home = Home::with_endpoint_at(&proxy, &[]);
     let before = sim.incident_count();
-    let out = home
-        .send(&[
-            "--endpoint",
-            ENDPOINT,
-            "--short-description",
-            "Refresh",
-            "--json",
-        ])
-        .await;
+    let out = home.send_alert_with("Refresh", &["--json"]).await;
     assert_eq!(code(&out), 0, "stderr: {}", stderr(&out));
     assert_eq!(
         inserts.load(std::sync::atomic::Ordering::SeqCst),
@@ -716,15 +689,7 @@ async fn rate_limit_with_a_short_retry_after_succeeds_after_waiting() {
     .await;
     let home = Home::with_endpoint(&sim, &[]);
     let before = sim.incident_count();
-    let out = home
-        .send(&[
-            "--endpoint",
-            ENDPOINT,
-            "--short-description",
-            "Busy",
-            "--json",
-        ])
-        .await;
+    let out = home.send_alert_with("Busy", &["--json"]).await;
     assert_eq!(code(&out), 0, "stderr: {}", stderr(&out));
     let err = stderr(&out);
     assert!(err.contains("rate limiting this user (HTTP 429)"), "{err}");

@@ -95,13 +95,9 @@ impl Ui {
     }
 }
 
-/// Run the wizard with a script; returns the final model and why the loop stopped.
-async fn run_wizard<F, Fut>(
-    setup: Setup,
-    opts: RunnerOptions,
-    size: (u16, u16),
-    script: F,
-) -> (Model, LoopExit)
+/// Run the wizard from `setup` (drafts in `env`, a terminal of `setup.size`) with a script;
+/// returns the final model and why the loop stopped.
+async fn run_wizard<F, Fut>(env: &Env, setup: Setup, script: F) -> (Model, LoopExit)
 where
     F: FnOnce(Ui) -> Fut,
     Fut: Future<Output = ()>,
@@ -112,8 +108,13 @@ where
     }));
     let (screen_tx, screen_rx) = watch::channel(String::new());
     let (msg_tx, mut msg_rx) = mpsc::unbounded_channel();
+    let opts = RunnerOptions {
+        client: ClientOptions::default(),
+        drafts: Some(env.drafts.clone()),
+    };
     let mut runner = Runner::new(msg_tx, opts);
-    let mut terminal = Terminal::new(TestBackend::new(size.0, size.1)).expect("backend");
+    let (width, height) = setup.size;
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("backend");
     let mut model = Model::new(setup);
     let loop_opts = LoopOptions {
         signals: false,
@@ -185,13 +186,6 @@ fn prefill(sim: &Simulator) -> Prefill {
     }
 }
 
-fn runner_opts(env: &Env) -> RunnerOptions {
-    RunnerOptions {
-        client: ClientOptions::default(),
-        drafts: Some(env.drafts.clone()),
-    }
-}
-
 /// Welcome → Choose a user → OAuth application → Connect → run the checks.
 async fn connect(ui: &mut Ui) {
     ui.wait_for("Connect Finout to ServiceNow").await;
@@ -215,6 +209,23 @@ async fn open_new_endpoint(ui: &mut Ui) {
     ui.wait_for("New endpoint").await;
 }
 
+/// Save the endpoint being edited and go on to the review screen.
+async fn save_endpoint_and_review(ui: &mut Ui) {
+    ui.press_until(KeyCode::Tab, "▸[ Save endpoint ]", 12).await;
+    ui.key(KeyCode::Enter);
+    ui.wait_for("is ready").await;
+    ui.key(KeyCode::Char('c'));
+    ui.wait_for("5. Review & save").await;
+}
+
+/// Save on the review screen, then leave the wizard.
+async fn save_and_leave(ui: &mut Ui) {
+    ui.press_until(KeyCode::Tab, "▸[ Save ]", 6).await;
+    ui.key(KeyCode::Enter);
+    ui.wait_for("Saved to").await;
+    ui.key(KeyCode::Enter);
+}
+
 fn mode(path: &Path) -> u32 {
     use std::os::unix::fs::PermissionsExt;
     std::fs::metadata(path).expect("file").permissions().mode() & 0o777
@@ -227,9 +238,8 @@ async fn happy_path_saves_a_toml_with_a_choice_and_a_reference_field() {
         .expect("simulator");
     let env = env();
     let (model, exit) = run_wizard(
+        &env,
         setup(&env, Some(prefill(&sim))),
-        runner_opts(&env),
-        (80, 24),
         |mut ui| async move {
             open_new_endpoint(&mut ui).await;
             ui.text("FinOps anomalies");
@@ -260,15 +270,8 @@ async fn happy_path_saves_a_toml_with_a_choice_and_a_reference_field() {
             ui.wait_for("1 record(s)").await;
             ui.key(KeyCode::Enter);
             ui.wait_for("= Cloud FinOps").await;
-            ui.press_until(KeyCode::Tab, "▸[ Save endpoint ]", 12).await;
-            ui.key(KeyCode::Enter);
-            ui.wait_for("is ready").await;
-            ui.key(KeyCode::Char('c'));
-            ui.wait_for("5. Review & save").await;
-            ui.press_until(KeyCode::Tab, "▸[ Save ]", 6).await;
-            ui.key(KeyCode::Enter);
-            ui.wait_for("Saved to").await;
-            ui.key(KeyCode::Enter);
+            save_endpoint_and_review(&mut ui).await;
+            save_and_leave(&mut ui).await;
         },
     )
     .await;
@@ -321,9 +324,8 @@ async fn denied_dictionary_fields_show_the_matrix_and_the_pickers_explanation() 
     .expect("simulator");
     let env = env();
     let (model, exit) = run_wizard(
+        &env,
         setup(&env, Some(prefill(&sim))),
-        runner_opts(&env),
-        (80, 24),
         |mut ui| async move {
             connect(&mut ui).await;
             let matrix = ui.wait_for("Connection and ACL matrix").await;
@@ -388,7 +390,7 @@ async fn resizing_below_the_minimum_keeps_handling_keys_and_paste_reaches_the_fi
     let env = env();
     let mut s = setup(&env, None);
     s.demo = false;
-    let (model, exit) = run_wizard(s, runner_opts(&env), (80, 24), |mut ui| async move {
+    let (model, exit) = run_wizard(&env, s, |mut ui| async move {
         ui.wait_for("Connect Finout to ServiceNow").await;
         ui.send(Event::Resize(30, 8));
         ui.wait_for("need 40x12").await;
@@ -417,7 +419,7 @@ async fn the_input_closing_keeps_a_draft() {
     let env = env();
     let mut s = setup(&env, None);
     s.demo = false;
-    let (_model, exit) = run_wizard(s, runner_opts(&env), (80, 24), |mut ui| async move {
+    let (_model, exit) = run_wizard(&env, s, |mut ui| async move {
         ui.wait_for("Connect Finout to ServiceNow").await;
         ui.keys(&[KeyCode::Enter, KeyCode::Enter, KeyCode::Enter]);
         ui.wait_for("3. Add ServiceNow credentials").await;
@@ -475,7 +477,7 @@ async fn editing_an_existing_config_keeps_its_endpoints_and_comments() {
         config: Box::new(loaded.config),
         warnings: vec![],
     };
-    let (_model, exit) = run_wizard(s, runner_opts(&env), (80, 24), |mut ui| async move {
+    let (_model, exit) = run_wizard(&env, s, |mut ui| async move {
         ui.wait_for("Already connected").await;
         ui.key(KeyCode::Enter);
         let form = ui.wait_for("Editing the saved integration").await;
@@ -490,10 +492,7 @@ async fn editing_an_existing_config_keeps_its_endpoints_and_comments() {
         ui.wait_for("Existing").await;
         ui.key(KeyCode::Char('c'));
         ui.wait_for("5. Review & save").await;
-        ui.press_until(KeyCode::Tab, "▸[ Save ]", 6).await;
-        ui.key(KeyCode::Enter);
-        ui.wait_for("Saved to").await;
-        ui.key(KeyCode::Enter);
+        save_and_leave(&mut ui).await;
     })
     .await;
     assert_eq!(exit, LoopExit::Quit);
@@ -539,17 +538,12 @@ async fn the_test_incident_waits_out_a_rate_limit_like_send() {
     let env = env();
     let sim_ref = &sim;
     let (model, _exit) = run_wizard(
+        &env,
         setup(&env, Some(prefill(&sim))),
-        runner_opts(&env),
-        (80, 24),
         |mut ui| async move {
             open_new_endpoint(&mut ui).await;
             ui.text("Rate limited");
-            ui.press_until(KeyCode::Tab, "▸[ Save endpoint ]", 12).await;
-            ui.key(KeyCode::Enter);
-            ui.wait_for("is ready").await;
-            ui.key(KeyCode::Char('c'));
-            ui.wait_for("5. Review & save").await;
+            save_endpoint_and_review(&mut ui).await;
             ui.press_until(KeyCode::Tab, "▸[ Send a test incident ]", 8)
                 .await;
             exhaust_rate_limit(sim_ref).await;

@@ -2,34 +2,22 @@
 //! terminal restored afterwards, OSC 52 sent as an escape sequence (never shown), SIGHUP
 //! restoring the terminal and leaving a draft, and the refusal without a TTY.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 mod pty_support;
 
-use pty_support::{BIN, DOWN, ENTER, TAB, Term as Pty, contains};
+use pty_support::{BIN, DOWN, ENTER, TAB, Term as Pty, contains, drafts};
 
 fn mode(path: &Path) -> u32 {
     use std::os::unix::fs::PermissionsExt;
     std::fs::metadata(path).expect("file").permissions().mode() & 0o777
 }
 
-fn drafts(dir: &Path) -> Vec<PathBuf> {
-    std::fs::read_dir(dir.join("state").join("snow-connect").join("drafts"))
-        .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).collect())
-        .unwrap_or_default()
-}
-
 #[test]
 fn demo_runs_to_a_saved_file_and_restores_the_terminal() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut t = Pty::start(&["--demo"], dir.path(), &[]);
-    t.wait_for("Connect Finout to ServiceNow");
-    t.send(ENTER);
-    t.wait_for("1. Choose a User");
-    t.send(ENTER);
-    t.wait_for("2. OAuth Authentication");
-    t.send(ENTER);
-    t.wait_for("3. Add ServiceNow credentials");
+    t.walk_to_the_form();
     // The demo pre-fills the form; the secrets are masked.
     let form = t.wait_for("→ http://127.0.0.1:");
     assert!(!form.contains("demo-secret") && !form.contains("demo-password"));
@@ -41,10 +29,7 @@ fn demo_runs_to_a_saved_file_and_restores_the_terminal() {
     t.wait_for("clipboard");
     assert!(contains(&t.raw(), b"\x1b]52;c;"), "OSC 52 was written");
     assert!(!t.screen().contains("52;c"));
-    t.send(ENTER);
-    t.wait_for("+ Add an endpoint");
-    t.send(ENTER);
-    t.wait_for("New endpoint");
+    t.open_new_endpoint();
     t.send(b"PTY endpoint");
     t.press_until(TAB, "▸[ Select Fields ]", 12);
     t.send(ENTER);
@@ -58,11 +43,7 @@ fn demo_runs_to_a_saved_file_and_restores_the_terminal() {
     t.press_until(DOWN, "▸ 2 - High", 6);
     t.send(ENTER);
     t.wait_for("= 2 - High");
-    t.press_until(TAB, "▸[ Save endpoint ]", 12);
-    t.send(ENTER);
-    t.wait_for("is ready");
-    t.send(b"c");
-    t.wait_for("5. Review & save");
+    t.save_endpoint_and_review();
     t.press_until(TAB, "▸[ Save ]", 6);
     t.send(ENTER);
     t.wait_for("Saved to");
@@ -70,11 +51,8 @@ fn demo_runs_to_a_saved_file_and_restores_the_terminal() {
     let status = t.wait_exit();
     assert!(status.success(), "exit status {status:?}");
     // The terminal is back: main screen, bracketed paste off, cursor shown.
-    t.wait_until("the main screen", |_| {
-        t.parser
-            .lock()
-            .map(|p| !p.screen().alternate_screen() && !p.screen().bracketed_paste())
-            .unwrap_or(false)
+    t.wait_modes("the main screen", |s| {
+        !s.alternate_screen() && !s.bracketed_paste()
     });
     let demo = dir.path().join("snow-connect-demo.toml");
     let text = std::fs::read_to_string(&demo).expect("the demo saves to ./snow-connect-demo.toml");
@@ -100,27 +78,15 @@ fn demo_runs_to_a_saved_file_and_restores_the_terminal() {
 fn sighup_restores_the_terminal_and_keeps_a_draft() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut t = Pty::start(&["--demo"], dir.path(), &[("NO_COLOR", "1")]);
-    t.wait_for("Connect Finout to ServiceNow");
-    t.send(ENTER);
-    t.wait_for("1. Choose a User");
-    t.send(ENTER);
-    t.wait_for("2. OAuth Authentication");
-    t.send(ENTER);
-    t.wait_for("3. Add ServiceNow credentials");
+    t.walk_to_the_form();
     // Bracketed paste into the URL field.
     t.send(b"\x1b[200~/now/nav/ui/home\x1b[201~");
     t.wait_for("/now/nav/ui/home");
-    let pid = t.child.process_id().expect("pid");
-    // SAFETY: sending a signal to our own child process.
-    let rc = unsafe { libc::kill(pid as libc::pid_t, libc::SIGHUP) };
-    assert_eq!(rc, 0);
+    t.signal(libc::SIGHUP);
     let status = t.wait_exit();
     assert!(!status.success());
-    t.wait_until("the main screen", |_| {
-        t.parser
-            .lock()
-            .map(|p| !p.screen().alternate_screen() && !p.screen().bracketed_paste())
-            .unwrap_or(false)
+    t.wait_modes("the main screen", |s| {
+        !s.alternate_screen() && !s.bracketed_paste()
     });
     let files = drafts(dir.path());
     assert_eq!(files.len(), 1, "one draft: {files:?}");

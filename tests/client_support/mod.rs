@@ -518,6 +518,38 @@ pub async fn canned(response: Vec<u8>) -> (SocketAddr, Arc<Mutex<Vec<String>>>) 
     (addr, seen)
 }
 
+/// A raw instance whose token endpoint grants a token: a request without a bearer token (the
+/// unauthenticated probe) gets [`real_401`], every other request gets `api`.
+pub async fn instance_answering(api: Vec<u8>) -> SocketAddr {
+    let api = Arc::new(api);
+    raw_server(move |mut s| {
+        let api = api.clone();
+        async move {
+            loop {
+                let req = read_request(&mut s).await;
+                if req.is_empty() {
+                    return;
+                }
+                let answer = if req.starts_with("POST /oauth_token.do") {
+                    http_response(
+                        "200 OK",
+                        &[("Content-Type", "application/json;charset=UTF-8")],
+                        br#"{"access_token":"tok","refresh_token":"ref","scope":"useraccount","token_type":"Bearer","expires_in":1799}"#,
+                    )
+                } else if !req.to_lowercase().contains("authorization: bearer") {
+                    real_401()
+                } else {
+                    api.to_vec()
+                };
+                if s.write_all(&answer).await.is_err() {
+                    return;
+                }
+            }
+        }
+    })
+    .await
+}
+
 /// `HTTP/1.1 {status}` with headers and body (Content-Length set).
 pub fn http_response(status: &str, headers: &[(&str, &str)], body: &[u8]) -> Vec<u8> {
     let mut out = format!("HTTP/1.1 {status}\r\n");

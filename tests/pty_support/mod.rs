@@ -1,9 +1,10 @@
-//! The real binary in a pseudo-terminal (portable-pty + vt100), shared by the hardening and
-//! secrets suites: start it, type, wait for text on the screen, read the terminal mode.
+//! The real binary in a pseudo-terminal (portable-pty + vt100), shared by the suites that
+//! drive it: start it, type, wait for text on the screen, read the terminal mode, and the
+//! steps of the wizard every script walks through.
 #![allow(dead_code)]
 
 use std::io::{Read as _, Write as _};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -119,6 +120,17 @@ impl Term {
         self.wait_until(&format!("{needle:?}"), |s| s.contains(needle))
     }
 
+    /// Wait (bounded) until the terminal's modes (alternate screen, cursor, bracketed paste)
+    /// satisfy `cond`.
+    pub fn wait_modes(&self, what: &str, cond: impl Fn(&vt100::Screen) -> bool) {
+        self.wait_until(what, |_| {
+            self.parser
+                .lock()
+                .map(|p| cond(p.screen()))
+                .unwrap_or(false)
+        });
+    }
+
     /// Press `key` until `needle` shows. After each press wait for the screen or the cursor to
     /// change (every focus move changes one), so that a slow machine never gets a second press
     /// that would move past the target.
@@ -158,6 +170,14 @@ impl Term {
             .lock()
             .map(|p| (p.screen().contents(), p.screen().cursor_position()))
             .unwrap_or_default()
+    }
+
+    /// Send `signal` to the program.
+    pub fn signal(&self, signal: libc::c_int) {
+        let pid = self.child.process_id().expect("pid");
+        // SAFETY: a signal to our own child.
+        let rc = unsafe { libc::kill(pid as libc::pid_t, signal) };
+        assert_eq!(rc, 0);
     }
 
     /// Wait (bounded) for the process to end.
@@ -213,6 +233,37 @@ impl Term {
     }
 }
 
+/// Steps of the wizard that the scripts share.
+impl Term {
+    /// Welcome → Choose a user → OAuth application → the Connect form.
+    pub fn walk_to_the_form(&mut self) {
+        self.wait_for("Connect Finout to ServiceNow");
+        self.send(ENTER);
+        self.wait_for("1. Choose a User");
+        self.send(ENTER);
+        self.wait_for("2. OAuth Authentication");
+        self.send(ENTER);
+        self.wait_for("3. Add ServiceNow credentials");
+    }
+
+    /// From the passed checks to the editor of a new endpoint.
+    pub fn open_new_endpoint(&mut self) {
+        self.send(ENTER);
+        self.wait_for("+ Add an endpoint");
+        self.send(ENTER);
+        self.wait_for("New endpoint");
+    }
+
+    /// Save the endpoint being edited and go on to the review screen.
+    pub fn save_endpoint_and_review(&mut self) {
+        self.press_until(TAB, "▸[ Save endpoint ]", 12);
+        self.send(ENTER);
+        self.wait_for("is ready");
+        self.send(b"c");
+        self.wait_for("5. Review & save");
+    }
+}
+
 impl Drop for Term {
     fn drop(&mut self) {
         if let Ok(None) = self.child.try_wait() {
@@ -224,4 +275,11 @@ impl Drop for Term {
 /// Whether `needle` occurs in `hay`.
 pub fn contains(hay: &[u8], needle: &[u8]) -> bool {
     hay.windows(needle.len()).any(|w| w == needle)
+}
+
+/// The drafts the wizard left under `home` (started by [`Term::start`]).
+pub fn drafts(home: &Path) -> Vec<PathBuf> {
+    std::fs::read_dir(home.join("state").join("snow-connect").join("drafts"))
+        .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).collect())
+        .unwrap_or_default()
 }
