@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use crate::servicenow::Error;
 
-/// The four outcomes a command can report to its caller.
+/// The outcomes a command can report to its caller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {
     /// Everything required worked.
@@ -15,6 +15,8 @@ pub enum Exit {
     Usage = 2,
     /// Could not talk to the instance at all.
     Unreachable = 3,
+    /// Stopped by SIGINT (Ctrl-C): 128 + 2, as shells report it.
+    Interrupted = 130,
 }
 
 impl Exit {

@@ -9,9 +9,10 @@ use tracing_appender::non_blocking::WorkerGuard;
 use tracing_subscriber::EnvFilter;
 
 /// Start logging to `path` (or `snow-connect.log` in the state dir). The filter comes from
-/// `SNOW_CONNECT_LOG` (default `info`). Returns a guard that flushes on drop; `None` when the
-/// log file cannot be opened (logging is then off, which is never fatal).
-pub fn init(path: Option<&Path>) -> Option<WorkerGuard> {
+/// `-v` (`verbose` 1: debug, 2 or more: trace), else `SNOW_CONNECT_LOG` (unset or empty:
+/// `info`). Returns a guard that flushes on drop; `None` when the log file cannot be opened
+/// (logging is then off, which is never fatal).
+pub fn init(path: Option<&Path>, verbose: u8) -> Option<WorkerGuard> {
     let path: PathBuf = match path {
         Some(p) => p.to_path_buf(),
         None => crate::config::state_dir()?.join("snow-connect.log"),
@@ -29,8 +30,7 @@ pub fn init(path: Option<&Path>) -> Option<WorkerGuard> {
         .open(&path)
         .ok()?;
     let (writer, guard) = tracing_appender::non_blocking(file);
-    let filter =
-        EnvFilter::try_from_env("SNOW_CONNECT_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter = filter(verbose, std::env::var("SNOW_CONNECT_LOG").ok().as_deref());
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(writer)
@@ -38,4 +38,29 @@ pub fn init(path: Option<&Path>) -> Option<WorkerGuard> {
         .try_init()
         .ok()?;
     Some(guard)
+}
+
+/// The log filter for `-v` given `verbose` times and the `SNOW_CONNECT_LOG` value.
+fn filter(verbose: u8, env: Option<&str>) -> EnvFilter {
+    let directives = match (verbose, env.map(str::trim).filter(|v| !v.is_empty())) {
+        (0, Some(env)) => env,
+        (0, None) => "info",
+        (1, _) => "debug",
+        _ => "trace",
+    };
+    EnvFilter::try_new(directives).unwrap_or_else(|_| EnvFilter::new("info"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn verbose_raises_the_level_and_beats_the_environment() {
+        assert_eq!(filter(0, None).to_string(), "info");
+        assert_eq!(filter(0, Some("")).to_string(), "info");
+        assert_eq!(filter(0, Some("warn")).to_string(), "warn");
+        assert_eq!(filter(1, Some("warn")).to_string(), "debug");
+        assert_eq!(filter(3, None).to_string(), "trace");
+    }
 }

@@ -157,6 +157,8 @@ pub fn render_human(diag: &Diagnosis, username: &str, typed_url: &str) -> String
             sanitize::line(url)
         ),
         Exit::Denied => "Result: ✗ the integration will not work until the items marked ✗ or ◐ above are fixed in ServiceNow.\n".to_string(),
+        // A diagnosis never ends interrupted: SIGINT exits before a verdict is printed.
+        Exit::Interrupted => String::new(),
     });
     out
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use secrecy::SecretString;
 
-use super::Global;
+use super::{Global, output};
 use crate::cli::ConnectionArgs;
 use crate::config::{Config, ServiceNowConfig};
 use crate::diagnose::ConnectionInput;
@@ -46,9 +46,7 @@ fn client_options(global: &Global, args: &ConnectionArgs) -> Result<ClientOption
     }
     let request_timeout = Duration::from_secs(args.timeout);
     let defaults = ClientOptions::default();
-    if let Some(ca) = &global.ca_file {
-        check_readable(ca)?;
-    }
+    check_trust_files(global.ca_file.as_deref())?;
     Ok(ClientOptions {
         request_timeout,
         connect_timeout: defaults.connect_timeout.min(request_timeout),
@@ -57,10 +55,41 @@ fn client_options(global: &Global, args: &ConnectionArgs) -> Result<ClientOption
     })
 }
 
-fn check_readable(path: &Path) -> Result<(), String> {
-    std::fs::File::open(path)
-        .map(|_| ())
-        .map_err(|e| format!("--ca-file {}: cannot read it ({e})", path.display()))
+/// An unusable local trust file is the user's to fix (exit 2), not a failure to reach the
+/// instance: `--ca-file` and `SSL_CERT_FILE` must be readable PEM with a certificate, and
+/// `SSL_CERT_DIR` a readable directory. Empty variables count as unset.
+fn check_trust_files(ca_file: Option<&Path>) -> Result<(), String> {
+    if let Some(path) = ca_file {
+        crate::servicenow::read_ca_file(path)
+            .map_err(|e| format!("--ca-file: {}", setup_text(&e)))?;
+    }
+    if let Some(path) = nonempty_env_path("SSL_CERT_FILE") {
+        crate::servicenow::read_ca_file(&path)
+            .map_err(|e| format!("SSL_CERT_FILE: {}", setup_text(&e)))?;
+    }
+    if let Some(dir) = nonempty_env_path("SSL_CERT_DIR") {
+        std::fs::read_dir(&dir).map_err(|e| {
+            format!(
+                "SSL_CERT_DIR {}: cannot read the directory ({e})",
+                dir.display()
+            )
+        })?;
+    }
+    Ok(())
+}
+
+fn nonempty_env_path(name: &str) -> Option<std::path::PathBuf> {
+    std::env::var_os(name)
+        .filter(|v| !v.is_empty())
+        .map(std::path::PathBuf::from)
+}
+
+/// The message of a trust-file error without the HTTP-client preamble.
+fn setup_text(err: &crate::servicenow::Error) -> String {
+    match err {
+        crate::servicenow::Error::Setup(msg) => msg.clone(),
+        other => other.to_string(),
+    }
 }
 
 /// Build the connection from the flags and environment, or else from the config file.
@@ -181,19 +210,20 @@ fn from_servicenow(
 }
 
 /// What `check` and `fields` start with: the connection (its warnings printed) and a runtime.
-/// A failure is printed as `snow-connect COMMAND: ...` and is a usage error (exit 2).
+/// A failure is printed as `snow-connect: error: ...` and is a usage error (exit 2).
 pub fn prepare(
     global: &Global,
     args: &ConnectionArgs,
     command: &str,
 ) -> Result<(Connection, tokio::runtime::Runtime), Exit> {
+    let _ = command;
     let fail = |msg: String| {
-        eprintln!("snow-connect {command}: {msg}");
+        output::error(&msg);
         Exit::Usage
     };
     let conn = resolve(global, args).map_err(fail)?;
     for w in &conn.warnings {
-        eprintln!("warning: {w}");
+        output::warn(w);
     }
     let rt = super::runtime().map_err(fail)?;
     Ok((conn, rt))
@@ -238,7 +268,23 @@ mod tests {
         let msg = resolve(&global, &args(Some("a"), Some("b"), Some("c")))
             .err()
             .unwrap_or_default();
-        assert!(msg.contains("--ca-file /nonexistent/ca.pem"), "{msg}");
+        assert!(msg.starts_with("--ca-file: "), "{msg}");
+        assert!(msg.contains("/nonexistent/ca.pem"), "{msg}");
+    }
+
+    #[test]
+    fn a_ca_file_without_a_certificate_is_a_usage_error() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("ca.pem");
+        std::fs::write(&path, "not a certificate\n").expect("write");
+        let global = Global {
+            config: None,
+            ca_file: Some(path),
+        };
+        let msg = resolve(&global, &args(Some("a"), Some("b"), Some("c")))
+            .err()
+            .unwrap_or_default();
+        assert!(msg.contains("holds no certificate"), "{msg}");
     }
 
     #[test]

@@ -3,7 +3,9 @@
 pub mod check;
 pub mod config;
 pub mod connection;
+pub mod docs;
 pub mod fields;
+pub mod output;
 pub mod send;
 pub mod simulator;
 pub mod wizard;
@@ -32,17 +34,34 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, String> {
         .map_err(|e| format!("cannot start the async runtime: {e}"))
 }
 
-/// Print `doc` as the one JSON document on stdout. A failure is printed as
-/// `snow-connect COMMAND: cannot write JSON: ...` and is a usage error (exit 2).
+/// Print `doc` as the one JSON document on stdout, with `schema_version` and `tool_version`
+/// (see [`output::print_json`]). A failure is reported and is a usage error (exit 2).
 fn print_json(command: &str, doc: &impl Serialize) -> Result<(), Exit> {
-    match serde_json::to_string_pretty(doc) {
-        Ok(json) => {
-            println!("{json}");
-            Ok(())
+    let _ = command;
+    output::print_json(doc)
+}
+
+/// Make SIGINT end the process at once with status 130 and nothing more printed: no verdict,
+/// no half report. Installed for every headless command except `simulator` (which shuts down
+/// cleanly and then exits 130 itself) and the wizard (which restores the terminal first).
+///
+/// Handlers that tokio installs later for SIGINT (a command's own `ctrl_c()`) chain to this
+/// one, so a command cannot swallow Ctrl-C and print a verdict by accident.
+pub fn exit_130_on_sigint() {
+    #[cfg(unix)]
+    {
+        extern "C" fn on_sigint(_: libc::c_int) {
+            // SAFETY: _exit is async-signal-safe; nothing else is touched here.
+            unsafe { libc::_exit(i32::from(Exit::Interrupted.code())) }
         }
-        Err(e) => {
-            eprintln!("snow-connect {command}: cannot write JSON: {e}");
-            Err(Exit::Usage)
+        let handler: extern "C" fn(libc::c_int) = on_sigint;
+        // SAFETY: installs a handler that only calls _exit; sigaction is given a zeroed,
+        // fully initialised struct with an empty mask.
+        unsafe {
+            let mut action: libc::sigaction = std::mem::zeroed();
+            action.sa_sigaction = handler as libc::sighandler_t;
+            libc::sigemptyset(&mut action.sa_mask);
+            libc::sigaction(libc::SIGINT, &action, std::ptr::null_mut());
         }
     }
 }

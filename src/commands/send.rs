@@ -157,7 +157,7 @@ fn connect(
     config: &Config,
     path: &Path,
 ) -> Result<Client, String> {
-    let conn = connection::resolve_loaded(global, &args.conn, config, path)?;
+    let conn = connection::resolve_loaded(global, &args.connection_args(), config, path)?;
     let input = &conn.input;
     let base = InstanceUrl::parse(&input.instance_url)
         .map_err(|e| format!("instance URL {:?}: {e}", input.instance_url))?;

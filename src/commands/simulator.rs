@@ -5,7 +5,7 @@
 
 use std::io::Write;
 
-use super::Global;
+use super::{Global, output};
 use crate::cli::SimulatorArgs;
 use crate::exit::Exit;
 use crate::simulator::{SimError, Simulator};
@@ -35,15 +35,18 @@ pub fn run(global: &Global, args: SimulatorArgs) -> Exit {
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("snow-connect simulator: cannot start the async runtime: {e}");
+            output::error(&format!("cannot start the async runtime: {e}"));
             return Exit::Unreachable;
         }
     };
     runtime.block_on(async move {
-        let sim = match Simulator::start(args.sim).await {
+        let progress = output::Progress::start("starting the simulator");
+        let started = Simulator::start(args.sim).await;
+        drop(progress);
+        let sim = match started {
             Ok(sim) => sim,
             Err(e) => {
-                eprintln!("snow-connect simulator: {e}");
+                output::error(&e.to_string());
                 return match e {
                     SimError::Dataset(_) | SimError::Tls(_) => Exit::Denied,
                     _ => Exit::Usage,
@@ -57,25 +60,25 @@ pub fn run(global: &Global, args: SimulatorArgs) -> Exit {
             let _ = writeln!(stdout, "{line}").and_then(|_| stdout.flush());
         }
         drop(stdout);
-        eprintln!("snow-connect simulator: serving; press Ctrl-C to stop");
-        wait_for_signal().await;
+        output::note("snow-connect simulator: serving; press Ctrl-C to stop");
+        let stopped_by = wait_for_signal().await;
         sim.shutdown().await;
-        Exit::Success
+        stopped_by
     })
 }
 
-async fn wait_for_signal() {
-    use tokio::signal::unix::{SignalKind, signal};
-    let terminate = signal(SignalKind::terminate());
-    match terminate {
-        Ok(mut term) => {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
-            }
-        }
-        Err(_) => {
-            let _ = tokio::signal::ctrl_c().await;
+/// Wait for SIGINT (exit 130, as for every command) or SIGTERM (a service stop: exit 0).
+async fn wait_for_signal() -> Exit {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            return tokio::select! {
+                _ = tokio::signal::ctrl_c() => Exit::Interrupted,
+                _ = term.recv() => Exit::Success,
+            };
         }
     }
+    let _ = tokio::signal::ctrl_c().await;
+    Exit::Interrupted
 }

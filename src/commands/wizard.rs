@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use secrecy::SecretString;
 
-use super::Global;
+use super::{Global, output};
 use crate::config::{ConfigError, DraftStore};
 use crate::exit::Exit;
 use crate::servicenow::ClientOptions;
@@ -14,19 +14,19 @@ use crate::simulator::{SimOptions, Simulator};
 use crate::wizard::{DraftState, Existing, LoopExit, Prefill, RunnerOptions, Setup, Theme};
 
 /// The one line printed when there is no terminal.
-const NO_TTY: &str = "snow-connect: the wizard needs an interactive terminal; without one use \
+const NO_TTY: &str = "the wizard needs an interactive terminal; without one use \
 `snow-connect check`, `snow-connect fields`, `snow-connect send` or `snow-connect config show`";
 
 /// Run the wizard (optionally against the in-process simulator).
 pub fn run(global: &Global, demo: bool, sim: SimOptions) -> Exit {
     if !(std::io::stdin().is_terminal() && std::io::stdout().is_terminal()) {
-        eprintln!("{NO_TTY}");
+        output::error(NO_TTY);
         return Exit::Usage;
     }
     let rt = match super::runtime() {
         Ok(rt) => rt,
         Err(msg) => {
-            eprintln!("snow-connect: {msg}");
+            output::error(&msg);
             return Exit::Usage;
         }
     };
@@ -82,7 +82,7 @@ async fn run_async(global: &Global, demo: bool, sim: SimOptions) -> Result<Exit,
         let s = match Simulator::start(sim).await {
             Ok(s) => s,
             Err(e) => {
-                eprintln!("snow-connect: cannot start the demo simulator: {e}");
+                output::error(&format!("cannot start the demo simulator: {e}"));
                 return Ok(Exit::Usage);
             }
         };
@@ -106,9 +106,7 @@ async fn run_async(global: &Global, demo: bool, sim: SimOptions) -> Result<Exit,
         match crate::config::resolve_config_path(global.config.as_deref()) {
             Some(p) => p,
             None => {
-                eprintln!(
-                    "snow-connect: cannot find a config directory on this system; pass --config PATH"
-                );
+                output::error("cannot find a config directory on this system; pass --config PATH");
                 return Ok(Exit::Usage);
             }
         }
@@ -132,11 +130,9 @@ async fn run_async(global: &Global, demo: bool, sim: SimOptions) -> Result<Exit,
         Ok(o) => {
             match (&o.exit, &o.saved) {
                 (LoopExit::Signal(sig), _) => return Err(*sig),
-                (_, Some(p)) => println!("snow-connect: saved {}", p.display()),
+                (_, Some(p)) => output::println(&format!("snow-connect: saved {}", p.display())),
                 (LoopExit::InputClosed, None) if o.unsaved => {
-                    eprintln!(
-                        "snow-connect: the terminal went away; what you entered was kept as a draft"
-                    );
+                    output::warn("the terminal went away; what you entered was kept as a draft");
                 }
                 (LoopExit::InputClosed, None) => {}
                 (LoopExit::Quit, None) => {}
@@ -144,7 +140,7 @@ async fn run_async(global: &Global, demo: bool, sim: SimOptions) -> Result<Exit,
             Ok(Exit::Success)
         }
         Err(e) => {
-            eprintln!("snow-connect: terminal error: {e}");
+            output::error(&format!("terminal error: {e}"));
             Ok(Exit::Usage)
         }
     }

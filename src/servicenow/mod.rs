@@ -11,6 +11,7 @@ mod query;
 mod record;
 mod response;
 mod tls;
+pub(crate) use tls::read_ca_file;
 mod token;
 mod transport;
 mod url;

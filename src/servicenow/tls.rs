@@ -78,7 +78,7 @@ pub(crate) fn client_config(ca_file: Option<&Path>) -> Result<TlsSetup, Error> {
 
 /// The PEM certificates of a CA file; a missing file, bad PEM or no certificate at all is an
 /// error that names the file.
-fn read_ca_file(path: &Path) -> Result<Vec<CertificateDer<'static>>, Error> {
+pub(crate) fn read_ca_file(path: &Path) -> Result<Vec<CertificateDer<'static>>, Error> {
     let bytes = std::fs::read(path)
         .map_err(|e| Error::Setup(format!("cannot read the CA file {}: {e}", path.display())))?;
     let certs = CertificateDer::pem_slice_iter(&bytes)

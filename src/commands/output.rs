@@ -1,0 +1,318 @@
+//! Headless output, shared by every command: where text goes, how wide it may be, the one
+//! prefix for warnings and errors, `--quiet`, the progress line, and the `--json` envelope.
+//!
+//! Conventions (documented in `--help` under EXIT STATUS):
+//! - Warnings and errors are one line each, `snow-connect: warning: …` / `snow-connect: error: …`,
+//!   on stderr, never wrapped (so they stay greppable). `--quiet` drops warnings and notes;
+//!   errors are always printed.
+//! - Prose meant to be read (fixes, reports) wraps to the width of the stream it goes to:
+//!   the terminal's width, or 80 columns when that stream is not a terminal.
+//! - A closed stdout (`snow-connect fields | head -1`) ends the command at once, silently,
+//!   with status 0, as ripgrep does: the reader has what it wanted, and a broken pipe is not
+//!   the user's mistake.
+
+use std::borrow::Cow;
+use std::io::{IsTerminal, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::exit::Exit;
+
+/// What every message line starts with.
+pub const PREFIX: &str = "snow-connect";
+
+/// The `schema_version` of every `--json` document (bumped on incompatible changes).
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// The `tool_version` of every `--json` document.
+pub const TOOL_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Width used when the stream is not a terminal.
+pub const DEFAULT_WIDTH: usize = 80;
+
+/// Narrowest width wrapping goes down to: below it, words would stand one per line.
+const MIN_WIDTH: usize = 20;
+
+static QUIET: AtomicBool = AtomicBool::new(false);
+
+/// Set by `-q` / `--quiet` before any command runs.
+pub fn set_quiet(quiet: bool) {
+    QUIET.store(quiet, Ordering::Relaxed);
+}
+
+/// Whether `-q` / `--quiet` was given.
+pub fn quiet() -> bool {
+    QUIET.load(Ordering::Relaxed)
+}
+
+/// The two streams a command writes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stream {
+    /// Results: what a pipe receives.
+    Stdout,
+    /// Messages for people.
+    Stderr,
+}
+
+impl Stream {
+    /// Whether the stream is a terminal.
+    pub fn is_terminal(self) -> bool {
+        match self {
+            Stream::Stdout => std::io::stdout().is_terminal(),
+            Stream::Stderr => std::io::stderr().is_terminal(),
+        }
+    }
+
+    /// Columns to wrap at: the terminal's width, or [`DEFAULT_WIDTH`] when not a terminal.
+    pub fn width(self) -> usize {
+        let size = match self {
+            Stream::Stdout => terminal_size::terminal_size_of(std::io::stdout()),
+            Stream::Stderr => terminal_size::terminal_size_of(std::io::stderr()),
+        };
+        size.map_or(DEFAULT_WIDTH, |(w, _)| usize::from(w.0))
+            .max(MIN_WIDTH)
+    }
+}
+
+/// Wrap `text` to `width` columns. Every line starts with `indent`; a paragraph's
+/// continuation lines start with `indent` plus `hang` (for numbered steps). Blank lines and
+/// line breaks in `text` are kept: each input line is a paragraph.
+pub fn wrap(text: &str, width: usize, indent: &str, hang: &str) -> String {
+    let width = width.max(MIN_WIDTH);
+    let rest = format!("{indent}{hang}");
+    let options = textwrap::Options::new(width)
+        .initial_indent(indent)
+        .subsequent_indent(&rest)
+        .break_words(true);
+    let mut out = String::new();
+    for para in text.lines() {
+        if para.trim().is_empty() {
+            out.push('\n');
+            continue;
+        }
+        for line in textwrap::wrap(para, &options) {
+            out.push_str(line.trim_end());
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// Write `text` to stdout as is. A closed pipe ends the process quietly with status 0; any
+/// other write failure is reported and ends it with status 2.
+pub fn print(text: &str) {
+    let mut stdout = std::io::stdout().lock();
+    if let Err(e) = stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        stdout_failed(&e);
+    }
+}
+
+/// [`print`] with a newline.
+pub fn println(text: &str) {
+    let mut line = String::with_capacity(text.len() + 1);
+    line.push_str(text);
+    line.push('\n');
+    print(&line);
+}
+
+fn stdout_failed(e: &std::io::Error) -> ! {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        std::process::exit(i32::from(Exit::Success.code()));
+    }
+    error(&format!("cannot write to stdout: {e}"));
+    std::process::exit(i32::from(Exit::Usage.code()));
+}
+
+/// Text for people on stderr (a failed write to stderr has nowhere to be reported).
+pub fn eprint(text: &str) {
+    let _ = std::io::stderr().lock().write_all(text.as_bytes());
+}
+
+/// `snow-connect: error: MESSAGE` on stderr, printed even with `--quiet`.
+pub fn error(message: &str) {
+    eprint(&format!("{PREFIX}: error: {message}\n"));
+}
+
+/// `snow-connect: warning: MESSAGE` on stderr, unless `--quiet`.
+pub fn warn(message: &str) {
+    if !quiet() {
+        eprint(&format!("{PREFIX}: warning: {message}\n"));
+    }
+}
+
+/// A note for people on stderr (progress results, hints), unless `--quiet`.
+pub fn note(message: &str) {
+    if !quiet() {
+        eprint(&format!("{message}\n"));
+    }
+}
+
+/// The `--json` envelope: `schema_version` and `tool_version` first, then the document's
+/// own keys. The document must serialise as a map (a struct or an object).
+#[derive(Serialize)]
+struct Envelope<'a, T: Serialize + ?Sized> {
+    schema_version: u32,
+    tool_version: &'static str,
+    #[serde(flatten)]
+    doc: &'a T,
+}
+
+/// `doc` as the pretty-printed JSON text every `--json` printer uses.
+pub fn json_text(doc: &(impl Serialize + ?Sized)) -> Result<String, serde_json::Error> {
+    serde_json::to_string_pretty(&Envelope {
+        schema_version: SCHEMA_VERSION,
+        tool_version: TOOL_VERSION,
+        doc,
+    })
+}
+
+/// Print `doc` (inside the envelope) as the one JSON document on stdout. A document that
+/// cannot be serialised is reported and is exit 2.
+pub fn print_json(doc: &(impl Serialize + ?Sized)) -> Result<(), Exit> {
+    match json_text(doc) {
+        Ok(json) => {
+            println(&json);
+            Ok(())
+        }
+        Err(e) => {
+            error(&format!("cannot write JSON: {e}"));
+            Err(Exit::Usage)
+        }
+    }
+}
+
+/// A spinner line on stderr for discovery and long waits. It draws only when stderr is a
+/// terminal and `--quiet` is off; otherwise every method does nothing. Dropping it clears it.
+pub struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+}
+
+impl Progress {
+    /// Start showing `message`.
+    pub fn start(message: impl Into<Cow<'static, str>>) -> Progress {
+        if quiet() || !Stream::Stderr.is_terminal() {
+            return Progress { bar: None };
+        }
+        let bar =
+            indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
+        if let Ok(style) = indicatif::ProgressStyle::with_template("{spinner} {wide_msg}") {
+            bar.set_style(style);
+        }
+        bar.set_message(message);
+        bar.enable_steady_tick(Duration::from_millis(120));
+        Progress { bar: Some(bar) }
+    }
+
+    /// A progress that never draws (for callers that decide themselves).
+    pub fn hidden() -> Progress {
+        Progress { bar: None }
+    }
+
+    /// Whether anything is drawn.
+    pub fn is_visible(&self) -> bool {
+        self.bar.is_some()
+    }
+
+    /// Replace the message.
+    pub fn set_message(&self, message: impl Into<Cow<'static, str>>) {
+        if let Some(bar) = &self.bar {
+            bar.set_message(message);
+        }
+    }
+
+    /// Print `line` on stderr above the spinner without garbling it.
+    pub fn println(&self, line: &str) {
+        match &self.bar {
+            Some(bar) => bar.suspend(|| eprint(&format!("{line}\n"))),
+            None => eprint(&format!("{line}\n")),
+        }
+    }
+
+    /// Remove the line.
+    pub fn finish(self) {}
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        if let Some(bar) = self.bar.take() {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use unicode_width::UnicodeWidthStr;
+
+    #[test]
+    fn wrap_fits_the_width_and_hangs_continuations() {
+        let text = format!("1. {}", "word ".repeat(40));
+        let out = wrap(&text, 40, "    ", "   ");
+        assert!(out.lines().count() > 3, "{out}");
+        for line in out.lines() {
+            assert!(line.width() <= 40, "{line:?}");
+            assert!(line.starts_with("    "), "{line:?}");
+        }
+        assert!(
+            out.lines()
+                .nth(1)
+                .unwrap_or_default()
+                .starts_with("       word")
+        );
+    }
+
+    #[test]
+    fn wrap_keeps_paragraphs_and_blank_lines() {
+        let out = wrap("one\n\ntwo", 80, "", "");
+        assert_eq!(out, "one\n\ntwo\n");
+    }
+
+    #[test]
+    fn wrap_never_goes_below_the_minimum_width() {
+        let out = wrap("alpha beta gamma delta", 3, "", "");
+        assert!(out.lines().all(|l| l.width() <= MIN_WIDTH), "{out}");
+        assert!(out.contains("alpha beta gamma"), "{out}");
+    }
+
+    #[derive(Serialize)]
+    struct Doc {
+        ok: bool,
+        name: &'static str,
+    }
+
+    #[test]
+    fn json_documents_carry_schema_and_tool_version_first() {
+        let text = json_text(&Doc {
+            ok: true,
+            name: "x",
+        })
+        .unwrap_or_default();
+        let value: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+        assert_eq!(value["schema_version"], SCHEMA_VERSION);
+        assert_eq!(value["tool_version"], TOOL_VERSION);
+        assert_eq!(value["ok"], true);
+        assert_eq!(value["name"], "x");
+        let schema = text.find("schema_version").unwrap_or(usize::MAX);
+        let ok = text.find("\"ok\"").unwrap_or(0);
+        assert!(schema < ok, "{text}");
+    }
+
+    #[test]
+    fn a_document_that_is_not_a_map_is_an_error() {
+        assert!(json_text(&[1, 2, 3]).is_err());
+    }
+
+    #[test]
+    fn progress_is_hidden_without_a_terminal() {
+        // Tests run with stderr captured, not on a terminal.
+        if !Stream::Stderr.is_terminal() {
+            assert!(!Progress::start("reading").is_visible());
+        }
+    }
+}
