@@ -28,27 +28,36 @@ pub fn man() -> Exit {
 }
 
 /// The whole manual as one roff page: the top-level command, then a section per subcommand
-/// (nested ones too) with its synopsis, description, options and long help.
+/// (nested ones too) with its synopsis, description, options and long help. Non-ASCII
+/// characters are written as groff escapes, so the page renders under any locale.
 pub fn man_page() -> std::io::Result<String> {
     let mut cmd = crate::cli::command().disable_help_subcommand(true);
     cmd.build();
+    let man = clap_mangen::Man::new(cmd.clone()).date(env!("SNOW_CONNECT_BUILD_DATE"));
     let mut page = Vec::new();
-    clap_mangen::Man::new(cmd.clone())
-        .date(env!("SNOW_CONNECT_BUILD_DATE"))
-        .render(&mut page)?;
+    man.render_title(&mut page)?;
+    man.render_name_section(&mut page)?;
+    man.render_synopsis_section(&mut page)?;
+    man.render_description_section(&mut page)?;
+    man.render_options_section(&mut page)?;
+    man.render_subcommands_section(&mut page)?;
+    let mut page = String::from_utf8_lossy(&page).into_owned();
+    if let Some(text) = cmd.get_after_long_help() {
+        page.push_str(&long_help_sections(&text.to_string(), ".SH"));
+    }
     for sub in cmd.get_subcommands() {
         subcommand_sections(sub, &mut page)?;
     }
-    Ok(String::from_utf8_lossy(&page).into_owned())
+    Ok(ascii_only(&page))
 }
 
 /// `.SH "SNOW-CONNECT CHECK"` and the subcommand's own sections as `.SS` below it.
-fn subcommand_sections(sub: &clap::Command, page: &mut Vec<u8>) -> std::io::Result<()> {
+fn subcommand_sections(sub: &clap::Command, page: &mut String) -> std::io::Result<()> {
     if sub.is_hide_set() {
         return Ok(());
     }
     let name = sub.get_bin_name().unwrap_or_else(|| sub.get_name());
-    page.extend_from_slice(format!(".SH \"{}\"\n", roff_escape(&name.to_uppercase())).as_bytes());
+    page.push_str(&format!(".SH \"{}\"\n", roff_escape(&name.to_uppercase())));
     let man = clap_mangen::Man::new(sub.clone());
     let mut part = Vec::new();
     man.render_synopsis_section(&mut part)?;
@@ -59,14 +68,45 @@ fn subcommand_sections(sub: &clap::Command, page: &mut Vec<u8>) -> std::io::Resu
     if sub.has_subcommands() {
         man.render_subcommands_section(&mut part)?;
     }
-    if sub.get_after_long_help().is_some() {
-        man.render_extra_section(&mut part)?;
+    page.push_str(&demote_sections(&String::from_utf8_lossy(&part)));
+    if let Some(text) = sub.get_after_long_help() {
+        page.push_str(&long_help_sections(&text.to_string(), ".SS"));
     }
-    page.extend_from_slice(demote_sections(&String::from_utf8_lossy(&part)).as_bytes());
     for nested in sub.get_subcommands() {
         subcommand_sections(nested, page)?;
     }
     Ok(())
+}
+
+/// The EXAMPLES / ENVIRONMENT / EXIT STATUS text of `--help` as man sections: each heading
+/// line (all capitals) becomes `macro HEADING`, and the lines under it keep their layout.
+fn long_help_sections(text: &str, heading_macro: &str) -> String {
+    let mut out = String::new();
+    let mut open = false;
+    for line in text.lines() {
+        let is_heading = !line.is_empty()
+            && !line.starts_with(' ')
+            && line.chars().all(|c| c.is_ascii_uppercase() || c == ' ');
+        if is_heading {
+            if open {
+                out.push_str(".fi\n");
+            }
+            out.push_str(&format!("{heading_macro} \"{}\"\n.nf\n", roff_escape(line)));
+            open = true;
+            continue;
+        }
+        if !open {
+            out.push_str(".nf\n");
+            open = true;
+        }
+        out.push_str("\\&");
+        out.push_str(&roff_escape(line));
+        out.push('\n');
+    }
+    if open {
+        out.push_str(".fi\n");
+    }
+    out
 }
 
 /// One page has one set of top-level sections: a subcommand's become subsections.
@@ -81,6 +121,19 @@ fn demote_sections(roff: &str) -> String {
             None => out.push_str(line),
         }
         out.push('\n');
+    }
+    out
+}
+
+/// Every non-ASCII character as a groff `\[uXXXX]` escape.
+fn ascii_only(roff: &str) -> String {
+    let mut out = String::with_capacity(roff.len());
+    for c in roff.chars() {
+        if c.is_ascii() {
+            out.push(c);
+        } else {
+            out.push_str(&format!("\\[u{:04X}]", u32::from(c)));
+        }
     }
     out
 }
@@ -112,9 +165,25 @@ mod tests {
             assert!(page.contains(&heading), "no {heading}");
         }
         assert!(page.contains("\\-\\-create\\-test\\-incident"));
-        assert!(page.contains("EXIT STATUS"));
+        assert!(page.contains(".SH \"EXIT STATUS\""));
+        assert!(page.contains(".SS \"ENVIRONMENT\""));
         // Exactly one SYNOPSIS section: the subcommands' are subsections.
         assert_eq!(page.matches(".SH SYNOPSIS").count(), 1);
+    }
+
+    #[test]
+    fn long_help_keeps_its_layout_and_gets_real_headings() {
+        let roff = long_help_sections("EXAMPLES\n  a -b\n\nEXIT STATUS\n  0    ok", ".SS");
+        assert_eq!(
+            roff,
+            ".SS \"EXAMPLES\"\n.nf\n\\&  a \\-b\n\\&\n.fi\n.SS \"EXIT STATUS\"\n.nf\n\\&  0    ok\n.fi\n"
+        );
+    }
+
+    #[test]
+    fn the_man_page_is_ascii() {
+        assert!(man_page().unwrap_or_default().is_ascii());
+        assert_eq!(ascii_only("a…b"), "a\\[u2026]b");
     }
 
     #[test]
