@@ -377,7 +377,7 @@ mod tests {
         let mut cmd = command();
         let top = cmd.render_long_help().to_string();
         assert!(!top.contains("--auth-error-order"), "{top}");
-        assert!(!top.contains("--deny"), "{top}");
+        assert!(!top.contains("--deny <ACL>"), "{top}");
         assert!(top.contains("simulator --help"), "{top}");
         let mut cmd = command();
         let sim = cmd

@@ -855,7 +855,15 @@ async fn check_json_document_and_no_secret_in_any_output() {
                     .unwrap_or_default();
                 let mut sorted = keys.clone();
                 sorted.sort_unstable();
-                assert_eq!(sorted, vec!["checks", "fields", "instance_url", "ok"]);
+                let expected = [
+                    "checks",
+                    "fields",
+                    "instance_url",
+                    "ok",
+                    "schema_version",
+                    "tool_version",
+                ];
+                assert_eq!(sorted, expected);
                 assert_eq!(v["instance_url"], serde_json::json!(base));
                 assert_eq!(v["ok"], serde_json::json!(code == 0));
                 let checks = v["checks"].as_array().cloned().unwrap_or_default();

@@ -48,7 +48,23 @@ pub fn man_page() -> std::io::Result<String> {
     for sub in cmd.get_subcommands() {
         subcommand_sections(sub, &mut page)?;
     }
-    Ok(ascii_only(&page))
+    Ok(ascii_only(&once_preamble(&page)))
+}
+
+/// Each rendered part starts with roff's apostrophe preamble (`.ie`/`.el` defining `Aq`);
+/// the page needs it once, at the top.
+fn once_preamble(roff: &str) -> String {
+    let mut seen = std::collections::HashSet::new();
+    let mut out = String::with_capacity(roff.len());
+    for line in roff.lines() {
+        let preamble = line.starts_with(".ie \\n(.g .ds Aq") || line.starts_with(".el .ds Aq");
+        if preamble && !seen.insert(line) {
+            continue;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
 }
 
 /// `.SH "SNOW-CONNECT CHECK"` and the subcommand's own sections as `.SS` below it.
@@ -151,7 +167,9 @@ mod tests {
     #[test]
     fn the_man_page_covers_every_subcommand() {
         let page = man_page().unwrap_or_default();
-        assert!(page.starts_with(".TH"), "{}", &page[..page.len().min(200)]);
+        assert!(page.starts_with(".ie"), "{}", &page[..page.len().min(200)]);
+        assert_eq!(page.matches(".ds Aq").count(), 2, "the preamble once");
+        assert_eq!(page.matches(".TH ").count(), 1);
         for name in [
             "CHECK",
             "FIELDS",
