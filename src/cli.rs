@@ -272,6 +272,7 @@ where
 
 /// Parse the command line, run what it asks for, and turn the outcome into an exit code.
 pub fn main() -> ExitCode {
+    crate::commands::quiet_on_closed_stdout();
     let cli = match parse_from(std::env::args_os()) {
         Ok(cli) => cli,
         Err(e) => {

@@ -403,6 +403,22 @@ fn a_closed_stdout_ends_a_command_quietly_with_status_0() {
             "{args:?}: {err}"
         );
     }
+    // `fields` (a table of about 100 lines) against a simulator, into a closed pipe.
+    let sim = Sim::start(dir.path(), &[]);
+    let mut c = cmd(dir.path(), &["fields", "--instance", &sim.url]);
+    c.args(["--client-id", CLIENT_ID, "--username", USERNAME])
+        .env("SNOW_CLIENT_SECRET", CLIENT_SECRET)
+        .env("SNOW_PASSWORD", PASSWORD);
+    let (reader, writer) = std::io::pipe().expect("pipe");
+    drop(reader);
+    c.stdout(Stdio::from(writer)).stderr(Stdio::piped());
+    let out = c.output().expect("run fields");
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "fields: {err}");
+    assert!(
+        !err.contains("panicked") && !err.contains("Broken pipe"),
+        "fields: {err}"
+    );
     // The same through a real shell pipe into `head -c1`.
     let script = format!("set -o pipefail; '{BIN}' man | head -c1 >/dev/null");
     let status = Command::new("bash")

@@ -65,3 +65,44 @@ pub fn exit_130_on_sigint() {
         }
     }
 }
+
+/// A safety net for code that still prints with `print!`/`println!` (which panic on a closed
+/// stdout) instead of [`output::print`]: that one panic ends the process quietly with status
+/// 0, like [`output::print`] does. Every other panic goes to the previous hook unchanged.
+pub fn quiet_on_closed_stdout() {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if is_closed_stdout_panic(message) {
+            std::process::exit(i32::from(Exit::Success.code()));
+        }
+        previous(info);
+    }));
+}
+
+/// std's message for a failed `print!`, when the failure is EPIPE.
+fn is_closed_stdout_panic(message: &str) -> bool {
+    message.starts_with("failed printing to stdout")
+        && message.ends_with(&format!("(os error {})", libc::EPIPE))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_broken_stdout_pipe_is_quiet() {
+        assert!(is_closed_stdout_panic(
+            "failed printing to stdout: Broken pipe (os error 32)"
+        ));
+        assert!(!is_closed_stdout_panic(
+            "failed printing to stdout: No space left on device (os error 28)"
+        ));
+        assert!(!is_closed_stdout_panic("index out of bounds"));
+    }
+}

@@ -76,7 +76,7 @@ impl Out {
     }
 
     fn error(&self, text: &str) {
-        eprintln!("snow-connect send: {text}");
+        super::output::error(text);
     }
 
     fn document(&self, doc: &Value) {
@@ -98,7 +98,7 @@ fn load_config(global: &Global, out: &Out) -> Result<(std::path::PathBuf, Config
     match crate::config::load(&path) {
         Ok(loaded) => {
             for w in &loaded.warnings {
-                out.info(&format!("warning: {}", w.message));
+                super::output::warn(&w.message);
             }
             Ok((path, loaded.config))
         }
