@@ -91,7 +91,7 @@ pub enum Command {
     /// Show or remove the saved configuration.
     #[command(subcommand, after_help = help::MORE, after_long_help = help::CONFIG)]
     Config(ConfigCommand),
-    /// Print shell completions (bash, zsh, fish, elvish, powershell) on stdout.
+    /// Print shell completions (bash, zsh, fish, elvish, powershell).
     #[command(after_help = help::MORE, after_long_help = help::COMPLETIONS)]
     Completions(CompletionsArgs),
     /// Print the man page (roff, every command) on stdout.

@@ -233,6 +233,15 @@ impl Progress {
         }
     }
 
+    /// Run `f` with the spinner taken off the screen: for writing anything (stdout rows
+    /// included) to a terminal the spinner shares.
+    pub fn suspend<R>(&self, f: impl FnOnce() -> R) -> R {
+        match &self.bar {
+            Some(bar) => bar.suspend(f),
+            None => f(),
+        }
+    }
+
     /// Remove the line.
     pub fn finish(self) {}
 }
