@@ -12,6 +12,7 @@
 mod acl;
 mod app;
 mod dataset;
+mod datetime;
 mod extra_fields;
 mod filter;
 mod guard;

@@ -185,6 +185,21 @@ fn table_forbidden(shared: &Shared, table: &str) -> Response {
     }
 }
 
+/// 400 for a platform operator the simulator cannot evaluate: a wrong answer would be worse
+/// than none.
+fn unsupported_operator(condition: &str) -> Response {
+    let shown: String = condition.chars().take(120).collect();
+    responses::error(
+        StatusCode::BAD_REQUEST,
+        "Unsupported query operator",
+        Some(&format!(
+            "The snow-connect simulator does not evaluate the condition {shown:?} \
+             (DATEPART, MORETHAN, LESSTHAN, DYNAMIC, IN_HIERARCHY, INSTANCEOF, RELATIVEEE and \
+             the change operators); a real instance does"
+        )),
+    )
+}
+
 fn fields_forbidden() -> Response {
     responses::error(
         StatusCode::FORBIDDEN,
@@ -292,7 +307,20 @@ fn list_body(
         });
     }
     let compiled = Compiled::new(&db, t, &parsed);
+    if let Some(first) = compiled.unsupported.first() {
+        return unsupported_operator(first);
+    }
     let unknown_policy = shared.options.unknown_query_field;
+    if !compiled.unknown.is_empty() {
+        // The platform drops these pieces without a word; the simulator at least says so in
+        // its log, since a dropped condition widens the result.
+        tracing::warn!(
+            target: "snow_connect::simulator",
+            pieces = ?compiled.unknown.iter().map(|p| p.chars().take(80).collect::<String>()).collect::<Vec<_>>(),
+            policy = ?unknown_policy,
+            "query pieces with an unknown field or operator"
+        );
+    }
     if !compiled.unknown.is_empty() && unknown_policy == UnknownQueryField::Forbidden {
         return fields_forbidden();
     }
