@@ -10,6 +10,9 @@ use time::{Date, Month, OffsetDateTime, PrimitiveDateTime, Time};
 
 const DAY: i64 = 86_400;
 
+/// A `gs.…(n)` helper as a function of (start of today, now, n).
+type Helper = fn(i64, i64, i64) -> i64;
+
 /// Which end of a day a date without a time stands for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Edge {
@@ -88,10 +91,15 @@ pub(crate) fn evaluate(text: &str, edge: Edge, now: i64) -> Option<i64> {
     let today = start_of_day(now);
     let count = |name: &str| -> Option<i64> {
         let args = call_args(script, name)?;
-        Some(args.first().map_or(Some(0), |a| number::<i64>(a))?)
+        args.first().map_or(Some(0), |a| number::<i64>(a))
     };
     if let Some(args) = call_args(script, "dateGenerate") {
-        let day = date(args.first()?)?;
+        let first = args.first()?;
+        // One argument with both parts, as pysnow writes it: dateGenerate("Y-M-D H:M:S").
+        if first.contains(' ') {
+            return parse_literal(first, edge);
+        }
+        let day = date(first)?;
         let time = match args.get(1).copied().unwrap_or("start") {
             "start" => Time::MIDNIGHT,
             "end" => Time::from_hms(23, 59, 59).ok()?,
@@ -99,7 +107,7 @@ pub(crate) fn evaluate(text: &str, edge: Edge, now: i64) -> Option<i64> {
         };
         return Some(seconds(day, time));
     }
-    let helpers: [(&str, fn(i64, i64, i64) -> i64); 12] = [
+    let helpers: [(&str, Helper); 12] = [
         ("daysAgoStart", |today, _, n| today - n * DAY),
         ("daysAgoEnd", |today, _, n| today - n * DAY + DAY - 1),
         ("daysAgo", |_, now, n| now - n * DAY),
@@ -196,6 +204,14 @@ mod tests {
                 now
             ),
             Some(midnight + DAY - 1)
+        );
+        assert_eq!(
+            evaluate(
+                "javascript:gs.dateGenerate(\"2024-03-10 12:00:00\")",
+                Edge::End,
+                now
+            ),
+            Some(now)
         );
         assert_eq!(
             evaluate("javascript:gs.daysAgoStart(1)", Edge::Start, now),
