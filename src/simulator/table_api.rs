@@ -313,10 +313,11 @@ fn list_body(
     let unknown_policy = shared.options.unknown_query_field;
     if !compiled.unknown.is_empty() {
         // The platform drops these pieces without a word; the simulator at least says so in
-        // its log, since a dropped condition widens the result.
+        // its log, since a dropped condition widens the result. Only the count: query text
+        // may carry anything, and logs never hold request data.
         tracing::warn!(
             target: "snow_connect::simulator",
-            pieces = ?compiled.unknown.iter().map(|p| p.chars().take(80).collect::<String>()).collect::<Vec<_>>(),
+            dropped = compiled.unknown.len(),
             policy = ?unknown_policy,
             "query pieces with an unknown field or operator"
         );
