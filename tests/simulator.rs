@@ -9,8 +9,8 @@ use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
 use snow_connect::simulator::{
     AuthErrorOrder, AuthScheme, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_PASSWORD, DEMO_USERNAME,
-    EmptyReferenceAll, FieldDenial, InvalidTableDetail, NameKeyedLinks, SimError, SimOptions,
-    Simulator, SysTableDenial, TokenJsonBody, UnknownQueryField,
+    EmptyReferenceAll, FieldDenial, InvalidTableDetail, LoginStats, NameKeyedLinks, ReadOnlyWrites,
+    SimError, SimOptions, Simulator, SysTableDenial, TakenSysId, TokenJsonBody, UnknownQueryField,
 };
 
 const TOKEN_FAILURE: &str = r#"{"error_description":"access_denied","error":"server_error"}"#;
@@ -1916,12 +1916,13 @@ async fn non_api_paths() {
         .expect("GET");
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     let t = token(&sim).await;
+    // A record answers GET, PATCH, PUT and DELETE; POST belongs to the collection.
     let r = client()
-        .delete(format!("{}/api/now/table/incident/{INC3}", sim.base_url()))
+        .post(format!("{}/api/now/table/incident/{INC3}", sim.base_url()))
         .bearer_auth(&t)
         .send()
         .await
-        .expect("DELETE");
+        .expect("POST");
     assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(sim.incident_count(), 5);
 }
@@ -2054,4 +2055,847 @@ async fn simulator_command_rejects_bad_flags_with_exit_2() {
         assert!(stderr.contains(expected), "{args:?}: {stderr}");
         assert!(out.stdout.is_empty(), "{args:?}");
     }
+}
+
+// ---------------------------------------------------------------- writes
+
+const NO_RECORD_BODY: &str = r#"{"error":{"message":"No Record found","detail":"Record doesn't exist or ACL restricts the record retrieval"},"status":"failure"}"#;
+const UPDATE_DENIED_BODY: &str = r#"{"error":{"message":"Operation Failed","detail":"ACL Exception Update Failed due to security constraints"},"status":"failure"}"#;
+const DELETE_DENIED_BODY: &str = r#"{"error":{"message":"Operation Failed","detail":"ACL Exception Delete Failed due to security constraints"},"status":"failure"}"#;
+
+/// PATCH, PUT or DELETE with the usual headers (DELETE sends no body).
+async fn write(
+    sim: &Simulator,
+    token: &str,
+    method: &str,
+    path: &str,
+    body: Option<&Value>,
+) -> Answer {
+    let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+    let mut request = client()
+        .request(method, format!("{}{path}", sim.base_url()))
+        .bearer_auth(token)
+        .header("Accept", "application/json");
+    if let Some(body) = body {
+        request = request
+            .header("Content-Type", "application/json")
+            .body(body.to_string());
+    }
+    answer(request.send().await.expect("write request")).await
+}
+
+#[tokio::test]
+async fn patch_put_and_delete_in_every_url_form_stay_consistent() {
+    let sim = default_sim().await;
+    let t = token(&sim).await;
+    let path = format!("/api/now/table/incident/{INC3}");
+    let before = get(&sim, &t, &path).await.json()["result"].clone();
+    assert_eq!(before["priority"], "2");
+    let a = write(
+        &sim,
+        &t,
+        "PATCH",
+        &path,
+        Some(&json!({"urgency": "3", "short_description": "patched once",
+            "sys_created_by": "mallory", "calendar_stc": "99", "not_a_field": "x"})),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    assert_eq!(a.header("content-type"), Some(JSON_TYPE));
+    let patched = a.json()["result"].clone();
+    assert_eq!(patched["short_description"], "patched once");
+    assert_eq!(patched["urgency"], "3");
+    assert_eq!(
+        patched["priority"], "4",
+        "impact 2 and urgency 3 give priority 4"
+    );
+    assert_eq!(patched["sys_mod_count"], "1");
+    assert_eq!(patched["sys_updated_by"], DEMO_USERNAME);
+    assert_eq!(
+        patched["sys_created_by"], before["sys_created_by"],
+        "sys_ fields are the platform's"
+    );
+    assert_eq!(
+        patched["calendar_stc"], before["calendar_stc"],
+        "read-only in the dictionary"
+    );
+    assert!(is_timestamp(
+        patched["sys_updated_on"].as_str().unwrap_or("")
+    ));
+    // The answer has the shape of GET, and GET and queries see the change.
+    let read = get(&sim, &t, &path).await.json()["result"].clone();
+    assert_eq!(read, patched);
+    let found = rows(&sim, &t, "/api/now/table/incident?sysparm_fields=number&sysparm_query=short_description%3Dpatched%20once").await;
+    assert_eq!(names(&found, "number"), vec!["INC0000003"]);
+    // PUT on v1, PATCH on v2, with sysparm_fields.
+    let a = write(
+        &sim,
+        &t,
+        "PUT",
+        &format!("/api/now/v1/table/incident/{INC3}?sysparm_fields=impact,priority,sys_mod_count"),
+        Some(&json!({"impact": "1"})),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    assert_eq!(
+        a.json(),
+        json!({"result": {"impact": "1", "priority": "3", "sys_mod_count": "2"}})
+    );
+    let a = write(
+        &sim,
+        &t,
+        "PATCH",
+        &format!("/api/now/v2/table/incident/{INC3}?sysparm_fields=state,incident_state,active"),
+        Some(&json!({"state": "7"})),
+    )
+    .await;
+    assert_eq!(
+        a.json(),
+        json!({"result": {"state": "7", "incident_state": "7", "active": "false"}}),
+        "the business rules run on updates too"
+    );
+    // DELETE: 204 without a body, then 404 everywhere and one row fewer.
+    let a = write(
+        &sim,
+        &t,
+        "DELETE",
+        &format!("/api/now/v2/table/incident/{INC3}"),
+        None,
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::NO_CONTENT);
+    assert!(a.body.is_empty());
+    assert_eq!(sim.incident_count(), 4);
+    let gone = get(&sim, &t, &path).await;
+    assert_eq!(
+        (gone.status, gone.body.as_str()),
+        (StatusCode::NOT_FOUND, NO_RECORD_BODY)
+    );
+    let list = get(&sim, &t, "/api/now/table/incident?sysparm_fields=number").await;
+    assert_eq!(list.header("x-total-count"), Some("4"));
+    assert!(
+        !names(
+            &list.json()["result"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default(),
+            "number"
+        )
+        .contains(&"INC0000003".to_string())
+    );
+    for (method, url) in [
+        ("DELETE", format!("/api/now/table/incident/{INC3}")),
+        ("DELETE", format!("/api/now/v1/table/incident/{INC3}")),
+        ("PATCH", format!("/api/now/table/incident/{INC3}")),
+        (
+            "PUT",
+            "/api/now/v2/table/incident/0123456789abcdef0123456789abcdef".to_string(),
+        ),
+    ] {
+        let body = (method != "DELETE").then(|| json!({"urgency": "1"}));
+        let a = write(&sim, &t, method, &url, body.as_ref()).await;
+        assert_eq!(
+            (a.status, a.body.as_str()),
+            (StatusCode::NOT_FOUND, NO_RECORD_BODY),
+            "{method} {url}"
+        );
+    }
+    let bad = write(
+        &sim,
+        &t,
+        "PATCH",
+        &format!("/api/now/table/not_a_table/{INC3}"),
+        Some(&json!({})),
+    )
+    .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    // A created record can be changed and deleted like a seeded one.
+    let created = post_incident(&sim, &t, "", &json!({"short_description": "new"}))
+        .await
+        .json();
+    let id = created["result"]["sys_id"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    let a = write(
+        &sim,
+        &t,
+        "PATCH",
+        &format!("/api/now/table/incident/{id}"),
+        Some(&json!({"short_description": "newer"})),
+    )
+    .await;
+    assert_eq!(a.json()["result"]["short_description"], "newer");
+    let a = write(
+        &sim,
+        &t,
+        "DELETE",
+        &format!("/api/now/table/incident/{id}"),
+        None,
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::NO_CONTENT);
+    assert_eq!(sim.incident_count(), 4);
+}
+
+#[tokio::test]
+async fn writes_need_accept_and_content_type_like_post() {
+    let sim = default_sim().await;
+    let t = token(&sim).await;
+    let body = r#"{"urgency":"1"}"#;
+    let len = body.len();
+    let request = |method: &str, headers: &str, with_body: bool| {
+        let payload = if with_body { body } else { "" };
+        let length = if with_body { len } else { 0 };
+        format!(
+            "{method} /api/now/table/incident/{INC3} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {t}\r\n\
+             {headers}Content-Length: {length}\r\nConnection: close\r\n\r\n{payload}"
+        )
+    };
+    for method in ["PATCH", "PUT"] {
+        let (status, text) = raw_http(
+            &sim,
+            &request(method, "Content-Type: application/json\r\n", true),
+        )
+        .await;
+        assert_eq!(status, 400, "{method} without Accept: {text}");
+        let (status, _) =
+            raw_http(&sim, &request(method, "Accept: application/json\r\n", true)).await;
+        assert_eq!(status, 400, "{method} without Content-Type");
+        let (status, _) = raw_http(
+            &sim,
+            &request(
+                method,
+                "Accept: application/json\r\nContent-Type: text/plain\r\n",
+                true,
+            ),
+        )
+        .await;
+        assert_eq!(status, 415, "{method} with a non-JSON body");
+        let (status, _) = raw_http(
+            &sim,
+            &request(
+                method,
+                "Accept: text/html\r\nContent-Type: application/json\r\n",
+                true,
+            ),
+        )
+        .await;
+        assert_eq!(status, 406, "{method} asking for HTML");
+    }
+    let (status, _) = raw_http(&sim, &request("DELETE", "", false)).await;
+    assert_eq!(status, 400, "DELETE without Accept");
+    let record = get(&sim, &t, &format!("/api/now/table/incident/{INC3}"))
+        .await
+        .json();
+    assert_eq!(record["result"]["urgency"], "1", "nothing changed");
+    assert_eq!(record["result"]["sys_mod_count"], "0");
+    // The documented DELETE sends Accept only, and that is enough.
+    let (status, text) = raw_http(
+        &sim,
+        &request("DELETE", "Accept: application/json\r\n", false),
+    )
+    .await;
+    assert_eq!((status, text.as_str()), (204, ""));
+}
+
+#[tokio::test]
+async fn denied_writes_and_deletes_answer_the_acl_bodies() {
+    let sim = start(deny(&["incident.write", "incident.delete"])).await;
+    let t = token(&sim).await;
+    let path = format!("/api/now/table/incident/{INC3}");
+    let a = write(&sim, &t, "PATCH", &path, Some(&json!({"urgency": "3"}))).await;
+    assert_eq!(
+        (a.status, a.body.as_str()),
+        (StatusCode::FORBIDDEN, UPDATE_DENIED_BODY)
+    );
+    let a = write(&sim, &t, "PUT", &path, Some(&json!({"urgency": "3"}))).await;
+    assert_eq!(
+        (a.status, a.body.as_str()),
+        (StatusCode::FORBIDDEN, UPDATE_DENIED_BODY)
+    );
+    let a = write(&sim, &t, "DELETE", &path, None).await;
+    assert_eq!(
+        (a.status, a.body.as_str()),
+        (StatusCode::FORBIDDEN, DELETE_DENIED_BODY)
+    );
+    assert_eq!(sim.incident_count(), 5);
+    assert_eq!(get(&sim, &t, &path).await.json()["result"]["urgency"], "1");
+    // Creating is a separate right and still works.
+    let a = post_incident(&sim, &t, "", &json!({"short_description": "still allowed"})).await;
+    assert_eq!(a.status, StatusCode::CREATED);
+    // The integration user changes incidents only: other tables are read-only to it.
+    let sim = default_sim().await;
+    let t = token(&sim).await;
+    let user = format!("/api/now/table/sys_user/{INTEGRATION_USER}");
+    let a = write(&sim, &t, "PATCH", &user, Some(&json!({"name": "x"}))).await;
+    assert_eq!(
+        (a.status, a.body.as_str()),
+        (StatusCode::FORBIDDEN, UPDATE_DENIED_BODY)
+    );
+    let a = write(&sim, &t, "DELETE", &user, None).await;
+    assert_eq!(
+        (a.status, a.body.as_str()),
+        (StatusCode::FORBIDDEN, DELETE_DENIED_BODY)
+    );
+    // Bad ACL names are still refused, and the new ones are known.
+    assert!(matches!(
+        Simulator::start(deny(&["incident.writ"])).await,
+        Err(SimError::UnknownAclDidYouMean { .. })
+    ));
+}
+
+#[tokio::test]
+async fn read_only_fields_can_be_made_writable() {
+    let sim = start(SimOptions {
+        read_only_writes: ReadOnlyWrites::Allow,
+        ..SimOptions::default()
+    })
+    .await;
+    let t = token(&sim).await;
+    let a = write(
+        &sim,
+        &t,
+        "PATCH",
+        &format!("/api/now/table/incident/{INC3}?sysparm_fields=calendar_stc"),
+        Some(&json!({"calendar_stc": "99"})),
+    )
+    .await;
+    assert_eq!(a.json(), json!({"result": {"calendar_stc": "99"}}));
+}
+
+#[tokio::test]
+async fn post_keeps_a_supplied_sys_id_and_refuses_a_taken_one() {
+    let sim = default_sim().await;
+    let t = token(&sim).await;
+    let mine = "0123456789abcdef0123456789abcdef";
+    let a = post_incident(
+        &sim,
+        &t,
+        "",
+        &json!({"sys_id": mine, "short_description": "idempotent"}),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.body);
+    assert_eq!(a.json()["result"]["sys_id"], mine);
+    let location = format!("{}/api/now/table/incident/{mine}", sim.base_url());
+    assert_eq!(a.header("location"), Some(location.as_str()));
+    assert_eq!(
+        get(&sim, &t, &format!("/api/now/table/incident/{mine}"))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let again = post_incident(
+        &sim,
+        &t,
+        "",
+        &json!({"sys_id": mine, "short_description": "twice"}),
+    )
+    .await;
+    assert_eq!(
+        (again.status, again.body.as_str()),
+        (
+            StatusCode::FORBIDDEN,
+            r#"{"error":{"message":"Operation Failed","detail":"Error during insert of incident (INC0010002)"},"status":"failure"}"#
+        )
+    );
+    let seeded = post_incident(&sim, &t, "", &json!({"sys_id": INC3})).await;
+    assert_eq!(seeded.status, StatusCode::FORBIDDEN);
+    assert_eq!(sim.incident_count(), 6);
+    // Not a sys_id: the platform makes one.
+    let a = post_incident(
+        &sim,
+        &t,
+        "",
+        &json!({"sys_id": "short", "short_description": "x"}),
+    )
+    .await;
+    let given = a.json()["result"]["sys_id"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    assert!(given.len() == 32 && given != "short");
+    // The switch: a taken sys_id gets a fresh one instead.
+    let sim = start(SimOptions {
+        taken_sys_id: TakenSysId::NewSysId,
+        ..SimOptions::default()
+    })
+    .await;
+    let t = token(&sim).await;
+    let a = post_incident(
+        &sim,
+        &t,
+        "",
+        &json!({"sys_id": INC3, "short_description": "x"}),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::CREATED);
+    assert_ne!(a.json()["result"]["sys_id"], INC3);
+}
+
+// ---------------------------------------------------------------- Basic auth and lockout
+
+async fn basic_get(sim: &Simulator, user: &str, password: &str) -> Answer {
+    let r = client()
+        .get(format!(
+            "{}/api/now/table/incident?sysparm_limit=1",
+            sim.base_url()
+        ))
+        .basic_auth(user, Some(password))
+        .header("Accept", "application/json")
+        .send()
+        .await
+        .expect("GET");
+    answer(r).await
+}
+
+fn wrong_password_form() -> Vec<(&'static str, &'static str)> {
+    let mut form = password_form();
+    form[4] = ("password", "not-the-password");
+    form
+}
+
+#[tokio::test]
+async fn basic_auth_works_by_default_and_bearer_only_refuses_it() {
+    let sim = default_sim().await;
+    let ok = basic_get(&sim, DEMO_USERNAME, DEMO_PASSWORD).await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
+    assert_eq!(ok.json()["result"].as_array().map(Vec::len), Some(1));
+    assert_eq!(ok.header("x-is-logged-in"), Some("true"));
+    for (user, password) in [(DEMO_USERNAME, "wrong"), ("someone.else", DEMO_PASSWORD)] {
+        let bad = basic_get(&sim, user, password).await;
+        assert_eq!(
+            (bad.status, bad.body.as_str()),
+            (StatusCode::UNAUTHORIZED, AUTH_401_DETAIL_FIRST)
+        );
+        assert_eq!(
+            bad.header("www-authenticate"),
+            Some("BASIC realm=\"Service-now\"")
+        );
+    }
+    // Basic writes too, as `curl -u` would.
+    let r = client()
+        .patch(format!("{}/api/now/table/incident/{INC3}", sim.base_url()))
+        .basic_auth(DEMO_USERNAME, Some(DEMO_PASSWORD))
+        .header("Accept", "application/json")
+        .header("Content-Type", "application/json")
+        .body(r#"{"urgency":"2"}"#)
+        .send()
+        .await
+        .expect("PATCH");
+    assert_eq!(r.status(), StatusCode::OK);
+    let stats = sim.login_stats();
+    assert_eq!(
+        (stats.basic_attempts, stats.failed_logins, stats.locked_out),
+        (4, 1, false)
+    );
+    let sim = start(SimOptions {
+        bearer_only: true,
+        ..SimOptions::default()
+    })
+    .await;
+    let refused = basic_get(&sim, DEMO_USERNAME, DEMO_PASSWORD).await;
+    assert_eq!(
+        (refused.status, refused.body.as_str()),
+        (StatusCode::UNAUTHORIZED, AUTH_401_DETAIL_FIRST)
+    );
+    assert_eq!(
+        sim.login_stats().failed_logins,
+        0,
+        "refused before the password is checked"
+    );
+    let t = token(&sim).await;
+    assert_eq!(
+        get(&sim, &t, "/api/now/table/incident?sysparm_limit=1")
+            .await
+            .status,
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn lockout_counts_password_grants_and_basic_together() {
+    let sim = start(SimOptions {
+        lockout_after: Some(3),
+        ..SimOptions::default()
+    })
+    .await;
+    // Two failures, then a success resets the count.
+    assert_eq!(
+        post_form(&sim, &wrong_password_form()).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        basic_get(&sim, DEMO_USERNAME, "wrong").await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(sim.login_stats().failed_in_a_row, 2);
+    let early = token(&sim).await;
+    assert_eq!(sim.login_stats().failed_in_a_row, 0);
+    // Three in a row lock the user.
+    let a = post_form(&sim, &wrong_password_form()).await;
+    assert_eq!(
+        (a.status, a.body.as_str()),
+        (StatusCode::UNAUTHORIZED, TOKEN_FAILURE)
+    );
+    assert_eq!(
+        basic_get(&sim, DEMO_USERNAME, "wrong").await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        post_form(&sim, &wrong_password_form()).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert!(sim.login_stats().locked_out);
+    // Once locked, the right password gets the same answers a wrong one does.
+    let a = post_form(&sim, &password_form()).await;
+    assert_eq!(
+        (a.status, a.body.as_str()),
+        (StatusCode::UNAUTHORIZED, TOKEN_FAILURE)
+    );
+    let b = basic_get(&sim, DEMO_USERNAME, DEMO_PASSWORD).await;
+    assert_eq!(
+        (b.status, b.body.as_str()),
+        (StatusCode::UNAUTHORIZED, AUTH_401_DETAIL_FIRST)
+    );
+    assert_eq!(
+        sim.login_stats(),
+        LoginStats {
+            password_grants: 5,
+            basic_attempts: 3,
+            failed_logins: 7,
+            failed_in_a_row: 5,
+            locked_out: true,
+        }
+    );
+    assert_eq!(sim.password_grant_count(), 5);
+    // A token issued before the lockout keeps working until it expires.
+    assert_eq!(
+        get(&sim, &early, "/api/now/table/incident?sysparm_limit=1")
+            .await
+            .status,
+        StatusCode::OK
+    );
+    // Off by default: any number of failures, then the right password works.
+    let sim = default_sim().await;
+    for _ in 0..10 {
+        assert_eq!(
+            post_form(&sim, &wrong_password_form()).await.status,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    assert_eq!(
+        post_form(&sim, &password_form()).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(sim.password_grant_count(), 11);
+    assert!(!sim.login_stats().locked_out);
+}
+
+// ---------------------------------------------------------------- the query language
+
+#[tokio::test]
+async fn the_whole_encoded_query_language() {
+    let sim = default_sim().await;
+    let t = token(&sim).await;
+    let numbers = |q: &str| {
+        let path = format!(
+            "/api/now/table/incident?sysparm_fields=number&sysparm_query={}",
+            urlencode(q)
+        );
+        let sim = &sim;
+        let t = &t;
+        async move { names(&rows(sim, t, &path).await, "number") }
+    };
+    let n = |v: &[u8]| {
+        v.iter()
+            .map(|i| format!("INC000000{i}"))
+            .collect::<Vec<_>>()
+    };
+    let cases: &[(&str, &[u8])] = &[
+        // Numbers compare as numbers.
+        ("priorityBETWEEN2@4^ORDERBYnumber", &[1, 3, 4]),
+        ("priority<3", &[2, 3]),
+        ("priority>=4", &[4, 5]),
+        ("priority<=1.0", &[2]),
+        ("priority=2.0", &[3]),
+        // Date-times compare as date-times, literals and script helpers alike.
+        (
+            "opened_atBETWEEN2024-03-05 00:00:00@2024-03-06 23:59:59",
+            &[2, 3],
+        ),
+        (
+            "opened_atBETWEENjavascript:gs.dateGenerate('2024-03-05','00:00:00')@javascript:gs.dateGenerate('2024-03-07','23:59:59')",
+            &[2, 3, 4],
+        ),
+        ("opened_at>2024-03-07", &[4, 5]),
+        (
+            "opened_at<=javascript:gs.dateGenerate('2024-03-05','end')",
+            &[1, 2],
+        ),
+        (
+            "opened_atONMarch 6@javascript:gs.dateGenerate('2024-03-06','start')@javascript:gs.dateGenerate('2024-03-06','end')",
+            &[3],
+        ),
+        (
+            "opened_atNOTONMarch 6@2024-03-06@2024-03-06^ORDERBYnumber",
+            &[1, 2, 4, 5],
+        ),
+        ("opened_atRELATIVELT@day@ago@30", &[1, 2, 3, 4, 5]),
+        ("opened_atRELATIVEGT@day@ago@30", &[]),
+        ("ORDERBYDESCopened_at", &[5, 4, 3, 2, 1]),
+        // Field against field.
+        ("impactSAMEASurgency", &[1, 2, 5]),
+        ("impactNSAMEASurgency", &[3, 4]),
+        ("impactGT_FIELDurgency", &[3, 4]),
+        ("impactLT_FIELDurgency", &[]),
+        ("impactGT_OR_EQUALS_FIELDurgency", &[1, 2, 3, 4, 5]),
+        ("impactLT_OR_EQUALS_FIELDurgency", &[1, 2, 5]),
+        ("opened_atSAMEASopened_at@day", &[1, 2, 3, 4, 5]),
+        // Strings, shorthands and new queries.
+        ("short_descriptionNOT LIKEe^NQpriority=1", &[2]),
+        ("short_description*keyboard", &[5]),
+        ("short_description!*a", &[]),
+        ("short_description%failing", &[4]),
+        ("short_descriptionENDSWITHISSUE", &[2]),
+        ("hold_reasonEMPTYSTRING^priority=5", &[5]),
+        ("hold_reasonANYTHING^priority=5", &[5]),
+        // A reference's string operators read its display value; dot-walking works in
+        // every operator.
+        ("caller_idSTARTSWITHabel", &[1, 4]),
+        ("caller_idLIKEluddy", &[5]),
+        ("caller_id.nameBETWEENb@e", &[2, 3]),
+        ("caller_id.nameENDSWITHloo", &[2]),
+        ("caller_id.nameSAMEAScaller_id.name", &[1, 2, 3, 4, 5]),
+        ("caller_id.user_nameINabel.tuter,fred.luddy", &[1, 4, 5]),
+        ("caller_id.user_nameNOT INabel.tuter,fred.luddy", &[2, 3]),
+        ("caller_id.nameISNOTEMPTY^caller_id.name>E", &[5]),
+    ];
+    for (query, expected) in cases {
+        assert_eq!(numbers(query).await, n(expected), "{query}");
+    }
+}
+
+#[tokio::test]
+async fn unknown_operators_follow_the_invalid_query_switch_and_unsupported_ones_are_refused() {
+    let sim = default_sim().await;
+    let t = token(&sim).await;
+    let url = |q: &str| {
+        format!(
+            "/api/now/table/incident?sysparm_fields=number&sysparm_query={}",
+            urlencode(q)
+        )
+    };
+    // The platform drops the piece it cannot read and runs the rest.
+    assert_eq!(
+        rows(&sim, &t, &url("priorityFOO3^priority=1")).await.len(),
+        1
+    );
+    assert_eq!(rows(&sim, &t, &url("priorityFOO3")).await.len(), 5);
+    let a = get(
+        &sim,
+        &t,
+        &url("sla_dueDATEPARTMonday@javascript:gs.datePart('dayofweek','monday','EE')"),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::BAD_REQUEST);
+    assert_eq!(a.json()["error"]["message"], "Unsupported query operator");
+    assert!(a.body.contains("DATEPART"), "{}", a.body);
+    // glide.invalid_query.returns_no_rows=true.
+    let sim = start(SimOptions {
+        unknown_query_field: UnknownQueryField::NoRows,
+        ..SimOptions::default()
+    })
+    .await;
+    let t = token(&sim).await;
+    assert_eq!(rows(&sim, &t, &url("priorityFOO3")).await.len(), 0);
+}
+
+// ---------------------------------------------------------------- content negotiation
+
+async fn get_accept(sim: &Simulator, token: &str, path: &str, accept: &str) -> Answer {
+    let r = client()
+        .get(format!("{}{path}", sim.base_url()))
+        .bearer_auth(token)
+        .header("Accept", accept)
+        .send()
+        .await
+        .expect("GET");
+    answer(r).await
+}
+
+const XML_TYPE: &str = "application/xml;charset=UTF-8";
+const PROLOG: &str = r#"<?xml version="1.0" encoding="UTF-8"?>"#;
+
+#[tokio::test]
+async fn accept_xml_gets_the_platform_xml_shape() {
+    let sim = default_sim().await;
+    let t = token(&sim).await;
+    let list = get_accept(
+        &sim,
+        &t,
+        "/api/now/table/incident?sysparm_fields=number,assigned_to&sysparm_query=priority%3C3%5EORDERBYnumber",
+        "application/xml",
+    )
+    .await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert_eq!(list.header("content-type"), Some(XML_TYPE));
+    assert_eq!(list.header("x-total-count"), Some("2"));
+    assert_eq!(
+        list.body,
+        format!(
+            "{PROLOG}<response><result><number>INC0000002</number><assigned_to/></result><result><number>INC0000003</number><assigned_to/></result></response>"
+        )
+    );
+    let one = get_accept(
+        &sim,
+        &t,
+        &format!("/api/now/table/incident/{INC3}?sysparm_fields=number,assignment_group,short_description"),
+        "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+    )
+    .await;
+    let link = format!(
+        "{}/api/now/table/sys_user_group/{CLOUD_FINOPS}",
+        sim.base_url()
+    );
+    assert_eq!(
+        one.body,
+        format!(
+            "{PROLOG}<response><result><number>INC0000003</number><assignment_group><link>{link}</link><value>{CLOUD_FINOPS}</value></assignment_group><short_description>AWS spend anomaly in eu-west-1</short_description></result></response>"
+        ),
+        "a browser gets XML"
+    );
+    let all = get_accept(
+        &sim,
+        &t,
+        &format!(
+            "/api/now/table/incident/{INC3}?sysparm_fields=priority&sysparm_display_value=all"
+        ),
+        "application/xml",
+    )
+    .await;
+    assert_eq!(
+        all.body,
+        format!(
+            "{PROLOG}<response><result><priority><display_value>2 - High</display_value><value>2</value></priority></result></response>"
+        )
+    );
+    let missing = get_accept(
+        &sim,
+        &t,
+        "/api/now/table/incident/0123456789abcdef0123456789abcdef",
+        "application/xml",
+    )
+    .await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert_eq!(missing.header("content-type"), Some(XML_TYPE));
+    assert_eq!(
+        missing.body,
+        format!(
+            "{PROLOG}<response><error><detail>Record doesn&apos;t exist or ACL restricts the record retrieval</detail><message>No Record found</message></error><status>failure</status></response>"
+        )
+    );
+    // Escaping: a value with markup in it.
+    let r = client()
+        .patch(format!(
+            "{}/api/now/table/incident/{INC3}?sysparm_fields=short_description",
+            sim.base_url()
+        ))
+        .bearer_auth(&t)
+        .header("Accept", "application/xml")
+        .header("Content-Type", "application/json")
+        .body(r#"{"short_description":"<b>&\"x\""}"#)
+        .send()
+        .await
+        .expect("PATCH");
+    let a = answer(r).await;
+    assert_eq!(a.status, StatusCode::OK);
+    assert_eq!(
+        a.body,
+        format!(
+            "{PROLOG}<response><result><short_description>&lt;b&gt;&amp;&quot;x&quot;</short_description></result></response>"
+        )
+    );
+    let r = client()
+        .post(format!(
+            "{}/api/now/table/incident?sysparm_fields=number",
+            sim.base_url()
+        ))
+        .bearer_auth(&t)
+        .header("Accept", "application/xml")
+        .header("Content-Type", "application/json")
+        .body(r#"{"short_description":"xml insert"}"#)
+        .send()
+        .await
+        .expect("POST");
+    let a = answer(r).await;
+    assert_eq!(a.status, StatusCode::CREATED);
+    assert_eq!(
+        a.body,
+        format!("{PROLOG}<response><result><number>INC0010001</number></result></response>")
+    );
+    // Unsupported types get 406; JSON stays the default.
+    for accept in ["text/html", "text/plain", "application/json;q=0"] {
+        let a = get_accept(&sim, &t, "/api/now/table/incident?sysparm_limit=1", accept).await;
+        assert_eq!(a.status, StatusCode::NOT_ACCEPTABLE, "{accept}");
+    }
+    for accept in [
+        "*/*",
+        "application/json",
+        "application/xml;q=0.5, application/json",
+    ] {
+        let a = get_accept(&sim, &t, "/api/now/table/incident?sysparm_limit=1", accept).await;
+        assert_eq!(a.header("content-type"), Some(JSON_TYPE), "{accept}");
+    }
+}
+
+// ---------------------------------------------------------------- a client in another language
+
+#[tokio::test]
+async fn python_standard_library_client_flow_against_the_real_binary() {
+    let python = std::process::Command::new("python3")
+        .arg("--version")
+        .output();
+    if !python.is_ok_and(|o| o.status.success()) {
+        eprintln!(
+            "SKIPPED python_standard_library_client_flow_against_the_real_binary: python3 is not installed"
+        );
+        return;
+    }
+    let (mut child, _dir) = spawn_simulator(&[]);
+    let lines = read_lines(&mut child, 5);
+    let base = lines.first().cloned().unwrap_or_default();
+    assert!(base.starts_with("http://127.0.0.1:"), "{lines:?}");
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/simulator_stdlib_client.py"
+    );
+    let output = tokio::time::timeout(
+        Duration::from_secs(60),
+        tokio::process::Command::new("python3")
+            .arg(script)
+            .args([
+                &base,
+                DEMO_CLIENT_ID,
+                DEMO_CLIENT_SECRET,
+                DEMO_USERNAME,
+                DEMO_PASSWORD,
+            ])
+            .kill_on_drop(true)
+            .output(),
+    )
+    .await;
+    let _ = child.kill();
+    let _ = child.wait();
+    let output = output
+        .expect("python finished in time")
+        .expect("python ran");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "stdout: {stdout}\nstderr: {stderr}"
+    );
+    assert_eq!(stdout.trim(), "ok");
 }

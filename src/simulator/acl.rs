@@ -18,6 +18,8 @@ fn unknown_acl(spec: &str, db: &Database) -> SimError {
             format!("{name}.*"),
             format!("{name}.read"),
             format!("{name}.create"),
+            format!("{name}.write"),
+            format!("{name}.delete"),
         ]);
     }
     if let Some((table, _)) = spec.split_once('.')
@@ -49,6 +51,8 @@ fn unknown_acl(spec: &str, db: &Database) -> SimError {
 pub(crate) struct Acl {
     read_denied: HashSet<usize>,
     create_denied: HashSet<usize>,
+    write_denied: HashSet<usize>,
+    delete_denied: HashSet<usize>,
     all_fields_denied: HashSet<usize>,
     /// table → elements denied on it.
     fields_denied: HashMap<usize, HashSet<Str>>,
@@ -77,6 +81,12 @@ impl Acl {
                         }
                         "create" => {
                             acl.create_denied.insert(t);
+                        }
+                        "write" => {
+                            acl.write_denied.insert(t);
+                        }
+                        "delete" => {
+                            acl.delete_denied.insert(t);
                         }
                         field => {
                             db.column(t, field).ok_or_else(unknown)?;
@@ -138,8 +148,27 @@ impl Acl {
 
     /// May the user insert into `table`?
     pub fn can_create(&self, db: &Database, table: usize) -> bool {
-        !db.ancestors(table).any(|t| self.create_denied.contains(&t))
+        changes_allowed(db, table) && !db.ancestors(table).any(|t| self.create_denied.contains(&t))
     }
+
+    /// May the user update records of `table`?
+    pub fn can_write(&self, db: &Database, table: usize) -> bool {
+        changes_allowed(db, table) && !db.ancestors(table).any(|t| self.write_denied.contains(&t))
+    }
+
+    /// May the user delete records of `table`?
+    pub fn can_delete(&self, db: &Database, table: usize) -> bool {
+        changes_allowed(db, table) && !db.ancestors(table).any(|t| self.delete_denied.contains(&t))
+    }
+}
+
+/// The integration user has the rights of an incident fulfiller (itil): it may create,
+/// change and delete incidents, and only read everything else.
+const CHANGEABLE: &str = "incident";
+
+fn changes_allowed(db: &Database, table: usize) -> bool {
+    db.table(CHANGEABLE)
+        .is_some_and(|incident| db.is_a(table, incident))
 }
 
 #[cfg(test)]
@@ -167,6 +196,9 @@ mod tests {
             "sys_choice",
             "incident.create",
             "incident.read",
+            "incident.write",
+            "incident.delete",
+            "task.write",
             "sys_user.email",
         ]);
         assert!(acl.is_ok());
@@ -188,6 +220,7 @@ mod tests {
             ("sys_dictonary", "sys_dictionary"),
             ("sys_dictionary.**", "sys_dictionary.*"),
             ("incident.creat", "incident.create"),
+            ("incident.delet", "incident.delete"),
             ("incident.caller", "incident.caller_id"),
         ] {
             match deny(&[typo]) {

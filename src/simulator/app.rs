@@ -15,12 +15,13 @@ use axum::routing::{any, get};
 use tower_http::compression::CompressionLayer;
 
 use super::acl::Acl;
+use super::lockout::Lockout;
 use super::oauth::TokenStore;
 use super::options::SimOptions;
 use super::rate_limit::RateLimiter;
 use super::responses::{self, NO_RESOURCE, append_header, random_hex, set_header};
 use super::store::Database;
-use super::{insert, oauth, table_api};
+use super::{insert, oauth, table_api, update};
 
 const HIBERNATING_HTML: &str = include_str!("../../assets/simulator/hibernating.html");
 
@@ -31,6 +32,7 @@ pub(crate) struct Shared {
     pub acl: Acl,
     tokens: Mutex<TokenStore>,
     rate: Mutex<RateLimiter>,
+    logins: Mutex<Lockout>,
     pub requests: AtomicU64,
     pub bytes_sent: AtomicU64,
     /// `http` or `https`.
@@ -49,6 +51,7 @@ impl Shared {
         fallback_host: String,
     ) -> Shared {
         Shared {
+            logins: Mutex::new(Lockout::new(options.lockout_after)),
             options,
             db: RwLock::new(db),
             acl,
@@ -75,6 +78,11 @@ impl Shared {
     /// The token store.
     pub fn tokens(&self) -> MutexGuard<'_, TokenStore> {
         self.tokens.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The integration user's failed-login counter.
+    pub fn logins(&self) -> MutexGuard<'_, Lockout> {
+        self.logins.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// The rate limiter.
@@ -113,7 +121,11 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         )
         .route(
             "/api/now/table/{table}/{sys_id}",
-            get(table_api::get_latest).fallback(method_not_supported),
+            get(table_api::get_latest)
+                .patch(update::patch_latest)
+                .put(update::put_latest)
+                .delete(update::delete_latest)
+                .fallback(method_not_supported),
         )
         .route(
             "/api/now/{version}/table/{table}",
@@ -123,7 +135,11 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         )
         .route(
             "/api/now/{version}/table/{table}/{sys_id}",
-            get(table_api::get_versioned).fallback(method_not_supported),
+            get(table_api::get_versioned)
+                .patch(update::patch_versioned)
+                .put(update::put_versioned)
+                .delete(update::delete_versioned)
+                .fallback(method_not_supported),
         )
         .fallback(not_found)
         .layer(middleware::from_fn(platform_headers))

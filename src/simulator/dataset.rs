@@ -444,6 +444,7 @@ fn make_column(db: &Database, table: usize, def: &ColumnDef) -> Result<Column, S
             .then(|| Str::from(def.reference_key.as_str())),
         choice: def.choice,
         default_value: Str::from(def.default.as_str()),
+        read_only: def.read_only,
     })
 }
 

@@ -1,12 +1,16 @@
-//! What every Table API call passes before it reaches a table: the Bearer token, the rate
-//! limit and the OAuth client's scope restriction.
+//! What every Table API call passes before it reaches a table: the credentials (a Bearer
+//! token, or HTTP Basic unless `--bearer-only`), the rate limit and the OAuth client's scope
+//! restriction.
 
 use std::time::{Duration, Instant};
 
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::Response;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
 
 use super::app::Shared;
+use super::lockout::{Door, Outcome};
 use super::options::{AuthErrorOrder, AuthScheme};
 use super::rate_limit::{self, Decision, RULE_SYS_ID};
 use super::responses::{
@@ -89,13 +93,52 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
         .then_some(token.trim())
 }
 
+/// User name and password of `Authorization: Basic`; `None` when the header is another
+/// scheme or not valid base64 of `user:password`.
+fn basic(headers: &HeaderMap) -> Option<(String, String)> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, encoded) = value.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = String::from_utf8(STANDARD.decode(encoded.trim()).ok()?).ok()?;
+    let (user, password) = decoded.split_once(':')?;
+    Some((user.to_string(), password.to_string()))
+}
+
+fn is_basic(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_whitespace().next())
+        .is_some_and(|scheme| scheme.eq_ignore_ascii_case("basic"))
+}
+
+/// The user a request authenticates as, if any.
+fn authenticate(shared: &Shared, headers: &HeaderMap, now: Instant) -> Option<String> {
+    if is_basic(headers) {
+        shared.logins().saw(Door::Basic);
+        // An instance whose access policy allows OAuth only refuses Basic before looking
+        // at the password, so such attempts do not count toward the lockout.
+        if shared.options.bearer_only {
+            return None;
+        }
+        let (user, password) = basic(headers)?;
+        if user != shared.options.username {
+            return None;
+        }
+        let password_ok = password == shared.options.password;
+        return (shared.logins().attempt(password_ok) == Outcome::Accepted).then_some(user);
+    }
+    bearer(headers).and_then(|token| shared.tokens().validate(token, now).map(str::to_string))
+}
+
 /// Authenticate, count against the rate limit, and refuse a securely scoped client.
 /// The refusal is boxed: a `Response` is large and the happy path should stay small.
 pub(crate) fn check(shared: &Shared, headers: &HeaderMap) -> Result<Caller, Box<Response>> {
     let now = Instant::now();
-    let user = bearer(headers)
-        .and_then(|token| shared.tokens().validate(token, now).map(str::to_string))
-        .ok_or_else(|| Box::new(not_authenticated(shared)))?;
+    let user =
+        authenticate(shared, headers, now).ok_or_else(|| Box::new(not_authenticated(shared)))?;
     let options = &shared.options;
     let rate = options.rate_limit.map(|limit| {
         let window = Duration::from_secs(options.rate_limit_window.max(1));

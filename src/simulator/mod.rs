@@ -12,10 +12,13 @@
 mod acl;
 mod app;
 mod dataset;
+mod datetime;
 mod extra_fields;
 mod filter;
 mod guard;
 mod insert;
+mod lockout;
+mod negotiate;
 mod oauth;
 mod options;
 mod query;
@@ -26,11 +29,13 @@ mod server;
 mod store;
 mod table_api;
 mod tls;
+mod update;
 
+pub use lockout::LoginStats;
 pub use options::{
     AuthErrorOrder, AuthScheme, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_PASSWORD, DEMO_USERNAME,
-    EmptyReferenceAll, FieldDenial, InvalidTableDetail, NameKeyedLinks, SimOptions, SysTableDenial,
-    TokenJsonBody, UnknownQueryField,
+    EmptyReferenceAll, FieldDenial, InvalidTableDetail, NameKeyedLinks, ReadOnlyWrites, SimOptions,
+    SysTableDenial, TakenSysId, TokenJsonBody, UnknownQueryField,
 };
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -69,15 +74,16 @@ pub enum SimError {
     },
     /// A `--deny` value that names nothing the simulator knows.
     #[error(
-        "unknown ACL {0:?} for --deny: use TABLE, TABLE.*, TABLE.FIELD, TABLE.read or \
-         TABLE.create with a table the simulator has (e.g. sys_dictionary, sys_dictionary.*, \
-         sys_db_object, sys_glide_object, sys_choice, incident.create, incident.read)"
+        "unknown ACL {0:?} for --deny: use TABLE, TABLE.*, TABLE.FIELD, TABLE.read, \
+         TABLE.create, TABLE.write or TABLE.delete with a table the simulator has (e.g. \
+         sys_dictionary, sys_dictionary.*, sys_db_object, sys_glide_object, sys_choice, \
+         incident.create, incident.read, incident.write, incident.delete)"
     )]
     UnknownAcl(String),
     /// A `--deny` value that looks like a misspelling of one the simulator knows.
     #[error(
         "unknown ACL {acl:?} for --deny: did you mean {suggestion:?}? (use TABLE, TABLE.*, \
-         TABLE.FIELD, TABLE.read or TABLE.create)"
+         TABLE.FIELD, TABLE.read, TABLE.create, TABLE.write or TABLE.delete)"
     )]
     UnknownAclDidYouMean {
         /// What the user typed.
@@ -248,6 +254,18 @@ impl Simulator {
     /// How many HTTP requests the simulator has answered so far (all paths).
     pub fn request_count(&self) -> u64 {
         self.shared.requests.load(Ordering::Relaxed)
+    }
+
+    /// Login counters: password grants and Basic attempts received, failed logins, and
+    /// whether `--lockout-after` has locked the integration user.
+    pub fn login_stats(&self) -> LoginStats {
+        self.shared.logins().stats()
+    }
+
+    /// How many `grant_type=password` requests `/oauth_token.do` has received, whatever
+    /// their outcome (shorthand for `login_stats().password_grants`).
+    pub fn password_grant_count(&self) -> u64 {
+        self.login_stats().password_grants
     }
 
     /// Total bytes of response bodies sent so far (before compression).

@@ -16,6 +16,7 @@ use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 
 use super::app::Shared;
+use super::lockout::{Door, Outcome};
 use super::options::TokenJsonBody;
 use super::responses::{TOKEN_FAILURE, json, push_str};
 
@@ -258,6 +259,9 @@ pub(crate) async fn token(
         tracing::debug!("token request without a form body");
         return failure();
     };
+    if params.get("grant_type").map(String::as_str) == Some("password") {
+        shared.logins().saw(Door::PasswordGrant);
+    }
     let Some(client) = client_matches(&shared, &params, &headers) else {
         tracing::debug!("token request with an unknown client");
         return failure();
@@ -269,10 +273,15 @@ pub(crate) async fn token(
     let mut tokens = shared.tokens();
     let (issued, with_refresh) = match grant {
         "password" => {
-            let user_ok = params.get("username") == Some(&options.username)
-                && params.get("password") == Some(&options.password);
-            if !user_ok {
-                tracing::debug!("password grant with wrong user credentials");
+            // Only a wrong password of the integration user counts toward its lockout: an
+            // unknown user name has no record to lock.
+            if params.get("username") != Some(&options.username) {
+                tracing::debug!("password grant for an unknown user");
+                return failure();
+            }
+            let password_ok = params.get("password") == Some(&options.password);
+            if shared.logins().attempt(password_ok) == Outcome::Refused {
+                tracing::debug!("password grant with a wrong password or a locked user");
                 return failure();
             }
             let refresh_ttl = Duration::from_secs(options.refresh_token_ttl);

@@ -28,7 +28,8 @@ pub struct SimOptions {
     pub public: bool,
     /// The integration user lacks this ACL (repeatable): sys_db_object, sys_db_object.*,
     /// sys_dictionary, sys_dictionary.*, sys_glide_object, sys_choice, incident.create,
-    /// incident.read, or any TABLE, TABLE.*, TABLE.FIELD, TABLE.read, TABLE.create.
+    /// incident.read, incident.write, incident.delete, or any TABLE, TABLE.*, TABLE.FIELD,
+    /// TABLE.read, TABLE.create, TABLE.write, TABLE.delete.
     #[arg(long, value_name = "ACL")]
     pub deny: Vec<String>,
     /// Answer every path with the PDI hibernation page (HTTP 200, HTML).
@@ -74,6 +75,14 @@ pub struct SimOptions {
     /// Password the simulator accepts.
     #[arg(long = "password", value_name = "PASSWORD", default_value = DEMO_PASSWORD)]
     pub password: String,
+    /// Refuse HTTP Basic auth on /api/now/* (401), like an instance whose REST API access
+    /// policy allows OAuth only.
+    #[arg(long)]
+    pub bearer_only: bool,
+    /// Lock the integration user after N failed logins in a row (password grant or Basic);
+    /// once locked, even the right password is refused. Off by default.
+    #[arg(long, value_name = "N")]
+    pub lockout_after: Option<u32>,
 
     /// Body of the 403 for a denied platform (sys_*) table.
     #[arg(long, value_enum, value_name = "STYLE", default_value_t = SysTableDenial::InsufficientRights, help_heading = UNCERTAIN, hide_short_help = true)]
@@ -109,6 +118,35 @@ pub struct SimOptions {
     /// The detail of the 400 "Invalid table X".
     #[arg(long, value_enum, value_name = "DETAIL", default_value_t = InvalidTableDetail::Null, help_heading = UNCERTAIN, hide_short_help = true)]
     pub invalid_table_detail: InvalidTableDetail,
+    /// What a POST whose sys_id is already taken gets: the 403 insert failure, or a fresh
+    /// sys_id.
+    #[arg(long, value_enum, value_name = "MODE", default_value_t = TakenSysId::Fail, help_heading = UNCERTAIN, hide_short_help = true)]
+    pub taken_sys_id: TakenSysId,
+    /// Whether the Table API may change fields the dictionary marks read-only.
+    #[arg(long, value_enum, value_name = "MODE", default_value_t = ReadOnlyWrites::Ignore, help_heading = UNCERTAIN, hide_short_help = true)]
+    pub read_only_writes: ReadOnlyWrites,
+}
+
+/// A POST that supplies a sys_id another record already has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum TakenSysId {
+    /// 403 "Operation Failed" / "Error during insert of TABLE (NUMBER)", as a unique-key
+    /// collision answers on an instance.
+    #[default]
+    Fail,
+    /// The record is created with a fresh sys_id instead.
+    NewSysId,
+}
+
+/// Writes to read-only fields through the Table API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum ReadOnlyWrites {
+    /// The value is dropped and the rest of the update applies (the default "Instance
+    /// Configured" read-only option, which behaves as "Client Script Modifiable").
+    #[default]
+    Ignore,
+    /// The value is written ("Display Read Only").
+    Allow,
 }
 
 /// The 403 body for a denied sys_* platform table.
@@ -223,6 +261,8 @@ impl Default for SimOptions {
             client_secret: DEMO_CLIENT_SECRET.into(),
             username: DEMO_USERNAME.into(),
             password: DEMO_PASSWORD.into(),
+            bearer_only: false,
+            lockout_after: None,
             sys_table_denial: SysTableDenial::default(),
             table_denial: Vec::new(),
             field_denial: FieldDenial::default(),
@@ -234,6 +274,8 @@ impl Default for SimOptions {
             name_keyed_links: NameKeyedLinks::default(),
             empty_reference_all: EmptyReferenceAll::default(),
             invalid_table_detail: InvalidTableDetail::default(),
+            taken_sys_id: TakenSysId::default(),
+            read_only_writes: ReadOnlyWrites::default(),
         }
     }
 }
@@ -261,6 +303,8 @@ impl std::fmt::Debug for SimOptions {
             .field("client_secret", &redacted)
             .field("username", &self.username)
             .field("password", &redacted)
+            .field("bearer_only", &self.bearer_only)
+            .field("lockout_after", &self.lockout_after)
             .field("sys_table_denial", &self.sys_table_denial)
             .field("table_denial", &self.table_denial)
             .field("field_denial", &self.field_denial)
@@ -275,6 +319,8 @@ impl std::fmt::Debug for SimOptions {
             .field("name_keyed_links", &self.name_keyed_links)
             .field("empty_reference_all", &self.empty_reference_all)
             .field("invalid_table_detail", &self.invalid_table_detail)
+            .field("taken_sys_id", &self.taken_sys_id)
+            .field("read_only_writes", &self.read_only_writes)
             .finish()
     }
 }

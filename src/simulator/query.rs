@@ -44,10 +44,65 @@ pub enum Operator {
     Lt,
     /// `<=`
     Le,
+    /// `BETWEEN` (`low@high`, both ends included)
+    Between,
+    /// `SAMEAS` (the value names another field, optionally `field@unit` for dates)
+    SameAs,
+    /// `NSAMEAS`
+    NotSameAs,
+    /// `GT_FIELD`
+    GtField,
+    /// `LT_FIELD`
+    LtField,
+    /// `GT_OR_EQUALS_FIELD`
+    GeField,
+    /// `LT_OR_EQUALS_FIELD`
+    LeField,
+    /// `ON` (`label@start@end`)
+    On,
+    /// `NOTON`
+    NotOn,
+    /// `RELATIVEGT` (`@unit@ago|ahead@n`: after that moment)
+    RelativeGt,
+    /// `RELATIVELT` (before that moment)
+    RelativeLt,
+    /// `RELATIVEGE`
+    RelativeGe,
+    /// `RELATIVELE`
+    RelativeLe,
+    /// A platform operator the simulator recognises but does not evaluate.
+    Unsupported(&'static str),
 }
 
 /// Operators in the order they must be tried: longer spellings before their prefixes.
 const OPERATORS: &[(&str, Operator)] = &[
+    (
+        "IN_HIERARCHY_DYNAMIC",
+        Operator::Unsupported("IN_HIERARCHY_DYNAMIC"),
+    ),
+    ("IN_HIERARCHY", Operator::Unsupported("IN_HIERARCHY")),
+    ("INSTANCEOF", Operator::Unsupported("INSTANCEOF")),
+    ("DATEPART", Operator::Unsupported("DATEPART")),
+    ("MORETHAN", Operator::Unsupported("MORETHAN")),
+    ("LESSTHAN", Operator::Unsupported("LESSTHAN")),
+    ("DYNAMIC", Operator::Unsupported("DYNAMIC")),
+    ("VALCHANGES", Operator::Unsupported("VALCHANGES")),
+    ("CHANGESFROM", Operator::Unsupported("CHANGESFROM")),
+    ("CHANGESTO", Operator::Unsupported("CHANGESTO")),
+    ("RELATIVEEE", Operator::Unsupported("RELATIVEEE")),
+    ("RELATIVEGT", Operator::RelativeGt),
+    ("RELATIVELT", Operator::RelativeLt),
+    ("RELATIVEGE", Operator::RelativeGe),
+    ("RELATIVELE", Operator::RelativeLe),
+    ("GT_OR_EQUALS_FIELD", Operator::GeField),
+    ("LT_OR_EQUALS_FIELD", Operator::LeField),
+    ("GT_FIELD", Operator::GtField),
+    ("LT_FIELD", Operator::LtField),
+    ("BETWEEN", Operator::Between),
+    ("NSAMEAS", Operator::NotSameAs),
+    ("SAMEAS", Operator::SameAs),
+    ("NOTON", Operator::NotOn),
+    ("ON", Operator::On),
     ("ISNOTEMPTY", Operator::IsNotEmpty),
     ("ISEMPTY", Operator::IsEmpty),
     ("NOT IN", Operator::NotIn),
@@ -64,6 +119,11 @@ const OPERATORS: &[(&str, Operator)] = &[
     ("=", Operator::Eq),
     (">", Operator::Gt),
     ("<", Operator::Lt),
+    // Shorthands of the condition builder, after their long spellings so that writing a
+    // query back uses the long ones.
+    ("!*", Operator::NotLike),
+    ("*", Operator::Like),
+    ("%", Operator::EndsWith),
 ];
 
 impl Operator {
@@ -333,6 +393,38 @@ mod tests {
             ("a>=1", Operator::Ge, "1"),
             ("a<1", Operator::Lt, "1"),
             ("a<=1", Operator::Le, "1"),
+            ("aBETWEEN1@3", Operator::Between, "1@3"),
+            ("aSAMEASb", Operator::SameAs, "b"),
+            ("aNSAMEASb@day", Operator::NotSameAs, "b@day"),
+            ("aGT_FIELDb", Operator::GtField, "b"),
+            ("aLT_FIELDb", Operator::LtField, "b"),
+            ("aGT_OR_EQUALS_FIELDb", Operator::GeField, "b"),
+            ("aLT_OR_EQUALS_FIELDb", Operator::LeField, "b"),
+            ("aONToday@x@y", Operator::On, "Today@x@y"),
+            ("aNOTONToday@x@y", Operator::NotOn, "Today@x@y"),
+            (
+                "aRELATIVEGT@hour@ago@1",
+                Operator::RelativeGt,
+                "@hour@ago@1",
+            ),
+            (
+                "aRELATIVELE@day@ahead@2",
+                Operator::RelativeLe,
+                "@day@ahead@2",
+            ),
+            ("a*fin", Operator::Like, "fin"),
+            ("a!*fin", Operator::NotLike, "fin"),
+            ("a%ps", Operator::EndsWith, "ps"),
+            (
+                "aDATEPARTMonday@x",
+                Operator::Unsupported("DATEPART"),
+                "Monday@x",
+            ),
+            (
+                "aIN_HIERARCHYx@y",
+                Operator::Unsupported("IN_HIERARCHY"),
+                "x@y",
+            ),
         ];
         for (text, op, value) in cases {
             let q = parse(text);

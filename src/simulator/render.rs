@@ -2,6 +2,7 @@
 //! facts section 2.2, unreadable fields left out.
 
 use super::acl::Acl;
+use super::negotiate::{Format, XML_PROLOG, xml_element};
 use super::options::{EmptyReferenceAll, FieldDenial, NameKeyedLinks, SimOptions};
 use super::responses::push_str;
 use super::store::{Column, Database, FieldPath, RecordId};
@@ -44,6 +45,18 @@ pub(crate) struct Renderer<'a> {
     pub base: &'a str,
     pub mode: DisplayMode,
     pub exclude_links: bool,
+    /// JSON or XML.
+    pub format: Format,
+}
+
+/// A comma unless this is the first key, then `"key":`.
+fn json_key(out: &mut String, first: &mut bool, key: &str) {
+    if !*first {
+        out.push(',');
+    }
+    *first = false;
+    push_str(out, key);
+    out.push(':');
 }
 
 impl Renderer<'_> {
@@ -104,31 +117,66 @@ impl Renderer<'_> {
         })
     }
 
-    /// `{"result":{...}}`: one record through `table`, with the `sysparm_fields` selection.
+    /// `{"result":{...}}` (or its XML form): one record through `table`, with the
+    /// `sysparm_fields` selection.
     pub fn single(&self, table: usize, id: RecordId, fields: Option<&str>) -> String {
         let selected = self.select(table, fields);
-        let mut out = String::from("{\"result\":");
-        self.write_record(&mut out, id, &selected);
-        out.push('}');
+        let mut out = String::new();
+        match self.format {
+            Format::Json => {
+                out.push_str("{\"result\":");
+                self.write_record(&mut out, id, &selected);
+                out.push('}');
+            }
+            Format::Xml => {
+                out.push_str(XML_PROLOG);
+                out.push_str("<response>");
+                self.write_record(&mut out, id, &selected);
+                out.push_str("</response>");
+            }
+        }
         out
     }
 
-    /// Append one record as a JSON object.
+    /// `{"result":[...]}` (or its XML form, one `<result>` per record).
+    pub fn list(&self, ids: &[RecordId], fields: &[Selected]) -> String {
+        let mut out = String::new();
+        match self.format {
+            Format::Json => {
+                out.push_str("{\"result\":[");
+                for (i, id) in ids.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    self.write_record(&mut out, *id, fields);
+                }
+                out.push_str("]}");
+            }
+            Format::Xml => {
+                out.push_str(XML_PROLOG);
+                out.push_str("<response>");
+                for id in ids {
+                    self.write_record(&mut out, *id, fields);
+                }
+                out.push_str("</response>");
+            }
+        }
+        out
+    }
+
+    /// Append one record: a JSON object, or a `<result>` element.
     pub fn write_record(&self, out: &mut String, id: RecordId, fields: &[Selected]) {
-        out.push('{');
+        out.push_str(match self.format {
+            Format::Json => "{",
+            Format::Xml => "<result>",
+        });
         let mut first = true;
         for field in fields {
             if !field.readable && self.options.field_denial == FieldDenial::Omit {
                 continue;
             }
-            if !first {
-                out.push(',');
-            }
-            first = false;
-            push_str(out, &field.key);
-            out.push(':');
             if !field.readable {
-                out.push_str("\"\"");
+                self.scalar(out, &mut first, &field.key, "");
                 continue;
             }
             let (raw, table, column) = match self.db.walk(id, &field.path) {
@@ -144,28 +192,84 @@ impl Renderer<'_> {
                 .get(table)
                 .and_then(|t| t.columns.get(column))
             else {
-                out.push_str("\"\"");
+                self.scalar(out, &mut first, &field.key, "");
                 continue;
             };
-            self.write_value(out, table, column, meta, raw);
+            self.write_value(out, &mut first, &field.key, (table, column), meta, raw);
         }
-        out.push('}');
+        out.push_str(match self.format {
+            Format::Json => "}",
+            Format::Xml => "</result>",
+        });
     }
 
-    fn write_value(&self, out: &mut String, table: usize, column: usize, meta: &Column, raw: &str) {
+    /// `"key":"value"` or `<key>value</key>`.
+    fn scalar(&self, out: &mut String, first: &mut bool, key: &str, value: &str) {
+        match self.format {
+            Format::Json => {
+                json_key(out, first, key);
+                push_str(out, value);
+            }
+            Format::Xml => xml_element(out, key, value),
+        }
+    }
+
+    /// `"key":{"a":"1",…}` or `<key><a>1</a>…</key>`.
+    fn object(&self, out: &mut String, first: &mut bool, key: &str, parts: &[(&str, &str)]) {
+        match self.format {
+            Format::Json => {
+                json_key(out, first, key);
+                out.push('{');
+                for (i, (name, value)) in parts.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    push_str(out, name);
+                    out.push(':');
+                    push_str(out, value);
+                }
+                out.push('}');
+            }
+            Format::Xml => {
+                out.push('<');
+                out.push_str(key);
+                out.push('>');
+                for (name, value) in parts {
+                    xml_element(out, name, value);
+                }
+                out.push_str("</");
+                out.push_str(key);
+                out.push('>');
+            }
+        }
+    }
+
+    fn write_value(
+        &self,
+        out: &mut String,
+        first: &mut bool,
+        key: &str,
+        (table, column): (usize, usize),
+        meta: &Column,
+        raw: &str,
+    ) {
         if meta.is_reference() {
-            self.write_reference(out, table, column, meta, raw);
+            self.write_reference(out, first, key, (table, column), meta, raw);
             return;
         }
         match self.mode {
-            DisplayMode::Value => push_str(out, raw),
-            DisplayMode::Display => push_str(out, self.display_of_value(table, meta, raw)),
+            DisplayMode::Value => self.scalar(out, first, key, raw),
+            DisplayMode::Display => {
+                self.scalar(out, first, key, self.display_of_value(table, meta, raw));
+            }
             DisplayMode::All => {
-                out.push_str("{\"display_value\":");
-                push_str(out, self.display_of_value(table, meta, raw));
-                out.push_str(",\"value\":");
-                push_str(out, raw);
-                out.push('}');
+                let display = self.display_of_value(table, meta, raw);
+                self.object(
+                    out,
+                    first,
+                    key,
+                    &[("display_value", display), ("value", raw)],
+                );
             }
         }
     }
@@ -183,55 +287,48 @@ impl Renderer<'_> {
     fn write_reference(
         &self,
         out: &mut String,
-        table: usize,
-        column: usize,
+        first: &mut bool,
+        key: &str,
+        (table, column): (usize, usize),
         meta: &Column,
         raw: &str,
     ) {
         if raw.is_empty() {
             match (self.mode, self.options.empty_reference_all) {
                 (DisplayMode::All, EmptyReferenceAll::Object) => {
-                    out.push_str("{\"display_value\":\"\",\"value\":\"\"}");
+                    self.object(out, first, key, &[("display_value", ""), ("value", "")]);
                 }
-                _ => out.push_str("\"\""),
+                _ => self.scalar(out, first, key, ""),
             }
             return;
         }
         if self.mode == DisplayMode::Value && self.exclude_links {
             // The common shape of metadata queries: no lookup needed.
-            push_str(out, raw);
+            self.scalar(out, first, key, raw);
             return;
         }
         let target = self.db.follow(table, column, raw);
-        let display = || match (meta.reference, target) {
+        let display = match (meta.reference, target) {
             (Some(target_table), Some(id)) => self.db.display_of(target_table, id),
             _ => "",
         };
         if self.mode == DisplayMode::Display && self.exclude_links {
-            push_str(out, display());
+            self.scalar(out, first, key, display);
             return;
         }
-        // An object with the keys the mode asks for, in the platform's order; the link and
-        // the display value are only looked up when they are written.
-        let mut separator = '{';
+        // The keys the mode asks for, in the platform's order.
+        let link = (!self.exclude_links).then(|| self.link(meta, raw, target));
+        let mut parts: Vec<(&str, &str)> = Vec::with_capacity(3);
         if self.mode != DisplayMode::Value {
-            out.push(separator);
-            out.push_str("\"display_value\":");
-            push_str(out, display());
-            separator = ',';
+            parts.push(("display_value", display));
         }
-        if !self.exclude_links {
-            out.push(separator);
-            out.push_str("\"link\":");
-            push_str(out, &self.link(meta, raw, target));
-            separator = ',';
+        if let Some(link) = &link {
+            parts.push(("link", link));
         }
         if self.mode != DisplayMode::Display {
-            out.push(separator);
-            out.push_str("\"value\":");
-            push_str(out, raw);
+            parts.push(("value", raw));
         }
-        out.push('}');
+        self.object(out, first, key, &parts);
     }
 
     fn link(&self, meta: &Column, raw: &str, target: Option<RecordId>) -> String {
@@ -282,6 +379,7 @@ mod tests {
             base: "https://x.example",
             mode,
             exclude_links: exclude,
+            format: Format::Json,
         };
         let t = f.db.table(table).expect("table");
         let id = f.db.find_sys_id(t, sys_id).expect("record");

@@ -26,6 +26,8 @@ pub(crate) const NO_RECORD_DETAIL: &str =
     "Record doesn't exist or ACL restricts the record retrieval";
 pub(crate) const OPERATION_FAILED: &str = "Operation Failed";
 pub(crate) const INSERT_DENIED: &str = "ACL Exception Insert Failed due to security constraints";
+pub(crate) const UPDATE_DENIED: &str = "ACL Exception Update Failed due to security constraints";
+pub(crate) const DELETE_DENIED: &str = "ACL Exception Delete Failed due to security constraints";
 pub(crate) const RATE_LIMITED: &str = "Rate limit exceeded";
 pub(crate) const NO_RESOURCE: &str = "Requested URI does not represent any resource";
 

@@ -40,6 +40,8 @@ pub(crate) struct Column {
     pub reference_key: Option<Str>,
     pub choice: u8,
     pub default_value: Str,
+    /// The dictionary marks it read-only.
+    pub read_only: bool,
 }
 
 impl Column {
@@ -48,11 +50,25 @@ impl Column {
         self.reference.is_some() && matches!(&*self.internal_type, "reference" | "domain_id")
     }
 
-    /// Compared as numbers by `<`, `>` and ORDERBY.
+    /// Compared as numbers by `<`, `>`, `BETWEEN` and ORDERBY.
     pub fn is_numeric(&self) -> bool {
         matches!(
             &*self.internal_type,
             "integer" | "decimal" | "float" | "longint" | "currency" | "price"
+        )
+    }
+
+    /// Compared as points in time (durations are stored as offsets from 1970-01-01).
+    pub fn is_temporal(&self) -> bool {
+        matches!(
+            &*self.internal_type,
+            "glide_date_time"
+                | "glide_date"
+                | "due_date"
+                | "date"
+                | "datetime"
+                | "glide_duration"
+                | "timer"
         )
     }
 }
@@ -288,6 +304,42 @@ impl Database {
             }
         }
         self.push_row(table, row)
+    }
+
+    /// Change one value of a record, keeping the name-keyed indexes current.
+    pub fn set_value(&mut self, id: RecordId, column: usize, value: Str) {
+        let Some(slot) = self
+            .tables
+            .get_mut(id.table)
+            .and_then(|t| t.rows.get_mut(id.row))
+            .and_then(|r| r.get_mut(column))
+        else {
+            return;
+        };
+        *slot = value;
+        let keyed = self
+            .by_key
+            .keys()
+            .any(|(target, key_col)| *key_col == column && self.is_a(id.table, *target));
+        if keyed || self.column(id.table, "sys_id") == Some(column) {
+            self.reindex();
+        }
+    }
+
+    /// Remove a record. Row numbers after it shift, so every index is rebuilt; records are
+    /// deleted rarely enough for that to be cheap.
+    pub fn delete(&mut self, id: RecordId) {
+        if let Some(t) = self.tables.get_mut(id.table)
+            && id.row < t.rows.len()
+        {
+            t.rows.remove(id.row);
+            self.reindex();
+        }
+    }
+
+    /// True when some record already has `sys_id`.
+    pub fn sys_id_taken(&self, sys_id: &str) -> bool {
+        self.by_sys_id.contains_key(sys_id)
     }
 
     /// Add a record of class `table` without touching the indexes: dataset loading adds every

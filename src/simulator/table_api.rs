@@ -9,6 +9,7 @@ use axum::response::Response;
 use super::app::Shared;
 use super::filter::Compiled;
 use super::guard;
+use super::negotiate::{self, Format};
 use super::options::{InvalidTableDetail, SysTableDenial, UnknownQueryField};
 use super::query::{self, Condition, Operator};
 use super::render::{DisplayMode, Renderer};
@@ -69,6 +70,7 @@ impl Params {
         shared: &'a Shared,
         db: &'a Database,
         base: &'a str,
+        format: Format,
     ) -> Renderer<'a> {
         Renderer {
             db,
@@ -77,6 +79,7 @@ impl Params {
             base,
             mode: DisplayMode::parse(self.display.as_deref()),
             exclude_links: self.exclude_links,
+            format,
         }
     }
 
@@ -182,6 +185,21 @@ fn table_forbidden(shared: &Shared, table: &str) -> Response {
     }
 }
 
+/// 400 for a platform operator the simulator cannot evaluate: a wrong answer would be worse
+/// than none.
+fn unsupported_operator(condition: &str) -> Response {
+    let shown: String = condition.chars().take(120).collect();
+    responses::error(
+        StatusCode::BAD_REQUEST,
+        "Unsupported query operator",
+        Some(&format!(
+            "The snow-connect simulator does not evaluate the condition {shown:?} \
+             (DATEPART, MORETHAN, LESSTHAN, DYNAMIC, IN_HIERARCHY, INSTANCEOF, RELATIVEEE and \
+             the change operators); a real instance does"
+        )),
+    )
+}
+
 fn fields_forbidden() -> Response {
     responses::error(
         StatusCode::FORBIDDEN,
@@ -190,7 +208,8 @@ fn fields_forbidden() -> Response {
     )
 }
 
-fn no_record() -> Response {
+/// 404 "No Record found".
+pub(crate) fn no_record() -> Response {
     responses::error(StatusCode::NOT_FOUND, NO_RECORD, Some(NO_RECORD_DETAIL))
 }
 
@@ -201,7 +220,8 @@ pub(crate) async fn list_latest(
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
-    list(&shared, ApiVersion::Latest, &table, &uri, &headers)
+    let response = list(&shared, ApiVersion::Latest, &table, &uri, &headers);
+    negotiate::adapt(negotiate::format_or_json(&headers), response).await
 }
 
 /// `GET /api/now/{v1|v2}/table/{table}`.
@@ -211,10 +231,11 @@ pub(crate) async fn list_versioned(
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
-    match ApiVersion::parse(&version) {
+    let response = match ApiVersion::parse(&version) {
         Some(v) => list(&shared, v, &table, &uri, &headers),
         None => responses::error(StatusCode::BAD_REQUEST, NO_RESOURCE, None),
-    }
+    };
+    negotiate::adapt(negotiate::format_or_json(&headers), response).await
 }
 
 /// `GET /api/now/table/{table}/{sys_id}`.
@@ -224,7 +245,8 @@ pub(crate) async fn get_latest(
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
-    get_one(&shared, &table, &sys_id, &uri, &headers)
+    let response = get_one(&shared, &table, &sys_id, &uri, &headers);
+    negotiate::adapt(negotiate::format_or_json(&headers), response).await
 }
 
 /// `GET /api/now/{v1|v2}/table/{table}/{sys_id}`.
@@ -234,10 +256,11 @@ pub(crate) async fn get_versioned(
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
-    match ApiVersion::parse(&version) {
+    let response = match ApiVersion::parse(&version) {
         Some(_) => get_one(&shared, &table, &sys_id, &uri, &headers),
         None => responses::error(StatusCode::BAD_REQUEST, NO_RESOURCE, None),
-    }
+    };
+    negotiate::adapt(negotiate::format_or_json(&headers), response).await
 }
 
 fn list(
@@ -251,7 +274,11 @@ fn list(
         Ok(c) => c,
         Err(response) => return *response,
     };
-    caller.finish(list_body(shared, version, table, uri, headers))
+    let format = match negotiate::format(headers) {
+        Ok(f) => f,
+        Err(response) => return caller.finish(*response),
+    };
+    caller.finish(list_body(shared, version, table, uri, headers, format))
 }
 
 fn list_body(
@@ -260,6 +287,7 @@ fn list_body(
     table: &str,
     uri: &Uri,
     headers: &HeaderMap,
+    format: Format,
 ) -> Response {
     let db = shared.db();
     let Some(t) = db.table(table) else {
@@ -279,12 +307,26 @@ fn list_body(
         });
     }
     let compiled = Compiled::new(&db, t, &parsed);
+    if let Some(first) = compiled.unsupported.first() {
+        return unsupported_operator(first);
+    }
     let unknown_policy = shared.options.unknown_query_field;
+    if !compiled.unknown.is_empty() {
+        // The platform drops these pieces without a word; the simulator at least says so in
+        // its log, since a dropped condition widens the result. Only the count: query text
+        // may carry anything, and logs never hold request data.
+        tracing::warn!(
+            target: "snow_connect::simulator",
+            dropped = compiled.unknown.len(),
+            policy = ?unknown_policy,
+            "query pieces with an unknown field or operator"
+        );
+    }
     if !compiled.unknown.is_empty() && unknown_policy == UnknownQueryField::Forbidden {
         return fields_forbidden();
     }
     let base = shared.base_for(headers, uri);
-    let renderer = params.renderer(shared, &db, &base);
+    let renderer = params.renderer(shared, &db, &base, format);
     if readable
         && compiled
             .condition_paths()
@@ -312,15 +354,7 @@ fn list_body(
         return responses::error(StatusCode::NOT_FOUND, NO_RECORD, Some("Records not found"));
     }
     let fields = renderer.select(t, params.fields.as_deref());
-    let mut body = String::from("{\"result\":[");
-    for (i, id) in page.iter().enumerate() {
-        if i > 0 {
-            body.push(',');
-        }
-        renderer.write_record(&mut body, *id, &fields);
-    }
-    body.push_str("]}");
-    let mut response = responses::json(StatusCode::OK, body);
+    let mut response = negotiate::body(format, StatusCode::OK, renderer.list(&page, &fields));
     let response_headers = response.headers_mut();
     if !params.no_count {
         set_header(
@@ -340,6 +374,10 @@ fn get_one(shared: &Shared, table: &str, sys_id: &str, uri: &Uri, headers: &Head
         Ok(c) => c,
         Err(response) => return *response,
     };
+    let format = match negotiate::format(headers) {
+        Ok(f) => f,
+        Err(response) => return caller.finish(*response),
+    };
     let db = shared.db();
     let Some(t) = db.table(table) else {
         return caller.finish(invalid_table(shared, table));
@@ -357,9 +395,9 @@ fn get_one(shared: &Shared, table: &str, sys_id: &str, uri: &Uri, headers: &Head
     let params = Params::parse(uri.query());
     let base = shared.base_for(headers, uri);
     let body = params
-        .renderer(shared, &db, &base)
+        .renderer(shared, &db, &base, format)
         .single(t, id, params.fields.as_deref());
-    caller.finish(responses::json(StatusCode::OK, body))
+    caller.finish(negotiate::body(format, StatusCode::OK, body))
 }
 
 #[cfg(test)]
