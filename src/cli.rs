@@ -23,6 +23,10 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "PATH")]
     pub log_file: Option<PathBuf>,
 
+    /// Use a config owned by another user or writable by others (refused by default).
+    #[arg(long, global = true)]
+    pub insecure_config: bool,
+
     /// Run the wizard against a built-in simulated instance on 127.0.0.1.
     #[arg(long)]
     pub demo: bool,
@@ -147,6 +151,7 @@ pub enum ConfigCommand {
 
 /// Parse the command line, run what it asks for, and turn the outcome into an exit code.
 pub fn main() -> ExitCode {
+    crate::harden::disable_core_dumps();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -173,6 +178,7 @@ pub fn run(cli: Cli) -> Exit {
         eprintln!("snow-connect: simulator flags need --demo (or the `simulator` command)");
         return Exit::Usage;
     }
+    crate::config::allow_insecure_config(cli.insecure_config);
     let global = crate::commands::Global {
         config: cli.config.clone(),
         ca_file: cli.ca_file.clone(),

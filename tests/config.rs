@@ -82,6 +82,8 @@ fn secret_text(s: &SecretRef) -> String {
     match s {
         SecretRef::Inline(v) => format!("inline:{}", v.expose_secret()),
         SecretRef::Env(n) => format!("env:{n}"),
+        SecretRef::Command(c) => format!("command:{c}"),
+        SecretRef::File(p) => format!("file:{}", p.display()),
     }
 }
 
@@ -1008,4 +1010,187 @@ fn ten_additional_fields_plus_mandatory_ones_are_within_the_limit() {
     let c = config::load_str(&text, Path::new("c.toml")).expect("10 + 1 mandatory is fine");
     assert_eq!(c.endpoints[0].fields.len(), 11);
     assert_eq!(c.endpoints[0].additional_field_count(), 10);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Secrets kept by commands and files; configs someone else could have written
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn secrets_from_a_command_and_a_file_round_trip_and_resolve() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let secret_file = dir.path().join("client-secret");
+    write(&secret_file, &format!("{CLIENT_SECRET}\n"), 0o600);
+    let path = dir.path().join("config.toml");
+    let mut c = sample();
+    c.servicenow.client_secret = SecretRef::File(secret_file.clone());
+    c.servicenow.password = SecretRef::Command(format!("printf '%s\\n' '{PASSWORD}'"));
+    config::save(&path, &c, SaveOptions::default()).expect("save");
+    let text = std::fs::read_to_string(&path).expect("read");
+    assert!(text.contains("client_secret_file = "), "{text}");
+    assert!(text.contains("password_command = "), "{text}");
+    assert!(
+        !text.contains("client_secret =") && !text.contains("password_env"),
+        "{text}"
+    );
+    let loaded = config::load(&path).expect("load").config;
+    assert_same(&loaded, &c);
+    let sn = &loaded.servicenow;
+    assert_eq!(
+        sn.resolve_client_secret().expect("file").expose_secret(),
+        CLIENT_SECRET
+    );
+    assert_eq!(
+        sn.resolve_password().expect("command").expose_secret(),
+        PASSWORD
+    );
+
+    // Switching back to inline replaces the key where it stood.
+    let mut inline_again = loaded.clone();
+    inline_again.servicenow.password = inline(PASSWORD);
+    config::save(&path, &inline_again, SaveOptions::default()).expect("save");
+    let text = std::fs::read_to_string(&path).expect("read");
+    assert!(!text.contains("password_command"), "{text}");
+    assert!(
+        text.contains(&format!("password = \"{PASSWORD}\"")),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_failing_password_command_is_named_and_its_output_never_shown() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("config.toml");
+    let body = BASE.replace(
+        &format!("password = \"{PASSWORD}\""),
+        "password_command = \"sh -c 'echo half-a-secret; exit 7'\"",
+    );
+    write(&path, &body, 0o600);
+    let sn = config::load(&path).expect("load").config.servicenow;
+    let e = sn.resolve_password().expect_err("exit 7");
+    let msg = e.to_string();
+    assert!(matches!(e, ConfigError::Secret { .. }), "{e:?}");
+    assert!(msg.starts_with("`password_command`: "), "{msg}");
+    assert!(msg.contains("exited with status 7"), "{msg}");
+    assert!(!msg.contains("half-a-secret"), "{msg}");
+}
+
+#[test]
+fn a_secret_file_others_can_read_is_refused_and_says_how_to_fix_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let secret_file = dir.path().join("password");
+    write(&secret_file, PASSWORD, 0o640);
+    let path = dir.path().join("config.toml");
+    let body = BASE.replace(
+        &format!("password = \"{PASSWORD}\""),
+        &format!("password_file = \"{}\"", secret_file.display()),
+    );
+    write(&path, &body, 0o600);
+    let sn = config::load(&path).expect("load").config.servicenow;
+    let msg = sn.resolve_password().expect_err("0640").to_string();
+    assert!(msg.starts_with("`password_file`: "), "{msg}");
+    assert!(
+        msg.contains("mode 0640") && msg.contains("chmod 600"),
+        "{msg}"
+    );
+    assert!(!msg.contains(PASSWORD), "{msg}");
+    std::fs::set_permissions(&secret_file, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    assert_eq!(
+        sn.resolve_password().expect("0600").expose_secret(),
+        PASSWORD
+    );
+}
+
+#[test]
+fn two_ways_of_keeping_one_secret_are_refused_and_a_relative_file_too() {
+    let both = BASE.replace(
+        &format!("password = \"{PASSWORD}\""),
+        "password_command = \"pass show snow\"\npassword_file = \"/run/x\"",
+    );
+    let msg = config::load_str(&both, Path::new("c.toml"))
+        .expect_err("two")
+        .to_string();
+    assert!(
+        msg.contains("both `password_command` and `password_file` are set"),
+        "{msg}"
+    );
+    let relative = BASE.replace(
+        &format!("password = \"{PASSWORD}\""),
+        "password_file = \"secrets/pw\"",
+    );
+    let msg = config::load_str(&relative, Path::new("c.toml"))
+        .expect_err("relative")
+        .to_string();
+    assert!(
+        msg.contains("`password_file` in [servicenow] must be an absolute path"),
+        "{msg}"
+    );
+    let typo = BASE.replace(
+        &format!("password = \"{PASSWORD}\""),
+        "password_comand = \"pass show snow\"",
+    );
+    let msg = config::load_str(&typo, Path::new("c.toml"))
+        .expect_err("typo")
+        .to_string();
+    assert!(msg.contains("did you mean `password_command`?"), "{msg}");
+}
+
+#[test]
+fn config_show_names_commands_and_files_but_never_a_secret() {
+    let sb = Sandbox::new();
+    let path = sb.path("config.toml");
+    let body = BASE
+        .replace(
+            &format!("password = \"{PASSWORD}\""),
+            "password_command = \"pass show snow/finout\"",
+        )
+        .replace(
+            &format!("client_secret = \"{CLIENT_SECRET}\""),
+            "client_secret_file = \"/run/credentials/snow.service/secret\"",
+        );
+    write(&path, &body, 0o600);
+    let out = sb.run(&["--config", path.to_str().expect("utf-8"), "config", "show"]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        stdout.contains("password_command = \"pass show snow/finout\""),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("client_secret_file = \"/run/credentials/snow.service/secret\""),
+        "{stdout}"
+    );
+}
+
+/// Like ssh with a key file: someone else's config, or one others can write, is refused, and
+/// the refusal names the flag that overrides it.
+#[test]
+fn a_config_owned_by_another_user_or_writable_by_others_is_refused() {
+    let sb = Sandbox::new();
+    let path = sb.path("config.toml");
+    let p = path.to_str().expect("utf-8");
+    write(&path, BASE, 0o620);
+    let out = sb.run(&["--config", p, "config", "show"]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("mode 0620"), "{stderr}");
+    assert!(stderr.contains("--insecure-config"), "{stderr}");
+    assert!(out.stdout.is_empty());
+
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } == 0 {
+        std::os::unix::fs::chown(&path, Some(65534), Some(65534)).expect("chown");
+        let out = sb.run(&["--config", p, "config", "show"]);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains("owned by uid 65534"), "{stderr}");
+        assert!(stderr.contains("--insecure-config"), "{stderr}");
+        let out = sb.run(&["--config", p, "check"]);
+        assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+        assert!(text(&out.stderr).contains("--insecure-config"));
+    }
+    let out = sb.run(&["--insecure-config", "--config", p, "config", "show"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("finout.integration"));
 }

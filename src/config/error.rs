@@ -64,6 +64,39 @@ pub enum ConfigError {
         /// What is wrong with it and what to do.
         message: String,
     },
+    /// A config that another user owns or can write (refused as ssh refuses such keys).
+    #[error("refusing to use {path}: {message}; if you trust it, pass --insecure-config")]
+    Unsafe {
+        /// The file.
+        path: PathBuf,
+        /// Who owns it or what its mode is, and how to fix that.
+        message: String,
+    },
+    /// A secret kept in a command or a file could not be had. Never holds the secret or the
+    /// command's output.
+    #[error("`{key}`: {message}")]
+    Secret {
+        /// The key that names the source, e.g. `password_command`.
+        key: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// The file changed on disk since it was loaded; saving would drop those changes.
+    #[error("{}", changed_on_disk(path, changes))]
+    ChangedOnDisk {
+        /// The file.
+        path: PathBuf,
+        /// What differs between the loaded file and the one on disk, one line each.
+        changes: Vec<String>,
+    },
+    /// Another snow-connect is saving this file right now.
+    #[error("{path} is being saved by another snow-connect (lock {lock}); try again in a moment")]
+    Locked {
+        /// The file.
+        path: PathBuf,
+        /// The lock file.
+        lock: PathBuf,
+    },
     /// I/O failure reading or writing (disk full, permission denied ...).
     #[error("{action} {path} failed: {}", explain(source, action))]
     Io {
@@ -98,6 +131,10 @@ impl ConfigError {
                     at,
                 }
             }
+            ConfigError::Secret { key, message } if key.is_empty() => ConfigError::Secret {
+                key: name.to_string(),
+                message,
+            },
             other => other,
         }
     }
@@ -119,6 +156,18 @@ fn env_not_set(path: &Path, key: &str, var: &str, at: Option<(usize, usize)>) ->
     out.push_str(" is not set or is empty: export it before running snow-connect");
     if let Some(inline) = key.strip_suffix("_env") {
         out.push_str(&format!(", or put the secret in the file as `{inline}`"));
+    }
+    out
+}
+
+fn changed_on_disk(path: &Path, changes: &[String]) -> String {
+    let mut out = format!(
+        "{} changed on disk since it was loaded; not saved, so those changes are kept",
+        path.display()
+    );
+    for c in changes {
+        out.push_str("\n  ");
+        out.push_str(c);
     }
     out
 }
