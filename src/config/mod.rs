@@ -12,6 +12,7 @@ mod load;
 mod owner;
 mod paths;
 mod render;
+mod report_file;
 mod save;
 mod schema;
 mod secret_source;
@@ -24,6 +25,7 @@ pub use load::{Loaded, load, load_for_edit, load_str};
 pub use owner::allow_insecure_config;
 pub use paths::{default_config_path, demo_config_path, resolve_config_path, state_dir};
 pub use render::{MASK, masked_toml};
+pub use report_file::write_new_private;
 pub use save::{SaveOptions, remove, save};
 pub use schema::{
     Config, Endpoint, EndpointField, MAX_ADDITIONAL_FIELDS, SecretRef, ServiceNowConfig,

@@ -187,10 +187,15 @@ impl Runner {
                         } else {
                             PathBuf::from(".")
                         };
-                        let path = dir.join("snow-connect-report.md");
-                        std::fs::write(&path, text)
-                            .map(|_| path.clone())
-                            .map_err(|e| format!("{}: {e}", path.display()))
+                        // A new 0600 file each time: never through a symlink, never over
+                        // an earlier report.
+                        crate::config::write_new_private(
+                            &dir,
+                            "snow-connect-report",
+                            "md",
+                            text.as_bytes(),
+                        )
+                        .map_err(|e| e.to_string())
                     })
                     .await
                     .unwrap_or_else(|e| Err(format!("report task failed: {e}")));
