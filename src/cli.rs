@@ -151,7 +151,7 @@ pub enum ConfigCommand {
 
 /// Parse the command line, run what it asks for, and turn the outcome into an exit code.
 pub fn main() -> ExitCode {
-    crate::harden::disable_core_dumps();
+    crate::harden::at_start();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

@@ -1,5 +1,22 @@
 //! Process hardening done once at start: no core dumps, because a core file of a running
-//! snow-connect holds every secret it has read (one held three copies of each inline secret).
+//! snow-connect holds every secret it has read (one held three copies of each inline secret),
+//! and no death by SIGXFSZ, so that a file-size limit (`ulimit -f`) is an error message.
+
+/// Everything this module does; call first thing in `main`.
+pub fn at_start() {
+    disable_core_dumps();
+    ignore_file_size_signal();
+}
+
+/// Writing past `ulimit -f` then fails with EFBIG, which the save reports in words, instead
+/// of killing the process (and the wizard with the terminal in raw mode).
+pub fn ignore_file_size_signal() {
+    #[cfg(unix)]
+    // SAFETY: setting a signal's disposition to SIG_IGN has no preconditions.
+    unsafe {
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+    }
+}
 
 /// Disable core dumps (`RLIMIT_CORE` 0) and, on Linux, mark the process non-dumpable so
 /// neither a crash nor another user's debugger can copy its memory. Best effort: a failure is

@@ -1194,3 +1194,44 @@ fn a_config_owned_by_another_user_or_writable_by_others_is_refused() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert!(text(&out.stdout).contains("finout.integration"));
 }
+
+const FSIZE_CHILD: &str = "SNOW_CONNECT_TEST_FSIZE_CHILD";
+
+/// Run in a child process by the test below: save under a 100-byte file-size limit.
+#[test]
+fn fsize_child() {
+    let Some(path) = std::env::var_os(FSIZE_CHILD) else {
+        return;
+    };
+    snow_connect::harden::at_start();
+    let limit = libc::rlimit {
+        rlim_cur: 100,
+        rlim_max: 100,
+    };
+    // SAFETY: setrlimit reads the struct we pass.
+    assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_FSIZE, &limit) }, 0);
+    match config::save(Path::new(&path), &sample(), SaveOptions::default()) {
+        Ok(()) => println!("RESULT saved"),
+        Err(e) => println!("RESULT {e}"),
+    }
+}
+
+/// `ulimit -f` used to kill the process with SIGXFSZ; now a save says what happened.
+#[test]
+fn a_file_size_limit_is_an_error_message_not_a_kill() {
+    use std::os::unix::process::ExitStatusExt;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("config.toml");
+    let out = Command::new(std::env::current_exe().expect("exe"))
+        .args(["fsize_child", "--exact", "--nocapture", "--test-threads=1"])
+        .env(FSIZE_CHILD, &path)
+        .output()
+        .expect("run child");
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.signal(), None, "killed by a signal: {stdout}");
+    assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
+    assert!(stdout.contains("RESULT writing"), "{stdout}");
+    assert!(stdout.contains("ulimit -f"), "{stdout}");
+    assert!(stdout.contains("nothing on disk was changed"), "{stdout}");
+    assert!(!path.exists());
+}

@@ -192,6 +192,10 @@ fn explain(err: &io::Error, action: &str) -> String {
             "permission denied: check the owner and mode of the file and its directory".to_string()
         }
         io::ErrorKind::ReadOnlyFilesystem => "the file system is read-only".to_string(),
+        io::ErrorKind::FileTooLarge => {
+            "the file would exceed the file-size limit of this process (see `ulimit -f`)"
+                .to_string()
+        }
         io::ErrorKind::NotFound => "no such file or directory".to_string(),
         _ => err.to_string(),
     };
