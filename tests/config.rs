@@ -326,6 +326,7 @@ fn another_instance_needs_replace_and_replacing_deletes_the_endpoints() {
         &new,
         SaveOptions {
             replace_instance: true,
+            ..SaveOptions::default()
         },
     )
     .expect("replace");
@@ -1234,4 +1235,224 @@ fn a_file_size_limit_is_an_error_message_not_a_kill() {
     assert!(stdout.contains("ulimit -f"), "{stdout}");
     assert!(stdout.contains("nothing on disk was changed"), "{stdout}");
     assert!(!path.exists());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Concurrent edits, locks, leftovers, symlinks
+// ---------------------------------------------------------------------------------------------
+
+fn endpoint(name: &str) -> Endpoint {
+    Endpoint {
+        name: name.to_string(),
+        description: String::new(),
+        table: "incident".to_string(),
+        fields: Vec::new(),
+    }
+}
+
+fn from_base(base: &Config) -> SaveOptions {
+    SaveOptions {
+        base: config::Base::Loaded(Box::new(base.clone())),
+        ..SaveOptions::default()
+    }
+}
+
+/// Two wizards open on one config both press Save: one wins, the other is told what changed
+/// instead of silently dropping the first one's endpoint.
+#[test]
+fn concurrent_saves_never_drop_the_other_ones_endpoint() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("config.toml");
+    config::save(&path, &sample(), SaveOptions::default()).expect("first save");
+    let base = config::load_for_edit(&path).expect("load").config;
+    let barrier = std::sync::Arc::new(std::sync::Barrier::new(4));
+    let handles: Vec<_> = (0..4)
+        .map(|i| {
+            let (path, base, barrier) = (path.clone(), base.clone(), barrier.clone());
+            std::thread::spawn(move || {
+                let mut mine = base.clone();
+                mine.endpoints.push(endpoint(&format!("Wizard {i}")));
+                barrier.wait();
+                config::save(&path, &mine, from_base(&base)).map(|()| i)
+            })
+        })
+        .collect();
+    let results: Vec<_> = handles
+        .into_iter()
+        .map(|h| h.join().expect("join"))
+        .collect();
+    let winners: Vec<usize> = results
+        .iter()
+        .filter_map(|r| r.as_ref().ok().copied())
+        .collect();
+    assert_eq!(winners.len(), 1, "{results:?}");
+    for r in &results {
+        if let Err(e) = r {
+            assert!(matches!(e, ConfigError::ChangedOnDisk { .. }), "{e:?}");
+            let msg = e.to_string();
+            assert!(
+                msg.contains(&format!("endpoint \"Wizard {}\" was added", winners[0])),
+                "{msg}"
+            );
+        }
+    }
+    let now = config::load_for_edit(&path).expect("load").config;
+    let names: Vec<&str> = now.endpoints.iter().map(|e| e.name.as_str()).collect();
+    assert!(
+        names.contains(&format!("Wizard {}", winners[0]).as_str()),
+        "{names:?}"
+    );
+    assert_eq!(now.endpoints.len(), sample().endpoints.len() + 1);
+    assert!(
+        !dir.path().join("config.toml.lock").exists(),
+        "the lock is released"
+    );
+}
+
+#[test]
+fn a_hand_edit_since_loading_is_refused_but_a_comment_is_not() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("config.toml");
+    write(&path, BASE, 0o600);
+    let base = config::load_for_edit(&path).expect("load").config;
+    let mut mine = base.clone();
+    mine.servicenow.username = "other.user".to_string();
+
+    // A comment added by hand changes no setting: the save goes ahead and keeps it.
+    write(&path, &format!("# kept by hand\n{BASE}"), 0o600);
+    config::save(&path, &mine, from_base(&base)).expect("comment-only change");
+    let text = std::fs::read_to_string(&path).expect("read");
+    assert!(
+        text.contains("# kept by hand") && text.contains("other.user"),
+        "{text}"
+    );
+
+    // An endpoint added by hand is a change the save would drop.
+    let base = config::load_for_edit(&path).expect("load").config;
+    let by_hand =
+        format!("{text}\n[[endpoints]]\nname = \"Added by hand\"\ntable = \"incident\"\n");
+    write(&path, &by_hand, 0o600);
+    let mut mine = base.clone();
+    mine.servicenow.username = "third.user".to_string();
+    let e = config::save(&path, &mine, from_base(&base)).expect_err("changed");
+    let msg = e.to_string();
+    assert!(msg.contains("changed on disk since it was loaded"), "{msg}");
+    assert!(
+        msg.contains("endpoint \"Added by hand\" was added"),
+        "{msg}"
+    );
+    assert_eq!(std::fs::read_to_string(&path).expect("read"), by_hand);
+
+    // A file that appeared while a new config was being made is not overwritten either.
+    let fresh = dir.path().join("new.toml");
+    write(&fresh, BASE, 0o600);
+    let opts = SaveOptions {
+        base: config::Base::Absent,
+        ..SaveOptions::default()
+    };
+    let msg = config::save(&fresh, &sample(), opts)
+        .expect_err("created")
+        .to_string();
+    assert!(msg.contains("created meanwhile"), "{msg}");
+}
+
+#[test]
+fn a_lock_held_by_a_live_save_makes_the_next_one_wait_then_give_up() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("config.toml");
+    let lock = dir.path().join("config.toml.lock");
+    std::fs::write(&lock, "12345\n").expect("lock");
+    let started = std::time::Instant::now();
+    let e = config::save(&path, &sample(), SaveOptions::default()).expect_err("locked");
+    assert!(matches!(e, ConfigError::Locked { .. }), "{e:?}");
+    assert!(
+        e.to_string()
+            .contains("being saved by another snow-connect"),
+        "{e}"
+    );
+    assert!(started.elapsed() >= std::time::Duration::from_secs(2));
+    assert!(!path.exists());
+    // A lock left by a killed process (old) is taken over.
+    let old = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    std::fs::File::options()
+        .write(true)
+        .open(&lock)
+        .and_then(|f| f.set_modified(old))
+        .expect("age the lock");
+    config::save(&path, &sample(), SaveOptions::default()).expect("stale lock");
+    assert!(!lock.exists());
+}
+
+#[test]
+fn saves_and_remove_delete_temp_files_a_killed_save_left() {
+    let sb = Sandbox::new();
+    let path = sb.path("config.toml");
+    let leftover = sb.path(".config.toml.k1ll3d.tmp");
+    config::save(&path, &sample(), SaveOptions::default()).expect("save");
+    write(
+        &leftover,
+        &format!("client_secret = \"{CLIENT_SECRET}\""),
+        0o600,
+    );
+    config::save(&path, &sample(), SaveOptions::default()).expect("save");
+    assert!(!leftover.exists(), "a save removes it, however fresh");
+
+    write(
+        &leftover,
+        &format!("client_secret = \"{CLIENT_SECRET}\""),
+        0o600,
+    );
+    let out = sb.run(&[
+        "--config",
+        path.to_str().expect("utf-8"),
+        "config",
+        "remove",
+        "--yes",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(!path.exists() && !leftover.exists());
+}
+
+#[test]
+fn remove_on_a_symlink_says_so_and_asks_about_the_target() {
+    let sb = Sandbox::new();
+    let real = sb.path("dotfiles-snow.toml");
+    let link = sb.path("config.toml");
+    let args = [
+        "--config",
+        link.to_str().expect("utf-8"),
+        "config",
+        "remove",
+    ];
+    for (answer, target_removed) in [("n", false), ("y", true)] {
+        write(&real, HAND_WRITTEN, 0o600);
+        let _ = std::fs::remove_file(&link);
+        std::os::unix::fs::symlink(&real, &link).expect("symlink");
+        let mut t = Term::start(&args, sb.dir.path(), &[]);
+        t.wait_for("[y/N]");
+        t.send(b"y\r");
+        let seen = t.wait_for("Also delete");
+        assert!(seen.contains("is a symlink to"), "{seen}");
+        t.send(format!("{answer}\r").as_bytes());
+        let status = t.wait_exit();
+        assert!(status.success(), "{}", t.screen());
+        assert!(
+            std::fs::symlink_metadata(&link).is_err(),
+            "the link is gone"
+        );
+        assert_eq!(!real.exists(), target_removed, "answer {answer}");
+    }
+    // --yes removes the integration, which is the target.
+    write(&real, HAND_WRITTEN, 0o600);
+    std::os::unix::fs::symlink(&real, &link).expect("symlink");
+    let mut with_yes = args.to_vec();
+    with_yes.push("--yes");
+    let out = sb.run(&with_yes);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("and the symlink"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert!(!real.exists() && std::fs::symlink_metadata(&link).is_err());
 }

@@ -81,32 +81,65 @@ fn remove(path: &Path, yes: bool) -> Exit {
             "the config file (it does not load, so its endpoints could not be counted)".to_string()
         }
     };
-    if !yes {
-        if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
-            eprintln!(
-                "snow-connect: refusing to remove {} without confirmation: there is no terminal \
-                 to ask on; pass --yes to remove it",
+    let link = config::symlink_target(path);
+    let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+    if !yes && !interactive {
+        eprintln!(
+            "snow-connect: refusing to remove {} without confirmation: there is no terminal \
+             to ask on; pass --yes to remove it",
+            path.display()
+        );
+        return Exit::Usage;
+    }
+    if !yes && !ask(&format!("Delete {what}?\n  {}\n[y/N] ", path.display())) {
+        eprintln!("Nothing removed.");
+        return Exit::Success;
+    }
+    // A dotfile manager's symlink: removing only the link would leave the integration in
+    // place. --yes removes both; on a terminal the user decides.
+    let keep_target = match &link {
+        Some(target) if !yes => {
+            eprintln!("{} is a symlink to {}.", path.display(), target.display());
+            !ask(&format!(
+                "Also delete {} (the file that holds the settings)? [y/N] ",
+                target.display()
+            ))
+        }
+        _ => false,
+    };
+    match config::remove(path, keep_target) {
+        Ok(config::Removed::LinkAndTarget(target)) => {
+            println!(
+                "Removed {what}: {} and the symlink {}",
+                target.display(),
                 path.display()
             );
-            return Exit::Usage;
+            Exit::Success
         }
-        eprint!("Delete {what}?\n  {}\n[y/N] ", path.display());
-        let _ = std::io::stderr().flush();
-        let mut answer = String::new();
-        if std::io::stdin().lock().read_line(&mut answer).is_err() {
-            answer.clear();
+        Ok(config::Removed::LinkOnly(target)) => {
+            println!(
+                "Removed the symlink {}; {} is still there",
+                path.display(),
+                target.display()
+            );
+            Exit::Success
         }
-        let answer = answer.trim().to_ascii_lowercase();
-        if answer != "y" && answer != "yes" {
-            eprintln!("Nothing removed.");
-            return Exit::Success;
-        }
-    }
-    match config::remove(path) {
-        Ok(()) => {
+        Ok(config::Removed::File) => {
             println!("Removed {what}: {}", path.display());
             Exit::Success
         }
         Err(e) => fail(&e),
     }
+}
+
+/// Ask a yes/no question on stderr; only "y" or "yes" is yes.
+fn ask(question: &str) -> bool {
+    eprint!("{question}");
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    if std::io::stdin().lock().read_line(&mut answer).is_err() {
+        answer.clear();
+    }
+    let answer = answer.trim().to_ascii_lowercase();
+    answer == "y" || answer == "yes"
 }

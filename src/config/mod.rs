@@ -9,6 +9,7 @@ mod edit;
 mod error;
 mod keys;
 mod load;
+mod lock;
 mod owner;
 mod paths;
 mod render;
@@ -26,7 +27,7 @@ pub use owner::allow_insecure_config;
 pub use paths::{default_config_path, demo_config_path, resolve_config_path, state_dir};
 pub use render::{MASK, masked_toml};
 pub use report_file::write_new_private;
-pub use save::{SaveOptions, remove, save};
+pub use save::{Base, Removed, SaveOptions, remove, save, symlink_target};
 pub use schema::{
     Config, Endpoint, EndpointField, MAX_ADDITIONAL_FIELDS, SecretRef, ServiceNowConfig,
 };

@@ -403,6 +403,8 @@ pub struct ReviewState {
     pub saved: Option<PathBuf>,
     /// Why the last save failed.
     pub error: Option<String>,
+    /// The user saw what changed on disk and chose to overwrite it.
+    pub overwrite: bool,
 }
 
 impl Default for ReviewState {
@@ -416,6 +418,7 @@ impl Default for ReviewState {
             saving: false,
             saved: None,
             error: None,
+            overwrite: false,
         }
     }
 }
@@ -545,6 +548,8 @@ pub enum ConfirmKind {
     DiscardEndpoint,
     /// Save over a config connected to another instance.
     ReplaceOnSave,
+    /// Save over a config that changed on disk since it was read.
+    OverwriteChanged,
 }
 
 /// A yes/no question.

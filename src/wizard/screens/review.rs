@@ -8,7 +8,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use crate::config::{Config, SecretRef, ServiceNowConfig};
+use crate::config::{Base, Config, SecretRef, ServiceNowConfig};
 use crate::servicenow::InstanceUrl;
 use crate::wizard::keymap::{Action, Binding, Key, Keymap, keys};
 use crate::wizard::model::{
@@ -227,12 +227,24 @@ pub fn save(m: &mut Model, replace: bool) -> Vec<Effect> {
         ask_replace(m, &existing, &cfg.servicenow.instance_url);
         return Vec::new();
     }
+    // What the file held when the wizard read it: a save never drops what someone else
+    // wrote since, unless the user saw the changes and chose to overwrite them.
+    let base = if std::mem::take(&mut m.review.overwrite) {
+        Base::Any
+    } else {
+        match &m.existing {
+            Existing::Loaded { config, .. } => Base::Loaded(config.clone()),
+            Existing::None => Base::Absent,
+            Existing::Invalid(_) => Base::Any,
+        }
+    };
     m.review.saving = true;
     m.review.error = None;
     vec![Effect::SaveConfig {
         path: m.config_path.clone(),
         config: Box::new(cfg),
         replace,
+        base,
     }]
 }
 
@@ -262,6 +274,13 @@ pub fn on_saved(m: &mut Model, result: Result<std::path::PathBuf, SaveFailure>) 
     m.review.saving = false;
     match result {
         Ok(path) => {
+            // What is on disk now, for the next save's comparison.
+            if let Ok(cfg) = config(m) {
+                m.existing = Existing::Loaded {
+                    config: Box::new(cfg),
+                    warnings: Vec::new(),
+                };
+            }
             m.unsaved = false;
             m.info(format!("Saved to {}. Enter finishes.", path.display()));
             m.review.saved = Some(path);
@@ -270,6 +289,23 @@ pub fn on_saved(m: &mut Model, result: Result<std::path::PathBuf, SaveFailure>) 
         Err(SaveFailure::DifferentInstance { existing }) => {
             let new = m.form.fields[0].value().trim().to_string();
             ask_replace(m, &existing, &new);
+            Vec::new()
+        }
+        Err(SaveFailure::ChangedOnDisk { changes }) => {
+            let mut body = vec![format!(
+                "{} changed since the wizard read it:",
+                m.config_path.display()
+            )];
+            body.extend(changes.iter().map(|c| format!("  • {c}")));
+            body.push("Overwriting drops those changes.".to_string());
+            m.modals.push(Modal::Confirm(Confirm {
+                kind: ConfirmKind::OverwriteChanged,
+                title: "The file changed on disk".into(),
+                body,
+                yes: "Overwrite",
+                no: "Cancel",
+                on_yes: false,
+            }));
             Vec::new()
         }
         Err(SaveFailure::Other(e)) => {
