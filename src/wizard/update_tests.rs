@@ -856,6 +856,49 @@ fn saving_another_instance_over_an_existing_config_asks_to_replace() {
 }
 
 #[test]
+fn a_config_changed_on_disk_is_shown_and_overwritten_only_when_asked() {
+    let mut m = with_one_endpoint();
+    send(&mut m, [key(KeyCode::Char('c'))]);
+    m.review.focus = m.review.items().len() - 1;
+    let effects = send(&mut m, [key(KeyCode::Enter)]);
+    assert!(matches!(
+        effects.as_slice(),
+        [Effect::SaveConfig {
+            base: crate::config::Base::Absent,
+            ..
+        }]
+    ));
+    send(
+        &mut m,
+        [Msg::Saved(Err(SaveFailure::ChangedOnDisk {
+            changes: vec!["endpoint \"Added by hand\" was added".into()],
+        }))],
+    );
+    let Some(Modal::Confirm(c)) = m.top() else {
+        panic!("expected a question");
+    };
+    assert_eq!(c.kind, ConfirmKind::OverwriteChanged);
+    assert!(
+        c.body.iter().any(|l| l.contains("Added by hand")),
+        "{:?}",
+        c.body
+    );
+    assert!(!c.on_yes, "Cancel is the default");
+    let effects = send(&mut m, [key(KeyCode::Char('y'))]);
+    assert!(matches!(
+        effects.as_slice(),
+        [Effect::SaveConfig {
+            base: crate::config::Base::Any,
+            ..
+        }]
+    ));
+    // After a save, the next one compares with what was just written.
+    send(&mut m, [Msg::Saved(Ok("/tmp/x/config.toml".into()))]);
+    assert!(m.existing_config().is_some());
+    assert!(!m.review.overwrite);
+}
+
+#[test]
 fn drafts_hold_no_secrets_and_resume_on_the_connect_screen() {
     let m = with_one_endpoint();
     let d = draft_of(&m);
