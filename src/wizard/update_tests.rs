@@ -802,7 +802,7 @@ fn review_builds_the_config_with_inline_or_env_secrets() {
     }
     // Switch to environment variables.
     send(&mut m, [key(KeyCode::Tab), key(KeyCode::Enter)]);
-    assert!(m.review.env);
+    assert_eq!(m.review.storage, crate::config::Storage::Env);
     let cfg = crate::wizard::screens::review::config(&m).expect("config");
     assert!(matches!(&cfg.servicenow.password, SecretRef::Env(v) if v == "SNOW_PASSWORD"));
     // A bad variable name is refused with a message.
@@ -853,6 +853,50 @@ fn saving_another_instance_over_an_existing_config_asks_to_replace() {
         }))],
     );
     assert!(matches!(m.top(), Some(Modal::Confirm(c)) if c.kind == ConfirmKind::ReplaceOnSave));
+}
+
+#[test]
+fn review_offers_commands_and_files_for_the_secrets() {
+    use crate::config::Storage;
+    let mut m = with_one_endpoint();
+    send(&mut m, [key(KeyCode::Char('c'))]);
+    assert_eq!(m.screen, Screen::Review);
+    let review = crate::wizard::screens::review::config;
+    // Inline, Env, Command: the third radio row.
+    m.review.focus = 2;
+    send(&mut m, [key(KeyCode::Enter)]);
+    assert_eq!(m.review.storage, Storage::Command);
+    let cfg = review(&m).expect("config");
+    assert!(
+        matches!(&cfg.servicenow.password, SecretRef::Command(c) if c == "pass show snow-connect/password"),
+        "{:?}",
+        cfg.servicenow.password
+    );
+    m.review
+        .secret_var
+        .set("vault kv get -field=client_secret secret/snow");
+    let cfg = review(&m).expect("config");
+    assert!(
+        matches!(&cfg.servicenow.client_secret, SecretRef::Command(c) if c.starts_with("vault kv get"))
+    );
+    // Files: the typed command is kept for the client secret? No: it is not a file example,
+    // so it stays and is refused as a relative path.
+    m.review.focus = 3;
+    send(&mut m, [key(KeyCode::Enter)]);
+    assert_eq!(m.review.storage, Storage::File);
+    assert!(review(&m).is_err(), "a command is not an absolute path");
+    m.review
+        .secret_var
+        .set("/run/credentials/snow.service/secret");
+    let cfg = review(&m).expect("config");
+    assert!(matches!(&cfg.servicenow.client_secret, SecretRef::File(p) if p.ends_with("secret")));
+    assert!(matches!(&cfg.servicenow.password, SecretRef::File(p) if p.ends_with("password")));
+    m.review.password_var.set("relative/password");
+    let e = review(&m).expect_err("relative");
+    assert!(
+        e.contains("`password_file` must be an absolute path"),
+        "{e}"
+    );
 }
 
 #[test]
