@@ -64,6 +64,12 @@ pub fn run(global: &Global, args: SimulatorArgs) -> Exit {
     })
 }
 
+#[cfg(not(unix))]
+async fn wait_for_signal() {
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+#[cfg(unix)]
 async fn wait_for_signal() {
     use tokio::signal::unix::{SignalKind, signal};
     let terminate = signal(SignalKind::terminate());
