@@ -1361,7 +1361,8 @@ fn a_lock_held_by_a_live_save_makes_the_next_one_wait_then_give_up() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("config.toml");
     let lock = dir.path().join("config.toml.lock");
-    std::fs::write(&lock, "12345\n").expect("lock");
+    // A live process holds it: this one.
+    std::fs::write(&lock, format!("{}\n", std::process::id())).expect("lock");
     let started = std::time::Instant::now();
     let e = config::save(&path, &sample(), SaveOptions::default()).expect_err("locked");
     assert!(matches!(e, ConfigError::Locked { .. }), "{e:?}");
@@ -1372,7 +1373,12 @@ fn a_lock_held_by_a_live_save_makes_the_next_one_wait_then_give_up() {
     );
     assert!(started.elapsed() >= std::time::Duration::from_secs(2));
     assert!(!path.exists());
-    // A lock left by a killed process (old) is taken over.
+    // A lock left by a process that is gone is taken over at once.
+    std::fs::write(&lock, "999999999\n").expect("lock");
+    config::save(&path, &sample(), SaveOptions::default()).expect("dead owner");
+    assert!(!lock.exists());
+    // So is one too old to be a live save's.
+    std::fs::write(&lock, format!("{}\n", std::process::id())).expect("lock");
     let old = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
     std::fs::File::options()
         .write(true)

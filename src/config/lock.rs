@@ -60,10 +60,36 @@ impl Drop for Lock {
     }
 }
 
+/// A lock whose process is gone (killed mid-save), or one too old to be a live save's.
 fn is_stale(path: &Path) -> bool {
-    std::fs::metadata(path)
+    let age = std::fs::metadata(path)
         .and_then(|m| m.modified())
         .ok()
-        .and_then(|t| SystemTime::now().duration_since(t).ok())
-        .is_some_and(|age| age >= STALE)
+        .and_then(|t| SystemTime::now().duration_since(t).ok());
+    if age.is_some_and(|age| age >= STALE) {
+        return true;
+    }
+    let pid = std::fs::read_to_string(path)
+        .ok()
+        .and_then(|s| s.trim().parse::<u32>().ok());
+    match pid {
+        Some(pid) => !process_alive(pid),
+        // Killed between creating the lock and writing its pid.
+        None => age.is_some_and(|age| age >= Duration::from_secs(1)),
+    }
+}
+
+#[cfg(unix)]
+fn process_alive(pid: u32) -> bool {
+    let Ok(pid) = libc::pid_t::try_from(pid) else {
+        return false;
+    };
+    // SAFETY: signal 0 only checks whether the process exists; nothing is sent.
+    let rc = unsafe { libc::kill(pid, 0) };
+    rc == 0 || std::io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)
+}
+
+#[cfg(not(unix))]
+fn process_alive(_pid: u32) -> bool {
+    true
 }
