@@ -46,6 +46,10 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "PATH", help_heading = GLOBAL)]
     pub log_file: Option<PathBuf>,
 
+    /// Use a config owned by another user or writable by others (refused by default).
+    #[arg(long, global = true, help_heading = GLOBAL)]
+    pub insecure_config: bool,
+
     /// Run the wizard against a built-in simulated instance on 127.0.0.1 (it accepts every
     /// simulator flag, see `snow-connect simulator --help`).
     #[arg(long)]
@@ -272,6 +276,7 @@ where
 
 /// Parse the command line, run what it asks for, and turn the outcome into an exit code.
 pub fn main() -> ExitCode {
+    crate::harden::at_start();
     crate::commands::quiet_on_closed_stdout();
     let cli = match parse_from(std::env::args_os()) {
         Ok(cli) => cli,
@@ -303,6 +308,7 @@ pub fn run(cli: Cli) -> Exit {
         );
         return Exit::Usage;
     }
+    crate::config::allow_insecure_config(cli.insecure_config);
     let global = crate::commands::Global {
         config: cli.config.clone(),
         ca_file: cli.ca_file.clone(),

@@ -14,6 +14,7 @@ pub mod commands;
 pub mod config;
 pub mod diagnose;
 pub mod exit;
+pub mod harden;
 pub mod incident;
 pub mod logging;
 pub mod sanitize;

@@ -2,6 +2,7 @@
 //! Secrets never reach a log: they live in `SecretString`, whose `Debug` is redacted.
 
 use std::fs::OpenOptions;
+#[cfg(unix)]
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
@@ -18,17 +19,17 @@ pub fn init(path: Option<&Path>, verbose: u8) -> Option<WorkerGuard> {
         None => crate::config::state_dir()?.join("snow-connect.log"),
     };
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        let _ = std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(dir);
+        let mut builder = std::fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        builder.mode(0o700);
+        let _ = builder.create(dir);
     }
-    let file = OpenOptions::new()
-        .create(true)
-        .append(true)
-        .mode(0o600)
-        .open(&path)
-        .ok()?;
+    let mut options = OpenOptions::new();
+    options.create(true).append(true);
+    #[cfg(unix)]
+    options.mode(0o600);
+    let file = options.open(&path).ok()?;
     let (writer, guard) = tracing_appender::non_blocking(file);
     let filter = filter(verbose, std::env::var("SNOW_CONNECT_LOG").ok().as_deref());
     tracing_subscriber::fmt()

@@ -1029,3 +1029,152 @@ async fn a_link_header_that_loops_is_not_followed_forever() {
     })
     .await;
 }
+
+/// A one-purpose SOCKS5 server (no authentication, CONNECT only) that sends every tunnel for
+/// `name` to `upstream`, as `ssh -D` would into the instance's network. It records what was
+/// asked for and stops by itself after `max` connections or when dropped.
+struct Socks5 {
+    addr: std::net::SocketAddr,
+    asked: Arc<std::sync::Mutex<Vec<String>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Socks5 {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+async fn socks5(name: &'static str, upstream: std::net::SocketAddr, max: usize) -> Socks5 {
+    use tokio::io::AsyncReadExt;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let asked = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = Arc::clone(&asked);
+    let task = tokio::spawn(async move {
+        for _ in 0..max {
+            let Ok((mut c, _)) = listener.accept().await else {
+                return;
+            };
+            let seen = Arc::clone(&seen);
+            tokio::spawn(async move {
+                let mut head = [0u8; 2];
+                c.read_exact(&mut head).await?;
+                let mut methods = vec![0u8; usize::from(head[1])];
+                c.read_exact(&mut methods).await?;
+                c.write_all(&[5, 0]).await?;
+                let mut req = [0u8; 4];
+                c.read_exact(&mut req).await?;
+                let host = match req[3] {
+                    3 => {
+                        let len = c.read_u8().await?;
+                        let mut n = vec![0u8; usize::from(len)];
+                        c.read_exact(&mut n).await?;
+                        String::from_utf8_lossy(&n).into_owned()
+                    }
+                    1 => {
+                        let mut ip = [0u8; 4];
+                        c.read_exact(&mut ip).await?;
+                        std::net::Ipv4Addr::from(ip).to_string()
+                    }
+                    _ => return Ok::<(), std::io::Error>(()),
+                };
+                let port = c.read_u16().await?;
+                seen.lock().unwrap().push(format!("{host}:{port}"));
+                if req[1] != 1 || host != name || port != 443 {
+                    // 4: host unreachable.
+                    c.write_all(&[5, 4, 0, 1, 0, 0, 0, 0, 0, 0]).await?;
+                    return Ok(());
+                }
+                let mut up = tokio::net::TcpStream::connect(upstream).await?;
+                c.write_all(&[5, 0, 0, 1, 127, 0, 0, 1, 0, 0]).await?;
+                tokio::io::copy_bidirectional(&mut c, &mut up).await?;
+                Ok(())
+            });
+        }
+    });
+    Socks5 { addr, asked, task }
+}
+
+/// The `ssh -D` pattern end to end: `ALL_PROXY=socks5h://…` carries `check` to an instance
+/// name that does not resolve here, through a SOCKS5 server that reaches the simulator (whose
+/// certificate carries that name thanks to `--tls-name`). The config keeps its secrets in a
+/// command and a private file, so those paths run for real too.
+#[tokio::test]
+async fn check_reaches_an_instance_through_a_socks5h_tunnel() {
+    use std::os::unix::fs::PermissionsExt;
+    use tokio::io::AsyncBufReadExt;
+    const NAME: &str = "acme.service-now.com";
+    let bin = env!("CARGO_BIN_EXE_snow-connect");
+    let mut sim = tokio::process::Command::new(bin)
+        .args(["simulator", "--tls", "--tls-name", NAME])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start the simulator");
+    let mut lines = tokio::io::BufReader::new(sim.stdout.take().unwrap()).lines();
+    let (mut base, mut ca) = (String::new(), String::new());
+    let read = async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if base.is_empty() {
+                base = line.trim().to_string();
+            } else if let Some(p) = line.trim().strip_prefix("ca_cert ") {
+                ca = p.trim().to_string();
+                break;
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(20), read)
+        .await
+        .expect("the simulator printed its URL and CA");
+    let port: u16 = base.rsplit(':').next().unwrap().parse().expect("port");
+    let proxy = socks5(NAME, ([127, 0, 0, 1], port).into(), 64).await;
+
+    let dir = tempfile::tempdir().unwrap();
+    let secret_file = dir.path().join("client-secret");
+    std::fs::write(&secret_file, "demo-secret\n").unwrap();
+    std::fs::set_permissions(&secret_file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "version = 1\n[servicenow]\ninstance_url = \"https://{NAME}\"\n\
+             client_id = \"4f1c2b8e9d7a6c5b4a3f2e1d0c9b8a7f\"\n\
+             client_secret_file = \"{}\"\nusername = \"finout.integration\"\n\
+             password_command = \"printf demo-password\"\n",
+            secret_file.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let out = tokio::process::Command::new(bin)
+        .arg("--config")
+        .arg(&config)
+        .args(["check", "--json", "--log-file"])
+        .arg(dir.path().join("check.log"))
+        .env("ALL_PROXY", format!("socks5h://{}", proxy.addr))
+        .env("SSL_CERT_FILE", &ca)
+        .env("XDG_STATE_HOME", dir.path())
+        .env_remove("HTTPS_PROXY")
+        .env_remove("https_proxy")
+        .env_remove("NO_PROXY")
+        .env_remove("no_proxy")
+        .kill_on_drop(true)
+        .output();
+    let out = tokio::time::timeout(Duration::from_secs(90), out)
+        .await
+        .expect("check finished")
+        .expect("run check");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let asked = proxy.asked.lock().unwrap().clone();
+    assert!(
+        asked.iter().any(|a| a == &format!("{NAME}:443")),
+        "the tunnel was asked for by name: {asked:?}\n{stderr}"
+    );
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    let doc: serde_json::Value = serde_json::from_str(&stdout).expect("one JSON document");
+    assert!(stdout.contains(NAME), "{doc}");
+    assert!(!stdout.contains("demo-password") && !stderr.contains("demo-password"));
+}

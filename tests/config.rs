@@ -82,6 +82,8 @@ fn secret_text(s: &SecretRef) -> String {
     match s {
         SecretRef::Inline(v) => format!("inline:{}", v.expose_secret()),
         SecretRef::Env(n) => format!("env:{n}"),
+        SecretRef::Command(c) => format!("command:{c}"),
+        SecretRef::File(p) => format!("file:{}", p.display()),
     }
 }
 
@@ -324,6 +326,7 @@ fn another_instance_needs_replace_and_replacing_deletes_the_endpoints() {
         &new,
         SaveOptions {
             replace_instance: true,
+            ..SaveOptions::default()
         },
     )
     .expect("replace");
@@ -1008,4 +1011,454 @@ fn ten_additional_fields_plus_mandatory_ones_are_within_the_limit() {
     let c = config::load_str(&text, Path::new("c.toml")).expect("10 + 1 mandatory is fine");
     assert_eq!(c.endpoints[0].fields.len(), 11);
     assert_eq!(c.endpoints[0].additional_field_count(), 10);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Secrets kept by commands and files; configs someone else could have written
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn secrets_from_a_command_and_a_file_round_trip_and_resolve() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let secret_file = dir.path().join("client-secret");
+    write(&secret_file, &format!("{CLIENT_SECRET}\n"), 0o600);
+    let path = dir.path().join("config.toml");
+    let mut c = sample();
+    c.servicenow.client_secret = SecretRef::File(secret_file.clone());
+    c.servicenow.password = SecretRef::Command(format!("printf '%s\\n' '{PASSWORD}'"));
+    config::save(&path, &c, SaveOptions::default()).expect("save");
+    let text = std::fs::read_to_string(&path).expect("read");
+    assert!(text.contains("client_secret_file = "), "{text}");
+    assert!(text.contains("password_command = "), "{text}");
+    assert!(
+        !text.contains("client_secret =") && !text.contains("password_env"),
+        "{text}"
+    );
+    let loaded = config::load(&path).expect("load").config;
+    assert_same(&loaded, &c);
+    let sn = &loaded.servicenow;
+    assert_eq!(
+        sn.resolve_client_secret().expect("file").expose_secret(),
+        CLIENT_SECRET
+    );
+    assert_eq!(
+        sn.resolve_password().expect("command").expose_secret(),
+        PASSWORD
+    );
+
+    // Switching back to inline replaces the key where it stood.
+    let mut inline_again = loaded.clone();
+    inline_again.servicenow.password = inline(PASSWORD);
+    config::save(&path, &inline_again, SaveOptions::default()).expect("save");
+    let text = std::fs::read_to_string(&path).expect("read");
+    assert!(!text.contains("password_command"), "{text}");
+    assert!(
+        text.contains(&format!("password = \"{PASSWORD}\"")),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_failing_password_command_is_named_and_its_output_never_shown() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("config.toml");
+    let body = BASE.replace(
+        &format!("password = \"{PASSWORD}\""),
+        "password_command = \"sh -c 'echo half-a-secret; exit 7'\"",
+    );
+    write(&path, &body, 0o600);
+    let sn = config::load(&path).expect("load").config.servicenow;
+    let e = sn.resolve_password().expect_err("exit 7");
+    let msg = e.to_string();
+    assert!(matches!(e, ConfigError::Secret { .. }), "{e:?}");
+    assert!(msg.starts_with("`password_command`: "), "{msg}");
+    assert!(msg.contains("exited with status 7"), "{msg}");
+    assert!(!msg.contains("half-a-secret"), "{msg}");
+}
+
+#[test]
+fn a_secret_file_others_can_read_is_refused_and_says_how_to_fix_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let secret_file = dir.path().join("password");
+    write(&secret_file, PASSWORD, 0o640);
+    let path = dir.path().join("config.toml");
+    let body = BASE.replace(
+        &format!("password = \"{PASSWORD}\""),
+        &format!("password_file = \"{}\"", secret_file.display()),
+    );
+    write(&path, &body, 0o600);
+    let sn = config::load(&path).expect("load").config.servicenow;
+    let msg = sn.resolve_password().expect_err("0640").to_string();
+    assert!(msg.starts_with("`password_file`: "), "{msg}");
+    assert!(
+        msg.contains("mode 0640") && msg.contains("chmod 600"),
+        "{msg}"
+    );
+    assert!(!msg.contains(PASSWORD), "{msg}");
+    std::fs::set_permissions(&secret_file, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    assert_eq!(
+        sn.resolve_password().expect("0600").expose_secret(),
+        PASSWORD
+    );
+}
+
+#[test]
+fn two_ways_of_keeping_one_secret_are_refused_and_a_relative_file_too() {
+    let both = BASE.replace(
+        &format!("password = \"{PASSWORD}\""),
+        "password_command = \"pass show snow\"\npassword_file = \"/run/x\"",
+    );
+    let msg = config::load_str(&both, Path::new("c.toml"))
+        .expect_err("two")
+        .to_string();
+    assert!(
+        msg.contains("both `password_command` and `password_file` are set"),
+        "{msg}"
+    );
+    let relative = BASE.replace(
+        &format!("password = \"{PASSWORD}\""),
+        "password_file = \"secrets/pw\"",
+    );
+    let msg = config::load_str(&relative, Path::new("c.toml"))
+        .expect_err("relative")
+        .to_string();
+    assert!(
+        msg.contains("`password_file` in [servicenow] must be an absolute path"),
+        "{msg}"
+    );
+    let typo = BASE.replace(
+        &format!("password = \"{PASSWORD}\""),
+        "password_comand = \"pass show snow\"",
+    );
+    let msg = config::load_str(&typo, Path::new("c.toml"))
+        .expect_err("typo")
+        .to_string();
+    assert!(msg.contains("did you mean `password_command`?"), "{msg}");
+}
+
+#[test]
+fn config_show_names_commands_and_files_but_never_a_secret() {
+    let sb = Sandbox::new();
+    let path = sb.path("config.toml");
+    let body = BASE
+        .replace(
+            &format!("password = \"{PASSWORD}\""),
+            "password_command = \"pass show snow/finout\"",
+        )
+        .replace(
+            &format!("client_secret = \"{CLIENT_SECRET}\""),
+            "client_secret_file = \"/run/credentials/snow.service/secret\"",
+        );
+    write(&path, &body, 0o600);
+    let out = sb.run(&["--config", path.to_str().expect("utf-8"), "config", "show"]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        stdout.contains("password_command = \"pass show snow/finout\""),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("client_secret_file = \"/run/credentials/snow.service/secret\""),
+        "{stdout}"
+    );
+}
+
+/// Like ssh with a key file: someone else's config, or one others can write, is refused, and
+/// the refusal names the flag that overrides it.
+#[test]
+fn a_config_owned_by_another_user_or_writable_by_others_is_refused() {
+    let sb = Sandbox::new();
+    let path = sb.path("config.toml");
+    let p = path.to_str().expect("utf-8");
+    write(&path, BASE, 0o620);
+    let out = sb.run(&["--config", p, "config", "show"]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("mode 0620"), "{stderr}");
+    assert!(stderr.contains("--insecure-config"), "{stderr}");
+    assert!(out.stdout.is_empty());
+
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } == 0 {
+        std::os::unix::fs::chown(&path, Some(65534), Some(65534)).expect("chown");
+        let out = sb.run(&["--config", p, "config", "show"]);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains("owned by uid 65534"), "{stderr}");
+        assert!(stderr.contains("--insecure-config"), "{stderr}");
+        let out = sb.run(&["--config", p, "check"]);
+        assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+        assert!(text(&out.stderr).contains("--insecure-config"));
+    }
+    let out = sb.run(&["--insecure-config", "--config", p, "config", "show"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("finout.integration"));
+}
+
+const FSIZE_CHILD: &str = "SNOW_CONNECT_TEST_FSIZE_CHILD";
+
+/// Run in a child process by the test below: save under a 100-byte file-size limit.
+#[test]
+fn fsize_child() {
+    let Some(path) = std::env::var_os(FSIZE_CHILD) else {
+        return;
+    };
+    snow_connect::harden::at_start();
+    let limit = libc::rlimit {
+        rlim_cur: 100,
+        rlim_max: 100,
+    };
+    // SAFETY: setrlimit reads the struct we pass.
+    assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_FSIZE, &limit) }, 0);
+    match config::save(Path::new(&path), &sample(), SaveOptions::default()) {
+        Ok(()) => println!("RESULT saved"),
+        Err(e) => println!("RESULT {e}"),
+    }
+}
+
+/// `ulimit -f` used to kill the process with SIGXFSZ; now a save says what happened.
+#[test]
+fn a_file_size_limit_is_an_error_message_not_a_kill() {
+    use std::os::unix::process::ExitStatusExt;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("config.toml");
+    let out = Command::new(std::env::current_exe().expect("exe"))
+        .args(["fsize_child", "--exact", "--nocapture", "--test-threads=1"])
+        .env(FSIZE_CHILD, &path)
+        .output()
+        .expect("run child");
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.signal(), None, "killed by a signal: {stdout}");
+    assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
+    assert!(stdout.contains("RESULT writing"), "{stdout}");
+    assert!(stdout.contains("ulimit -f"), "{stdout}");
+    assert!(stdout.contains("nothing on disk was changed"), "{stdout}");
+    assert!(!path.exists());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Concurrent edits, locks, leftovers, symlinks
+// ---------------------------------------------------------------------------------------------
+
+fn endpoint(name: &str) -> Endpoint {
+    Endpoint {
+        name: name.to_string(),
+        description: String::new(),
+        table: "incident".to_string(),
+        fields: Vec::new(),
+    }
+}
+
+fn from_base(base: &Config) -> SaveOptions {
+    SaveOptions {
+        base: config::Base::Loaded(Box::new(base.clone())),
+        ..SaveOptions::default()
+    }
+}
+
+/// Two wizards open on one config both press Save: one wins, the other is told what changed
+/// instead of silently dropping the first one's endpoint.
+#[test]
+fn concurrent_saves_never_drop_the_other_ones_endpoint() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("config.toml");
+    config::save(&path, &sample(), SaveOptions::default()).expect("first save");
+    let base = config::load_for_edit(&path).expect("load").config;
+    let barrier = std::sync::Arc::new(std::sync::Barrier::new(4));
+    let handles: Vec<_> = (0..4)
+        .map(|i| {
+            let (path, base, barrier) = (path.clone(), base.clone(), barrier.clone());
+            std::thread::spawn(move || {
+                let mut mine = base.clone();
+                mine.endpoints.push(endpoint(&format!("Wizard {i}")));
+                barrier.wait();
+                config::save(&path, &mine, from_base(&base)).map(|()| i)
+            })
+        })
+        .collect();
+    let results: Vec<_> = handles
+        .into_iter()
+        .map(|h| h.join().expect("join"))
+        .collect();
+    let winners: Vec<usize> = results
+        .iter()
+        .filter_map(|r| r.as_ref().ok().copied())
+        .collect();
+    assert_eq!(winners.len(), 1, "{results:?}");
+    for r in &results {
+        if let Err(e) = r {
+            assert!(matches!(e, ConfigError::ChangedOnDisk { .. }), "{e:?}");
+            let msg = e.to_string();
+            assert!(
+                msg.contains(&format!("endpoint \"Wizard {}\" was added", winners[0])),
+                "{msg}"
+            );
+        }
+    }
+    let now = config::load_for_edit(&path).expect("load").config;
+    let names: Vec<&str> = now.endpoints.iter().map(|e| e.name.as_str()).collect();
+    assert!(
+        names.contains(&format!("Wizard {}", winners[0]).as_str()),
+        "{names:?}"
+    );
+    assert_eq!(now.endpoints.len(), sample().endpoints.len() + 1);
+    assert!(
+        !dir.path().join("config.toml.lock").exists(),
+        "the lock is released"
+    );
+}
+
+#[test]
+fn a_hand_edit_since_loading_is_refused_but_a_comment_is_not() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("config.toml");
+    write(&path, BASE, 0o600);
+    let base = config::load_for_edit(&path).expect("load").config;
+    let mut mine = base.clone();
+    mine.servicenow.username = "other.user".to_string();
+
+    // A comment added by hand changes no setting: the save goes ahead and keeps it.
+    write(&path, &format!("# kept by hand\n{BASE}"), 0o600);
+    config::save(&path, &mine, from_base(&base)).expect("comment-only change");
+    let text = std::fs::read_to_string(&path).expect("read");
+    assert!(
+        text.contains("# kept by hand") && text.contains("other.user"),
+        "{text}"
+    );
+
+    // An endpoint added by hand is a change the save would drop.
+    let base = config::load_for_edit(&path).expect("load").config;
+    let by_hand =
+        format!("{text}\n[[endpoints]]\nname = \"Added by hand\"\ntable = \"incident\"\n");
+    write(&path, &by_hand, 0o600);
+    let mut mine = base.clone();
+    mine.servicenow.username = "third.user".to_string();
+    let e = config::save(&path, &mine, from_base(&base)).expect_err("changed");
+    let msg = e.to_string();
+    assert!(msg.contains("changed on disk since it was loaded"), "{msg}");
+    assert!(
+        msg.contains("endpoint \"Added by hand\" was added"),
+        "{msg}"
+    );
+    assert_eq!(std::fs::read_to_string(&path).expect("read"), by_hand);
+
+    // A file that appeared while a new config was being made is not overwritten either.
+    let fresh = dir.path().join("new.toml");
+    write(&fresh, BASE, 0o600);
+    let opts = SaveOptions {
+        base: config::Base::Absent,
+        ..SaveOptions::default()
+    };
+    let msg = config::save(&fresh, &sample(), opts)
+        .expect_err("created")
+        .to_string();
+    assert!(msg.contains("created meanwhile"), "{msg}");
+}
+
+#[test]
+fn a_lock_held_by_a_live_save_makes_the_next_one_wait_then_give_up() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("config.toml");
+    let lock = dir.path().join("config.toml.lock");
+    // A live process holds it: this one.
+    std::fs::write(&lock, format!("{}\n", std::process::id())).expect("lock");
+    let started = std::time::Instant::now();
+    let e = config::save(&path, &sample(), SaveOptions::default()).expect_err("locked");
+    assert!(matches!(e, ConfigError::Locked { .. }), "{e:?}");
+    assert!(
+        e.to_string()
+            .contains("being saved by another snow-connect"),
+        "{e}"
+    );
+    assert!(started.elapsed() >= std::time::Duration::from_secs(2));
+    assert!(!path.exists());
+    // A lock left by a process that is gone is taken over at once.
+    std::fs::write(&lock, "999999999\n").expect("lock");
+    config::save(&path, &sample(), SaveOptions::default()).expect("dead owner");
+    assert!(!lock.exists());
+    // So is one too old to be a live save's.
+    std::fs::write(&lock, format!("{}\n", std::process::id())).expect("lock");
+    let old = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    std::fs::File::options()
+        .write(true)
+        .open(&lock)
+        .and_then(|f| f.set_modified(old))
+        .expect("age the lock");
+    config::save(&path, &sample(), SaveOptions::default()).expect("stale lock");
+    assert!(!lock.exists());
+}
+
+#[test]
+fn saves_and_remove_delete_temp_files_a_killed_save_left() {
+    let sb = Sandbox::new();
+    let path = sb.path("config.toml");
+    let leftover = sb.path(".config.toml.k1ll3d.tmp");
+    config::save(&path, &sample(), SaveOptions::default()).expect("save");
+    write(
+        &leftover,
+        &format!("client_secret = \"{CLIENT_SECRET}\""),
+        0o600,
+    );
+    config::save(&path, &sample(), SaveOptions::default()).expect("save");
+    assert!(!leftover.exists(), "a save removes it, however fresh");
+
+    write(
+        &leftover,
+        &format!("client_secret = \"{CLIENT_SECRET}\""),
+        0o600,
+    );
+    let out = sb.run(&[
+        "--config",
+        path.to_str().expect("utf-8"),
+        "config",
+        "remove",
+        "--yes",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(!path.exists() && !leftover.exists());
+}
+
+#[test]
+fn remove_on_a_symlink_says_so_and_asks_about_the_target() {
+    let sb = Sandbox::new();
+    let real = sb.path("dotfiles-snow.toml");
+    let link = sb.path("config.toml");
+    let args = [
+        "--config",
+        link.to_str().expect("utf-8"),
+        "config",
+        "remove",
+    ];
+    for (answer, target_removed) in [("n", false), ("y", true)] {
+        write(&real, HAND_WRITTEN, 0o600);
+        let _ = std::fs::remove_file(&link);
+        std::os::unix::fs::symlink(&real, &link).expect("symlink");
+        let mut t = Term::start(&args, sb.dir.path(), &[]);
+        t.wait_for("[y/N]");
+        t.send(b"y\r");
+        let seen = t.wait_for("Also delete");
+        assert!(seen.contains("is a symlink to"), "{seen}");
+        t.send(format!("{answer}\r").as_bytes());
+        let status = t.wait_exit();
+        assert!(status.success(), "{}", t.screen());
+        assert!(
+            std::fs::symlink_metadata(&link).is_err(),
+            "the link is gone"
+        );
+        assert_eq!(!real.exists(), target_removed, "answer {answer}");
+    }
+    // --yes removes the integration, which is the target.
+    write(&real, HAND_WRITTEN, 0o600);
+    std::os::unix::fs::symlink(&real, &link).expect("symlink");
+    let mut with_yes = args.to_vec();
+    with_yes.push("--yes");
+    let out = sb.run(&with_yes);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("and the symlink"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert!(!real.exists() && std::fs::symlink_metadata(&link).is_err());
 }

@@ -62,6 +62,11 @@ enum SecretSource {
     Inline { masked: &'static str },
     /// Named by `*_env`: the variable, and whether this shell sets it (non-empty).
     Env { variable: String, set: bool },
+    /// Named by `*_command`: its output at run time. The command line itself is not shown
+    /// (it may carry a token of its own, e.g. a Vault address with credentials).
+    Command,
+    /// Named by `*_file`: the path (not a secret) of a private file.
+    File { path: String },
 }
 
 impl SecretSource {
@@ -73,6 +78,10 @@ impl SecretSource {
             SecretRef::Env(name) => SecretSource::Env {
                 variable: name.clone(),
                 set: std::env::var_os(name).is_some_and(|v| !v.is_empty()),
+            },
+            SecretRef::Command(_) => SecretSource::Command,
+            SecretRef::File(path) => SecretSource::File {
+                path: path.display().to_string(),
             },
         }
     }
@@ -199,32 +208,65 @@ fn remove(path: &Path, yes: bool) -> Exit {
             "the config file (it does not load, so its endpoints could not be counted)".to_string()
         }
     };
-    if !yes {
-        if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
-            output::error(&format!(
-                "refusing to remove {} without confirmation: there is no terminal to ask on; \
-                 pass --yes to remove it",
+    let link = config::symlink_target(path);
+    let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+    if !yes && !interactive {
+        output::error(&format!(
+            "refusing to remove {} without confirmation: there is no terminal to ask on; \
+             pass --yes to remove it",
+            path.display()
+        ));
+        return Exit::Usage;
+    }
+    if !yes && !ask(&format!("Delete {what}?\n  {}\n[y/N] ", path.display())) {
+        eprintln!("Nothing removed.");
+        return Exit::Success;
+    }
+    // A dotfile manager's symlink: removing only the link would leave the integration in
+    // place. --yes removes both; on a terminal the user decides.
+    let keep_target = match &link {
+        Some(target) if !yes => {
+            eprintln!("{} is a symlink to {}.", path.display(), target.display());
+            !ask(&format!(
+                "Also delete {} (the file that holds the settings)? [y/N] ",
+                target.display()
+            ))
+        }
+        _ => false,
+    };
+    match config::remove(path, keep_target) {
+        Ok(config::Removed::LinkAndTarget(target)) => {
+            output::println(&format!(
+                "Removed {what}: {} and the symlink {}",
+                target.display(),
                 path.display()
             ));
-            return Exit::Usage;
+            Exit::Success
         }
-        eprint!("Delete {what}?\n  {}\n[y/N] ", path.display());
-        let _ = std::io::stderr().flush();
-        let mut answer = String::new();
-        if std::io::stdin().lock().read_line(&mut answer).is_err() {
-            answer.clear();
+        Ok(config::Removed::LinkOnly(target)) => {
+            output::println(&format!(
+                "Removed the symlink {}; {} is still there",
+                path.display(),
+                target.display()
+            ));
+            Exit::Success
         }
-        let answer = answer.trim().to_ascii_lowercase();
-        if answer != "y" && answer != "yes" {
-            eprintln!("Nothing removed.");
-            return Exit::Success;
-        }
-    }
-    match config::remove(path) {
-        Ok(()) => {
+        Ok(config::Removed::File) => {
             output::println(&format!("Removed {what}: {}", path.display()));
             Exit::Success
         }
         Err(e) => fail(&e),
     }
+}
+
+/// Ask a yes/no question on stderr; only "y" or "yes" is yes.
+fn ask(question: &str) -> bool {
+    eprint!("{question}");
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    if std::io::stdin().lock().read_line(&mut answer).is_err() {
+        answer.clear();
+    }
+    let answer = answer.trim().to_ascii_lowercase();
+    answer == "y" || answer == "yes"
 }

@@ -100,6 +100,21 @@ fn remove_stale_temps(dir: &Path, prefix: &str, now: SystemTime) {
     }
 }
 
+/// Delete every temporary file of `target` regardless of age. Only for callers that hold the
+/// target's lock (see `lock`): every save writes its temporary file under that lock, so any
+/// temporary file seen then is a leftover of a killed save.
+pub(crate) fn remove_leftover_temps(target: &Path) {
+    let Some(name) = target.file_name() else {
+        return;
+    };
+    let prefix = format!(".{}.", name.to_string_lossy());
+    remove_stale_temps(
+        &parent_dir(target),
+        &prefix,
+        SystemTime::now() + STALE_TEMP_AGE,
+    );
+}
+
 /// Make a rename or unlink in `dir` durable.
 pub(crate) fn sync_dir(dir: &Path) -> io::Result<()> {
     #[cfg(unix)]

@@ -7,6 +7,7 @@ use toml_edit::{
     Array, ArrayOfTables, DocumentMut, InlineTable, Item, Key, RawString, Table, TableLike, Value,
 };
 
+use super::keys::SecretField;
 use super::render::{MASK, Secrets, endpoint_table, field_table};
 use super::validate::value_text;
 use super::{Config, Endpoint, EndpointField, SecretRef, ServiceNowConfig};
@@ -33,15 +34,9 @@ pub(crate) fn edit(old_text: &str, config: &Config) -> Result<String, toml_edit:
 pub(crate) fn update_servicenow(t: &mut dyn TableLike, sn: &ServiceNowConfig, secrets: Secrets) {
     set_str(t, "instance_url", &sn.instance_url);
     set_str(t, "client_id", &sn.client_id);
-    set_secret(
-        t,
-        "client_secret",
-        "client_secret_env",
-        &sn.client_secret,
-        secrets,
-    );
+    set_secret(t, SecretField::ClientSecret, &sn.client_secret, secrets);
     set_str(t, "username", &sn.username);
-    set_secret(t, "password", "password_env", &sn.password, secrets);
+    set_secret(t, SecretField::Password, &sn.password, secrets);
 }
 
 /// Set a string value, keeping the old value's decoration (alignment, trailing comment).
@@ -66,24 +61,23 @@ fn set_value(t: &mut dyn TableLike, key: &str, new: Value, same: impl Fn(&Value)
     }
 }
 
-/// An inline secret under `key` (its value, or [`MASK`]), or the variable's name under
-/// `env_key`; the other of the two keys goes.
-fn set_secret(
-    t: &mut dyn TableLike,
-    key: &str,
-    env_key: &str,
-    secret: &SecretRef,
-    secrets: Secrets,
-) {
-    let (wanted, other, text) = match (secret, secrets) {
-        (SecretRef::Inline(s), Secrets::Write) => (key, env_key, s.expose_secret()),
-        (SecretRef::Inline(_), Secrets::Mask) => (key, env_key, MASK),
-        (SecretRef::Env(name), _) => (env_key, key, name.as_str()),
+/// The secret under the key for its storage (an inline secret as its value or [`MASK`]); a key
+/// of another storage for the same secret takes the new key's place, and any others go.
+fn set_secret(t: &mut dyn TableLike, field: SecretField, secret: &SecretRef, secrets: Secrets) {
+    let storage = secret.storage();
+    let wanted = field.key(storage);
+    let text = match (secret, secrets) {
+        (SecretRef::Inline(s), Secrets::Write) => s.expose_secret().to_string(),
+        (SecretRef::Inline(_), Secrets::Mask) => MASK.to_string(),
+        (other, _) => other.reference().unwrap_or_default(),
     };
-    if t.contains_key(other) {
-        rename_key(t, other, wanted, text);
-    } else {
-        set_str(t, wanted, text);
+    let mut others = field.keys().into_iter().filter(|k| *k != wanted);
+    match others.clone().find(|k| t.contains_key(k)) {
+        Some(old) if !t.contains_key(wanted) => rename_key(t, old, wanted, &text),
+        _ => set_str(t, wanted, &text),
+    }
+    for k in others.by_ref() {
+        t.remove(k);
     }
 }
 

@@ -64,6 +64,39 @@ pub enum ConfigError {
         /// What is wrong with it and what to do.
         message: String,
     },
+    /// A config that another user owns or can write (refused as ssh refuses such keys).
+    #[error("refusing to use {path}: {message}; if you trust it, pass --insecure-config")]
+    Unsafe {
+        /// The file.
+        path: PathBuf,
+        /// Who owns it or what its mode is, and how to fix that.
+        message: String,
+    },
+    /// A secret kept in a command or a file could not be had. Never holds the secret or the
+    /// command's output.
+    #[error("`{key}`: {message}")]
+    Secret {
+        /// The key that names the source, e.g. `password_command`.
+        key: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// The file changed on disk since it was loaded; saving would drop those changes.
+    #[error("{}", changed_on_disk(path, changes))]
+    ChangedOnDisk {
+        /// The file.
+        path: PathBuf,
+        /// What differs between the loaded file and the one on disk, one line each.
+        changes: Vec<String>,
+    },
+    /// Another snow-connect is saving this file right now.
+    #[error("{path} is being saved by another snow-connect (lock {lock}); try again in a moment")]
+    Locked {
+        /// The file.
+        path: PathBuf,
+        /// The lock file.
+        lock: PathBuf,
+    },
     /// I/O failure reading or writing (disk full, permission denied ...).
     #[error("{action} {path} failed: {}", explain(source, action))]
     Io {
@@ -98,6 +131,10 @@ impl ConfigError {
                     at,
                 }
             }
+            ConfigError::Secret { key, message } if key.is_empty() => ConfigError::Secret {
+                key: name.to_string(),
+                message,
+            },
             other => other,
         }
     }
@@ -123,6 +160,18 @@ fn env_not_set(path: &Path, key: &str, var: &str, at: Option<(usize, usize)>) ->
     out
 }
 
+fn changed_on_disk(path: &Path, changes: &[String]) -> String {
+    let mut out = format!(
+        "{} changed on disk since it was loaded; not saved, so those changes are kept",
+        path.display()
+    );
+    for c in changes {
+        out.push_str("\n  ");
+        out.push_str(c);
+    }
+    out
+}
+
 fn draft_unusable(path: &Path, message: &str) -> String {
     if path.as_os_str().is_empty() {
         format!("wizard draft: {message}")
@@ -143,6 +192,10 @@ fn explain(err: &io::Error, action: &str) -> String {
             "permission denied: check the owner and mode of the file and its directory".to_string()
         }
         io::ErrorKind::ReadOnlyFilesystem => "the file system is read-only".to_string(),
+        io::ErrorKind::FileTooLarge => {
+            "the file would exceed the file-size limit of this process (see `ulimit -f`)"
+                .to_string()
+        }
         io::ErrorKind::NotFound => "no such file or directory".to_string(),
         _ => err.to_string(),
     };

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use super::validate::{line_col, parse};
-use super::{Config, ConfigError, Warning};
+use super::{Config, ConfigError, Warning, owner};
 
 /// A loaded config plus warnings (e.g. permissions) to show the user.
 #[derive(Debug)]
@@ -52,14 +52,16 @@ pub fn load_str(text: &str, path: &Path) -> Result<Config, ConfigError> {
     parse(text, path).map(|p| p.config)
 }
 
-/// The file's text, plus a warning when other users can read it.
+/// The file's text, plus a warning when other users can read it. A file that another user
+/// owns or can write is refused (see `owner`).
 pub(crate) fn read(path: &Path) -> Result<(String, Vec<Warning>), ConfigError> {
     let text = read_text(path)?;
     let mut warnings = Vec::new();
-    if let Ok(meta) = std::fs::metadata(path)
-        && let Some(w) = permission_warning(path, &meta)
-    {
-        warnings.push(w);
+    if let Ok(meta) = std::fs::metadata(path) {
+        owner::check(path, &meta)?;
+        if let Some(w) = permission_warning(path, &meta) {
+            warnings.push(w);
+        }
     }
     Ok((text, warnings))
 }

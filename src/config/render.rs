@@ -20,8 +20,9 @@ pub(crate) enum Secrets {
 
 const HEADER: &str = "\
 # snow-connect configuration (schema version 1).
-# Secrets are either inline (this file is mode 0600) or named by `client_secret_env` /
-# `password_env`, the environment variables that hold them. Comments you add are kept.
+# Secrets are inline (this file is mode 0600) or kept elsewhere: `*_env` names an environment
+# variable, `*_command` a command that prints the secret, `*_file` a file of mode 0600.
+# Comments you add are kept.
 ";
 
 /// The whole config as a new TOML document.

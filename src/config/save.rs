@@ -3,12 +3,26 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
-use super::atomic::{parent_dir, sync_dir, write_atomic};
+use super::atomic::{self, parent_dir, sync_dir, write_atomic};
 use super::render::{Secrets, document};
-use super::{Config, ConfigError, edit, load, validate};
+use super::{Config, ConfigError, edit, load, lock, validate};
+
+/// What the saver believes is on disk, so that a save never silently drops what someone
+/// else wrote meanwhile (another wizard, a hand edit).
+#[derive(Debug, Clone, Default)]
+pub enum Base {
+    /// No check (tests, and saves the user confirmed after seeing what changed).
+    #[default]
+    Any,
+    /// There was no file when the editing started.
+    Absent,
+    /// The file said this when it was loaded. Edits that do not change the settings (comments,
+    /// spacing) do not count: the save edits the file in place and keeps them.
+    Loaded(Box<Config>),
+}
 
 /// How to save.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct SaveOptions {
     /// Allow saving a different instance over the existing file (deletes its endpoints).
     ///
@@ -17,6 +31,8 @@ pub struct SaveOptions {
     /// so a caller replacing an instance passes the endpoints made for the new one, usually
     /// none (see [`Config::for_new_instance`]).
     pub replace_instance: bool,
+    /// What the file is expected to hold; a difference is [`ConfigError::ChangedOnDisk`].
+    pub base: Base,
 }
 
 /// Save `config` to `path` atomically, keeping the existing file's comments and order where
@@ -37,11 +53,19 @@ fn save_with(
     before_rename: &mut dyn FnMut() -> io::Result<()>,
 ) -> Result<(), ConfigError> {
     let target = follow_symlink(path);
+    let _lock = lock::Lock::acquire(&target)?;
     let existing = match load::read_text(&target) {
         Ok(text) => Some(text),
         Err(ConfigError::NotFound { .. }) => None,
         Err(e) => return Err(e),
     };
+    let changes = changes_since(&opts.base, existing.as_deref(), path);
+    if !changes.is_empty() {
+        return Err(ConfigError::ChangedOnDisk {
+            path: path.to_path_buf(),
+            changes,
+        });
+    }
     let text = match existing {
         None => document(config, Secrets::Write, true).to_string(),
         Some(old_text) => {
@@ -75,6 +99,8 @@ fn save_with(
         });
     }
     write_atomic(&target, text.as_bytes(), before_rename)?;
+    // Under the lock no other save is writing, so any temporary file left is a killed save's.
+    atomic::remove_leftover_temps(&target);
     tracing::info!(
         path = %target.display(),
         endpoints = config.endpoints.len(),
@@ -83,20 +109,125 @@ fn save_with(
     Ok(())
 }
 
-/// Delete the config file (the integration and every endpoint).
-pub fn remove(path: &Path) -> Result<(), ConfigError> {
-    match std::fs::remove_file(path) {
-        Ok(()) => {}
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            return Err(ConfigError::NotFound {
-                path: path.to_path_buf(),
-            });
-        }
-        Err(e) => return Err(ConfigError::io(path, "removing", e)),
+/// What differs between `base` and the file's current text, one sentence each; empty when
+/// the save may go ahead.
+fn changes_since(base: &Base, now: Option<&str>, path: &Path) -> Vec<String> {
+    match (base, now) {
+        (Base::Any, _) | (Base::Absent, None) => Vec::new(),
+        (Base::Absent, Some(text)) => match validate::parse(text, path) {
+            Ok(p) => vec![format!(
+                "the file was created meanwhile, connected to {} with {} endpoint(s)",
+                crate::sanitize::line(&p.config.servicenow.instance_url),
+                p.config.endpoints.len()
+            )],
+            Err(_) => vec!["the file was created meanwhile (and does not load)".to_string()],
+        },
+        (Base::Loaded(_), None) => vec!["the file was deleted".to_string()],
+        (Base::Loaded(old), Some(text)) => match validate::parse(text, path) {
+            Ok(p) => describe_changes(old, &p.config),
+            Err(_) => vec!["the file was edited and no longer loads".to_string()],
+        },
     }
+}
+
+/// The differences between two configs in words; secrets are only said to have changed.
+pub(crate) fn describe_changes(old: &Config, new: &Config) -> Vec<String> {
+    let mut out = Vec::new();
+    let (a, b) = (&old.servicenow, &new.servicenow);
+    let line = |s: &str| crate::sanitize::line(s).into_owned();
+    for (what, x, y) in [
+        ("instance_url", &a.instance_url, &b.instance_url),
+        ("client_id", &a.client_id, &b.client_id),
+        ("username", &a.username, &b.username),
+    ] {
+        if x != y {
+            out.push(format!(
+                "{what} changed from \"{}\" to \"{}\"",
+                line(x),
+                line(y)
+            ));
+        }
+    }
+    if !a.client_secret.same_as(&b.client_secret) {
+        out.push("the client secret (or where it is kept) changed".to_string());
+    }
+    if !a.password.same_as(&b.password) {
+        out.push("the password (or where it is kept) changed".to_string());
+    }
+    for e in &new.endpoints {
+        match old.endpoint(&e.name) {
+            None => out.push(format!("endpoint \"{}\" was added", line(&e.name))),
+            Some(o) if o != e => out.push(format!("endpoint \"{}\" was changed", line(&e.name))),
+            Some(_) => {}
+        }
+    }
+    for e in &old.endpoints {
+        if new.endpoint(&e.name).is_none() {
+            out.push(format!("endpoint \"{}\" was removed", line(&e.name)));
+        }
+    }
+    if out.is_empty() && old.endpoints != new.endpoints {
+        out.push("the endpoints were reordered".to_string());
+    }
+    out
+}
+
+/// What [`remove`] deleted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Removed {
+    /// A plain file.
+    File,
+    /// A symlink and the file it pointed to.
+    LinkAndTarget(PathBuf),
+    /// Only the symlink; the file it points to is still there.
+    LinkOnly(PathBuf),
+}
+
+/// Delete the config (the integration and every endpoint), and any temporary file a killed
+/// save left next to it (they may hold inline secrets). When `path` is a symlink, the file it
+/// points to is deleted too unless `keep_target` (see [`symlink_target`]).
+pub fn remove(path: &Path, keep_target: bool) -> Result<Removed, ConfigError> {
+    let target = symlink_target(path);
+    let removed = match &target {
+        Some(t) if !keep_target => {
+            remove_file(t)?;
+            remove_file(path)?;
+            Removed::LinkAndTarget(t.clone())
+        }
+        Some(t) => {
+            remove_file(path)?;
+            Removed::LinkOnly(t.clone())
+        }
+        None => {
+            remove_file(path)?;
+            Removed::File
+        }
+    };
     tracing::info!(path = %path.display(), "config removed");
-    let dir = parent_dir(path);
-    sync_dir(&dir).map_err(|e| ConfigError::io(&dir, "syncing the directory", e))
+    for p in std::iter::once(path).chain(target.as_deref()) {
+        atomic::remove_leftover_temps(p);
+        let dir = parent_dir(p);
+        sync_dir(&dir).map_err(|e| ConfigError::io(&dir, "syncing the directory", e))?;
+    }
+    Ok(removed)
+}
+
+/// Where a symlinked config really is (`None` for a plain file).
+pub fn symlink_target(path: &Path) -> Option<PathBuf> {
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.file_type().is_symlink() => std::fs::canonicalize(path).ok(),
+        _ => None,
+    }
+}
+
+fn remove_file(path: &Path) -> Result<(), ConfigError> {
+    match std::fs::remove_file(path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Err(ConfigError::NotFound {
+            path: path.to_path_buf(),
+        }),
+        Err(e) => Err(ConfigError::io(path, "removing", e)),
+    }
 }
 
 /// Write through a symlinked config (dotfile managers) instead of replacing the link.

@@ -1,19 +1,27 @@
 //! The in-memory form of the config file.
 
+use std::path::PathBuf;
+
 use secrecy::{ExposeSecret, SecretString};
+
+use super::keys::{SecretField, Storage};
 
 use crate::diagnose::FieldKind;
 
 /// At most this many additional (non-mandatory) fields per endpoint.
 pub const MAX_ADDITIONAL_FIELDS: usize = 10;
 
-/// A secret: inline in the 0600 file, or the name of an environment variable.
+/// A secret: inline in the 0600 file, or where it is kept (a variable, a command, a file).
 #[derive(Clone)]
 pub enum SecretRef {
     /// `client_secret = "..."`.
     Inline(SecretString),
     /// `client_secret_env = "SNOW_CLIENT_SECRET"`.
     Env(String),
+    /// `client_secret_command = "pass show snow/finout"`: its trimmed output.
+    Command(String),
+    /// `client_secret_file = "/run/credentials/snow.service/secret"`: mode 0600, ours.
+    File(PathBuf),
 }
 
 impl std::fmt::Debug for SecretRef {
@@ -21,44 +29,76 @@ impl std::fmt::Debug for SecretRef {
         match self {
             SecretRef::Inline(_) => f.write_str("Inline([redacted])"),
             SecretRef::Env(name) => write!(f, "Env({name:?})"),
+            SecretRef::Command(cmd) => write!(f, "Command({cmd:?})"),
+            SecretRef::File(path) => write!(f, "File({path:?})"),
         }
     }
 }
 
 impl SecretRef {
-    /// Same storage and, for inline secrets, the same value.
+    /// Same storage and the same value.
     pub fn same_as(&self, other: &SecretRef) -> bool {
         match (self, other) {
             (SecretRef::Inline(x), SecretRef::Inline(y)) => x.expose_secret() == y.expose_secret(),
             (SecretRef::Env(x), SecretRef::Env(y)) => x == y,
+            (SecretRef::Command(x), SecretRef::Command(y)) => x == y,
+            (SecretRef::File(x), SecretRef::File(y)) => x == y,
             _ => false,
         }
     }
 
-    /// The secret's value: inline, or read from the environment now.
+    /// Where the secret is kept.
+    pub fn storage(&self) -> Storage {
+        match self {
+            SecretRef::Inline(_) => Storage::Inline,
+            SecretRef::Env(_) => Storage::Env,
+            SecretRef::Command(_) => Storage::Command,
+            SecretRef::File(_) => Storage::File,
+        }
+    }
+
+    /// What the file says for a non-inline secret: the variable, command or path.
+    pub fn reference(&self) -> Option<String> {
+        match self {
+            SecretRef::Inline(_) => None,
+            SecretRef::Env(v) | SecretRef::Command(v) => Some(v.clone()),
+            SecretRef::File(p) => Some(p.display().to_string()),
+        }
+    }
+
+    /// The secret's value: inline, or fetched now from the variable, command or file.
     ///
-    /// An unset or empty variable is [`super::ConfigError::EnvNotSet`]; the error names the
-    /// variable but never a value.
+    /// An unset or empty variable is [`super::ConfigError::EnvNotSet`]; a failing command or
+    /// an unsafe file is [`super::ConfigError::Secret`]. Errors never hold a secret.
     pub fn resolve(&self) -> Result<SecretString, super::ConfigError> {
+        let source = |message: String| super::ConfigError::Secret {
+            key: String::new(),
+            message,
+        };
         match self {
             SecretRef::Inline(secret) => Ok(secret.clone()),
             SecretRef::Env(var) => match std::env::var(var) {
                 Ok(value) if !value.is_empty() => Ok(SecretString::from(value)),
                 _ => Err(super::ConfigError::EnvNotSet {
-                    path: std::path::PathBuf::new(),
+                    path: PathBuf::new(),
                     key: String::new(),
                     var: var.clone(),
                     at: None,
                 }),
             },
+            SecretRef::Command(cmd) => {
+                super::secret_source::run_command(cmd, super::secret_source::COMMAND_TIMEOUT)
+                    .map_err(source)
+            }
+            SecretRef::File(path) => super::secret_source::read_file(path).map_err(source),
         }
     }
 
     /// The environment variable's name, when the secret is held in one.
     pub fn env_name(&self) -> Option<&str> {
         match self {
-            SecretRef::Inline(_) => None,
             SecretRef::Env(var) => Some(var),
+            _ => None,
         }
     }
 }
@@ -70,11 +110,11 @@ pub struct ServiceNowConfig {
     pub instance_url: String,
     /// OAuth client id.
     pub client_id: String,
-    /// `client_secret` or `client_secret_env`.
+    /// `client_secret` or one of its `_env` / `_command` / `_file` forms.
     pub client_secret: SecretRef,
     /// Integration user.
     pub username: String,
-    /// `password` or `password_env`.
+    /// `password` or one of its `_env` / `_command` / `_file` forms.
     pub password: SecretRef,
 }
 
@@ -117,18 +157,16 @@ pub struct Config {
 }
 
 impl ServiceNowConfig {
-    /// The client secret's value; an error names `client_secret_env` and the variable.
+    /// The client secret's value; an error names the key that keeps it.
     pub fn resolve_client_secret(&self) -> Result<SecretString, super::ConfigError> {
-        self.client_secret
-            .resolve()
-            .map_err(|e| e.with_key("client_secret_env"))
+        let key = SecretField::ClientSecret.key(self.client_secret.storage());
+        self.client_secret.resolve().map_err(|e| e.with_key(key))
     }
 
-    /// The password's value; an error names `password_env` and the variable.
+    /// The password's value; an error names the key that keeps it.
     pub fn resolve_password(&self) -> Result<SecretString, super::ConfigError> {
-        self.password
-            .resolve()
-            .map_err(|e| e.with_key("password_env"))
+        let key = SecretField::Password.key(self.password.storage());
+        self.password.resolve().map_err(|e| e.with_key(key))
     }
 }
 

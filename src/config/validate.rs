@@ -12,6 +12,7 @@ use secrecy::SecretString;
 use toml_edit::{Document, Item, TableLike, Value};
 
 use super::ConfigError;
+use super::keys::{SecretField, Storage};
 use super::{Config, Endpoint, EndpointField, MAX_ADDITIONAL_FIELDS, SecretRef, ServiceNowConfig};
 use crate::diagnose::FieldKind;
 use crate::sanitize;
@@ -20,15 +21,7 @@ use crate::sanitize;
 pub const SCHEMA_VERSION: i64 = 1;
 
 const ROOT_KEYS: &[&str] = &["version", "servicenow", "endpoints"];
-const SERVICENOW_KEYS: &[&str] = &[
-    "instance_url",
-    "client_id",
-    "client_secret",
-    "client_secret_env",
-    "username",
-    "password",
-    "password_env",
-];
+use super::keys::SERVICENOW_KEYS;
 const ENDPOINT_KEYS: &[&str] = &["name", "description", "table", "fields"];
 const FIELD_KEYS: &[&str] = &["element", "type", "value", "display", "mandatory"];
 
@@ -508,13 +501,13 @@ impl<'a> Ctx<'a> {
             "client_id",
             " (the Client ID of the OAuth application in System OAuth > Application Registry)",
         );
-        let client_secret = self.secret(t, "client_secret", "client_secret_env", env_refs);
+        let client_secret = self.secret(t, SecretField::ClientSecret, env_refs);
         let username = self.req_string(
             t,
             "username",
             " (the integration user's User ID, e.g. username = \"finout.integration\")",
         );
-        let password = self.secret(t, "password", "password_env", env_refs);
+        let password = self.secret(t, SecretField::Password, env_refs);
         unknown?;
         Ok(ServiceNowConfig {
             instance_url: instance_url?.to_string(),
@@ -528,62 +521,110 @@ impl<'a> Ctx<'a> {
     fn secret(
         &self,
         t: &Tbl<'_>,
-        key: &'static str,
-        env_key: &'static str,
+        field: SecretField,
         env_refs: &mut Vec<EnvRef>,
     ) -> Result<SecretRef, Reported> {
-        let inline = self.opt_string(t, key);
-        let env = self.opt_string(t, env_key);
-        match (inline?, env?) {
-            (Some((_, a)), Some((_, b))) => Err(self.report(
-                a.max(b),
-                format!(
-                    "both `{key}` and `{env_key}` are set in {}; keep only one: `{key}` holds \
-                     the secret itself, `{env_key}` the name of an environment variable that \
-                     holds it",
-                    t.label
-                ),
-            )),
-            (None, None) if self.misspelt(t, key) || self.misspelt(t, env_key) => Err(Reported),
-            (None, None) => Err(self.report(
+        let key = field.key(Storage::Inline);
+        let env_key = field.key(Storage::Env);
+        let mut found = Vec::new();
+        let mut result = Ok(());
+        for storage in Storage::ALL {
+            match self.opt_string(t, field.key(storage)) {
+                Ok(Some((value, at))) => found.push((storage, value, at)),
+                Ok(None) => {}
+                Err(r) => result = Err(r),
+            }
+        }
+        result?;
+        let Some(&(storage, value, at)) = found.first() else {
+            if field.keys().iter().any(|k| self.misspelt(t, k)) {
+                return Err(Reported);
+            }
+            return Err(self.report(
                 t.start,
                 format!(
-                    "{} lacks `{key}`; add `{key} = \"...\"`, or `{env_key} = \"NAME\"` to read it \
-                     from the environment variable NAME",
+                    "{} lacks `{key}`; add `{key} = \"...\"`, or `{env_key} = \"NAME\"` to \
+                     read it from the environment variable NAME, `{} = \"...\"` for a command \
+                     that prints it, or `{} = \"/path\"` for a file of mode 0600",
+                    t.label,
+                    field.key(Storage::Command),
+                    field.key(Storage::File),
+                ),
+            ));
+        };
+        if found.len() > 1 {
+            let names: Vec<String> = found
+                .iter()
+                .map(|(s, _, _)| format!("`{}`", field.key(*s)))
+                .collect();
+            let last = found.iter().map(|(_, _, at)| *at).max().unwrap_or(at);
+            let set = match names.as_slice() {
+                [a, b] => format!("both {a} and {b} are set"),
+                _ => format!("{} are all set", names.join(", ")),
+            };
+            return Err(self.report(
+                last,
+                format!(
+                    "{set} in {}; keep only one: {}",
+                    t.label,
+                    found
+                        .iter()
+                        .map(|(s, _, _)| format!("`{}` holds {}", field.key(*s), s.what()))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
+        }
+        let this = field.key(storage);
+        if value.trim().is_empty() {
+            return Err(self.report(
+                at,
+                format!(
+                    "`{this}` in {} is empty; fill it in, or keep the secret another way",
                     t.label
                 ),
-            )),
-            (Some((value, at)), None) => {
-                if value.is_empty() {
-                    return Err(self.report(
-                        at,
-                        format!(
-                            "`{key}` in {} is empty; fill it in, or use `{env_key}`",
-                            t.label
-                        ),
-                    ));
-                }
-                Ok(SecretRef::Inline(SecretString::from(value.to_string())))
-            }
-            (None, Some((var, at))) => {
-                if !is_env_name(var) {
+            ));
+        }
+        match storage {
+            Storage::Inline => Ok(SecretRef::Inline(SecretString::from(value.to_string()))),
+            Storage::Env => {
+                if !is_env_name(value) {
                     // The value may be a pasted secret, so it is not repeated here.
                     return Err(self.report(
                         at,
                         format!(
                             "`{env_key}` must be the name of an environment variable (letters, \
-                             digits and _, e.g. \"SNOW_{}\"), not the secret itself; to keep the \
+                             digits and _, e.g. \"{}\"), not the secret itself; to keep the \
                              secret in the file, use `{key}`",
-                            key.to_ascii_uppercase()
+                            field.default_env()
                         ),
                     ));
                 }
                 env_refs.push(EnvRef {
                     key: env_key,
-                    var: var.to_string(),
+                    var: value.to_string(),
                     offset: at,
                 });
-                Ok(SecretRef::Env(var.to_string()))
+                Ok(SecretRef::Env(value.to_string()))
+            }
+            Storage::Command => match super::secret_source::check_command(value) {
+                Ok(()) => Ok(SecretRef::Command(value.to_string())),
+                Err(m) => Err(self.report(at, format!("`{this}` in {} {m}", t.label))),
+            },
+            Storage::File => {
+                let path = std::path::Path::new(value);
+                if !path.is_absolute() {
+                    return Err(self.report(
+                        at,
+                        format!(
+                            "`{this}` in {} must be an absolute path, e.g. \
+                             \"/run/credentials/snow-connect.service/{}\"",
+                            t.label,
+                            key.trim_start_matches("client_")
+                        ),
+                    ));
+                }
+                Ok(SecretRef::File(path.to_path_buf()))
             }
         }
     }

@@ -3,9 +3,12 @@
 //! reqwest 0.13 reads these variables itself even without its `system-proxy` feature (that
 //! feature only adds the macOS and Windows system settings). We read them here instead so
 //! that loopback is never proxied (the simulator runs there and a proxy cannot reach our
-//! loopback), a SOCKS proxy gets a clear message instead of a silent direct connection, tests
-//! can inject settings without touching the process environment, and error messages can say
-//! that a proxy was in the way.
+//! loopback), tests can inject settings without touching the process environment, and error
+//! messages can say that a proxy was in the way.
+//!
+//! SOCKS proxies work too (`ALL_PROXY=socks5h://127.0.0.1:1080`, the `ssh -D` tunnel):
+//! `socks5h` and `socks4a` let the proxy resolve the instance's name, as an SSH tunnel into
+//! another network needs; `socks5` and `socks4` resolve it here.
 
 use std::fmt;
 
@@ -72,7 +75,7 @@ impl ProxySettings {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
 
-    /// The proxy URL with a scheme, checked: only `http://` and `https://` proxies work.
+    /// The proxy URL with a scheme, checked: HTTP CONNECT (`http://`, `https://`) or SOCKS.
     fn proxy_url(&self) -> Result<Option<url::Url>, Error> {
         let Some(raw) = self.https.as_deref() else {
             return Ok(None);
@@ -94,10 +97,12 @@ impl ProxySettings {
             ))
         })?;
         match parsed.scheme() {
-            "http" | "https" => {}
+            "http" | "https" | "socks5" | "socks5h" | "socks4" | "socks4a" => {}
             other => {
                 return Err(Error::Setup(format!(
-                    "{source} names a {other}:// proxy; snow-connect supports only http:// and https:// proxies (HTTP CONNECT)"
+                    "{source} names a {}:// proxy; snow-connect supports http:// and https:// \
+                     proxies (HTTP CONNECT) and socks5h://, socks5://, socks4a:// and socks4://",
+                    crate::sanitize::line(other)
                 )));
             }
         }
@@ -229,12 +234,19 @@ mod tests {
     }
 
     #[test]
-    fn socks_and_garbage_are_explained() {
-        let e = settings(&[("ALL_PROXY", "socks5://p:1080")])
+    fn socks_is_accepted_and_garbage_is_explained() {
+        let s = settings(&[("ALL_PROXY", "socks5h://127.0.0.1:1080")]);
+        assert!(s.to_reqwest().unwrap().is_some());
+        assert_eq!(
+            s.describe_for("https://acme.service-now.com").as_deref(),
+            Some("proxy 127.0.0.1:1080 (from ALL_PROXY)")
+        );
+        assert_eq!(s.describe_for("http://127.0.0.1:4000"), None);
+        let e = settings(&[("ALL_PROXY", "gopher://p:70")])
             .to_reqwest()
             .unwrap_err()
             .to_string();
-        assert!(e.contains("ALL_PROXY") && e.contains("socks5"), "{e}");
+        assert!(e.contains("ALL_PROXY") && e.contains("gopher"), "{e}");
         let e = settings(&[("HTTPS_PROXY", "http://user:s3cret@[bad")])
             .to_reqwest()
             .unwrap_err()

@@ -188,7 +188,7 @@ impl Simulator {
         .await
         .map_err(|e| SimError::Io(std::io::Error::other(e)))??;
         let tls = if options.tls {
-            Some(tls::setup()?)
+            Some(tls::setup(&options.tls_name)?)
         } else {
             None
         };

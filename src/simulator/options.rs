@@ -63,6 +63,9 @@ pub struct SimOptions {
     /// Serve HTTPS with a certificate from a freshly generated CA.
     #[arg(long)]
     pub tls: bool,
+    /// With --tls, also put NAME in the certificate (repeatable), e.g. for proxy tests.
+    #[arg(long = "tls-name", value_name = "NAME", requires = "tls")]
+    pub tls_name: Vec<String>,
     /// OAuth client id the simulator accepts.
     #[arg(long = "client-id", id = "sim_client_id", value_name = "ID", default_value = DEMO_CLIENT_ID)]
     pub client_id: String,
@@ -257,6 +260,7 @@ impl Default for SimOptions {
             token_ttl: 1800,
             refresh_token_ttl: 8_640_000,
             tls: false,
+            tls_name: Vec::new(),
             client_id: DEMO_CLIENT_ID.into(),
             client_secret: DEMO_CLIENT_SECRET.into(),
             username: DEMO_USERNAME.into(),
@@ -299,6 +303,7 @@ impl std::fmt::Debug for SimOptions {
             .field("token_ttl", &self.token_ttl)
             .field("refresh_token_ttl", &self.refresh_token_ttl)
             .field("tls", &self.tls)
+            .field("tls_name", &self.tls_name)
             .field("client_id", &self.client_id)
             .field("client_secret", &redacted)
             .field("username", &self.username)

@@ -26,8 +26,9 @@ fn tls_error(what: &str, e: impl std::fmt::Display) -> SimError {
     SimError::Tls(format!("{what}: {e}"))
 }
 
-/// Generate the CA and server certificate and write the CA PEM to a temporary file.
-pub(crate) fn setup() -> Result<TlsSetup, SimError> {
+/// Generate the CA and a server certificate for the loopback names plus `extra_names`
+/// (`--tls-name`), and write the CA PEM to a temporary file.
+pub(crate) fn setup(extra_names: &[String]) -> Result<TlsSetup, SimError> {
     let now = OffsetDateTime::now_utc();
     let not_before = now - Duration::days(1);
     let not_after = now + Duration::days(365);
@@ -54,7 +55,19 @@ pub(crate) fn setup() -> Result<TlsSetup, SimError> {
         .map_err(|e| tls_error("CA certificate", e))?;
     let issuer = Issuer::new(ca_params, ca_key);
 
-    let names = vec!["localhost".to_string(), "127.0.0.1".into(), "::1".into()];
+    let mut names = vec!["localhost".to_string(), "127.0.0.1".into(), "::1".into()];
+    for name in extra_names {
+        let name = name.trim().trim_end_matches('.').to_ascii_lowercase();
+        if name.is_empty() || name.contains(|c: char| c.is_whitespace() || c == '/') {
+            return Err(SimError::Tls(format!(
+                "--tls-name \"{}\" is not a host name",
+                crate::sanitize::line(&name)
+            )));
+        }
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
     let mut params =
         CertificateParams::new(names).map_err(|e| tls_error("server parameters", e))?;
     params

@@ -6,6 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::config::Storage;
 use crate::config::{Endpoint, EndpointField};
 use crate::wizard::model::{FORM_BUTTON, FORM_LABELS, Mode, Model, Screen};
 
@@ -24,8 +25,11 @@ pub struct DraftState {
     pub username: String,
     /// Endpoints so far.
     pub endpoints: Vec<DraftEndpoint>,
-    /// Secrets by environment variable rather than inline.
+    /// Secrets by environment variable rather than inline (drafts before `secrets_storage`).
     pub secrets_env: bool,
+    /// Where the secrets are kept: "inline", "env", "command" or "file".
+    #[serde(default)]
+    pub secrets_storage: String,
     /// `client_secret_env`.
     pub client_secret_env: String,
     /// `password_env`.
@@ -84,9 +88,19 @@ pub fn draft_of(m: &Model) -> DraftState {
         client_id: m.form.fields[1].value().trim().into(),
         username: m.form.fields[3].value().trim().into(),
         endpoints,
-        secrets_env: m.review.env,
+        secrets_env: m.review.storage == Storage::Env,
+        secrets_storage: storage_name(m.review.storage).into(),
         client_secret_env: m.review.secret_var.value().into(),
         password_env: m.review.password_var.value().into(),
+    }
+}
+
+fn storage_name(s: Storage) -> &'static str {
+    match s {
+        Storage::Inline => "inline",
+        Storage::Env => "env",
+        Storage::Command => "command",
+        Storage::File => "file",
     }
 }
 
@@ -104,7 +118,14 @@ pub fn restore(m: &mut Model, d: &DraftState) -> String {
     }
     m.endpoints.list = d.endpoints.iter().map(Into::into).collect();
     m.endpoints.selected = 0;
-    m.review.env = d.secrets_env;
+    m.review.storage = match d.secrets_storage.as_str() {
+        "env" => Storage::Env,
+        "command" => Storage::Command,
+        "file" => Storage::File,
+        "inline" => Storage::Inline,
+        _ if d.secrets_env => Storage::Env,
+        _ => Storage::Inline,
+    };
     if !d.client_secret_env.is_empty() {
         m.review.secret_var.set(&d.client_secret_env);
     }

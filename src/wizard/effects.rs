@@ -187,10 +187,15 @@ impl Runner {
                         } else {
                             PathBuf::from(".")
                         };
-                        let path = dir.join("snow-connect-report.md");
-                        std::fs::write(&path, text)
-                            .map(|_| path.clone())
-                            .map_err(|e| format!("{}: {e}", path.display()))
+                        // A new 0600 file each time: never through a symlink, never over
+                        // an earlier report.
+                        crate::config::write_new_private(
+                            &dir,
+                            "snow-connect-report",
+                            "md",
+                            text.as_bytes(),
+                        )
+                        .map_err(|e| e.to_string())
                     })
                     .await
                     .unwrap_or_else(|e| Err(format!("report task failed: {e}")));
@@ -215,6 +220,7 @@ impl Runner {
                 path,
                 config,
                 replace,
+                base,
             } => {
                 self.spawn("save", async move {
                     let p = path.clone();
@@ -224,6 +230,7 @@ impl Runner {
                             &config,
                             SaveOptions {
                                 replace_instance: replace,
+                                base,
                             },
                         )
                     })
@@ -233,6 +240,9 @@ impl Runner {
                         Ok(Err(ConfigError::DifferentInstance { existing, .. })) => {
                             Err(SaveFailure::DifferentInstance { existing })
                         }
+                        Ok(Err(ConfigError::ChangedOnDisk { changes, .. })) => {
+                            Err(SaveFailure::ChangedOnDisk { changes })
+                        }
                         Ok(Err(e)) => Err(SaveFailure::Other(e.to_string())),
                         Err(e) => Err(SaveFailure::Other(format!("save task failed: {e}"))),
                     };
@@ -241,10 +251,12 @@ impl Runner {
             }
             Effect::RemoveConfig { path } => {
                 self.spawn("remove", async move {
-                    let r = tokio::task::spawn_blocking(move || crate::config::remove(&path))
-                        .await
-                        .map_err(|e| e.to_string())
-                        .and_then(|r| r.map_err(|e| e.to_string()));
+                    // The wizard removes the integration: through a symlink, the file too.
+                    let r =
+                        tokio::task::spawn_blocking(move || crate::config::remove(&path, false))
+                            .await
+                            .map_err(|e| e.to_string())
+                            .and_then(|r| r.map(|_| ()).map_err(|e| e.to_string()));
                     Some(Msg::Removed(r))
                 });
             }

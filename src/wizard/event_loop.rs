@@ -67,7 +67,7 @@ pub fn osc52(text: &str) -> Vec<u8> {
 pub enum LoopExit {
     /// The user quit.
     Quit,
-    /// SIGHUP or SIGTERM (the signal number); the draft was written.
+    /// SIGHUP, SIGTERM, SIGINT or SIGQUIT (the signal number); the draft was written.
     Signal(i32),
     /// The event source ended or failed (terminal gone); the draft was written.
     InputClosed,
@@ -76,7 +76,8 @@ pub enum LoopExit {
 /// Loop settings.
 #[derive(Debug, Default)]
 pub struct LoopOptions {
-    /// Handle SIGHUP and SIGTERM (production).
+    /// Handle signals and Ctrl-Z (production): SIGHUP, SIGTERM, SIGINT and SIGQUIT end the
+    /// loop with a draft; SIGTSTP and Ctrl-Z suspend; SIGCONT redraws.
     pub signals: bool,
     /// Publish the text of every rendered frame (tests wait on it).
     pub screen: Option<watch::Sender<String>>,
@@ -103,9 +104,20 @@ pub fn buffer_text(buf: &Buffer) -> String {
     out
 }
 
+/// What a signal asks of the loop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SignalEvent {
+    /// SIGHUP, SIGTERM, SIGINT or SIGQUIT: keep a draft, give the terminal back, exit.
+    Exit(i32),
+    /// SIGTSTP: give the terminal back and stop until `fg`.
+    Suspend,
+    /// SIGCONT after someone else stopped us (SIGSTOP): take the terminal again and redraw.
+    Continue,
+}
+
 struct Signals {
     #[cfg(unix)]
-    inner: Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>,
+    inner: Vec<(tokio::signal::unix::Signal, SignalEvent)>,
 }
 
 impl Signals {
@@ -113,14 +125,22 @@ impl Signals {
         #[cfg(unix)]
         {
             use tokio::signal::unix::{SignalKind, signal};
-            let inner = if enabled {
-                Some((
-                    signal(SignalKind::hangup())?,
-                    signal(SignalKind::terminate())?,
-                ))
-            } else {
-                None
-            };
+            let mut inner = Vec::new();
+            if enabled {
+                // In raw mode Ctrl-C and Ctrl-\ are keys, so these come from outside (kill,
+                // a supervisor): they end the wizard the way SIGTERM does.
+                for sig in [libc::SIGHUP, libc::SIGTERM, libc::SIGINT, libc::SIGQUIT] {
+                    inner.push((signal(SignalKind::from_raw(sig))?, SignalEvent::Exit(sig)));
+                }
+                inner.push((
+                    signal(SignalKind::from_raw(libc::SIGTSTP))?,
+                    SignalEvent::Suspend,
+                ));
+                inner.push((
+                    signal(SignalKind::from_raw(libc::SIGCONT))?,
+                    SignalEvent::Continue,
+                ));
+            }
             Ok(Signals { inner })
         }
         #[cfg(not(unix))]
@@ -130,16 +150,42 @@ impl Signals {
         }
     }
 
-    async fn recv(&mut self) -> i32 {
+    async fn recv(&mut self) -> SignalEvent {
         #[cfg(unix)]
-        if let Some((hup, term)) = self.inner.as_mut() {
-            tokio::select! {
-                _ = hup.recv() => return libc::SIGHUP,
-                _ = term.recv() => return libc::SIGTERM,
-            }
+        if !self.inner.is_empty() {
+            let waits = self.inner.iter_mut().map(|(s, ev)| {
+                let ev = *ev;
+                Box::pin(async move {
+                    s.recv().await;
+                    ev
+                })
+            });
+            let (ev, _, _) = futures::future::select_all(waits).await;
+            return ev;
         }
         std::future::pending().await
     }
+}
+
+/// Whether a key is Ctrl-Z (in raw mode the terminal sends it as a key, not as SIGTSTP).
+fn is_suspend_key(k: &crossterm::event::KeyEvent) -> bool {
+    use crossterm::event::{KeyCode, KeyModifiers};
+    k.modifiers.contains(KeyModifiers::CONTROL) && matches!(k.code, KeyCode::Char('z' | 'Z'))
+}
+
+/// Stop until `fg`, the terminal given back meanwhile, then take it again and redraw all.
+fn suspend<B: WizardBackend>(terminal: &mut Terminal<B>) -> io::Result<()> {
+    crate::wizard::terminal::suspend_process()?;
+    forget_screen(terminal)
+}
+
+/// Blank the screen and make the next frame draw every cell. Not `Terminal::clear`: it asks
+/// the terminal for the cursor position, and the answer would go to the event reader.
+fn forget_screen<B: WizardBackend>(terminal: &mut Terminal<B>) -> io::Result<()> {
+    terminal.backend_mut().clear().map_err(to_io)?;
+    // After a draw the current buffer is blank; swapping blanks the other (the last frame).
+    terminal.swap_buffers();
+    Ok(())
 }
 
 fn to_io<E: std::error::Error>(e: E) -> io::Error {
@@ -226,12 +272,31 @@ where
         let animating = model.animating();
         tokio::select! {
             biased;
-            sig = signals.recv() => {
-                keep_draft(model, runner);
-                runner.shutdown();
-                return Ok(LoopExit::Signal(sig));
-            }
+            sig = signals.recv() => match sig {
+                SignalEvent::Exit(sig) => {
+                    keep_draft(model, runner);
+                    runner.shutdown();
+                    return Ok(LoopExit::Signal(sig));
+                }
+                SignalEvent::Suspend => {
+                    keep_draft(model, runner);
+                    suspend(terminal)?;
+                    dirty = true;
+                }
+                SignalEvent::Continue => {
+                    crate::wizard::terminal::reenter()?;
+                    forget_screen(terminal)?;
+                    dirty = true;
+                }
+            },
             ev = events.next() => match ev {
+                Some(Ok(Event::Key(k)))
+                    if opts.signals && k.kind != KeyEventKind::Release && is_suspend_key(&k) =>
+                {
+                    keep_draft(model, runner);
+                    suspend(terminal)?;
+                    dirty = true;
+                }
                 Some(Ok(Event::Key(k))) if k.kind != KeyEventKind::Release => {
                     apply(terminal, model, runner, Msg::Key(k));
                     dirty = true;

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use crate::config::{Config, Endpoint, EndpointField};
+use crate::config::{Config, Endpoint, EndpointField, SecretField, Storage};
 use crate::diagnose::{
     CheckId, CheckResult, CheckStatus, Choice, Dictionary, DictionaryError, Field, FieldKind,
 };
@@ -374,9 +374,13 @@ pub enum ReviewItem {
     Inline,
     /// Secrets by environment variable.
     Env,
-    /// Name of the client secret variable.
+    /// Secrets printed by a command (`pass`, `vault` ...).
+    Command,
+    /// Secrets in private files (systemd credentials ...).
+    File,
+    /// Where the client secret is kept (variable name, command or path).
     SecretVar,
-    /// Name of the password variable.
+    /// Where the password is kept.
     PasswordVar,
     /// Send a test incident.
     Test,
@@ -387,11 +391,11 @@ pub enum ReviewItem {
 /// The review screen.
 #[derive(Debug, Clone)]
 pub struct ReviewState {
-    /// Secrets go to environment variables rather than the file.
-    pub env: bool,
-    /// `client_secret_env`.
+    /// Where the secrets are kept: inline, or named by a variable, a command or a file.
+    pub storage: Storage,
+    /// `client_secret_env` / `_command` / `_file`, by [`ReviewState::storage`].
     pub secret_var: TextField,
-    /// `password_env`.
+    /// `password_env` / `_command` / `_file`.
     pub password_var: TextField,
     /// Index into [`ReviewState::items`].
     pub focus: usize,
@@ -403,19 +407,22 @@ pub struct ReviewState {
     pub saved: Option<PathBuf>,
     /// Why the last save failed.
     pub error: Option<String>,
+    /// The user saw what changed on disk and chose to overwrite it.
+    pub overwrite: bool,
 }
 
 impl Default for ReviewState {
     fn default() -> Self {
         ReviewState {
-            env: false,
-            secret_var: TextField::with_value("SNOW_CLIENT_SECRET").limit(128),
-            password_var: TextField::with_value("SNOW_PASSWORD").limit(128),
+            storage: Storage::Inline,
+            secret_var: TextField::with_value(SecretField::ClientSecret.default_env()).limit(512),
+            password_var: TextField::with_value(SecretField::Password.default_env()).limit(512),
             focus: 0,
             test: TestState::Idle,
             saving: false,
             saved: None,
             error: None,
+            overwrite: false,
         }
     }
 }
@@ -423,8 +430,13 @@ impl Default for ReviewState {
 impl ReviewState {
     /// Focusable items in Tab order.
     pub fn items(&self) -> Vec<ReviewItem> {
-        let mut v = vec![ReviewItem::Inline, ReviewItem::Env];
-        if self.env {
+        let mut v = vec![
+            ReviewItem::Inline,
+            ReviewItem::Env,
+            ReviewItem::Command,
+            ReviewItem::File,
+        ];
+        if self.storage != Storage::Inline {
             v.push(ReviewItem::SecretVar);
             v.push(ReviewItem::PasswordVar);
         }
@@ -545,6 +557,8 @@ pub enum ConfirmKind {
     DiscardEndpoint,
     /// Save over a config connected to another instance.
     ReplaceOnSave,
+    /// Save over a config that changed on disk since it was read.
+    OverwriteChanged,
 }
 
 /// A yes/no question.

@@ -65,6 +65,11 @@ pub enum SaveFailure {
         /// The instance in the file.
         existing: String,
     },
+    /// The file changed since the wizard read it (another wizard, a hand edit).
+    ChangedOnDisk {
+        /// What changed, one line each.
+        changes: Vec<String>,
+    },
     /// Anything else, as a sentence.
     Other(String),
 }
@@ -162,6 +167,8 @@ pub enum Effect {
         config: Box<Config>,
         /// Allow replacing a different instance.
         replace: bool,
+        /// What the file held when the wizard read it (a change since is not overwritten).
+        base: crate::config::Base,
     },
     /// Delete the config file.
     RemoveConfig {

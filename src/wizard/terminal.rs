@@ -32,6 +32,33 @@ pub fn setup() -> io::Result<(Terminal<CrosstermBackend<Stdout>>, TerminalGuard)
     Ok((term, guard))
 }
 
+/// Take the terminal again after a suspension: raw mode, alternate screen, bracketed paste.
+pub fn reenter() -> io::Result<()> {
+    terminal::enable_raw_mode()?;
+    execute!(
+        io::stdout(),
+        EnterAlternateScreen,
+        EnableBracketedPaste,
+        cursor::Hide
+    )
+}
+
+/// Ctrl-Z: give the terminal back, stop the process until it is continued (`fg`), then take
+/// the terminal again. The caller redraws everything.
+pub fn suspend_process() -> io::Result<()> {
+    restore();
+    #[cfg(unix)]
+    {
+        // SIGSTOP, not SIGTSTP: our SIGTSTP handler would only call us again, and the kernel
+        // discards SIGTSTP for an orphaned process group while SIGSTOP always stops.
+        // SAFETY: raise has no preconditions; it returns once we are continued.
+        unsafe {
+            libc::raise(libc::SIGSTOP);
+        }
+    }
+    reenter()
+}
+
 /// Give the terminal back. Every step runs, whatever the others do.
 pub fn restore() {
     let mut out = io::stdout();

@@ -802,7 +802,7 @@ fn review_builds_the_config_with_inline_or_env_secrets() {
     }
     // Switch to environment variables.
     send(&mut m, [key(KeyCode::Tab), key(KeyCode::Enter)]);
-    assert!(m.review.env);
+    assert_eq!(m.review.storage, crate::config::Storage::Env);
     let cfg = crate::wizard::screens::review::config(&m).expect("config");
     assert!(matches!(&cfg.servicenow.password, SecretRef::Env(v) if v == "SNOW_PASSWORD"));
     // A bad variable name is refused with a message.
@@ -853,6 +853,93 @@ fn saving_another_instance_over_an_existing_config_asks_to_replace() {
         }))],
     );
     assert!(matches!(m.top(), Some(Modal::Confirm(c)) if c.kind == ConfirmKind::ReplaceOnSave));
+}
+
+#[test]
+fn review_offers_commands_and_files_for_the_secrets() {
+    use crate::config::Storage;
+    let mut m = with_one_endpoint();
+    send(&mut m, [key(KeyCode::Char('c'))]);
+    assert_eq!(m.screen, Screen::Review);
+    let review = crate::wizard::screens::review::config;
+    // Inline, Env, Command: the third radio row.
+    m.review.focus = 2;
+    send(&mut m, [key(KeyCode::Enter)]);
+    assert_eq!(m.review.storage, Storage::Command);
+    let cfg = review(&m).expect("config");
+    assert!(
+        matches!(&cfg.servicenow.password, SecretRef::Command(c) if c == "pass show snow-connect/password"),
+        "{:?}",
+        cfg.servicenow.password
+    );
+    m.review
+        .secret_var
+        .set("vault kv get -field=client_secret secret/snow");
+    let cfg = review(&m).expect("config");
+    assert!(
+        matches!(&cfg.servicenow.client_secret, SecretRef::Command(c) if c.starts_with("vault kv get"))
+    );
+    // Files: the typed command is kept for the client secret? No: it is not a file example,
+    // so it stays and is refused as a relative path.
+    m.review.focus = 3;
+    send(&mut m, [key(KeyCode::Enter)]);
+    assert_eq!(m.review.storage, Storage::File);
+    assert!(review(&m).is_err(), "a command is not an absolute path");
+    m.review
+        .secret_var
+        .set("/run/credentials/snow.service/secret");
+    let cfg = review(&m).expect("config");
+    assert!(matches!(&cfg.servicenow.client_secret, SecretRef::File(p) if p.ends_with("secret")));
+    assert!(matches!(&cfg.servicenow.password, SecretRef::File(p) if p.ends_with("password")));
+    m.review.password_var.set("relative/password");
+    let e = review(&m).expect_err("relative");
+    assert!(
+        e.contains("`password_file` must be an absolute path"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_config_changed_on_disk_is_shown_and_overwritten_only_when_asked() {
+    let mut m = with_one_endpoint();
+    send(&mut m, [key(KeyCode::Char('c'))]);
+    m.review.focus = m.review.items().len() - 1;
+    let effects = send(&mut m, [key(KeyCode::Enter)]);
+    assert!(matches!(
+        effects.as_slice(),
+        [Effect::SaveConfig {
+            base: crate::config::Base::Absent,
+            ..
+        }]
+    ));
+    send(
+        &mut m,
+        [Msg::Saved(Err(SaveFailure::ChangedOnDisk {
+            changes: vec!["endpoint \"Added by hand\" was added".into()],
+        }))],
+    );
+    let Some(Modal::Confirm(c)) = m.top() else {
+        panic!("expected a question");
+    };
+    assert_eq!(c.kind, ConfirmKind::OverwriteChanged);
+    assert!(
+        c.body.iter().any(|l| l.contains("Added by hand")),
+        "{:?}",
+        c.body
+    );
+    assert!(!c.on_yes, "Cancel is the default");
+    let effects = send(&mut m, [key(KeyCode::Char('y'))]);
+    assert!(matches!(
+        effects.as_slice(),
+        [Effect::SaveConfig {
+            base: crate::config::Base::Any,
+            ..
+        }]
+    ));
+    // After a save, the next one compares with what was just written.
+    send(&mut m, [Msg::Saved(Ok("/tmp/x/config.toml".into()))]);
+    assert!(m.existing_config().is_some());
+    assert!(!m.review.overwrite);
 }
 
 #[test]

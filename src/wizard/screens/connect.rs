@@ -8,7 +8,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::config::Config;
+use crate::config::{Config, Storage};
 use crate::diagnose::{CheckId, ConnectionInput};
 use crate::servicenow::InstanceUrl;
 use crate::wizard::draft::draft_of;
@@ -138,22 +138,27 @@ pub fn fill_from_config(m: &mut Model, cfg: &Config) {
     m.form.fields[0].set(&s.instance_url);
     m.form.fields[1].set(&s.client_id);
     m.form.fields[3].set(&s.username);
-    let mut env = false;
+    let mut storage = Storage::Inline;
     for (idx, r) in [(2usize, &s.client_secret), (4usize, &s.password)] {
-        if let Some(name) = r.env_name() {
-            env = true;
+        if let Some(reference) = r.reference() {
+            if storage == Storage::Inline {
+                storage = r.storage();
+            }
             if idx == 2 {
-                m.review.secret_var.set(name);
+                m.review.secret_var.set(&reference);
             } else {
-                m.review.password_var.set(name);
+                m.review.password_var.set(&reference);
             }
         }
         // An environment variable may be unset in this shell; then the user types the secret.
-        if let Ok(secret) = r.resolve() {
+        // A command is not run here: it may ask on the terminal the wizard is drawing on.
+        if r.storage() != Storage::Command
+            && let Ok(secret) = r.resolve()
+        {
             m.form.fields[idx].set(secret.expose_secret());
         }
     }
-    m.review.env = env;
+    m.review.storage = storage;
     m.endpoints.list = cfg.endpoints.clone();
     m.endpoints.selected = 0;
     m.form.focus = (0..5)

@@ -168,6 +168,10 @@ fn confirmed(m: &mut Model, kind: ConfirmKind) -> Vec<Effect> {
         ConfirmKind::DeleteEndpoint(i) => endpoints::delete(m, i),
         ConfirmKind::DiscardEndpoint => editor::close(m),
         ConfirmKind::ReplaceOnSave => review::save(m, true),
+        ConfirmKind::OverwriteChanged => {
+            m.review.overwrite = true;
+            review::save(m, false)
+        }
     }
 }
 

@@ -1,6 +1,6 @@
 //! Screen 8, Review & save: everything that will be written (secrets masked), where the
-//! secrets go (inline in the 0600 file or environment variables), an optional test incident,
-//! and Save.
+//! secrets go (inline in the 0600 file, or named: environment variables, a command such as
+//! `pass`, or private files), an optional test incident, and Save.
 
 use crossterm::event::KeyEvent;
 use ratatui::Frame;
@@ -8,7 +8,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use crate::config::{Config, SecretRef, ServiceNowConfig};
+use crate::config::{Base, Config, SecretField, SecretRef, ServiceNowConfig, Storage};
 use crate::servicenow::InstanceUrl;
 use crate::wizard::keymap::{Action, Binding, Key, Keymap, keys};
 use crate::wizard::model::{
@@ -40,7 +40,7 @@ pub fn keymap(m: &Model) -> Keymap {
         ];
     }
     let enter = match m.review.focused() {
-        ReviewItem::Inline | ReviewItem::Env => "choose",
+        ReviewItem::Inline | ReviewItem::Env | ReviewItem::Command | ReviewItem::File => "choose",
         ReviewItem::SecretVar | ReviewItem::PasswordVar => "next",
         ReviewItem::Test => "send test incident",
         ReviewItem::Save => "save",
@@ -50,7 +50,7 @@ pub fn keymap(m: &Model) -> Keymap {
         Binding::new(&[keys::TAB, keys::DOWN], "next", Action::Next),
         Binding::new(&[keys::BACKTAB, keys::UP], "previous", Action::Prev).hidden(),
     ];
-    if matches!(m.review.focused(), ReviewItem::Inline | ReviewItem::Env) {
+    if storage_of(m.review.focused()).is_some() {
         v.push(Binding::new(&[keys::SPACE], "choose", Action::Toggle).hidden());
     }
     v.push(Binding::new(&[keys::ESC], "back", Action::Back));
@@ -74,17 +74,10 @@ pub fn action(m: &mut Model, a: Action) -> Vec<Effect> {
         Action::Next => m.review.focus = (m.review.focus + 1) % n,
         Action::Prev => m.review.focus = (m.review.focus + n - 1) % n,
         Action::Toggle | Action::Activate => match m.review.focused() {
-            ReviewItem::Inline => {
-                if m.review.env {
-                    m.unsaved = true;
+            ReviewItem::Inline | ReviewItem::Env | ReviewItem::Command | ReviewItem::File => {
+                if let Some(storage) = storage_of(m.review.focused()) {
+                    choose(m, storage);
                 }
-                m.review.env = false;
-            }
-            ReviewItem::Env => {
-                if !m.review.env {
-                    m.unsaved = true;
-                }
-                m.review.env = true;
             }
             ReviewItem::SecretVar | ReviewItem::PasswordVar => {
                 m.review.focus = (m.review.focus + 1) % n;
@@ -100,6 +93,79 @@ pub fn action(m: &mut Model, a: Action) -> Vec<Effect> {
         _ => {}
     }
     Vec::new()
+}
+
+/// The storage a radio row stands for.
+fn storage_of(item: ReviewItem) -> Option<Storage> {
+    match item {
+        ReviewItem::Inline => Some(Storage::Inline),
+        ReviewItem::Env => Some(Storage::Env),
+        ReviewItem::Command => Some(Storage::Command),
+        ReviewItem::File => Some(Storage::File),
+        _ => None,
+    }
+}
+
+/// What the reference fields start with for each storage: examples the user edits.
+fn default_reference(field: SecretField, storage: Storage) -> &'static str {
+    match (field, storage) {
+        (_, Storage::Inline) => "",
+        (f, Storage::Env) => f.default_env(),
+        (SecretField::ClientSecret, Storage::Command) => "pass show snow-connect/client-secret",
+        (SecretField::Password, Storage::Command) => "pass show snow-connect/password",
+        (SecretField::ClientSecret, Storage::File) => {
+            "/run/credentials/snow-connect.service/client-secret"
+        }
+        (SecretField::Password, Storage::File) => "/run/credentials/snow-connect.service/password",
+    }
+}
+
+/// Choose where the secrets are kept. A reference still at another storage's example (or
+/// empty) becomes this storage's example; one the user typed is kept.
+fn choose(m: &mut Model, storage: Storage) {
+    if m.review.storage == storage {
+        return;
+    }
+    m.unsaved = true;
+    m.review.storage = storage;
+    for (field, input) in [
+        (SecretField::ClientSecret, &mut m.review.secret_var),
+        (SecretField::Password, &mut m.review.password_var),
+    ] {
+        let v = input.value().trim();
+        let is_example = v.is_empty()
+            || Storage::ALL
+                .iter()
+                .any(|s| default_reference(field, *s) == v);
+        if is_example && storage != Storage::Inline {
+            input.set(default_reference(field, storage));
+        }
+    }
+}
+
+/// The secret as the file will keep it, checked.
+fn secret_ref(storage: Storage, field: SecretField, reference: &str) -> Result<SecretRef, String> {
+    let v = reference.trim();
+    let key = field.key(storage);
+    match storage {
+        Storage::Inline => Err("an inline secret has no reference".into()),
+        Storage::Env if crate::config::is_env_name(v) => Ok(SecretRef::Env(v.to_string())),
+        Storage::Env => Err(format!(
+            "\"{}\" is not a valid environment variable name (letters, digits, _).",
+            crate::sanitize::line(v)
+        )),
+        Storage::Command if !v.is_empty() => Ok(SecretRef::Command(v.to_string())),
+        Storage::Command => Err(format!(
+            "`{key}` is empty: give the command that prints it."
+        )),
+        Storage::File if std::path::Path::new(v).is_absolute() => {
+            Ok(SecretRef::File(std::path::PathBuf::from(v)))
+        }
+        Storage::File => Err(format!(
+            "`{key}` must be an absolute path, e.g. {}.",
+            default_reference(field, Storage::File)
+        )),
+    }
 }
 
 /// Typing into a variable name.
@@ -169,18 +235,20 @@ pub fn on_test(m: &mut Model, result: Result<CreatedTest, String>) {
 pub fn config(m: &Model) -> Result<Config, String> {
     let url =
         InstanceUrl::parse(m.form.fields[0].value()).map_err(|e| format!("Instance URL: {e}"))?;
-    let (secret, password) = if m.review.env {
-        let s = m.review.secret_var.value().trim().to_string();
-        let p = m.review.password_var.value().trim().to_string();
-        for v in [&s, &p] {
-            if !crate::config::is_env_name(v) {
-                return Err(format!(
-                    "\"{}\" is not a valid environment variable name (letters, digits, _).",
-                    crate::sanitize::line(v)
-                ));
-            }
-        }
-        (SecretRef::Env(s), SecretRef::Env(p))
+    let storage = m.review.storage;
+    let (secret, password) = if storage != Storage::Inline {
+        (
+            secret_ref(
+                storage,
+                SecretField::ClientSecret,
+                m.review.secret_var.value(),
+            )?,
+            secret_ref(
+                storage,
+                SecretField::Password,
+                m.review.password_var.value(),
+            )?,
+        )
     } else {
         (
             SecretRef::Inline(m.form.fields[2].secret()),
@@ -227,12 +295,24 @@ pub fn save(m: &mut Model, replace: bool) -> Vec<Effect> {
         ask_replace(m, &existing, &cfg.servicenow.instance_url);
         return Vec::new();
     }
+    // What the file held when the wizard read it: a save never drops what someone else
+    // wrote since, unless the user saw the changes and chose to overwrite them.
+    let base = if std::mem::take(&mut m.review.overwrite) {
+        Base::Any
+    } else {
+        match &m.existing {
+            Existing::Loaded { config, .. } => Base::Loaded(config.clone()),
+            Existing::None => Base::Absent,
+            Existing::Invalid(_) => Base::Any,
+        }
+    };
     m.review.saving = true;
     m.review.error = None;
     vec![Effect::SaveConfig {
         path: m.config_path.clone(),
         config: Box::new(cfg),
         replace,
+        base,
     }]
 }
 
@@ -262,6 +342,13 @@ pub fn on_saved(m: &mut Model, result: Result<std::path::PathBuf, SaveFailure>) 
     m.review.saving = false;
     match result {
         Ok(path) => {
+            // What is on disk now, for the next save's comparison.
+            if let Ok(cfg) = config(m) {
+                m.existing = Existing::Loaded {
+                    config: Box::new(cfg),
+                    warnings: Vec::new(),
+                };
+            }
             m.unsaved = false;
             m.info(format!("Saved to {}. Enter finishes.", path.display()));
             m.review.saved = Some(path);
@@ -270,6 +357,23 @@ pub fn on_saved(m: &mut Model, result: Result<std::path::PathBuf, SaveFailure>) 
         Err(SaveFailure::DifferentInstance { existing }) => {
             let new = m.form.fields[0].value().trim().to_string();
             ask_replace(m, &existing, &new);
+            Vec::new()
+        }
+        Err(SaveFailure::ChangedOnDisk { changes }) => {
+            let mut body = vec![format!(
+                "{} changed since the wizard read it:",
+                m.config_path.display()
+            )];
+            body.extend(changes.iter().map(|c| format!("  • {c}")));
+            body.push("Overwriting drops those changes.".to_string());
+            m.modals.push(Modal::Confirm(Confirm {
+                kind: ConfirmKind::OverwriteChanged,
+                title: "The file changed on disk".into(),
+                body,
+                yes: "Overwrite",
+                no: "Cancel",
+                on_yes: false,
+            }));
             Vec::new()
         }
         Err(SaveFailure::Other(e)) => {
@@ -298,13 +402,15 @@ fn summary_lines(m: &Model, w: usize) -> Vec<Line<'static>> {
         .map(|u| u.as_str().to_string())
         .unwrap_or_else(|_| m.form.fields[0].value().trim().to_string());
     let secret_text = |idx: usize, var: &str| {
-        if m.review.env {
-            format!("from ${}", crate::sanitize::line(var.trim()))
-        } else {
-            format!(
+        let shown = crate::sanitize::line(var.trim());
+        match m.review.storage {
+            Storage::Env => format!("from ${shown}"),
+            Storage::Command => format!("printed by `{shown}`"),
+            Storage::File => format!("read from {shown}"),
+            Storage::Inline => format!(
                 "{} (in the file)",
                 mask(m.form.fields[idx].value().chars().count())
-            )
+            ),
         }
     };
     let mut v = vec![
@@ -375,21 +481,31 @@ pub fn view(m: &Model, f: &mut Frame, area: Rect) {
         focus_line = lines.len();
     }
     lines.push(radio(
-        !m.review.env,
+        m.review.storage == Storage::Inline,
         ReviewItem::Inline,
         "inline in the file (mode 0600)",
     ));
-    if focused == ReviewItem::Env {
-        focus_line = lines.len();
+    for (item, storage, text) in [
+        (ReviewItem::Env, Storage::Env, "environment variables"),
+        (
+            ReviewItem::Command,
+            Storage::Command,
+            "commands that print them (pass, vault …)",
+        ),
+        (
+            ReviewItem::File,
+            Storage::File,
+            "files of mode 0600 (systemd credentials …)",
+        ),
+    ] {
+        if focused == item {
+            focus_line = lines.len();
+        }
+        lines.push(radio(m.review.storage == storage, item, text));
     }
-    lines.push(radio(
-        m.review.env,
-        ReviewItem::Env,
-        "environment variables",
-    ));
-    // Variable inputs are drawn over these placeholder rows.
+    // Reference inputs are drawn over these placeholder rows.
     let mut var_rows = Vec::new();
-    if m.review.env {
+    if m.review.storage != Storage::Inline {
         for item in [ReviewItem::SecretVar, ReviewItem::PasswordVar] {
             if focused == item {
                 focus_line = lines.len();
@@ -455,21 +571,27 @@ pub fn view(m: &Model, f: &mut Frame, area: Rect) {
         let r = Rect::new(area.x, y, area.width, 1);
         if let Some((_, item)) = var_rows.iter().find(|(li, _)| *li == i) {
             let (label, field) = if *item == ReviewItem::SecretVar {
-                ("client_secret_env", &m.review.secret_var)
+                (
+                    SecretField::ClientSecret.key(m.review.storage),
+                    &m.review.secret_var,
+                )
             } else {
-                ("password_env", &m.review.password_var)
+                (
+                    SecretField::Password.key(m.review.storage),
+                    &m.review.password_var,
+                )
             };
             let is_focus = !saved && focused == *item;
             f.render_widget(
-                Paragraph::new(Span::styled(format!("      {}", pad(label, 18)), t.dim())),
+                Paragraph::new(Span::styled(format!("      {}", pad(label, 22)), t.dim())),
                 r,
             );
             field.render(
                 f,
                 Rect::new(
-                    r.x.saturating_add(24),
+                    r.x.saturating_add(28),
                     y,
-                    r.width.saturating_sub(24).min(30),
+                    r.width.saturating_sub(29).min(60),
                     1,
                 ),
                 is_focus,
