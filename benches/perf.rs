@@ -11,6 +11,7 @@
 //! - peak RSS of `snow-connect fields --json` (and of the simulator) as separate processes;
 //! - the picker over 20,000 fields: time to open it, filter time per keystroke (p50, p99) and
 //!   render time per frame. Time to first frame and idle CPU are in `cargo bench --bench wizard`.
+//!   `-- --picker` runs only this part (one discovery at latency 0 feeds it).
 //!
 //! A summary table to copy comes last.
 
@@ -615,9 +616,11 @@ fn picker_bench(dict: Dictionary, quick: bool, summary: &mut Summary) {
     );
     let rounds = if quick { 2 } else { 10 };
 
-    // The filter as the picker runs it: one index, one filter call per keystroke.
+    // The filter as the picker runs it: one index, one filter call per keystroke. Typing
+    // narrows the previous hits; Backspace returns to cached results (timed apart).
     let mut filter = FieldFilter::new(&fields);
     let mut per_key = Vec::new();
+    let mut per_backspace = Vec::new();
     for _ in 0..rounds {
         for q in TYPED {
             for n in 1..=q.len() {
@@ -625,6 +628,22 @@ fn picker_bench(dict: Dictionary, quick: bool, summary: &mut Summary) {
                 std::hint::black_box(filter.filter(&q[..n]));
                 per_key.push(t.elapsed());
             }
+            for n in (0..q.len()).rev() {
+                let t = Instant::now();
+                std::hint::black_box(filter.filter(&q[..n]));
+                per_backspace.push(t.elapsed());
+            }
+        }
+    }
+    // Every query from scratch (a fresh index each, built untimed): what a keystroke costs
+    // when nothing can be narrowed.
+    let mut rescore = Vec::new();
+    for q in TYPED {
+        for n in (1..=q.len()).step_by(if quick { 4 } else { 1 }) {
+            let mut fresh = FieldFilter::new(&fields);
+            let t = Instant::now();
+            std::hint::black_box(fresh.filter(&q[..n]));
+            rescore.push(t.elapsed());
         }
     }
     println!(
@@ -633,6 +652,18 @@ fn picker_bench(dict: Dictionary, quick: bool, summary: &mut Summary) {
         ms(pct(&per_key, 50.0)),
         ms(pct(&per_key, 99.0)),
         ms(pct(&per_key, 100.0))
+    );
+    println!(
+        "filter per Backspace (cached prefixes, {} keys): p50 {:.2} ms, p99 {:.2} ms",
+        per_backspace.len(),
+        ms(pct(&per_backspace, 50.0)),
+        ms(pct(&per_backspace, 99.0))
+    );
+    println!(
+        "filter, full rescore of one query (no narrowing, {} queries): p50 {:.2} ms, p99 {:.2} ms",
+        rescore.len(),
+        ms(pct(&rescore, 50.0)),
+        ms(pct(&rescore, 99.0))
     );
     summary.push((
         format!("picker filter per keystroke over {} fields", fields.len()),
@@ -671,13 +702,30 @@ fn picker_bench(dict: Dictionary, quick: bool, summary: &mut Summary) {
     });
     m.dictionary = Some(Ok(dict));
     let _ = editor::open(&mut m, None);
-    let t = Instant::now();
+    // Opening builds the index; each run closes the picker again (Esc) and reopens it.
+    let mut opens = Vec::new();
+    for _ in 0..rounds.max(3) {
+        let t = Instant::now();
+        let _ = picker::open(&mut m);
+        opens.push(t.elapsed());
+        let _ = update(&mut m, key(KeyCode::Esc));
+    }
     let _ = picker::open(&mut m);
     println!(
-        "open the picker (builds the index of {} fields): {:.2} ms",
+        "open the picker (builds the index of {} fields), {} runs: p50 {:.2} ms, max {:.2} ms",
         fields.len(),
-        ms(t.elapsed())
+        opens.len(),
+        ms(pct(&opens, 50.0)),
+        ms(pct(&opens, 100.0))
     );
+    summary.push((
+        format!("opening the picker over {} fields (p50 / max)", fields.len()),
+        format!(
+            "{:.2} / {:.2} ms",
+            ms(pct(&opens, 50.0)),
+            ms(pct(&opens, 100.0))
+        ),
+    ));
     let mut term = Terminal::new(TestBackend::new(80, 24)).expect("backend");
     term.draw(|f| view(&m, f)).expect("draw");
     let mut updates = Vec::new();
@@ -741,6 +789,10 @@ fn main() {
         return;
     }
     let quick = std::env::args().any(|a| a == "--quick");
+    if std::env::args().any(|a| a == "--picker") {
+        picker_only(quick);
+        return;
+    }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -758,6 +810,26 @@ fn main() {
     println!("|{}|--------|", "-".repeat(width + 2));
     for (k, v) in &summary {
         println!("| {k:<width$} | {v} |");
+    }
+}
+
+/// `-- --picker`: the picker rows alone, over one discovery of +20,000 fields at latency 0.
+fn picker_only(quick: bool) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let dict = rt.block_on(async {
+        let sim = simulator(0, 20_000).await;
+        let d = discover_once(&sim).await.dict;
+        sim.shutdown().await;
+        d
+    });
+    let mut summary = Summary::new();
+    picker_bench(dict, quick, &mut summary);
+    for (k, v) in &summary {
+        println!("| {k} | {v} |");
     }
 }
 
