@@ -739,7 +739,10 @@ fn picker_bench(dict: Dictionary, quick: bool, summary: &mut Summary) {
         ms(pct(&opens_cpu, 100.0))
     );
     summary.push((
-        format!("opening the picker over {} fields (p50 / max)", fields.len()),
+        format!(
+            "opening the picker over {} fields (p50 / max)",
+            fields.len()
+        ),
         format!(
             "{:.2} / {:.2} ms (CPU {:.2} / {:.2} ms)",
             ms(pct(&opens, 50.0)),
