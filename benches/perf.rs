@@ -11,6 +11,7 @@
 //! - peak RSS of `snow-connect fields --json` (and of the simulator) as separate processes;
 //! - the picker over 20,000 fields: time to open it, filter time per keystroke (p50, p99) and
 //!   render time per frame. Time to first frame and idle CPU are in `cargo bench --bench wizard`.
+//!   `-- --picker` runs only this part (one discovery at latency 0 feeds it).
 //!
 //! A summary table to copy comes last.
 
@@ -55,6 +56,21 @@ fn median(v: &[Duration]) -> Duration {
 
 fn min(v: &[Duration]) -> Duration {
     v.iter().min().copied().unwrap_or_default()
+}
+
+/// CPU time this thread has used: unlike wall time, it leaves out the time the scheduler gave
+/// to other processes, so percentiles stay meaningful on a loaded machine.
+fn thread_cpu() -> Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime only writes the timespec it is given.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    if rc != 0 {
+        return Duration::ZERO;
+    }
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
 }
 
 /// The value at percentile `p` (nearest rank).
@@ -615,9 +631,11 @@ fn picker_bench(dict: Dictionary, quick: bool, summary: &mut Summary) {
     );
     let rounds = if quick { 2 } else { 10 };
 
-    // The filter as the picker runs it: one index, one filter call per keystroke.
+    // The filter as the picker runs it: one index, one filter call per keystroke. Typing
+    // narrows the previous hits; Backspace returns to cached results (timed apart).
     let mut filter = FieldFilter::new(&fields);
     let mut per_key = Vec::new();
+    let mut per_backspace = Vec::new();
     for _ in 0..rounds {
         for q in TYPED {
             for n in 1..=q.len() {
@@ -625,6 +643,22 @@ fn picker_bench(dict: Dictionary, quick: bool, summary: &mut Summary) {
                 std::hint::black_box(filter.filter(&q[..n]));
                 per_key.push(t.elapsed());
             }
+            for n in (0..q.len()).rev() {
+                let t = Instant::now();
+                std::hint::black_box(filter.filter(&q[..n]));
+                per_backspace.push(t.elapsed());
+            }
+        }
+    }
+    // Every query from scratch (a fresh index each, built untimed): what a keystroke costs
+    // when nothing can be narrowed.
+    let mut rescore = Vec::new();
+    for q in TYPED {
+        for n in (1..=q.len()).step_by(if quick { 4 } else { 1 }) {
+            let mut fresh = FieldFilter::new(&fields);
+            let t = Instant::now();
+            std::hint::black_box(fresh.filter(&q[..n]));
+            rescore.push(t.elapsed());
         }
     }
     println!(
@@ -633,6 +667,18 @@ fn picker_bench(dict: Dictionary, quick: bool, summary: &mut Summary) {
         ms(pct(&per_key, 50.0)),
         ms(pct(&per_key, 99.0)),
         ms(pct(&per_key, 100.0))
+    );
+    println!(
+        "filter per Backspace (cached prefixes, {} keys): p50 {:.2} ms, p99 {:.2} ms",
+        per_backspace.len(),
+        ms(pct(&per_backspace, 50.0)),
+        ms(pct(&per_backspace, 99.0))
+    );
+    println!(
+        "filter, full rescore of one query (no narrowing, {} queries): p50 {:.2} ms, p99 {:.2} ms",
+        rescore.len(),
+        ms(pct(&rescore, 50.0)),
+        ms(pct(&rescore, 99.0))
     );
     summary.push((
         format!("picker filter per keystroke over {} fields", fields.len()),
@@ -671,26 +717,56 @@ fn picker_bench(dict: Dictionary, quick: bool, summary: &mut Summary) {
     });
     m.dictionary = Some(Ok(dict));
     let _ = editor::open(&mut m, None);
-    let t = Instant::now();
+    // Opening builds the index; each run closes the picker again (Esc) and reopens it.
+    let mut opens = Vec::new();
+    let mut opens_cpu = Vec::new();
+    for _ in 0..rounds.max(3) {
+        let (t, c) = (Instant::now(), thread_cpu());
+        let _ = picker::open(&mut m);
+        opens.push(t.elapsed());
+        opens_cpu.push(thread_cpu().saturating_sub(c));
+        let _ = update(&mut m, key(KeyCode::Esc));
+    }
     let _ = picker::open(&mut m);
     println!(
-        "open the picker (builds the index of {} fields): {:.2} ms",
+        "open the picker (builds the index of {} fields), {} runs: p50 {:.2} ms, max {:.2} ms \
+         (thread CPU time: p50 {:.2} ms, max {:.2} ms)",
         fields.len(),
-        ms(t.elapsed())
+        opens.len(),
+        ms(pct(&opens, 50.0)),
+        ms(pct(&opens, 100.0)),
+        ms(pct(&opens_cpu, 50.0)),
+        ms(pct(&opens_cpu, 100.0))
     );
+    summary.push((
+        format!(
+            "opening the picker over {} fields (p50 / max)",
+            fields.len()
+        ),
+        format!(
+            "{:.2} / {:.2} ms (CPU {:.2} / {:.2} ms)",
+            ms(pct(&opens, 50.0)),
+            ms(pct(&opens, 100.0)),
+            ms(pct(&opens_cpu, 50.0)),
+            ms(pct(&opens_cpu, 100.0))
+        ),
+    ));
     let mut term = Terminal::new(TestBackend::new(80, 24)).expect("backend");
     term.draw(|f| view(&m, f)).expect("draw");
     let mut updates = Vec::new();
     let mut frames = Vec::new();
+    let mut whole_cpu = Vec::new();
     for _ in 0..rounds {
         for q in TYPED {
             for c in q.chars() {
+                let cpu = thread_cpu();
                 let t = Instant::now();
                 let _ = update(&mut m, key(KeyCode::Char(c)));
                 updates.push(t.elapsed());
                 let t = Instant::now();
                 term.draw(|f| view(&m, f)).expect("draw");
                 frames.push(t.elapsed());
+                whole_cpu.push(thread_cpu().saturating_sub(cpu));
             }
             for _ in q.chars() {
                 let _ = update(&mut m, key(KeyCode::Backspace));
@@ -714,6 +790,12 @@ fn picker_bench(dict: Dictionary, quick: bool, summary: &mut Summary) {
         ms(pct(&whole, 50.0)),
         ms(pct(&whole, 99.0))
     );
+    println!(
+        "keystroke to frame, thread CPU time: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        ms(pct(&whole_cpu, 50.0)),
+        ms(pct(&whole_cpu, 99.0)),
+        ms(pct(&whole_cpu, 100.0))
+    );
     summary.push((
         "picker render per frame (80x24)".into(),
         format!(
@@ -725,9 +807,11 @@ fn picker_bench(dict: Dictionary, quick: bool, summary: &mut Summary) {
     summary.push((
         "picker keystroke to frame (update + render)".into(),
         format!(
-            "p50 {:.2} ms, p99 {:.2} ms",
+            "p50 {:.2} ms, p99 {:.2} ms (CPU p50 {:.2} ms, p99 {:.2} ms)",
             ms(pct(&whole, 50.0)),
-            ms(pct(&whole, 99.0))
+            ms(pct(&whole, 99.0)),
+            ms(pct(&whole_cpu, 50.0)),
+            ms(pct(&whole_cpu, 99.0))
         ),
     ));
     println!();
@@ -741,6 +825,10 @@ fn main() {
         return;
     }
     let quick = std::env::args().any(|a| a == "--quick");
+    if std::env::args().any(|a| a == "--picker") {
+        picker_only(quick);
+        return;
+    }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -758,6 +846,26 @@ fn main() {
     println!("|{}|--------|", "-".repeat(width + 2));
     for (k, v) in &summary {
         println!("| {k:<width$} | {v} |");
+    }
+}
+
+/// `-- --picker`: the picker rows alone, over one discovery of +20,000 fields at latency 0.
+fn picker_only(quick: bool) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let dict = rt.block_on(async {
+        let sim = simulator(0, 20_000).await;
+        let d = discover_once(&sim).await.dict;
+        sim.shutdown().await;
+        d
+    });
+    let mut summary = Summary::new();
+    picker_bench(dict, quick, &mut summary);
+    for (k, v) in &summary {
+        println!("| {k} | {v} |");
     }
 }
 

@@ -250,14 +250,14 @@ async fn happy_path_saves_a_toml_with_a_choice_and_a_reference_field() {
             ui.wait_for("fields match").await;
             ui.text("priority");
             ui.wait_for("▸[ ] Priority").await;
-            // Tab toggles even while typing (Space would separate search words).
+            // Tab toggles, also while typing (Space separates search words).
             ui.key(KeyCode::Tab);
             ui.wait_for("1/10 selected").await;
             ui.ctrl('u');
             ui.text("assignment group");
             ui.wait_for("▸[ ] Assignment group").await;
             ui.key(KeyCode::Up);
-            ui.key(KeyCode::Char(' '));
+            ui.key(KeyCode::Tab);
             ui.wait_for("2/10 selected").await;
             ui.key(KeyCode::Enter);
             ui.wait_for("Select a value: Priority").await;

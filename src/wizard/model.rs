@@ -484,9 +484,8 @@ pub struct PickerState {
     pub unavailable: Option<Unavailable>,
     /// A note shown under the query (e.g. the limit was reached).
     pub note: Option<String>,
-    /// The last key edited the query: Space then types a space (separating search words)
-    /// instead of toggling. Moving or toggling ends typing.
-    pub typing: bool,
+    /// The picker's keys, built once when it opens (they never change while it is open).
+    pub bindings: crate::wizard::keymap::Keymap,
 }
 
 /// Which editor field a value selector edits.

@@ -81,7 +81,8 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
 pub fn typing(m: &Model) -> bool {
     match m.modals.last() {
         Some(Modal::Picker(p)) => p.unavailable.is_none(),
-        Some(Modal::Value(v)) => !value::is_list(v),
+        // Lists filter as you type, so every value dialog takes text.
+        Some(Modal::Value(_)) => true,
         Some(_) => false,
         None => match m.screen {
             Screen::Connect => m.form.focus < crate::wizard::model::FORM_BUTTON,
@@ -134,7 +135,13 @@ fn on_key(m: &mut Model, k: &KeyEvent) -> Vec<Effect> {
     if k.kind == KeyEventKind::Release {
         return Vec::new();
     }
-    if let Some(a) = lookup(&active_keymap(m), k) {
+    // The picker's keys are built once when it opens: its keystrokes, over dictionaries of
+    // 20,000 fields, stay free of keymap building.
+    let action = match m.modals.last() {
+        Some(Modal::Picker(p)) => picker::lookup(p, k),
+        _ => lookup(&active_keymap(m), k),
+    };
+    if let Some(a) = action {
         return dispatch(m, a);
     }
     // No binding: the key belongs to the focused text field, if there is one.

@@ -372,7 +372,7 @@ fn picker_state(m: &Model) -> &crate::wizard::model::PickerState {
 }
 
 #[test]
-fn picker_filters_as_you_type_and_space_toggles_instead_of_typing() {
+fn picker_filters_as_you_type_space_types_and_tab_toggles() {
     let mut m = open_editor();
     open_picker(&mut m);
     let all = picker_state(&m).matches.len();
@@ -383,16 +383,23 @@ fn picker_filters_as_you_type_and_space_toggles_instead_of_typing() {
     assert_eq!(p.query.value(), "prio");
     assert_eq!(p.matches.len(), 1);
     assert_eq!(p.candidates[p.matches[0].index].element, "priority");
-    // While typing, Space separates search words.
+    // Space separates search words, also after moving.
+    send(&mut m, [key(KeyCode::Char(' '))]);
+    assert_eq!(picker_state(&m).query.value(), "prio ");
+    assert!(picker_state(&m).selected.is_empty());
+    send(&mut m, [key(KeyCode::Backspace), key(KeyCode::Down)]);
     send(&mut m, [key(KeyCode::Char(' '))]);
     assert_eq!(picker_state(&m).query.value(), "prio ");
     assert!(picker_state(&m).selected.is_empty());
     send(&mut m, [key(KeyCode::Backspace)]);
-    // After moving, Space toggles and is not typed.
-    send(&mut m, [key(KeyCode::Down), key(KeyCode::Char(' '))]);
+    // Tab toggles with a query typed, and again to unselect.
+    send(&mut m, [key(KeyCode::Tab)]);
     let p = picker_state(&m);
-    assert_eq!(p.query.value(), "prio", "space toggles, it is not typed");
+    assert_eq!(p.query.value(), "prio", "Tab is not typed");
     assert_eq!(p.selected, vec!["priority".to_string()]);
+    send(&mut m, [key(KeyCode::Tab)]);
+    assert!(picker_state(&m).selected.is_empty());
+    send(&mut m, [key(KeyCode::Tab)]);
     // Enter confirms and asks for the new field's value at once.
     send(&mut m, [key(KeyCode::Enter)]);
     match m.top() {
@@ -531,9 +538,10 @@ fn picker_stops_at_ten_additional_fields() {
     assert_eq!(p.selected.len(), 10);
     assert!(p.note.as_deref().is_some_and(|n| n.contains("At most 10")));
     // Unselecting one makes room again.
-    send(&mut m, [key(KeyCode::Up), key(KeyCode::Up)]);
-    assert!(!picker_state(&m).typing);
-    send(&mut m, [key(KeyCode::Char(' '))]);
+    send(
+        &mut m,
+        [key(KeyCode::Up), key(KeyCode::Up), key(KeyCode::Tab)],
+    );
     assert_eq!(picker_state(&m).selected.len(), 9);
 }
 
@@ -541,7 +549,7 @@ fn picker_stops_at_ten_additional_fields() {
 fn esc_in_the_picker_keeps_the_previous_selection() {
     let mut m = open_editor();
     open_picker(&mut m);
-    send(&mut m, [key(KeyCode::Char(' ')), key(KeyCode::Esc)]);
+    send(&mut m, [key(KeyCode::Tab), key(KeyCode::Esc)]);
     assert!(m.modals.is_empty());
     assert!(m.editor.as_ref().expect("editor").additional.is_empty());
 }
@@ -743,11 +751,7 @@ fn removing_an_additional_field_with_del() {
     open_picker(&mut m);
     send(
         &mut m,
-        [
-            key(KeyCode::Char(' ')),
-            key(KeyCode::Enter),
-            key(KeyCode::Esc),
-        ],
+        [key(KeyCode::Tab), key(KeyCode::Enter), key(KeyCode::Esc)],
     );
     let n = m.editor.as_ref().expect("editor").additional.len();
     assert_eq!(n, 1);
@@ -1131,7 +1135,7 @@ fn no_binding_is_shadowed_on_any_screen() {
     assert_keymap_consistent(&m);
     open_picker(&mut m);
     assert_keymap_consistent(&m);
-    send(&mut m, [key(KeyCode::Char(' ')), key(KeyCode::Enter)]);
+    send(&mut m, [key(KeyCode::Tab), key(KeyCode::Enter)]);
     assert_keymap_consistent(&m);
     let mut m = with_one_endpoint();
     send(&mut m, [key(KeyCode::Char('c'))]);
@@ -1180,4 +1184,77 @@ fn debug_output_never_shows_secrets() {
         !text.contains("s3cret!") && !text.contains("pa55"),
         "{text}"
     );
+}
+
+#[test]
+fn space_after_a_word_keeps_the_matches_and_tab_toggles_with_a_query() {
+    let mut m = open_editor();
+    open_picker(&mut m);
+    // Issue 12: `categ` + Space used to toggle and then show "0 of 56 match".
+    type_text(&mut m, "categ ");
+    let p = picker_state(&m);
+    assert_eq!(p.query.value(), "categ ");
+    assert!(p.selected.is_empty());
+    assert_eq!(p.candidates[p.matches[0].index].element, "category");
+    send(&mut m, [key(KeyCode::Tab)]);
+    assert_eq!(picker_state(&m).selected, vec!["category".to_string()]);
+    assert_eq!(picker_state(&m).query.value(), "categ ");
+    // The footer names the key that toggles; Space is no longer offered.
+    let map = crate::wizard::update::active_keymap(&m);
+    let toggle = map
+        .iter()
+        .find(|b| b.action == crate::wizard::keymap::Action::Toggle)
+        .expect("toggle binding");
+    assert_eq!(toggle.key_label(), "Tab");
+    assert!(toggle.footer);
+}
+
+#[test]
+fn choice_lists_filter_as_you_type() {
+    let mut m = open_editor();
+    open_picker(&mut m);
+    type_text(&mut m, "prio");
+    send(&mut m, [key(KeyCode::Tab), key(KeyCode::Enter)]);
+    let shown = |m: &Model| match m.top() {
+        Some(Modal::Value(v)) => crate::wizard::screens::value::shown_choices(v)
+            .into_iter()
+            .map(|i| v.choices[i].value.clone())
+            .collect::<Vec<_>>(),
+        other => panic!("expected the value selector, got {other:?}"),
+    };
+    assert_eq!(shown(&m), ["1", "2", "3", "4"]);
+    // Label words, any case; the stored value counts too.
+    type_text(&mut m, "HI");
+    assert_eq!(shown(&m), ["2"]);
+    send(&mut m, [key(KeyCode::Backspace), key(KeyCode::Backspace)]);
+    type_text(&mut m, "4");
+    assert_eq!(shown(&m), ["4"]);
+    send(&mut m, [key(KeyCode::Enter)]);
+    let ed = m.editor.as_ref().expect("editor");
+    let prio = ed
+        .additional
+        .iter()
+        .find(|e| e.element == "priority")
+        .expect("priority");
+    assert_eq!(prio.value.as_ref().map(|(v, _)| v.as_str()), Some("4"));
+
+    // Nothing matching: Enter says so instead of picking a hidden choice.
+    let i = ed
+        .additional
+        .iter()
+        .position(|e| e.element == "priority")
+        .expect("priority");
+    let _ = crate::wizard::screens::value::open(&mut m, ValueTarget::Additional(i));
+    type_text(&mut m, "zzz");
+    assert!(shown(&m).is_empty());
+    send(&mut m, [key(KeyCode::Enter)]);
+    match m.top() {
+        Some(Modal::Value(v)) => {
+            assert!(
+                v.error.as_deref().is_some_and(|e| e.contains("filter")),
+                "{v:?}"
+            )
+        }
+        other => panic!("the dialog stays open, got {other:?}"),
+    }
 }

@@ -10,7 +10,7 @@ use ratatui::widgets::Paragraph;
 
 use crate::config::MAX_ADDITIONAL_FIELDS;
 use crate::diagnose::{CheckId, CheckStatus, DictionaryError, Field, FieldKind};
-use crate::wizard::keymap::{Action, Binding, Key, Keymap, keys, moving};
+use crate::wizard::keymap::{Action, Binding, Key, Keymap, keys, lookup as find, moving};
 use crate::wizard::model::{
     FieldEntry, Modal, Model, PickerState, Screen, Unavailable, ValueTarget,
 };
@@ -117,7 +117,8 @@ pub fn open(m: &mut Model) -> Vec<Effect> {
         _ => Vec::new(),
     };
     let mut filter = FieldFilter::new(&candidates);
-    let matches = filter.filter("");
+    let matches = filter.filter("").to_vec();
+    let bindings = bindings(why.is_some());
     m.modals.push(Modal::Picker(Box::new(PickerState {
         candidates,
         filter,
@@ -127,7 +128,7 @@ pub fn open(m: &mut Model) -> Vec<Effect> {
         selected,
         unavailable: why,
         note: None,
-        typing: false,
+        bindings,
     })));
     Vec::new()
 }
@@ -139,9 +140,20 @@ fn state(m: &mut Model) -> Option<&mut PickerState> {
     }
 }
 
-/// Keys of the picker.
+/// Keys of the picker (built when it opens, see [`PickerState::bindings`]).
 pub fn keymap(p: &PickerState) -> Keymap {
-    if p.unavailable.is_some() {
+    p.bindings.clone()
+}
+
+/// The action of `key` in the picker, from its cached bindings (Ctrl-C quits everywhere).
+pub fn lookup(p: &PickerState, key: &KeyEvent) -> Option<Action> {
+    find(&p.bindings, key).or_else(|| keys::CTRL_C.matches(key).then_some(Action::Quit))
+}
+
+/// The picker's bindings: the explanation's when no field can be offered, else the list's.
+/// Space is not bound: it separates words in the search.
+fn bindings(unavailable: bool) -> Keymap {
+    if unavailable {
         return vec![
             Binding::new(
                 &[keys::ENTER, Key::ch('m')],
@@ -153,14 +165,8 @@ pub fn keymap(p: &PickerState) -> Keymap {
             Binding::new(&[keys::UP], "scroll up", Action::Up).hidden(),
         ];
     }
-    // While a search is being typed, Space separates words; otherwise it toggles.
-    let toggle = if p.typing {
-        Binding::new(&[keys::TAB], "toggle", Action::Toggle)
-    } else {
-        Binding::new(&[keys::SPACE, keys::TAB], "toggle", Action::Toggle).labelled("Space/Tab")
-    };
     let mut v = vec![
-        toggle,
+        Binding::new(&[keys::TAB], "toggle", Action::Toggle),
         Binding::new(&[keys::ENTER], "confirm", Action::Activate),
     ];
     v.extend(moving("move"));
@@ -178,7 +184,6 @@ pub fn action(m: &mut Model, a: Action) -> Vec<Effect> {
     } else {
         p.matches.len()
     };
-    p.typing = false;
     match a {
         Action::Up => p.cursor = p.cursor.saturating_sub(1),
         Action::Down => p.cursor = (p.cursor + 1).min(n.saturating_sub(1)),
@@ -242,7 +247,6 @@ pub fn input_key(m: &mut Model, key: &KeyEvent) -> Vec<Effect> {
         && p.unavailable.is_none()
         && p.query.edit(key)
     {
-        p.typing = !p.query.value().is_empty();
         refilter(p);
     }
     Vec::new()
@@ -254,13 +258,15 @@ pub fn paste(m: &mut Model, text: &str) {
         && p.unavailable.is_none()
     {
         p.query.paste(text);
-        p.typing = !p.query.value().is_empty();
         refilter(p);
     }
 }
 
 fn refilter(p: &mut PickerState) {
-    p.matches = p.filter.filter(p.query.value());
+    // Reuses the list's allocation: at 20,000 fields a fresh one per key is measurable.
+    let found = p.filter.filter(p.query.value());
+    p.matches.clear();
+    p.matches.extend_from_slice(found);
     p.cursor = 0;
 }
 
@@ -466,11 +472,12 @@ pub fn view(m: &Model, p: &PickerState, f: &mut Frame, area: Rect) {
             ),
             base,
         )];
-        let label = crate::sanitize::line(&field.label).into_owned();
-        let element = crate::sanitize::line(&field.element).into_owned();
+        let label = crate::sanitize::line(&field.label);
+        let element = crate::sanitize::line(&field.element);
+        let hits = p.filter.hits(mat.index);
         spans.extend(highlight(
             &label,
-            &mat.label_hits,
+            &hits.label,
             label_w.saturating_sub(1),
             base,
             hit,
@@ -478,7 +485,7 @@ pub fn view(m: &Model, p: &PickerState, f: &mut Frame, area: Rect) {
         spans.push(Span::styled(" ", base));
         spans.extend(highlight(
             &element,
-            &mat.element_hits,
+            &hits.element,
             elem_w.saturating_sub(1),
             base,
             hit,

@@ -80,6 +80,29 @@ pub fn is_list(v: &ValueState) -> bool {
     v.search.is_none() && !v.choices.is_empty()
 }
 
+/// Indices of the choices the list shows: those whose label or stored value contains every
+/// word typed into the filter (any case), in the dictionary's order.
+pub fn shown_choices(v: &ValueState) -> Vec<usize> {
+    let words: Vec<String> = v
+        .input
+        .value()
+        .split_whitespace()
+        .map(str::to_lowercase)
+        .collect();
+    v.choices
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| {
+            let label = c.label.to_lowercase();
+            let value = c.value.to_lowercase();
+            words
+                .iter()
+                .all(|w| label.contains(w.as_str()) || value.contains(w.as_str()))
+        })
+        .map(|(i, _)| i)
+        .collect()
+}
+
 /// Open the selector for a field of the editor.
 pub fn open(m: &mut Model, target: ValueTarget) -> Vec<Effect> {
     let Some(e) = entry(m, target).cloned() else {
@@ -151,7 +174,8 @@ pub fn open(m: &mut Model, target: ValueTarget) -> Vec<Effect> {
     if let Some(cur) = current {
         if let Some(i) = v.choices.iter().position(|c| c.value == cur) {
             v.cursor = i;
-        } else if v.search.is_none() {
+        } else if v.search.is_none() && v.choices.is_empty() {
+            // (In a list the input is the filter: a stale value must not hide the choices.)
             v.input.set(&cur);
         }
     }
@@ -189,7 +213,7 @@ pub fn action(m: &mut Model, a: Action) -> Vec<Effect> {
     let Some(v) = state(m) else { return Vec::new() };
     let n = match &v.search {
         Some(s) => s.rows.len(),
-        None => v.choices.len(),
+        None => shown_choices(v).len(),
     };
     match a {
         Action::Up => v.cursor = v.cursor.saturating_sub(1),
@@ -250,9 +274,13 @@ fn accept(m: &mut Model) -> Vec<Effect> {
             None => validate(FieldKind::Reference, None, v.input.value()).map(|id| (id, None)),
         }
     } else if !v.choices.is_empty() {
-        match v.choices.get(v.cursor) {
+        let shown = shown_choices(v);
+        match shown.get(v.cursor).and_then(|&i| v.choices.get(i)) {
             Some(c) if v.kind == FieldKind::Choice => Ok((c.value.clone(), Some(c.label.clone()))),
             Some(c) => Ok((c.value.clone(), None)),
+            None if shown.is_empty() => {
+                Err("No value matches the filter: Backspace edits it.".into())
+            }
             None => Err("Pick one of the values.".into()),
         }
     } else {
@@ -274,27 +302,29 @@ fn accept(m: &mut Model) -> Vec<Effect> {
     }
 }
 
-/// Typing into the input (search text or value).
+/// Typing into the input (search text or value; the filter of a list).
 pub fn input_key(m: &mut Model, key: &KeyEvent) -> Vec<Effect> {
     let Some(v) = state(m) else { return Vec::new() };
-    if is_list(v) {
-        return Vec::new();
-    }
     if !v.input.edit(key) {
         return Vec::new();
     }
     v.error = None;
+    if is_list(v) {
+        v.cursor = 0;
+        return Vec::new();
+    }
     search(m)
 }
 
 /// Paste into the input.
 pub fn paste(m: &mut Model, text: &str) -> Vec<Effect> {
     let Some(v) = state(m) else { return Vec::new() };
-    if is_list(v) {
-        return Vec::new();
-    }
     v.input.paste(text);
     v.error = None;
+    if is_list(v) {
+        v.cursor = 0;
+        return Vec::new();
+    }
     search(m)
 }
 
@@ -344,7 +374,8 @@ pub fn rows_needed(v: &ValueState) -> u16 {
         Some(s) => s.rows.len().max(3) + 1,
         None => v.choices.len(),
     };
-    let input = usize::from(!is_list(v));
+    // A list has its filter line where other kinds have their input.
+    let input = 1;
     let error = if v.error.is_some() { 2 } else { 0 };
     let note = if v.note.is_some() { 2 } else { 0 };
     u16::try_from(1 + input + error + note + list)
@@ -386,16 +417,21 @@ pub fn view(m: &Model, v: &ValueState, f: &mut Frame, area: Rect) {
         (None, FieldKind::Boolean) => {
             format!("{} · true or false", crate::sanitize::line(&v.element))
         }
-        (None, _) => format!("{} · choose one", crate::sanitize::line(&v.element)),
+        (None, _) => format!(
+            "{} · choose one (type to filter)",
+            crate::sanitize::line(&v.element)
+        ),
     };
     f.render_widget(
         Paragraph::new(Span::styled(kind_line, t.dim())),
         Rect::new(inner.x, y, inner.width, 1),
     );
     y = y.saturating_add(1);
-    if !is_list(v) && y < inner.bottom() {
+    if y < inner.bottom() {
         let label = if v.search.is_some() {
             "Search: "
+        } else if is_list(v) {
+            "Filter: "
         } else {
             "Value:  "
         };
@@ -464,10 +500,21 @@ pub fn view(m: &Model, v: &ValueState, f: &mut Frame, area: Rect) {
             .map(|r| (r.display.as_str(), r.sys_id.as_str()))
             .collect()
     } else {
-        v.choices
-            .iter()
+        let shown: Vec<(&str, &str)> = shown_choices(v)
+            .into_iter()
+            .filter_map(|i| v.choices.get(i))
             .map(|c| (c.label.as_str(), c.value.as_str()))
-            .collect()
+            .collect();
+        if shown.is_empty() && is_list(v) && y < inner.bottom() {
+            f.render_widget(
+                Paragraph::new(Span::styled(
+                    truncate("No value matches; Backspace edits the filter.", w),
+                    t.dim(),
+                )),
+                Rect::new(inner.x, y, inner.width, 1),
+            );
+        }
+        shown
     };
     let room = usize::from(inner.bottom().saturating_sub(y));
     let skip = (v.cursor + 1).saturating_sub(room);
