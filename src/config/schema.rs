@@ -2,7 +2,7 @@
 
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::diagnose::FieldKind;
+use crate::dictionary::FieldKind;
 
 /// At most this many additional (non-mandatory) fields per endpoint.
 pub const MAX_ADDITIONAL_FIELDS: usize = 10;

@@ -8,7 +8,7 @@ pub mod send_policy;
 pub use plan::needs_value;
 
 use crate::config::Endpoint;
-use crate::diagnose::Dictionary;
+use crate::dictionary::Dictionary;
 use crate::servicenow::{Client, Error, Record};
 
 /// The alert text that fills the mandatory fields.

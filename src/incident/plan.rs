@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::{Alert, Plan, Problem};
 use crate::config::{Endpoint, EndpointField};
-use crate::diagnose::{Choice, Dictionary, Field, FieldKind, HiddenReason};
+use crate::dictionary::{Choice, Dictionary, Field, FieldKind, HiddenReason};
 use crate::servicenow::Record;
 
 /// Appended to alert text that was cut to fit the column, so a reader of the incident knows.
@@ -517,7 +517,7 @@ mod tests {
             element: element.into(),
             label: label.into(),
             internal_type: internal_type.into(),
-            type_label: String::new(),
+            type_label: Default::default(),
             defined_on: "task".into(),
             reference: None,
             max_length: None,

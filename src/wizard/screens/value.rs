@@ -126,7 +126,10 @@ pub fn open(m: &mut Model, target: ValueTarget) -> Vec<Effect> {
                 .collect();
         }
         FieldKind::Reference => {
-            if let Some(table) = field.as_ref().and_then(|f| f.reference.clone()) {
+            if let Some(table) = field
+                .as_ref()
+                .and_then(|f| f.reference.as_deref().map(str::to_string))
+            {
                 m.search_seq = m.search_seq.wrapping_add(1);
                 let seq = m.search_seq;
                 v.search = Some(RefSearch {
