@@ -212,13 +212,13 @@ fn is_table_name(s: &str) -> bool {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
 }
 
-/// The query for one chunk: `sys_idINa,b,c`, only the sys_id column, no count.
+/// The query for one chunk: `sys_idINa,b,c`, only the sys_id column. The count stays on:
+/// ServiceNow counts before ACLs, so a count above the rows returned means an ACL hides some.
 pub(crate) fn chunk_query(table: &str, ids: &[&String]) -> TableQuery {
     TableQuery::new(table)
         .query(EncodedQuery::new().is_in("sys_id", ids))
         .fields(&["sys_id"])
         .exclude_reference_link()
-        .no_count()
         .limit(u32::try_from(ids.len()).unwrap_or(u32::MAX))
 }
 
@@ -261,6 +261,17 @@ async fn lookup_table(client: &Client, table: &str, ids: &BTreeSet<String>) -> T
             });
             return out;
         }
+        // Rows that exist but came back hidden: which ones is unknown, so none is judged.
+        let returned = u64::try_from(ids.len()).unwrap_or(u64::MAX);
+        if page.total_count.is_some_and(|n| n > returned) {
+            out.found.extend(ids.into_iter().flatten());
+            out.failure = Some(LookupFailure::Denied {
+                message: format!(
+                    "HTTP 200 with fewer {table} records than ServiceNow counted: a read ACL hides some"
+                ),
+            });
+            return out;
+        }
         out.found.extend(ids.into_iter().flatten());
         out.checked.extend(chunk.iter().map(|s| (*s).clone()));
     }
@@ -280,7 +291,10 @@ mod tests {
         assert_eq!(q.query.as_encoded(), format!("sys_idIN{a},{b}"));
         assert_eq!(q.fields, vec!["sys_id".to_string()]);
         assert_eq!(q.limit, Some(2));
-        assert!(q.no_count);
+        assert!(
+            !q.no_count,
+            "the count tells a hidden record from a missing one"
+        );
     }
 
     #[test]

@@ -11,9 +11,11 @@ pub mod lookup;
 mod model;
 mod name;
 pub mod rules;
+mod verdict;
 
 pub use error::DictionaryError;
 pub use lookup::{Lookup, LookupFailure, LookupRequest, LookupResults};
 pub use model::{Choice, Dictionary, Field, FieldKind, HiddenReason};
 pub use name::{Interner, Name};
 pub use rules::{ValueError, check_value, is_sys_id, parse_typed};
+pub use verdict::{EndpointCheck, FieldProblem, Unchecked};
