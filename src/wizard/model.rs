@@ -545,6 +545,8 @@ pub enum ConfirmKind {
     DiscardEndpoint,
     /// Save over a config connected to another instance.
     ReplaceOnSave,
+    /// Save although an endpoint is invalid.
+    SaveInvalid,
 }
 
 /// A yes/no question.

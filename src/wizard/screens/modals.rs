@@ -168,6 +168,7 @@ fn confirmed(m: &mut Model, kind: ConfirmKind) -> Vec<Effect> {
         ConfirmKind::DeleteEndpoint(i) => endpoints::delete(m, i),
         ConfirmKind::DiscardEndpoint => editor::close(m),
         ConfirmKind::ReplaceOnSave => review::save(m, true),
+        ConfirmKind::SaveInvalid => review::save_invalid(m),
     }
 }
 
