@@ -15,7 +15,7 @@ use super::ConfigError;
 use super::{Config, Endpoint, EndpointField, MAX_ADDITIONAL_FIELDS, SecretRef, ServiceNowConfig};
 use crate::dictionary::{FieldKind, ValueError, rules};
 use crate::sanitize;
-use crate::servicenow::InstanceUrl;
+use crate::servicenow::{InstanceUrl, UrlError};
 
 /// The only schema version this build reads and writes.
 pub const SCHEMA_VERSION: i64 = 1;
@@ -184,7 +184,13 @@ pub(crate) fn check_instance_url(s: &str) -> Result<(), String> {
     if s.trim() != s {
         return Err("`instance_url` has spaces around it; remove them".to_string());
     }
-    let url = InstanceUrl::parse(s).map_err(|e| format!("`instance_url`: {e}"))?;
+    let url = InstanceUrl::parse(s).map_err(|e| match e {
+        // Quoted, so that it can be pasted into the file as it stands.
+        UrlError::PlainHttp { host } => {
+            format!("plain http:// is only allowed for localhost; use \"https://{host}\"")
+        }
+        other => format!("`instance_url`: {other}"),
+    })?;
     let written = s.strip_suffix('/').unwrap_or(s);
     if written == url.as_str() {
         return Ok(());
