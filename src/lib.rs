@@ -3,6 +3,7 @@
 //! Layout (see README "Architecture"):
 //! - [`servicenow`]: the HTTP client (instance URL, OAuth, Table API, typed errors).
 //! - [`simulator`]: an in-process ServiceNow simulator for demos and tests.
+//! - [`dictionary`]: field kinds, value rules and reference lookup, shared by every layer.
 //! - [`diagnose`]: the connection ladder, ACL checks and dictionary discovery.
 //! - [`config`]: the TOML file, atomic saves, secrets by reference, drafts.
 //! - [`incident`]: turning an endpoint plus an alert into a created incident.
@@ -13,9 +14,11 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod diagnose;
+pub mod dictionary;
 pub mod exit;
 pub mod harden;
 pub mod incident;
+mod layers;
 pub mod logging;
 pub mod sanitize;
 pub mod servicenow;

@@ -984,7 +984,7 @@ fn value_for(kind: FieldKind) -> BoxedStrategy<String> {
         FieldKind::String => any::<String>().boxed(),
         FieldKind::Choice => "[ -~]{0,6}[a-z0-9][ -~]{0,6}".boxed(),
         FieldKind::Reference => "[0-9a-f]{32}".boxed(),
-        FieldKind::Integer => any::<i64>().prop_map(|n| n.to_string()).boxed(),
+        FieldKind::Integer => any::<i32>().prop_map(|n| n.to_string()).boxed(),
         FieldKind::Boolean => {
             proptest::sample::select(vec!["true".to_string(), "false".into()]).boxed()
         }

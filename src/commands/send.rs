@@ -192,7 +192,7 @@ async fn send(
         Err(e) => return report_dictionary_error(&e, endpoint, client, &wait, out),
     };
 
-    let plan = match incident::plan(endpoint, alert, &dictionary) {
+    let plan = match incident::plan_checked(client, endpoint, alert, &dictionary).await {
         Ok(p) => p,
         Err(problems) => {
             out.error(&format!(

@@ -6,7 +6,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 use super::keys::{SecretField, Storage};
 
-use crate::diagnose::FieldKind;
+use crate::dictionary::FieldKind;
 
 /// At most this many additional (non-mandatory) fields per endpoint.
 pub const MAX_ADDITIONAL_FIELDS: usize = 10;

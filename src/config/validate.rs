@@ -14,8 +14,9 @@ use toml_edit::{Document, Item, TableLike, Value};
 use super::ConfigError;
 use super::keys::{SecretField, Storage};
 use super::{Config, Endpoint, EndpointField, MAX_ADDITIONAL_FIELDS, SecretRef, ServiceNowConfig};
-use crate::diagnose::FieldKind;
+use crate::dictionary::{FieldKind, ValueError, rules};
 use crate::sanitize;
+use crate::servicenow::{InstanceUrl, UrlError};
 
 /// The only schema version this build reads and writes.
 pub const SCHEMA_VERSION: i64 = 1;
@@ -165,7 +166,9 @@ pub fn is_env_name(s: &str) -> bool {
         && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
-/// Why an `instance_url` is not acceptable, if it is not.
+/// Why an `instance_url` is not acceptable, if it is not. The rule is `InstanceUrl`'s (the
+/// one the wizard and the client use); the file must hold its normalised form, so that what
+/// is written is what is connected to.
 pub(crate) fn check_instance_url(s: &str) -> Result<(), String> {
     let example = "e.g. instance_url = \"https://acme.service-now.com\"";
     if s.trim().is_empty() {
@@ -174,60 +177,25 @@ pub(crate) fn check_instance_url(s: &str) -> Result<(), String> {
     if s.trim() != s {
         return Err("`instance_url` has spaces around it; remove them".to_string());
     }
-    if !s.contains("://") {
-        let host = sanitize::line(s);
-        let host = if host.contains('.') {
-            host.to_string()
-        } else {
-            format!("{host}.service-now.com")
-        };
-        return Err(format!(
-            "`instance_url` must be a full URL starting with https://, e.g. \"https://{host}\""
-        ));
-    }
-    let url = url::Url::parse(s)
-        .map_err(|e| format!("`instance_url` is not a valid URL ({e}); {example}"))?;
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(
-            "`instance_url` must not contain a user name or password; put them in `username` \
-             and `password`"
-                .to_string(),
-        );
-    }
-    let Some(host) = url.host() else {
-        return Err(format!("`instance_url` has no host name; {example}"));
-    };
-    let loopback = match &host {
-        url::Host::Domain(d) => d.eq_ignore_ascii_case("localhost"),
-        url::Host::Ipv4(ip) => ip.is_loopback(),
-        url::Host::Ipv6(ip) => ip.is_loopback(),
-    };
-    let base = match url.port() {
-        Some(port) => format!("{host}:{port}"),
-        None => host.to_string(),
-    };
-    match url.scheme() {
-        "https" => {}
-        "http" if loopback => {}
-        "http" => {
-            return Err(format!(
-                "plain http:// is only allowed for localhost; use \"https://{base}\""
-            ));
+    let url = InstanceUrl::parse(s).map_err(|e| match e {
+        // Quoted, so that it can be pasted into the file as it stands.
+        UrlError::PlainHttp { host } => {
+            format!("plain http:// is only allowed for localhost; use \"https://{host}\"")
         }
-        other => {
-            return Err(format!(
-                "`instance_url` uses {}://; use \"https://{base}\"",
-                sanitize::line(other)
-            ));
-        }
+        other => format!("`instance_url`: {other}"),
+    })?;
+    let written = s.strip_suffix('/').unwrap_or(s);
+    if written == url.as_str() {
+        return Ok(());
     }
-    if url.path() != "/" || url.query().is_some() || url.fragment().is_some() {
-        return Err(format!(
-            "`instance_url` must be the instance's address without a path: \"{}://{base}\"",
-            url.scheme()
-        ));
-    }
-    Ok(())
+    let why = if !s.contains("://") {
+        "must be a full URL starting with https://"
+    } else if written.eq_ignore_ascii_case(url.as_str()) {
+        "must be written in lower case"
+    } else {
+        "must be the instance's address without a path"
+    };
+    Err(format!("`instance_url` {why}: \"{url}\""))
 }
 
 /// Marks a problem that is already in [`Ctx::problems`]; checking goes on elsewhere.
@@ -918,14 +886,25 @@ impl<'a> Ctx<'a> {
             ));
         };
         let problem = match kind {
-            Some(FieldKind::Integer) if value.trim().parse::<i64>().is_err() => {
-                Some("has type integer, so `value` must be a whole number")
-            }
-            Some(FieldKind::Boolean) if value != "true" && value != "false" => {
-                Some("has type boolean, so `value` must be true or false")
-            }
-            Some(FieldKind::Choice | FieldKind::Reference) if value.trim().is_empty() => {
-                Some("needs a `value`: the choice value, or the sys_id of the referenced record")
+            Some(FieldKind::Choice | FieldKind::Reference) if value.trim().is_empty() => Some(
+                "needs a `value`: the choice value, or the sys_id of the referenced record"
+                    .to_string(),
+            ),
+            // The dictionary's rules (what `send` accepts); length and choices need the live
+            // dictionary, so `check` and `send` judge those.
+            Some(k @ (FieldKind::Integer | FieldKind::Boolean)) => {
+                rules::check_value(k, None, &value).err().map(|e| {
+                    let must = match e {
+                        ValueError::OutOfRange => format!(
+                            "must be a whole number from {} to {}",
+                            rules::INTEGER_MIN,
+                            rules::INTEGER_MAX
+                        ),
+                        ValueError::NotBoolean => "must be true or false".to_string(),
+                        _ => "must be a whole number".to_string(),
+                    };
+                    format!("has type {}, so `value` {must}", k.as_str())
+                })
             }
             _ => None,
         };
@@ -1008,6 +987,8 @@ mod tests {
         assert!(err("http://acme.service-now.com").contains("https://acme.service-now.com"));
         assert!(err("https://acme.service-now.com/now/nav/ui/home").contains("without a path"));
         assert!(err("ftp://acme.service-now.com").contains("https://"));
+        assert!(err("https://ACME.service-now.com").contains("\"https://acme.service-now.com\""));
+        assert!(err("https://acme").contains("\"https://acme.service-now.com\""));
         let creds = err("https://bob:hunter2@acme.service-now.com");
         assert!(!creds.contains("hunter2"), "{creds}");
     }

@@ -2,193 +2,12 @@
 //! of the whole chain in one paginated query, join type labels and choices, and classify what
 //! the Additional Fields picker may offer.
 
-use serde::Serialize;
-
 use std::collections::HashMap;
 
 use super::probes::{Access, ReadOk, ReadOutcome, access, hidden_evidence, non_empty, raw_value};
+use crate::dictionary::Interner;
+use crate::dictionary::{Choice, Dictionary, DictionaryError, Field, FieldKind, HiddenReason};
 use crate::servicenow::{Client, EncodedQuery, Error, Record, TableQuery};
-
-/// What kind of value an Additional Field takes; also the `type` written to the config.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum FieldKind {
-    /// Free text up to `max_length`.
-    String,
-    /// One of the field's choices.
-    Choice,
-    /// A sys_id of a record in the reference target.
-    Reference,
-    /// A whole number.
-    Integer,
-    /// `true` / `false`.
-    Boolean,
-}
-
-impl FieldKind {
-    /// `string`, `choice` ...
-    pub fn as_str(self) -> &'static str {
-        match self {
-            FieldKind::String => "string",
-            FieldKind::Choice => "choice",
-            FieldKind::Reference => "reference",
-            FieldKind::Integer => "integer",
-            FieldKind::Boolean => "boolean",
-        }
-    }
-}
-
-/// One choice of a choice field.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Choice {
-    /// Stored value, e.g. `2`.
-    pub value: String,
-    /// Label, e.g. `2 - Medium`.
-    pub label: String,
-    /// For dependent choices (subcategory on category), the controlling value.
-    pub dependent_value: Option<String>,
-}
-
-/// Why a column is not offered in the picker.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum HiddenReason {
-    /// `sys_*` system columns.
-    System,
-    /// Journal fields (comments, work notes ...).
-    Journal,
-    /// List fields (glide_list).
-    List,
-    /// Variables, user input, tags and other special types.
-    Special,
-    /// GUID, document_id, table_name, dates, durations and other types we cannot set safely.
-    UnsupportedType,
-    /// Read-only or inactive in the dictionary.
-    ReadOnly,
-    /// short_description and description: always filled from the alert.
-    FilledFromAlert,
-}
-
-/// One column of the table, as the dictionary describes it (most-derived definition).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Field {
-    /// Column name, e.g. `assignment_group`.
-    pub element: String,
-    /// Label, e.g. `Assignment group`.
-    pub label: String,
-    /// `internal_type`, e.g. `reference`.
-    pub internal_type: String,
-    /// Label of the type from sys_glide_object, e.g. `Reference` (the type name when unreadable).
-    pub type_label: String,
-    /// The table that defines the column, e.g. `task`.
-    pub defined_on: String,
-    /// Reference target table, e.g. `sys_user_group`.
-    pub reference: Option<String>,
-    /// `max_length`.
-    pub max_length: Option<u32>,
-    /// `mandatory`.
-    pub mandatory: bool,
-    /// `read_only`.
-    pub read_only: bool,
-    /// Choices (table-specific rows override the parent's); empty when none or unreadable.
-    pub choices: Vec<Choice>,
-    /// The controlling field of a dependent choice list (`dependent_on_field`), e.g.
-    /// `category` for `subcategory`.
-    pub dependent_on: Option<String>,
-    /// What the picker offers it as; `None` when hidden.
-    pub kind: Option<FieldKind>,
-    /// Why it is hidden, when it is.
-    pub hidden: Option<HiddenReason>,
-}
-
-/// The result of discovery for one table.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Dictionary {
-    /// The table asked for, e.g. `incident`.
-    pub table: String,
-    /// The chain from the table up, e.g. `["incident", "task"]`.
-    pub chain: Vec<String>,
-    /// Every column, de-duplicated (child wins), sorted by label.
-    pub fields: Vec<Field>,
-    /// Whether choices could be read (sys_choice readable).
-    pub choices_loaded: bool,
-    /// Whether type labels could be read (sys_glide_object readable).
-    pub type_labels_loaded: bool,
-    /// Requests made during discovery.
-    pub requests: usize,
-}
-
-impl Field {
-    /// The choices that go with the controlling field's value `controller`: those whose
-    /// `dependent_value` is that value, and those that depend on nothing. Every choice when
-    /// the field depends on no other field or the controlling field has no value.
-    pub fn choices_for(&self, controller: Option<&str>) -> Vec<&Choice> {
-        match (&self.dependent_on, controller) {
-            (Some(_), Some(ctrl)) => self
-                .choices
-                .iter()
-                .filter(|c| c.dependent_value.as_deref().is_none_or(|d| d == ctrl))
-                .collect(),
-            _ => self.choices.iter().collect(),
-        }
-    }
-
-    /// For a dependent choice field: the controlling value that `value` belongs to, when the
-    /// controlling field holds another value (`controller`). `None` when they fit, or when
-    /// nothing is known (no dependency, no controlling value, not a listed choice).
-    pub fn dependency_conflict(&self, value: &str, controller: Option<&str>) -> Option<&str> {
-        let ctrl = controller.filter(|_| self.dependent_on.is_some())?;
-        let wanted = self
-            .choices
-            .iter()
-            .find(|c| c.value == value)?
-            .dependent_value
-            .as_deref()?;
-        (wanted != ctrl).then_some(wanted)
-    }
-}
-
-impl Dictionary {
-    /// The fields the Additional Fields picker offers.
-    pub fn selectable(&self) -> impl Iterator<Item = &Field> {
-        self.fields.iter().filter(|f| f.kind.is_some())
-    }
-    /// How many columns are hidden, per reason.
-    pub fn hidden_counts(&self) -> Vec<(HiddenReason, usize)> {
-        let mut counts: std::collections::BTreeMap<HiddenReason, usize> = Default::default();
-        for f in &self.fields {
-            if let Some(r) = f.hidden {
-                *counts.entry(r).or_default() += 1;
-            }
-        }
-        counts.into_iter().collect()
-    }
-    /// Look a column up by element name.
-    pub fn field(&self, element: &str) -> Option<&Field> {
-        self.fields.iter().find(|f| f.element == element)
-    }
-}
-
-/// Why the dictionary could not be read; each says which ACL is missing where that is known.
-#[derive(Debug, Clone, thiserror::Error)]
-pub enum DictionaryError {
-    /// The table does not exist (or sys_db_object has no row for it).
-    #[error("table {0} not found in sys_db_object")]
-    NoSuchTable(String),
-    /// A metadata read was denied; `acl` names the missing ACL (e.g. `sys_dictionary.*`).
-    #[error(
-        "cannot read the dictionary: the integration user lacks the read ACL {acl} ({evidence})"
-    )]
-    Denied {
-        /// The ACL to add, e.g. `sys_dictionary.*`.
-        acl: String,
-        /// What ServiceNow answered.
-        evidence: String,
-    },
-    /// Transport or protocol failure.
-    #[error(transparent)]
-    Client(#[from] Error),
-}
 
 /// How many parent levels the `sys_db_object` read dot-walks (`super_class.super_class.name`),
 /// so that the usual chains are known from one request.
@@ -646,6 +465,8 @@ pub(crate) fn build_fields(
             }
         }
     }
+    // Thousands of rows repeat a few dozen table, type and reference names: share them.
+    let mut names = Interner::default();
     let type_labels: HashMap<String, String> = glide
         .unwrap_or_default()
         .iter()
@@ -675,12 +496,13 @@ pub(crate) fn build_fields(
             });
             Field {
                 label: non_empty(r, "column_label").unwrap_or_else(|| element.clone()),
-                type_label: type_labels
-                    .get(&internal_type)
-                    .cloned()
-                    .unwrap_or_else(|| internal_type.clone()),
-                defined_on: chain[depth].clone(),
-                reference: non_empty(r, "reference"),
+                type_label: names.intern(
+                    type_labels
+                        .get(&internal_type)
+                        .map_or(internal_type.as_str(), String::as_str),
+                ),
+                defined_on: names.intern(&chain[depth]),
+                reference: non_empty(r, "reference").map(|t| names.intern(&t)),
                 max_length: raw_value(r, "max_length").and_then(|v| v.trim().parse().ok()),
                 mandatory: flag(r, "mandatory"),
                 read_only,
@@ -691,7 +513,7 @@ pub(crate) fn build_fields(
                 kind,
                 hidden,
                 element,
-                internal_type,
+                internal_type: names.intern(&internal_type),
             }
         })
         .collect();

@@ -11,8 +11,8 @@ mod probes;
 mod report;
 
 pub use check::{CheckId, CheckResult, CheckStatus};
-pub use dictionary::{
-    Choice, Dictionary, DictionaryError, Field, FieldKind, HiddenReason, discover_dictionary,
-};
+// The dictionary model moved to `crate::dictionary`; these paths stay so callers keep working.
+pub use crate::dictionary::{Choice, Dictionary, DictionaryError, Field, FieldKind, HiddenReason};
+pub use dictionary::discover_dictionary;
 pub use ladder::{CheckEvent, CheckOptions, ConnectionInput, Diagnosis, run_checks};
 pub use report::markdown_report;

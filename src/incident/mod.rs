@@ -7,8 +7,11 @@ pub mod send_policy;
 
 pub use plan::needs_value;
 
+/// The endpoint verdict types, defined in the dictionary layer so every layer can carry them.
+pub use crate::dictionary::{EndpointCheck, FieldProblem, Unchecked};
+
 use crate::config::Endpoint;
-use crate::diagnose::Dictionary;
+use crate::dictionary::{Dictionary, LookupRequest, LookupResults};
 use crate::servicenow::{Client, Error, Record};
 
 /// The alert text that fills the mandatory fields.
@@ -73,6 +76,123 @@ pub fn plan(
     dictionary: &Dictionary,
 ) -> Result<Plan, Vec<Problem>> {
     plan::build(endpoint, alert, dictionary)
+}
+
+/// Validate every endpoint against the live dictionary of its table: the dictionary's
+/// mandatory fields (beyond short_description/description), types and lengths, choice values
+/// (and dependent choices), and that referenced records exist.
+///
+/// The one validation behind `send`, `check` and the wizard. Reference values are looked up
+/// with one `sys_idIN…` request per referenced table for all endpoints together (bounded, see
+/// [`crate::dictionary::lookup`]). A lookup that could not be made (rate limit, unreachable,
+/// denied) lands in [`EndpointCheck::unchecked`], never in `problems`. Endpoints of another
+/// table than `dictionary.table` get a `table` problem. The result is in `endpoints` order.
+pub async fn validate_endpoints(
+    client: &Client,
+    endpoints: &[Endpoint],
+    dictionary: &Dictionary,
+) -> Vec<EndpointCheck> {
+    let checked: Vec<plan::Checked> = endpoints
+        .iter()
+        .map(|e| plan::check(e, &Alert::connection_test(), dictionary))
+        .collect();
+    let lookups = look_up(client, &checked).await;
+    endpoints
+        .iter()
+        .zip(checked)
+        .map(|(e, c)| verdict(e, c, Some(&lookups)))
+        .collect()
+}
+
+/// [`validate_endpoints`] without the reference lookups, for when there is no connection (the
+/// wizard before or between checks): reference values are checked for their form only.
+pub fn validate_offline(endpoint: &Endpoint, dictionary: &Dictionary) -> EndpointCheck {
+    let c = plan::check(endpoint, &Alert::connection_test(), dictionary);
+    verdict(endpoint, c, None)
+}
+
+/// [`plan`], plus the reference lookups of [`validate_endpoints`]: what `send` uses. A
+/// reference that does not exist is a problem; one that could not be looked up is a note
+/// (ServiceNow stores the value either way, and the insert meets the same condition).
+pub async fn plan_checked(
+    client: &Client,
+    endpoint: &Endpoint,
+    alert: &Alert,
+    dictionary: &Dictionary,
+) -> Result<Plan, Vec<Problem>> {
+    let c = plan::check(endpoint, alert, dictionary);
+    if !c.problems.is_empty() {
+        return Err(c.problems);
+    }
+    let lookups = look_up(client, std::slice::from_ref(&c)).await;
+    let mut problems = Vec::new();
+    let mut notes = c.notes;
+    for r in &c.references {
+        match plan::judge_reference(r, &lookups.get(&r.table, &r.sys_id)) {
+            Ok(None) => {}
+            Ok(Some(message)) => problems.push(Problem {
+                endpoint: endpoint.name.clone(),
+                field: r.element.clone(),
+                message,
+            }),
+            Err(u) => notes.push(format!("{}: {}", u.field, u.message)),
+        }
+    }
+    if problems.is_empty() {
+        Ok(Plan {
+            body: c.body,
+            notes,
+        })
+    } else {
+        Err(problems)
+    }
+}
+
+/// One lookup for every reference of every checked endpoint.
+async fn look_up(client: &Client, checked: &[plan::Checked]) -> LookupResults {
+    let mut req = LookupRequest::default();
+    for r in checked.iter().flat_map(|c| &c.references) {
+        req.add(&r.table, &r.sys_id);
+    }
+    if req.is_empty() {
+        return LookupResults::default();
+    }
+    req.run(client).await
+}
+
+/// Fold the offline pass and (when made) the lookups into the verdict.
+fn verdict(
+    endpoint: &Endpoint,
+    c: plan::Checked,
+    lookups: Option<&LookupResults>,
+) -> EndpointCheck {
+    let mut problems: Vec<FieldProblem> = c
+        .problems
+        .into_iter()
+        .map(|p| FieldProblem {
+            field: p.field,
+            message: p.message,
+        })
+        .collect();
+    let mut unchecked = Vec::new();
+    for r in lookups.map_or(&[][..], |_| &c.references[..]) {
+        let found = lookups.map(|l| l.get(&r.table, &r.sys_id));
+        match found.as_ref().map(|f| plan::judge_reference(r, f)) {
+            Some(Ok(Some(message))) => problems.push(FieldProblem {
+                field: r.element.clone(),
+                message,
+            }),
+            Some(Err(u)) => unchecked.push(u),
+            Some(Ok(None)) | None => {}
+        }
+    }
+    EndpointCheck {
+        name: endpoint.name.clone(),
+        ok: problems.is_empty(),
+        problems,
+        unchecked,
+        notes: c.notes,
+    }
 }
 
 /// A plan with only the alert text, for connection tests (no endpoint needed).

@@ -8,7 +8,10 @@ use serde_json::Value;
 
 use super::{Alert, Plan, Problem};
 use crate::config::{Endpoint, EndpointField};
-use crate::diagnose::{Choice, Dictionary, Field, FieldKind, HiddenReason};
+use crate::dictionary::rules::{self, ValueError};
+use crate::dictionary::{
+    Choice, Dictionary, Field, FieldKind, HiddenReason, Lookup, LookupFailure, Unchecked,
+};
 use crate::servicenow::Record;
 
 /// Appended to alert text that was cut to fit the column, so a reader of the incident knows.
@@ -27,17 +30,52 @@ const FIX_VALUE: &str = "pick another value for the endpoint in the wizard (`sno
 const FIX_REMOVE: &str = "remove the field from the endpoint in the wizard (`snow-connect`) or delete its [[endpoints.fields]] entry in the config";
 const FIX_RESELECT: &str = "select the field again in the wizard (`snow-connect`) so that its type and value are refreshed, or correct `type` and `value` in the config";
 
+/// A reference value that passed the value rules and must still be looked up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Reference {
+    /// The endpoint field, e.g. `caller_id`.
+    pub element: String,
+    /// The referenced table, e.g. `sys_user`.
+    pub table: String,
+    /// The sys_id configured.
+    pub sys_id: String,
+}
+
+/// Everything the offline pass found: the body (valid only when `problems` is empty), notes,
+/// problems, and the references that still need a lookup.
+pub(super) struct Checked {
+    pub body: Record,
+    pub notes: Vec<String>,
+    pub problems: Vec<Problem>,
+    pub references: Vec<Reference>,
+}
+
 /// Validate `endpoint` against `dictionary` and build the body for `alert`.
 pub(super) fn build(
     endpoint: &Endpoint,
     alert: &Alert,
     dictionary: &Dictionary,
 ) -> Result<Plan, Vec<Problem>> {
+    let c = check(endpoint, alert, dictionary);
+    if c.problems.is_empty() {
+        Ok(Plan {
+            body: c.body,
+            notes: c.notes,
+        })
+    } else {
+        Err(c.problems)
+    }
+}
+
+/// The offline pass: every rule that needs only the dictionary (mandatory fields, types,
+/// lengths, choices, dependent choices), collected in one go.
+pub(super) fn check(endpoint: &Endpoint, alert: &Alert, dictionary: &Dictionary) -> Checked {
     let mut v = Validator {
         endpoint,
         dictionary,
         problems: Vec::new(),
         notes: Vec::new(),
+        references: Vec::new(),
     };
     if dictionary.table != endpoint.table {
         v.problem(
@@ -47,7 +85,12 @@ pub(super) fn build(
                 dictionary.table, endpoint.table
             ),
         );
-        return Err(v.problems);
+        return Checked {
+            body: Record::new(),
+            notes: v.notes,
+            problems: v.problems,
+            references: Vec::new(),
+        };
     }
 
     let (mut body, alert_notes) = alert_body(alert, Some(dictionary));
@@ -72,14 +115,43 @@ pub(super) fn build(
         }
     }
     v.check_mandatory_coverage();
+    Checked {
+        body,
+        notes: v.notes,
+        problems: v.problems,
+        references: v.references,
+    }
+}
 
-    if v.problems.is_empty() {
-        Ok(Plan {
-            body,
-            notes: v.notes,
-        })
-    } else {
-        Err(v.problems)
+/// What a reference lookup says about `r`: `Ok(None)` when the record exists, `Ok(Some)` a
+/// problem (the record does not exist), `Err` a note (the lookup could not be made: never
+/// a wrong value).
+pub(super) fn judge_reference(r: &Reference, found: &Lookup) -> Result<Option<String>, Unchecked> {
+    match found {
+        Lookup::Found => Ok(None),
+        Lookup::Missing => Ok(Some(format!(
+            "no {} record has the sys_id `{}` (it was deleted, or an ACL hides it from the integration user); {FIX_VALUE} (the wizard searches {} for you)",
+            r.table, r.sys_id, r.table
+        ))),
+        Lookup::Unchecked(failure) => {
+            let next = match failure {
+                LookupFailure::Denied { .. } => format!(
+                    "let the integration user read {} to have references checked",
+                    r.table
+                ),
+                LookupFailure::TooMany { .. } => "the value itself was not judged".to_string(),
+                _ => "this says nothing about the value; run `snow-connect check` again later"
+                    .to_string(),
+            };
+            Err(Unchecked {
+                field: r.element.clone(),
+                message: format!(
+                    "could not check that the {} record `{}` exists: {failure}; {next}",
+                    r.table, r.sys_id
+                ),
+                failure: failure.clone(),
+            })
+        }
     }
 }
 
@@ -156,6 +228,7 @@ struct Validator<'a> {
     dictionary: &'a Dictionary,
     problems: Vec<Problem>,
     notes: Vec<String>,
+    references: Vec<Reference>,
 }
 
 impl Validator<'_> {
@@ -280,7 +353,7 @@ impl Validator<'_> {
             }
             // Saved while choices were unreadable, now they are: the value must be a choice.
             (FieldKind::String | FieldKind::Integer, FieldKind::Choice)
-                if storage_kind(field) == wanted =>
+                if field.storage_kind() == wanted =>
             {
                 Some(FieldKind::Choice)
             }
@@ -301,38 +374,48 @@ impl Validator<'_> {
     }
 
     fn check_value(&mut self, configured: &EndpointField, field: &Field, kind: FieldKind) -> bool {
+        if kind == FieldKind::Choice {
+            return self.check_choice(configured, field);
+        }
         let element = configured.element.as_str();
         let value = configured.value.as_str();
-        let message = match kind {
-            FieldKind::String => check_length(value, field),
-            FieldKind::Choice => return self.check_choice(configured, field),
-            FieldKind::Reference => (!is_sys_id(value)).then(|| {
-                format!(
-                    "`{value}` is not a sys_id (32 lowercase hexadecimal characters), so it cannot reference a {} record; {FIX_VALUE} (the wizard searches {} for you)",
-                    field.reference.as_deref().unwrap_or("target"),
-                    field.reference.as_deref().unwrap_or("the referenced table"),
-                )
-            }),
-            FieldKind::Integer => value.parse::<i32>().is_err().then(|| {
-                format!(
-                    "`{value}` is not a whole number that {} can hold (for example `3`); {FIX_VALUE}",
-                    field.label
-                )
-            }),
-            FieldKind::Boolean => (!matches!(value, "true" | "false")).then(|| {
-                format!(
-                    "`{value}` is not a boolean; {} takes `true` or `false`; {FIX_VALUE}",
-                    field.label
-                )
-            }),
-        };
-        match message {
-            Some(m) => {
-                self.problem(element, m);
-                false
+        let Err(e) = rules::check_value(kind, field.max_length, value) else {
+            if kind == FieldKind::Reference
+                && let Some(table) = field.reference.as_deref()
+            {
+                self.references.push(Reference {
+                    element: element.to_string(),
+                    table: table.to_string(),
+                    sys_id: value.to_string(),
+                });
             }
-            None => true,
-        }
+            return true;
+        };
+        let label = &field.label;
+        let message = match e {
+            ValueError::TooLong { chars, max } => format!(
+                "the value is {chars} characters but {label} holds at most {max}; shorten it: {FIX_VALUE}"
+            ),
+            ValueError::NotSysId => format!(
+                "`{value}` {e}, so it cannot reference a {} record; {FIX_VALUE} (the wizard searches {} for you)",
+                field.reference.as_deref().unwrap_or("target"),
+                field.reference.as_deref().unwrap_or("the referenced table"),
+            ),
+            ValueError::NotWholeNumber => format!(
+                "`{value}` is not a whole number that {label} can hold (for example `3`); {FIX_VALUE}"
+            ),
+            ValueError::OutOfRange => format!(
+                "`{value}` is too large for {label}: a ServiceNow integer holds {} to {}; {FIX_VALUE}",
+                rules::INTEGER_MIN,
+                rules::INTEGER_MAX
+            ),
+            ValueError::NotBoolean => {
+                format!("`{value}` is not a boolean; {label} takes `true` or `false`; {FIX_VALUE}")
+            }
+            ValueError::Empty => format!("{label} {e}; {FIX_VALUE}"),
+        };
+        self.problem(element, message);
+        false
     }
 
     fn check_choice(&mut self, configured: &EndpointField, field: &Field) -> bool {
@@ -352,7 +435,7 @@ impl Validator<'_> {
             ));
             return self.check_storage(configured, field);
         }
-        if field.choices.iter().any(|c| c.value == value) {
+        if field.has_choice(value) {
             return self.check_dependency(configured, field);
         }
         self.problem(
@@ -401,7 +484,7 @@ impl Validator<'_> {
     /// Check a choice value against the column's storage type (integer or string length),
     /// for when the choice list itself is unknown.
     fn check_storage(&mut self, configured: &EndpointField, field: &Field) -> bool {
-        match storage_kind(field) {
+        match field.storage_kind() {
             FieldKind::Integer => self.check_value(configured, field, FieldKind::Integer),
             _ => self.check_value(configured, field, FieldKind::String),
         }
@@ -440,37 +523,12 @@ impl Validator<'_> {
     }
 }
 
-fn check_length(value: &str, field: &Field) -> Option<String> {
-    let max = field.max_length.filter(|m| *m > 0)?;
-    let len = value.chars().count();
-    let fits = u32::try_from(len).map(|l| l <= max).unwrap_or(false);
-    (!fits).then(|| {
-        format!(
-            "the value is {len} characters but {} holds at most {max}; shorten it: {FIX_VALUE}",
-            field.label
-        )
-    })
-}
-
-/// The type a choice column stores its values as.
-fn storage_kind(field: &Field) -> FieldKind {
-    match field.internal_type.as_str() {
-        "integer" | "longint" => FieldKind::Integer,
-        _ => FieldKind::String,
-    }
-}
-
 fn type_name(field: &Field) -> &str {
     if field.type_label.is_empty() {
         &field.internal_type
     } else {
         &field.type_label
     }
-}
-
-/// A sys_id as ServiceNow stores it: 32 lowercase hexadecimal characters.
-pub(crate) fn is_sys_id(s: &str) -> bool {
-    s.len() == 32 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
 /// `1 - High, 2 - Medium` or `inquiry (Inquiry / Help), software`: values a user can type,
@@ -517,7 +575,7 @@ mod tests {
             element: element.into(),
             label: label.into(),
             internal_type: internal_type.into(),
-            type_label: String::new(),
+            type_label: Default::default(),
             defined_on: "task".into(),
             reference: None,
             max_length: None,
@@ -859,10 +917,78 @@ mod tests {
 
     #[test]
     fn integers_must_parse() {
-        for bad in ["1.5", "three", "99999999999", " 3"] {
+        for bad in ["1.5", "three", " 3"] {
             let ep = endpoint(vec![ef("order", FieldKind::Integer, bad)]);
             let p = only_problem(build(&ep, &alert(), &dictionary()));
             assert!(p.message.contains("not a whole number"), "{bad}: {p}");
+        }
+        let ep = endpoint(vec![ef("order", FieldKind::Integer, "99999999999")]);
+        let p = only_problem(build(&ep, &alert(), &dictionary()));
+        assert!(
+            p.message.contains(
+                "too large for Order: a ServiceNow integer holds -2147483648 to 2147483647"
+            ),
+            "{p}"
+        );
+    }
+
+    #[test]
+    fn references_that_pass_the_rules_are_collected_for_one_lookup() {
+        let ep = endpoint(vec![
+            ef("assignment_group", FieldKind::Reference, GROUP),
+            ef("urgency", FieldKind::Choice, "2"),
+        ]);
+        let c = check(&ep, &alert(), &dictionary());
+        assert!(c.problems.is_empty());
+        assert_eq!(
+            c.references,
+            vec![Reference {
+                element: "assignment_group".into(),
+                table: "sys_user_group".into(),
+                sys_id: GROUP.into(),
+            }]
+        );
+        // A value that is not a sys_id is a problem, and is not looked up.
+        let bad = endpoint(vec![ef("assignment_group", FieldKind::Reference, "Cloud")]);
+        assert!(check(&bad, &alert(), &dictionary()).references.is_empty());
+    }
+
+    #[test]
+    fn a_reference_is_wrong_only_when_the_lookup_says_missing() {
+        let r = Reference {
+            element: "assignment_group".into(),
+            table: "sys_user_group".into(),
+            sys_id: GROUP.into(),
+        };
+        assert_eq!(judge_reference(&r, &Lookup::Found), Ok(None));
+        let missing = judge_reference(&r, &Lookup::Missing);
+        let message = missing.ok().flatten().unwrap_or_default();
+        assert!(
+            message.contains("no sys_user_group record has the sys_id"),
+            "{message}"
+        );
+        assert!(message.contains("pick another value"), "{message}");
+        for failure in [
+            LookupFailure::RateLimited {
+                retry_after_secs: Some(30),
+            },
+            LookupFailure::Unreachable {
+                message: "connection refused".into(),
+            },
+        ] {
+            match judge_reference(&r, &Lookup::Unchecked(failure.clone())) {
+                Err(u) => {
+                    assert!(u.message.starts_with("could not check"), "{}", u.message);
+                    assert!(
+                        u.message.contains("says nothing about the value"),
+                        "{}",
+                        u.message
+                    );
+                    assert!(!u.message.contains("pick another value"), "{}", u.message);
+                    assert_eq!(u.failure, failure);
+                }
+                other => panic!("{failure:?} gave {other:?}"),
+            }
         }
     }
 
@@ -1099,8 +1225,7 @@ mod tests {
 
     #[test]
     fn sys_id_shape() {
-        assert!(is_sys_id(GROUP));
-        assert!(!is_sys_id(""));
-        assert!(!is_sys_id("ééééééééééééééééééééééééééééééé"));
+        assert!(rules::is_sys_id(GROUP));
+        assert!(!rules::is_sys_id(""));
     }
 }

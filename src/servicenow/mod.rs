@@ -8,6 +8,7 @@ mod client;
 mod error;
 mod proxy;
 mod query;
+mod rate_limit;
 mod record;
 mod response;
 mod tls;
@@ -20,5 +21,8 @@ pub use client::{Client, ClientOptions, ClientStats, Created, Credentials, Page,
 pub use error::{Error, ServiceNowMessage};
 pub use proxy::{ProxyConfig, ProxySettings};
 pub use query::{DisplayValue, EncodedQuery, TableQuery};
+pub use rate_limit::{
+    DEFAULT_RETRY_AFTER, RateLimitAnswer, RateLimitWait, human_duration, retry_rate_limited,
+};
 pub use record::{FieldValue, Record, field_string};
 pub use url::{InstanceUrl, UrlError};

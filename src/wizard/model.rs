@@ -558,6 +558,8 @@ pub enum ConfirmKind {
     ReplaceOnSave,
     /// Save over a config that changed on disk since it was read.
     OverwriteChanged,
+    /// Save although an endpoint is invalid.
+    SaveInvalid,
 }
 
 /// A yes/no question.

@@ -120,7 +120,7 @@ pub fn field(element: &str, label: &str, kind: Option<FieldKind>, defined_on: &s
             if let Some(f) = s.get_mut(0..1) {
                 f.make_ascii_uppercase();
             }
-            s
+            s.into()
         },
         defined_on: defined_on.into(),
         reference: None,

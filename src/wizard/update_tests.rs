@@ -771,13 +771,23 @@ fn with_one_endpoint() -> Model {
         name: "FinOps anomalies".into(),
         description: "Cost anomaly alerts".into(),
         table: "incident".into(),
-        fields: vec![EndpointField {
-            element: "priority".into(),
-            kind: FieldKind::Choice,
-            value: "2".into(),
-            display: Some("2 - High".into()),
-            mandatory: false,
-        }],
+        fields: vec![
+            EndpointField {
+                element: "priority".into(),
+                kind: FieldKind::Choice,
+                value: "2".into(),
+                display: Some("2 - High".into()),
+                mandatory: false,
+            },
+            // The fixture instance makes caller_id mandatory, as `--mandatory` does.
+            EndpointField {
+                element: "caller_id".into(),
+                kind: FieldKind::Reference,
+                value: "5137153cc611227c000bbd1bd8cd2005".into(),
+                display: Some("Fred Luddy".into()),
+                mandatory: true,
+            },
+        ],
     });
     m
 }
@@ -1257,4 +1267,91 @@ fn choice_lists_filter_as_you_type() {
         }
         other => panic!("the dialog stays open, got {other:?}"),
     }
+}
+
+/// One endpoint without caller_id, on an instance that makes caller_id mandatory.
+fn with_an_endpoint_lacking_a_mandatory_field() -> Model {
+    let mut m = with_one_endpoint();
+    for e in &mut m.endpoints.list {
+        e.fields.retain(|f| f.element != "caller_id");
+    }
+    m
+}
+
+#[test]
+fn the_endpoint_list_and_review_flag_an_invalid_endpoint_with_a_glyph_and_a_word() {
+    let m0 = with_one_endpoint();
+    let v = crate::wizard::screens::endpoints::invalid(&m0);
+    assert!(v.is_empty(), "{v:#?}");
+    let list = render(&m0, 80, 24);
+    assert!(
+        list.contains("FinOps anomalies") && !list.contains("invalid"),
+        "{list}"
+    );
+    let mut m = with_an_endpoint_lacking_a_mandatory_field();
+    let list = render(&m, 80, 24);
+    assert!(list.contains("✗ invalid: caller_id"), "{list}");
+    send(&mut m, [key(KeyCode::Char('c'))]);
+    assert_eq!(m.screen, Screen::Review);
+    let review = render(&m, 80, 24);
+    assert!(review.contains("✗ invalid: caller_id"), "{review}");
+    assert!(
+        review.contains("Caller is mandatory on incident"),
+        "{review}"
+    );
+}
+
+#[test]
+fn save_asks_before_writing_an_invalid_endpoint_and_defaults_to_not_saving() {
+    let mut m = with_an_endpoint_lacking_a_mandatory_field();
+    send(&mut m, [key(KeyCode::Char('c'))]);
+    m.review.focus = m.review.items().len() - 1;
+    let effects = send(&mut m, [key(KeyCode::Enter)]);
+    assert!(effects.is_empty(), "nothing is written before the answer");
+    match m.top() {
+        Some(Modal::Confirm(c)) => {
+            assert_eq!(c.kind, ConfirmKind::SaveInvalid);
+            assert!(!c.on_yes, "the default answer is not to save");
+            assert!(c.body[0].contains("caller_id"), "{:?}", c.body);
+        }
+        other => panic!("expected the question, got {other:?}"),
+    }
+    // Enter takes the default: Cancel.
+    let effects = send(&mut m, [key(KeyCode::Enter)]);
+    assert!(
+        !effects
+            .iter()
+            .any(|e| matches!(e, Effect::SaveConfig { .. })),
+        "{effects:?}"
+    );
+    assert!(m.top().is_none());
+    assert!(m.review.saved.is_none());
+    // Asked again, "yes" saves.
+    send(&mut m, [key(KeyCode::Enter)]);
+    let effects = send(&mut m, [key(KeyCode::Char('y'))]);
+    assert!(
+        matches!(
+            effects.as_slice(),
+            [Effect::SaveConfig { replace: false, .. }]
+        ),
+        "{effects:?}"
+    );
+}
+
+#[test]
+fn the_test_incident_refuses_while_an_endpoint_is_invalid() {
+    let mut m = with_an_endpoint_lacking_a_mandatory_field();
+    send(&mut m, [key(KeyCode::Char('c'))]);
+    let test = m
+        .review
+        .items()
+        .iter()
+        .position(|i| *i == crate::wizard::model::ReviewItem::Test)
+        .unwrap_or_else(|| panic!("a test item"));
+    m.review.focus = test;
+    let effects = send(&mut m, [key(KeyCode::Enter)]);
+    assert!(effects.is_empty(), "{effects:?}");
+    assert_eq!(m.review.test, crate::wizard::model::TestState::Idle);
+    let shown = render(&m, 80, 24);
+    assert!(shown.contains("Not sent: endpoint"), "{shown}");
 }

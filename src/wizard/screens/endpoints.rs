@@ -6,6 +6,8 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
+use crate::config::Endpoint;
+use crate::dictionary::EndpointCheck;
 use crate::wizard::draft::draft_of;
 use crate::wizard::keymap::{Action, Binding, Key, Keymap, keys};
 use crate::wizard::model::{Confirm, ConfirmKind, Modal, Model, Screen};
@@ -13,6 +15,35 @@ use crate::wizard::msg::Effect;
 use crate::wizard::screens::editor;
 use crate::wizard::update::go;
 use crate::wizard::widgets::draw::{pad, truncate};
+
+/// `endpoint` checked against the discovered dictionary by the validation `send` and `check`
+/// use (without reference lookups: the wizard's references come from its live search).
+/// `None` until a dictionary was read.
+pub fn verdict(m: &Model, endpoint: &Endpoint) -> Option<EndpointCheck> {
+    m.dict()
+        .map(|d| crate::incident::validate_offline(endpoint, d))
+}
+
+/// The endpoints that are invalid, with their verdicts.
+pub fn invalid(m: &Model) -> Vec<EndpointCheck> {
+    m.endpoints
+        .list
+        .iter()
+        .filter_map(|e| verdict(m, e))
+        .filter(|v| !v.ok)
+        .collect()
+}
+
+/// One line about what is wrong: `✗ invalid: caller_id, urgency`.
+pub fn invalid_summary(v: &EndpointCheck) -> String {
+    let mut fields: Vec<&str> = Vec::new();
+    for p in &v.problems {
+        if !fields.contains(&p.field.as_str()) {
+            fields.push(&p.field);
+        }
+    }
+    format!("✗ invalid: {}", crate::sanitize::line(&fields.join(", ")))
+}
 
 /// Keys of the endpoint list.
 pub fn keymap(m: &Model) -> Keymap {
@@ -157,11 +188,16 @@ pub fn view(m: &Model, f: &mut Frame, area: Rect) {
             } else {
                 format!("{extra} additional field(s)")
             };
+            // State by glyph and word, colour only on top.
+            let (detail, style) = match verdict(m, e) {
+                Some(v) if !v.ok => (invalid_summary(&v), t.error()),
+                _ => (detail, t.dim()),
+            };
             Line::from(vec![
                 Span::raw(marker),
                 Span::styled(pad(&crate::sanitize::line(&e.name), name_w), t.strong()),
                 Span::raw(" "),
-                Span::styled(truncate(&detail, w.saturating_sub(name_w + 3)), t.dim()),
+                Span::styled(truncate(&detail, w.saturating_sub(name_w + 3)), style),
             ])
         } else if i == n {
             Line::from(vec![Span::raw(marker), Span::raw("+ Add an endpoint")])

@@ -172,6 +172,7 @@ fn confirmed(m: &mut Model, kind: ConfirmKind) -> Vec<Effect> {
             m.review.overwrite = true;
             review::save(m, false)
         }
+        ConfirmKind::SaveInvalid => review::save_invalid(m),
     }
 }
 

@@ -17,6 +17,7 @@ use crate::wizard::model::{
 use crate::wizard::msg::{CreatedTest, Effect, SaveFailure};
 use crate::wizard::screens::checks::SPINNER;
 use crate::wizard::screens::editor::value_text;
+use crate::wizard::screens::endpoints;
 use crate::wizard::update::go;
 use crate::wizard::widgets::draw::{button, pad, truncate};
 use crate::wizard::widgets::text_field::MASK;
@@ -200,6 +201,15 @@ fn send_test(m: &mut Model) -> Vec<Effect> {
     if m.review.test == TestState::Running {
         return Vec::new();
     }
+    // The instance would refuse what `send` refuses; say what to fix instead of sending.
+    if let Some(bad) = endpoints::invalid(m).first() {
+        m.error(format!(
+            "Not sent: endpoint \"{}\" is invalid ({}); fix it in Endpoints first.",
+            crate::sanitize::line(&bad.name),
+            endpoints::invalid_summary(bad).trim_start_matches("✗ "),
+        ));
+        return Vec::new();
+    }
     m.review.test = TestState::Running;
     vec![Effect::SendTestIncident {
         plan: Box::new(crate::incident::plan_test(m.dict())),
@@ -272,9 +282,24 @@ pub fn config(m: &Model) -> Result<Config, String> {
     })
 }
 
-/// Save; `replace` after the user confirmed replacing another instance.
+/// Save; `replace` after the user confirmed replacing another instance (which comes after
+/// the question about invalid endpoints).
 pub fn save(m: &mut Model, replace: bool) -> Vec<Effect> {
+    save_with(m, replace, replace)
+}
+
+/// Save after the user chose to write invalid endpoints anyway.
+pub fn save_invalid(m: &mut Model) -> Vec<Effect> {
+    save_with(m, false, true)
+}
+
+fn save_with(m: &mut Model, replace: bool, invalid_ok: bool) -> Vec<Effect> {
     if m.review.saving {
+        return Vec::new();
+    }
+    let bad = endpoints::invalid(m);
+    if !invalid_ok && !bad.is_empty() {
+        ask_save_invalid(m, &bad);
         return Vec::new();
     }
     let cfg = match config(m) {
@@ -314,6 +339,38 @@ pub fn save(m: &mut Model, replace: bool) -> Vec<Effect> {
         replace,
         base,
     }]
+}
+
+fn ask_save_invalid(m: &mut Model, bad: &[crate::dictionary::EndpointCheck]) {
+    let mut body: Vec<String> = bad
+        .iter()
+        .map(|v| {
+            let first = v.problems.first().map_or(String::new(), |p| {
+                format!(
+                    " {}: {}",
+                    crate::sanitize::line(&p.field),
+                    crate::sanitize::line(&p.message)
+                )
+            });
+            format!(
+                "✗ \"{}\" is invalid.{first}",
+                crate::sanitize::line(&v.name)
+            )
+        })
+        .collect();
+    body.push("`send` refuses an invalid endpoint until it is fixed.".into());
+    m.modals.push(Modal::Confirm(Confirm {
+        kind: ConfirmKind::SaveInvalid,
+        title: if bad.len() == 1 {
+            "Save an invalid endpoint?".into()
+        } else {
+            format!("Save {} invalid endpoints?", bad.len())
+        },
+        body,
+        yes: "Save anyway",
+        no: "Cancel",
+        on_yes: false,
+    }));
 }
 
 fn ask_replace(m: &mut Model, existing: &str, new: &str) {
@@ -438,6 +495,18 @@ fn summary_lines(m: &Model, w: usize) -> Vec<Line<'static>> {
             head.push_str(&format!(" — {}", crate::sanitize::line(&e.description)));
         }
         v.push(Line::from(truncate(&head, w)));
+        if let Some(bad) = endpoints::verdict(m, e).filter(|v| !v.ok) {
+            v.push(Line::from(Span::styled(
+                truncate(&format!("    {}", endpoints::invalid_summary(&bad)), w),
+                t.error(),
+            )));
+            for p in &bad.problems {
+                v.push(Line::from(Span::styled(
+                    truncate(&format!("      {}", crate::sanitize::line(&p.message)), w),
+                    t.error(),
+                )));
+            }
+        }
         v.push(Line::from(Span::styled(
             truncate("    short_description, description: from the alert", w),
             t.dim(),

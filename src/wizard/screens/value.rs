@@ -10,6 +10,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
 use crate::diagnose::{Choice, Field, FieldKind};
+use crate::dictionary::rules;
 use crate::wizard::keymap::{Action, Binding, Keymap, keys, moving};
 use crate::wizard::model::{FieldEntry, Modal, Model, RefSearch, ValueState, ValueTarget};
 use crate::wizard::msg::{Effect, RefRow, Slot};
@@ -149,7 +150,10 @@ pub fn open(m: &mut Model, target: ValueTarget) -> Vec<Effect> {
                 .collect();
         }
         FieldKind::Reference => {
-            if let Some(table) = field.as_ref().and_then(|f| f.reference.clone()) {
+            if let Some(table) = field
+                .as_ref()
+                .and_then(|f| f.reference.as_deref().map(str::to_string))
+            {
                 m.search_seq = m.search_seq.wrapping_add(1);
                 let seq = m.search_seq;
                 v.search = Some(RefSearch {
@@ -233,37 +237,10 @@ pub fn action(m: &mut Model, a: Action) -> Vec<Effect> {
     Vec::new()
 }
 
-/// Check a typed value; `Ok` holds what is stored. The rules are `incident::plan`'s (what
+/// Check a typed value; `Ok` holds what is stored. The rules are the dictionary's (what
 /// `send` accepts), worded for the person typing.
 pub fn validate(kind: FieldKind, max_length: Option<u32>, raw: &str) -> Result<String, String> {
-    let s = raw.trim();
-    if s.is_empty() {
-        return Err("Enter a value.".into());
-    }
-    match kind {
-        FieldKind::Integer => s
-            // ServiceNow integer columns are 32-bit; `send` rejects anything larger.
-            .parse::<i32>()
-            .map(|n| n.to_string())
-            .map_err(|_| "Enter a whole number, e.g. 3.".into()),
-        FieldKind::Boolean => match s.to_ascii_lowercase().as_str() {
-            "true" | "false" => Ok(s.to_ascii_lowercase()),
-            _ => Err("Enter true or false.".into()),
-        },
-        FieldKind::Reference => {
-            if s.len() == 32 && s.chars().all(|c| c.is_ascii_hexdigit()) {
-                Ok(s.to_ascii_lowercase())
-            } else {
-                Err("Pick a record from the list (or type a 32-character sys_id).".into())
-            }
-        }
-        FieldKind::String | FieldKind::Choice => match max_length {
-            Some(max) if s.chars().count() > max as usize => {
-                Err(format!("At most {max} characters for this field."))
-            }
-            _ => Ok(s.to_string()),
-        },
-    }
+    rules::parse_typed(kind, max_length, raw).map_err(|e| e.hint())
 }
 
 fn accept(m: &mut Model) -> Vec<Effect> {
