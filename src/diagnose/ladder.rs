@@ -14,10 +14,11 @@ use super::dictionary::{
     CHOICE_REQUIRED, DICT_REQUIRED, GLIDE_FIELDS, Prefetch, chain_query_by_name, choice_query,
     dictionary_query, discover_with, glide_query, guess_chain, read_all, read_page,
 };
+use super::cause::{CauseId, Verdict};
 use super::fixes::{self, FixContext};
+use super::plan::{self, Assessment};
 use super::probes::{self, Outcome, ReadOutcome, access};
 use super::{CheckId, CheckResult, CheckStatus, Dictionary, DictionaryError};
-use crate::exit::Exit;
 use crate::incident::send_policy::{self, RateLimitWait};
 use crate::servicenow::{
     Client, ClientOptions, Credentials, EncodedQuery, Error, InstanceUrl, TableQuery,
@@ -95,6 +96,8 @@ pub struct Diagnosis {
     pub dictionary: Option<Result<Dictionary, DictionaryError>>,
     /// The number of the test incident, when one was created.
     pub test_incident: Option<String>,
+    /// Who and where, for the fix texts of the assessment.
+    pub context: FixContext,
 }
 
 /// The table the integration writes to; the ladder proves access for it.
@@ -104,29 +107,36 @@ const TARGET_TABLE: &str = "incident";
 const TEST_INCIDENT_RATE_LIMIT_BUDGET: Duration = Duration::from_secs(15);
 
 impl Diagnosis {
+    /// Causes, the admin plan and the verdict of this run (checks and discovery).
+    pub fn assessment(&self) -> Assessment {
+        self.assessment_with(Vec::new())
+    }
+
+    /// [`Diagnosis::assessment`] with causes found elsewhere (the endpoints).
+    pub fn assessment_with(&self, mut extra: Vec<super::cause::Cause>) -> Assessment {
+        // Discovery that failed for a reason of the instance (429, outage) is a cause even
+        // when every probe passed; a denial there already re-finished its check.
+        if let Some(Err(DictionaryError::Client(e))) = &self.dictionary
+            && let Some(c) = plan::cause_from_error(e, "the incident dictionary could not be read", &self.context)
+        {
+            extra.insert(0, c);
+        }
+        plan::assess(&self.results, extra, &self.context)
+    }
+
     /// True when every required check passed (warnings allowed), and a test incident, when
     /// one was asked for, was created.
     pub fn ok(&self) -> bool {
-        CheckId::ALL
-            .iter()
-            .all(|id| self.result(*id).is_some_and(CheckResult::is_ok))
+        self.verdict() == Verdict::Works
     }
 
-    /// Exit code per DESIGN.md: 0 ok, 1 instance answered but something is denied, 2 the URL
-    /// is not usable, 3 unreachable.
-    pub fn exit(&self) -> Exit {
-        let passed = |id| {
-            self.result(id)
-                .is_some_and(|r| matches!(r.status, CheckStatus::Passed | CheckStatus::Warning))
-        };
-        if self.ok() {
-            Exit::Success
-        } else if !passed(CheckId::InstanceUrl) {
-            Exit::Usage
-        } else if !passed(CheckId::Reachability) || !passed(CheckId::Instance) {
-            Exit::Unreachable
+    /// What the caller should do next (only `commands/` turns it into an exit code).
+    pub fn verdict(&self) -> Verdict {
+        let complete = CheckId::ALL.iter().all(|id| self.result(*id).is_some());
+        if complete {
+            self.assessment().verdict
         } else {
-            Exit::Denied
+            Verdict::MustChange
         }
     }
 
@@ -195,13 +205,17 @@ impl Ladder {
         self.results[index(id)].as_ref().map(|r| r.status)
     }
 
-    /// Every check without a result is skipped for `reason`.
-    fn skip_rest(&mut self, reason: &str) {
+    /// Every check without a result is skipped for `reason`, pointing at `cause`.
+    fn skip_rest(&mut self, reason: &str, cause: Option<CauseId>) {
         for id in CheckId::ALL {
             if self.results[index(id)].is_none() {
-                self.finish(id, Outcome::skipped(reason), 0);
+                self.finish(id, Outcome::skipped_for(reason, cause), 0);
             }
         }
+    }
+
+    fn cause(&self, id: CheckId) -> Option<CauseId> {
+        self.results[index(id)].as_ref().and_then(|r| r.cause)
     }
 
     fn into_results(self) -> Vec<CheckResult> {
@@ -325,15 +339,16 @@ pub async fn run_checks(
         client: None,
         dictionary: None,
         test_incident: None,
+        context: FixContext::new(&input.username, ""),
     };
     macro_rules! stop {
-        ($reason:expr) => {{
-            let reason: &str = if cancel.is_cancelled() {
-                "cancelled"
+        ($reason:expr, $cause:expr) => {{
+            let (reason, cause): (&str, Option<CauseId>) = if cancel.is_cancelled() {
+                ("cancelled", None)
             } else {
-                $reason
+                ($reason, $cause)
             };
-            l.skip_rest(reason);
+            l.skip_rest(reason, cause);
             diag.results = l.into_results();
             return diag;
         }};
@@ -347,14 +362,20 @@ pub async fn run_checks(
         Err(e) => {
             l.finish(
                 CheckId::InstanceUrl,
-                Outcome::blocked(
-                    format!("the instance URL is not usable: {e}"),
-                    Some(format!("typed: {:?}", input.instance_url.trim())),
-                    Some(e.to_string()),
-                ),
+                Outcome {
+                    cause: Some(CauseId::InvalidUrl),
+                    ..Outcome::blocked(
+                        format!("the instance URL is not usable: {e}"),
+                        Some(format!("typed: {:?}", input.instance_url.trim())),
+                        Some(e.to_string()),
+                    )
+                },
                 ms(t),
             );
-            stop!("skipped: no usable instance URL (instance_url blocked)");
+            stop!(
+                "skipped: no usable instance URL (instance_url blocked)",
+                Some(CauseId::InvalidUrl)
+            );
         }
     };
     l.finish(
@@ -363,9 +384,10 @@ pub async fn run_checks(
         ms(t),
     );
     diag.instance_url = Some(url.as_str().to_string());
-    let ctx = FixContext::new(&input.username, url.host());
+    let ctx = FixContext::for_url(&input.username, &url);
+    diag.context = ctx.clone();
     if cancel.is_cancelled() {
-        stop!("cancelled");
+        stop!("cancelled", None);
     }
 
     // reachability + instance
@@ -407,13 +429,15 @@ pub async fn run_checks(
     l.finish(CheckId::Reachability, reach, elapsed);
     l.finish(CheckId::Instance, inst, elapsed);
     if !reach_ok {
-        stop!("skipped: cannot connect (reachability blocked)");
+        let cause = l.cause(CheckId::Reachability);
+        stop!("skipped: cannot connect (see the cause above)", cause);
     }
     if !inst_ok {
-        stop!("skipped: not a ServiceNow API (instance blocked)");
+        let cause = l.cause(CheckId::Instance);
+        stop!("skipped: the instance did not answer like the ServiceNow API (see the cause above)", cause);
     }
     let Some(client) = client else {
-        stop!("skipped: cannot connect (reachability blocked)");
+        stop!("skipped: cannot connect", Some(CauseId::Unreachable));
     };
 
     // oauth: one attempt, never retried (lockout).
@@ -422,9 +446,10 @@ pub async fn run_checks(
     let token = cancellable(&cancel, client.authenticate()).await;
     let outcome = probes::oauth_outcome(&token, &ctx);
     let token_ok = outcome.status == CheckStatus::Passed;
+    let token_cause = outcome.cause;
     l.finish(CheckId::Oauth, outcome, ms(t));
     if !token_ok {
-        stop!("skipped: no token (oauth blocked)");
+        stop!("skipped: no token (see the cause of oauth)", token_cause);
     }
     // Handed out only once it holds a token: the caller reuses it.
     diag.client = Some(client.clone());
@@ -483,7 +508,7 @@ pub async fn run_checks(
     }
     drop(reads);
     if cancel.is_cancelled() {
-        stop!("cancelled");
+        stop!("cancelled", None);
     }
 
     // Dictionary discovery, reusing the probes' reads.
@@ -500,17 +525,19 @@ pub async fn run_checks(
         {
             l.finish(
                 id,
-                Outcome::blocked(
+                Outcome::acl_missing(
+                    CheckStatus::Blocked,
                     format!("reading the {TARGET_TABLE} dictionary needs the read ACL {acl}"),
-                    Some(evidence.clone()),
-                    Some(fixes::missing_acl(acl, &ctx)),
+                    evidence.clone(),
+                    acl.clone(),
+                    &ctx,
                 ),
                 ms(t),
             );
         }
         diag.dictionary = Some(found);
         if cancel.is_cancelled() {
-            stop!("cancelled");
+            stop!("cancelled", None);
         }
     }
 
@@ -550,22 +577,21 @@ pub async fn run_checks(
 mod tests {
     use super::*;
 
-    fn diag(statuses: &[(CheckId, CheckStatus)]) -> Diagnosis {
+    fn diag(statuses: &[(CheckId, CheckStatus, Option<CauseId>)]) -> Diagnosis {
         let results = CheckId::ALL
             .iter()
             .map(|id| {
-                let status = statuses
+                let (status, cause) = statuses
                     .iter()
-                    .find(|(i, _)| i == id)
-                    .map(|(_, s)| *s)
-                    .unwrap_or(CheckStatus::Passed);
+                    .find(|(i, _, _)| i == id)
+                    .map(|(_, s, c)| (*s, *c))
+                    .unwrap_or((CheckStatus::Passed, None));
                 Outcome {
-                    status,
-                    summary: String::new(),
-                    evidence: None,
-                    fix: None,
+                    cause,
+                    ..Outcome::skipped("")
                 }
                 .into_result(*id, 0)
+                .with_status(status)
             })
             .collect();
         Diagnosis {
@@ -574,39 +600,37 @@ mod tests {
             client: None,
             dictionary: None,
             test_incident: None,
+            context: FixContext::default(),
         }
     }
 
     #[test]
-    fn exit_codes_follow_the_ladder() {
+    fn verdicts_follow_the_causes() {
         use CheckStatus::*;
-        assert_eq!(diag(&[]).exit(), Exit::Success);
+        assert_eq!(diag(&[]).verdict(), Verdict::Works);
         assert_eq!(
             diag(&[
-                (CheckId::AclSysChoice, Warning),
-                (CheckId::IncidentCreate, Skipped)
+                (CheckId::AclSysChoice, Warning, Some(CauseId::MissingAcl)),
+                (CheckId::IncidentCreate, Skipped, None)
             ])
-            .exit(),
-            Exit::Success
+            .verdict(),
+            Verdict::Works
         );
-        assert_eq!(
-            diag(&[(CheckId::AclSysDictionaryFields, Partial)]).exit(),
-            Exit::Denied
-        );
-        assert_eq!(diag(&[(CheckId::Oauth, Blocked)]).exit(), Exit::Denied);
-        assert_eq!(
-            diag(&[(CheckId::IncidentCreate, Blocked)]).exit(),
-            Exit::Denied
-        );
-        assert_eq!(
-            diag(&[(CheckId::Instance, Blocked)]).exit(),
-            Exit::Unreachable
-        );
-        assert_eq!(
-            diag(&[(CheckId::Reachability, Blocked)]).exit(),
-            Exit::Unreachable
-        );
-        assert_eq!(diag(&[(CheckId::InstanceUrl, Blocked)]).exit(), Exit::Usage);
+        let cases = [
+            (CheckId::AclSysDictionaryFields, Partial, Some(CauseId::MissingAcl), Verdict::MustChange),
+            (CheckId::Oauth, Blocked, Some(CauseId::CredentialsRejected), Verdict::MustChange),
+            (CheckId::Oauth, Inconclusive, Some(CauseId::Timeout), Verdict::Unreachable),
+            (CheckId::Oauth, Inconclusive, Some(CauseId::RateLimited), Verdict::RetryLater),
+            (CheckId::IncidentCreate, Blocked, Some(CauseId::InsertDenied), Verdict::MustChange),
+            (CheckId::Instance, Inconclusive, Some(CauseId::Unavailable), Verdict::Unreachable),
+            (CheckId::Instance, Blocked, Some(CauseId::NotServicenow), Verdict::Unreachable),
+            (CheckId::Reachability, Blocked, Some(CauseId::Unreachable), Verdict::Unreachable),
+            (CheckId::InstanceUrl, Blocked, Some(CauseId::InvalidUrl), Verdict::Usage),
+            (CheckId::AclSysGlideObject, Blocked, None, Verdict::MustChange),
+        ];
+        for (id, status, cause, verdict) in cases {
+            assert_eq!(diag(&[(id, status, cause)]).verdict(), verdict, "{id} {status:?}");
+        }
         let mut missing = diag(&[]);
         missing.results.pop();
         assert!(!missing.ok());
@@ -667,9 +691,9 @@ mod tests {
         assert!(
             d.results[1..]
                 .iter()
-                .all(|r| r.status == CheckStatus::Skipped)
+                .all(|r| r.status == CheckStatus::Skipped && r.cause == Some(CauseId::InvalidUrl))
         );
-        assert_eq!(d.exit(), Exit::Usage);
+        assert_eq!(d.verdict(), Verdict::Usage);
         let mut finished = 0;
         while let Ok(e) = rx.try_recv() {
             if matches!(e, CheckEvent::Finished(_)) {

@@ -219,14 +219,7 @@ pub fn on_done(m: &mut Model, run: u64, outcome: ChecksOutcome) {
     // A check that never reported is shown as skipped rather than spinning forever.
     for (id, s) in m.checks.rows.iter_mut() {
         if !matches!(s, RowState::Done(_)) {
-            *s = RowState::Done(CheckResult {
-                id: *id,
-                status: CheckStatus::Skipped,
-                summary: "not run".into(),
-                evidence: None,
-                fix: None,
-                elapsed_ms: 0,
-            });
+            *s = RowState::Done(CheckResult::new(*id, CheckStatus::Skipped, "not run"));
         }
     }
     m.checks.running = false;
