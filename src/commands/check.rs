@@ -10,9 +10,8 @@ use super::connection;
 use crate::cli::CheckArgs;
 use crate::config::Endpoint;
 use crate::diagnose::{
-    Assessment, Cause, CheckId, CheckOptions, CheckResult, CheckStatus, Diagnosis,
-    Dictionary, EndpointProblem, Verdict, markdown_report_for, plan, run_checks,
-    verdict_sentence,
+    Assessment, Cause, CheckId, CheckOptions, CheckResult, CheckStatus, Diagnosis, Dictionary,
+    EndpointProblem, Verdict, markdown_report_for, plan, run_checks, verdict_sentence,
 };
 use crate::exit::Exit;
 use crate::sanitize;
@@ -241,7 +240,12 @@ pub fn render_human(report: &CheckReport<'_>, width: usize) -> String {
         });
         for c in &a.causes {
             wrap(
-                &format!("✗ {} ({}): {}", c.id, kind_word(c), sanitize::line(&c.summary)),
+                &format!(
+                    "✗ {} ({}): {}",
+                    c.id,
+                    kind_word(c),
+                    sanitize::line(&c.summary)
+                ),
                 "  ",
                 4,
                 width,
@@ -318,7 +322,9 @@ pub fn render_human(report: &CheckReport<'_>, width: usize) -> String {
             }
         }
         if a.plan.script.is_some() {
-            out.push_str("  The same as one background script: `snow-connect check --format markdown`.\n");
+            out.push_str(
+                "  The same as one background script: `snow-connect check --format markdown`.\n",
+            );
         }
         out.push('\n');
     }
@@ -335,7 +341,11 @@ pub fn render_human(report: &CheckReport<'_>, width: usize) -> String {
                 ));
                 for p in &e.problems {
                     wrap(
-                        &format!("field {}: {}", sanitize::line(&p.field), sanitize::line(&p.message)),
+                        &format!(
+                            "field {}: {}",
+                            sanitize::line(&p.field),
+                            sanitize::line(&p.message)
+                        ),
                         "    ",
                         2,
                         width,
@@ -358,9 +368,8 @@ pub fn render_human(report: &CheckReport<'_>, width: usize) -> String {
                 hidden
             ));
         }
-        Some(Err(_)) => out.push_str(
-            "Fields: the incident dictionary could not be read (see the causes above)\n",
-        ),
+        Some(Err(_)) => out
+            .push_str("Fields: the incident dictionary could not be read (see the causes above)\n"),
         None => {}
     }
     if let Some(n) = &diag.test_incident {
@@ -369,7 +378,11 @@ pub fn render_human(report: &CheckReport<'_>, width: usize) -> String {
             sanitize::line(n)
         ));
     }
-    let glyph = if a.verdict == Verdict::Works { "✓" } else { "✗" };
+    let glyph = if a.verdict == Verdict::Works {
+        "✓"
+    } else {
+        "✗"
+    };
     out.push_str(&format!("Result: {glyph} {}\n", verdict_sentence(a)));
     out
 }
@@ -406,9 +419,53 @@ async fn other_dictionaries(
     out
 }
 
+/// The `--json` document of a command that could not start (usage or config error).
+#[derive(Debug, Serialize)]
+pub struct UsageFailure<'a> {
+    /// Version of this document's shape.
+    pub schema_version: u32,
+    /// The tool's version.
+    pub tool_version: &'static str,
+    /// Always false.
+    pub ok: bool,
+    /// No instance was asked, so no cause.
+    pub causes: [Cause; 0],
+    /// What to pass or fix.
+    pub error: &'a str,
+}
+
+/// [`connection::prepare`], printing the one JSON document on failure when `json` is set.
+pub(super) fn prepare(
+    global: &Global,
+    args: &crate::cli::ConnectionArgs,
+    command: &str,
+    json: bool,
+) -> Result<(connection::Connection, tokio::runtime::Runtime), Exit> {
+    let fail = |msg: String| {
+        eprintln!("snow-connect {command}: {msg}");
+        if json {
+            let doc = UsageFailure {
+                schema_version: SCHEMA_VERSION,
+                tool_version: env!("CARGO_PKG_VERSION"),
+                ok: false,
+                causes: [],
+                error: &msg,
+            };
+            let _ = super::print_json(command, &doc);
+        }
+        Exit::Usage
+    };
+    let conn = connection::resolve(global, args).map_err(fail)?;
+    for w in &conn.warnings {
+        eprintln!("warning: {w}");
+    }
+    let rt = super::runtime().map_err(fail)?;
+    Ok((conn, rt))
+}
+
 /// Run `snow-connect check`.
 pub fn run(global: &Global, args: CheckArgs) -> Exit {
-    let (conn, rt) = match connection::prepare(global, &args.conn, "check") {
+    let (conn, rt) = match prepare(global, &args.conn, "check", args.json) {
         Ok(ready) => ready,
         Err(exit) => return exit,
     };

@@ -8,11 +8,10 @@ use unicode_width::UnicodeWidthStr;
 
 use super::Global;
 use super::check::SCHEMA_VERSION;
-use super::connection;
 use crate::cli::FieldsArgs;
 use crate::diagnose::fixes::FixContext;
 use crate::diagnose::{
-    Cause, CauseId, CheckOptions, Diagnosis, Dictionary, DictionaryError, Field, HiddenReason,
+    Assessment, Cause, CheckOptions, Diagnosis, Dictionary, DictionaryError, Field, HiddenReason,
     discover_dictionary, plan, run_checks,
 };
 use crate::exit::Exit;
@@ -189,11 +188,7 @@ pub fn render_table(d: &Dictionary) -> String {
 
 /// Why the fields could not be read: the causes (each once), the exit code, and a sentence
 /// when no cause applies.
-fn failure(
-    diag: &Diagnosis,
-    table: &str,
-    ctx: &FixContext,
-) -> (Vec<Cause>, Exit, Option<String>) {
+fn failure(diag: &Diagnosis, table: &str, ctx: &FixContext) -> (Assessment, Exit, Option<String>) {
     let mut extra = Vec::new();
     let mut error = None;
     let mut usage = false;
@@ -234,7 +229,7 @@ fn failure(
             _ => "the dictionary was not read".to_string(),
         });
     }
-    (a.causes, exit, error)
+    (a, exit, error)
 }
 
 /// Run `snow-connect fields`.
@@ -260,7 +255,7 @@ pub fn run(global: &Global, args: FieldsArgs) -> Exit {
         }
         return Exit::Usage;
     }
-    let (conn, rt) = match connection::prepare(global, &args.conn, "fields") {
+    let (conn, rt) = match super::check::prepare(global, &args.conn, "fields", args.json) {
         Ok(ready) => ready,
         Err(exit) => return exit,
     };
@@ -290,7 +285,8 @@ pub fn run(global: &Global, args: FieldsArgs) -> Exit {
             Exit::Success
         }
         _ => {
-            let (causes, exit, error) = failure(&diag, &table, &diag.context);
+            let (a, exit, error) = failure(&diag, &table, &diag.context);
+            let causes = &a.causes;
             eprintln!(
                 "snow-connect fields: cannot read the {} dictionary",
                 sanitize::line(&table)
@@ -298,7 +294,7 @@ pub fn run(global: &Global, args: FieldsArgs) -> Exit {
             if let Some(e) = &error {
                 eprintln!("  {e}");
             }
-            for c in &causes {
+            for c in causes {
                 eprintln!("✗ {} : {}", c.id, sanitize::line(&c.summary));
                 if let Some(at) = &c.retry_at {
                     eprintln!("  Try again after {}", sanitize::line(at));
@@ -310,8 +306,16 @@ pub fn run(global: &Global, args: FieldsArgs) -> Exit {
                     }
                 }
             }
-            if causes.iter().any(|c| c.id == CauseId::MissingAcl) {
-                eprintln!("The admin's one plan (with its background script): `snow-connect check --format markdown`.");
+            if !a.plan.steps.is_empty() {
+                eprintln!("What the ServiceNow admin changes (one plan):");
+                for l in sanitize::text(&a.plan.text()).lines() {
+                    eprintln!("  {l}");
+                }
+            }
+            if a.plan.script.is_some() {
+                eprintln!(
+                    "The same as one background script: `snow-connect check --format markdown`."
+                );
             }
             if args.json {
                 let doc = FieldsFailure {
@@ -319,7 +323,7 @@ pub fn run(global: &Global, args: FieldsArgs) -> Exit {
                     tool_version: env!("CARGO_PKG_VERSION"),
                     ok: false,
                     table: &table,
-                    causes: &causes,
+                    causes,
                     error,
                 };
                 if let Err(exit) = super::print_json("fields", &doc) {

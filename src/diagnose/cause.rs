@@ -367,6 +367,9 @@ mod tests {
             Some("1970-01-01T01:00:00Z")
         );
         assert_eq!(retry_at(&e(None, None)), None);
-        assert_eq!(retry_at(&e(Some(Duration::from_secs(u64::MAX)), None)), None);
+        assert_eq!(
+            retry_at(&e(Some(Duration::from_secs(u64::MAX)), None)),
+            None
+        );
     }
 }

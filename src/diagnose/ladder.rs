@@ -10,11 +10,11 @@ use secrecy::SecretString;
 use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
 
+use super::cause::{CauseId, Verdict};
 use super::dictionary::{
     CHOICE_REQUIRED, DICT_REQUIRED, GLIDE_FIELDS, Prefetch, chain_query_by_name, choice_query,
     dictionary_query, discover_with, glide_query, guess_chain, read_all, read_page,
 };
-use super::cause::{CauseId, Verdict};
 use super::fixes::{self, FixContext};
 use super::plan::{self, Assessment};
 use super::probes::{self, Outcome, ReadOutcome, access};
@@ -117,7 +117,11 @@ impl Diagnosis {
         // Discovery that failed for a reason of the instance (429, outage) is a cause even
         // when every probe passed; a denial there already re-finished its check.
         if let Some(Err(DictionaryError::Client(e))) = &self.dictionary
-            && let Some(c) = plan::cause_from_error(e, "the incident dictionary could not be read", &self.context)
+            && let Some(c) = plan::cause_from_error(
+                e,
+                "the incident dictionary could not be read",
+                &self.context,
+            )
         {
             extra.insert(0, c);
         }
@@ -434,7 +438,10 @@ pub async fn run_checks(
     }
     if !inst_ok {
         let cause = l.cause(CheckId::Instance);
-        stop!("skipped: the instance did not answer like the ServiceNow API (see the cause above)", cause);
+        stop!(
+            "skipped: the instance did not answer like the ServiceNow API (see the cause above)",
+            cause
+        );
     }
     let Some(client) = client else {
         stop!("skipped: cannot connect", Some(CauseId::Unreachable));
@@ -617,19 +624,73 @@ mod tests {
             Verdict::Works
         );
         let cases = [
-            (CheckId::AclSysDictionaryFields, Partial, Some(CauseId::MissingAcl), Verdict::MustChange),
-            (CheckId::Oauth, Blocked, Some(CauseId::CredentialsRejected), Verdict::MustChange),
-            (CheckId::Oauth, Inconclusive, Some(CauseId::Timeout), Verdict::Unreachable),
-            (CheckId::Oauth, Inconclusive, Some(CauseId::RateLimited), Verdict::RetryLater),
-            (CheckId::IncidentCreate, Blocked, Some(CauseId::InsertDenied), Verdict::MustChange),
-            (CheckId::Instance, Inconclusive, Some(CauseId::Unavailable), Verdict::Unreachable),
-            (CheckId::Instance, Blocked, Some(CauseId::NotServicenow), Verdict::Unreachable),
-            (CheckId::Reachability, Blocked, Some(CauseId::Unreachable), Verdict::Unreachable),
-            (CheckId::InstanceUrl, Blocked, Some(CauseId::InvalidUrl), Verdict::Usage),
-            (CheckId::AclSysGlideObject, Blocked, None, Verdict::MustChange),
+            (
+                CheckId::AclSysDictionaryFields,
+                Partial,
+                Some(CauseId::MissingAcl),
+                Verdict::MustChange,
+            ),
+            (
+                CheckId::Oauth,
+                Blocked,
+                Some(CauseId::CredentialsRejected),
+                Verdict::MustChange,
+            ),
+            (
+                CheckId::Oauth,
+                Inconclusive,
+                Some(CauseId::Timeout),
+                Verdict::Unreachable,
+            ),
+            (
+                CheckId::Oauth,
+                Inconclusive,
+                Some(CauseId::RateLimited),
+                Verdict::RetryLater,
+            ),
+            (
+                CheckId::IncidentCreate,
+                Blocked,
+                Some(CauseId::InsertDenied),
+                Verdict::MustChange,
+            ),
+            (
+                CheckId::Instance,
+                Inconclusive,
+                Some(CauseId::Unavailable),
+                Verdict::Unreachable,
+            ),
+            (
+                CheckId::Instance,
+                Blocked,
+                Some(CauseId::NotServicenow),
+                Verdict::Unreachable,
+            ),
+            (
+                CheckId::Reachability,
+                Blocked,
+                Some(CauseId::Unreachable),
+                Verdict::Unreachable,
+            ),
+            (
+                CheckId::InstanceUrl,
+                Blocked,
+                Some(CauseId::InvalidUrl),
+                Verdict::Usage,
+            ),
+            (
+                CheckId::AclSysGlideObject,
+                Blocked,
+                None,
+                Verdict::MustChange,
+            ),
         ];
         for (id, status, cause, verdict) in cases {
-            assert_eq!(diag(&[(id, status, cause)]).verdict(), verdict, "{id} {status:?}");
+            assert_eq!(
+                diag(&[(id, status, cause)]).verdict(),
+                verdict,
+                "{id} {status:?}"
+            );
         }
         let mut missing = diag(&[]);
         missing.results.pop();

@@ -80,8 +80,13 @@ pub fn cause_from_error(err: &Error, what: &str, ctx: &FixContext) -> Option<Cau
     Some(Cause {
         id,
         kind: id.kind(),
-        summary: crate::sanitize::line(&headline(id, &evidence, &format!("{what}: {evidence}"), at))
-            .into_owned(),
+        summary: crate::sanitize::line(&headline(
+            id,
+            &evidence,
+            &format!("{what}: {evidence}"),
+            at,
+        ))
+        .into_owned(),
         fix: crate::sanitize::text(&fixes::for_error(err, ctx).unwrap_or_default()).into_owned(),
         checks: Vec::new(),
         retry_at: cause::retry_at(err).map(cause::rfc3339),
@@ -109,7 +114,12 @@ pub fn endpoint_cause(problems: Vec<EndpointProblem>) -> Option<Cause> {
     );
     let fix = problems
         .iter()
-        .map(|p| format!("Endpoint {:?}, field {}: {}", p.endpoint, p.field, p.message))
+        .map(|p| {
+            format!(
+                "Endpoint {:?}, field {}: {}",
+                p.endpoint, p.field, p.message
+            )
+        })
         .collect::<Vec<_>>()
         .join("\n");
     Some(Cause {
@@ -347,10 +357,7 @@ fn admin_plan(causes: &[Cause], ctx: &FixContext) -> AdminPlan {
                 part.second_picker()
             ));
         }
-        let mut tables: Vec<&str> = acls
-            .iter()
-            .map(|(a, _)| a.trim_end_matches(".*"))
-            .collect();
+        let mut tables: Vec<&str> = acls.iter().map(|(a, _)| a.trim_end_matches(".*")).collect();
         tables.dedup();
         for t in tables {
             for extra in fixes::table_extra(t) {
@@ -528,7 +535,10 @@ pub fn script(user: &str, acls: &[String], extra_roles: &[&str]) -> String {
 pub fn needs_attention(r: &CheckResult) -> bool {
     matches!(
         r.status,
-        CheckStatus::Blocked | CheckStatus::Partial | CheckStatus::Warning | CheckStatus::Inconclusive
+        CheckStatus::Blocked
+            | CheckStatus::Partial
+            | CheckStatus::Warning
+            | CheckStatus::Inconclusive
     )
 }
 
@@ -586,7 +596,11 @@ mod tests {
         );
         assert_eq!(c.acls, vec!["sys_dictionary.*", "sys_glide_object"]);
         let text = a.plan.text();
-        assert_eq!(text.matches("Elevate to security_admin").count(), 1, "{text}");
+        assert_eq!(
+            text.matches("Elevate to security_admin").count(),
+            1,
+            "{text}"
+        );
         assert_eq!(text.matches("User Administration > Roles > New").count(), 1);
         assert_eq!(text.matches("Roles related list").count(), 1);
         assert_eq!(text.matches("Manage Tokens").count(), 1);

@@ -4,8 +4,8 @@
 
 use serde_json::Value;
 
-use super::fixes::{self, FixContext};
 use super::cause::{self, CauseId};
+use super::fixes::{self, FixContext};
 use super::{CheckId, CheckResult, CheckStatus};
 use crate::incident::send_policy;
 use crate::sanitize;
@@ -762,15 +762,17 @@ mod tests {
     }
 
     #[test]
-    fn securely_scoped_blocks_both_with_the_single_scope_fix() {
+    fn securely_scoped_decides_no_acl_and_points_at_one_cause() {
         let o = Err(Error::SecurelyScoped(msg(
             "User Not Authorized",
             Some("Access to unscoped api is not allowed"),
         )));
         let (t, f) = table_pair("sys_dictionary", &access(&o, &["name"]), &ctx());
-        assert_eq!(t.status, CheckStatus::Blocked);
-        assert_eq!(f.status, CheckStatus::Blocked);
-        assert_eq!(t.fix, f.fix);
+        assert_eq!(t.status, CheckStatus::Inconclusive);
+        assert_eq!(f.status, CheckStatus::Skipped);
+        assert_eq!(t.cause, Some(CauseId::SecurelyScoped));
+        assert_eq!(f.cause, Some(CauseId::SecurelyScoped));
+        assert!(t.missing_acls.is_empty());
         let fix = t.fix.unwrap_or_default();
         assert!(fix.contains("Scope Restriction"));
         assert!(!fix.contains("Access Control (ACL)"));
@@ -782,8 +784,9 @@ mod tests {
         let (t, f) = table_pair("sys_db_object", &access(&o, &["name"]), &ctx());
         assert_eq!(
             (t.status, f.status),
-            (CheckStatus::Blocked, CheckStatus::Blocked)
+            (CheckStatus::Inconclusive, CheckStatus::Skipped)
         );
+        assert_eq!(t.cause, Some(CauseId::SecurelyScoped));
         assert!(t.fix.unwrap_or_default().contains("Scope Restriction"));
     }
 
@@ -800,7 +803,9 @@ mod tests {
             ),
         });
         let (t, f) = table_pair("sys_db_object", &access(&o, &["name"]), &ctx());
-        assert_eq!(t.status, CheckStatus::Blocked);
+        assert_eq!(t.status, CheckStatus::Inconclusive);
+        assert_eq!(t.cause, Some(CauseId::RateLimited));
+        assert!(t.retry_at.is_some());
         assert!(
             t.summary.contains("retry after 30 seconds"),
             "{}",
@@ -815,7 +820,7 @@ mod tests {
         assert_eq!(f.status, CheckStatus::Skipped);
 
         let c = choice_outcome(&access(&o, &["value", "label"]), &ctx());
-        assert_eq!(c.status, CheckStatus::Warning);
+        assert_eq!(c.status, CheckStatus::Inconclusive);
         assert_eq!(
             c.summary,
             "sys_choice not checked: rate limited; retry after 30 seconds"
@@ -848,19 +853,21 @@ mod tests {
     }
 
     #[test]
-    fn glide_table_denial_asks_for_both_acls() {
+    fn glide_table_denial_names_the_missing_acl() {
         let denied = Err(Error::Forbidden(msg(
             "Insufficient rights to query records",
             None,
         )));
         let o = glide_outcome(&access(&denied, &["name", "label"]), &ctx());
         assert_eq!(o.status, CheckStatus::Blocked);
+        assert_eq!(o.cause, Some(CauseId::MissingAcl));
+        assert_eq!(o.missing_acls, vec!["sys_glide_object"]);
         let fix = o.fix.unwrap_or_default();
         assert!(fix.contains("Name sys_glide_object / -- None --"));
-        assert!(fix.contains("Name sys_glide_object / *"));
         let hidden = ok(vec![rec(json!({"name": "string"}))], Some(1));
         let o = glide_outcome(&access(&hidden, &["name", "label"]), &ctx());
         assert_eq!(o.status, CheckStatus::Partial);
+        assert_eq!(o.missing_acls, vec!["sys_glide_object.*"]);
     }
 
     #[test]
@@ -888,7 +895,21 @@ mod tests {
         let (r, i) = probe_outcomes(&Err(Error::Hibernating), "dev1.service-now.com", true, &c);
         assert_eq!(
             (r.status, i.status),
-            (CheckStatus::Passed, CheckStatus::Blocked)
+            (CheckStatus::Passed, CheckStatus::Inconclusive)
+        );
+        assert_eq!(i.cause, Some(CauseId::Hibernating));
+        let maintenance = Err(Error::Server {
+            status: 503,
+            message: "Maintenance".into(),
+        });
+        let (mr, mi) = probe_outcomes(&maintenance, "acme.service-now.com", true, &c);
+        assert_eq!(
+            (mr.status, mi.status, mi.cause),
+            (
+                CheckStatus::Passed,
+                CheckStatus::Inconclusive,
+                Some(CauseId::Unavailable)
+            )
         );
         assert!(
             i.fix

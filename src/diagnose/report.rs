@@ -2,9 +2,9 @@
 
 use super::fixes::{self, FixContext, INTEGRATION_ROLE};
 use super::plan::Assessment;
-use super::{CheckResult, Verdict};
 #[cfg(test)]
 use super::{CheckId, CheckStatus};
+use super::{CheckResult, Verdict};
 use crate::sanitize;
 
 /// One table cell: one line, pipes escaped.
@@ -62,7 +62,11 @@ pub fn markdown_report_for(
     if !assessment.causes.is_empty() {
         md.push_str(&format!(
             "\n## Root cause{}\n",
-            if assessment.causes.len() == 1 { "" } else { "s" }
+            if assessment.causes.len() == 1 {
+                ""
+            } else {
+                "s"
+            }
         ));
         for c in &assessment.causes {
             md.push_str(&format!(
@@ -97,7 +101,9 @@ pub fn markdown_report_for(
         }
     }
 
-    md.push_str("\n## Checks\n\n| Check | Status | Cause | Summary | Time |\n|---|---|---|---|---|\n");
+    md.push_str(
+        "\n## Checks\n\n| Check | Status | Cause | Summary | Time |\n|---|---|---|---|---|\n",
+    );
     for r in results {
         md.push_str(&format!(
             "| `{}` | {} {} | {} | {} | {} ms |\n",
@@ -203,7 +209,12 @@ mod tests {
     use super::*;
     use crate::diagnose::CauseId;
 
-    fn result(id: CheckId, status: CheckStatus, cause: Option<CauseId>, acls: &[&str]) -> CheckResult {
+    fn result(
+        id: CheckId,
+        status: CheckStatus,
+        cause: Option<CauseId>,
+        acls: &[&str],
+    ) -> CheckResult {
         CheckResult {
             evidence: Some("HTTP 403: Insufficient rights to query records".into()),
             fix: cause.map(|_| "row fix".to_string()),

@@ -238,8 +238,8 @@ fn result(
     ms: u64,
 ) -> CheckResult {
     // A denied ACL row belongs to the missing_acl cause, as the ladder would report it.
-    let missing = matches!(status, CheckStatus::Blocked | CheckStatus::Partial)
-        && id.acl().is_some();
+    let missing =
+        matches!(status, CheckStatus::Blocked | CheckStatus::Partial) && id.acl().is_some();
     CheckResult {
         evidence: evidence.map(Into::into),
         fix: fix.map(Into::into),
