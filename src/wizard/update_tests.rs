@@ -608,7 +608,7 @@ fn a_rate_limited_dictionary_blames_no_acl() {
     open_picker(&mut m);
     let u = picker_state(&m).unavailable.as_ref().expect("explanation");
     assert!(u.missing.is_empty(), "{:?}", u.missing);
-    assert!(u.reason.contains("rate limited"), "{}", u.reason);
+    assert!(u.reason.contains("rate limit"), "{}", u.reason);
     let screen = render(&m, 80, 24);
     assert!(!screen.contains("lacks authorization"), "{screen}");
     assert!(!screen.contains("missing"), "{screen}");
