@@ -410,7 +410,7 @@ async fn rejected_token_is_asked_for_once() {
         .map(|r| r.summary.clone());
     assert_eq!(
         skipped.as_deref(),
-        Some("skipped: no token (see the cause of oauth)")
+        Some("skipped: no token (see the cause credentials_rejected)")
     );
     sim.shutdown().await;
 }

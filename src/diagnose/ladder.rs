@@ -1,8 +1,6 @@
-//! The connection ladder: URL, network, instance, token, then the ACL probes concurrently,
-//! then dictionary discovery. Results stream out as they finish.
-
-use std::future::Future;
-use std::time::{Duration, Instant};
+//! The connection ladder's runner: the rungs of `rungs.rs` (URL, network, instance, token, the
+//! ACL probes concurrently, dictionary discovery, the test incident) in dependency rounds.
+//! Results stream out as they finish.
 
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
@@ -11,18 +9,13 @@ use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
 
 use super::cause::{CauseId, Verdict};
-use super::dictionary::{
-    CHOICE_REQUIRED, DICT_REQUIRED, GLIDE_FIELDS, Prefetch, chain_query_by_name, choice_query,
-    dictionary_query, discover_with, glide_query, guess_chain, read_all, read_page,
-};
-use super::fixes::{self, FixContext};
+use super::dictionary::{Prefetch, guess_chain};
+use super::fixes::FixContext;
 use super::plan::{self, Assessment};
-use super::probes::{self, Outcome, ReadOutcome, access};
+use super::probes::Outcome;
+use super::rungs::{self, Env, Found, LADDER, Rung, RungId, TARGET_TABLE};
 use super::{CheckId, CheckResult, CheckStatus, Dictionary, DictionaryError};
-use crate::incident::send_policy::{self, RateLimitWait};
-use crate::servicenow::{
-    Client, ClientOptions, Credentials, EncodedQuery, Error, InstanceUrl, TableQuery,
-};
+use crate::servicenow::{Client, ClientOptions, Credentials};
 
 /// What the user typed on the Connect screen (or what the config holds).
 #[derive(Clone)]
@@ -100,12 +93,6 @@ pub struct Diagnosis {
     pub context: FixContext,
 }
 
-/// The table the integration writes to; the ladder proves access for it.
-const TARGET_TABLE: &str = "incident";
-
-/// The longest the test incident waits out rate limits; a longer `Retry-After` is reported.
-const TEST_INCIDENT_RATE_LIMIT_BUDGET: Duration = Duration::from_secs(15);
-
 impl Diagnosis {
     /// Causes, the admin plan and the verdict of this run (checks and discovery).
     pub fn assessment(&self) -> Assessment {
@@ -164,12 +151,13 @@ struct Ladder {
     results: Vec<Option<CheckResult>>,
 }
 
-fn index(id: CheckId) -> usize {
+/// The position of `id` in ladder order.
+pub(crate) fn index(id: CheckId) -> usize {
     CheckId::ALL.iter().position(|c| *c == id).unwrap_or(0)
 }
 
-fn ms(since: Instant) -> u64 {
-    u64::try_from(since.elapsed().as_millis()).unwrap_or(u64::MAX)
+fn rung_index(id: RungId) -> usize {
+    LADDER.iter().position(|r| r.id == id).unwrap_or(0)
 }
 
 impl Ladder {
@@ -187,10 +175,6 @@ impl Ladder {
         }
     }
 
-    fn start(&self, id: CheckId) {
-        self.send(CheckEvent::Started(id));
-    }
-
     /// Record a result. A second result for the same id supersedes the first (sent again).
     fn finish(&mut self, id: CheckId, outcome: Outcome, elapsed_ms: u64) {
         let r = outcome.into_result(id, elapsed_ms);
@@ -205,21 +189,31 @@ impl Ladder {
         self.results[index(id)] = Some(r);
     }
 
-    fn status(&self, id: CheckId) -> Option<CheckStatus> {
-        self.results[index(id)].as_ref().map(|r| r.status)
+    fn statuses(&self) -> Vec<Option<CheckStatus>> {
+        self.results
+            .iter()
+            .map(|r| r.as_ref().map(|r| r.status))
+            .collect()
     }
 
-    /// Every check without a result is skipped for `reason`, pointing at `cause`.
-    fn skip_rest(&mut self, reason: &str, cause: Option<CauseId>) {
-        for id in CheckId::ALL {
-            if self.results[index(id)].is_none() {
-                self.finish(id, Outcome::skipped_for(reason, cause), 0);
+    /// The first check of `rung` that did not pass (warnings pass), with its cause.
+    fn failed(&self, rung: &Rung) -> Option<(CheckId, Option<CauseId>)> {
+        rung.checks
+            .iter()
+            .find_map(|id| match &self.results[index(*id)] {
+                Some(r) if matches!(r.status, CheckStatus::Passed | CheckStatus::Warning) => None,
+                Some(r) => Some((*id, r.cause)),
+                None => Some((*id, None)),
+            })
+    }
+
+    /// Every check of `rung` without a result is skipped for `reason`, pointing at `cause`.
+    fn skip(&mut self, rung: &Rung, reason: &str, cause: Option<CauseId>) {
+        for id in rung.checks {
+            if self.results[index(*id)].is_none() {
+                self.finish(*id, Outcome::skipped_for(reason, cause), 0);
             }
         }
-    }
-
-    fn cause(&self, id: CheckId) -> Option<CauseId> {
-        self.results[index(id)].as_ref().and_then(|r| r.cause)
     }
 
     fn into_results(self) -> Vec<CheckResult> {
@@ -227,109 +221,13 @@ impl Ladder {
     }
 }
 
-/// Run `fut` unless `cancel` fires first.
-async fn cancellable<T>(
-    cancel: &CancellationToken,
-    fut: impl Future<Output = Result<T, Error>>,
-) -> Result<T, Error> {
-    tokio::select! {
-        biased;
-        _ = cancel.cancelled() => Err(Error::Cancelled),
-        r = fut => r,
-    }
-}
-
-/// The four metadata reads that run concurrently once the token is there.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Probe {
-    DbObject,
-    Dictionary,
-    Glide,
-    Choice,
-}
-
-/// One probe read. With `guess` (discovery wanted) the dictionary and choice probes read the
-/// whole guessed chain, so that discovery usually needs no further round trip.
-async fn run_probe(
-    probe: Probe,
-    client: &Client,
-    cancel: &CancellationToken,
-    guess: Option<&[String]>,
-) -> (Probe, ReadOutcome, u64) {
-    let t = Instant::now();
-    let small_chain = [TARGET_TABLE.to_string(), "task".to_string()];
-    let read = match (probe, guess) {
-        (Probe::DbObject, _) => {
-            cancellable(
-                cancel,
-                read_page(client, &chain_query_by_name(TARGET_TABLE)),
-            )
-            .await
-        }
-        (Probe::Dictionary, Some(g)) => {
-            cancellable(cancel, read_all(client, &dictionary_query(g))).await
-        }
-        (Probe::Dictionary, None) => {
-            let q = dictionary_query(&small_chain)
-                .fields(&DICT_REQUIRED)
-                .limit(1);
-            cancellable(cancel, read_page(client, &q)).await
-        }
-        (Probe::Glide, Some(_)) => cancellable(cancel, read_all(client, &glide_query())).await,
-        (Probe::Glide, None) => {
-            cancellable(cancel, read_page(client, &glide_query().limit(1))).await
-        }
-        (Probe::Choice, Some(g)) => cancellable(cancel, read_all(client, &choice_query(g))).await,
-        (Probe::Choice, None) => {
-            let q = TableQuery::new("sys_choice")
-                .query(EncodedQuery::new().is_in("name", &small_chain))
-                .fields(&CHOICE_REQUIRED)
-                .limit(1);
-            cancellable(cancel, read_page(client, &q)).await
-        }
-    };
-    (probe, read, ms(t))
-}
-
-/// ServiceNow's own sites, which are never a customer's instance.
-fn is_servicenow_own_site(host: &str) -> bool {
-    matches!(
-        host,
-        "developer.servicenow.com"
-            | "support.servicenow.com"
-            | "www.servicenow.com"
-            | "servicenow.com"
-            | "docs.servicenow.com"
-            | "hi.service-now.com"
-            | "signon.service-now.com"
-    )
-}
-
-fn url_outcome(input: &str, url: &InstanceUrl) -> Outcome {
-    let typed = input.trim();
-    let mut out = if typed == url.as_str() {
-        Outcome::passed(url.as_str())
-    } else {
-        Outcome::passed(format!("{} (normalised from {typed:?})", url.as_str()))
-    };
-    if is_servicenow_own_site(url.host()) {
-        out.status = CheckStatus::Warning;
-        out.summary = format!(
-            "{}: this is one of ServiceNow's own sites, not your company's instance",
-            url.as_str()
-        );
-        out.fix = Some(
-            "Use your instance's address, usually https://NAME.service-now.com (a personal \
-             developer instance looks like https://dev12345.service-now.com)."
-                .to_string(),
-        );
-    }
-    out
-}
-
 /// Run the ladder. Sends [`CheckEvent`]s on `events` as checks start and finish; stops early
 /// (remaining checks `skipped`) when `cancel` fires. A check that is finished twice (discovery
 /// found a denial the probe could not see) is sent again; the later result wins.
+///
+/// One runner for every rung of [`LADDER`]: each round runs, concurrently, every rung whose
+/// dependencies are finished; a rung whose needed rung did not pass is skipped, pointing at
+/// that rung's cause.
 pub async fn run_checks(
     input: &ConnectionInput,
     opts: &CheckOptions,
@@ -337,247 +235,109 @@ pub async fn run_checks(
     cancel: CancellationToken,
 ) -> Diagnosis {
     let mut l = Ladder::new(events);
-    let mut diag = Diagnosis {
-        instance_url: None,
-        results: Vec::new(),
+    let mut env = Env {
+        input,
+        opts,
+        cancel: &cancel,
+        url: None,
+        ctx: FixContext::new(&input.username, ""),
         client: None,
+        guess: if opts.discover_fields {
+            guess_chain(TARGET_TABLE)
+        } else {
+            None
+        },
+        prefetch: std::sync::Mutex::new(Prefetch::default()),
+        statuses: vec![None; CheckId::ALL.len()],
         dictionary: None,
-        test_incident: None,
-        context: FixContext::new(&input.username, ""),
     };
-    macro_rules! stop {
-        ($reason:expr, $cause:expr) => {{
-            let (reason, cause): (&str, Option<CauseId>) = if cancel.is_cancelled() {
-                ("cancelled", None)
+    let mut connected: Option<Client> = None;
+    let mut test_incident = None;
+    let mut done = vec![false; LADDER.len()];
+    while done.iter().any(|d| !d) {
+        let before = done.iter().filter(|d| **d).count();
+        let mut ready = Vec::new();
+        for (i, rung) in LADDER.iter().enumerate() {
+            let waiting = rung
+                .needs
+                .iter()
+                .chain(rung.after)
+                .any(|d| !done[rung_index(*d)]);
+            if done[i] || waiting {
+                continue;
+            }
+            let blocked = rung
+                .needs
+                .iter()
+                .find_map(|d| l.failed(&LADDER[rung_index(*d)]));
+            if cancel.is_cancelled() {
+                l.skip(rung, "cancelled", None);
+            } else if let Some((failed, cause)) = blocked {
+                l.skip(rung, &rungs::skip_reason(failed, cause), cause);
+            } else if let Some(reason) = rungs::not_wanted(rung.id, opts) {
+                l.skip(rung, reason, None);
             } else {
-                ($reason, $cause)
-            };
-            l.skip_rest(reason, cause);
-            diag.results = l.into_results();
-            return diag;
-        }};
-    }
-
-    // instance_url
-    l.start(CheckId::InstanceUrl);
-    let t = Instant::now();
-    let url = match InstanceUrl::parse(&input.instance_url) {
-        Ok(u) => u,
-        Err(e) => {
-            l.finish(
-                CheckId::InstanceUrl,
-                Outcome {
-                    cause: Some(CauseId::InvalidUrl),
-                    ..Outcome::blocked(
-                        format!("the instance URL is not usable: {e}"),
-                        Some(format!("typed: {:?}", input.instance_url.trim())),
-                        Some(e.to_string()),
-                    )
-                },
-                ms(t),
-            );
-            stop!(
-                "skipped: no usable instance URL (instance_url blocked)",
-                Some(CauseId::InvalidUrl)
-            );
-        }
-    };
-    l.finish(
-        CheckId::InstanceUrl,
-        url_outcome(&input.instance_url, &url),
-        ms(t),
-    );
-    diag.instance_url = Some(url.as_str().to_string());
-    let ctx = FixContext::for_url(&input.username, &url);
-    diag.context = ctx.clone();
-    if cancel.is_cancelled() {
-        stop!("cancelled", None);
-    }
-
-    // reachability + instance
-    l.start(CheckId::Reachability);
-    l.start(CheckId::Instance);
-    let t = Instant::now();
-    let http = match &opts.http {
-        Some(h) => Ok(h.clone()),
-        None => Client::http_client(&opts.client),
-    };
-    let (client, probe) = match http {
-        Ok(http) => {
-            let client = Client::with_http(url.clone(), input.credentials(), http, &opts.client);
-            let r = cancellable(&cancel, client.probe()).await;
-            (Some(client), r)
-        }
-        Err(e) => (None, Err(e)),
-    };
-    // The DNS advice names the likely host even when the transport did not suggest one.
-    let probe = match probe {
-        Err(Error::Dns {
-            host,
-            suggestion: None,
-        }) => Err(Error::Dns {
-            host,
-            suggestion: url.suggestion(),
-        }),
-        other => other,
-    };
-    let https = url.as_str().starts_with("https://");
-    let shown = url
-        .as_str()
-        .split_once("://")
-        .map_or(url.as_str(), |(_, h)| h);
-    let (reach, inst) = probes::probe_outcomes(&probe, shown, https, &ctx);
-    let elapsed = ms(t);
-    let reach_ok = reach.status == CheckStatus::Passed;
-    let inst_ok = inst.status == CheckStatus::Passed;
-    l.finish(CheckId::Reachability, reach, elapsed);
-    l.finish(CheckId::Instance, inst, elapsed);
-    if !reach_ok {
-        let cause = l.cause(CheckId::Reachability);
-        stop!("skipped: cannot connect (see the cause above)", cause);
-    }
-    if !inst_ok {
-        let cause = l.cause(CheckId::Instance);
-        stop!(
-            "skipped: the instance did not answer like the ServiceNow API (see the cause above)",
-            cause
-        );
-    }
-    let Some(client) = client else {
-        stop!("skipped: cannot connect", Some(CauseId::Unreachable));
-    };
-
-    // oauth: one attempt, never retried (lockout).
-    l.start(CheckId::Oauth);
-    let t = Instant::now();
-    let token = cancellable(&cancel, client.authenticate()).await;
-    let outcome = probes::oauth_outcome(&token, &ctx);
-    let token_ok = outcome.status == CheckStatus::Passed;
-    let token_cause = outcome.cause;
-    l.finish(CheckId::Oauth, outcome, ms(t));
-    if !token_ok {
-        stop!("skipped: no token (see the cause of oauth)", token_cause);
-    }
-    // Handed out only once it holds a token: the caller reuses it.
-    diag.client = Some(client.clone());
-
-    // ACL probes, concurrently; results stream out as each read returns.
-    for id in CheckId::ALL.into_iter().filter(|id| id.acl().is_some()) {
-        l.start(id);
-    }
-    let guess = if opts.discover_fields {
-        guess_chain(TARGET_TABLE)
-    } else {
-        None
-    };
-    let mut reads: FuturesUnordered<_> = [
-        Probe::DbObject,
-        Probe::Dictionary,
-        Probe::Glide,
-        Probe::Choice,
-    ]
-    .into_iter()
-    .map(|p| run_probe(p, &client, &cancel, guess.as_deref()))
-    .collect();
-    let mut pre = Prefetch::default();
-    while let Some((probe, read, elapsed)) = reads.next().await {
-        match probe {
-            Probe::DbObject => {
-                let (t, f) = probes::table_pair(
-                    "sys_db_object",
-                    &access(&read, &["name", "super_class"]),
-                    &ctx,
-                );
-                l.finish(CheckId::AclSysDbObject, t, elapsed);
-                l.finish(CheckId::AclSysDbObjectFields, f, elapsed);
-                pre.chain = Some(read);
+                ready.push(i);
+                continue;
             }
-            Probe::Dictionary => {
-                let (t, f) =
-                    probes::table_pair("sys_dictionary", &access(&read, &DICT_REQUIRED), &ctx);
-                l.finish(CheckId::AclSysDictionary, t, elapsed);
-                l.finish(CheckId::AclSysDictionaryFields, f, elapsed);
-                pre.dictionary = guess.clone().map(|g| (g, read));
+            done[i] = true;
+        }
+        if ready.is_empty() {
+            // Only skips this round; the next one sees them as finished. Dependencies point
+            // backwards (a test pins it), so some rung is always finished; stop rather than spin.
+            if done.iter().filter(|d| **d).count() == before {
+                break;
             }
-            Probe::Glide => {
-                let o = probes::glide_outcome(&access(&read, &GLIDE_FIELDS), &ctx);
-                l.finish(CheckId::AclSysGlideObject, o, elapsed);
-                if guess.is_some() {
-                    pre.glide = Some(read);
+            continue;
+        }
+        for i in &ready {
+            for id in LADDER[*i].checks {
+                l.send(CheckEvent::Started(*id));
+            }
+        }
+        let shared = &env;
+        let mut round: FuturesUnordered<_> = ready
+            .iter()
+            .map(|i| async move { (*i, rungs::run(LADDER[*i].id, shared).await) })
+            .collect();
+        let mut found = Vec::new();
+        while let Some((i, out)) = round.next().await {
+            for (id, outcome) in out.outcomes {
+                l.finish(id, outcome, out.elapsed_ms);
+            }
+            // A rung that could not report (no client) leaves its checks for the skip below.
+            l.skip(&LADDER[i], "not run", None);
+            found.push(out.found);
+            done[i] = true;
+        }
+        drop(round);
+        for f in found {
+            match f {
+                Found::Url(u) => {
+                    env.ctx = FixContext::for_url(&input.username, &u);
+                    env.url = Some(u);
                 }
+                Found::Client(c) => env.client = Some(c),
+                // Handed out only once it holds a token: the caller reuses it.
+                Found::Token => connected = env.client.clone(),
+                Found::Dictionary(d) => env.dictionary = Some(d),
+                Found::TestIncident(n) => test_incident = Some(n),
+                Found::Nothing => {}
             }
-            Probe::Choice => {
-                let o = probes::choice_outcome(&access(&read, &CHOICE_REQUIRED), &ctx);
-                l.finish(CheckId::AclSysChoice, o, elapsed);
-                pre.choices = guess.clone().map(|g| (g, read));
-            }
         }
+        env.statuses = l.statuses();
     }
-    drop(reads);
-    if cancel.is_cancelled() {
-        stop!("cancelled", None);
+    for rung in LADDER {
+        l.skip(rung, "not run", None);
     }
-
-    // Dictionary discovery, reusing the probes' reads.
-    if opts.discover_fields {
-        let t = Instant::now();
-        let found = tokio::select! {
-            biased;
-            _ = cancel.cancelled() => Err(DictionaryError::Client(Error::Cancelled)),
-            r = discover_with(&client, TARGET_TABLE, pre) => r,
-        };
-        if let Err(DictionaryError::Denied { acl, evidence }) = &found
-            && let Some(id) = CheckId::for_acl(acl)
-            && l.status(id) == Some(CheckStatus::Passed)
-        {
-            l.finish(
-                id,
-                Outcome::acl_missing(
-                    CheckStatus::Blocked,
-                    format!("reading the {TARGET_TABLE} dictionary needs the read ACL {acl}"),
-                    evidence.clone(),
-                    acl.clone(),
-                    &ctx,
-                ),
-                ms(t),
-            );
-        }
-        diag.dictionary = Some(found);
-        if cancel.is_cancelled() {
-            stop!("cancelled", None);
-        }
+    Diagnosis {
+        instance_url: env.url.as_ref().map(|u| u.as_str().to_string()),
+        results: l.into_results(),
+        client: connected,
+        dictionary: env.dictionary,
+        test_incident,
+        context: env.ctx,
     }
-
-    // incident:create, only when asked.
-    if opts.create_test_incident {
-        l.start(CheckId::IncidentCreate);
-        let t = Instant::now();
-        let known = diag.dictionary.as_ref().and_then(|d| d.as_ref().ok());
-        let plan = crate::incident::plan_test(known);
-        // The same policy as `send` (wait out a short rate limit, never resend an insert that
-        // may have arrived), with a smaller budget: a check should not hang for a minute.
-        let mut wait = RateLimitWait::new(TEST_INCIDENT_RATE_LIMIT_BUDGET);
-        let created = cancellable(
-            &cancel,
-            send_policy::create_with_policy(&client, &plan, &mut wait, |m| {
-                tracing::info!("{m}");
-            }),
-        )
-        .await;
-        let outcome = probes::create_outcome(&created, &ctx);
-        if let Ok(c) = &created {
-            diag.test_incident = Some(c.number.clone());
-        }
-        l.finish(CheckId::IncidentCreate, outcome, ms(t));
-    } else {
-        l.finish(
-            CheckId::IncidentCreate,
-            Outcome::skipped(fixes::how_to_create_test_incident()),
-            0,
-        );
-    }
-    diag.results = l.into_results();
-    diag
 }
 
 #[cfg(test)]
@@ -717,12 +477,6 @@ mod tests {
             )
             .await
         });
-    }
-
-    #[test]
-    fn own_sites_are_flagged() {
-        assert!(is_servicenow_own_site("developer.servicenow.com"));
-        assert!(!is_servicenow_own_site("acme.service-now.com"));
     }
 
     #[test]

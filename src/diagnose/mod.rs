@@ -12,6 +12,7 @@ mod ladder;
 pub mod plan;
 mod probes;
 mod report;
+mod rungs;
 
 pub use cause::{Cause, CauseId, CauseKind, EndpointProblem, Verdict, cause_of_error};
 pub use check::{CheckId, CheckResult, CheckStatus};
