@@ -191,7 +191,7 @@ pub fn verdict_sentence(a: &Assessment) -> String {
     match a.verdict {
         Verdict::Works => "the integration will work.".to_string(),
         Verdict::MustChange => {
-            "the integration will not work until the causes below are fixed (in ServiceNow or in the config).".to_string()
+            "the integration will not work until the root causes are fixed (in ServiceNow or in the config).".to_string()
         }
         Verdict::Unreachable => {
             "the instance could not be reached or is unavailable; nothing after that could be checked.".to_string()
