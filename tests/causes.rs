@@ -119,7 +119,7 @@ fn maintenance() -> Response {
 /// Where a case runs.
 #[derive(Debug, Clone)]
 enum Target {
-    Sim(SimOptions),
+    Sim(Box<SimOptions>),
     Fake(Fake),
     Closed,
 }
@@ -134,10 +134,10 @@ struct Case {
 }
 
 fn deny(acls: &[&str]) -> Target {
-    Target::Sim(SimOptions {
+    Target::Sim(Box::new(SimOptions {
         deny: acls.iter().map(|a| a.to_string()).collect(),
         ..SimOptions::default()
-    })
+    }))
 }
 
 fn cases() -> Vec<Case> {
@@ -151,40 +151,40 @@ fn cases() -> Vec<Case> {
         },
         Case {
             name: "credentials rejected",
-            target: Target::Sim(SimOptions {
+            target: Target::Sim(Box::new(SimOptions {
                 password: "another-password".into(),
                 ..SimOptions::default()
-            }),
+            })),
             expect: "PPPBSSSSSSS",
             exit: Exit::Denied,
             causes: &[CauseId::CredentialsRejected],
         },
         Case {
             name: "securely scoped",
-            target: Target::Sim(SimOptions {
+            target: Target::Sim(Box::new(SimOptions {
                 securely_scoped: true,
                 ..SimOptions::default()
-            }),
+            })),
             expect: "PPPPISISIIS",
             exit: Exit::Denied,
             causes: &[CauseId::SecurelyScoped],
         },
         Case {
             name: "hibernating",
-            target: Target::Sim(SimOptions {
+            target: Target::Sim(Box::new(SimOptions {
                 hibernating: true,
                 ..SimOptions::default()
-            }),
+            })),
             expect: "PPISSSSSSSS",
             exit: Exit::Unreachable,
             causes: &[CauseId::Hibernating],
         },
         Case {
             name: "rate limited",
-            target: Target::Sim(SimOptions {
+            target: Target::Sim(Box::new(SimOptions {
                 rate_limit: Some(0),
                 ..SimOptions::default()
-            }),
+            })),
             expect: "PPPPISISIIS",
             exit: Exit::RetryLater,
             causes: &[CauseId::RateLimited],
@@ -257,7 +257,7 @@ enum Running {
 
 async fn start(target: &Target) -> (String, Running) {
     match target {
-        Target::Sim(o) => match Simulator::start(o.clone()).await {
+        Target::Sim(o) => match Simulator::start(o.as_ref().clone()).await {
             Ok(s) => (s.base_url().to_string(), Running::Sim(s)),
             Err(e) => panic!("simulator did not start: {e}"),
         },
