@@ -133,6 +133,9 @@ pub struct CheckArgs {
     /// Also create a clearly labelled test incident.
     #[arg(long)]
     pub create_test_incident: bool,
+    /// Print the admin report instead (`markdown`: the same text as the wizard's report).
+    #[arg(long, value_name = "FORMAT", value_parser = ["markdown"], conflicts_with = "json")]
+    pub format: Option<String>,
 }
 
 /// `snow-connect fields`.

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use secrecy::SecretString;
 use snow_connect::diagnose::{
-    CheckEvent, CheckId, CheckOptions, CheckStatus, ConnectionInput, Diagnosis, DictionaryError,
-    run_checks,
+    CauseId, CheckEvent, CheckId, CheckOptions, CheckStatus, ConnectionInput, Diagnosis,
+    DictionaryError, run_checks,
 };
 use snow_connect::exit::Exit;
 use snow_connect::simulator::{
@@ -76,7 +76,13 @@ fn closed_port() -> u16 {
         .unwrap_or_else(|e| panic!("{e}"))
 }
 
-/// `P`assed, `B`locked, `A` partial, `W`arning, `S`kipped, one letter per check in ladder order.
+/// The exit code a command maps the diagnosis's verdict to.
+fn exit_of(d: &Diagnosis) -> Exit {
+    Exit::from(d.verdict())
+}
+
+/// `P`assed, `B`locked, `A` partial, `W`arning, `I`nconclusive, `S`kipped, one letter per check
+/// in ladder order.
 fn letters(d: &Diagnosis) -> String {
     d.results
         .iter()
@@ -85,6 +91,7 @@ fn letters(d: &Diagnosis) -> String {
             CheckStatus::Blocked => 'B',
             CheckStatus::Partial => 'A',
             CheckStatus::Warning => 'W',
+            CheckStatus::Inconclusive => 'I',
             CheckStatus::Skipped => 'S',
         })
         .collect()
@@ -113,6 +120,8 @@ struct Case {
     /// incident:create
     expect: &'static str,
     exit: Exit,
+    /// The root causes, in order.
+    causes: &'static [CauseId],
     /// (check, text its fix must contain)
     fixes: &'static [(CheckId, &'static str)],
 }
@@ -124,6 +133,7 @@ const CASES: &[Case] = &[
         create: false,
         expect: "PPPPPPPPPPS",
         exit: Exit::Success,
+        causes: &[],
         fixes: &[],
     },
     Case {
@@ -132,6 +142,7 @@ const CASES: &[Case] = &[
         create: true,
         expect: "PPPPPPPPPPP",
         exit: Exit::Success,
+        causes: &[],
         fixes: &[],
     },
     Case {
@@ -140,6 +151,7 @@ const CASES: &[Case] = &[
         create: false,
         expect: "PPPPBSPPPPS",
         exit: Exit::Denied,
+        causes: &[CauseId::MissingAcl],
         fixes: &[(CheckId::AclSysDbObject, "Name sys_db_object / -- None --")],
     },
     Case {
@@ -148,6 +160,7 @@ const CASES: &[Case] = &[
         create: false,
         expect: "PPPPPBPPPPS",
         exit: Exit::Denied,
+        causes: &[CauseId::MissingAcl],
         fixes: &[(CheckId::AclSysDbObjectFields, "Name sys_db_object / *")],
     },
     Case {
@@ -156,6 +169,7 @@ const CASES: &[Case] = &[
         create: false,
         expect: "PPPPPPBSPPS",
         exit: Exit::Denied,
+        causes: &[CauseId::MissingAcl],
         fixes: &[(
             CheckId::AclSysDictionary,
             "Name sys_dictionary / -- None --",
@@ -167,6 +181,7 @@ const CASES: &[Case] = &[
         create: false,
         expect: "PPPPPPPBPPS",
         exit: Exit::Denied,
+        causes: &[CauseId::MissingAcl],
         fixes: &[(CheckId::AclSysDictionaryFields, "Name sys_dictionary / *")],
     },
     Case {
@@ -175,6 +190,7 @@ const CASES: &[Case] = &[
         create: false,
         expect: "PPPPPPPPBPS",
         exit: Exit::Denied,
+        causes: &[CauseId::MissingAcl],
         fixes: &[(
             CheckId::AclSysGlideObject,
             "Name sys_glide_object / -- None --",
@@ -186,6 +202,7 @@ const CASES: &[Case] = &[
         create: false,
         expect: "PPPPPPPPPWS",
         exit: Exit::Success,
+        causes: &[CauseId::MissingAcl],
         fixes: &[(CheckId::AclSysChoice, "Name sys_choice / -- None --")],
     },
     Case {
@@ -194,6 +211,7 @@ const CASES: &[Case] = &[
         create: true,
         expect: "PPPPPPPPPPB",
         exit: Exit::Denied,
+        causes: &[CauseId::InsertDenied],
         fixes: &[(CheckId::IncidentCreate, "itil")],
     },
     Case {
@@ -202,6 +220,7 @@ const CASES: &[Case] = &[
         create: false,
         expect: "PPPBSSSSSSS",
         exit: Exit::Denied,
+        causes: &[CauseId::CredentialsRejected],
         fixes: &[(CheckId::Oauth, "did not retry")],
     },
     Case {
@@ -210,6 +229,7 @@ const CASES: &[Case] = &[
         create: false,
         expect: "PPPBSSSSSSS",
         exit: Exit::Denied,
+        causes: &[CauseId::CredentialsRejected],
         fixes: &[(
             CheckId::Oauth,
             "client ID, client secret, user name or password",
@@ -219,19 +239,20 @@ const CASES: &[Case] = &[
         name: "hibernating",
         brk: Break::Hibernating,
         create: false,
-        expect: "PPBSSSSSSSS",
+        expect: "PPISSSSSSSS",
         exit: Exit::Unreachable,
+        causes: &[CauseId::Hibernating],
         fixes: &[(CheckId::Instance, "developer.servicenow.com")],
     },
     Case {
         name: "securely scoped",
         brk: Break::SecurelyScoped,
         create: false,
-        expect: "PPPPBBBBBWS",
+        expect: "PPPPISISIIS",
         exit: Exit::Denied,
+        causes: &[CauseId::SecurelyScoped],
         fixes: &[
             (CheckId::AclSysDbObject, "Scope Restriction"),
-            (CheckId::AclSysDictionaryFields, "Scope Restriction"),
             (CheckId::AclSysChoice, "Scope Restriction"),
         ],
     },
@@ -257,7 +278,14 @@ async fn run_case(case: &Case) -> Diagnosis {
     d
 }
 
-fn assert_case(name: &str, d: &Diagnosis, expect: &str, exit: Exit, fixes: &[(CheckId, &str)]) {
+fn assert_case(
+    name: &str,
+    d: &Diagnosis,
+    expect: &str,
+    exit: Exit,
+    causes: &[CauseId],
+    fixes: &[(CheckId, &str)],
+) {
     let ids: Vec<CheckId> = d.results.iter().map(|r| r.id).collect();
     assert_eq!(
         ids,
@@ -270,7 +298,33 @@ fn assert_case(name: &str, d: &Diagnosis, expect: &str, exit: Exit, fixes: &[(Ch
         "{name}: statuses (PBAWS); results: {:#?}",
         d.results
     );
-    assert_eq!(d.exit(), exit, "{name}: exit code");
+    assert_eq!(exit_of(d), exit, "{name}: exit code");
+    let a = d.assessment();
+    let ids: Vec<CauseId> = a.causes.iter().map(|c| c.id).collect();
+    assert_eq!(ids, causes, "{name}: causes {:#?}", a.causes);
+    for c in &a.causes {
+        let rows: Vec<CheckId> = d
+            .results
+            .iter()
+            .filter(|r| r.cause == Some(c.id))
+            .map(|r| r.id)
+            .collect();
+        assert_eq!(c.checks, rows, "{name}: the checks of {}", c.id);
+        assert!(!c.summary.is_empty() && !c.fix.is_empty(), "{name}: {c:#?}");
+    }
+    // Never blocked for a condition that says nothing about the check itself.
+    for r in &d.results {
+        if let Some(c) = r.cause
+            && c.undecided()
+        {
+            assert_ne!(
+                r.status,
+                CheckStatus::Blocked,
+                "{name}: {} blocked by {c}",
+                r.id
+            );
+        }
+    }
     for (id, needle) in fixes {
         let fix = fix_of(d, *id);
         assert!(
@@ -284,6 +338,10 @@ fn assert_case(name: &str, d: &Diagnosis, expect: &str, exit: Exit, fixes: &[(Ch
                 assert!(r.fix.is_some(), "{name}: {} has no fix", r.id);
                 assert!(r.evidence.is_some(), "{name}: {} has no evidence", r.id);
             }
+            CheckStatus::Inconclusive => {
+                assert!(r.cause.is_some(), "{name}: {} has no cause", r.id);
+                assert!(r.evidence.is_some(), "{name}: {} has no evidence", r.id);
+            }
             CheckStatus::Skipped => assert!(!r.summary.is_empty(), "{name}: {} no reason", r.id),
             CheckStatus::Passed => {}
         }
@@ -294,7 +352,14 @@ fn assert_case(name: &str, d: &Diagnosis, expect: &str, exit: Exit, fixes: &[(Ch
 async fn ladder_against_the_simulator() {
     for case in CASES {
         let d = run_case(case).await;
-        assert_case(case.name, &d, case.expect, case.exit, case.fixes);
+        assert_case(
+            case.name,
+            &d,
+            case.expect,
+            case.exit,
+            case.causes,
+            case.fixes,
+        );
         match (case.name, &d.dictionary) {
             ("healthy", Some(Ok(dict))) => assert!(dict.selectable().count() > 20),
             ("healthy", other) => panic!("healthy: dictionary not read: {other:?}"),
@@ -345,7 +410,7 @@ async fn rejected_token_is_asked_for_once() {
         .map(|r| r.summary.clone());
     assert_eq!(
         skipped.as_deref(),
-        Some("skipped: no token (oauth blocked)")
+        Some("skipped: no token (see the cause credentials_rejected)")
     );
     sim.shutdown().await;
 }
@@ -360,7 +425,16 @@ async fn rate_limited_instance_says_when_to_retry() {
     .await;
     let d = checks_against(&sim, false).await;
     assert_eq!(&letters(&d)[..4], "PPPP", "{:#?}", d.results);
-    assert_eq!(d.exit(), Exit::Denied);
+    // Try again later, never "fixed in ServiceNow": no row is blocked, one cause says when.
+    assert_eq!(exit_of(&d), Exit::RetryLater);
+    assert!(!letters(&d).contains('B'), "{:#?}", d.results);
+    let a = d.assessment();
+    assert_eq!(
+        a.causes.iter().map(|c| c.id).collect::<Vec<_>>(),
+        vec![CauseId::RateLimited]
+    );
+    assert!(a.causes[0].retry_at.is_some(), "{:#?}", a.causes);
+    assert!(a.plan.steps.is_empty(), "nothing for the admin to change");
     let limited: Vec<_> = d
         .results
         .iter()
@@ -393,7 +467,8 @@ async fn a_rate_limited_choice_check_says_so_instead_of_blaming_an_acl() {
     let choice = d
         .result(CheckId::AclSysChoice)
         .unwrap_or_else(|| panic!("no acl:sys_choice"));
-    assert_eq!(choice.status, CheckStatus::Warning);
+    assert_eq!(choice.status, CheckStatus::Inconclusive);
+    assert_eq!(choice.cause, Some(CauseId::RateLimited));
     assert!(
         choice
             .summary
@@ -484,6 +559,7 @@ async fn nothing_listening_is_unreachable() {
         &d,
         "PBSSSSSSSSS",
         Exit::Unreachable,
+        &[CauseId::Unreachable],
         &[(CheckId::Reachability, "Nothing accepted the connection")],
     );
 }
@@ -513,6 +589,7 @@ async fn a_web_server_that_is_not_servicenow() {
         &d,
         "PPBSSSSSSSS",
         Exit::Unreachable,
+        &[CauseId::NotServicenow],
         &[(CheckId::Instance, "not the ServiceNow API")],
     );
     let ev = d.result(CheckId::Instance).and_then(|r| r.evidence.clone());
@@ -855,15 +932,31 @@ async fn check_json_document_and_no_secret_in_any_output() {
                     .unwrap_or_default();
                 let mut sorted = keys.clone();
                 sorted.sort_unstable();
-                let expected = [
-                    "checks",
-                    "fields",
-                    "instance_url",
-                    "ok",
-                    "schema_version",
-                    "tool_version",
-                ];
-                assert_eq!(sorted, expected);
+                assert_eq!(
+                    sorted,
+                    vec![
+                        "causes",
+                        "checked_at",
+                        "checks",
+                        "endpoints",
+                        "fields",
+                        "instance_url",
+                        "ok",
+                        "plan",
+                        "schema_version",
+                        "tool_version"
+                    ]
+                );
+                assert_eq!(v["schema_version"], serde_json::json!(1));
+                let causes = v["causes"].as_array().cloned().unwrap_or_default();
+                if code == 0 {
+                    assert!(causes.is_empty(), "{v}");
+                } else {
+                    assert_eq!(causes.len(), 1, "{v}");
+                    assert_eq!(causes[0]["id"], serde_json::json!("credentials_rejected"));
+                    assert_eq!(causes[0]["kind"], serde_json::json!("credentials"));
+                    assert_eq!(causes[0]["checks"][0], serde_json::json!("oauth"));
+                }
                 assert_eq!(v["instance_url"], serde_json::json!(base));
                 assert_eq!(v["ok"], serde_json::json!(code == 0));
                 let checks = v["checks"].as_array().cloned().unwrap_or_default();
@@ -876,7 +969,15 @@ async fn check_json_document_and_no_secret_in_any_output() {
                     k.sort_unstable();
                     assert_eq!(
                         k,
-                        vec!["elapsed_ms", "evidence", "fix", "id", "status", "summary"]
+                        vec![
+                            "cause",
+                            "elapsed_ms",
+                            "evidence",
+                            "fix",
+                            "id",
+                            "status",
+                            "summary"
+                        ]
                     );
                     assert_eq!(c["id"], serde_json::json!(id.as_str()));
                 }
@@ -920,7 +1021,7 @@ async fn check_json_document_and_no_secret_in_any_output() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn check_human_output_shows_evidence_and_fix_under_the_blocked_row() {
+async fn check_human_output_shows_the_cause_once_and_the_plan() {
     let sim = start(SimOptions {
         deny: vec!["sys_dictionary".into()],
         ..SimOptions::default()
@@ -929,18 +1030,34 @@ async fn check_human_output_shows_evidence_and_fix_under_the_blocked_row() {
     let out = run_as_demo_user("check", &sim).await;
     let (stdout, _) = text(&out);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
+    let cause = stdout
+        .find("✗ missing_acl (configuration): finout.integration lacks 1 read ACL: sys_dictionary")
+        .unwrap_or_else(|| panic!("no root cause headline:\n{stdout}"));
     let row = stdout
-        .find("✗ Blocked  acl:sys_dictionary ")
+        .find("✗ Blocked       acl:sys_dictionary ")
         .unwrap_or_else(|| panic!("no blocked row:\n{stdout}"));
     let after = &stdout[row..];
     let evidence = after.find("Evidence: HTTP 403").unwrap_or(usize::MAX);
-    let fix = after
-        .find("Name sys_dictionary / -- None --")
-        .unwrap_or(usize::MAX);
+    let pointer = after.find("Cause: missing_acl").unwrap_or(usize::MAX);
     let next_row = after.find("acl:sys_dictionary.*").unwrap_or(usize::MAX);
-    assert!(evidence < fix && fix < next_row, "{stdout}");
+    assert!(cause < row, "the cause comes first:\n{stdout}");
+    assert!(evidence < pointer && pointer < next_row, "{stdout}");
+    let plan = stdout
+        .find("What the ServiceNow admin changes (one plan):")
+        .unwrap_or_else(|| panic!("no plan:\n{stdout}"));
+    let plan = &stdout[plan..];
     assert!(
-        stdout.contains("– Skipped  acl:sys_dictionary.*"),
+        plan.contains("Name sys_dictionary / -- None --"),
+        "{stdout}"
+    );
+    assert!(plan.contains("Name sys_dictionary / *"), "{stdout}");
+    assert_eq!(
+        stdout.matches("Elevate to security_admin").count(),
+        1,
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("– Skipped       acl:sys_dictionary.*"),
         "{stdout}"
     );
     assert!(stdout.contains("Result: ✗"), "{stdout}");
@@ -1032,6 +1149,7 @@ async fn untrusted_certificate_explains_how_to_trust_a_ca() {
         &d,
         "PBSSSSSSSSS",
         Exit::Unreachable,
+        &[CauseId::Unreachable],
         &[
             (CheckId::Reachability, "--ca-file"),
             (CheckId::Reachability, "SSL_CERT_FILE"),
@@ -1052,7 +1170,7 @@ async fn untrusted_certificate_explains_how_to_trust_a_ca() {
         CancellationToken::new(),
     )
     .await;
-    assert_case("trusted CA", &d, "PPPPPPPPPPS", Exit::Success, &[]);
+    assert_case("trusted CA", &d, "PPPPPPPPPPS", Exit::Success, &[], &[]);
     sim.shutdown().await;
 }
 

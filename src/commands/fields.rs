@@ -7,12 +7,11 @@ use tokio_util::sync::CancellationToken;
 use unicode_width::UnicodeWidthStr;
 
 use super::Global;
-use super::check::render_human;
-use super::connection;
 use crate::cli::FieldsArgs;
+use crate::diagnose::fixes::FixContext;
 use crate::diagnose::{
-    CheckId, CheckOptions, Dictionary, DictionaryError, Field, HiddenReason, discover_dictionary,
-    fixes, run_checks,
+    Assessment, Cause, CheckOptions, Diagnosis, Dictionary, DictionaryError, Field, HiddenReason,
+    discover_dictionary, plan, run_checks,
 };
 use crate::exit::Exit;
 use crate::sanitize;
@@ -40,6 +39,8 @@ fn reason_key(r: HiddenReason) -> String {
 /// The `--json` document.
 #[derive(Debug, Serialize)]
 pub struct FieldsDocument<'a> {
+    /// The fields were read.
+    pub ok: bool,
     /// The table asked for.
     pub table: &'a str,
     /// The table and its ancestors.
@@ -54,9 +55,24 @@ pub struct FieldsDocument<'a> {
     pub type_labels_loaded: bool,
 }
 
+/// The `--json` document when the fields could not be read: why, as root causes.
+#[derive(Debug, Serialize)]
+pub struct FieldsFailure<'a> {
+    /// Always false.
+    pub ok: bool,
+    /// The table asked for.
+    pub table: &'a str,
+    /// Why, each cause once.
+    pub causes: &'a [Cause],
+    /// A sentence when no cause applies (e.g. the table does not exist).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
 /// The `--json` document for a dictionary.
 pub fn document(d: &Dictionary) -> FieldsDocument<'_> {
     FieldsDocument {
+        ok: true,
         table: &d.table,
         chain: &d.chain,
         fields: d.selectable().collect(),
@@ -159,6 +175,52 @@ pub fn render_table(d: &Dictionary) -> String {
     out
 }
 
+/// Why the fields could not be read: the causes (each once), the exit code, and a sentence
+/// when no cause applies.
+fn failure(diag: &Diagnosis, table: &str, ctx: &FixContext) -> (Assessment, Exit, Option<String>) {
+    let mut extra = Vec::new();
+    let mut error = None;
+    let mut usage = false;
+    match &diag.dictionary {
+        Some(Err(DictionaryError::NoSuchTable(t))) => {
+            error = Some(format!(
+                "the instance has no table {t:?} (sys_db_object has no row for it); check the name"
+            ));
+            usage = true;
+        }
+        // The ladder re-finishes the incident check that a denial belongs to; another table's
+        // denial is only known here.
+        Some(Err(DictionaryError::Denied { acl, evidence })) if table != "incident" => {
+            extra.extend(plan::denied_cause(acl, evidence, ctx));
+        }
+        Some(Err(DictionaryError::Client(e))) if table != "incident" => {
+            extra.extend(plan::cause_from_error(
+                e,
+                &format!("the {table} dictionary could not be read"),
+                ctx,
+            ));
+        }
+        _ => {}
+    }
+    let a = diag.assessment_with(extra);
+    let exit = if usage {
+        Exit::Usage
+    } else {
+        match Exit::from(a.verdict) {
+            // Nothing failed, yet there are no fields: something must still change.
+            Exit::Success => Exit::Denied,
+            other => other,
+        }
+    };
+    if a.causes.is_empty() && error.is_none() {
+        error = Some(match &diag.dictionary {
+            Some(Err(e)) => sanitize::line(&e.to_string()).into_owned(),
+            _ => "the dictionary was not read".to_string(),
+        });
+    }
+    (a, exit, error)
+}
+
 /// Run `snow-connect fields`.
 pub fn run(global: &Global, args: FieldsArgs) -> Exit {
     let table = args.table.trim().to_string();
@@ -167,10 +229,20 @@ pub fn run(global: &Global, args: FieldsArgs) -> Exit {
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'_')
     {
-        eprintln!("snow-connect fields: --table wants a table name such as incident");
+        let msg = "--table wants a table name such as incident";
+        eprintln!("snow-connect fields: {msg}");
+        if args.json {
+            let doc = FieldsFailure {
+                ok: false,
+                table: &table,
+                causes: &[],
+                error: Some(msg.to_string()),
+            };
+            let _ = super::print_json("fields", &doc);
+        }
         return Exit::Usage;
     }
-    let (conn, rt) = match connection::prepare(global, &args.conn, "fields") {
+    let (conn, rt) = match super::check::prepare(global, &args.conn, "fields", args.json) {
         Ok(ready) => ready,
         Err(exit) => return exit,
     };
@@ -199,39 +271,51 @@ pub fn run(global: &Global, args: FieldsArgs) -> Exit {
             }
             Exit::Success
         }
-        Some(Err(e)) => {
+        _ => {
+            let (a, exit, error) = failure(&diag, &table, &diag.context);
+            let causes = &a.causes;
             eprintln!(
-                "snow-connect fields: cannot read the {} dictionary: {}",
-                sanitize::line(&table),
-                sanitize::line(&e.to_string())
+                "snow-connect fields: cannot read the {} dictionary",
+                sanitize::line(&table)
             );
-            match e {
-                DictionaryError::NoSuchTable(_) => Exit::Usage,
-                DictionaryError::Denied { acl, .. } => {
-                    let ctx = fixes::FixContext::new(
-                        &conn.input.username,
-                        diag.client.as_ref().map_or("", |c| c.instance().host()),
-                    );
-                    let fix = CheckId::for_acl(acl)
-                        .and_then(|id| diag.result(id))
-                        .and_then(|r| r.fix.clone())
-                        .unwrap_or_else(|| fixes::missing_acl(acl, &ctx));
-                    eprintln!("Fix:\n{}", sanitize::text(&fix));
-                    Exit::Denied
+            if let Some(e) = &error {
+                eprintln!("  {e}");
+            }
+            for c in causes {
+                eprintln!("✗ {} : {}", c.id, sanitize::line(&c.summary));
+                if let Some(at) = &c.retry_at {
+                    eprintln!("  Try again after {}", sanitize::line(at));
                 }
-                DictionaryError::Client(err) => Exit::for_error(err),
+                if !c.fix.is_empty() {
+                    eprintln!("  Fix:");
+                    for l in sanitize::text(&c.fix).lines() {
+                        eprintln!("    {l}");
+                    }
+                }
             }
-        }
-        None => {
-            // The ladder stopped before the dictionary: show why.
-            eprint!(
-                "{}",
-                render_human(&diag, &conn.input.username, &conn.input.instance_url)
-            );
-            match diag.exit() {
-                Exit::Success => Exit::Denied,
-                other => other,
+            if !a.plan.steps.is_empty() {
+                eprintln!("What the ServiceNow admin changes (one plan):");
+                for l in sanitize::text(&a.plan.text()).lines() {
+                    eprintln!("  {l}");
+                }
             }
+            if a.plan.script.is_some() {
+                eprintln!(
+                    "The same as one background script: `snow-connect check --format markdown`."
+                );
+            }
+            if args.json {
+                let doc = FieldsFailure {
+                    ok: false,
+                    table: &table,
+                    causes,
+                    error,
+                };
+                if let Err(exit) = super::print_json("fields", &doc) {
+                    return exit;
+                }
+            }
+            exit
         }
     };
     rt.shutdown_background();

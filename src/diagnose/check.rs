@@ -2,6 +2,8 @@
 
 use serde::Serialize;
 
+use super::CauseId;
+
 /// One rung of the connection ladder. The order of [`CheckId::ALL`] is the ladder's order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum CheckId {
@@ -125,6 +127,8 @@ pub enum CheckStatus {
     Partial,
     /// Works, with a caveat (e.g. optional sys_choice unreadable).
     Warning,
+    /// Run, but not decided: a temporary or instance-wide condition (its `cause`) got in the way.
+    Inconclusive,
     /// Not run, with the reason in `summary`.
     Skipped,
 }
@@ -137,6 +141,7 @@ impl CheckStatus {
             CheckStatus::Blocked => "blocked",
             CheckStatus::Partial => "partial",
             CheckStatus::Warning => "warning",
+            CheckStatus::Inconclusive => "inconclusive",
             CheckStatus::Skipped => "skipped",
         }
     }
@@ -147,16 +152,18 @@ impl CheckStatus {
             CheckStatus::Blocked => "Blocked",
             CheckStatus::Partial => "Partial",
             CheckStatus::Warning => "Warning",
+            CheckStatus::Inconclusive => "Inconclusive",
             CheckStatus::Skipped => "Skipped",
         }
     }
-    /// A one-cell glyph: ✓ ✗ ◐ ! –
+    /// A one-cell glyph: ✓ ✗ ◐ ! ? –
     pub fn glyph(self) -> &'static str {
         match self {
             CheckStatus::Passed => "✓",
             CheckStatus::Blocked => "✗",
             CheckStatus::Partial => "◐",
             CheckStatus::Warning => "!",
+            CheckStatus::Inconclusive => "?",
             CheckStatus::Skipped => "–",
         }
     }
@@ -173,10 +180,43 @@ pub struct CheckResult {
     pub summary: String,
     /// HTTP status and ServiceNow's own message, or what was observed.
     pub evidence: Option<String>,
-    /// What to change in ServiceNow (menu paths, ACL names, roles), when something must change.
+    /// What to change in ServiceNow (menu paths, ACL names, roles), when something must change
+    /// that concerns this check alone; an instance-wide cause carries its fix itself.
     pub fix: Option<String>,
+    /// The id of its root cause, or null.
+    pub cause: Option<CauseId>,
     /// Wall time of the check.
     pub elapsed_ms: u64,
+    /// The read ACLs this check found missing, for the `missing_acl` cause and the plan.
+    #[serde(skip)]
+    pub missing_acls: Vec<String>,
+    /// When a rate limit seen by this check ends.
+    #[serde(skip)]
+    pub retry_at: Option<time::OffsetDateTime>,
+}
+
+impl CheckResult {
+    /// A result with nothing but id, status and summary (for callers that fill in a row that
+    /// never reported).
+    pub fn new(id: CheckId, status: CheckStatus, summary: impl Into<String>) -> CheckResult {
+        CheckResult {
+            id,
+            status,
+            summary: summary.into(),
+            evidence: None,
+            fix: None,
+            cause: None,
+            elapsed_ms: 0,
+            missing_acls: Vec::new(),
+            retry_at: None,
+        }
+    }
+
+    /// The same result with another status (for tests and hand-made rows).
+    pub fn with_status(mut self, status: CheckStatus) -> CheckResult {
+        self.status = status;
+        self
+    }
 }
 
 impl CheckResult {
@@ -186,9 +226,10 @@ impl CheckResult {
     pub fn is_ok(&self) -> bool {
         match self.id {
             CheckId::AclSysChoice => true,
-            CheckId::IncidentCreate => {
-                !matches!(self.status, CheckStatus::Blocked | CheckStatus::Partial)
-            }
+            CheckId::IncidentCreate => !matches!(
+                self.status,
+                CheckStatus::Blocked | CheckStatus::Partial | CheckStatus::Inconclusive
+            ),
             _ => matches!(self.status, CheckStatus::Passed | CheckStatus::Warning),
         }
     }

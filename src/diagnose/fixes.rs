@@ -16,6 +16,9 @@ pub struct FixContext {
     pub user: String,
     /// The instance host, e.g. `acme.service-now.com`.
     pub host: String,
+    /// The instance URL is `http://` (a simulator or a proxy on loopback): advice must not say
+    /// "HTTPS" or "TLS" for it.
+    pub plain_http: bool,
 }
 
 impl FixContext {
@@ -24,10 +27,20 @@ impl FixContext {
         FixContext {
             user: user.to_string(),
             host: host.to_string(),
+            plain_http: false,
         }
     }
 
-    fn user(&self) -> &str {
+    /// A context for `user` on the instance at `url`, scheme included.
+    pub fn for_url(user: &str, url: &crate::servicenow::InstanceUrl) -> FixContext {
+        FixContext {
+            plain_http: url.as_str().starts_with("http://"),
+            ..FixContext::new(user, url.host())
+        }
+    }
+
+    /// The integration user's name, or a description when it is not known.
+    pub fn user(&self) -> &str {
         if self.user.is_empty() {
             "the integration user"
         } else {
@@ -46,13 +59,13 @@ pub enum AclPart {
 }
 
 impl AclPart {
-    fn second_picker(self) -> &'static str {
+    pub(crate) fn second_picker(self) -> &'static str {
         match self {
             AclPart::Table => "-- None --",
             AclPart::Fields => "*",
         }
     }
-    fn what(self) -> &'static str {
+    pub(crate) fn what(self) -> &'static str {
         match self {
             AclPart::Table => "the table ACL",
             AclPart::Fields => "the field ACL",
@@ -81,7 +94,7 @@ pub fn step_number(line: &str) -> Option<&str> {
         .filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
 }
 
-fn elevate_step() -> String {
+pub(crate) fn elevate_step() -> String {
     "Elevate to security_admin (creating ACLs needs it): user menu (your avatar) > Elevate role > \
      tick security_admin > Update (Core UI: your name > Elevate Roles > OK). No \"Elevate role\" \
      entry means you do not hold security_admin: ask the person who does (usually the original \
@@ -89,7 +102,7 @@ fn elevate_step() -> String {
         .to_string()
 }
 
-fn role_step() -> String {
+pub(crate) fn role_step() -> String {
     format!(
         "If the integration role does not exist yet: User Administration > Roles > New, Name \
          {INTEGRATION_ROLE} (any name works), Elevated privilege unchecked, Submit."
@@ -105,7 +118,7 @@ fn acl_step(table: &str, part: AclPart) -> String {
     )
 }
 
-fn grant_step(ctx: &FixContext, role: &str) -> String {
+pub(crate) fn grant_step(ctx: &FixContext, role: &str) -> String {
     let user = ctx.user();
     format!(
         "Give the role to {user}: User Administration > Users > {user} > Roles related list > \
@@ -113,14 +126,14 @@ fn grant_step(ctx: &FixContext, role: &str) -> String {
     )
 }
 
-fn new_session_step() -> String {
+pub(crate) fn new_session_step() -> String {
     "A new role takes effect with a new session: revoke the integration's token (System OAuth > \
      Manage Tokens > the token > Revoke Access) or wait for it to expire (30 minutes by default), \
      then run `snow-connect check` again."
         .to_string()
 }
 
-const NEVER: &str = "Do not use admin, security_admin or snc_read_only for this.";
+pub(crate) const NEVER: &str = "Do not use admin, security_admin or snc_read_only for this.";
 
 /// The ACL steps for `table`, creating the given parts in order.
 fn acl_fix(
@@ -141,7 +154,7 @@ fn acl_fix(
     numbered(intro, &steps, &outro)
 }
 
-fn table_extra(table: &str) -> &'static [&'static str] {
+pub(crate) fn table_extra(table: &str) -> &'static [&'static str] {
     match table {
         "sys_dictionary" => &[
             "Shortcut: the personalize_dictionary role covers sys_dictionary and \
@@ -485,11 +498,34 @@ pub fn connection_refused(host: &str) -> String {
     )
 }
 
-/// No answer in time, or the connection failed some other way.
-pub fn network(host: &str) -> String {
+/// No answer in time, or the connection failed some other way; `plain_http` for an
+/// `http://` URL.
+pub fn network(host: &str, plain_http: bool) -> String {
+    let (scheme, proxy) = if plain_http {
+        ("HTTP", "HTTP_PROXY")
+    } else {
+        ("HTTPS", "HTTPS_PROXY")
+    };
     format!(
-        "Check that this machine can reach {host} over HTTPS (firewall, VPN; set HTTPS_PROXY if \
-         a proxy is required), or raise --timeout for a slow link."
+        "Check that this machine can reach {host} over {scheme} (firewall, VPN; set {proxy} if \
+         a proxy is required), then try again; raise --timeout for a slow link."
+    )
+}
+
+/// The fix shown on an ACL row: the one ACL, and that the plan creates it with every other
+/// missing one (one elevation, one role, one grant, one new session).
+pub fn acl_row(acl: &str, ctx: &FixContext) -> String {
+    let (table, part) = match acl.strip_suffix(".*") {
+        Some(t) => (t, AclPart::Fields),
+        None => (acl, AclPart::Table),
+    };
+    format!(
+        "ServiceNow admin: add a read ACL Name {table} / {} ({}) requiring the role \
+         {INTEGRATION_ROLE}, and give that role to {}. The plan lists it with every other change, \
+         under one elevation.",
+        part.second_picker(),
+        part.what(),
+        ctx.user()
     )
 }
 
@@ -524,7 +560,7 @@ pub fn for_error(err: &Error, ctx: &FixContext) -> Option<String> {
         Error::ConnectionRefused { host } => connection_refused(host),
         Error::Connect { host, .. }
         | Error::Timeout { host, .. }
-        | Error::Interrupted { host, .. } => network(host),
+        | Error::Interrupted { host, .. } => network(host, ctx.plain_http),
         Error::Tls { .. } => tls(),
         Error::Hibernating => hibernating(),
         Error::Offline => offline(),

@@ -1,8 +1,6 @@
-//! The connection ladder: URL, network, instance, token, then the ACL probes concurrently,
-//! then dictionary discovery. Results stream out as they finish.
-
-use std::future::Future;
-use std::time::{Duration, Instant};
+//! The connection ladder's runner: the rungs of `rungs.rs` (URL, network, instance, token, the
+//! ACL probes concurrently, dictionary discovery, the test incident) in dependency rounds.
+//! Results stream out as they finish.
 
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
@@ -10,18 +8,14 @@ use secrecy::SecretString;
 use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
 
-use super::dictionary::{
-    CHOICE_REQUIRED, DICT_REQUIRED, GLIDE_FIELDS, Prefetch, chain_query_by_name, choice_query,
-    dictionary_query, discover_with, glide_query, guess_chain, read_all, read_page,
-};
-use super::fixes::{self, FixContext};
-use super::probes::{self, Outcome, ReadOutcome, access};
+use super::cause::{CauseId, Verdict};
+use super::dictionary::{Prefetch, guess_chain};
+use super::fixes::FixContext;
+use super::plan::{self, Assessment};
+use super::probes::Outcome;
+use super::rungs::{self, Env, Found, LADDER, Rung, RungId, TARGET_TABLE};
 use super::{CheckId, CheckResult, CheckStatus, Dictionary, DictionaryError};
-use crate::exit::Exit;
-use crate::incident::send_policy::{self, RateLimitWait};
-use crate::servicenow::{
-    Client, ClientOptions, Credentials, EncodedQuery, Error, InstanceUrl, TableQuery,
-};
+use crate::servicenow::{Client, ClientOptions, Credentials};
 
 /// What the user typed on the Connect screen (or what the config holds).
 #[derive(Clone)]
@@ -95,38 +89,45 @@ pub struct Diagnosis {
     pub dictionary: Option<Result<Dictionary, DictionaryError>>,
     /// The number of the test incident, when one was created.
     pub test_incident: Option<String>,
+    /// Who and where, for the fix texts of the assessment.
+    pub context: FixContext,
 }
 
-/// The table the integration writes to; the ladder proves access for it.
-const TARGET_TABLE: &str = "incident";
-
-/// The longest the test incident waits out rate limits; a longer `Retry-After` is reported.
-const TEST_INCIDENT_RATE_LIMIT_BUDGET: Duration = Duration::from_secs(15);
-
 impl Diagnosis {
+    /// Causes, the admin plan and the verdict of this run (checks and discovery).
+    pub fn assessment(&self) -> Assessment {
+        self.assessment_with(Vec::new())
+    }
+
+    /// [`Diagnosis::assessment`] with causes found elsewhere (the endpoints).
+    pub fn assessment_with(&self, mut extra: Vec<super::cause::Cause>) -> Assessment {
+        // Discovery that failed for a reason of the instance (429, outage) is a cause even
+        // when every probe passed; a denial there already re-finished its check.
+        if let Some(Err(DictionaryError::Client(e))) = &self.dictionary
+            && let Some(c) = plan::cause_from_error(
+                e,
+                "the incident dictionary could not be read",
+                &self.context,
+            )
+        {
+            extra.insert(0, c);
+        }
+        plan::assess(&self.results, extra, &self.context)
+    }
+
     /// True when every required check passed (warnings allowed), and a test incident, when
     /// one was asked for, was created.
     pub fn ok(&self) -> bool {
-        CheckId::ALL
-            .iter()
-            .all(|id| self.result(*id).is_some_and(CheckResult::is_ok))
+        self.verdict() == Verdict::Works
     }
 
-    /// Exit code per DESIGN.md: 0 ok, 1 instance answered but something is denied, 2 the URL
-    /// is not usable, 3 unreachable.
-    pub fn exit(&self) -> Exit {
-        let passed = |id| {
-            self.result(id)
-                .is_some_and(|r| matches!(r.status, CheckStatus::Passed | CheckStatus::Warning))
-        };
-        if self.ok() {
-            Exit::Success
-        } else if !passed(CheckId::InstanceUrl) {
-            Exit::Usage
-        } else if !passed(CheckId::Reachability) || !passed(CheckId::Instance) {
-            Exit::Unreachable
+    /// What the caller should do next (only `commands/` turns it into an exit code).
+    pub fn verdict(&self) -> Verdict {
+        let complete = CheckId::ALL.iter().all(|id| self.result(*id).is_some());
+        if complete {
+            self.assessment().verdict
         } else {
-            Exit::Denied
+            Verdict::MustChange
         }
     }
 
@@ -150,12 +151,13 @@ struct Ladder {
     results: Vec<Option<CheckResult>>,
 }
 
-fn index(id: CheckId) -> usize {
+/// The position of `id` in ladder order.
+pub(crate) fn index(id: CheckId) -> usize {
     CheckId::ALL.iter().position(|c| *c == id).unwrap_or(0)
 }
 
-fn ms(since: Instant) -> u64 {
-    u64::try_from(since.elapsed().as_millis()).unwrap_or(u64::MAX)
+fn rung_index(id: RungId) -> usize {
+    LADDER.iter().position(|r| r.id == id).unwrap_or(0)
 }
 
 impl Ladder {
@@ -173,10 +175,6 @@ impl Ladder {
         }
     }
 
-    fn start(&self, id: CheckId) {
-        self.send(CheckEvent::Started(id));
-    }
-
     /// Record a result. A second result for the same id supersedes the first (sent again).
     fn finish(&mut self, id: CheckId, outcome: Outcome, elapsed_ms: u64) {
         let r = outcome.into_result(id, elapsed_ms);
@@ -191,15 +189,29 @@ impl Ladder {
         self.results[index(id)] = Some(r);
     }
 
-    fn status(&self, id: CheckId) -> Option<CheckStatus> {
-        self.results[index(id)].as_ref().map(|r| r.status)
+    fn statuses(&self) -> Vec<Option<CheckStatus>> {
+        self.results
+            .iter()
+            .map(|r| r.as_ref().map(|r| r.status))
+            .collect()
     }
 
-    /// Every check without a result is skipped for `reason`.
-    fn skip_rest(&mut self, reason: &str) {
-        for id in CheckId::ALL {
-            if self.results[index(id)].is_none() {
-                self.finish(id, Outcome::skipped(reason), 0);
+    /// The first check of `rung` that did not pass (warnings pass), with its cause.
+    fn failed(&self, rung: &Rung) -> Option<(CheckId, Option<CauseId>)> {
+        rung.checks
+            .iter()
+            .find_map(|id| match &self.results[index(*id)] {
+                Some(r) if matches!(r.status, CheckStatus::Passed | CheckStatus::Warning) => None,
+                Some(r) => Some((*id, r.cause)),
+                None => Some((*id, None)),
+            })
+    }
+
+    /// Every check of `rung` without a result is skipped for `reason`, pointing at `cause`.
+    fn skip(&mut self, rung: &Rung, reason: &str, cause: Option<CauseId>) {
+        for id in rung.checks {
+            if self.results[index(*id)].is_none() {
+                self.finish(*id, Outcome::skipped_for(reason, cause), 0);
             }
         }
     }
@@ -209,109 +221,13 @@ impl Ladder {
     }
 }
 
-/// Run `fut` unless `cancel` fires first.
-async fn cancellable<T>(
-    cancel: &CancellationToken,
-    fut: impl Future<Output = Result<T, Error>>,
-) -> Result<T, Error> {
-    tokio::select! {
-        biased;
-        _ = cancel.cancelled() => Err(Error::Cancelled),
-        r = fut => r,
-    }
-}
-
-/// The four metadata reads that run concurrently once the token is there.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Probe {
-    DbObject,
-    Dictionary,
-    Glide,
-    Choice,
-}
-
-/// One probe read. With `guess` (discovery wanted) the dictionary and choice probes read the
-/// whole guessed chain, so that discovery usually needs no further round trip.
-async fn run_probe(
-    probe: Probe,
-    client: &Client,
-    cancel: &CancellationToken,
-    guess: Option<&[String]>,
-) -> (Probe, ReadOutcome, u64) {
-    let t = Instant::now();
-    let small_chain = [TARGET_TABLE.to_string(), "task".to_string()];
-    let read = match (probe, guess) {
-        (Probe::DbObject, _) => {
-            cancellable(
-                cancel,
-                read_page(client, &chain_query_by_name(TARGET_TABLE)),
-            )
-            .await
-        }
-        (Probe::Dictionary, Some(g)) => {
-            cancellable(cancel, read_all(client, &dictionary_query(g))).await
-        }
-        (Probe::Dictionary, None) => {
-            let q = dictionary_query(&small_chain)
-                .fields(&DICT_REQUIRED)
-                .limit(1);
-            cancellable(cancel, read_page(client, &q)).await
-        }
-        (Probe::Glide, Some(_)) => cancellable(cancel, read_all(client, &glide_query())).await,
-        (Probe::Glide, None) => {
-            cancellable(cancel, read_page(client, &glide_query().limit(1))).await
-        }
-        (Probe::Choice, Some(g)) => cancellable(cancel, read_all(client, &choice_query(g))).await,
-        (Probe::Choice, None) => {
-            let q = TableQuery::new("sys_choice")
-                .query(EncodedQuery::new().is_in("name", &small_chain))
-                .fields(&CHOICE_REQUIRED)
-                .limit(1);
-            cancellable(cancel, read_page(client, &q)).await
-        }
-    };
-    (probe, read, ms(t))
-}
-
-/// ServiceNow's own sites, which are never a customer's instance.
-fn is_servicenow_own_site(host: &str) -> bool {
-    matches!(
-        host,
-        "developer.servicenow.com"
-            | "support.servicenow.com"
-            | "www.servicenow.com"
-            | "servicenow.com"
-            | "docs.servicenow.com"
-            | "hi.service-now.com"
-            | "signon.service-now.com"
-    )
-}
-
-fn url_outcome(input: &str, url: &InstanceUrl) -> Outcome {
-    let typed = input.trim();
-    let mut out = if typed == url.as_str() {
-        Outcome::passed(url.as_str())
-    } else {
-        Outcome::passed(format!("{} (normalised from {typed:?})", url.as_str()))
-    };
-    if is_servicenow_own_site(url.host()) {
-        out.status = CheckStatus::Warning;
-        out.summary = format!(
-            "{}: this is one of ServiceNow's own sites, not your company's instance",
-            url.as_str()
-        );
-        out.fix = Some(
-            "Use your instance's address, usually https://NAME.service-now.com (a personal \
-             developer instance looks like https://dev12345.service-now.com)."
-                .to_string(),
-        );
-    }
-    out
-}
-
 /// Run the ladder. Sends [`CheckEvent`]s on `events` as checks start and finish; stops early
 /// (remaining checks `skipped`) when `cancel` fires. A check that is finished twice (discovery
 /// found a denial the probe could not see) is sent again; the later result wins.
+///
+/// One runner for every rung of [`LADDER`]: each round runs, concurrently, every rung whose
+/// dependencies are finished; a rung whose needed rung did not pass is skipped, pointing at
+/// that rung's cause.
 pub async fn run_checks(
     input: &ConnectionInput,
     opts: &CheckOptions,
@@ -319,253 +235,130 @@ pub async fn run_checks(
     cancel: CancellationToken,
 ) -> Diagnosis {
     let mut l = Ladder::new(events);
-    let mut diag = Diagnosis {
-        instance_url: None,
-        results: Vec::new(),
+    let mut env = Env {
+        input,
+        opts,
+        cancel: &cancel,
+        url: None,
+        ctx: FixContext::new(&input.username, ""),
         client: None,
+        guess: if opts.discover_fields {
+            guess_chain(TARGET_TABLE)
+        } else {
+            None
+        },
+        prefetch: std::sync::Mutex::new(Prefetch::default()),
+        statuses: vec![None; CheckId::ALL.len()],
         dictionary: None,
-        test_incident: None,
     };
-    macro_rules! stop {
-        ($reason:expr) => {{
-            let reason: &str = if cancel.is_cancelled() {
-                "cancelled"
+    let mut connected: Option<Client> = None;
+    let mut test_incident = None;
+    let mut done = vec![false; LADDER.len()];
+    while done.iter().any(|d| !d) {
+        let before = done.iter().filter(|d| **d).count();
+        let mut ready = Vec::new();
+        for (i, rung) in LADDER.iter().enumerate() {
+            let waiting = rung
+                .needs
+                .iter()
+                .chain(rung.after)
+                .any(|d| !done[rung_index(*d)]);
+            if done[i] || waiting {
+                continue;
+            }
+            let blocked = rung
+                .needs
+                .iter()
+                .find_map(|d| l.failed(&LADDER[rung_index(*d)]));
+            if cancel.is_cancelled() {
+                l.skip(rung, "cancelled", None);
+            } else if let Some((failed, cause)) = blocked {
+                l.skip(rung, &rungs::skip_reason(failed, cause), cause);
+            } else if let Some(reason) = rungs::not_wanted(rung.id, opts) {
+                l.skip(rung, reason, None);
             } else {
-                $reason
-            };
-            l.skip_rest(reason);
-            diag.results = l.into_results();
-            return diag;
-        }};
-    }
-
-    // instance_url
-    l.start(CheckId::InstanceUrl);
-    let t = Instant::now();
-    let url = match InstanceUrl::parse(&input.instance_url) {
-        Ok(u) => u,
-        Err(e) => {
-            l.finish(
-                CheckId::InstanceUrl,
-                Outcome::blocked(
-                    format!("the instance URL is not usable: {e}"),
-                    Some(format!("typed: {:?}", input.instance_url.trim())),
-                    Some(e.to_string()),
-                ),
-                ms(t),
-            );
-            stop!("skipped: no usable instance URL (instance_url blocked)");
-        }
-    };
-    l.finish(
-        CheckId::InstanceUrl,
-        url_outcome(&input.instance_url, &url),
-        ms(t),
-    );
-    diag.instance_url = Some(url.as_str().to_string());
-    let ctx = FixContext::new(&input.username, url.host());
-    if cancel.is_cancelled() {
-        stop!("cancelled");
-    }
-
-    // reachability + instance
-    l.start(CheckId::Reachability);
-    l.start(CheckId::Instance);
-    let t = Instant::now();
-    let http = match &opts.http {
-        Some(h) => Ok(h.clone()),
-        None => Client::http_client(&opts.client),
-    };
-    let (client, probe) = match http {
-        Ok(http) => {
-            let client = Client::with_http(url.clone(), input.credentials(), http, &opts.client);
-            let r = cancellable(&cancel, client.probe()).await;
-            (Some(client), r)
-        }
-        Err(e) => (None, Err(e)),
-    };
-    // The DNS advice names the likely host even when the transport did not suggest one.
-    let probe = match probe {
-        Err(Error::Dns {
-            host,
-            suggestion: None,
-        }) => Err(Error::Dns {
-            host,
-            suggestion: url.suggestion(),
-        }),
-        other => other,
-    };
-    let https = url.as_str().starts_with("https://");
-    let shown = url
-        .as_str()
-        .split_once("://")
-        .map_or(url.as_str(), |(_, h)| h);
-    let (reach, inst) = probes::probe_outcomes(&probe, shown, https, &ctx);
-    let elapsed = ms(t);
-    let reach_ok = reach.status == CheckStatus::Passed;
-    let inst_ok = inst.status == CheckStatus::Passed;
-    l.finish(CheckId::Reachability, reach, elapsed);
-    l.finish(CheckId::Instance, inst, elapsed);
-    if !reach_ok {
-        stop!("skipped: cannot connect (reachability blocked)");
-    }
-    if !inst_ok {
-        stop!("skipped: not a ServiceNow API (instance blocked)");
-    }
-    let Some(client) = client else {
-        stop!("skipped: cannot connect (reachability blocked)");
-    };
-
-    // oauth: one attempt, never retried (lockout).
-    l.start(CheckId::Oauth);
-    let t = Instant::now();
-    let token = cancellable(&cancel, client.authenticate()).await;
-    let outcome = probes::oauth_outcome(&token, &ctx);
-    let token_ok = outcome.status == CheckStatus::Passed;
-    l.finish(CheckId::Oauth, outcome, ms(t));
-    if !token_ok {
-        stop!("skipped: no token (oauth blocked)");
-    }
-    // Handed out only once it holds a token: the caller reuses it.
-    diag.client = Some(client.clone());
-
-    // ACL probes, concurrently; results stream out as each read returns.
-    for id in CheckId::ALL.into_iter().filter(|id| id.acl().is_some()) {
-        l.start(id);
-    }
-    let guess = if opts.discover_fields {
-        guess_chain(TARGET_TABLE)
-    } else {
-        None
-    };
-    let mut reads: FuturesUnordered<_> = [
-        Probe::DbObject,
-        Probe::Dictionary,
-        Probe::Glide,
-        Probe::Choice,
-    ]
-    .into_iter()
-    .map(|p| run_probe(p, &client, &cancel, guess.as_deref()))
-    .collect();
-    let mut pre = Prefetch::default();
-    while let Some((probe, read, elapsed)) = reads.next().await {
-        match probe {
-            Probe::DbObject => {
-                let (t, f) = probes::table_pair(
-                    "sys_db_object",
-                    &access(&read, &["name", "super_class"]),
-                    &ctx,
-                );
-                l.finish(CheckId::AclSysDbObject, t, elapsed);
-                l.finish(CheckId::AclSysDbObjectFields, f, elapsed);
-                pre.chain = Some(read);
+                ready.push(i);
+                continue;
             }
-            Probe::Dictionary => {
-                let (t, f) =
-                    probes::table_pair("sys_dictionary", &access(&read, &DICT_REQUIRED), &ctx);
-                l.finish(CheckId::AclSysDictionary, t, elapsed);
-                l.finish(CheckId::AclSysDictionaryFields, f, elapsed);
-                pre.dictionary = guess.clone().map(|g| (g, read));
+            done[i] = true;
+        }
+        if ready.is_empty() {
+            // Only skips this round; the next one sees them as finished. Dependencies point
+            // backwards (a test pins it), so some rung is always finished; stop rather than spin.
+            if done.iter().filter(|d| **d).count() == before {
+                break;
             }
-            Probe::Glide => {
-                let o = probes::glide_outcome(&access(&read, &GLIDE_FIELDS), &ctx);
-                l.finish(CheckId::AclSysGlideObject, o, elapsed);
-                if guess.is_some() {
-                    pre.glide = Some(read);
+            continue;
+        }
+        for i in &ready {
+            for id in LADDER[*i].checks {
+                l.send(CheckEvent::Started(*id));
+            }
+        }
+        let shared = &env;
+        let mut round: FuturesUnordered<_> = ready
+            .iter()
+            .map(|i| async move { (*i, rungs::run(LADDER[*i].id, shared).await) })
+            .collect();
+        let mut found = Vec::new();
+        while let Some((i, out)) = round.next().await {
+            for (id, outcome) in out.outcomes {
+                l.finish(id, outcome, out.elapsed_ms);
+            }
+            // A rung that could not report (no client) leaves its checks for the skip below.
+            l.skip(&LADDER[i], "not run", None);
+            found.push(out.found);
+            done[i] = true;
+        }
+        drop(round);
+        for f in found {
+            match f {
+                Found::Url(u) => {
+                    env.ctx = FixContext::for_url(&input.username, &u);
+                    env.url = Some(u);
                 }
+                Found::Client(c) => env.client = Some(c),
+                // Handed out only once it holds a token: the caller reuses it.
+                Found::Token => connected = env.client.clone(),
+                Found::Dictionary(d) => env.dictionary = Some(d),
+                Found::TestIncident(n) => test_incident = Some(n),
+                Found::Nothing => {}
             }
-            Probe::Choice => {
-                let o = probes::choice_outcome(&access(&read, &CHOICE_REQUIRED), &ctx);
-                l.finish(CheckId::AclSysChoice, o, elapsed);
-                pre.choices = guess.clone().map(|g| (g, read));
-            }
         }
+        env.statuses = l.statuses();
     }
-    drop(reads);
-    if cancel.is_cancelled() {
-        stop!("cancelled");
+    for rung in LADDER {
+        l.skip(rung, "not run", None);
     }
-
-    // Dictionary discovery, reusing the probes' reads.
-    if opts.discover_fields {
-        let t = Instant::now();
-        let found = tokio::select! {
-            biased;
-            _ = cancel.cancelled() => Err(DictionaryError::Client(Error::Cancelled)),
-            r = discover_with(&client, TARGET_TABLE, pre) => r,
-        };
-        if let Err(DictionaryError::Denied { acl, evidence }) = &found
-            && let Some(id) = CheckId::for_acl(acl)
-            && l.status(id) == Some(CheckStatus::Passed)
-        {
-            l.finish(
-                id,
-                Outcome::blocked(
-                    format!("reading the {TARGET_TABLE} dictionary needs the read ACL {acl}"),
-                    Some(evidence.clone()),
-                    Some(fixes::missing_acl(acl, &ctx)),
-                ),
-                ms(t),
-            );
-        }
-        diag.dictionary = Some(found);
-        if cancel.is_cancelled() {
-            stop!("cancelled");
-        }
+    Diagnosis {
+        instance_url: env.url.as_ref().map(|u| u.as_str().to_string()),
+        results: l.into_results(),
+        client: connected,
+        dictionary: env.dictionary,
+        test_incident,
+        context: env.ctx,
     }
-
-    // incident:create, only when asked.
-    if opts.create_test_incident {
-        l.start(CheckId::IncidentCreate);
-        let t = Instant::now();
-        let known = diag.dictionary.as_ref().and_then(|d| d.as_ref().ok());
-        let plan = crate::incident::plan_test(known);
-        // The same policy as `send` (wait out a short rate limit, never resend an insert that
-        // may have arrived), with a smaller budget: a check should not hang for a minute.
-        let mut wait = RateLimitWait::new(TEST_INCIDENT_RATE_LIMIT_BUDGET);
-        let created = cancellable(
-            &cancel,
-            send_policy::create_with_policy(&client, &plan, &mut wait, |m| {
-                tracing::info!("{m}");
-            }),
-        )
-        .await;
-        let outcome = probes::create_outcome(&created, &ctx);
-        if let Ok(c) = &created {
-            diag.test_incident = Some(c.number.clone());
-        }
-        l.finish(CheckId::IncidentCreate, outcome, ms(t));
-    } else {
-        l.finish(
-            CheckId::IncidentCreate,
-            Outcome::skipped(fixes::how_to_create_test_incident()),
-            0,
-        );
-    }
-    diag.results = l.into_results();
-    diag
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn diag(statuses: &[(CheckId, CheckStatus)]) -> Diagnosis {
+    fn diag(statuses: &[(CheckId, CheckStatus, Option<CauseId>)]) -> Diagnosis {
         let results = CheckId::ALL
             .iter()
             .map(|id| {
-                let status = statuses
+                let (status, cause) = statuses
                     .iter()
-                    .find(|(i, _)| i == id)
-                    .map(|(_, s)| *s)
-                    .unwrap_or(CheckStatus::Passed);
+                    .find(|(i, _, _)| i == id)
+                    .map(|(_, s, c)| (*s, *c))
+                    .unwrap_or((CheckStatus::Passed, None));
                 Outcome {
-                    status,
-                    summary: String::new(),
-                    evidence: None,
-                    fix: None,
+                    cause,
+                    ..Outcome::skipped("")
                 }
                 .into_result(*id, 0)
+                .with_status(status)
             })
             .collect();
         Diagnosis {
@@ -574,39 +367,91 @@ mod tests {
             client: None,
             dictionary: None,
             test_incident: None,
+            context: FixContext::default(),
         }
     }
 
     #[test]
-    fn exit_codes_follow_the_ladder() {
+    fn verdicts_follow_the_causes() {
         use CheckStatus::*;
-        assert_eq!(diag(&[]).exit(), Exit::Success);
+        assert_eq!(diag(&[]).verdict(), Verdict::Works);
         assert_eq!(
             diag(&[
-                (CheckId::AclSysChoice, Warning),
-                (CheckId::IncidentCreate, Skipped)
+                (CheckId::AclSysChoice, Warning, Some(CauseId::MissingAcl)),
+                (CheckId::IncidentCreate, Skipped, None)
             ])
-            .exit(),
-            Exit::Success
+            .verdict(),
+            Verdict::Works
         );
-        assert_eq!(
-            diag(&[(CheckId::AclSysDictionaryFields, Partial)]).exit(),
-            Exit::Denied
-        );
-        assert_eq!(diag(&[(CheckId::Oauth, Blocked)]).exit(), Exit::Denied);
-        assert_eq!(
-            diag(&[(CheckId::IncidentCreate, Blocked)]).exit(),
-            Exit::Denied
-        );
-        assert_eq!(
-            diag(&[(CheckId::Instance, Blocked)]).exit(),
-            Exit::Unreachable
-        );
-        assert_eq!(
-            diag(&[(CheckId::Reachability, Blocked)]).exit(),
-            Exit::Unreachable
-        );
-        assert_eq!(diag(&[(CheckId::InstanceUrl, Blocked)]).exit(), Exit::Usage);
+        let cases = [
+            (
+                CheckId::AclSysDictionaryFields,
+                Partial,
+                Some(CauseId::MissingAcl),
+                Verdict::MustChange,
+            ),
+            (
+                CheckId::Oauth,
+                Blocked,
+                Some(CauseId::CredentialsRejected),
+                Verdict::MustChange,
+            ),
+            (
+                CheckId::Oauth,
+                Inconclusive,
+                Some(CauseId::Timeout),
+                Verdict::Unreachable,
+            ),
+            (
+                CheckId::Oauth,
+                Inconclusive,
+                Some(CauseId::RateLimited),
+                Verdict::RetryLater,
+            ),
+            (
+                CheckId::IncidentCreate,
+                Blocked,
+                Some(CauseId::InsertDenied),
+                Verdict::MustChange,
+            ),
+            (
+                CheckId::Instance,
+                Inconclusive,
+                Some(CauseId::Unavailable),
+                Verdict::Unreachable,
+            ),
+            (
+                CheckId::Instance,
+                Blocked,
+                Some(CauseId::NotServicenow),
+                Verdict::Unreachable,
+            ),
+            (
+                CheckId::Reachability,
+                Blocked,
+                Some(CauseId::Unreachable),
+                Verdict::Unreachable,
+            ),
+            (
+                CheckId::InstanceUrl,
+                Blocked,
+                Some(CauseId::InvalidUrl),
+                Verdict::Usage,
+            ),
+            (
+                CheckId::AclSysGlideObject,
+                Blocked,
+                None,
+                Verdict::MustChange,
+            ),
+        ];
+        for (id, status, cause, verdict) in cases {
+            assert_eq!(
+                diag(&[(id, status, cause)]).verdict(),
+                verdict,
+                "{id} {status:?}"
+            );
+        }
         let mut missing = diag(&[]);
         missing.results.pop();
         assert!(!missing.ok());
@@ -632,12 +477,6 @@ mod tests {
             )
             .await
         });
-    }
-
-    #[test]
-    fn own_sites_are_flagged() {
-        assert!(is_servicenow_own_site("developer.servicenow.com"));
-        assert!(!is_servicenow_own_site("acme.service-now.com"));
     }
 
     #[test]
@@ -667,9 +506,9 @@ mod tests {
         assert!(
             d.results[1..]
                 .iter()
-                .all(|r| r.status == CheckStatus::Skipped)
+                .all(|r| r.status == CheckStatus::Skipped && r.cause == Some(CauseId::InvalidUrl))
         );
-        assert_eq!(d.exit(), Exit::Usage);
+        assert_eq!(d.verdict(), Verdict::Usage);
         let mut finished = 0;
         while let Ok(e) = rx.try_recv() {
             if matches!(e, CheckEvent::Finished(_)) {

@@ -1,18 +1,24 @@
 //! The diagnosis: the connection ladder of DESIGN.md section 4, ACL probes that say exactly
-//! what to change in ServiceNow, and dictionary discovery for the Additional Fields picker.
+//! what to change in ServiceNow, root causes and the one admin plan, and dictionary discovery
+//! for the Additional Fields picker. Returns verdicts, never exit codes.
 //!
 //! Plain library code used by the wizard and by `check` / `fields`; no terminal here.
 
+pub mod cause;
 mod check;
 mod dictionary;
 pub mod fixes;
 mod ladder;
+pub mod plan;
 mod probes;
 mod report;
+mod rungs;
 
+pub use cause::{Cause, CauseId, CauseKind, EndpointProblem, Verdict, cause_of_error};
 pub use check::{CheckId, CheckResult, CheckStatus};
 // The dictionary model moved to `crate::dictionary`; these paths stay so callers keep working.
 pub use crate::dictionary::{Choice, Dictionary, DictionaryError, Field, FieldKind, HiddenReason};
 pub use dictionary::discover_dictionary;
 pub use ladder::{CheckEvent, CheckOptions, ConnectionInput, Diagnosis, run_checks};
-pub use report::markdown_report;
+pub use plan::{AdminPlan, Assessment, assess};
+pub use report::{markdown_report, markdown_report_for, verdict_sentence};

@@ -4,6 +4,7 @@
 
 use serde_json::Value;
 
+use super::cause::{self, CauseId};
 use super::fixes::{self, FixContext};
 use super::{CheckId, CheckResult, CheckStatus};
 use crate::incident::send_policy;
@@ -17,23 +18,34 @@ pub(crate) struct Outcome {
     pub summary: String,
     pub evidence: Option<String>,
     pub fix: Option<String>,
+    pub cause: Option<CauseId>,
+    pub missing_acls: Vec<String>,
+    pub retry_at: Option<time::OffsetDateTime>,
 }
 
 impl Outcome {
-    pub fn passed(summary: impl Into<String>) -> Outcome {
+    fn new(status: CheckStatus, summary: impl Into<String>) -> Outcome {
         Outcome {
-            status: CheckStatus::Passed,
+            status,
             summary: summary.into(),
             evidence: None,
             fix: None,
+            cause: None,
+            missing_acls: Vec::new(),
+            retry_at: None,
         }
     }
+    pub fn passed(summary: impl Into<String>) -> Outcome {
+        Outcome::new(CheckStatus::Passed, summary)
+    }
     pub fn skipped(reason: impl Into<String>) -> Outcome {
+        Outcome::new(CheckStatus::Skipped, reason)
+    }
+    /// Skipped because `cause` stands in the way (the row points at it).
+    pub fn skipped_for(reason: impl Into<String>, cause: Option<CauseId>) -> Outcome {
         Outcome {
-            status: CheckStatus::Skipped,
-            summary: reason.into(),
-            evidence: None,
-            fix: None,
+            cause,
+            ..Outcome::skipped(reason)
         }
     }
     pub fn blocked(
@@ -42,10 +54,25 @@ impl Outcome {
         fix: Option<String>,
     ) -> Outcome {
         Outcome {
-            status: CheckStatus::Blocked,
-            summary: summary.into(),
             evidence,
             fix,
+            ..Outcome::new(CheckStatus::Blocked, summary)
+        }
+    }
+    /// A read ACL is missing: blocked (or partial), pointing at `missing_acl`.
+    pub fn acl_missing(
+        status: CheckStatus,
+        summary: impl Into<String>,
+        evidence: String,
+        acl: String,
+        ctx: &FixContext,
+    ) -> Outcome {
+        Outcome {
+            evidence: Some(evidence),
+            fix: Some(fixes::acl_row(&acl, ctx)),
+            cause: Some(CauseId::MissingAcl),
+            missing_acls: vec![acl],
+            ..Outcome::new(status, summary)
         }
     }
     pub fn with_evidence(mut self, evidence: impl Into<String>) -> Outcome {
@@ -60,7 +87,10 @@ impl Outcome {
             summary: sanitize::line(&self.summary).into_owned(),
             evidence: self.evidence.map(|e| sanitize::line(&e).into_owned()),
             fix: self.fix.map(|f| sanitize::text(&f).into_owned()),
+            cause: self.cause,
             elapsed_ms,
+            missing_acls: self.missing_acls,
+            retry_at: self.retry_at,
         }
     }
 }
@@ -214,11 +244,14 @@ pub(crate) fn evidence(err: &Error) -> String {
     }
 }
 
-/// An error turned into a blocked (or, for cancellation, skipped) outcome.
+/// An error turned into an outcome pointing at its cause: `inconclusive` when the cause says
+/// nothing about this check (rate limit, timeout, outage, scope), else `blocked`; skipped for
+/// cancellation.
 pub(crate) fn failure(summary_prefix: &str, err: &Error, ctx: &FixContext) -> Outcome {
     if matches!(err, Error::Cancelled) {
         return Outcome::skipped("cancelled");
     }
+    let cause = cause::cause_of_error(err);
     let summary = match err {
         Error::SecurelyScoped(_) => format!(
             "{summary_prefix}: the OAuth client is securely scoped, ServiceNow refuses Table API calls"
@@ -232,7 +265,20 @@ pub(crate) fn failure(summary_prefix: &str, err: &Error, ctx: &FixContext) -> Ou
         },
         other => format!("{summary_prefix}: {}", short(other)),
     };
-    Outcome::blocked(summary, Some(evidence(err)), fixes::for_error(err, ctx))
+    let status = if cause.is_some_and(CauseId::undecided) {
+        CheckStatus::Inconclusive
+    } else {
+        CheckStatus::Blocked
+    };
+    Outcome {
+        status,
+        summary,
+        evidence: Some(evidence(err)),
+        fix: fixes::for_error(err, ctx),
+        cause,
+        missing_acls: Vec::new(),
+        retry_at: cause::retry_at(err),
+    }
 }
 
 /// A few words for a summary line; the evidence carries the full message.
@@ -265,7 +311,7 @@ pub(crate) fn probe_outcomes(
     let connected = if https {
         format!("connected to {host} (DNS, TCP and TLS OK)")
     } else {
-        format!("connected to {host} (DNS and TCP OK; plain HTTP on loopback)")
+        format!("connected to {host} (DNS and TCP OK; plain HTTP, no TLS)")
     };
     match result {
         Ok(()) => (
@@ -284,10 +330,14 @@ pub(crate) fn probe_outcomes(
             | Error::Timeout { .. }
             | Error::Interrupted { .. }
             | Error::Setup(_)),
-        ) => (
-            failure("cannot connect", e, ctx),
-            Outcome::skipped("skipped: cannot connect (reachability blocked)"),
-        ),
+        ) => {
+            let reach = failure("cannot connect", e, ctx);
+            let skipped = Outcome::skipped_for(
+                format!("skipped: cannot connect (see cause {})", cause_word(reach.cause)),
+                reach.cause,
+            );
+            (reach, skipped)
+        }
         Err(
             e @ (Error::Hibernating
             | Error::Offline
@@ -300,18 +350,17 @@ pub(crate) fn probe_outcomes(
             let summary = match e {
                 Error::Hibernating => "the instance is hibernating".to_string(),
                 Error::Offline => "the instance is currently offline".to_string(),
-                Error::Server { status, .. } => {
-                    format!("the instance answered with a server error (HTTP {status})")
-                }
+                Error::Server { status, .. } => format!(
+                    "not decided: the instance is unavailable (HTTP {status}; maintenance or an outage)"
+                ),
                 Error::Redirected { .. } => {
                     "redirected to a login or proxy page: not the ServiceNow API".to_string()
                 }
                 _ => "the host does not answer like a ServiceNow instance".to_string(),
             };
-            (
-                Outcome::passed(connected),
-                Outcome::blocked(summary, Some(evidence(e)), fixes::for_error(e, ctx)),
-            )
+            let mut inst = failure("", e, ctx);
+            inst.summary = summary;
+            (Outcome::passed(connected), inst)
         }
         // A JSON error envelope (rate limit, 403 from an IP filter ...) still proves it is
         // ServiceNow; the next rungs will say what is wrong.
@@ -321,6 +370,11 @@ pub(crate) fn probe_outcomes(
                 .with_evidence(evidence(e)),
         ),
     }
+}
+
+/// A cause id for a sentence, or "above" when there is none.
+pub(crate) fn cause_word(cause: Option<CauseId>) -> &'static str {
+    cause.map_or("above", CauseId::as_str)
 }
 
 /// `oauth` from `Client::authenticate()`.
@@ -339,19 +393,25 @@ pub(crate) fn oauth_outcome(
                 ""
             }
         )),
-        Err(e @ Error::TokenRejected { .. }) => Outcome::blocked(
-            "ServiceNow refused the token request (one of client ID, client secret, user name or password is wrong, or the user cannot log in); not retried",
-            Some(evidence(e)),
-            fixes::for_error(e, ctx),
-        ),
-        Err(e @ (Error::NotJson { .. } | Error::Redirected { .. })) => Outcome::blocked(
-            "/oauth_token.do did not answer with JSON: OAuth may be off on this instance",
-            Some(evidence(e)),
-            Some(format!(
-                "{}\nServiceNow admin: check that the OAuth 2.0 plugin (com.snc.platform.security.oauth) is active and the property com.snc.platform.security.oauth.is.active is true.",
-                fixes::for_error(e, ctx).unwrap_or_default()
-            )),
-        ),
+        Err(e @ Error::TokenRejected { .. }) => Outcome {
+            cause: Some(CauseId::CredentialsRejected),
+            ..Outcome::blocked(
+                "ServiceNow refused the token request (one of client ID, client secret, user name or password is wrong, or the user cannot log in); not retried",
+                Some(evidence(e)),
+                fixes::for_error(e, ctx),
+            )
+        },
+        Err(e @ (Error::NotJson { .. } | Error::Redirected { .. })) => Outcome {
+            cause: Some(CauseId::OauthDisabled),
+            ..Outcome::blocked(
+                "/oauth_token.do did not answer with JSON: OAuth may be off on this instance",
+                Some(evidence(e)),
+                Some(format!(
+                    "{}\nServiceNow admin: check that the OAuth 2.0 plugin (com.snc.platform.security.oauth) is active and the property com.snc.platform.security.oauth.is.active is true.",
+                    fixes::for_error(e, ctx).unwrap_or_default()
+                )),
+            )
+        },
         Err(e) => failure("no token", e, ctx),
     }
 }
@@ -372,20 +432,28 @@ fn fields_hidden(
     summary: String,
     ctx: &FixContext,
 ) -> Outcome {
-    Outcome {
-        status: if hidden.len() == requested.len() {
-            CheckStatus::Blocked
-        } else {
-            CheckStatus::Partial
-        },
+    let status = if hidden.len() == requested.len() {
+        CheckStatus::Blocked
+    } else {
+        CheckStatus::Partial
+    };
+    Outcome::acl_missing(
+        status,
         summary,
-        evidence: Some(hidden_evidence(hidden)),
-        fix: Some(fixes::fields_hidden(table, hidden, ctx)),
-    }
+        hidden_evidence(hidden),
+        format!("{table}.*"),
+        ctx,
+    )
 }
 
 /// The table ACL check and its `.*` companion, from one read.
 pub(crate) fn table_pair(table: &str, access: &Access, ctx: &FixContext) -> (Outcome, Outcome) {
+    let not_inspected = || {
+        Outcome::skipped_for(
+            format!("skipped: no rows to inspect until {table} can be read (acl:{table})"),
+            Some(CauseId::MissingAcl),
+        )
+    };
     match access {
         Access::Readable { hidden, requested } => {
             let table_ok = Outcome::passed(format!("{table} rows can be read"));
@@ -411,54 +479,52 @@ pub(crate) fn table_pair(table: &str, access: &Access, ctx: &FixContext) -> (Out
             (table_ok, fields)
         }
         Access::TableDenied { evidence } => (
-            Outcome::blocked(
+            Outcome::acl_missing(
+                CheckStatus::Blocked,
                 format!("the user cannot read {table}"),
-                Some(evidence.clone()),
-                Some(fixes::table_read(table, ctx)),
+                evidence.clone(),
+                table.to_string(),
+                ctx,
             ),
-            Outcome::skipped(format!("skipped: no rows to inspect (acl:{table} blocked)")),
+            not_inspected(),
         ),
         Access::Empty { evidence } => (
-            Outcome::blocked(
+            Outcome::acl_missing(
+                CheckStatus::Blocked,
                 format!("{table} returned no rows where rows must exist: the user cannot see them"),
-                Some(evidence.clone()),
-                Some(fixes::table_read(table, ctx)),
+                evidence.clone(),
+                table.to_string(),
+                ctx,
             ),
-            Outcome::skipped(format!("skipped: no rows to inspect (acl:{table} blocked)")),
+            not_inspected(),
         ),
         Access::QueryFieldsDenied { evidence } => (
             Outcome::passed(format!(
                 "{table} answered (the refusal was about the fields in the query)"
             ))
             .with_evidence(evidence.clone()),
-            Outcome::blocked(
+            Outcome::acl_missing(
+                CheckStatus::Blocked,
                 format!("the user cannot read {table}'s fields (a query on them was refused)"),
-                Some(evidence.clone()),
-                Some(fixes::query_fields_denied(table, ctx)),
+                evidence.clone(),
+                format!("{table}.*"),
+                ctx,
             ),
         ),
         Access::Failed(e) => {
-            // A 429 refused the read before any ACL was evaluated: nothing is known yet.
-            let first = if matches!(e, Error::RateLimited { .. }) {
-                failure(&format!("{table} not checked"), e, ctx)
+            // The read was refused before any ACL was evaluated (429, scope, outage): nothing
+            // is known about either ACL, and the cause says so once.
+            let first = failure(&format!("{table} not checked"), e, ctx);
+            let second = if matches!(e, Error::Cancelled) {
+                Outcome::skipped("cancelled")
             } else {
-                failure(&format!("cannot read {table}"), e, ctx)
-            };
-            let second = match e {
-                Error::Cancelled => Outcome::skipped("cancelled"),
-                // Scope problems deny everything alike; the fix is the same single change.
-                Error::SecurelyScoped(_) => failure(&format!("cannot read {table} fields"), e, ctx),
-                Error::Forbidden(m)
-                    if m.detail.as_deref().is_some_and(|d| {
-                        d.contains("Access to unscoped api")
-                            || d.contains("Missing required api access scope")
-                    }) =>
-                {
-                    failure(&format!("cannot read {table} fields"), e, ctx)
-                }
-                _ => Outcome::skipped(format!(
-                    "skipped: {table} could not be read (acl:{table} blocked)"
-                )),
+                Outcome::skipped_for(
+                    format!(
+                        "skipped: {table} could not be read (cause {})",
+                        cause_word(first.cause)
+                    ),
+                    first.cause,
+                )
             };
             (first, second)
         }
@@ -479,10 +545,12 @@ pub(crate) fn glide_outcome(access: &Access, ctx: &FixContext) -> Outcome {
             format!("{T} rows came back without {}", hidden.join(", ")),
             ctx,
         ),
-        Access::QueryFieldsDenied { evidence } => Outcome::blocked(
+        Access::QueryFieldsDenied { evidence } => Outcome::acl_missing(
+            CheckStatus::Blocked,
             format!("the user cannot read {T}'s fields"),
-            Some(evidence.clone()),
-            Some(fixes::query_fields_denied(T, ctx)),
+            evidence.clone(),
+            format!("{T}.*"),
+            ctx,
         ),
         other => table_pair(T, other, ctx).0,
     }
@@ -505,16 +573,18 @@ pub(crate) fn choice_outcome(access: &Access, ctx: &FixContext) -> Outcome {
     } else {
         table
     };
-    if matches!(out.status, CheckStatus::Blocked | CheckStatus::Partial) {
+    // Only a real denial is a warning (choice fields take typed values); a rate limit or an
+    // outage leaves the check inconclusive, pointing at its cause.
+    if matches!(out.status, CheckStatus::Blocked | CheckStatus::Partial)
+        && out.cause == Some(CauseId::MissingAcl)
+    {
         out.status = CheckStatus::Warning;
-        // Only a real denial leaves choice fields without a list; a rate limit or a network
-        // failure just means "try again", and its summary says when.
-        if !matches!(access, Access::Failed(_)) {
-            out.summary = format!(
-                "{} (optional: choice fields will take typed values instead of a list)",
-                out.summary
-            );
-        }
+        out.summary = format!(
+            "{} (optional: choice fields will take typed values instead of a list)",
+            out.summary
+        );
+    } else if out.status == CheckStatus::Blocked {
+        out.status = CheckStatus::Warning;
     }
     if out.status == CheckStatus::Passed {
         out.summary = "choice lists (sys_choice) can be read".to_string();
@@ -539,10 +609,15 @@ pub(crate) fn create_outcome(
             } else {
                 format!("creating an incident was refused: {m}")
             };
-            Outcome::blocked(summary, Some(evidence(e)), Some(fix))
+            Outcome {
+                cause: cause::cause_of_error(e).or(Some(CauseId::InsertDenied)),
+                ..Outcome::blocked(summary, Some(evidence(e)), Some(fix))
+            }
         }
-        Err(e) if send_policy::outcome_unknown(e) => {
-            Outcome::blocked(
+        Err(e) if send_policy::outcome_unknown(e) => Outcome {
+            status: CheckStatus::Inconclusive,
+            cause: cause::cause_of_error(e),
+            ..Outcome::blocked(
                 "no answer after the create request was sent; it was not resent",
                 Some(evidence(e)),
                 Some(
@@ -550,7 +625,7 @@ pub(crate) fn create_outcome(
                         .to_string(),
                 ),
             )
-        }
+        },
         Err(e) => failure("could not create a test incident", e, ctx),
     }
 }
@@ -687,15 +762,17 @@ mod tests {
     }
 
     #[test]
-    fn securely_scoped_blocks_both_with_the_single_scope_fix() {
+    fn securely_scoped_decides_no_acl_and_points_at_one_cause() {
         let o = Err(Error::SecurelyScoped(msg(
             "User Not Authorized",
             Some("Access to unscoped api is not allowed"),
         )));
         let (t, f) = table_pair("sys_dictionary", &access(&o, &["name"]), &ctx());
-        assert_eq!(t.status, CheckStatus::Blocked);
-        assert_eq!(f.status, CheckStatus::Blocked);
-        assert_eq!(t.fix, f.fix);
+        assert_eq!(t.status, CheckStatus::Inconclusive);
+        assert_eq!(f.status, CheckStatus::Skipped);
+        assert_eq!(t.cause, Some(CauseId::SecurelyScoped));
+        assert_eq!(f.cause, Some(CauseId::SecurelyScoped));
+        assert!(t.missing_acls.is_empty());
         let fix = t.fix.unwrap_or_default();
         assert!(fix.contains("Scope Restriction"));
         assert!(!fix.contains("Access Control (ACL)"));
@@ -707,8 +784,9 @@ mod tests {
         let (t, f) = table_pair("sys_db_object", &access(&o, &["name"]), &ctx());
         assert_eq!(
             (t.status, f.status),
-            (CheckStatus::Blocked, CheckStatus::Blocked)
+            (CheckStatus::Inconclusive, CheckStatus::Skipped)
         );
+        assert_eq!(t.cause, Some(CauseId::SecurelyScoped));
         assert!(t.fix.unwrap_or_default().contains("Scope Restriction"));
     }
 
@@ -725,7 +803,9 @@ mod tests {
             ),
         });
         let (t, f) = table_pair("sys_db_object", &access(&o, &["name"]), &ctx());
-        assert_eq!(t.status, CheckStatus::Blocked);
+        assert_eq!(t.status, CheckStatus::Inconclusive);
+        assert_eq!(t.cause, Some(CauseId::RateLimited));
+        assert!(t.retry_at.is_some());
         assert!(
             t.summary.contains("retry after 30 seconds"),
             "{}",
@@ -740,7 +820,7 @@ mod tests {
         assert_eq!(f.status, CheckStatus::Skipped);
 
         let c = choice_outcome(&access(&o, &["value", "label"]), &ctx());
-        assert_eq!(c.status, CheckStatus::Warning);
+        assert_eq!(c.status, CheckStatus::Inconclusive);
         assert_eq!(
             c.summary,
             "sys_choice not checked: rate limited; retry after 30 seconds"
@@ -773,19 +853,21 @@ mod tests {
     }
 
     #[test]
-    fn glide_table_denial_asks_for_both_acls() {
+    fn glide_table_denial_names_the_missing_acl() {
         let denied = Err(Error::Forbidden(msg(
             "Insufficient rights to query records",
             None,
         )));
         let o = glide_outcome(&access(&denied, &["name", "label"]), &ctx());
         assert_eq!(o.status, CheckStatus::Blocked);
+        assert_eq!(o.cause, Some(CauseId::MissingAcl));
+        assert_eq!(o.missing_acls, vec!["sys_glide_object"]);
         let fix = o.fix.unwrap_or_default();
         assert!(fix.contains("Name sys_glide_object / -- None --"));
-        assert!(fix.contains("Name sys_glide_object / *"));
         let hidden = ok(vec![rec(json!({"name": "string"}))], Some(1));
         let o = glide_outcome(&access(&hidden, &["name", "label"]), &ctx());
         assert_eq!(o.status, CheckStatus::Partial);
+        assert_eq!(o.missing_acls, vec!["sys_glide_object.*"]);
     }
 
     #[test]
@@ -813,7 +895,21 @@ mod tests {
         let (r, i) = probe_outcomes(&Err(Error::Hibernating), "dev1.service-now.com", true, &c);
         assert_eq!(
             (r.status, i.status),
-            (CheckStatus::Passed, CheckStatus::Blocked)
+            (CheckStatus::Passed, CheckStatus::Inconclusive)
+        );
+        assert_eq!(i.cause, Some(CauseId::Hibernating));
+        let maintenance = Err(Error::Server {
+            status: 503,
+            message: "Maintenance".into(),
+        });
+        let (mr, mi) = probe_outcomes(&maintenance, "acme.service-now.com", true, &c);
+        assert_eq!(
+            (mr.status, mi.status, mi.cause),
+            (
+                CheckStatus::Passed,
+                CheckStatus::Inconclusive,
+                Some(CauseId::Unavailable)
+            )
         );
         assert!(
             i.fix

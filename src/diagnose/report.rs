@@ -1,7 +1,10 @@
 //! The Markdown report for the ServiceNow admin, built from the same texts as the checks.
 
 use super::fixes::{self, FixContext, INTEGRATION_ROLE};
-use super::{CheckId, CheckResult, CheckStatus};
+use super::plan::Assessment;
+#[cfg(test)]
+use super::{CheckId, CheckStatus};
+use super::{CheckResult, Verdict};
 use crate::sanitize;
 
 /// One table cell: one line, pipes escaped.
@@ -25,118 +28,23 @@ fn block(text: &str) -> String {
     out
 }
 
-/// The ACL names the background script should create for the failing ACL checks.
-fn missing_acls(results: &[CheckResult]) -> Vec<String> {
-    let mut names: Vec<String> = Vec::new();
-    for r in results {
-        let Some(acl) = r.id.acl() else { continue };
-        let failing = matches!(
-            r.status,
-            CheckStatus::Blocked | CheckStatus::Partial | CheckStatus::Warning
-        );
-        // A scope problem is not fixed by ACLs.
-        let scoped = r
-            .fix
-            .as_deref()
-            .is_some_and(|f| f.contains("Scope Restriction"));
-        if !failing || scoped {
-            continue;
-        }
-        let table = acl.trim_end_matches(".*");
-        for name in [table.to_string(), format!("{table}.*")] {
-            if !names.contains(&name) {
-                names.push(name);
-            }
-        }
-    }
-    names
-}
-
-fn js_string(s: &str) -> String {
-    serde_json::to_string(s).unwrap_or_else(|_| "\"\"".to_string())
-}
-
-/// The background-script alternative of remediation 2.3, for the given ACL names.
-fn script(user: &str, acls: &[String]) -> String {
-    let names = acls
-        .iter()
-        .map(|a| js_string(a))
-        .collect::<Vec<_>>()
-        .join(", ");
-    format!(
-        r#"```javascript
-// System Definition > Scripts - Background, in a session ELEVATED to security_admin,
-// application scope Global. Creates a read-only role, the read ACLs, and grants the role.
-(function () {{
-    var ROLE = {role};
-    var USER = {user};
-    var NAMES = [{names}];
-    function idByName(table, name) {{
-        var gr = new GlideRecord(table);
-        return gr.get('name', name) ? gr.getUniqueValue() : null;
-    }}
-    var typeId = idByName('sys_security_type', 'record');
-    var opId = idByName('sys_security_operation', 'read');
-    var internalId = idByName('sys_user_role', 'snc_internal');
-    var role = new GlideRecord('sys_user_role');
-    if (!role.get('name', ROLE)) {{
-        role.initialize();
-        role.setValue('name', ROLE);
-        role.setValue('description', 'Read-only table metadata for the Finout integration');
-        role.insert();
-    }}
-    var roleId = role.getUniqueValue();
-    NAMES.forEach(function (name) {{
-        var acl = new GlideRecord('sys_security_acl');
-        acl.initialize();
-        acl.setValue('name', name);
-        acl.setValue('type', typeId);
-        acl.setValue('operation', opId);
-        acl.setValue('decision_type', 'allow');
-        acl.setValue('admin_overrides', true);
-        acl.setValue('active', false); // activated only after the role is linked
-        acl.setValue('description', 'Finout integration: read ' + name);
-        var aclId = acl.insert();
-        var link = new GlideRecord('sys_security_acl_role');
-        link.initialize();
-        link.setValue('sys_security_acl', aclId);
-        link.setValue('sys_user_role', roleId);
-        link.insert();
-        if (internalId) {{ // drop an automatically added snc_internal link
-            var auto = new GlideRecord('sys_security_acl_role');
-            auto.addQuery('sys_security_acl', aclId);
-            auto.addQuery('sys_user_role', internalId);
-            auto.query();
-            while (auto.next()) auto.deleteRecord();
-        }}
-        var done = new GlideRecord('sys_security_acl');
-        if (done.get(aclId)) {{ done.setValue('active', true); done.update(); }}
-        gs.info('ACL ready: ' + name);
-    }});
-    var user = new GlideRecord('sys_user');
-    if (user.get('user_name', USER)) {{
-        var has = new GlideRecord('sys_user_has_role');
-        has.initialize();
-        has.setValue('user', user.getUniqueValue());
-        has.setValue('role', roleId);
-        has.insert();
-        gs.info('Role ' + ROLE + ' granted to ' + USER);
-    }} else {{
-        gs.info('User not found: ' + USER);
-    }}
-}})();
-```
-"#,
-        role = js_string(INTEGRATION_ROLE),
-        user = js_string(user),
-    )
-}
-
-/// A Markdown report: instance, user, a table of checks, and every fix in full.
+/// The Markdown report for `results`, assessed on their own (the wizard's `s`).
 pub fn markdown_report(instance_url: &str, username: &str, results: &[CheckResult]) -> String {
+    let ctx = FixContext::new(username, "");
+    let assessment = super::plan::assess(results, Vec::new(), &ctx);
+    markdown_report_for(instance_url, username, results, &assessment)
+}
+
+/// A Markdown report: instance, user, the root causes (each once), a table of checks, the one
+/// admin plan and its background script.
+pub fn markdown_report_for(
+    instance_url: &str,
+    username: &str,
+    results: &[CheckResult],
+    assessment: &Assessment,
+) -> String {
     // The report's own text (the role summary) names the user, never the host.
     let ctx = FixContext::new(username, "");
-    let ok = !results.is_empty() && results.iter().all(CheckResult::is_ok);
     let mut md = format!(
         "# snow-connect diagnosis\n\n\
          - Instance: {}\n\
@@ -149,32 +57,73 @@ pub fn markdown_report(instance_url: &str, username: &str, results: &[CheckResul
     {
         md.push_str(&format!("- Checked: {now}\n"));
     }
-    md.push_str(if ok {
-        "- Result: **the integration will work.**\n"
-    } else {
-        "- Result: **the integration will not work until the items below are fixed.**\n"
-    });
+    md.push_str(&format!("- Result: **{}**\n", verdict_sentence(assessment)));
 
-    md.push_str("\n| Check | Status | Summary | Time |\n|---|---|---|---|\n");
+    if !assessment.causes.is_empty() {
+        md.push_str(&format!(
+            "\n## Root cause{}\n",
+            if assessment.causes.len() == 1 {
+                ""
+            } else {
+                "s"
+            }
+        ));
+        for c in &assessment.causes {
+            md.push_str(&format!(
+                "\n### `{}` ({}): {}\n",
+                c.id,
+                kind_word(c.kind),
+                cell(&c.summary)
+            ));
+            if !c.checks.is_empty() {
+                md.push_str(&format!(
+                    "\nChecks: {}\n",
+                    c.checks
+                        .iter()
+                        .map(|i| format!("`{i}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            }
+            if let Some(at) = &c.retry_at {
+                md.push_str(&format!("\nTry again after: {}\n", cell(at)));
+            }
+            if let Some(e) = c
+                .checks
+                .iter()
+                .find_map(|id| results.iter().find(|r| r.id == *id)?.evidence.as_ref())
+            {
+                md.push_str(&format!("\nEvidence: {}\n", cell(e)));
+            }
+            if !c.fix.is_empty() {
+                md.push_str(&format!("\nFix:\n\n{}", block(&c.fix)));
+            }
+        }
+    }
+
+    md.push_str(
+        "\n## Checks\n\n| Check | Status | Cause | Summary | Time |\n|---|---|---|---|---|\n",
+    );
     for r in results {
         md.push_str(&format!(
-            "| `{}` | {} {} | {} | {} ms |\n",
+            "| `{}` | {} {} | {} | {} | {} ms |\n",
             r.id,
             r.status.glyph(),
             r.status.word(),
+            r.cause.map(|c| format!("`{c}`")).unwrap_or_default(),
             cell(&r.summary),
             r.elapsed_ms
         ));
     }
 
-    let with_fix: Vec<&CheckResult> = results
+    // Findings no cause explains (e.g. one of ServiceNow's own sites typed as the URL).
+    let other: Vec<&CheckResult> = results
         .iter()
-        .filter(|r| r.fix.is_some() && r.status != CheckStatus::Passed)
+        .filter(|r| r.cause.is_none() && r.fix.is_some() && super::plan::needs_attention(r))
         .collect();
-    if !with_fix.is_empty() {
-        md.push_str("\n## What to change\n");
-        let mut seen: Vec<(&str, CheckId)> = Vec::new();
-        for r in with_fix {
+    if !other.is_empty() {
+        md.push_str("\n## Other findings\n");
+        for r in other {
             md.push_str(&format!(
                 "\n### {} `{}`: {}\n\n{}\n",
                 r.status.glyph(),
@@ -185,21 +134,27 @@ pub fn markdown_report(instance_url: &str, username: &str, results: &[CheckResul
             if let Some(e) = &r.evidence {
                 md.push_str(&format!("\nEvidence: {}\n", cell(e)));
             }
-            let fix = r.fix.as_deref().unwrap_or_default();
-            match seen.iter().find(|(f, _)| *f == fix) {
-                Some((_, first)) => {
-                    md.push_str(&format!("\nFix: the same as for `{first}` above.\n"))
-                }
-                None => {
-                    md.push_str(&format!("\nFix:\n\n{}", block(fix)));
-                    seen.push((fix, r.id));
+            md.push_str(&format!(
+                "\nFix:\n\n{}",
+                block(r.fix.as_deref().unwrap_or_default())
+            ));
+        }
+    }
+
+    if !assessment.plan.steps.is_empty() {
+        md.push_str("\n## What the ServiceNow admin changes (one plan)\n\n");
+        for (i, step) in assessment.plan.steps.iter().enumerate() {
+            for (j, line) in sanitize::text(step).lines().enumerate() {
+                if j == 0 {
+                    md.push_str(&format!("{}. {line}\n", i + 1));
+                } else {
+                    md.push_str(&format!("   {line}\n"));
                 }
             }
         }
     }
 
-    let acls = missing_acls(results);
-    if !acls.is_empty() {
+    if let Some(script) = &assessment.plan.script {
         md.push_str(&format!(
             "\n## Roles\n\n{}",
             block(&fixes::role_summary(&ctx))
@@ -208,42 +163,89 @@ pub fn markdown_report(instance_url: &str, username: &str, results: &[CheckResul
             "\n## Alternative: one background script\n\n\
              Instead of the form steps above, an admin elevated to security_admin can run this in \
              the same session (not tested on a live instance; the form steps are the reference). \
-             It creates the role {INTEGRATION_ROLE}, the read ACLs {}, and grants the role.\n\n{}",
-            acls.iter()
+             It creates the role {INTEGRATION_ROLE}, the read ACLs {}, and grants the roles.\n\n\
+             ```javascript\n{script}```\n",
+            assessment
+                .missing_acls()
+                .iter()
                 .map(|a| format!("`{a}`"))
                 .collect::<Vec<_>>()
                 .join(", "),
-            script(username, &acls)
         ));
     }
     md
 }
 
+/// `credentials`, `configuration` ...
+fn kind_word(k: super::CauseKind) -> &'static str {
+    match k {
+        super::CauseKind::Credentials => "credentials",
+        super::CauseKind::Configuration => "configuration",
+        super::CauseKind::Instance => "instance",
+        super::CauseKind::Transient => "transient",
+    }
+}
+
+/// The verdict in one sentence, shared by the report and `check`.
+pub fn verdict_sentence(a: &Assessment) -> String {
+    match a.verdict {
+        Verdict::Works => "the integration will work.".to_string(),
+        Verdict::MustChange => {
+            "the integration will not work until the root causes are fixed (in ServiceNow or in the config).".to_string()
+        }
+        Verdict::Unreachable => {
+            "the instance could not be reached or is unavailable; nothing after that could be checked.".to_string()
+        }
+        Verdict::RetryLater => match a.cause(super::CauseId::RateLimited).and_then(|c| c.retry_at.clone()) {
+            Some(at) => format!("the instance rate-limited the checks: try again after {at}."),
+            None => "the instance rate-limited the checks: try again in a few minutes.".to_string(),
+        },
+        Verdict::Usage => "the instance URL is not usable.".to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::diagnose::CauseId;
 
-    fn result(id: CheckId, status: CheckStatus, fix: Option<&str>) -> CheckResult {
+    fn result(
+        id: CheckId,
+        status: CheckStatus,
+        cause: Option<CauseId>,
+        acls: &[&str],
+    ) -> CheckResult {
         CheckResult {
-            id,
-            status,
-            summary: format!("{id} summary | with pipe"),
             evidence: Some("HTTP 403: Insufficient rights to query records".into()),
-            fix: fix.map(Into::into),
+            fix: cause.map(|_| "row fix".to_string()),
+            cause,
+            missing_acls: acls.iter().map(|a| a.to_string()).collect(),
             elapsed_ms: 7,
+            ..CheckResult::new(id, status, format!("{id} summary | with pipe"))
         }
     }
 
     #[test]
-    fn report_lists_every_check_and_every_fix_once() {
-        let ctx = FixContext::new("finout.integration", "acme.service-now.com");
-        let table_fix = fixes::table_read("sys_dictionary", &ctx);
+    fn report_lists_every_check_the_cause_once_and_one_plan() {
         let results: Vec<CheckResult> = CheckId::ALL
             .iter()
             .map(|id| match id {
-                CheckId::AclSysDictionary => result(*id, CheckStatus::Blocked, Some(&table_fix)),
-                CheckId::AclSysDictionaryFields => result(*id, CheckStatus::Skipped, None),
-                _ => result(*id, CheckStatus::Passed, None),
+                CheckId::AclSysDictionary => result(
+                    *id,
+                    CheckStatus::Blocked,
+                    Some(CauseId::MissingAcl),
+                    &["sys_dictionary"],
+                ),
+                CheckId::AclSysDictionaryFields => {
+                    result(*id, CheckStatus::Skipped, Some(CauseId::MissingAcl), &[])
+                }
+                CheckId::AclSysGlideObject => result(
+                    *id,
+                    CheckStatus::Blocked,
+                    Some(CauseId::MissingAcl),
+                    &["sys_glide_object"],
+                ),
+                _ => result(*id, CheckStatus::Passed, None, &[]),
             })
             .collect();
         let md = markdown_report(
@@ -256,27 +258,36 @@ mod tests {
         }
         assert!(md.contains("will not work"));
         assert!(md.contains("summary \\| with pipe"));
+        assert_eq!(md.matches("### `missing_acl`").count(), 1, "{md}");
+        assert_eq!(md.matches("Elevate to security_admin").count(), 1, "{md}");
         assert!(md.contains("Name sys_dictionary / -- None --"));
-        assert!(md.contains("Evidence: HTTP 403: Insufficient rights"));
-        assert!(md.contains("\n\n1. Elevate to security_admin"), "{md}");
-        assert!(md.contains("var NAMES = [\"sys_dictionary\", \"sys_dictionary.*\"];"));
+        assert!(md.contains("Name sys_glide_object / -- None --"));
+        assert!(md.contains("\n1. Elevate to security_admin"), "{md}");
+        assert!(md.contains(
+            "var NAMES = [\"sys_dictionary\", \"sys_dictionary.*\", \"sys_glide_object\", \"sys_glide_object.*\"];"
+        ));
         assert!(md.contains("var USER = \"finout.integration\";"));
     }
 
     #[test]
-    fn identical_fixes_are_written_once() {
-        let scope = fixes::securely_scoped();
+    fn an_instance_wide_cause_is_one_section_and_no_script() {
         let results = vec![
-            result(CheckId::AclSysDbObject, CheckStatus::Blocked, Some(&scope)),
+            result(
+                CheckId::AclSysDbObject,
+                CheckStatus::Inconclusive,
+                Some(CauseId::SecurelyScoped),
+                &[],
+            ),
             result(
                 CheckId::AclSysDictionary,
-                CheckStatus::Blocked,
-                Some(&scope),
+                CheckStatus::Inconclusive,
+                Some(CauseId::SecurelyScoped),
+                &[],
             ),
         ];
         let md = markdown_report("https://acme.service-now.com", "u", &results);
-        assert_eq!(md.matches("Scope Restriction").count(), 1);
-        assert!(md.contains("the same as for `acl:sys_db_object` above"));
+        assert_eq!(md.matches("### `securely_scoped`").count(), 1, "{md}");
+        assert_eq!(md.matches("row fix").count(), 1, "{md}");
         // Scope problems are not fixed by ACLs: no script.
         assert!(!md.contains("background script"));
     }
@@ -285,10 +296,11 @@ mod tests {
     fn healthy_report_says_it_will_work() {
         let results: Vec<CheckResult> = CheckId::ALL
             .iter()
-            .map(|id| result(*id, CheckStatus::Passed, None))
+            .map(|id| result(*id, CheckStatus::Passed, None, &[]))
             .collect();
         let md = markdown_report("https://acme.service-now.com", "u", &results);
         assert!(md.contains("will work"));
-        assert!(!md.contains("## What to change"));
+        assert!(!md.contains("Root cause"));
+        assert!(!md.contains("one plan"));
     }
 }

@@ -237,13 +237,20 @@ fn result(
     fix: Option<&str>,
     ms: u64,
 ) -> CheckResult {
+    // A denied ACL row belongs to the missing_acl cause, as the ladder would report it.
+    let missing =
+        matches!(status, CheckStatus::Blocked | CheckStatus::Partial) && id.acl().is_some();
     CheckResult {
-        id,
-        status,
-        summary: summary.into(),
         evidence: evidence.map(Into::into),
         fix: fix.map(Into::into),
         elapsed_ms: ms,
+        cause: missing.then_some(crate::diagnose::CauseId::MissingAcl),
+        missing_acls: id
+            .acl()
+            .filter(|_| missing)
+            .map(|a| vec![a.to_string()])
+            .unwrap_or_default(),
+        ..CheckResult::new(id, status, summary)
     }
 }
 

@@ -130,7 +130,7 @@ impl Theme {
         match s {
             CheckStatus::Passed => self.ok(),
             CheckStatus::Blocked => self.error(),
-            CheckStatus::Partial | CheckStatus::Warning => self.warn(),
+            CheckStatus::Partial | CheckStatus::Warning | CheckStatus::Inconclusive => self.warn(),
             CheckStatus::Skipped => self.dim(),
         }
     }

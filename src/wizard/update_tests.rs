@@ -590,12 +590,15 @@ fn a_rate_limited_dictionary_blames_no_acl() {
     use crate::servicenow::{Error, ServiceNowMessage};
     let mut results = results_ok();
     results[4] = CheckResult {
-        id: CheckId::AclSysDbObject,
-        status: CheckStatus::Blocked,
-        summary: "sys_db_object not checked: rate limited; retry after 30 seconds".into(),
         evidence: Some("HTTP 429: Rate limit exceeded; Retry-After: 30".into()),
         fix: Some("Retry after 30 seconds.".into()),
         elapsed_ms: 3,
+        cause: Some(crate::diagnose::CauseId::RateLimited),
+        ..CheckResult::new(
+            CheckId::AclSysDbObject,
+            CheckStatus::Inconclusive,
+            "sys_db_object not checked: rate limited; retry after 30 seconds",
+        )
     };
     let limited = Error::RateLimited {
         retry_after: Some(std::time::Duration::from_secs(30)),
@@ -613,7 +616,7 @@ fn a_rate_limited_dictionary_blames_no_acl() {
     open_picker(&mut m);
     let u = picker_state(&m).unavailable.as_ref().expect("explanation");
     assert!(u.missing.is_empty(), "{:?}", u.missing);
-    assert!(u.reason.contains("rate limited"), "{}", u.reason);
+    assert!(u.reason.contains("rate limit"), "{}", u.reason);
     let screen = render(&m, 80, 24);
     assert!(!screen.contains("lacks authorization"), "{screen}");
     assert!(!screen.contains("missing"), "{screen}");

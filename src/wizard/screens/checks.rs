@@ -7,7 +7,11 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use crate::diagnose::{CheckEvent, CheckId, CheckResult, CheckStatus};
+use crate::diagnose::fixes::FixContext;
+use crate::diagnose::{
+    Assessment, CauseKind, CheckEvent, CheckId, CheckResult, CheckStatus, DictionaryError, Verdict,
+    plan,
+};
 use crate::wizard::draft::draft_of;
 use crate::wizard::keymap::{Action, Binding, Key, Keymap, keys, paging};
 use crate::wizard::layout::body_for;
@@ -71,6 +75,53 @@ fn selected_result(m: &Model) -> Option<&CheckResult> {
     }
 }
 
+/// Causes, plan and verdict of the finished rows (and of discovery), the same model `check`
+/// and the report use.
+pub fn assessment(m: &Model) -> Assessment {
+    let ctx = FixContext::new(&m.checks.username, "");
+    let extra = match &m.dictionary {
+        Some(Err(DictionaryError::Client(e))) => {
+            plan::cause_from_error(e, "the incident dictionary could not be read", &ctx)
+                .into_iter()
+                .collect()
+        }
+        _ => Vec::new(),
+    };
+    plan::assess(&m.checks.results(), extra, &ctx)
+}
+
+/// What the fix pane and the clipboard give for a row: the cause's fix for a condition of the
+/// instance, the one admin plan for anything the admin changes, else the row's own fix.
+fn what_to_change(a: &Assessment, r: &CheckResult) -> Vec<String> {
+    let Some(cause) = r.cause.and_then(|c| a.cause(c)) else {
+        return r
+            .fix
+            .as_deref()
+            .map(|f| f.lines().map(String::from).collect())
+            .unwrap_or_default();
+    };
+    // The banner above the matrix already says what the cause is; the pane says what to do.
+    let mut v = Vec::new();
+    if let Some(at) = &cause.retry_at {
+        v.push(format!("Try again after {at}."));
+    }
+    let planned = cause.kind == CauseKind::Configuration && !a.plan.steps.is_empty();
+    if planned {
+        v.push(format!(
+            "Cause {} (above). The ServiceNow admin's one plan, for every cause:",
+            cause.id
+        ));
+        v.extend(a.plan.text().lines().map(String::from));
+        if a.plan.script.is_some() {
+            v.push("s writes the report with the same plan as one background script.".to_string());
+        }
+    } else {
+        v.push(format!("Cause {} (above):", cause.id));
+        v.extend(cause.fix.lines().map(String::from));
+    }
+    v
+}
+
 /// React to an action.
 pub fn action(m: &mut Model, a: Action) -> Vec<Effect> {
     if m.checks.running {
@@ -121,10 +172,13 @@ pub fn action(m: &mut Model, a: Action) -> Vec<Effect> {
             }];
         }
         Action::CopyFix => {
+            let verdict = assessment(m);
             if let Some(r) = selected_result(m) {
-                let text = match &r.fix {
-                    Some(fix) => format!("{}: {}\n\n{}", r.id.title(), r.summary, fix),
-                    None => format!("{}: {}", r.id.title(), r.summary),
+                let change = what_to_change(&verdict, r);
+                let text = if change.is_empty() {
+                    format!("{}: {}", r.id.title(), r.summary)
+                } else {
+                    format!("{}: {}\n\n{}", r.id.title(), r.summary, change.join("\n"))
                 };
                 m.info(format!(
                     "Copied \"{}\" to your clipboard (OSC 52: your terminal must allow it).",
@@ -153,15 +207,31 @@ pub fn continue_on(m: &mut Model) -> Vec<Effect> {
     if m.checks.required_ok() {
         return proceed(m);
     }
-    let mut body = Vec::new();
-    if !m.checks.connected {
-        body.push("No token was issued, so nothing is verified: the saved file will not work until the connection checks pass.".to_string());
-    }
-    if m.dict().is_none() {
-        body.push("Without the read ACLs there are no Additional Fields: endpoints fill only Short description and Description, and fields the instance makes mandatory cannot be found.".to_string());
-    } else {
-        body.push("Some required checks did not pass; the integration may fail until the admin fixes them (see the matrix).".to_string());
-    }
+    let a = assessment(m);
+    let mut body: Vec<String> = a
+        .causes
+        .iter()
+        .map(|c| format!("{}: {}", c.id, crate::sanitize::line(&c.summary)))
+        .collect();
+    let fields_missing = m.dict().is_none();
+    body.push(match a.verdict {
+        Verdict::RetryLater => format!(
+            "Nothing is known to be missing: the instance asked to wait{}. r retries then; if you continue now, {}",
+            a.cause(crate::diagnose::CauseId::RateLimited)
+                .and_then(|c| c.retry_at.as_deref())
+                .map(|t| format!(" (until {t})"))
+                .unwrap_or_default(),
+            if fields_missing {
+                "Additional Fields stay empty until the dictionary is read."
+            } else {
+                "the unchecked rows stay unverified."
+            }
+        ),
+        Verdict::Unreachable | Verdict::Usage => "The instance could not be checked, so nothing is verified: the saved file will not work until the checks pass.".to_string(),
+        _ if !m.checks.connected => "No token was issued, so nothing is verified: the saved file will not work until the credentials are accepted.".to_string(),
+        _ if fields_missing && !a.missing_acls().is_empty() => "Without the read ACLs there are no Additional Fields: endpoints fill only Short description and Description, and fields the instance makes mandatory cannot be found.".to_string(),
+        _ => "The integration will fail until the admin makes the changes of the plan (see the matrix).".to_string(),
+    });
     m.modals.push(Modal::Confirm(Confirm {
         kind: ConfirmKind::ContinueAnyway,
         title: "Continue anyway?".into(),
@@ -219,20 +289,14 @@ pub fn on_done(m: &mut Model, run: u64, outcome: ChecksOutcome) {
     // A check that never reported is shown as skipped rather than spinning forever.
     for (id, s) in m.checks.rows.iter_mut() {
         if !matches!(s, RowState::Done(_)) {
-            *s = RowState::Done(CheckResult {
-                id: *id,
-                status: CheckStatus::Skipped,
-                summary: "not run".into(),
-                evidence: None,
-                fix: None,
-                elapsed_ms: 0,
-            });
+            *s = RowState::Done(CheckResult::new(*id, CheckStatus::Skipped, "not run"));
         }
     }
     m.checks.running = false;
     m.checks.connected = outcome.connected;
     m.checks.instance_url = outcome.instance_url;
     m.dictionary = outcome.dictionary;
+    let causes = assessment(m).causes.len();
     let rows = visible_rows(m);
     let problems: Vec<usize> = rows
         .iter()
@@ -249,18 +313,20 @@ pub fn on_done(m: &mut Model, run: u64, outcome: ChecksOutcome) {
     } else if m.checks.required_ok() {
         m.info("All required checks passed. Enter continues to the endpoints.");
     } else {
-        m.error(format!(
-            "{} problem(s): the selected row says what to change in ServiceNow.",
-            problems.len()
-        ));
+        m.error(match causes {
+            0 | 1 => {
+                "One root cause (above the matrix): the selected row says what to do.".to_string()
+            }
+            n => format!("{n} root causes (above the matrix): the selected row says what to do."),
+        });
     }
 }
 
 /// Rows of the table and of the detail pane for a body of `height` rows (heading, table,
 /// rule, pane): on short terminals the table shrinks (and scrolls) so the fix stays visible.
-fn split(height: u16, rows: usize) -> (u16, u16) {
+fn split(height: u16, rows: usize, banner: u16) -> (u16, u16) {
     let rows = u16::try_from(rows).unwrap_or(u16::MAX);
-    let avail = height.saturating_sub(2);
+    let avail = height.saturating_sub(2).saturating_sub(banner);
     let table = if avail >= rows.saturating_add(6) {
         rows
     } else {
@@ -271,7 +337,11 @@ fn split(height: u16, rows: usize) -> (u16, u16) {
 
 fn fix_pane_size(m: &Model) -> (u16, u16) {
     let body = body_for(m.size, m.status.is_some());
-    let (_, pane) = split(body.height, visible_rows(m).len());
+    let (_, pane) = split(
+        body.height,
+        visible_rows(m).len(),
+        banner_height(&banner(m), body.height),
+    );
     (body.width, pane.max(1))
 }
 
@@ -296,15 +366,43 @@ fn fix_lines(m: &Model) -> Vec<Block> {
             vec![Span::raw(crate::sanitize::line(e).into_owned())],
         ));
     }
-    if let Some(fix) = &r.fix {
-        v.push(Block::styled("What to change in ServiceNow:", t.strong()));
-        for l in crate::sanitize::text(fix).lines() {
-            v.push(Block::text(l.to_string()));
+    let change = what_to_change(&assessment(m), r);
+    if !change.is_empty() {
+        if r.cause.is_none() {
+            v.push(Block::styled("What to change in ServiceNow:", t.strong()));
+        }
+        for l in change {
+            v.push(Block::text(crate::sanitize::line(&l).into_owned()));
         }
     } else if r.status == CheckStatus::Passed {
         v.push(Block::styled("Nothing to change.", t.dim()));
     }
     v
+}
+
+/// The root causes, one line each, shown once above the matrix.
+fn banner(m: &Model) -> Vec<String> {
+    if m.checks.running {
+        return Vec::new();
+    }
+    assessment(m)
+        .causes
+        .iter()
+        .map(|c| {
+            let at = c
+                .retry_at
+                .as_deref()
+                .map(|t| format!(" (until {t})"))
+                .unwrap_or_default();
+            format!("▲ {}: {}{at}", c.id, crate::sanitize::line(&c.summary))
+        })
+        .collect()
+}
+
+/// Rows the banner takes: at most two causes on a short body, then a "more" line.
+fn banner_height(lines: &[String], height: u16) -> u16 {
+    let max = if height >= 18 { 3 } else { 1 };
+    u16::try_from(lines.len().min(max)).unwrap_or(0)
 }
 
 fn row_label(id: CheckId) -> String {
@@ -328,8 +426,33 @@ pub fn view(m: &Model, f: &mut Frame, area: Rect) {
     );
     let rows = visible_rows(m);
     let w = usize::from(area.width);
-    // Columns: marker, status (glyph + word), check, time, evidence.
-    let status_w = 10usize;
+    let causes = banner(m);
+    let banner_h = banner_height(&causes, area.height);
+    let mut y = area.y.saturating_add(1);
+    for (i, line) in causes.iter().take(usize::from(banner_h)).enumerate() {
+        let last = i + 1 == usize::from(banner_h) && causes.len() > usize::from(banner_h);
+        let text = if last {
+            format!("▲ {} root causes: see the rows below", causes.len())
+        } else {
+            line.clone()
+        };
+        f.render_widget(
+            Paragraph::new(Span::styled(truncate(&text, w), t.error())),
+            Rect::new(area.x, y, area.width, 1),
+        );
+        y = y.saturating_add(1);
+    }
+    // Columns: marker, status (glyph + word), check, time, evidence. The status column is as
+    // wide as the longest word shown ("? Inconclusive" only when a row is).
+    let status_w = rows
+        .iter()
+        .filter_map(|(_, s)| match s {
+            RowState::Done(r) => Some(r.status.word().len() + 3),
+            _ => None,
+        })
+        .max()
+        .unwrap_or(10)
+        .max(10);
     let label_w = if w >= 50 {
         24
     } else {
@@ -340,7 +463,7 @@ pub fn view(m: &Model, f: &mut Frame, area: Rect) {
     let (table_h, _) = if m.checks.running {
         (area.height.saturating_sub(1), 0)
     } else {
-        split(area.height, rows.len())
+        split(area.height, rows.len(), banner_h)
     };
     let cursor = if m.checks.running {
         0
@@ -348,7 +471,6 @@ pub fn view(m: &Model, f: &mut Frame, area: Rect) {
         m.checks.selected
     };
     let skip = (cursor + 1).saturating_sub(usize::from(table_h));
-    let mut y = area.y.saturating_add(1);
     for (i, (id, state)) in rows
         .iter()
         .enumerate()

@@ -9,7 +9,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use crate::config::MAX_ADDITIONAL_FIELDS;
-use crate::diagnose::{CheckId, CheckStatus, DictionaryError, Field, FieldKind};
+use crate::diagnose::{CheckId, DictionaryError, Field, FieldKind};
 use crate::wizard::keymap::{Action, Binding, Key, Keymap, keys, lookup as find, moving};
 use crate::wizard::model::{
     FieldEntry, Modal, Model, PickerState, Screen, Unavailable, ValueTarget,
@@ -43,21 +43,19 @@ pub fn unavailable(m: &Model) -> Option<Unavailable> {
             check: None,
         });
     }
-    let failed: Vec<(CheckId, String)> = m
-        .checks
-        .rows
-        .iter()
-        .filter_map(|(id, s)| match s {
-            crate::wizard::model::RowState::Done(r)
-                if id.acl().is_some_and(|a| READ_ACLS.contains(&a))
-                    && !matches!(r.status, CheckStatus::Passed | CheckStatus::Warning)
-                    && !rate_limited(r) =>
-            {
-                Some((*id, id.acl().unwrap_or_default().to_string()))
-            }
-            _ => None,
+    // The missing ACLs come from the root-cause model, as in the matrix: a row skipped
+    // because its table is unreadable, or one the instance rate-limited, is not "missing".
+    let verdict = crate::wizard::screens::checks::assessment(m);
+    let failed: Vec<(CheckId, String)> = verdict
+        .cause(crate::diagnose::CauseId::MissingAcl)
+        .map(|c| {
+            c.acls
+                .iter()
+                .filter(|a| READ_ACLS.contains(&a.as_str()))
+                .filter_map(|a| CheckId::for_acl(a).map(|id| (id, a.clone())))
+                .collect()
         })
-        .collect();
+        .unwrap_or_default();
     let mut missing: Vec<String> = failed.iter().map(|(_, a)| a.clone()).collect();
     let mut check = failed.first().map(|(id, _)| *id);
     let reason = match &m.dictionary {
@@ -73,9 +71,13 @@ pub fn unavailable(m: &Model) -> Option<Unavailable> {
                 crate::sanitize::line(evidence)
             )
         }
+        // The root cause's words, not the client error's (which may guess at the account).
         Some(Err(e)) => format!(
             "The dictionary could not be read: {}",
-            crate::sanitize::line(&e.to_string())
+            verdict.causes.first().map_or_else(
+                || crate::sanitize::line(&e.to_string()).into_owned(),
+                |c| crate::sanitize::line(&c.summary).into_owned()
+            )
         ),
         Some(Ok(_)) => String::new(),
         None if !m.checks.connected && !m.checks.rows.is_empty() => {
@@ -91,14 +93,6 @@ pub fn unavailable(m: &Model) -> Option<Unavailable> {
             .or(Some(CheckId::Oauth))
             .filter(|_| !m.checks.rows.is_empty()),
     })
-}
-
-/// A check the instance refused with 429 before any ACL was evaluated: it shows no missing
-/// ACL, only that the user must wait.
-fn rate_limited(r: &crate::diagnose::CheckResult) -> bool {
-    r.evidence
-        .as_deref()
-        .is_some_and(|e| e.starts_with("HTTP 429"))
 }
 
 /// Open the picker from the editor.
