@@ -73,6 +73,10 @@ pub struct ConnectionArgs {
     /// Per-request timeout in seconds.
     #[arg(long, value_name = "SECS", default_value_t = 30)]
     pub timeout: u64,
+    /// Send credentials that ServiceNow rejected before once more (they are remembered and
+    /// not resent unchanged, as repeated failures lock the user out).
+    #[arg(long)]
+    pub retry_login: bool,
 }
 
 /// `snow-connect check`.

@@ -182,6 +182,7 @@ impl Runner {
                     let r = tokio::task::spawn_blocking(move || {
                         let text =
                             crate::diagnose::markdown_report(&instance_url, &username, &results);
+                        let text = crate::sanitize::redact(&text).into_owned();
                         let dir = if dir.is_dir() {
                             dir
                         } else {
