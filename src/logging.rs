@@ -66,7 +66,8 @@ mod tests {
     fn registered_secrets_never_reach_the_file() {
         crate::sanitize::register_secret("log-TOKEN-93f1c2");
         let mut w = Redacting(Vec::new());
-        w.write_all(b"error: echo Bearer log-TOKEN-93f1c2 done\n").unwrap();
+        w.write_all(b"error: echo Bearer log-TOKEN-93f1c2 done\n")
+            .unwrap();
         let text = String::from_utf8(w.0).unwrap();
         assert_eq!(text, "error: echo Bearer [redacted] done\n");
     }

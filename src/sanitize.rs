@@ -124,7 +124,9 @@ impl Redactor {
     /// `s` with every secret replaced by `[redacted]`.
     pub fn redact<'a>(&self, s: &'a str) -> Cow<'a, str> {
         match &self.matcher {
-            Some(m) if m.is_match(s) => Cow::Owned(m.replace_all(s, &vec![REDACTED; self.patterns.len()])),
+            Some(m) if m.is_match(s) => {
+                Cow::Owned(m.replace_all(s, &vec![REDACTED; self.patterns.len()]))
+            }
             _ => Cow::Borrowed(s),
         }
     }
@@ -132,9 +134,9 @@ impl Redactor {
     /// Bytes with every secret replaced by `[redacted]` (a response body as read).
     pub fn redact_bytes<'a>(&self, b: &'a [u8]) -> Cow<'a, [u8]> {
         match &self.matcher {
-            Some(m) if m.is_match(b) => Cow::Owned(
-                m.replace_all_bytes(b, &vec![REDACTED.as_bytes(); self.patterns.len()]),
-            ),
+            Some(m) if m.is_match(b) => {
+                Cow::Owned(m.replace_all_bytes(b, &vec![REDACTED.as_bytes(); self.patterns.len()]))
+            }
             _ => Cow::Borrowed(b),
         }
     }
@@ -178,7 +180,9 @@ pub fn register_secret(secret: &str) {
         return;
     }
     if let Ok(mut known) = KNOWN.write() {
-        known.get_or_insert_with(Redactor::default).add_all([secret]);
+        known
+            .get_or_insert_with(Redactor::default)
+            .add_all([secret]);
     }
 }
 
@@ -293,7 +297,10 @@ mod tests {
         for e in echoed {
             let out = r.redact(e);
             assert!(out.contains(REDACTED), "{e} -> {out}");
-            assert!(!out.contains("S3cr") && !out.contains("tok123456"), "{e} -> {out}");
+            assert!(
+                !out.contains("S3cr") && !out.contains("tok123456"),
+                "{e} -> {out}"
+            );
         }
         assert!(matches!(r.redact("nothing here"), Cow::Borrowed(_)));
         let mut v: serde_json::Value =

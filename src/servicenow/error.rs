@@ -298,7 +298,10 @@ impl Error {
                 url: f(&url),
                 reason: f(&reason),
             },
-            Error::BodyTooLarge { url, limit } => Error::BodyTooLarge { url: f(&url), limit },
+            Error::BodyTooLarge { url, limit } => Error::BodyTooLarge {
+                url: f(&url),
+                limit,
+            },
             Error::TokenRejected {
                 status,
                 description,

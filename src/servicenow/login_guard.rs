@@ -51,9 +51,8 @@ pub struct Rejection {
 impl Rejection {
     /// `2026-12-04 18:03:11 UTC`.
     pub fn when(&self) -> String {
-        let fmt = time::macros::format_description!(
-            "[year]-[month]-[day] [hour]:[minute]:[second] UTC"
-        );
+        let fmt =
+            time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second] UTC");
         time::OffsetDateTime::from_unix_timestamp(self.rejected_at)
             .ok()
             .and_then(|t| t.format(&fmt).ok())
@@ -391,7 +390,9 @@ fn write_record(path: &Path, r: &Rejection) -> Result<(), String> {
     .map_err(|e| e.to_string())?;
     let tmp = dir.join(format!(
         ".{}.{}.tmp",
-        path.file_name().and_then(|n| n.to_str()).unwrap_or("record"),
+        path.file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("record"),
         std::process::id()
     ));
     let mut f = std::fs::OpenOptions::new()
@@ -442,7 +443,10 @@ mod tests {
         let fp = retry.before_grant(URL, &creds("wrong")).unwrap().unwrap();
         assert_eq!(retry.rejected(&fp).attempts, 2);
         assert_eq!(
-            retry.before_grant(URL, &creds("wrong")).unwrap_err().attempts,
+            retry
+                .before_grant(URL, &creds("wrong"))
+                .unwrap_err()
+                .attempts,
             2
         );
         // Success clears.
@@ -453,16 +457,21 @@ mod tests {
             .unwrap();
         later.accepted(&fp);
         assert!(later.lookup(URL, &creds("wrong")).is_none());
-        assert!(LoginGuard::open(Some(dir.path().to_path_buf()))
-            .before_grant(URL, &creds("wrong"))
-            .is_ok());
+        assert!(
+            LoginGuard::open(Some(dir.path().to_path_buf()))
+                .before_grant(URL, &creds("wrong"))
+                .is_ok()
+        );
     }
 
     #[test]
     fn files_are_private_and_hold_no_secret() {
         let dir = tempfile::tempdir().unwrap();
         let g = LoginGuard::open(Some(dir.path().join("state")));
-        let fp = g.before_grant(URL, &creds("pw-VERY-secret")).unwrap().unwrap();
+        let fp = g
+            .before_grant(URL, &creds("pw-VERY-secret"))
+            .unwrap()
+            .unwrap();
         g.rejected(&fp);
         let key = dir.path().join("state").join(KEY_FILE);
         let rec = dir

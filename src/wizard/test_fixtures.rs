@@ -367,6 +367,8 @@ pub fn outcome(
         results,
         dictionary: dict,
         connected: true,
+        rejected_login: None,
+        login_refused: false,
     })
 }
 
