@@ -316,8 +316,9 @@ fn private_dir(dir: &Path) -> std::io::Result<()> {
 /// of hex is replaced: records made under an unknown key cannot be matched anyway.
 fn load_or_create_key(dir: &Path) -> Result<Vec<u8>, String> {
     let path = dir.join(KEY_FILE);
-    match std::fs::read_to_string(&path) {
-        Ok(text) => {
+    match std::fs::read(&path) {
+        Ok(bytes) => {
+            let text = String::from_utf8_lossy(&bytes);
             if let Some(k) = unhex(text.trim()).filter(|k| k.len() == 32) {
                 return Ok(k);
             }
@@ -355,8 +356,8 @@ fn load_or_create_key(dir: &Path) -> Result<Vec<u8>, String> {
 }
 
 fn read_record(path: &Path) -> Option<Rejection> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(t) => t,
+    let text = match std::fs::read(path) {
+        Ok(t) => String::from_utf8_lossy(&t).into_owned(),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
         Err(e) => {
             tracing::warn!("cannot read {}: {e}; ignoring it", path.display());
@@ -502,7 +503,7 @@ mod tests {
         assert!(read_record(&rec).is_some());
 
         // A corrupt key is replaced, never fatal.
-        std::fs::write(dir.path().join(KEY_FILE), "garbage").unwrap();
+        std::fs::write(dir.path().join(KEY_FILE), b"\xffgarbage").unwrap();
         let g = LoginGuard::open(Some(dir.path().to_path_buf()));
         assert!(g.before_grant(URL, &creds("wrong")).is_ok());
         assert!(g.health().is_empty());
