@@ -21,8 +21,8 @@ use snow_connect::servicenow::{
     Client, ClientOptions, Credentials, Error, InstanceUrl, LoginGuard, TableQuery,
 };
 use snow_connect::wizard::{
-    Effect, Existing, LoopOptions, Model, Msg, Prefill, Runner, RunnerOptions, Setup, Theme,
-    osc52, run_loop, update,
+    Effect, Existing, LoopOptions, Model, Msg, Prefill, Runner, RunnerOptions, Setup, Theme, osc52,
+    run_loop, update,
 };
 use tokio::sync::{mpsc, watch};
 
@@ -90,10 +90,17 @@ impl Home {
 }
 
 fn flags(url: &str) -> Vec<String> {
-    ["--instance", url, "--client-id", CLIENT_ID, "--username", USERNAME]
-        .iter()
-        .map(|s| s.to_string())
-        .collect()
+    [
+        "--instance",
+        url,
+        "--client-id",
+        CLIENT_ID,
+        "--username",
+        USERNAME,
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect()
 }
 
 fn with<'a>(head: &[&'a str], tail: &'a [String]) -> Vec<&'a str> {
@@ -141,29 +148,50 @@ async fn headless_commands_do_not_resend_rejected_credentials() {
     let config = home.config(&srv.url);
     let config = config.to_string_lossy().into_owned();
 
-    let first = home.run("check-1", &with(&["check"], &f), WRONG_PASSWORD).await;
+    let first = home
+        .run("check-1", &with(&["check"], &f), WRONG_PASSWORD)
+        .await;
     assert_eq!(first.status.code(), Some(1), "{}", text(&first));
     assert_eq!(srv.state.grants(), 1);
 
     // Every later headless run refuses, says when and names --retry-login.
-    let second = home.run("check-2", &with(&["check", "--json"], &f), WRONG_PASSWORD).await;
+    let second = home
+        .run("check-2", &with(&["check", "--json"], &f), WRONG_PASSWORD)
+        .await;
     assert_eq!(second.status.code(), Some(1), "{}", text(&second));
     let shown = text(&second);
     assert!(shown.contains("--retry-login"), "{shown}");
-    assert!(shown.contains("rejected these exact credentials before (1 failed attempt, last at 20"), "{shown}");
-    let fields = home.run("fields", &with(&["fields"], &f), WRONG_PASSWORD).await;
+    assert!(
+        shown.contains("rejected these exact credentials before (1 failed attempt, last at 20"),
+        "{shown}"
+    );
+    let fields = home
+        .run("fields", &with(&["fields"], &f), WRONG_PASSWORD)
+        .await;
     assert_ne!(fields.status.code(), Some(0), "{}", text(&fields));
     assert!(text(&fields).contains("--retry-login"), "{}", text(&fields));
     let send = home
         .run(
             "send",
-            &["--config", &config, "send", "--endpoint", ENDPOINT, "--short-description", "x"],
+            &[
+                "--config",
+                &config,
+                "send",
+                "--endpoint",
+                ENDPOINT,
+                "--short-description",
+                "x",
+            ],
             WRONG_PASSWORD,
         )
         .await;
     assert_eq!(send.status.code(), Some(1), "{}", text(&send));
     assert!(text(&send).contains("--retry-login"), "{}", text(&send));
-    assert!(text(&send).contains("no incident was created"), "{}", text(&send));
+    assert!(
+        text(&send).contains("no incident was created"),
+        "{}",
+        text(&send)
+    );
     assert_eq!(srv.state.grants(), 1, "no unconfirmed repeat");
 
     // The record: 0600 files in the state dir, no secret in them.
@@ -184,28 +212,51 @@ async fn headless_commands_do_not_resend_rejected_credentials() {
 
     // --retry-login sends once more, exactly once.
     let retry = home
-        .run("check-3", &with(&["check", "--retry-login"], &f), WRONG_PASSWORD)
+        .run(
+            "check-3",
+            &with(&["check", "--retry-login"], &f),
+            WRONG_PASSWORD,
+        )
         .await;
     assert_eq!(retry.status.code(), Some(1), "{}", text(&retry));
     assert_eq!(srv.state.grants(), 2);
-    let after = home.run("check-4", &with(&["check"], &f), WRONG_PASSWORD).await;
-    assert!(text(&after).contains("2 failed attempts"), "{}", text(&after));
+    let after = home
+        .run("check-4", &with(&["check"], &f), WRONG_PASSWORD)
+        .await;
+    assert!(
+        text(&after).contains("2 failed attempts"),
+        "{}",
+        text(&after)
+    );
     assert_eq!(srv.state.grants(), 2);
 
     // Other credentials go straight through.
-    srv.state.api_ok.store(true, std::sync::atomic::Ordering::SeqCst);
-    home.run("check-right", &with(&["check"], &f), PASSWORD).await;
+    srv.state
+        .api_ok
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    home.run("check-right", &with(&["check"], &f), PASSWORD)
+        .await;
     assert_eq!(srv.state.grants(), 3);
 
     // The admin sets the password to the one that was rejected: one retry succeeds, and the
     // success clears the record, so the next run sends without asking.
     srv.state.set_password(WRONG_PASSWORD);
-    home.run("check-fixed", &with(&["check", "--retry-login"], &f), WRONG_PASSWORD)
-        .await;
+    home.run(
+        "check-fixed",
+        &with(&["check", "--retry-login"], &f),
+        WRONG_PASSWORD,
+    )
+    .await;
     assert_eq!(srv.state.grants(), 4);
-    let cleared = home.run("check-cleared", &with(&["check"], &f), WRONG_PASSWORD).await;
+    let cleared = home
+        .run("check-cleared", &with(&["check"], &f), WRONG_PASSWORD)
+        .await;
     assert_eq!(srv.state.grants(), 5);
-    assert!(!text(&cleared).contains("--retry-login"), "{}", text(&cleared));
+    assert!(
+        !text(&cleared).contains("--retry-login"),
+        "{}",
+        text(&cleared)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -217,15 +268,20 @@ async fn a_corrupt_record_never_blocks() {
     .await;
     let home = Home::new();
     let f = flags(&srv.url);
-    home.run("check-1", &with(&["check"], &f), WRONG_PASSWORD).await;
+    home.run("check-1", &with(&["check"], &f), WRONG_PASSWORD)
+        .await;
     for p in files_under(&home.path("state")) {
         std::fs::write(&p, b"\xff{garbage").expect("corrupt");
     }
-    let again = home.run("check-2", &with(&["check"], &f), WRONG_PASSWORD).await;
+    let again = home
+        .run("check-2", &with(&["check"], &f), WRONG_PASSWORD)
+        .await;
     assert_eq!(again.status.code(), Some(1), "{}", text(&again));
     // Treated as not remembered (the key was replaced): sent, and remembered anew.
     assert_eq!(srv.state.grants(), 2);
-    let third = home.run("check-3", &with(&["check"], &f), WRONG_PASSWORD).await;
+    let third = home
+        .run("check-3", &with(&["check"], &f), WRONG_PASSWORD)
+        .await;
     assert!(text(&third).contains("--retry-login"), "{}", text(&third));
     assert_eq!(srv.state.grants(), 2);
 }
@@ -239,7 +295,15 @@ async fn send_on_a_token_429_sends_one_password_grant() {
     let out = home
         .run(
             "send-429",
-            &["--config", &config, "send", "--endpoint", ENDPOINT, "--short-description", "x"],
+            &[
+                "--config",
+                &config,
+                "send",
+                "--endpoint",
+                ENDPOINT,
+                "--short-description",
+                "x",
+            ],
             PASSWORD,
         )
         .await;
@@ -265,7 +329,12 @@ fn client(url: &str, password: &str, guard: Option<LoginGuard>) -> Client {
         login_guard: guard,
         ..ClientOptions::default()
     };
-    Client::new(InstanceUrl::parse(url).expect("url"), creds(password), &opts).expect("client")
+    Client::new(
+        InstanceUrl::parse(url).expect("url"),
+        creds(password),
+        &opts,
+    )
+    .expect("client")
 }
 
 #[tokio::test]
@@ -296,7 +365,9 @@ async fn a_short_token_lifetime_does_not_make_every_request_a_login() {
             refresh,
         })
         .await;
-        srv.state.api_ok.store(true, std::sync::atomic::Ordering::SeqCst);
+        srv.state
+            .api_ok
+            .store(true, std::sync::atomic::Ordering::SeqCst);
         let c = client(&srv.url, PASSWORD, None);
         let q = TableQuery::new("incident").limit(1);
         for _ in 0..10 {
@@ -311,7 +382,9 @@ async fn a_short_token_lifetime_does_not_make_every_request_a_login() {
             0
         );
         assert_eq!(
-            srv.state.api_requests.load(std::sync::atomic::Ordering::SeqCst),
+            srv.state
+                .api_requests
+                .load(std::sync::atomic::Ordering::SeqCst),
             10
         );
     }
@@ -396,7 +469,10 @@ impl Ui {
             self.key(key);
             let _ = tokio::time::timeout(WAIT, self.screen.changed()).await;
         }
-        assert!(self.screen.borrow().contains(needle), "{needle:?} never showed");
+        assert!(
+            self.screen.borrow().contains(needle),
+            "{needle:?} never showed"
+        );
     }
     /// Welcome → Choose a user → OAuth application → the form → Connect.
     async fn connect(&mut self) {
@@ -494,70 +570,91 @@ async fn the_wizard_asks_before_resending_rejected_credentials() {
     let grants = move || state.grants();
     let g = grants.clone();
     let guard = LoginGuard::open(Some(dir.path().join("login")));
-    wizard(dir.path(), &srv.url, WRONG_PASSWORD, Some(guard.clone()), |mut ui| async move {
-        ui.connect().await;
-        ui.wait_for("problem(s)").await;
-        assert_eq!(g(), 1);
+    wizard(
+        dir.path(),
+        &srv.url,
+        WRONG_PASSWORD,
+        Some(guard.clone()),
+        |mut ui| async move {
+            ui.connect().await;
+            ui.wait_for("problem(s)").await;
+            assert_eq!(g(), 1);
 
-        // r: the warning, Cancel focused; Enter cancels.
-        ui.key(KeyCode::Char('r'));
-        let s = ui.wait_for("Send rejected credentials again?").await;
-        assert!(s.contains("Attempts so far: 1"), "{s}");
-        assert!(s.contains("It locks the user after repeated failed logins (5 by"), "{s}");
-        ui.key(KeyCode::Enter);
-        ui.press_until(KeyCode::Null, "Connection and ACL matrix", 1).await;
-        // Esc cancels too.
-        ui.key(KeyCode::Char('r'));
-        ui.wait_for("Send rejected credentials again?").await;
-        ui.key(KeyCode::Esc);
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        assert_eq!(g(), 1, "cancel sends nothing");
+            // r: the warning, Cancel focused; Enter cancels.
+            ui.key(KeyCode::Char('r'));
+            let s = ui.wait_for("Send rejected credentials again?").await;
+            assert!(s.contains("Attempts so far: 1"), "{s}");
+            assert!(
+                s.contains("It locks the user after repeated failed logins (5 by"),
+                "{s}"
+            );
+            ui.key(KeyCode::Enter);
+            ui.press_until(KeyCode::Null, "Connection and ACL matrix", 1)
+                .await;
+            // Esc cancels too.
+            ui.key(KeyCode::Char('r'));
+            ui.wait_for("Send rejected credentials again?").await;
+            ui.key(KeyCode::Esc);
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            assert_eq!(g(), 1, "cancel sends nothing");
 
-        // An explicit yes sends once; the next warning counts two attempts.
-        ui.key(KeyCode::Char('r'));
-        ui.wait_for("Send rejected credentials again?").await;
-        ui.key(KeyCode::Char('y'));
-        ui.wait_for("Running the checks").await;
-        ui.wait_for("problem(s)").await;
-        assert_eq!(g(), 2);
-        ui.key(KeyCode::Char('r'));
-        let s = ui.wait_for("Send rejected credentials again?").await;
-        assert!(s.contains("Attempts so far: 2"), "{s}");
-        ui.key(KeyCode::Char('n'));
+            // An explicit yes sends once; the next warning counts two attempts.
+            ui.key(KeyCode::Char('r'));
+            ui.wait_for("Send rejected credentials again?").await;
+            ui.key(KeyCode::Char('y'));
+            ui.wait_for("Running the checks").await;
+            ui.wait_for("problem(s)").await;
+            assert_eq!(g(), 2);
+            ui.key(KeyCode::Char('r'));
+            let s = ui.wait_for("Send rejected credentials again?").await;
+            assert!(s.contains("Attempts so far: 2"), "{s}");
+            ui.key(KeyCode::Char('n'));
 
-        // Back on the form, Connect with the same values asks too.
-        ui.key(KeyCode::Char('b'));
-        ui.wait_for("3. Add ServiceNow credentials").await;
-        ui.press_until(KeyCode::Tab, "▸[ Connect ]", 6).await;
-        ui.key(KeyCode::Enter);
-        ui.wait_for("Send rejected credentials again?").await;
-        ui.key(KeyCode::Enter);
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        assert_eq!(g(), 2);
+            // Back on the form, Connect with the same values asks too.
+            ui.key(KeyCode::Char('b'));
+            ui.wait_for("3. Add ServiceNow credentials").await;
+            ui.press_until(KeyCode::Tab, "▸[ Connect ]", 6).await;
+            ui.key(KeyCode::Enter);
+            ui.wait_for("Send rejected credentials again?").await;
+            ui.key(KeyCode::Enter);
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            assert_eq!(g(), 2);
 
-        // A changed password goes straight through.
-        // Keys are handled in order: from the button back to the password, one more
-        // character, forward to the button again, Connect.
-        ui.keys(&[KeyCode::BackTab, KeyCode::Char('z'), KeyCode::Tab, KeyCode::Enter]);
-        ui.wait_for("problem(s)").await;
-        assert_eq!(g(), 3);
-        ui.ctrl('c');
-        ui.key(KeyCode::Char('y'));
-    })
+            // A changed password goes straight through.
+            // Keys are handled in order: from the button back to the password, one more
+            // character, forward to the button again, Connect.
+            ui.keys(&[
+                KeyCode::BackTab,
+                KeyCode::Char('z'),
+                KeyCode::Tab,
+                KeyCode::Enter,
+            ]);
+            ui.wait_for("problem(s)").await;
+            assert_eq!(g(), 3);
+            ui.ctrl('c');
+            ui.key(KeyCode::Char('y'));
+        },
+    )
     .await;
     assert_eq!(grants(), 3);
 
     // A new session with the same guard (the state dir): Connect does not send, and asks.
     let g = grants.clone();
-    wizard(dir.path(), &srv.url, WRONG_PASSWORD, Some(guard), |mut ui| async move {
-        ui.connect().await;
-        let s = ui.wait_for("Send rejected credentials again?").await;
-        assert!(s.contains("Attempts so far: 2"), "{s}");
-        assert_eq!(g(), 3);
-        ui.key(KeyCode::Enter);
-        ui.ctrl('c');
-        ui.key(KeyCode::Char('y'));
-    })
+    wizard(
+        dir.path(),
+        &srv.url,
+        WRONG_PASSWORD,
+        Some(guard),
+        |mut ui| async move {
+            ui.connect().await;
+            let s = ui.wait_for("Send rejected credentials again?").await;
+            assert!(s.contains("Attempts so far: 2"), "{s}");
+            assert_eq!(g(), 3);
+            ui.key(KeyCode::Enter);
+            ui.ctrl('c');
+            ui.key(KeyCode::Char('y'));
+        },
+    )
     .await;
     assert_eq!(grants(), 3);
 }
@@ -583,16 +680,48 @@ async fn no_output_path_shows_an_echoed_secret_or_token() {
         v
     };
     let runs: Vec<(&str, Vec<String>, &str)> = vec![
-        ("check", with(&["check"], &f).iter().map(|s| s.to_string()).collect(), PASSWORD),
-        ("check-json", with(&["check", "--json"], &f).iter().map(|s| s.to_string()).collect(), PASSWORD),
-        ("fields", with(&["fields"], &f).iter().map(|s| s.to_string()).collect(), PASSWORD),
-        ("fields-json", with(&["fields", "--json"], &f).iter().map(|s| s.to_string()).collect(), PASSWORD),
+        (
+            "check",
+            with(&["check"], &f).iter().map(|s| s.to_string()).collect(),
+            PASSWORD,
+        ),
+        (
+            "check-json",
+            with(&["check", "--json"], &f)
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+            PASSWORD,
+        ),
+        (
+            "fields",
+            with(&["fields"], &f)
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+            PASSWORD,
+        ),
+        (
+            "fields-json",
+            with(&["fields", "--json"], &f)
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+            PASSWORD,
+        ),
         ("send", send(&[]), PASSWORD),
         ("send-json", send(&["--json"]), PASSWORD),
-        ("check-wrong", with(&["check"], &f).iter().map(|s| s.to_string()).collect(), WRONG_PASSWORD),
+        (
+            "check-wrong",
+            with(&["check"], &f).iter().map(|s| s.to_string()).collect(),
+            WRONG_PASSWORD,
+        ),
         (
             "check-wrong-json",
-            with(&["check", "--json", "--retry-login"], &f).iter().map(|s| s.to_string()).collect(),
+            with(&["check", "--json", "--retry-login"], &f)
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
             WRONG_PASSWORD,
         ),
         ("send-wrong", send(&["--retry-login"]), WRONG_PASSWORD),
@@ -602,7 +731,10 @@ async fn no_output_path_shows_an_echoed_secret_or_token() {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let o = home.run(label, &args, password).await;
         assert!(o.status.code().is_some(), "{label} crashed");
-        assert!(!o.stdout.is_empty() || !o.stderr.is_empty(), "{label} printed nothing");
+        assert!(
+            !o.stdout.is_empty() || !o.stderr.is_empty(),
+            "{label} printed nothing"
+        );
         outputs.push((format!("{label} stdout"), o.stdout));
         outputs.push((format!("{label} stderr"), o.stderr));
     }
@@ -633,7 +765,10 @@ async fn no_output_path_shows_an_echoed_secret_or_token() {
     let mut copied = Vec::new();
     for row in 0..12 {
         model.checks.selected = row;
-        for e in update(&mut model, Msg::Key(KeyEvent::new(KeyCode::Char('y'), KeyModifiers::NONE))) {
+        for e in update(
+            &mut model,
+            Msg::Key(KeyEvent::new(KeyCode::Char('y'), KeyModifiers::NONE)),
+        ) {
             if let Effect::Clipboard(text) = e {
                 outputs.push((format!("copied fix {row}"), text.clone().into_bytes()));
                 copied.push(osc52(&text));
@@ -678,9 +813,13 @@ async fn no_output_path_shows_an_echoed_secret_or_token() {
     .await;
     let report = snow_connect::diagnose::markdown_report(&srv.url, USERNAME, &d.results);
     outputs.push(("report".into(), report.into_bytes()));
-    outputs.push(("diagnosis debug".into(), format!("{:#?}", d.results).into_bytes()));
+    outputs.push((
+        "diagnosis debug".into(),
+        format!("{:#?}", d.results).into_bytes(),
+    ));
 
-    let needles = guard_support::needles(&[CLIENT_SECRET, PASSWORD, WRONG_PASSWORD, TOKEN, REFRESH]);
+    let needles =
+        guard_support::needles(&[CLIENT_SECRET, PASSWORD, WRONG_PASSWORD, TOKEN, REFRESH]);
     let mut found = Vec::new();
     for (label, bytes) in &outputs {
         found.extend(guard_support::leaks(label, bytes, &needles));
@@ -692,12 +831,20 @@ async fn no_output_path_shows_an_echoed_secret_or_token() {
     );
     for p in &files {
         let bytes = std::fs::read(p).expect("read");
-        found.extend(guard_support::leaks(&p.display().to_string(), &bytes, &needles));
+        found.extend(guard_support::leaks(
+            &p.display().to_string(),
+            &bytes,
+            &needles,
+        ));
     }
     // The trace logs are there to search, with content.
     for label in ["check", "check-wrong", "send", "fields"] {
-        let log = std::fs::read_to_string(home.path(&format!("logs/{label}.log"))).unwrap_or_default();
-        assert!(log.contains("TRACE") || log.contains("DEBUG"), "{label}.log: {log}");
+        let log =
+            std::fs::read_to_string(home.path(&format!("logs/{label}.log"))).unwrap_or_default();
+        assert!(
+            log.contains("TRACE") || log.contains("DEBUG"),
+            "{label}.log: {log}"
+        );
     }
     assert!(found.is_empty(), "leaked:\n{}", found.join("\n"));
 }

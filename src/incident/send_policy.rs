@@ -172,6 +172,8 @@ pub fn explain_create_error(
             Error::Timeout { .. } | Error::Interrupted { .. } => "no complete answer came back",
             _ => "the answer was an error or unreadable",
         };
+        // The facts only: the errors' own advice ("retry later") invites a duplicate here.
+        let said = crate::sanitize::line(&unknown_evidence(err)).into_owned();
         return CreateFailure {
             exit: Exit::Unreachable,
             message: format!(
@@ -249,6 +251,22 @@ pub fn outcome_unknown(err: &Error) -> bool {
         | Error::InvalidResponse { .. }
         | Error::BodyTooLarge { .. } => true,
         _ => false,
+    }
+}
+
+/// What came back (or did not) for an insert whose outcome is unknown.
+fn unknown_evidence(err: &Error) -> String {
+    match err {
+        Error::Timeout { host, after, .. } => {
+            format!("{host} did not answer within {}", human_duration(*after))
+        }
+        Error::Interrupted { host, detail } => {
+            format!("the connection to {host} broke before the answer was complete: {detail}")
+        }
+        Error::Server { status, message } => format!("HTTP {status}: {message}"),
+        Error::InvalidResponse { reason, .. } => reason.clone(),
+        Error::BodyTooLarge { limit, .. } => format!("an answer larger than {limit} bytes"),
+        other => other.to_string(),
     }
 }
 
