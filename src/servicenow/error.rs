@@ -134,7 +134,7 @@ pub enum Error {
     },
     /// `/oauth_token.do` refused the password (or refresh) grant. Never retried.
     #[error(
-        "ServiceNow refused the token request (HTTP {status}: {description}); it does not say which of client id, client secret, user name or password is wrong: check all four (snow-connect does not send them again unchanged without being asked to, as repeated failures lock the user out)"
+        "ServiceNow refused the token request (HTTP {status}: {description}); it does not say which of client id, client secret, user name or password is wrong: check all four (snow-connect does not retry, and does not send them again unchanged without being asked to: repeated failures lock the user out)"
     )]
     TokenRejected {
         /// Usually 401.
