@@ -120,6 +120,10 @@ pub struct ConnectionArgs {
     /// Per-request timeout in seconds.
     #[arg(long, value_name = "SECS", default_value_t = 30)]
     pub timeout: u64,
+    /// Send credentials that ServiceNow rejected before once more (they are remembered and
+    /// not resent unchanged, as repeated failures lock the user out).
+    #[arg(long)]
+    pub retry_login: bool,
 }
 
 /// `snow-connect check`.
@@ -173,6 +177,10 @@ pub struct SendArgs {
     /// Per-request timeout in seconds.
     #[arg(long, value_name = "SECS", default_value_t = 30)]
     pub timeout: u64,
+    /// Send credentials that ServiceNow rejected before once more (they are remembered and
+    /// not resent unchanged, as repeated failures lock the user out).
+    #[arg(long)]
+    pub retry_login: bool,
 }
 
 impl SendArgs {
@@ -180,6 +188,7 @@ impl SendArgs {
     pub fn connection_args(&self) -> ConnectionArgs {
         ConnectionArgs {
             timeout: self.timeout,
+            retry_login: self.retry_login,
             ..ConnectionArgs::default()
         }
     }

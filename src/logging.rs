@@ -1,5 +1,7 @@
 //! Logs go to a file via `tracing`, never to the terminal the wizard owns.
-//! Secrets never reach a log: they live in `SecretString`, whose `Debug` is redacted.
+//! Secrets never reach a log: they live in `SecretString`, whose `Debug` is redacted, and
+//! every line passes [`crate::sanitize::redact_bytes`] on its way to the file, so a secret or
+//! token that a server echoed is replaced even if some path forgot to redact it.
 
 use std::fs::OpenOptions;
 #[cfg(unix)]
@@ -30,7 +32,7 @@ pub fn init(path: Option<&Path>, verbose: u8) -> Option<WorkerGuard> {
     #[cfg(unix)]
     options.mode(0o600);
     let file = options.open(&path).ok()?;
-    let (writer, guard) = tracing_appender::non_blocking(file);
+    let (writer, guard) = tracing_appender::non_blocking(Redacting(file));
     let filter = filter(verbose, std::env::var("SNOW_CONNECT_LOG").ok().as_deref());
     tracing_subscriber::fmt()
         .with_env_filter(filter)
@@ -52,6 +54,21 @@ fn filter(verbose: u8, env: Option<&str>) -> EnvFilter {
     EnvFilter::try_new(directives).unwrap_or_else(|_| EnvFilter::new("info"))
 }
 
+/// A writer that redacts every registered secret from what passes through it. The fmt
+/// layer writes each event in one call, so a secret is never split across two writes.
+struct Redacting<W>(W);
+
+impl<W: std::io::Write> std::io::Write for Redacting<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.write_all(&crate::sanitize::redact_bytes(buf))?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -63,5 +80,17 @@ mod tests {
         assert_eq!(filter(0, Some("warn")).to_string(), "warn");
         assert_eq!(filter(1, Some("warn")).to_string(), "debug");
         assert_eq!(filter(3, None).to_string(), "trace");
+    }
+
+    use std::io::Write;
+
+    #[test]
+    fn registered_secrets_never_reach_the_file() {
+        crate::sanitize::register_secret("log-TOKEN-93f1c2");
+        let mut w = Redacting(Vec::new());
+        w.write_all(b"error: echo Bearer log-TOKEN-93f1c2 done\n")
+            .unwrap();
+        let text = String::from_utf8(w.0).unwrap();
+        assert_eq!(text, "error: echo Bearer [redacted] done\n");
     }
 }

@@ -484,6 +484,9 @@ enum OnInsert {
     /// Let it through but drop the connection before the answer: the incident exists, the
     /// client never hears of it.
     DropAnswer,
+    /// Let it through, then answer with a 500 instead of the server's 201: the incident
+    /// exists, the client hears only of a failure.
+    Answer500,
     /// Answer the first one with ServiceNow's 401 (as for an expired token) without passing
     /// it on; later ones go through.
     RejectFirstAsExpired,
@@ -492,6 +495,10 @@ enum OnInsert {
 const EXPIRED_401: &str = "HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json;charset=UTF-8\r\n\
     WWW-Authenticate: BASIC realm=\"Service-now\"\r\nConnection: close\r\nContent-Length: 113\r\n\r\n\
     {\"error\":{\"detail\":\"Required to provide Auth information\",\"message\":\"User Not Authenticated\"},\"status\":\"failure\"}";
+
+const FAILED_500: &str = "HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json;charset=UTF-8\r\n\
+    Connection: close\r\nContent-Length: 107\r\n\r\n\
+    {\"error\":{\"message\":\"Transaction cancelled\",\"detail\":\"maximum execution time exceeded\"},\"status\":\"failure\"}";
 
 /// The length of a complete HTTP request at the start of `buf`, once it has fully arrived.
 fn complete_request_len(buf: &[u8]) -> Option<usize> {
@@ -577,6 +584,13 @@ async fn insert_proxy(
                             let _ = sr.read(&mut buf).await;
                             break;
                         }
+                        _ = insert_seen.notified(), if mode == OnInsert::Answer500 => {
+                            // The server acts on the insert; its answer is replaced.
+                            let _ = sr.read(&mut buf).await;
+                            let _ = cw.write_all(FAILED_500.as_bytes()).await;
+                            let _ = cw.shutdown().await;
+                            break;
+                        }
                         r = sr.read(&mut buf) => {
                             let n = match r { Ok(0) | Err(_) => break, Ok(n) => n };
                             if cw.write_all(&buf[..n]).await.is_err() { break; }
@@ -613,6 +627,34 @@ async fn lost_answer_is_never_resent_and_says_how_to_check() {
         before + 1,
         "created exactly once, never resent"
     );
+    assert_eq!(inserts.load(std::sync::atomic::Ordering::SeqCst), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_5xx_after_the_insert_is_unknown_never_not_created() {
+    let sim = sim(SimOptions::default()).await;
+    let (proxy, inserts) = insert_proxy(sim.base_url(), OnInsert::Answer500).await;
+    let home = Home::with_endpoint_at(&proxy, &[]);
+    let before = sim.incident_count();
+    let out = home.send_alert("Spend up 40%").await;
+    assert_eq!(code(&out), 3, "stderr: {}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("HTTP 500"), "{err}");
+    assert!(
+        err.contains("It is unknown whether the incident was created"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("did not create") && !err.contains("not created"),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!(
+            "{proxy}/api/now/table/incident?sysparm_query=short_description%3DSpend+up+40%25"
+        )),
+        "{err}"
+    );
+    assert_eq!(sim.incident_count(), before + 1, "it was created, once");
     assert_eq!(inserts.load(std::sync::atomic::Ordering::SeqCst), 1);
 }
 

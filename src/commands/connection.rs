@@ -12,7 +12,7 @@ use crate::cli::ConnectionArgs;
 use crate::config::{Config, ServiceNowConfig};
 use crate::diagnose::ConnectionInput;
 use crate::exit::Exit;
-use crate::servicenow::ClientOptions;
+use crate::servicenow::{ClientOptions, LoginGuard};
 
 /// Environment variable holding the client secret in flag mode.
 pub const CLIENT_SECRET_ENV: &str = "SNOW_CLIENT_SECRET";
@@ -51,6 +51,10 @@ fn client_options(global: &Global, args: &ConnectionArgs) -> Result<ClientOption
         request_timeout,
         connect_timeout: defaults.connect_timeout.min(request_timeout),
         ca_file: global.ca_file.clone(),
+        login_guard: Some(
+            LoginGuard::open(crate::config::state_dir().map(|d| d.join("login")))
+                .with_retry(args.retry_login),
+        ),
         ..defaults
     })
 }
@@ -239,6 +243,7 @@ mod tests {
             client_id: id.map(Into::into),
             username: user.map(Into::into),
             timeout: 30,
+            retry_login: false,
         }
     }
 

@@ -158,6 +158,9 @@ fn connect(
     path: &Path,
 ) -> Result<Client, String> {
     let conn = connection::resolve_loaded(global, &args.connection_args(), config, path)?;
+    for w in &conn.warnings {
+        super::output::warn(w);
+    }
     let input = &conn.input;
     let base = InstanceUrl::parse(&input.instance_url)
         .map_err(|e| format!("instance URL {:?}: {e}", input.instance_url))?;
@@ -175,8 +178,14 @@ async fn send(
     let mut wait = RateLimitWait::new(RATE_LIMIT_BUDGET);
     let say = |m: String| out.info(&m);
 
-    if let Err(e) = retry_rate_limited(&mut wait, "signing in", || client.authenticate(), say).await
-    {
+    // One password grant, never repeated in this run: a 429 or 5xx from the token endpoint
+    // is reported, not answered with more logins (each counts, and failed ones lock the
+    // user out).
+    if let Err(e) = client.authenticate().await {
+        if e.rate_limited().is_some() {
+            out.error(&send_policy::sign_in_rate_limited(&e));
+            return Exit::Denied;
+        }
         return report_client_error(&e, "sign in", client, &wait, out);
     }
 

@@ -72,8 +72,15 @@ fn drafts_for(path: &std::path::Path) -> (Option<DraftStore>, Option<(DraftState
 }
 
 async fn run_async(global: &Global, demo: bool, sim: SimOptions) -> Result<Exit, i32> {
+    // The demo's simulator is new on every run: its rejections are not worth keeping.
+    let login_dir = if demo {
+        None
+    } else {
+        crate::config::state_dir().map(|d| d.join("login"))
+    };
     let mut client = ClientOptions {
         ca_file: global.ca_file.clone(),
+        login_guard: Some(crate::servicenow::LoginGuard::open(login_dir)),
         ..ClientOptions::default()
     };
     let mut prefill = None;

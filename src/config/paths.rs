@@ -26,9 +26,14 @@ pub fn demo_config_path() -> PathBuf {
     PathBuf::from("snow-connect-demo.toml")
 }
 
-/// The state dir for drafts and logs. Linux has a state dir; elsewhere the local data dir.
-/// Not created here: writers create it (0700) when they first need it.
+/// The state dir for drafts, logs and the rejected-login record. `SNOW_CONNECT_STATE_DIR`
+/// points it elsewhere (tests, sandboxes); else Linux has a state dir, elsewhere the local
+/// data dir. Not created here: writers create it (0700) when they first need it.
 pub fn state_dir() -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os(crate::servicenow::STATE_DIR_ENV).filter(|d| !d.is_empty())
+    {
+        return Some(PathBuf::from(dir));
+    }
     let dirs = project_dirs()?;
     Some(
         dirs.state_dir()

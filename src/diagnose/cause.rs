@@ -187,7 +187,7 @@ pub fn cause_of_error(err: &Error) -> Option<CauseId> {
         | Error::BodyTooLarge { .. } => CauseId::NotServicenow,
         Error::Server { .. } => CauseId::Unavailable,
         Error::RateLimited { .. } => CauseId::RateLimited,
-        Error::TokenRejected { .. } => CauseId::CredentialsRejected,
+        Error::TokenRejected { .. } | Error::LoginRemembered { .. } => CauseId::CredentialsRejected,
         Error::NotAuthenticated(_) => CauseId::TokenRestricted,
         Error::SecurelyScoped(_) => CauseId::SecurelyScoped,
         Error::InvalidTable { .. } => CauseId::WebServiceAccess,

@@ -568,7 +568,7 @@ pub fn for_error(err: &Error, ctx: &FixContext) -> Option<String> {
         Error::NotJson { .. } | Error::InvalidResponse { .. } | Error::BodyTooLarge { .. } => {
             not_servicenow(None)
         }
-        Error::TokenRejected { .. } => token_rejected(ctx),
+        Error::TokenRejected { .. } | Error::LoginRemembered { .. } => token_rejected(ctx),
         Error::NotAuthenticated(_) => token_not_accepted(),
         Error::SecurelyScoped(_) => securely_scoped(),
         e @ Error::Forbidden(m) => {

@@ -401,6 +401,17 @@ pub(crate) fn oauth_outcome(
                 fixes::for_error(e, ctx),
             )
         },
+        // Not sent this time: the evidence is the earlier rejection, remembered on disk.
+        Err(e @ Error::LoginRemembered { rejected_at, .. }) => Outcome {
+            cause: Some(CauseId::CredentialsRejected),
+            ..Outcome::blocked(
+                format!(
+                    "not sent: ServiceNow rejected these exact credentials at {rejected_at}; run with --retry-login once they are fixed"
+                ),
+                Some(e.to_string()),
+                fixes::for_error(e, ctx),
+            )
+        },
         Err(e @ (Error::NotJson { .. } | Error::Redirected { .. })) => Outcome {
             cause: Some(CauseId::OauthDisabled),
             ..Outcome::blocked(

@@ -64,12 +64,18 @@ pub fn explain_create_error(
         };
     }
     if outcome_unknown(err) {
+        let what = match err {
+            Error::Timeout { .. } | Error::Interrupted { .. } => "no complete answer came back",
+            _ => "the answer was an error or unreadable",
+        };
+        // The facts only: the errors' own advice ("retry later") invites a duplicate here.
+        let said = crate::sanitize::line(&unknown_evidence(err)).into_owned();
         return CreateFailure {
             exit: Exit::Unreachable,
             message: format!(
-                "The request to create the incident was sent, but no answer came back ({said}). \
-                 It may or may not have been created; snow-connect does not send it again, \
-                 because that could create a duplicate incident."
+                "The request to create the incident was sent, but {what} ({said}). \
+                 It is unknown whether the incident was created; snow-connect does not send it \
+                 again, because that could create a duplicate incident."
             ),
             fix: Some(duplicate_check_hint(
                 client.instance(),
@@ -105,15 +111,7 @@ pub fn explain_create_error(
 
 /// What to tell the user when the rate limit outlasts the budget.
 pub fn rate_limit_give_up(err: &Error, wait: &RateLimitWait) -> String {
-    let (retry_after, reset, message) = match err {
-        Error::RateLimited {
-            retry_after,
-            reset,
-            message,
-            ..
-        } => (*retry_after, *reset, message.to_string()),
-        other => (None, None, other.to_string()),
-    };
+    let (retry_after, reset, message) = rate_limit_parts(err);
     let message = crate::sanitize::line(&message);
     let mut text = if wait.waited().is_zero() {
         format!(
@@ -129,6 +127,72 @@ pub fn rate_limit_give_up(err: &Error, wait: &RateLimitWait) -> String {
             human_duration(wait.budget()),
         )
     };
+    text.push_str(&when_to_retry(retry_after, reset));
+    text.push_str(
+        " If this keeps happening, ask the ServiceNow admin to review the rate limit rule that \
+         applies to the integration user (table sys_rate_limit_rules, open sys_rate_limit_rules.list).",
+    );
+    text
+}
+
+/// True when the insert may have reached ServiceNow but its answer does not say what became of
+/// it: a timeout or reset after the request left, a 5xx (the instance may fail after the
+/// insert, in a business rule or while rendering the answer), or an unreadable answer.
+/// Resending could create a duplicate.
+pub fn outcome_unknown(err: &Error) -> bool {
+    match err {
+        Error::Timeout { request_sent, .. } => *request_sent,
+        Error::Interrupted { .. }
+        | Error::Server { .. }
+        | Error::InvalidResponse { .. }
+        | Error::BodyTooLarge { .. } => true,
+        _ => false,
+    }
+}
+
+/// What came back (or did not) for an insert whose outcome is unknown.
+fn unknown_evidence(err: &Error) -> String {
+    match err {
+        Error::Timeout { host, after, .. } => {
+            format!("{host} did not answer within {}", human_duration(*after))
+        }
+        Error::Interrupted { host, detail } => {
+            format!("the connection to {host} broke before the answer was complete: {detail}")
+        }
+        Error::Server { status, message } => format!("HTTP {status}: {message}"),
+        Error::InvalidResponse { reason, .. } => reason.clone(),
+        Error::BodyTooLarge { limit, .. } => format!("an answer larger than {limit} bytes"),
+        other => other.to_string(),
+    }
+}
+
+/// What to tell the user when the token endpoint rate-limits the sign-in: nothing was sent
+/// after it, and the login is not repeated in this run.
+pub fn sign_in_rate_limited(err: &Error) -> String {
+    let (retry_after, reset, message) = rate_limit_parts(err);
+    format!(
+        "ServiceNow is rate limiting sign-ins for this user ({}); snow-connect does not send the \
+         login again in this run (repeated logins count against the limit, and failed ones \
+         toward locking the user out), so nothing was created.{}",
+        crate::sanitize::line(&message),
+        when_to_retry(retry_after, reset)
+    )
+}
+
+fn rate_limit_parts(err: &Error) -> (Option<Duration>, Option<u64>, String) {
+    match err {
+        Error::RateLimited {
+            retry_after,
+            reset,
+            message,
+            ..
+        } => (*retry_after, *reset, message.to_string()),
+        other => (None, None, other.to_string()),
+    }
+}
+
+/// ` Try again in 5m (after 18:03:11 UTC).`, or what is known of it.
+fn when_to_retry(retry_after: Option<Duration>, reset: Option<u64>) -> String {
     let now = time::OffsetDateTime::now_utc();
     let when = match (retry_after, reset) {
         (Some(d), _) => Some(now.saturating_add(time_duration(d))),
@@ -138,31 +202,16 @@ pub fn rate_limit_give_up(err: &Error, wait: &RateLimitWait) -> String {
         (None, None) => None,
     };
     match (retry_after, when) {
-        (Some(d), Some(at)) => text.push_str(&format!(
+        (Some(d), Some(at)) => format!(
             " Try again in {} (after {} UTC).",
             human_duration(d),
             clock(at)
-        )),
-        (None, Some(at)) => text.push_str(&format!(
+        ),
+        (None, Some(at)) => format!(
             " The limit resets at {} UTC; try again after that.",
             clock(at)
-        )),
-        _ => text.push_str(" Try again later."),
-    }
-    text.push_str(
-        " If this keeps happening, ask the ServiceNow admin to review the rate limit rule that \
-         applies to the integration user (table sys_rate_limit_rules, open sys_rate_limit_rules.list).",
-    );
-    text
-}
-
-/// True when the insert may have reached ServiceNow but no answer came back: resending could
-/// create a duplicate.
-pub fn outcome_unknown(err: &Error) -> bool {
-    match err {
-        Error::Timeout { request_sent, .. } => *request_sent,
-        Error::Interrupted { .. } => true,
-        _ => false,
+        ),
+        _ => " Try again later.".to_string(),
     }
 }
 
@@ -302,6 +351,11 @@ mod tests {
         assert!(outcome_unknown(&sent));
         assert!(!outcome_unknown(&not_sent));
         assert!(outcome_unknown(&broke));
+        let failed = Error::Server {
+            status: 500,
+            message: "boom".into(),
+        };
+        assert!(outcome_unknown(&failed));
         assert!(!outcome_unknown(&rate_limited(Some(1))));
     }
 

@@ -11,11 +11,13 @@ use reqwest::header::{self, HeaderValue};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 
+use super::login_guard::{Fingerprint, LoginGuard};
 use super::proxy::ProxyConfig;
 use super::response::{Answer, Endpoint, envelope_of, link_next, shorten};
 use super::token::{Grant, TokenState};
 use super::transport::{self, Target};
 use super::{Error, InstanceUrl, Record, TableQuery};
+use crate::sanitize::Redactor;
 
 /// The most pages one `get_all` reads; beyond that the answer is not a dictionary but a
 /// runaway (or hostile) count.
@@ -39,6 +41,9 @@ pub struct ClientOptions {
     pub max_concurrent_pages: usize,
     /// Proxy settings (default: `HTTPS_PROXY`/`NO_PROXY` from the environment).
     pub proxy: ProxyConfig,
+    /// Remembers rejected credentials across runs and refuses to resend them (headless
+    /// commands and the wizard set one; `None` only keeps this client's own memory).
+    pub login_guard: Option<LoginGuard>,
 }
 
 impl Default for ClientOptions {
@@ -51,6 +56,7 @@ impl Default for ClientOptions {
             page_size: 2000,
             max_concurrent_pages: 4,
             proxy: ProxyConfig::FromEnv,
+            login_guard: None,
         }
     }
 }
@@ -138,6 +144,8 @@ struct Inner {
     /// Trusted roots, when this client built its own `reqwest::Client`.
     roots: Option<usize>,
     token: tokio::sync::Mutex<TokenState>,
+    /// This client's secrets and every token it was given: replaced in all server text.
+    redactor: std::sync::RwLock<Arc<Redactor>>,
     requests: AtomicU64,
     bytes: AtomicU64,
 }
@@ -189,6 +197,14 @@ impl Client {
             .proxy
             .settings()
             .and_then(|s| s.describe_for(base.as_str()));
+        let secrets = [
+            creds.client_secret.expose_secret(),
+            creds.password.expose_secret(),
+        ];
+        for s in secrets {
+            crate::sanitize::register_secret(s);
+        }
+        let redactor = std::sync::RwLock::new(Arc::new(Redactor::new(secrets)));
         Client {
             inner: Arc::new(Inner {
                 base,
@@ -198,6 +214,7 @@ impl Client {
                 proxy,
                 roots,
                 token: tokio::sync::Mutex::new(TokenState::default()),
+                redactor,
                 requests: AtomicU64::new(0),
                 bytes: AtomicU64::new(0),
             }),
@@ -265,9 +282,14 @@ impl Client {
         Ok(())
     }
 
-    /// Password grant at `/oauth_token.do`. Never retried on rejection.
+    /// Password grant at `/oauth_token.do`. Never retried on rejection; refused without
+    /// sending when the login guard remembers these credentials as rejected, or when the
+    /// token endpoint already answered 429 or 5xx to this client.
     pub async fn authenticate(&self) -> Result<TokenInfo, Error> {
         let mut st = self.inner.token.lock().await;
+        if let Some(e) = &st.halted {
+            return Err(e.clone());
+        }
         self.password_grant(&mut st).await
     }
 
@@ -470,10 +492,27 @@ impl Client {
         url: url::Url,
         build: impl FnOnce(reqwest::RequestBuilder) -> reqwest::RequestBuilder,
     ) -> Result<Answer, Error> {
+        self.exchange_as(method, url, build, false).await
+    }
+
+    /// [`Client::exchange`]; with `token_answer`, a 200 body is left as it came (it holds
+    /// the new tokens, which are registered for redaction before anything else reads it).
+    async fn exchange_as(
+        &self,
+        method: Method,
+        url: url::Url,
+        build: impl FnOnce(reqwest::RequestBuilder) -> reqwest::RequestBuilder,
+        token_answer: bool,
+    ) -> Result<Answer, Error> {
         let shown = format!("{}{}", self.inner.base, url.path());
         let started = Instant::now();
         self.inner.requests.fetch_add(1, Ordering::Relaxed);
-        let result = self.exchange_inner(&method, url, &shown, build).await;
+        let redactor = self.redactor();
+        let result = match self.exchange_inner(&method, url, &shown, build).await {
+            Ok(a) if token_answer && a.status == 200 => Ok(a),
+            Ok(a) => Ok(redact_answer(a, &redactor)),
+            Err(e) => Err(e.map_text(|t| redactor.redact(t).into_owned())),
+        };
         let ms = started.elapsed().as_millis() as u64;
         match &result {
             Ok(a) => tracing::debug!(
@@ -549,6 +588,39 @@ impl Client {
         })
     }
 
+    /// The current redactor (secrets plus every token seen so far).
+    fn redactor(&self) -> Arc<Redactor> {
+        match self.inner.redactor.read() {
+            Ok(r) => Arc::clone(&r),
+            // A panic while adding a token cannot leave the set half-built: it is replaced
+            // whole. Use what is there.
+            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
+        }
+    }
+
+    /// Adds tokens to the redactor (and process-wide, for logs and the clipboard).
+    fn learn_tokens(&self, token: &super::token::Token) {
+        let mut new: Vec<&str> = vec![token.access.expose_secret()];
+        if let Some(r) = &token.refresh {
+            new.push(r.expose_secret());
+        }
+        for t in &new {
+            crate::sanitize::register_secret(t);
+        }
+        let mut next = (*self.redactor()).clone();
+        if next.add_all(new.iter().copied())
+            && let Ok(mut slot) = self.inner.redactor.write()
+        {
+            *slot = Arc::new(next);
+        }
+    }
+
+    /// Get a token now unless one is held: what `send` does before its insert, so that a
+    /// failure here is known to have created nothing.
+    pub async fn ensure_token(&self) -> Result<(), Error> {
+        self.bearer(None).await.map(|_| ())
+    }
+
     /// An authenticated API request: lazy token, and on a 401 one renewal and one retry.
     async fn api(
         &self,
@@ -607,7 +679,7 @@ impl Client {
         {
             return Ok((token, generation));
         }
-        if let Some(e) = &st.rejected {
+        if let Some(e) = st.rejected.as_ref().or(st.halted.as_ref()) {
             return Err(e.clone());
         }
         self.renew(&mut st).await?;
@@ -640,24 +712,62 @@ impl Client {
                     tracing::debug!("refresh token rejected; trying the password grant once");
                     st.token = None;
                 }
-                Err(e) => return Err(e),
+                Err(e) => {
+                    if halts(&e) {
+                        st.halted = Some(e.clone());
+                    }
+                    return Err(e);
+                }
             }
         }
         self.password_grant(st).await.map(|_| ())
     }
 
     async fn password_grant(&self, st: &mut TokenState) -> Result<TokenInfo, Error> {
+        let guard = self.inner.opts.login_guard.as_ref();
+        let fingerprint: Option<Fingerprint> = match guard {
+            Some(g) => match g.before_grant(self.inner.base.as_str(), &self.inner.creds) {
+                Ok(fp) => fp,
+                Err(r) => {
+                    tracing::info!(
+                        attempts = r.attempts,
+                        "password grant not sent: these credentials were rejected before"
+                    );
+                    let e = Error::LoginRemembered {
+                        rejected_at: r.when(),
+                        attempts: r.attempts,
+                    };
+                    st.rejected = Some(e.clone());
+                    return Err(e);
+                }
+            },
+            None => None,
+        };
+        let remember = |f: &dyn Fn(&LoginGuard, &Fingerprint)| {
+            if let (Some(g), Some(fp)) = (guard, fingerprint.as_ref()) {
+                f(g, fp);
+            }
+        };
         match self.grant(Grant::Password).await {
             Ok((token, info)) => {
+                remember(&|g, fp| g.accepted(fp));
                 st.store(token);
                 Ok(info)
             }
             Err(e @ Error::TokenRejected { .. }) => {
+                remember(&|g, fp| {
+                    g.rejected(fp);
+                });
                 st.token = None;
                 st.rejected = Some(e.clone());
                 Err(e)
             }
-            Err(e) => Err(e),
+            Err(e) => {
+                if halts(&e) {
+                    st.halted = Some(e.clone());
+                }
+                Err(e)
+            }
         }
     }
 
@@ -668,20 +778,78 @@ impl Client {
         let creds = &self.inner.creds;
         let form = grant.form(creds);
         let a = self
-            .exchange(Method::POST, url, |r| {
-                r.header(header::ACCEPT, "application/json").form(&form)
-            })
+            .exchange_as(
+                Method::POST,
+                url,
+                |r| r.header(header::ACCEPT, "application/json").form(&form),
+                true,
+            )
             .await?;
         if a.status != 200 {
             return Err(a.error(Endpoint::Token));
         }
-        let v = a.json()?;
-        let (token, mut info) = super::token::parse(&v, &a.url)?;
+        // The raw answer holds the new tokens: learn them first, then read everything else
+        // (the scope, or the reason it is unusable) through the redactor.
+        let parsed = a
+            .json()
+            .and_then(|v| super::token::parse(&v, &a.url).map(|t| (v, t)));
+        let (token, mut info) = match parsed {
+            Ok((_, (token, info))) => {
+                self.learn_tokens(&token);
+                (token, info)
+            }
+            Err(e) => {
+                let redactor = self.redactor();
+                return Err(e.map_text(|t| redactor.redact(t).into_owned()));
+            }
+        };
+        info.scope = self.redactor().redact(&info.scope).into_owned();
         if !info.has_refresh_token && matches!(grant, Grant::Refresh(_)) {
             info.has_refresh_token = true; // the old one is kept
         }
         Ok((token, info))
     }
+}
+
+/// True for token-endpoint answers that must not be met with another grant in this run:
+/// rate limiting and server failures.
+fn halts(e: &Error) -> bool {
+    matches!(e, Error::RateLimited { .. } | Error::Server { .. })
+}
+
+/// The answer with every secret and token in its body and headers replaced. JSON bodies
+/// that escape characters (`\u0053`) are parsed and redacted value by value, since the byte
+/// search cannot see through escapes.
+fn redact_answer(mut a: Answer, r: &Redactor) -> Answer {
+    if r.is_empty() {
+        return a;
+    }
+    if let std::borrow::Cow::Owned(b) = r.redact_bytes(&a.body) {
+        a.body = b;
+    }
+    if a.body.windows(2).any(|w| w == b"\\u")
+        && let Ok(mut v) = serde_json::from_slice::<Value>(&a.body)
+    {
+        let before = v.clone();
+        r.redact_json(&mut v);
+        if v != before
+            && let Ok(b) = serde_json::to_vec(&v)
+        {
+            a.body = b;
+        }
+    }
+    let mut headers = header::HeaderMap::with_capacity(a.headers.len());
+    for (name, value) in a.headers.iter() {
+        let value = match value.to_str().map(|t| r.redact(t)) {
+            Ok(std::borrow::Cow::Owned(t)) => {
+                HeaderValue::from_str(&t).unwrap_or_else(|_| HeaderValue::from_static("[redacted]"))
+            }
+            _ => value.clone(),
+        };
+        headers.append(name.clone(), value);
+    }
+    a.headers = headers;
+    a
 }
 
 /// A `Location` for a message: absolute, without query or fragment (SSO URLs carry long

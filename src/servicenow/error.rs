@@ -134,7 +134,7 @@ pub enum Error {
     },
     /// `/oauth_token.do` refused the password (or refresh) grant. Never retried.
     #[error(
-        "ServiceNow refused the token request (HTTP {status}: {description}); it does not say which of client id, client secret, user name or password is wrong: check all four (snow-connect does not retry, as repeated failures can lock the user out)"
+        "ServiceNow refused the token request (HTTP {status}: {description}); it does not say which of client id, client secret, user name or password is wrong: check all four (snow-connect does not retry, and does not send them again unchanged without being asked to: repeated failures lock the user out)"
     )]
     TokenRejected {
         /// Usually 401.
@@ -198,6 +198,19 @@ pub enum Error {
         /// ServiceNow's message, or a summary of an HTML error page.
         message: String,
     },
+    /// Not sent: the instance rejected these exact credentials before (remembered across
+    /// runs by the login guard), and sending them again unchanged could lock the user out.
+    #[error(
+        "not sent: ServiceNow rejected these exact credentials before ({attempts} failed {}, last at {rejected_at}). snow-connect does not send them again unchanged, because ServiceNow locks the user after repeated failed logins (by default after {}). It does not say which of client id, client secret, user name or password is wrong: correct them, or, once they have been fixed in ServiceNow, send them once more with --retry-login",
+        if *attempts == 1 { "attempt" } else { "attempts" },
+        super::login_guard::DEFAULT_LOCKOUT_AFTER
+    )]
+    LoginRemembered {
+        /// When they were last rejected, e.g. `2026-12-04 18:03:11 UTC`.
+        rejected_at: String,
+        /// How many password grants with them were rejected so far.
+        attempts: u32,
+    },
     /// The request was cancelled by the caller (e.g. Esc in the wizard).
     #[error("cancelled")]
     Cancelled,
@@ -227,6 +240,109 @@ pub(crate) fn human_duration(d: Duration) -> String {
 }
 
 impl Error {
+    /// The same error with `f` applied to every text that may hold server (or transport)
+    /// text: the client redacts secrets and tokens with it before an error leaves.
+    pub(crate) fn map_text(self, f: impl Fn(&str) -> String) -> Error {
+        let m = |msg: ServiceNowMessage| ServiceNowMessage {
+            message: f(&msg.message),
+            detail: msg.detail.as_deref().map(&f),
+        };
+        match self {
+            Error::Dns { host, suggestion } => Error::Dns {
+                host: f(&host),
+                suggestion: suggestion.as_deref().map(&f),
+            },
+            Error::ConnectionRefused { host } => Error::ConnectionRefused { host: f(&host) },
+            Error::Connect { host, detail } => Error::Connect {
+                host: f(&host),
+                detail: f(&detail),
+            },
+            Error::Tls { host, detail } => Error::Tls {
+                host: f(&host),
+                detail: f(&detail),
+            },
+            Error::Timeout {
+                host,
+                after,
+                request_sent,
+            } => Error::Timeout {
+                host: f(&host),
+                after,
+                request_sent,
+            },
+            Error::Interrupted { host, detail } => Error::Interrupted {
+                host: f(&host),
+                detail: f(&detail),
+            },
+            Error::Redirected {
+                url,
+                location,
+                status,
+            } => Error::Redirected {
+                url: f(&url),
+                location: f(&location),
+                status,
+            },
+            Error::NotJson {
+                url,
+                status,
+                content_type,
+                hint,
+            } => Error::NotJson {
+                url: f(&url),
+                status,
+                content_type: f(&content_type),
+                hint: f(&hint),
+            },
+            Error::InvalidResponse { url, reason } => Error::InvalidResponse {
+                url: f(&url),
+                reason: f(&reason),
+            },
+            Error::BodyTooLarge { url, limit } => Error::BodyTooLarge {
+                url: f(&url),
+                limit,
+            },
+            Error::TokenRejected {
+                status,
+                description,
+            } => Error::TokenRejected {
+                status,
+                description: f(&description),
+            },
+            Error::NotAuthenticated(msg) => Error::NotAuthenticated(m(msg)),
+            Error::SecurelyScoped(msg) => Error::SecurelyScoped(m(msg)),
+            Error::Forbidden(msg) => Error::Forbidden(m(msg)),
+            Error::InvalidTable { table } => Error::InvalidTable { table: f(&table) },
+            Error::NotFound(msg) => Error::NotFound(m(msg)),
+            Error::BadRequest { status, message } => Error::BadRequest {
+                status,
+                message: m(message),
+            },
+            Error::RateLimited {
+                retry_after,
+                limit,
+                reset,
+                rule,
+                message,
+            } => Error::RateLimited {
+                retry_after,
+                limit,
+                reset,
+                rule: rule.as_deref().map(&f),
+                message: m(message),
+            },
+            Error::Server { status, message } => Error::Server {
+                status,
+                message: f(&message),
+            },
+            Error::Setup(detail) => Error::Setup(f(&detail)),
+            e @ (Error::Hibernating
+            | Error::Offline
+            | Error::LoginRemembered { .. }
+            | Error::Cancelled) => e,
+        }
+    }
+
     /// The HTTP status the instance answered with, when there was an answer.
     pub fn http_status(&self) -> Option<u16> {
         match self {

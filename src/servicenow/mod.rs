@@ -6,6 +6,7 @@
 
 mod client;
 mod error;
+mod login_guard;
 mod proxy;
 mod query;
 mod rate_limit;
@@ -19,6 +20,7 @@ mod url;
 
 pub use client::{Client, ClientOptions, ClientStats, Created, Credentials, Page, TokenInfo};
 pub use error::{Error, ServiceNowMessage};
+pub use login_guard::{DEFAULT_LOCKOUT_AFTER, LoginGuard, Rejection, STATE_DIR_ENV};
 pub use proxy::{ProxyConfig, ProxySettings};
 pub use query::{DisplayValue, EncodedQuery, TableQuery};
 pub use rate_limit::{

@@ -12,6 +12,11 @@ use super::{Error, response::shorten};
 /// Lifetime assumed when the answer has no `expires_in` (ServiceNow's default is 1800 s).
 const DEFAULT_LIFETIME: Duration = Duration::from_secs(1800);
 
+/// Below this, a stated lifetime (`expires_in: 0`, `1`, ...) is not believed: the token is
+/// used until the API answers 401, then renewed (refresh token first). Believing it would
+/// make every request a new password login.
+pub(crate) const LIFETIME_FLOOR: Duration = Duration::from_secs(60);
+
 /// An access token and what came with it. Never printed.
 pub(crate) struct Token {
     pub access: SecretString,
@@ -25,6 +30,9 @@ impl Token {
     /// expires (a minute, or a quarter of very short lifetimes) so that a request does not
     /// race its expiry.
     pub fn fresh(&self, now: Instant) -> bool {
+        if self.lifetime < LIFETIME_FLOOR {
+            return true;
+        }
         let margin = (self.lifetime / 4).min(Duration::from_secs(60));
         now.saturating_duration_since(self.obtained) + margin < self.lifetime
     }
@@ -42,6 +50,9 @@ pub(crate) struct TokenState {
     /// A rejected password grant. Lazy authentication does not send the same credentials
     /// again (repeated failures lock the user out); only an explicit `authenticate()` does.
     pub rejected: Option<Error>,
+    /// A 429 or 5xx from the token endpoint. No further grant is sent by this client: a
+    /// busy or failing instance is not answered with more logins.
+    pub halted: Option<Error>,
 }
 
 impl TokenState {
@@ -182,9 +193,13 @@ mod tests {
             lifetime: Duration::from_secs(secs),
         };
         assert!(t(1799).fresh(Instant::now()));
-        assert!(!t(0).fresh(Instant::now()));
         let later = Instant::now() + Duration::from_secs(1740);
         assert!(!t(1799).fresh(later), "renewed a minute before expiry");
+        assert!(!t(60).fresh(Instant::now() + Duration::from_secs(50)));
+        // Below the floor the stated lifetime is not believed: used until a 401.
+        for secs in [0, 1, 59] {
+            assert!(t(secs).fresh(later), "expires_in {secs}");
+        }
     }
 
     #[test]

@@ -11,11 +11,14 @@ use tokio::sync::mpsc::{self, UnboundedSender};
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{ConfigError, DraftStore, SaveOptions};
+use crate::diagnose::{CheckId, CheckStatus};
 use crate::diagnose::{CheckOptions, ConnectionInput};
 use crate::incident::send_policy::{
     RATE_LIMIT_BUDGET, RateLimitWait, create_with_policy, explain_create_error,
 };
-use crate::servicenow::{Client, ClientOptions, EncodedQuery, TableQuery, field_string};
+use crate::servicenow::{
+    Client, ClientOptions, EncodedQuery, InstanceUrl, LoginGuard, TableQuery, field_string,
+};
 use crate::wizard::draft::DraftState;
 use crate::wizard::msg::{ChecksOutcome, CreatedTest, Effect, Msg, RefRow, SaveFailure, Slot};
 
@@ -41,12 +44,21 @@ pub struct Runner {
     slots: HashMap<Slot, CancellationToken>,
     root: CancellationToken,
     panic_draft: Arc<Mutex<Option<Vec<u8>>>>,
+    /// Remembers rejected credentials across check runs (and, when the options give one on
+    /// disk, across sessions and with the headless commands).
+    guard: LoginGuard,
 }
 
 impl Runner {
     /// A runner that reports on `tx`.
     pub fn new(tx: UnboundedSender<Msg>, opts: RunnerOptions) -> Runner {
+        let guard = opts
+            .client
+            .login_guard
+            .clone()
+            .unwrap_or_else(LoginGuard::in_memory);
         Runner {
+            guard,
             tx,
             opts,
             http: None,
@@ -143,7 +155,11 @@ impl Runner {
                     t.cancel();
                 }
             }
-            Effect::RunChecks { run, input } => self.run_checks(run, input),
+            Effect::RunChecks {
+                run,
+                input,
+                retry_login,
+            } => self.run_checks(run, input, retry_login),
             Effect::SearchReference {
                 seq,
                 table,
@@ -182,6 +198,7 @@ impl Runner {
                     let r = tokio::task::spawn_blocking(move || {
                         let text =
                             crate::diagnose::markdown_report(&instance_url, &username, &results);
+                        let text = crate::sanitize::redact(&text).into_owned();
                         let dir = if dir.is_dir() {
                             dir
                         } else {
@@ -300,14 +317,25 @@ impl Runner {
         }
     }
 
-    fn run_checks(&mut self, run: u64, input: ConnectionInput) {
+    fn run_checks(&mut self, run: u64, input: ConnectionInput, retry_login: bool) {
         let token = self.slot(Slot::Checks);
+        let guard = self.guard.with_retry(retry_login);
         let opts = CheckOptions {
             create_test_incident: false,
             discover_fields: true,
-            client: self.opts.client.clone(),
+            client: ClientOptions {
+                login_guard: Some(guard.clone()),
+                ..self.opts.client.clone()
+            },
             http: self.http(),
         };
+        // What the guard knows, keyed as the client keys it (the normalised URL).
+        let lookup = {
+            let creds = input.credentials();
+            let url = InstanceUrl::parse(&input.instance_url).ok();
+            move || url.as_ref().and_then(|u| guard.lookup(u.as_str(), &creds))
+        };
+        let before = lookup();
         let tx = self.tx.clone();
         let session = Arc::clone(&self.session);
         self.spawn("checks", async move {
@@ -339,6 +367,17 @@ impl Runner {
             if let Ok(mut s) = session.lock() {
                 *s = diagnosis.client.clone();
             }
+            let rejected_login = lookup();
+            // Nothing new was recorded, and the ladder got as far as the token request.
+            let reached_oauth = diagnosis
+                .results
+                .iter()
+                .any(|r| r.id == CheckId::Oauth && r.status != CheckStatus::Skipped);
+            let login_refused = !retry_login
+                && !connected
+                && reached_oauth
+                && before.is_some()
+                && rejected_login.map(|r| r.attempts) == before.map(|r| r.attempts);
             Some(Msg::ChecksDone {
                 run,
                 outcome: Box::new(ChecksOutcome {
@@ -346,6 +385,8 @@ impl Runner {
                     results: diagnosis.results,
                     dictionary: diagnosis.dictionary,
                     connected,
+                    rejected_login,
+                    login_refused,
                 }),
             })
         });

@@ -58,6 +58,8 @@ impl WizardBackend for TestBackend {
 /// The OSC 52 sequence that puts `text` on the clipboard of the terminal the user sits at
 /// (works over SSH). Terminated with ST.
 pub fn osc52(text: &str) -> Vec<u8> {
+    // The copied fix holds server text: nothing a server echoed may reach the clipboard.
+    let text = crate::sanitize::redact(text);
     let b64 = base64::engine::general_purpose::STANDARD.encode(text.as_bytes());
     format!("\x1b]52;c;{b64}\x1b\\").into_bytes()
 }

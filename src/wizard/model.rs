@@ -4,8 +4,10 @@ use std::path::PathBuf;
 
 use crate::config::{Config, Endpoint, EndpointField, SecretField, Storage};
 use crate::diagnose::{
-    CheckId, CheckResult, CheckStatus, Choice, Dictionary, DictionaryError, Field, FieldKind,
+    CheckId, CheckResult, CheckStatus, Choice, ConnectionInput, Dictionary, DictionaryError, Field,
+    FieldKind,
 };
+use crate::servicenow::Rejection;
 use crate::wizard::draft::DraftState;
 use crate::wizard::msg::{CreatedTest, RefRow};
 use crate::wizard::theme::Theme;
@@ -560,6 +562,8 @@ pub enum ConfirmKind {
     OverwriteChanged,
     /// Save although an endpoint is invalid.
     SaveInvalid,
+    /// Send credentials the instance rejected before once more (lockout risk).
+    ResendRejectedLogin,
 }
 
 /// A yes/no question.
@@ -639,6 +643,11 @@ pub struct Model {
     pub checks: ChecksState,
     /// The incident dictionary, once checks ran.
     pub dictionary: Option<Result<Dictionary, DictionaryError>>,
+    /// Credentials the instance rejected, with what is remembered about it: sending exactly
+    /// these again asks first.
+    pub rejected_login: Option<(ConnectionInput, Rejection)>,
+    /// What the current check run was started with.
+    pub checks_input: Option<ConnectionInput>,
     /// The Endpoints screen.
     pub endpoints: EndpointsState,
     /// The endpoint editor, while open.
@@ -676,6 +685,8 @@ impl Model {
             form: ConnectForm::default(),
             checks: ChecksState::default(),
             dictionary: None,
+            rejected_login: None,
+            checks_input: None,
             endpoints: EndpointsState::default(),
             editor: None,
             review: ReviewState::default(),

@@ -9,6 +9,7 @@ use crossterm::event::KeyEvent;
 use crate::config::Config;
 use crate::diagnose::{CheckEvent, CheckResult, ConnectionInput, Dictionary, DictionaryError};
 use crate::incident::Plan;
+use crate::servicenow::Rejection;
 use crate::wizard::draft::DraftState;
 
 /// Everything that can happen to the wizard.
@@ -85,6 +86,11 @@ pub struct ChecksOutcome {
     pub dictionary: Option<Result<Dictionary, DictionaryError>>,
     /// Whether a token was obtained (the runner keeps the authenticated client).
     pub connected: bool,
+    /// What the login guard remembers about these credentials after the run: rejected, how
+    /// often and when (`None` when they were accepted or never tried).
+    pub rejected_login: Option<Rejection>,
+    /// The password grant was not sent because these credentials were rejected before.
+    pub login_refused: bool,
 }
 
 /// One row of a reference search.
@@ -127,6 +133,8 @@ pub enum Effect {
         run: u64,
         /// What the user typed.
         input: ConnectionInput,
+        /// The user confirmed sending credentials that were rejected before (once).
+        retry_login: bool,
     },
     /// Cancel whatever runs in a slot.
     Cancel(Slot),

@@ -374,6 +374,8 @@ pub fn outcome(
         results,
         dictionary: dict,
         connected: true,
+        rejected_login: None,
+        login_refused: false,
     })
 }
 

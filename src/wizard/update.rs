@@ -30,7 +30,11 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
         Msg::ChecksDone { run, outcome } => {
+            let held_back = connect::note_login(m, run, &outcome);
             checks::on_done(m, run, *outcome);
+            if held_back {
+                connect::open_lockout_warning(m);
+            }
             if m.screen == Screen::Editor {
                 editor::refresh_mandatory(m);
             }

@@ -11,10 +11,13 @@ use secrecy::{ExposeSecret, SecretString};
 use crate::config::{Config, Storage};
 use crate::diagnose::{CheckId, ConnectionInput};
 use crate::servicenow::InstanceUrl;
+use crate::servicenow::{DEFAULT_LOCKOUT_AFTER, Rejection};
 use crate::wizard::draft::draft_of;
 use crate::wizard::keymap::{Action, Binding, Keymap, keys};
-use crate::wizard::model::{ChecksState, FORM_BUTTON, FORM_LABELS, Model, RowState, Screen};
-use crate::wizard::msg::Effect;
+use crate::wizard::model::{
+    ChecksState, Confirm, ConfirmKind, FORM_BUTTON, FORM_LABELS, Modal, Model, RowState, Screen,
+};
+use crate::wizard::msg::{ChecksOutcome, Effect};
 use crate::wizard::update::go;
 use crate::wizard::widgets::doc::{self, Block};
 use crate::wizard::widgets::draw::button;
@@ -178,14 +181,111 @@ fn connection_input(m: &Model) -> ConnectionInput {
     }
 }
 
-/// Validate the form and start the checks.
+/// Validate the form and start the checks (Connect, and `r` on the checks screen). Credentials
+/// the instance rejected before are not sent again unchanged: a warning asks first.
 pub fn start_checks(m: &mut Model) -> Vec<Effect> {
+    if !form_ok(m) {
+        return Vec::new();
+    }
+    if let Some(r) = remembered_rejection(m) {
+        m.form.reveal = false;
+        m.modals.push(Modal::Confirm(lockout_warning(&r)));
+        return Vec::new();
+    }
+    run_checks(m, false)
+}
+
+/// The user confirmed the lockout warning: send the rejected credentials once more.
+pub fn resend_confirmed(m: &mut Model) -> Vec<Effect> {
+    if !form_ok(m) {
+        return Vec::new();
+    }
+    run_checks(m, true)
+}
+
+fn form_ok(m: &mut Model) -> bool {
     m.form.touched = [true; 5];
     if let Some(bad) = (0..5).find(|&i| field_error(m, i).is_some()) {
         m.form.focus = bad;
         m.error(format!("Fix {} first.", FORM_LABELS[bad]));
-        return Vec::new();
+        return false;
     }
+    true
+}
+
+/// What is remembered about the credentials now in the form, when the instance rejected
+/// exactly these five values.
+fn remembered_rejection(m: &Model) -> Option<Rejection> {
+    let (input, r) = m.rejected_login.as_ref()?;
+    same_credentials(input, &connection_input(m)).then_some(*r)
+}
+
+fn same_credentials(a: &ConnectionInput, b: &ConnectionInput) -> bool {
+    let url = |s: &str| {
+        InstanceUrl::parse(s)
+            .map(|u| u.as_str().to_string())
+            .unwrap_or_else(|_| s.trim().to_string())
+    };
+    url(&a.instance_url) == url(&b.instance_url)
+        && a.client_id == b.client_id
+        && a.username == b.username
+        && a.client_secret.expose_secret() == b.client_secret.expose_secret()
+        && a.password.expose_secret() == b.password.expose_secret()
+}
+
+/// The warning before rejected credentials are sent again. Cancel is the default.
+pub fn lockout_warning(r: &Rejection) -> Confirm {
+    let times = if r.attempts == 1 {
+        "once".to_string()
+    } else {
+        format!("{} times", r.attempts)
+    };
+    Confirm {
+        kind: ConfirmKind::ResendRejectedLogin,
+        title: "Send rejected credentials again?".into(),
+        body: vec![
+            format!(
+                "ServiceNow rejected these exact credentials {times} (last at {}).",
+                r.when()
+            ),
+            format!(
+                "It locks the user after repeated failed logins ({DEFAULT_LOCKOUT_AFTER} by \
+                 default) until an admin unlocks it. Attempts so far: {}.",
+                r.attempts
+            ),
+            "It does not say which value is wrong: check the client ID, client secret, user \
+             name and password on the form first. Send again only once they are fixed."
+                .into(),
+        ],
+        yes: "Send again",
+        no: "Cancel",
+        on_yes: false,
+    }
+}
+
+/// After a check run: remember (or forget) rejected credentials; true when the password
+/// grant was held back and the warning should open now.
+pub fn note_login(m: &mut Model, run: u64, outcome: &ChecksOutcome) -> bool {
+    if run != m.checks.run {
+        return false;
+    }
+    let input = m.checks_input.take();
+    m.rejected_login = match (outcome.rejected_login, input) {
+        (Some(r), Some(input)) => Some((input, r)),
+        _ => None,
+    };
+    outcome.login_refused && m.rejected_login.is_some()
+}
+
+/// Open the lockout warning for the remembered rejection (after a run that held it back).
+pub fn open_lockout_warning(m: &mut Model) {
+    if let Some((_, r)) = &m.rejected_login {
+        let c = lockout_warning(r);
+        m.modals.push(Modal::Confirm(c));
+    }
+}
+
+fn run_checks(m: &mut Model, retry_login: bool) -> Vec<Effect> {
     m.form.reveal = false;
     let run = m.checks.run.wrapping_add(1);
     let return_to_editor = m.checks.return_to_editor;
@@ -205,9 +305,12 @@ pub fn start_checks(m: &mut Model) -> Vec<Effect> {
     let mut effects = go(m, Screen::Checks);
     m.info("Running the checks… Esc cancels.");
     effects.push(Effect::SaveDraft(Box::new(draft_of(m))));
+    let input = connection_input(m);
+    m.checks_input = Some(input.clone());
     effects.push(Effect::RunChecks {
         run,
-        input: connection_input(m),
+        input,
+        retry_login,
     });
     effects
 }

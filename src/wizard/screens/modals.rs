@@ -9,7 +9,7 @@ use crate::wizard::draft::{draft_of, restore};
 use crate::wizard::keymap::{Action, Binding, Key, Keymap, keys};
 use crate::wizard::model::{Confirm, ConfirmKind, Existing, Modal, Model};
 use crate::wizard::msg::Effect;
-use crate::wizard::screens::{checks, editor, endpoints, review, welcome};
+use crate::wizard::screens::{checks, connect, editor, endpoints, review, welcome};
 use crate::wizard::update::screen_keymap;
 use crate::wizard::widgets::doc::{self, Block};
 use crate::wizard::widgets::draw::{button, centered, modal_frame, scrolled};
@@ -173,6 +173,7 @@ fn confirmed(m: &mut Model, kind: ConfirmKind) -> Vec<Effect> {
             review::save(m, false)
         }
         ConfirmKind::SaveInvalid => review::save_invalid(m),
+        ConfirmKind::ResendRejectedLogin => connect::resend_confirmed(m),
     }
 }
 
