@@ -13,7 +13,7 @@ mod save;
 mod schema;
 mod validate;
 
-pub use draft::{DRAFT_FORMAT, Draft, DraftStore};
+pub use draft::{DRAFT_FORMAT, DRAFT_MAX_AGE, Draft, DraftStore, prune_drafts};
 pub use error::{ConfigError, Warning};
 pub use load::{Loaded, load, load_for_edit, load_str};
 pub use paths::{default_config_path, demo_config_path, resolve_config_path, state_dir};
