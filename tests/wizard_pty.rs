@@ -75,7 +75,7 @@ fn demo_runs_to_a_saved_file_and_restores_the_terminal() {
         "{end}"
     );
     assert!(
-        end.contains("--dry-run --endpoint 'PTY endpoint' \\\n"),
+        end.contains("--dry-run \\\n           --endpoint 'PTY endpoint' "),
         "{end}"
     );
     assert!(

@@ -399,7 +399,7 @@ impl Ending<'_> {
             Some(e) => {
                 next(out, "See what an alert would create, without creating it:");
                 out.push_str(&format!(
-                    "       snow-connect send{} --dry-run --endpoint {} \\\n           --short-description {}\n",
+                    "       snow-connect send{} --dry-run \\\n           --endpoint {} --short-description {}\n",
                     self.flags(),
                     shell_quote(&e.name),
                     shell_quote(TRY_DESCRIPTION),
@@ -411,40 +411,43 @@ impl Ending<'_> {
             ),
         }
         if let Some(url) = self.demo_url {
-            out.push_str(&demo_note(url, &sn.instance_url));
+            out.push_str(&demo_note(url, &sn.instance_url, self.width));
         }
     }
 }
 
 /// For a demo config: its instance stopped with the wizard; how to bring one back.
-fn demo_note(demo_url: &str, saved_url: &str) -> String {
-    let mut out = format!(
-        "\nThe demo instance ({demo_url}) stopped with the wizard, so these commands cannot \
-         reach it now.\n"
-    );
+fn demo_note(demo_url: &str, saved_url: &str, width: usize) -> String {
+    let prose = |text: &str| output::wrap(text, width, "", "");
+    let mut out = String::from("\n");
+    out.push_str(&prose(&format!(
+        "The demo instance ({demo_url}) stopped with the wizard, so these commands cannot \
+         reach it now."
+    )));
     let listen = url::Url::parse(saved_url)
         .ok()
         .and_then(|u| Some(format!("{}:{}", u.host_str()?, u.port_or_known_default()?)));
     match listen {
         Some(addr) => {
-            out.push_str(
-                "To use this file, start a simulator at the same address in another terminal:\n",
-            );
+            out.push_str(&prose(
+                "To use this file, start a simulator at the same address in another terminal:",
+            ));
             out.push_str(&format!(
                 "    snow-connect simulator --listen {}\n",
                 shell_quote(&addr)
             ));
         }
         None => {
-            out.push_str("To use this file, start a simulator in another terminal:\n");
+            out.push_str(&prose(
+                "To use this file, start a simulator in another terminal:",
+            ));
             out.push_str("    snow-connect simulator\n");
         }
     }
-    out.push_str(
-        "It takes the same --deny flags as --demo and prints its URL and credentials; \
-         without\n--listen it picks a free port: then put the URL it prints as instance_url \
-         in the file.\n",
-    );
+    out.push_str(&prose(
+        "It takes the same --deny flags as --demo and prints its URL and credentials; without \
+         --listen it picks a free port: then put the URL it prints as instance_url in the file.",
+    ));
     out
 }
 
@@ -520,7 +523,7 @@ mod tests {
         assert!(text.contains("       snow-connect check\n"), "{text}");
         assert!(
             text.contains(
-                "snow-connect send --dry-run --endpoint 'Major incidents' \\\n           \
+                "snow-connect send --dry-run \\\n           --endpoint 'Major incidents' \
                  --short-description 'Test from snow-connect'\n"
             ),
             "{text}"
@@ -549,7 +552,7 @@ mod tests {
         );
         assert!(text.contains("2. Check the connection"), "{text}");
         assert!(text.contains("3. See what an alert would create"), "{text}");
-        assert!(text.contains("--endpoint p1 \\"), "{text}");
+        assert!(text.contains("--endpoint p1 --short-description"), "{text}");
         assert!(!text.contains("mode 0600"), "{text}");
     }
 
@@ -602,7 +605,7 @@ mod tests {
             "{text}"
         );
         let send = "snow-connect send --config '/tmp/my dir/demo.toml' --ca-file \
-                    /etc/corp-ca.pem --dry-run --endpoint 'it'\\''s mine' \\\n";
+                    /etc/corp-ca.pem --dry-run \\\n           --endpoint 'it'\\''s mine' ";
         assert!(text.contains(send), "{text}");
     }
 
@@ -621,6 +624,7 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("instance_url"), "{text}");
+        assert!(text.lines().all(|l| l.chars().count() <= 80), "{text}");
     }
 
     #[test]
