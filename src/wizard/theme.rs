@@ -261,8 +261,14 @@ mod tests {
     #[test]
     fn the_palette_follows_colorterm_and_term() {
         use Palette::*;
-        // (NO_COLOR, COLORTERM, TERM) -> palette
-        let table: &[(Option<&str>, Option<&str>, Option<&str>, Palette)] = &[
+        /// NO_COLOR, COLORTERM, TERM, and the palette they give.
+        type Row = (
+            Option<&'static str>,
+            Option<&'static str>,
+            Option<&'static str>,
+            Palette,
+        );
+        let table: &[Row] = &[
             (None, None, Some("xterm"), Ansi16),
             (None, None, Some("xterm-256color"), Ansi256),
             (None, None, Some("screen-256color"), Ansi256),
