@@ -1,12 +1,17 @@
-//! The real binary in a pseudo-terminal (portable-pty + vt100): `--demo` to a saved file, the
-//! terminal restored afterwards, OSC 52 sent as an escape sequence (never shown), SIGHUP
-//! restoring the terminal and leaving a draft, and the refusal without a TTY.
+//! The real binary in a pseudo-terminal (portable-pty + vt100): `--demo` to a saved file and
+//! its closing summary, the terminal restored afterwards, OSC 52 sent as an escape sequence
+//! (never shown), SIGHUP and an unsaved quit leaving a named draft with a non-zero status,
+//! the palette following TERM and COLORTERM, and the refusals without a TTY or with
+//! `TERM=dumb`.
 
 use std::path::Path;
 
 mod pty_support;
 
-use pty_support::{BIN, DOWN, ENTER, TAB, Term as Pty, contains, drafts};
+use pty_support::{BIN, DOWN, ENTER, TAB, Term as Pty, after_alternate_screen, contains, drafts};
+
+/// Ctrl-C.
+const CTRL_C: &[u8] = b"\x03";
 
 fn mode(path: &Path) -> u32 {
     use std::os::unix::fs::PermissionsExt;
@@ -55,6 +60,33 @@ fn demo_runs_to_a_saved_file_and_restores_the_terminal() {
         !s.alternate_screen() && !s.bracketed_paste()
     });
     let demo = dir.path().join("snow-connect-demo.toml");
+    // The closing lines on the normal screen: the path and what to run next with this file.
+    let end = after_alternate_screen(&t.raw());
+    let shown = std::fs::canonicalize(&demo).expect("saved");
+    assert!(
+        end.contains(&format!("✓ Saved {}", shown.display())),
+        "{end}"
+    );
+    assert!(
+        end.contains(&format!(
+            "snow-connect check --config {}\n",
+            shown.display()
+        )),
+        "{end}"
+    );
+    assert!(
+        end.contains("--dry-run \\\n           --endpoint 'PTY endpoint' "),
+        "{end}"
+    );
+    assert!(
+        end.contains("The demo instance (http://127.0.0.1:"),
+        "{end}"
+    );
+    assert!(
+        end.contains("snow-connect simulator --listen 127.0.0.1:"),
+        "{end}"
+    );
+    assert!(!end.contains("demo-secret") && !end.contains("demo-password"));
     let text = std::fs::read_to_string(&demo).expect("the demo saves to ./snow-connect-demo.toml");
     assert_eq!(mode(&demo), 0o600);
     assert!(text.contains("name = \"PTY endpoint\""), "{text}");
@@ -84,12 +116,15 @@ fn sighup_restores_the_terminal_and_keeps_a_draft() {
     t.wait_for("/now/nav/ui/home");
     t.signal(libc::SIGHUP);
     let status = t.wait_exit();
-    assert!(!status.success());
+    assert_eq!(status.exit_code(), 129, "128 + SIGHUP");
     t.wait_modes("the main screen", |s| {
         !s.alternate_screen() && !s.bracketed_paste()
     });
     let files = drafts(dir.path());
     assert_eq!(files.len(), 1, "one draft: {files:?}");
+    // The terminal is still there in this test, so the note about the draft can be read.
+    let end = after_alternate_screen(&t.raw());
+    assert!(end.contains(&files[0].display().to_string()), "{end}");
     let draft = std::fs::read_to_string(&files[0]).expect("draft");
     assert!(draft.contains("/now/nav/ui/home"), "{draft}");
     assert!(!draft.contains("demo-secret") && !draft.contains("demo-password"));
@@ -122,4 +157,112 @@ fn without_a_terminal_the_wizard_names_the_headless_commands() {
         assert!(err.contains(cmd), "{err}");
     }
     assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn quitting_with_unsaved_work_exits_non_zero_and_names_the_draft() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut t = Pty::start(&["--demo"], dir.path(), &[]);
+    t.walk_to_the_form();
+    t.send(b"\x1b[200~/typed\x1b[201~");
+    t.wait_for("/typed");
+    t.send(CTRL_C);
+    t.wait_for("Quit without saving?");
+    // A second Ctrl-C while asking leaves.
+    t.send(CTRL_C);
+    let status = t.wait_exit();
+    assert_eq!(status.exit_code(), 130, "quit with unsaved work");
+    t.wait_modes("the main screen", |s| !s.alternate_screen());
+    let files = drafts(dir.path());
+    assert_eq!(files.len(), 1, "one draft: {files:?}");
+    let end = after_alternate_screen(&t.raw());
+    assert!(end.contains("not saved"), "{end}");
+    assert!(end.contains(&files[0].display().to_string()), "{end}");
+    assert!(end.contains("`snow-connect --demo`"), "{end}");
+    assert!(!end.contains("✓ Saved"), "{end}");
+}
+
+#[test]
+fn quitting_with_nothing_entered_is_success_and_quiet() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut t = Pty::start(&[], dir.path(), &[]);
+    t.wait_for("Connect Finout to ServiceNow");
+    t.send(CTRL_C);
+    let status = t.wait_exit();
+    assert!(status.success(), "{status:?}");
+    let end = after_alternate_screen(&t.raw());
+    assert!(!end.contains("draft") && !end.contains("Saved"), "{end}");
+    assert!(drafts(dir.path()).is_empty());
+}
+
+/// Everything the wizard wrote up to the Connect form, with this TERM / COLORTERM.
+fn bytes_up_to_the_form(env: &[(&str, &str)]) -> Vec<u8> {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut t = Pty::start(&[], dir.path(), env);
+    t.walk_to_the_form();
+    // Tab into the form so a focused field and an unfocused one are both drawn.
+    t.send(TAB);
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let raw = t.raw();
+    t.send(CTRL_C);
+    t.wait_exit();
+    raw
+}
+
+#[test]
+fn the_palette_follows_term_and_colorterm() {
+    let has_24_bit = |raw: &[u8]| contains(raw, b"38;2;") || contains(raw, b"48;2;");
+    let has_256 = |raw: &[u8]| contains(raw, b"48;5;236") || contains(raw, b"48;5;24m");
+    // TERM=xterm without COLORTERM: the 16 ANSI colours, and colour is still on.
+    let xterm = bytes_up_to_the_form(&[("TERM", "xterm")]);
+    assert!(!has_24_bit(&xterm), "TERM=xterm got 24-bit colour");
+    assert!(!has_256(&xterm), "TERM=xterm got 256-colour swatches");
+    assert!(contains(&xterm, b"38;5;"), "TERM=xterm still gets colour");
+    // TERM=xterm-256color: 256 colours, still no 24-bit.
+    let xterm256 = bytes_up_to_the_form(&[("TERM", "xterm-256color")]);
+    assert!(!has_24_bit(&xterm256), "xterm-256color got 24-bit colour");
+    assert!(
+        has_256(&xterm256),
+        "xterm-256color uses the 256-colour swatches"
+    );
+    // COLORTERM=truecolor is the claim that allows 24-bit (so the checks above can fail).
+    let truecolor = bytes_up_to_the_form(&[("TERM", "xterm"), ("COLORTERM", "truecolor")]);
+    assert!(
+        has_24_bit(&truecolor),
+        "COLORTERM=truecolor gets 24-bit colour"
+    );
+}
+
+#[test]
+fn a_dumb_or_missing_term_refuses_with_the_no_terminal_line() {
+    for term in [Some("dumb"), None] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut t = match term {
+            Some(v) => Pty::start(&[], dir.path(), &[("TERM", v)]),
+            None => Pty::start_without_term(&[], dir.path()),
+        };
+        let status = t.wait_exit();
+        assert_eq!(status.exit_code(), 2, "TERM={term:?}");
+        // Let the reader thread take the last bytes.
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        let raw = t.raw();
+        assert!(
+            !contains(&raw, b"\x1b[?1049h"),
+            "the full screen never started"
+        );
+        let text = String::from_utf8_lossy(&raw).replace('\r', "");
+        assert_eq!(text.matches('\n').count(), 1, "one line: {text:?}");
+        assert!(text.ends_with('\n'), "{text:?}");
+        assert!(
+            text.contains("the wizard needs an interactive terminal"),
+            "{text}"
+        );
+        for cmd in [
+            "snow-connect check",
+            "snow-connect send",
+            "snow-connect config show",
+        ] {
+            assert!(text.contains(cmd), "{text}");
+        }
+    }
 }

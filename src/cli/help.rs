@@ -44,7 +44,10 @@ EXIT STATUS
   3    could not talk to the instance, or it is unavailable
   4    try again later (rate limited; the output says until when)
   130  interrupted (Ctrl-C)
-  A closed stdout (`| head`) ends a command quietly with status 0.";
+  A closed stdout (`| head`) ends a command quietly with status 0.
+  The wizard: 0 saved, or quit with nothing entered; 2 no usable terminal (no
+  TTY, or TERM unset or dumb); 130 quit with unsaved work; 129 the terminal
+  hung up (SIGHUP); 143 SIGTERM. Ending unsaved, it names the draft on stderr.";
 
 /// `check --help`.
 pub const CHECK: &str = "\

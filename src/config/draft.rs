@@ -7,7 +7,7 @@
 //! atomically, like the config, so a signal or crash during a write leaves the previous draft.
 
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
@@ -16,6 +16,10 @@ use super::atomic::{ensure_dir, parent_dir, restrict_dir, sync_dir, write_atomic
 
 /// The draft file format this build writes and reads.
 pub const DRAFT_FORMAT: u32 = 1;
+
+/// Drafts older than this are deleted when the wizard starts: a month-old half-setup is more
+/// likely to mislead than to help, and nobody else ever cleans the state directory.
+pub const DRAFT_MAX_AGE: Duration = Duration::from_secs(30 * 24 * 60 * 60);
 
 /// A stored draft: what the wizard saved and when.
 #[derive(Debug, Clone)]
@@ -156,6 +160,70 @@ impl DraftStore {
     }
 }
 
+/// Delete every draft under `state_dir` older than `max_age` at `now`; returns the paths
+/// removed. A draft's age is its `saved_at` (what the user last did), or the file's mtime when
+/// it does not parse (a damaged draft, or a temporary file a killed write left). Only regular
+/// files directly in the drafts directory are considered, and symlinks are never followed.
+/// Failures are logged, not returned: pruning must never keep the wizard from starting.
+pub fn prune_drafts(state_dir: &Path, max_age: Duration, now: SystemTime) -> Vec<PathBuf> {
+    let dir = state_dir.join("drafts");
+    let entries = match std::fs::read_dir(&dir) {
+        Ok(rd) => rd,
+        Err(e) => {
+            if e.kind() != std::io::ErrorKind::NotFound {
+                tracing::warn!(dir = %dir.display(), "cannot list the drafts: {e}");
+            }
+            return Vec::new();
+        }
+    };
+    let mut removed = Vec::new();
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let Ok(meta) = std::fs::symlink_metadata(&path) else {
+            continue;
+        };
+        if !meta.file_type().is_file() {
+            continue;
+        }
+        let written = saved_at_of(&path)
+            .map(|secs| UNIX_EPOCH + Duration::from_secs(secs))
+            .or_else(|| meta.modified().ok());
+        let Some(written) = written else {
+            continue;
+        };
+        // A clock set back makes a draft "from the future": keep it.
+        let old = now.duration_since(written).is_ok_and(|age| age > max_age);
+        if !old {
+            continue;
+        }
+        match std::fs::remove_file(&path) {
+            Ok(()) => {
+                tracing::info!(path = %path.display(), "pruned an old draft");
+                removed.push(path);
+            }
+            Err(e) => tracing::warn!(path = %path.display(), "cannot prune an old draft: {e}"),
+        }
+    }
+    if !removed.is_empty()
+        && let Err(e) = sync_dir(&dir)
+    {
+        tracing::warn!(dir = %dir.display(), "cannot sync the drafts directory: {e}");
+    }
+    removed
+}
+
+/// The `saved_at` of a draft file, when it is one this build can read the envelope of.
+fn saved_at_of(path: &Path) -> Option<u64> {
+    #[derive(Deserialize)]
+    struct SavedAt {
+        saved_at: u64,
+    }
+    let bytes = std::fs::read(path).ok()?;
+    serde_json::from_slice::<SavedAt>(&bytes)
+        .ok()
+        .map(|s| s.saved_at)
+}
+
 fn now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -183,4 +251,100 @@ fn fnv1a(bytes: &[u8]) -> u64 {
         hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
     }
     hash
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DAY: Duration = Duration::from_secs(24 * 60 * 60);
+
+    fn draft_at(dir: &Path, name: &str, saved_at: SystemTime) -> PathBuf {
+        let secs = saved_at
+            .duration_since(UNIX_EPOCH)
+            .expect("after 1970")
+            .as_secs();
+        let path = dir.join("drafts").join(name);
+        std::fs::create_dir_all(dir.join("drafts")).expect("mkdir");
+        let text = format!(r#"{{"format":{DRAFT_FORMAT},"saved_at":{secs},"state":{{}}}}"#);
+        std::fs::write(&path, text).expect("write");
+        path
+    }
+
+    #[test]
+    fn drafts_older_than_the_limit_are_pruned_and_newer_ones_kept() {
+        let state = tempfile::tempdir().expect("tempdir");
+        let now = SystemTime::now();
+        let old = draft_at(state.path(), "old.json", now - 31 * DAY);
+        let recent = draft_at(state.path(), "recent.json", now - 29 * DAY);
+        let future = draft_at(state.path(), "future.json", now + DAY);
+        let removed = prune_drafts(state.path(), DRAFT_MAX_AGE, now);
+        assert_eq!(removed, vec![old.clone()]);
+        assert!(!old.exists());
+        assert!(recent.exists());
+        assert!(future.exists(), "a draft from a clock set back is kept");
+    }
+
+    #[test]
+    fn the_age_is_the_drafts_saved_at_not_its_mtime() {
+        let state = tempfile::tempdir().expect("tempdir");
+        let now = SystemTime::now();
+        // Written just now (fresh mtime), but it says it was saved 40 days ago.
+        let restored = draft_at(state.path(), "restored.json", now - 40 * DAY);
+        assert_eq!(
+            prune_drafts(state.path(), DRAFT_MAX_AGE, now),
+            vec![restored]
+        );
+    }
+
+    #[test]
+    fn an_unreadable_draft_is_aged_by_its_mtime() {
+        let state = tempfile::tempdir().expect("tempdir");
+        let dir = state.path().join("drafts");
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        let damaged = dir.join("damaged.json");
+        std::fs::write(&damaged, b"{ not json").expect("write");
+        let now = SystemTime::now();
+        assert!(prune_drafts(state.path(), DRAFT_MAX_AGE, now).is_empty());
+        // Seen from 31 days on, its mtime is old enough.
+        assert_eq!(
+            prune_drafts(state.path(), DRAFT_MAX_AGE, now + 31 * DAY),
+            vec![damaged]
+        );
+    }
+
+    #[test]
+    fn pruning_never_follows_a_symlink_or_enters_a_directory() {
+        let state = tempfile::tempdir().expect("tempdir");
+        let outside = tempfile::tempdir().expect("tempdir");
+        let target = draft_at(outside.path(), "target.json", SystemTime::now() - 90 * DAY);
+        let dir = state.path().join("drafts");
+        std::fs::create_dir_all(dir.join("sub")).expect("mkdir");
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(&target, dir.join("link.json")).expect("symlink");
+        let removed = prune_drafts(state.path(), DRAFT_MAX_AGE, SystemTime::now() + 90 * DAY);
+        assert!(removed.is_empty(), "{removed:?}");
+        assert!(target.exists());
+        assert!(dir.join("sub").exists());
+    }
+
+    #[test]
+    fn no_drafts_directory_is_nothing_to_prune() {
+        let state = tempfile::tempdir().expect("tempdir");
+        assert!(prune_drafts(state.path(), DRAFT_MAX_AGE, SystemTime::now()).is_empty());
+    }
+
+    #[test]
+    fn a_saved_draft_is_cleared() {
+        let state = tempfile::tempdir().expect("tempdir");
+        let store = DraftStore::new(state.path(), &state.path().join("config.toml"));
+        store
+            .save(&serde_json::json!({"screen": "connect"}))
+            .expect("save");
+        assert!(store.path().exists());
+        store.clear().expect("clear");
+        assert!(!store.path().exists());
+        // Clearing again (no draft) is fine.
+        store.clear().expect("clear again");
+    }
 }

@@ -19,7 +19,7 @@ mod schema;
 mod secret_source;
 mod validate;
 
-pub use draft::{DRAFT_FORMAT, Draft, DraftStore};
+pub use draft::{DRAFT_FORMAT, DRAFT_MAX_AGE, Draft, DraftStore, prune_drafts};
 pub use error::{ConfigError, Warning};
 pub use keys::{SecretField, Storage};
 pub use load::{Loaded, load, load_for_edit, load_str};

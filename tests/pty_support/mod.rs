@@ -31,6 +31,15 @@ pub struct Term {
 impl Term {
     /// Start `snow-connect ARGS` at 80x24 with HOME and the XDG directories under `home`.
     pub fn start(args: &[&str], home: &Path, env: &[(&str, &str)]) -> Term {
+        Term::spawn(args, home, env, true)
+    }
+
+    /// [`Term::start`] with `TERM` unset.
+    pub fn start_without_term(args: &[&str], home: &Path) -> Term {
+        Term::spawn(args, home, &[], false)
+    }
+
+    fn spawn(args: &[&str], home: &Path, env: &[(&str, &str)], term: bool) -> Term {
         let pair = portable_pty::native_pty_system()
             .openpty(portable_pty::PtySize {
                 rows: 24,
@@ -42,11 +51,18 @@ impl Term {
         let mut cmd = portable_pty::CommandBuilder::new(BIN);
         cmd.args(args);
         cmd.cwd(home);
-        cmd.env("TERM", "xterm-256color");
+        if term {
+            cmd.env("TERM", "xterm-256color");
+        } else {
+            cmd.env_remove("TERM");
+        }
         cmd.env("HOME", home);
         cmd.env("XDG_CONFIG_HOME", home.join("config"));
         cmd.env("XDG_STATE_HOME", home.join("state"));
         cmd.env_remove("SNOW_CONNECT_CONFIG");
+        // The palette follows these: a test must not inherit the runner's terminal.
+        cmd.env_remove("COLORTERM");
+        cmd.env_remove("NO_COLOR");
         for (k, v) in env {
             cmd.env(k, v);
         }
@@ -270,6 +286,17 @@ impl Drop for Term {
             let _ = self.child.kill();
         }
     }
+}
+
+/// What the program wrote to the normal screen after it last left the alternate screen (the
+/// closing lines), `\r` removed. Read from the raw bytes, so long lines are whole.
+pub fn after_alternate_screen(raw: &[u8]) -> String {
+    const LEAVE: &[u8] = b"\x1b[?1049l";
+    let start = raw
+        .windows(LEAVE.len())
+        .rposition(|w| w == LEAVE)
+        .map_or(0, |i| i + LEAVE.len());
+    String::from_utf8_lossy(&raw[start..]).replace('\r', "")
 }
 
 /// Whether `needle` occurs in `hay`.
