@@ -577,7 +577,7 @@ async fn the_wizard_asks_before_resending_rejected_credentials() {
         Some(guard.clone()),
         |mut ui| async move {
             ui.connect().await;
-            ui.wait_for("problem(s)").await;
+            ui.wait_for("(above the matrix)").await;
             assert_eq!(g(), 1);
 
             // r: the warning, Cancel focused; Enter cancels.
@@ -603,7 +603,7 @@ async fn the_wizard_asks_before_resending_rejected_credentials() {
             ui.wait_for("Send rejected credentials again?").await;
             ui.key(KeyCode::Char('y'));
             ui.wait_for("Running the checks").await;
-            ui.wait_for("problem(s)").await;
+            ui.wait_for("(above the matrix)").await;
             assert_eq!(g(), 2);
             ui.key(KeyCode::Char('r'));
             let s = ui.wait_for("Send rejected credentials again?").await;
@@ -629,7 +629,7 @@ async fn the_wizard_asks_before_resending_rejected_credentials() {
                 KeyCode::Tab,
                 KeyCode::Enter,
             ]);
-            ui.wait_for("problem(s)").await;
+            ui.wait_for("(above the matrix)").await;
             assert_eq!(g(), 3);
             ui.ctrl('c');
             ui.key(KeyCode::Char('y'));
@@ -748,7 +748,7 @@ async fn no_output_path_shows_an_echoed_secret_or_token() {
     std::fs::create_dir_all(&wdir).expect("mkdir");
     let model = wizard(&wdir, &srv.url, PASSWORD, None, |mut ui| async move {
         ui.connect().await;
-        let s = ui.wait_for("problem(s)").await;
+        let s = ui.wait_for("(above the matrix)").await;
         ui.key(KeyCode::Char('s'));
         ui.wait_for("Report for the ServiceNow admin saved").await;
         for _ in 0..8 {

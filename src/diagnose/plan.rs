@@ -283,6 +283,8 @@ fn headline(
         CauseId::Hibernating => "the instance is hibernating (a personal developer instance asleep)".to_string(),
         CauseId::Timeout => format!("the instance did not answer in time ({summary})"),
         CauseId::TokenRestricted => "a token is issued, but the Table API rejects it (HTTP 401): token restrictions or an API access policy".to_string(),
+        // Not sent this run: the summary says when they were rejected and how to send again.
+        CauseId::CredentialsRejected if summary.starts_with("not sent") => summary.to_string(),
         CauseId::CredentialsRejected => "ServiceNow refused the token request: one of client ID, client secret, user name or password is wrong, or the user cannot log in".to_string(),
         _ => summary.to_string(),
     }
@@ -419,7 +421,8 @@ fn admin_plan(causes: &[Cause], ctx: &FixContext) -> AdminPlan {
             "Check the four credentials, in the order the cause credentials_rejected lists \
              (client ID and secret, {}'s User ID and password, Locked out, Active, Password \
              needs reset), then run the check once more; each failed try counts towards the \
-             lockout.",
+             lockout. Changed credentials are sent at once; the same ones, once fixed in \
+             ServiceNow, need --retry-login (snow-connect remembers a rejection).",
             ctx.user()
         ));
     }

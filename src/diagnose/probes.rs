@@ -402,11 +402,17 @@ pub(crate) fn oauth_outcome(
             )
         },
         // Not sent this time: the evidence is the earlier rejection, remembered on disk.
-        Err(e @ Error::LoginRemembered { rejected_at, .. }) => Outcome {
+        Err(
+            e @ Error::LoginRemembered {
+                rejected_at,
+                attempts,
+            },
+        ) => Outcome {
             cause: Some(CauseId::CredentialsRejected),
             ..Outcome::blocked(
                 format!(
-                    "not sent: ServiceNow rejected these exact credentials at {rejected_at}; run with --retry-login once they are fixed"
+                    "not sent: ServiceNow rejected these exact credentials ({attempts} failed attempt{}, last at {rejected_at}); run with --retry-login once they are fixed",
+                    if *attempts == 1 { "" } else { "s" }
                 ),
                 Some(e.to_string()),
                 fixes::for_error(e, ctx),
