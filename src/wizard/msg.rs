@@ -10,6 +10,7 @@ use crate::config::Config;
 use crate::diagnose::{CheckEvent, CheckResult, ConnectionInput, Dictionary, DictionaryError};
 use crate::incident::Plan;
 use crate::wizard::draft::DraftState;
+use crate::wizard::widgets::picker::{FilterAnswer, FilterRequest};
 
 /// Everything that can happen to the wizard.
 #[derive(Debug)]
@@ -53,6 +54,8 @@ pub enum Msg {
     TestIncident(Result<CreatedTest, String>),
     /// The test incident is waiting out a rate limit; the text says for how long.
     TestIncidentWaiting(String),
+    /// The picker's filter answered a query.
+    FieldMatches(FilterAnswer),
     /// A background task failed unexpectedly (panicked); the wizard carries on.
     TaskFailed(String),
 }
@@ -115,6 +118,8 @@ pub enum Slot {
     Search,
     /// The test incident.
     TestIncident,
+    /// The picker's filter (cancelling frees its cached results).
+    FieldFilter,
 }
 
 /// I/O that `update` asks for. `Debug` never shows a secret (`ConnectionInput` and
@@ -180,6 +185,8 @@ pub enum Effect {
         /// The test incident's body, fitted to the dictionary when it was read.
         plan: Box<Plan>,
     },
+    /// Match the picker's query off the UI thread; the answer is `Msg::FieldMatches`.
+    FilterFields(FilterRequest),
 }
 
 impl Effect {
@@ -196,6 +203,7 @@ impl Effect {
             Effect::SaveConfig { .. } => "save config",
             Effect::RemoveConfig { .. } => "remove config",
             Effect::SendTestIncident { .. } => "send test incident",
+            Effect::FilterFields(_) => "filter fields",
         }
     }
 }
