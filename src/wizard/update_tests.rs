@@ -1267,3 +1267,42 @@ fn choice_lists_filter_as_you_type() {
         other => panic!("the dialog stays open, got {other:?}"),
     }
 }
+
+#[test]
+fn picker_keys_never_wait_for_the_filter_and_late_answers_are_dropped() {
+    use crate::wizard::update::update;
+    let mut m = open_editor();
+    open_picker(&mut m);
+    // Straight through `update` (no settling): the query changes, the matcher is asked.
+    let first = update(&mut m, key(KeyCode::Char('p')));
+    let second = update(&mut m, key(KeyCode::Char('r')));
+    let p = picker_state(&m);
+    assert_eq!(p.query.value(), "pr");
+    assert_eq!(
+        p.matches.total, 7,
+        "the rows shown stay until the answer comes"
+    );
+    let mut requests = first.into_iter().chain(second).filter_map(|e| match e {
+        Effect::FilterFields(r) => Some(r),
+        _ => None,
+    });
+    let (old, new) = (requests.next().expect("p"), requests.next().expect("pr"));
+    assert_eq!((old.query.as_str(), new.query.as_str()), ("p", "pr"));
+    let _ = update(&mut m, Msg::FieldMatches(new.answer_now()));
+    assert_eq!(picker_state(&m).matches.query, "pr");
+    let shown = picker_state(&m).matches.clone();
+    // The answer to "p" arrives late: it is older than what is shown, so it is dropped.
+    let _ = update(&mut m, Msg::FieldMatches(old.answer_now()));
+    assert_eq!(picker_state(&m).matches, shown);
+    // Backspacing to nothing needs no matcher.
+    let effects = send(&mut m, [key(KeyCode::Backspace), key(KeyCode::Backspace)]);
+    assert!(effects.is_empty(), "{effects:?}");
+    assert_eq!(picker_state(&m).matches.total, 7);
+    // Closing frees the worker's cached results.
+    let effects = send(&mut m, [key(KeyCode::Esc)]);
+    assert!(
+        effects
+            .iter()
+            .any(|e| matches!(e, Effect::Cancel(crate::wizard::msg::Slot::FieldFilter)))
+    );
+}
