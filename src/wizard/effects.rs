@@ -21,6 +21,7 @@ use crate::servicenow::{
 };
 use crate::wizard::draft::DraftState;
 use crate::wizard::msg::{ChecksOutcome, CreatedTest, Effect, Msg, RefRow, SaveFailure, Slot};
+use crate::wizard::widgets::picker::{FilterRequest, FilterWorker};
 
 /// How many reference rows a search shows.
 const SEARCH_LIMIT: u32 = 20;
@@ -47,6 +48,8 @@ pub struct Runner {
     /// Remembers rejected credentials across check runs (and, when the options give one on
     /// disk, across sessions and with the headless commands).
     guard: LoginGuard,
+    /// The picker's matcher thread, started by the first query.
+    filter: Option<FilterWorker>,
 }
 
 impl Runner {
@@ -67,6 +70,7 @@ impl Runner {
             slots: HashMap::new(),
             root: CancellationToken::new(),
             panic_draft: Arc::new(Mutex::new(None)),
+            filter: None,
         }
     }
 
@@ -146,15 +150,53 @@ impl Runner {
         });
     }
 
+    /// Hand a query to the matcher thread (started on first use). Should it have died, a
+    /// new one takes over; should none start, the query is answered here, late but right.
+    fn filter_fields(&mut self, req: FilterRequest) {
+        let req = match &self.filter {
+            Some(w) => match w.filter(req) {
+                Ok(()) => return,
+                Err(req) => {
+                    tracing::error!("the picker's filter thread stopped");
+                    let _ = self.tx.send(Msg::TaskFailed(
+                        "the field filter stopped unexpectedly; it was restarted".into(),
+                    ));
+                    self.filter = None;
+                    req
+                }
+            },
+            None => req,
+        };
+        let tx = self.tx.clone();
+        match FilterWorker::spawn(move |a| tx.send(Msg::FieldMatches(a)).is_ok()) {
+            Ok(w) => {
+                if let Err(req) = w.filter(req) {
+                    let _ = self.tx.send(Msg::FieldMatches(req.answer_now()));
+                }
+                self.filter = Some(w);
+            }
+            Err(e) => {
+                tracing::warn!("cannot start the picker's filter thread: {e}");
+                let _ = self.tx.send(Msg::FieldMatches(req.answer_now()));
+            }
+        }
+    }
+
     /// Perform one effect.
     pub fn run(&mut self, effect: Effect) {
         tracing::debug!(effect = effect.name(), "effect");
         match effect {
+            Effect::Cancel(Slot::FieldFilter) => {
+                if let Some(w) = &self.filter {
+                    w.forget();
+                }
+            }
             Effect::Cancel(slot) => {
                 if let Some(t) = self.slots.remove(&slot) {
                     t.cancel();
                 }
             }
+            Effect::FilterFields(req) => self.filter_fields(req),
             Effect::RunChecks {
                 run,
                 input,

@@ -35,7 +35,10 @@ pub use msg::{Effect, Msg};
 pub use theme::Theme;
 pub use update::update;
 pub use view::view;
-pub use widgets::picker::{FieldFilter, FieldMatch, filter_fields};
+pub use widgets::picker::{
+    FIRST_ROWS, FieldFilter, FieldIndex, FieldMatch, FilterAnswer, FilterRequest, FilterWorker,
+    Matches, filter_fields,
+};
 
 /// How a terminal session ended.
 #[derive(Debug, Clone, PartialEq, Eq)]

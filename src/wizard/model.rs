@@ -1,6 +1,7 @@
 //! All wizard state, with no terminal in it. `update` changes it, `view` draws it.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use crate::config::{Config, Endpoint, EndpointField, SecretField, Storage};
 use crate::diagnose::{
@@ -11,7 +12,7 @@ use crate::servicenow::Rejection;
 use crate::wizard::draft::DraftState;
 use crate::wizard::msg::{CreatedTest, RefRow};
 use crate::wizard::theme::Theme;
-use crate::wizard::widgets::picker::{FieldFilter, FieldMatch};
+use crate::wizard::widgets::picker::{FieldIndex, Highlighter, Matches};
 use crate::wizard::widgets::text_field::TextField;
 
 /// The eight screens, in flow order.
@@ -470,15 +471,28 @@ pub struct Unavailable {
 /// The Additional Fields picker.
 #[derive(Debug)]
 pub struct PickerState {
-    /// Fields on offer.
-    pub candidates: Vec<Field>,
-    /// Cached search haystacks and matcher.
-    pub filter: FieldFilter,
+    /// This picker's number: answers meant for an earlier one are dropped.
+    pub id: u64,
+    /// The dictionary the fields come from, shared with the model (never copied).
+    pub dict: Option<Arc<Dictionary>>,
+    /// Positions in `dict.fields` of the fields on offer; `FieldMatch::index` indexes this.
+    pub candidates: Vec<u32>,
+    /// The search text of the candidates, shared with the filter's worker.
+    pub index: Arc<FieldIndex>,
+    /// Highlights for the rows shown.
+    pub highlight: Highlighter,
     /// The query.
     pub query: TextField,
-    /// Current matches, best first.
-    pub matches: Vec<FieldMatch>,
-    /// Cursor row in `matches`.
+    /// The latest answer: the best rows of one query, and how many matched. It may be for
+    /// an earlier query than the one typed, until the worker answers.
+    pub matches: Matches,
+    /// The last filter request sent, and the one `matches` answers.
+    pub sent: u64,
+    /// See `sent`.
+    pub shown: u64,
+    /// How many of the best rows to ask for (grows as the cursor goes down).
+    pub limit: usize,
+    /// Cursor row in `matches.rows`.
     pub cursor: usize,
     /// Selected element names, in selection order.
     pub selected: Vec<String>,
@@ -488,6 +502,19 @@ pub struct PickerState {
     pub note: Option<String>,
     /// The picker's keys, built once when it opens (they never change while it is open).
     pub bindings: crate::wizard::keymap::Keymap,
+}
+
+impl PickerState {
+    /// Candidate `i` (a `FieldMatch::index`).
+    pub fn field(&self, i: usize) -> Option<&Field> {
+        let pos = usize::try_from(*self.candidates.get(i)?).ok()?;
+        self.dict.as_ref()?.fields.get(pos)
+    }
+
+    /// The fields on offer, in the dictionary's order.
+    pub fn fields(&self) -> impl Iterator<Item = &Field> {
+        (0..self.candidates.len()).filter_map(|i| self.field(i))
+    }
 }
 
 /// Which editor field a value selector edits.
@@ -641,8 +668,8 @@ pub struct Model {
     pub form: ConnectForm,
     /// The Checks screen.
     pub checks: ChecksState,
-    /// The incident dictionary, once checks ran.
-    pub dictionary: Option<Result<Dictionary, DictionaryError>>,
+    /// The incident dictionary, once checks ran (shared with an open picker).
+    pub dictionary: Option<Result<Arc<Dictionary>, DictionaryError>>,
     /// Credentials the instance rejected, with what is remembered about it: sending exactly
     /// these again asks first.
     pub rejected_login: Option<(ConnectionInput, Rejection)>,
@@ -660,6 +687,8 @@ pub struct Model {
     pub unsaved: bool,
     /// Reference search counter.
     pub search_seq: u64,
+    /// Pickers opened so far (each one's id).
+    pub pickers_opened: u64,
     /// Spinner frame.
     pub spinner: usize,
     /// The wizard should exit.
@@ -693,6 +722,7 @@ impl Model {
             status: None,
             unsaved: false,
             search_seq: 0,
+            pickers_opened: 0,
             spinner: 0,
             quit: false,
         };
@@ -733,7 +763,10 @@ impl Model {
 
     /// The dictionary, when it was read.
     pub fn dict(&self) -> Option<&Dictionary> {
-        self.dictionary.as_ref().and_then(|d| d.as_ref().ok())
+        self.dictionary
+            .as_ref()
+            .and_then(|d| d.as_ref().ok())
+            .map(|d| &**d)
     }
 
     /// Show a feedback line.

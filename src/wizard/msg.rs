@@ -11,6 +11,7 @@ use crate::diagnose::{CheckEvent, CheckResult, ConnectionInput, Dictionary, Dict
 use crate::incident::Plan;
 use crate::servicenow::Rejection;
 use crate::wizard::draft::DraftState;
+use crate::wizard::widgets::picker::{FilterAnswer, FilterRequest};
 
 /// Everything that can happen to the wizard.
 #[derive(Debug)]
@@ -54,6 +55,8 @@ pub enum Msg {
     TestIncident(Result<CreatedTest, String>),
     /// The test incident is waiting out a rate limit; the text says for how long.
     TestIncidentWaiting(String),
+    /// The picker's filter answered a query.
+    FieldMatches(FilterAnswer),
     /// A background task failed unexpectedly (panicked); the wizard carries on.
     TaskFailed(String),
 }
@@ -121,6 +124,8 @@ pub enum Slot {
     Search,
     /// The test incident.
     TestIncident,
+    /// The picker's filter (cancelling frees its cached results).
+    FieldFilter,
 }
 
 /// I/O that `update` asks for. `Debug` never shows a secret (`ConnectionInput` and
@@ -188,6 +193,8 @@ pub enum Effect {
         /// The test incident's body, fitted to the dictionary when it was read.
         plan: Box<Plan>,
     },
+    /// Match the picker's query off the UI thread; the answer is `Msg::FieldMatches`.
+    FilterFields(FilterRequest),
 }
 
 impl Effect {
@@ -204,6 +211,7 @@ impl Effect {
             Effect::SaveConfig { .. } => "save config",
             Effect::RemoveConfig { .. } => "remove config",
             Effect::SendTestIncident { .. } => "send test incident",
+            Effect::FilterFields(_) => "filter fields",
         }
     }
 }

@@ -95,8 +95,24 @@ pub fn ctrl(c: char) -> Msg {
 }
 
 /// Send each message; return every effect.
+/// Apply `msgs`; the picker's filter requests are answered at once (the worker's answer,
+/// so tests see settled results), every other effect is returned.
 pub fn send(m: &mut Model, msgs: impl IntoIterator<Item = Msg>) -> Vec<Effect> {
-    msgs.into_iter().flat_map(|msg| update(m, msg)).collect()
+    let mut out = Vec::new();
+    for msg in msgs {
+        let mut queue = update(m, msg);
+        while !queue.is_empty() {
+            for effect in std::mem::take(&mut queue) {
+                match effect {
+                    Effect::FilterFields(req) => {
+                        queue.extend(update(m, Msg::FieldMatches(req.answer_now())));
+                    }
+                    other => out.push(other),
+                }
+            }
+        }
+    }
+    out
 }
 
 pub fn type_text(m: &mut Model, s: &str) -> Vec<Effect> {

@@ -44,6 +44,7 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
             value::on_results(m, seq, result);
             Vec::new()
         }
+        Msg::FieldMatches(answer) => picker::on_matches(m, answer),
         Msg::ReportSaved(r) => {
             match r {
                 Ok(p) => m.info(format!(
@@ -164,10 +165,7 @@ fn on_key(m: &mut Model, k: &KeyEvent) -> Vec<Effect> {
 
 fn on_paste(m: &mut Model, text: &str) -> Vec<Effect> {
     match m.modals.last() {
-        Some(Modal::Picker(_)) => {
-            picker::paste(m, text);
-            Vec::new()
-        }
+        Some(Modal::Picker(_)) => picker::paste(m, text),
         Some(Modal::Value(_)) => value::paste(m, text),
         Some(_) => Vec::new(),
         None => {

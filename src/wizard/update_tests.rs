@@ -375,14 +375,17 @@ fn picker_state(m: &Model) -> &crate::wizard::model::PickerState {
 fn picker_filters_as_you_type_space_types_and_tab_toggles() {
     let mut m = open_editor();
     open_picker(&mut m);
-    let all = picker_state(&m).matches.len();
+    let all = picker_state(&m).matches.total;
     // Mandatory caller_id and the two alert fields are not on offer.
     assert_eq!(all, 7);
     type_text(&mut m, "prio");
     let p = picker_state(&m);
     assert_eq!(p.query.value(), "prio");
-    assert_eq!(p.matches.len(), 1);
-    assert_eq!(p.candidates[p.matches[0].index].element, "priority");
+    assert_eq!(p.matches.total, 1);
+    assert_eq!(
+        p.field(p.matches.rows[0].index).expect("field").element,
+        "priority"
+    );
     // Space separates search words, also after moving.
     send(&mut m, [key(KeyCode::Char(' '))]);
     assert_eq!(picker_state(&m).query.value(), "prio ");
@@ -446,7 +449,7 @@ fn a_dependent_choice_list_follows_its_controlling_field() {
     .collect();
     d.fields.push(sub.clone());
     let category = d.field("category").cloned().expect("category");
-    m.dictionary = Some(Ok(d));
+    m.dictionary = Some(Ok(d.into()));
     send(&mut m, [key(KeyCode::Char('a'))]);
     let ed = m.editor.as_mut().expect("editor");
     ed.additional
@@ -526,11 +529,11 @@ fn picker_stops_at_ten_additional_fields() {
             "incident",
         ));
     }
-    m.dictionary = Some(Ok(d));
+    m.dictionary = Some(Ok(d.into()));
     send(&mut m, [key(KeyCode::Char('a'))]);
     open_picker(&mut m);
     type_text(&mut m, "extra");
-    assert_eq!(picker_state(&m).matches.len(), 12);
+    assert_eq!(picker_state(&m).matches.total, 12);
     for _ in 0..12 {
         send(&mut m, [key(KeyCode::Tab)]);
     }
@@ -1174,7 +1177,10 @@ fn multi_word_searches_keep_their_spaces() {
     let p = picker_state(&m);
     assert_eq!(p.query.value(), "assignment group");
     assert!(p.selected.is_empty());
-    assert_eq!(p.candidates[p.matches[0].index].element, "assignment_group");
+    assert_eq!(
+        p.field(p.matches.rows[0].index).expect("field").element,
+        "assignment_group"
+    );
 }
 
 #[test]
@@ -1208,7 +1214,10 @@ fn space_after_a_word_keeps_the_matches_and_tab_toggles_with_a_query() {
     let p = picker_state(&m);
     assert_eq!(p.query.value(), "categ ");
     assert!(p.selected.is_empty());
-    assert_eq!(p.candidates[p.matches[0].index].element, "category");
+    assert_eq!(
+        p.field(p.matches.rows[0].index).expect("field").element,
+        "category"
+    );
     send(&mut m, [key(KeyCode::Tab)]);
     assert_eq!(picker_state(&m).selected, vec!["category".to_string()]);
     assert_eq!(picker_state(&m).query.value(), "categ ");
@@ -1357,4 +1366,43 @@ fn the_test_incident_refuses_while_an_endpoint_is_invalid() {
     assert_eq!(m.review.test, crate::wizard::model::TestState::Idle);
     let shown = render(&m, 80, 24);
     assert!(shown.contains("Not sent: endpoint"), "{shown}");
+}
+
+#[test]
+fn picker_keys_never_wait_for_the_filter_and_late_answers_are_dropped() {
+    use crate::wizard::update::update;
+    let mut m = open_editor();
+    open_picker(&mut m);
+    // Straight through `update` (no settling): the query changes, the matcher is asked.
+    let first = update(&mut m, key(KeyCode::Char('p')));
+    let second = update(&mut m, key(KeyCode::Char('r')));
+    let p = picker_state(&m);
+    assert_eq!(p.query.value(), "pr");
+    assert_eq!(
+        p.matches.total, 7,
+        "the rows shown stay until the answer comes"
+    );
+    let mut requests = first.into_iter().chain(second).filter_map(|e| match e {
+        Effect::FilterFields(r) => Some(r),
+        _ => None,
+    });
+    let (old, new) = (requests.next().expect("p"), requests.next().expect("pr"));
+    assert_eq!((old.query.as_str(), new.query.as_str()), ("p", "pr"));
+    let _ = update(&mut m, Msg::FieldMatches(new.answer_now()));
+    assert_eq!(picker_state(&m).matches.query, "pr");
+    let shown = picker_state(&m).matches.clone();
+    // The answer to "p" arrives late: it is older than what is shown, so it is dropped.
+    let _ = update(&mut m, Msg::FieldMatches(old.answer_now()));
+    assert_eq!(picker_state(&m).matches, shown);
+    // Backspacing to nothing needs no matcher.
+    let effects = send(&mut m, [key(KeyCode::Backspace), key(KeyCode::Backspace)]);
+    assert!(effects.is_empty(), "{effects:?}");
+    assert_eq!(picker_state(&m).matches.total, 7);
+    // Closing frees the worker's cached results.
+    let effects = send(&mut m, [key(KeyCode::Esc)]);
+    assert!(
+        effects
+            .iter()
+            .any(|e| matches!(e, Effect::Cancel(crate::wizard::msg::Slot::FieldFilter)))
+    );
 }

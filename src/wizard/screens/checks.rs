@@ -295,7 +295,7 @@ pub fn on_done(m: &mut Model, run: u64, outcome: ChecksOutcome) {
     m.checks.running = false;
     m.checks.connected = outcome.connected;
     m.checks.instance_url = outcome.instance_url;
-    m.dictionary = outcome.dictionary;
+    m.dictionary = outcome.dictionary.map(|d| d.map(std::sync::Arc::new));
     let causes = assessment(m).causes.len();
     let rows = visible_rows(m);
     let problems: Vec<usize> = rows

@@ -98,7 +98,7 @@ fn build_mandatory(ed: &mut EditorState, dict: Option<&Dictionary>) {
 /// attach dictionary details to existing entries.
 pub fn refresh_mandatory(m: &mut Model) {
     let Some(ed) = m.editor.as_mut() else { return };
-    let dict = m.dictionary.as_ref().and_then(|d| d.as_ref().ok());
+    let dict = m.dictionary.as_ref().and_then(|d| d.as_deref().ok());
     build_mandatory(ed, dict);
     if let Some(d) = dict {
         for e in ed.additional.iter_mut().chain(ed.mandatory.iter_mut()) {

@@ -2,6 +2,8 @@
 //! element, type, defining table, reference target), at most 10 fields. When the dictionary
 //! could not be read it explains why (the FAQ answer) and offers the ACL matrix.
 
+use std::sync::Arc;
+
 use crossterm::event::KeyEvent;
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -14,12 +16,14 @@ use crate::wizard::keymap::{Action, Binding, Key, Keymap, keys, lookup as find, 
 use crate::wizard::model::{
     FieldEntry, Modal, Model, PickerState, Screen, Unavailable, ValueTarget,
 };
-use crate::wizard::msg::Effect;
+use crate::wizard::msg::{Effect, Slot};
 use crate::wizard::screens::value;
 use crate::wizard::update::go;
 use crate::wizard::widgets::doc::Block;
 use crate::wizard::widgets::draw::{modal_frame, pad, scrolled, truncate};
-use crate::wizard::widgets::picker::{FieldFilter, highlight};
+use crate::wizard::widgets::picker::{
+    FIRST_ROWS, FieldIndex, FilterAnswer, FilterRequest, Highlighter, Matches, highlight,
+};
 use crate::wizard::widgets::text_field::TextField;
 
 /// The five read ACLs of the FAQ, in the seed's order.
@@ -95,29 +99,44 @@ pub fn unavailable(m: &Model) -> Option<Unavailable> {
     })
 }
 
-/// Open the picker from the editor.
+/// Open the picker from the editor. It shares the model's dictionary and indexes only
+/// label and element name; the empty query needs no matching, so nothing is sent to the
+/// filter's worker until the user types.
 pub fn open(m: &mut Model) -> Vec<Effect> {
     let Some(ed) = m.editor.as_ref() else {
         return Vec::new();
     };
     let selected: Vec<String> = ed.additional.iter().map(|e| e.element.clone()).collect();
     let why = unavailable(m);
-    let candidates: Vec<Field> = match (&why, m.dict()) {
-        (None, Some(d)) => d
-            .selectable()
-            .filter(|f| !ed.mandatory.iter().any(|e| e.element == f.element))
-            .cloned()
-            .collect(),
-        _ => Vec::new(),
+    let dict = match (&why, &m.dictionary) {
+        (None, Some(Ok(d))) => Some(Arc::clone(d)),
+        _ => None,
     };
-    let mut filter = FieldFilter::new(&candidates);
-    let matches = filter.filter("").to_vec();
+    // What `Dictionary::selectable` offers, by position, less the mandatory fields.
+    let candidates: Vec<u32> = dict
+        .iter()
+        .flat_map(|d| d.fields.iter().enumerate())
+        .filter(|(_, f)| f.kind.is_some())
+        .filter(|(_, f)| !ed.mandatory.iter().any(|e| e.element == f.element))
+        .filter_map(|(i, _)| u32::try_from(i).ok())
+        .collect();
+    let index = Arc::new(FieldIndex::new(candidates.iter().filter_map(|&i| {
+        let d = dict.as_ref()?;
+        d.fields.get(usize::try_from(i).ok()?)
+    })));
     let bindings = bindings(why.is_some());
+    m.pickers_opened = m.pickers_opened.wrapping_add(1);
     m.modals.push(Modal::Picker(Box::new(PickerState {
+        id: m.pickers_opened,
+        dict,
+        matches: Matches::everything("", candidates.len(), FIRST_ROWS),
         candidates,
-        filter,
+        highlight: Highlighter::new(Arc::clone(&index)),
+        index,
         query: TextField::new().limit(100),
-        matches,
+        sent: 0,
+        shown: 0,
+        limit: FIRST_ROWS,
         cursor: 0,
         selected,
         unavailable: why,
@@ -176,7 +195,7 @@ pub fn action(m: &mut Model, a: Action) -> Vec<Effect> {
     let n = if p.unavailable.is_some() {
         20
     } else {
-        p.matches.len()
+        p.matches.rows.len()
     };
     match a {
         Action::Up => p.cursor = p.cursor.saturating_sub(1),
@@ -186,6 +205,7 @@ pub fn action(m: &mut Model, a: Action) -> Vec<Effect> {
         Action::Toggle => toggle(p),
         Action::Back => {
             m.modals.pop();
+            return vec![Effect::Cancel(Slot::FieldFilter)];
         }
         Action::Activate => return confirm(m),
         Action::JumpToMatrix => {
@@ -210,14 +230,29 @@ pub fn action(m: &mut Model, a: Action) -> Vec<Effect> {
         }
         _ => {}
     }
-    Vec::new()
+    more_rows(p, page)
+}
+
+/// Ask for more of the best rows before the cursor reaches the last one the picker has
+/// (the worker selects only as many as asked for).
+fn more_rows(p: &mut PickerState, page: usize) -> Vec<Effect> {
+    let have = p.matches.rows.len();
+    if p.unavailable.is_some()
+        || have >= p.matches.total
+        || p.limit > have
+        || p.cursor.saturating_add(page.saturating_mul(2)) < have
+    {
+        return Vec::new();
+    }
+    p.limit = have.saturating_mul(2).max(FIRST_ROWS);
+    request(p)
 }
 
 fn toggle(p: &mut PickerState) {
-    let Some(mat) = p.matches.get(p.cursor) else {
+    let Some(mat) = p.matches.rows.get(p.cursor) else {
         return;
     };
-    let Some(field) = p.candidates.get(mat.index) else {
+    let Some(field) = p.field(mat.index) else {
         return;
     };
     if let Some(pos) = p.selected.iter().position(|e| *e == field.element) {
@@ -232,36 +267,76 @@ fn toggle(p: &mut PickerState) {
         p.selected.push(field.element.clone());
         p.note = None;
     }
-    p.cursor = (p.cursor + 1).min(p.matches.len().saturating_sub(1));
+    p.cursor = (p.cursor + 1).min(p.matches.rows.len().saturating_sub(1));
 }
 
-/// Typing into the query.
+/// Typing into the query: it changes at once, its matches follow from the worker.
 pub fn input_key(m: &mut Model, key: &KeyEvent) -> Vec<Effect> {
     if let Some(p) = state(m)
         && p.unavailable.is_none()
         && p.query.edit(key)
     {
-        refilter(p);
+        p.limit = FIRST_ROWS;
+        return request(p);
     }
     Vec::new()
 }
 
 /// Paste into the query.
-pub fn paste(m: &mut Model, text: &str) {
+pub fn paste(m: &mut Model, text: &str) -> Vec<Effect> {
     if let Some(p) = state(m)
         && p.unavailable.is_none()
     {
         p.query.paste(text);
-        refilter(p);
+        p.limit = FIRST_ROWS;
+        return request(p);
     }
+    Vec::new()
 }
 
-fn refilter(p: &mut PickerState) {
-    // Reuses the list's allocation: at 20,000 fields a fresh one per key is measurable.
-    let found = p.filter.filter(p.query.value());
-    p.matches.clear();
-    p.matches.extend_from_slice(found);
-    p.cursor = 0;
+/// Ask the worker for the current query's best `limit` rows. A blank query needs no
+/// matching: it is answered here (and answers still on their way become stale).
+fn request(p: &mut PickerState) -> Vec<Effect> {
+    p.sent = p.sent.wrapping_add(1);
+    let query = p.query.value();
+    if query.chars().all(|c| c == ' ') {
+        let matches = Matches::everything(query, p.candidates.len(), p.limit);
+        show(p, p.sent, matches);
+        return Vec::new();
+    }
+    vec![Effect::FilterFields(FilterRequest {
+        picker: p.id,
+        seq: p.sent,
+        index: Arc::clone(&p.index),
+        query: query.to_string(),
+        limit: p.limit,
+    })]
+}
+
+/// The filter's worker answered: show it unless a newer answer is shown already.
+pub fn on_matches(m: &mut Model, a: FilterAnswer) -> Vec<Effect> {
+    let picker = m.modals.iter_mut().rev().find_map(|modal| match modal {
+        Modal::Picker(p) if p.id == a.picker => Some(p),
+        _ => None,
+    });
+    if let Some(p) = picker {
+        show(p, a.seq, a.matches);
+    }
+    Vec::new()
+}
+
+fn show(p: &mut PickerState, seq: u64, matches: Matches) {
+    if seq <= p.shown {
+        return;
+    }
+    p.shown = seq;
+    if matches.query != p.matches.query {
+        // A new query starts at its best match; more rows of the same query keep the cursor.
+        p.highlight.set_query(&matches.query);
+        p.cursor = 0;
+    }
+    p.matches = matches;
+    p.cursor = p.cursor.min(p.matches.rows.len().saturating_sub(1));
 }
 
 /// Apply the selection to the editor, then ask for the new fields' values one by one.
@@ -269,15 +344,16 @@ fn confirm(m: &mut Model) -> Vec<Effect> {
     let Some(Modal::Picker(p)) = m.modals.pop() else {
         return Vec::new();
     };
+    let mut effects = vec![Effect::Cancel(Slot::FieldFilter)];
     let Some(ed) = m.editor.as_mut() else {
-        return Vec::new();
+        return effects;
     };
     let mut next: Vec<FieldEntry> = Vec::new();
     let mut added: Vec<String> = Vec::new();
     for element in &p.selected {
         if let Some(existing) = ed.additional.iter().find(|e| e.element == *element) {
             next.push(existing.clone());
-        } else if let Some(f) = p.candidates.iter().find(|f| f.element == *element)
+        } else if let Some(f) = p.fields().find(|f| f.element == *element)
             && let Some(kind) = f.kind
         {
             next.push(FieldEntry::from_field(f, kind, false));
@@ -292,7 +368,8 @@ fn confirm(m: &mut Model) -> Vec<Effect> {
     ed.value_queue = added;
     let n = ed.items().len();
     ed.focus = ed.focus.min(n.saturating_sub(1));
-    open_next_value(m)
+    effects.extend(open_next_value(m));
+    effects
 }
 
 /// Open "Select a value" for the next picked field that has none.
@@ -399,7 +476,7 @@ pub fn view(m: &Model, p: &PickerState, f: &mut Frame, area: Rect) {
     // Counts.
     let counts = format!(
         "{} of {} fields match · {}/{} selected",
-        p.matches.len(),
+        p.matches.total,
         p.candidates.len(),
         p.selected.len(),
         MAX_ADDITIONAL_FIELDS
@@ -447,8 +524,8 @@ pub fn view(m: &Model, p: &PickerState, f: &mut Frame, area: Rect) {
     }
     let room = usize::from(inner.bottom().saturating_sub(y));
     let skip = (p.cursor + 1).saturating_sub(room);
-    for (row, mat) in p.matches.iter().enumerate().skip(skip).take(room) {
-        let Some(field) = p.candidates.get(mat.index) else {
+    for (row, mat) in p.matches.rows.iter().enumerate().skip(skip).take(room) {
+        let Some(field) = p.field(mat.index) else {
             continue;
         };
         let is_cursor = row == p.cursor;
@@ -468,7 +545,7 @@ pub fn view(m: &Model, p: &PickerState, f: &mut Frame, area: Rect) {
         )];
         let label = crate::sanitize::line(&field.label);
         let element = crate::sanitize::line(&field.element);
-        let hits = p.filter.hits(mat.index);
+        let hits = p.highlight.hits(mat.index);
         spans.extend(highlight(
             &label,
             &hits.label,
@@ -514,7 +591,7 @@ pub fn view(m: &Model, p: &PickerState, f: &mut Frame, area: Rect) {
         );
         y = y.saturating_add(1);
     }
-    if p.matches.is_empty() && y < inner.bottom() {
+    if p.matches.total == 0 && y < inner.bottom() {
         f.render_widget(
             Paragraph::new(Span::styled(
                 "No field matches; edit the search (Ctrl-U clears it).",
