@@ -61,7 +61,12 @@ impl Term {
         for var in super::bin::INHERITED {
             cmd.env_remove(var);
         }
-        for (k, v) in super::bin::state_env(&home.join("state")) {
+        // The state dir follows the XDG state home the caller chose, if it chose one.
+        let state_home = env
+            .iter()
+            .find(|(k, _)| *k == "XDG_STATE_HOME")
+            .map_or_else(|| home.join("state"), |(_, v)| PathBuf::from(v));
+        for (k, v) in super::bin::state_env(&state_home) {
             cmd.env(k, v);
         }
         // The palette follows these: a test must not inherit the runner's terminal.
