@@ -7,6 +7,7 @@
 //! Every test is bounded in time; waits poll a condition, never sleep blindly.
 
 use crate::support::client as client_support;
+use crate::support::model::{EndpointExt, endpoint as named_endpoint, field};
 use crate::support::pty as pty_support;
 
 use std::net::SocketAddr;
@@ -578,32 +579,20 @@ const SAVE_LOOP_ENV: &str = "SNOW_CONNECT_TEST_SAVE_LOOP";
 
 fn config_variant(which: char) -> Config {
     let b = which == 'B';
-    let field = |element: &str, kind, value: &str| EndpointField {
-        element: element.into(),
-        kind,
-        value: value.into(),
-        display: None,
-        mandatory: false,
-    };
-    let mut endpoints = vec![Endpoint {
-        name: "FinOps anomalies".into(),
-        description: if b { "variant B" } else { "variant A" }.repeat(40),
-        table: "incident".into(),
-        fields: vec![field(
-            "priority",
-            FieldKind::Choice,
-            if b { "1" } else { "2" },
-        )],
-    }];
+    let mut endpoints = vec![
+        named_endpoint("FinOps anomalies")
+            .described(&if b { "variant B" } else { "variant A" }.repeat(40))
+            .with([field(
+                "priority",
+                FieldKind::Choice,
+                if b { "1" } else { "2" },
+            )]),
+    ];
     if b {
-        endpoints.push(Endpoint {
-            name: "Budget alerts".into(),
-            description: String::new(),
-            table: "incident".into(),
-            fields: (0..10)
-                .map(|i| field(&format!("u_extra_{i}"), FieldKind::String, "x"))
-                .collect(),
-        });
+        endpoints.push(
+            named_endpoint("Budget alerts")
+                .with((0..10).map(|i| field(&format!("u_extra_{i}"), FieldKind::String, "x"))),
+        );
     }
     Config {
         servicenow: ServiceNowConfig {
