@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// The binary under test.
-pub const BIN: &str = env!("CARGO_BIN_EXE_snow-connect");
+pub use super::bin::BIN;
 /// The longest any single wait may take.
 pub const WAIT: Duration = Duration::from_secs(30);
 /// Enter.
@@ -58,8 +58,17 @@ impl Term {
         }
         cmd.env("HOME", home);
         cmd.env("XDG_CONFIG_HOME", home.join("config"));
-        cmd.env("XDG_STATE_HOME", home.join("state"));
-        cmd.env_remove("SNOW_CONNECT_CONFIG");
+        for var in super::bin::INHERITED {
+            cmd.env_remove(var);
+        }
+        // The state dir follows the XDG state home the caller chose, if it chose one.
+        let state_home = env
+            .iter()
+            .find(|(k, _)| *k == "XDG_STATE_HOME")
+            .map_or_else(|| home.join("state"), |(_, v)| PathBuf::from(v));
+        for (k, v) in super::bin::state_env(&state_home) {
+            cmd.env(k, v);
+        }
         // The palette follows these: a test must not inherit the runner's terminal.
         cmd.env_remove("COLORTERM");
         cmd.env_remove("NO_COLOR");

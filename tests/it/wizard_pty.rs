@@ -4,19 +4,14 @@
 //! the palette following TERM and COLORTERM, and the refusals without a TTY or with
 //! `TERM=dumb`.
 
-use std::path::Path;
+use crate::support::fs::mode;
 
-mod pty_support;
+use crate::support::pty as pty_support;
 
-use pty_support::{BIN, DOWN, ENTER, TAB, Term as Pty, after_alternate_screen, contains, drafts};
+use pty_support::{DOWN, ENTER, TAB, Term as Pty, after_alternate_screen, contains, drafts};
 
 /// Ctrl-C.
 const CTRL_C: &[u8] = b"\x03";
-
-fn mode(path: &Path) -> u32 {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::metadata(path).expect("file").permissions().mode() & 0o777
-}
 
 #[test]
 fn demo_runs_to_a_saved_file_and_restores_the_terminal() {
@@ -138,11 +133,9 @@ fn sighup_restores_the_terminal_and_keeps_a_draft() {
 #[test]
 fn without_a_terminal_the_wizard_names_the_headless_commands() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let out = std::process::Command::new(BIN)
+    let out = crate::support::bin::command(dir.path())
         .current_dir(dir.path())
         .env("XDG_CONFIG_HOME", dir.path())
-        .env("XDG_STATE_HOME", dir.path())
-        .stdin(std::process::Stdio::null())
         .output()
         .expect("run");
     assert_eq!(out.status.code(), Some(2));

@@ -19,7 +19,7 @@ use snow_connect::simulator::{
 };
 use tokio_util::sync::CancellationToken;
 
-const BIN: &str = env!("CARGO_BIN_EXE_snow-connect");
+use crate::support::bin::BIN;
 
 fn input(base: &str) -> ConnectionInput {
     ConnectionInput {
@@ -386,7 +386,7 @@ fn conn_args(base: &str) -> Vec<String> {
 }
 
 async fn run_bin(args: &[String], config: Option<&std::path::Path>) -> Output {
-    let mut cmd = tokio::process::Command::new(BIN);
+    let mut cmd = crate::support::bin::tokio_command(&crate::support::bin::scratch());
     cmd.args(args)
         .env("SNOW_CLIENT_SECRET", DEMO_CLIENT_SECRET)
         .env("SNOW_PASSWORD", DEMO_PASSWORD)

@@ -3,7 +3,7 @@
 //! encoding, pagination three ways, records, inserts), the unauthenticated probe, statistics,
 //! and secrets kept out of everything printable.
 
-mod client_support;
+use crate::support::client as client_support;
 
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -507,7 +507,7 @@ fn logs_never_hold_secrets() {
     let out = std::process::Command::new(std::env::current_exe().expect("test binary path"))
         .args([
             "--exact",
-            "logs_never_hold_secrets_child",
+            "client::logs_never_hold_secrets_child",
             "--ignored",
             "--nocapture",
         ])

@@ -9,7 +9,9 @@
 //! the Markdown reports, configs) and the insta snapshots in the repository. The secrets may
 //! appear only in the 0600 config file saved with inline secrets; the OAuth tokens nowhere.
 
-mod pty_support;
+use crate::support::fs::files_under;
+use crate::support::fs::mode;
+use crate::support::pty as pty_support;
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -17,7 +19,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use pty_support::{BIN, ENTER, TAB, Term, WAIT, contains};
+use pty_support::{ENTER, TAB, Term, WAIT, contains};
 use secrecy::SecretString;
 use snow_connect::simulator::{DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_PASSWORD, DEMO_USERNAME};
 
@@ -64,7 +66,7 @@ impl Lab {
 
     /// `snow-connect ARGS`, logging to `logs/LABEL.log` unless `log` is false.
     fn command(&self, label: &str, args: &[&str], log: bool) -> Command {
-        let mut cmd = Command::new(BIN);
+        let mut cmd = crate::support::bin::command(&self.path("state"));
         cmd.args(args);
         if log {
             cmd.arg("--log-file")
@@ -289,36 +291,6 @@ fn wizard(lab: &mut Lab, label: &str, config: &Path, script: impl FnOnce(&mut Te
     );
     lab.outputs
         .push((format!("{label} terminal"), t.raw_since(0)));
-}
-
-/// Every regular file under `dir`.
-fn files_under(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(rd) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for e in rd.flatten() {
-            let p = e.path();
-            match e.file_type() {
-                Ok(t) if t.is_dir() => stack.push(p),
-                Ok(t) if t.is_file() => out.push(p),
-                _ => {}
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
-fn mode(path: &Path) -> u32 {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::metadata(path)
-        .expect("metadata")
-        .permissions()
-        .mode()
-        & 0o777
 }
 
 /// The secrets the snapshot tests render with, read from their source so that a change there
@@ -725,12 +697,11 @@ fn syntax_errors_on_a_secrets_line_never_echo_it() {
     for (i, text) in cases.iter().enumerate() {
         let path = dir.path().join(format!("c{i}.toml"));
         std::fs::write(&path, text).expect("write");
-        let out = Command::new(BIN)
+        let out = crate::support::bin::command(dir.path())
             .args(["--config"])
             .arg(&path)
             .args(["config", "show", "--log-file"])
             .arg(dir.path().join("log"))
-            .env("XDG_STATE_HOME", dir.path())
             .output()
             .expect("run");
         assert_eq!(out.status.code(), Some(2), "case {i}");

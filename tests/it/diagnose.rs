@@ -17,7 +17,7 @@ use snow_connect::simulator::{
 };
 use tokio_util::sync::CancellationToken;
 
-const BIN: &str = env!("CARGO_BIN_EXE_snow-connect");
+use crate::support::bin::BIN;
 
 fn input(base: &str) -> ConnectionInput {
     ConnectionInput {
@@ -842,7 +842,7 @@ async fn run_as_demo_user(command: &str, sim: &Simulator) -> Output {
 async fn run_bin(args: &[&str], secret: &str, password: &str) -> Output {
     let log = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let log_file = log.path().join("log.txt");
-    let mut cmd = tokio::process::Command::new(BIN);
+    let mut cmd = crate::support::bin::tokio_command(log.path());
     cmd.args(args)
         .arg("--log-file")
         .arg(&log_file)

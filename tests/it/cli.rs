@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_snow-connect");
+use crate::support::bin::BIN;
 const CLIENT_ID: &str = "4f1c2b8e9d7a6c5b4a3f2e1d0c9b8a7f";
 const CLIENT_SECRET: &str = "demo-secret";
 const USERNAME: &str = "finout.integration";
@@ -29,13 +29,12 @@ const ENV: [&str; 10] = [
 
 /// The binary with a private HOME/XDG tree under `dir` and a clean environment.
 fn cmd(dir: &Path, args: &[&str]) -> Command {
-    let mut c = Command::new(BIN);
+    let mut c = crate::support::bin::command(&dir.join("state"));
     for var in ENV {
         c.env_remove(var);
     }
     c.env("HOME", dir)
         .env("XDG_CONFIG_HOME", dir.join("config"))
-        .env("XDG_STATE_HOME", dir.join("state"))
         .args(["--log-file"])
         .arg(dir.join("test.log"))
         .args(args)
@@ -70,7 +69,7 @@ struct Sim {
 
 impl Sim {
     fn start(dir: &Path, args: &[&str]) -> Sim {
-        let mut c = Command::new(BIN);
+        let mut c = crate::support::bin::command(&dir.join("state"));
         c.arg("--log-file")
             .arg(dir.join("sim.log"))
             .arg("simulator")

@@ -50,23 +50,10 @@ async fn any_sys_id(c: &Client, table: &str) -> String {
         .to_string()
 }
 
-fn f(element: &str, kind: FieldKind, value: &str) -> EndpointField {
-    EndpointField {
-        element: element.into(),
-        kind,
-        value: value.into(),
-        display: None,
-        mandatory: false,
-    }
-}
+use crate::support::model::{EndpointExt, field as f};
 
 fn endpoint(name: &str, fields: Vec<EndpointField>) -> Endpoint {
-    Endpoint {
-        name: name.into(),
-        description: String::new(),
-        table: "incident".into(),
-        fields,
-    }
+    crate::support::model::endpoint(name).with(fields)
 }
 
 fn only<'a>(checks: &'a [EndpointCheck], name: &str) -> &'a EndpointCheck {

@@ -72,7 +72,7 @@ impl Home {
     /// Run the binary with `args` (after `send`), `--config` set to this home's config.
     async fn send(&self, args: &[&str]) -> Output {
         let home = self.dir.path();
-        let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_snow-connect"));
+        let mut cmd = crate::support::bin::tokio_command(&home.join("xdg-state"));
         cmd.arg("--config")
             .arg(self.config_path())
             .arg("--log-file")
@@ -81,7 +81,6 @@ impl Home {
             .args(args)
             .env("HOME", home)
             .env("XDG_CONFIG_HOME", home.join("xdg-config"))
-            .env("XDG_STATE_HOME", home.join("xdg-state"))
             .env("XDG_DATA_HOME", home.join("xdg-data"))
             .env("XDG_CACHE_HOME", home.join("xdg-cache"))
             .env_remove("SNOW_CONNECT_CONFIG")

@@ -3,7 +3,8 @@
 //! 5xx answers and short token lifetimes; and every output path searched for the secrets and
 //! tokens that server echoes back.
 
-mod guard_support;
+use crate::support::fs::files_under;
+use crate::support::guard as guard_support;
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -21,12 +22,10 @@ use snow_connect::servicenow::{
     Client, ClientOptions, Credentials, Error, InstanceUrl, LoginGuard, TableQuery,
 };
 use snow_connect::wizard::{
-    Effect, Existing, LoopOptions, Model, Msg, Prefill, Runner, RunnerOptions, Setup, Theme, osc52,
-    run_loop, update,
+    Effect, LoopOptions, Model, Msg, Prefill, Runner, RunnerOptions, osc52, run_loop, update,
 };
 use tokio::sync::{mpsc, watch};
 
-const BIN: &str = env!("CARGO_BIN_EXE_snow-connect");
 const WAIT: Duration = Duration::from_secs(30);
 const ENDPOINT: &str = "Guarded";
 
@@ -65,14 +64,13 @@ impl Home {
     /// `snow-connect ARGS` with the secrets in the environment, logging at trace level.
     async fn run(&self, label: &str, args: &[&str], password: &str) -> Output {
         let home = self.dir.path();
-        let mut cmd = tokio::process::Command::new(BIN);
+        let mut cmd = crate::support::bin::tokio_command(&home.join("xdg-state"));
         cmd.arg("--log-file")
             .arg(self.path(&format!("logs/{label}.log")))
             .args(args)
             .current_dir(home)
             .env("HOME", home)
             .env("XDG_CONFIG_HOME", home.join("xdg-config"))
-            .env("XDG_STATE_HOME", home.join("xdg-state"))
             .env("XDG_DATA_HOME", home.join("xdg-data"))
             .env("XDG_CACHE_HOME", home.join("xdg-cache"))
             .env("SNOW_CONNECT_STATE_DIR", home.join("state"))
@@ -116,24 +114,6 @@ fn text(o: &Output) -> String {
         String::from_utf8_lossy(&o.stdout),
         String::from_utf8_lossy(&o.stderr)
     )
-}
-
-fn files_under(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(rd) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for e in rd.flatten() {
-            match e.file_type() {
-                Ok(t) if t.is_dir() => stack.push(e.path()),
-                Ok(t) if t.is_file() => out.push(e.path()),
-                _ => {}
-            }
-        }
-    }
-    out
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -514,21 +494,17 @@ where
     };
     let mut runner = Runner::new(msg_tx, opts);
     let mut terminal = Terminal::new(TestBackend::new(80, 24)).expect("backend");
-    let mut model = Model::new(Setup {
-        config_path: dir.join("config.toml"),
-        existing: Existing::None,
-        draft: None,
-        prefill: Some(Prefill {
-            instance_url: url.to_string(),
-            client_id: CLIENT_ID.into(),
-            client_secret: SecretString::from(CLIENT_SECRET),
-            username: USERNAME.into(),
-            password: SecretString::from(password.to_string()),
-        }),
-        demo: true,
-        theme: Theme::COLOR,
-        size: (80, 24),
-    });
+    let mut model = Model::new(
+        crate::support::model::setup(&dir.join("config.toml"))
+            .prefill(Prefill {
+                instance_url: url.to_string(),
+                client_id: CLIENT_ID.into(),
+                client_secret: SecretString::from(CLIENT_SECRET),
+                username: USERNAME.into(),
+                password: SecretString::from(password.to_string()),
+            })
+            .build(),
+    );
     let loop_opts = LoopOptions {
         signals: false,
         screen: Some(screen_tx),

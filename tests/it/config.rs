@@ -1,7 +1,9 @@
 //! The config file: schema v1 round trips, comment-keeping edits, 0600 files, precise errors,
 //! the `config` command through the real binary, and drafts (including on SIGHUP).
 
-mod pty_support;
+use crate::support::fs::mode;
+use crate::support::model::{EndpointExt, FieldExt, endpoint, field};
+use crate::support::pty as pty_support;
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -9,8 +11,7 @@ use std::process::{Command, Output, Stdio};
 
 use secrecy::{ExposeSecret, SecretString};
 use snow_connect::config::{
-    self, Config, ConfigError, DraftStore, Endpoint, EndpointField, SaveOptions, SecretRef,
-    ServiceNowConfig,
+    self, Config, ConfigError, DraftStore, SaveOptions, SecretRef, ServiceNowConfig,
 };
 use snow_connect::diagnose::FieldKind;
 
@@ -23,16 +24,6 @@ fn inline(s: &str) -> SecretRef {
     SecretRef::Inline(SecretString::from(s.to_string()))
 }
 
-fn field(element: &str, kind: FieldKind, value: &str) -> EndpointField {
-    EndpointField {
-        element: element.to_string(),
-        kind,
-        value: value.to_string(),
-        display: None,
-        mandatory: false,
-    }
-}
-
 fn sample() -> Config {
     Config {
         servicenow: ServiceNowConfig {
@@ -43,37 +34,21 @@ fn sample() -> Config {
             password: SecretRef::Env("SNOW_TEST_PASSWORD".to_string()),
         },
         endpoints: vec![
-            Endpoint {
-                name: "FinOps anomalies".to_string(),
-                description: "Cost anomaly alerts".to_string(),
-                table: "incident".to_string(),
-                fields: vec![
-                    EndpointField {
-                        display: Some("Cloud FinOps".to_string()),
-                        ..field(
-                            "assignment_group",
-                            FieldKind::Reference,
-                            "287ebd7da9fe198100f92cc8d1d2154e",
-                        )
-                    },
-                    EndpointField {
-                        display: Some("2 - Medium".to_string()),
-                        ..field("impact", FieldKind::Choice, "2")
-                    },
+            endpoint("FinOps anomalies")
+                .described("Cost anomaly alerts")
+                .with([
+                    field(
+                        "assignment_group",
+                        FieldKind::Reference,
+                        "287ebd7da9fe198100f92cc8d1d2154e",
+                    )
+                    .shown_as("Cloud FinOps"),
+                    field("impact", FieldKind::Choice, "2").shown_as("2 - Medium"),
                     field("u_cost_delta", FieldKind::Integer, "-1250"),
                     field("u_auto_close", FieldKind::Boolean, "false"),
-                    EndpointField {
-                        mandatory: true,
-                        ..field("u_team", FieldKind::String, "Platform \"core\" \\ ops")
-                    },
-                ],
-            },
-            Endpoint {
-                name: "Budget overruns — EU".to_string(),
-                description: String::new(),
-                table: "incident".to_string(),
-                fields: Vec::new(),
-            },
+                    field("u_team", FieldKind::String, "Platform \"core\" \\ ops").mandatory(),
+                ]),
+            endpoint("Budget overruns — EU"),
         ],
     }
 }
@@ -95,14 +70,6 @@ fn assert_same(a: &Config, b: &Config) {
     assert_eq!(secret_text(&x.client_secret), secret_text(&y.client_secret));
     assert_eq!(secret_text(&x.password), secret_text(&y.password));
     assert_eq!(a.endpoints, b.endpoints);
-}
-
-fn mode(path: &Path) -> u32 {
-    std::fs::metadata(path)
-        .expect("metadata")
-        .permissions()
-        .mode()
-        & 0o777
 }
 
 fn write(path: &Path, text: &str, mode: u32) {
@@ -229,12 +196,12 @@ fn endpoints_are_matched_by_name_removed_and_appended() {
     // Change a field value, drop the second endpoint, add a new one.
     c.endpoints[0].fields[0].value = "1".to_string();
     c.endpoints.remove(1);
-    c.endpoints.push(Endpoint {
-        name: "New".to_string(),
-        description: "added".to_string(),
-        table: "incident".to_string(),
-        fields: vec![field("urgency", FieldKind::Choice, "3")],
-    });
+    c.endpoints
+        .push(
+            endpoint("New")
+                .described("added")
+                .with([field("urgency", FieldKind::Choice, "3")]),
+        );
     config::save(&path, &c, SaveOptions::default()).expect("save");
     let expected = HAND_WRITTEN
         .replace(
@@ -571,11 +538,10 @@ impl Sandbox {
 
     fn command(&self, args: &[&str]) -> Command {
         let home = self.dir.path().join("home");
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_snow-connect"));
+        let mut cmd = crate::support::bin::command(&home.join(".local/state"));
         cmd.args(args)
             .env("HOME", &home)
             .env("XDG_CONFIG_HOME", home.join(".config"))
-            .env("XDG_STATE_HOME", home.join(".local/state"))
             .env("XDG_DATA_HOME", home.join(".local/share"))
             .env_remove("SNOW_CONNECT_CONFIG")
             .env_remove("SNOW_CLIENT_SECRET")
@@ -1224,7 +1190,12 @@ fn a_file_size_limit_is_an_error_message_not_a_kill() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("config.toml");
     let out = Command::new(std::env::current_exe().expect("exe"))
-        .args(["fsize_child", "--exact", "--nocapture", "--test-threads=1"])
+        .args([
+            "config::fsize_child",
+            "--exact",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env(FSIZE_CHILD, &path)
         .output()
         .expect("run child");
@@ -1240,15 +1211,6 @@ fn a_file_size_limit_is_an_error_message_not_a_kill() {
 // ---------------------------------------------------------------------------------------------
 // Concurrent edits, locks, leftovers, symlinks
 // ---------------------------------------------------------------------------------------------
-
-fn endpoint(name: &str) -> Endpoint {
-    Endpoint {
-        name: name.to_string(),
-        description: String::new(),
-        table: "incident".to_string(),
-        fields: Vec::new(),
-    }
-}
 
 fn from_base(base: &Config) -> SaveOptions {
     SaveOptions {

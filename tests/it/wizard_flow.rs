@@ -1,9 +1,10 @@
 //! Headless flows: scripted keys through the real event loop (`run_loop`) with a
 //! `TestBackend`, against the in-process simulator. Every wait is bounded.
 
+use crate::support::fs::mode;
 use std::future::Future;
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
@@ -18,7 +19,7 @@ use snow_connect::servicenow::ClientOptions;
 use snow_connect::simulator::{SimOptions, Simulator};
 use snow_connect::wizard::{
     DraftState, Existing, LoopExit, LoopOptions, Model, Prefill, Runner, RunnerOptions, Screen,
-    Setup, Theme, run_loop,
+    Setup, run_loop,
 };
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -164,15 +165,9 @@ fn env() -> Env {
 }
 
 fn setup(env: &Env, prefill: Option<Prefill>) -> Setup {
-    Setup {
-        config_path: env.config.clone(),
-        existing: Existing::None,
-        draft: None,
-        prefill,
-        demo: true,
-        theme: Theme::COLOR,
-        size: (80, 24),
-    }
+    crate::support::model::setup(&env.config)
+        .prefill(prefill)
+        .build()
 }
 
 fn prefill(sim: &Simulator) -> Prefill {
@@ -224,11 +219,6 @@ async fn save_and_leave(ui: &mut Ui) {
     ui.key(KeyCode::Enter);
     ui.wait_for("Saved to").await;
     ui.key(KeyCode::Enter);
-}
-
-fn mode(path: &Path) -> u32 {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::metadata(path).expect("file").permissions().mode() & 0o777
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1932,12 +1932,11 @@ async fn non_api_paths() {
 fn spawn_simulator(args: &[&str]) -> (std::process::Child, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("tempdir");
     let log = dir.path().join("sim.log");
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_snow-connect"))
+    let child = crate::support::bin::command(dir.path())
         .arg("--log-file")
         .arg(&log)
         .arg("simulator")
         .args(args)
-        .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -2038,13 +2037,11 @@ async fn simulator_command_rejects_bad_flags_with_exit_2() {
         (vec!["--field-denial", "sometimes"], "invalid value"),
     ] {
         // Bounded: a flag that were accepted would start a simulator that never exits.
-        let run = tokio::process::Command::new(env!("CARGO_BIN_EXE_snow-connect"))
+        let run = crate::support::bin::tokio_command(dir.path())
             .arg("--log-file")
             .arg(dir.path().join("sim.log"))
             .arg("simulator")
             .args(&args)
-            .stdin(std::process::Stdio::null())
-            .kill_on_drop(true)
             .output();
         let out = tokio::time::timeout(Duration::from_secs(30), run)
             .await
@@ -2869,7 +2866,7 @@ async fn python_standard_library_client_flow_against_the_real_binary() {
     assert!(base.starts_with("http://127.0.0.1:"), "{lines:?}");
     let script = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/tests/simulator_stdlib_client.py"
+        "/tests/it/fixtures/simulator_stdlib_client.py"
     );
     let output = tokio::time::timeout(
         Duration::from_secs(60),

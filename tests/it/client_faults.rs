@@ -1,7 +1,7 @@
 //! Faults between the client and an instance (issue 7): each test provokes one, bounded in
 //! time, and asserts the typed error and that its message tells a person what to do.
 
-mod client_support;
+use crate::support::client as client_support;
 
 use std::io::Write as _;
 use std::sync::Arc;
@@ -947,7 +947,7 @@ async fn environment_proxy_and_ssl_cert_file_are_honoured() {
         let mut cmd = tokio::process::Command::new(std::env::current_exe().unwrap());
         cmd.args([
             "--exact",
-            "environment_proxy_and_ssl_cert_file_are_honoured",
+            "client_faults::environment_proxy_and_ssl_cert_file_are_honoured",
             "--nocapture",
         ]);
         for var in [
@@ -1105,8 +1105,8 @@ async fn check_reaches_an_instance_through_a_socks5h_tunnel() {
     use std::os::unix::fs::PermissionsExt;
     use tokio::io::AsyncBufReadExt;
     const NAME: &str = "acme.service-now.com";
-    let bin = env!("CARGO_BIN_EXE_snow-connect");
-    let mut sim = tokio::process::Command::new(bin)
+    let sim_home = crate::support::bin::scratch();
+    let mut sim = crate::support::bin::tokio_command(&sim_home)
         .args(["simulator", "--tls", "--tls-name", NAME])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
@@ -1148,14 +1148,13 @@ async fn check_reaches_an_instance_through_a_socks5h_tunnel() {
     )
     .unwrap();
     std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o600)).unwrap();
-    let out = tokio::process::Command::new(bin)
+    let out = crate::support::bin::tokio_command(dir.path())
         .arg("--config")
         .arg(&config)
         .args(["check", "--json", "--log-file"])
         .arg(dir.path().join("check.log"))
         .env("ALL_PROXY", format!("socks5h://{}", proxy.addr))
         .env("SSL_CERT_FILE", &ca)
-        .env("XDG_STATE_HOME", dir.path())
         .env_remove("HTTPS_PROXY")
         .env_remove("https_proxy")
         .env_remove("NO_PROXY")
