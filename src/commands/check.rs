@@ -451,6 +451,21 @@ pub(super) fn prepare(
     Ok((conn, rt))
 }
 
+/// How `check --create-test-incident` makes its incident: the way `send` does
+/// (`crate::incident`), handed to the ladder, which does not import that layer.
+pub fn test_incident_maker() -> crate::diagnose::TestIncidentMaker {
+    crate::diagnose::TestIncidentMaker::new(|client, dictionary| {
+        Box::pin(async move {
+            let created =
+                crate::incident::send_policy::create_test_incident(client, dictionary).await?;
+            Ok(crate::diagnose::TestIncident {
+                number: created.number,
+                url: created.url,
+            })
+        })
+    })
+}
+
 /// Run `snow-connect check`.
 pub fn run(global: &Global, args: CheckArgs) -> Exit {
     let (conn, rt) = match prepare(global, &args.conn, "check", args.json) {
@@ -459,7 +474,7 @@ pub fn run(global: &Global, args: CheckArgs) -> Exit {
     };
     let endpoints = configured_endpoints(global, &args);
     let opts = CheckOptions {
-        create_test_incident: args.create_test_incident,
+        create_test_incident: args.create_test_incident.then(test_incident_maker),
         discover_fields: true,
         client: conn.options.clone(),
         http: None,
