@@ -3,7 +3,7 @@
 
 use std::process::ExitCode;
 
-use crate::diagnose::{Verdict, cause_of_error};
+use crate::diagnose::{Verdict, verdict_of_error};
 use crate::servicenow::Error;
 
 /// The outcomes a command can report to its caller.
@@ -43,7 +43,7 @@ impl Exit {
     /// The code for a failed request, through its root cause: 3 when the instance could not be
     /// reached or is unavailable, 4 when it rate-limited us, else 1.
     pub fn for_error(err: &Error) -> Exit {
-        Exit::for_verdict(cause_of_error(err).map_or(Verdict::MustChange, |c| c.verdict()))
+        Exit::for_verdict(verdict_of_error(err))
     }
 }
 

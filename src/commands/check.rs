@@ -381,19 +381,6 @@ pub fn render_human(report: &CheckReport<'_>, width: usize) -> String {
     out
 }
 
-/// The configured endpoints, when the connection comes from the config file (flags mean no
-/// config is used, so no endpoints either).
-fn configured_endpoints(global: &Global, args: &CheckArgs) -> Vec<Endpoint> {
-    let c = &args.conn;
-    if c.instance.is_some() || c.client_id.is_some() || c.username.is_some() {
-        return Vec::new();
-    }
-    crate::config::resolve_config_path(global.config.as_deref())
-        .and_then(|p| crate::config::load(&p).ok())
-        .map(|l| l.config.endpoints)
-        .unwrap_or_default()
-}
-
 /// Read the dictionaries the endpoints need besides incident's (which the ladder read).
 async fn other_dictionaries(
     diag: &Diagnosis,
@@ -451,15 +438,30 @@ pub(super) fn prepare(
     Ok((conn, rt))
 }
 
+/// How `check --create-test-incident` makes its incident: the way `send` does
+/// (`crate::incident`), handed to the ladder, which does not import that layer.
+pub fn test_incident_maker() -> crate::diagnose::TestIncidentMaker {
+    crate::diagnose::TestIncidentMaker::new(|client, dictionary| {
+        Box::pin(async move {
+            let created =
+                crate::incident::send_policy::create_test_incident(client, dictionary).await?;
+            Ok(crate::diagnose::TestIncident {
+                number: created.number,
+                url: created.url,
+            })
+        })
+    })
+}
+
 /// Run `snow-connect check`.
 pub fn run(global: &Global, args: CheckArgs) -> Exit {
     let (conn, rt) = match prepare(global, &args.conn, "check", args.json) {
         Ok(ready) => ready,
         Err(exit) => return exit,
     };
-    let endpoints = configured_endpoints(global, &args);
+    let endpoints = &conn.endpoints;
     let opts = CheckOptions {
-        create_test_incident: args.create_test_incident,
+        create_test_incident: args.create_test_incident.then(test_incident_maker),
         discover_fields: true,
         client: conn.options.clone(),
         http: None,
@@ -473,7 +475,7 @@ pub fn run(global: &Global, args: CheckArgs) -> Exit {
             }
         });
         let diag = run_checks(&conn.input, &opts, None, cancel.clone()).await;
-        let others = other_dictionaries(&diag, &endpoints).await;
+        let others = other_dictionaries(&diag, endpoints).await;
         (diag, others)
     });
     let incident = match &diag.dictionary {
@@ -482,7 +484,7 @@ pub fn run(global: &Global, args: CheckArgs) -> Exit {
     };
     let mut dicts: Vec<(String, Option<&Dictionary>)> = vec![("incident".to_string(), incident)];
     dicts.extend(others.iter().map(|(t, d)| (t.clone(), d.as_ref())));
-    let validated = validate_endpoints(&endpoints, &dicts);
+    let validated = validate_endpoints(endpoints, &dicts);
     let report = CheckReport::new(
         &diag,
         validated,

@@ -28,6 +28,9 @@ pub struct Connection {
     pub options: ClientOptions,
     /// Things worth telling the user (e.g. a config file readable by others).
     pub warnings: Vec<String>,
+    /// The config file's endpoints, when the connection came from it (flags mean no config
+    /// is used, so none); read with the connection, so the file is loaded once.
+    pub endpoints: Vec<crate::config::Endpoint>,
 }
 
 const HOW: &str = "pass --instance URL --client-id ID --username NAME and set SNOW_CLIENT_SECRET \
@@ -170,6 +173,7 @@ fn from_flags(args: &ConnectionArgs, options: ClientOptions) -> Result<Connectio
             },
             options,
             warnings: Vec::new(),
+            endpoints: Vec::new(),
         }),
         _ => Err(format!(
             "missing {} (secrets are read only from the environment, never from the command line)",
@@ -188,6 +192,7 @@ fn from_config(global: &Global, options: ClientOptions) -> Result<Connection, St
     let loaded = crate::config::load(&path).map_err(|e| e.to_string())?;
     let mut conn = from_servicenow(&loaded.config.servicenow, &path, options)?;
     conn.warnings = loaded.warnings.into_iter().map(|w| w.message).collect();
+    conn.endpoints = loaded.config.endpoints;
     Ok(conn)
 }
 
@@ -210,6 +215,7 @@ fn from_servicenow(
         },
         options,
         warnings: Vec::new(),
+        endpoints: Vec::new(),
     })
 }
 

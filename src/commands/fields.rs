@@ -248,7 +248,7 @@ pub fn run(global: &Global, args: FieldsArgs) -> Exit {
     };
     let is_incident = table == "incident";
     let opts = CheckOptions {
-        create_test_incident: false,
+        create_test_incident: None,
         discover_fields: is_incident,
         client: conn.options.clone(),
         http: None,

@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 use super::{Global, connection};
 use crate::cli::SendArgs;
 use crate::config::{Config, Endpoint};
+use crate::diagnose::create_failure;
 use crate::diagnose::fixes::{self, FixContext};
 use crate::diagnose::{Dictionary, DictionaryError, discover_dictionary};
 use crate::exit::Exit;
@@ -183,7 +184,7 @@ async fn send(
     // user out).
     if let Err(e) = client.authenticate().await {
         if e.rate_limited().is_some() {
-            out.error(&send_policy::sign_in_rate_limited(&e));
+            out.error(&create_failure::sign_in_rate_limited(&e));
             return Exit::Denied;
         }
         return report_client_error(&e, "sign in", client, &wait, out);
@@ -247,12 +248,12 @@ async fn send(
                     .get("short_description")
                     .and_then(Value::as_str)
                     .unwrap_or(&alert.short_description);
-                let failure = send_policy::explain_create_error(&e, client, sent, &wait);
+                let failure = create_failure::explain_create_error(&e, client, sent, &wait);
                 out.error(&failure.message);
                 if let Some(fix) = failure.fix {
                     out.info(&format!("fix: {fix}"));
                 }
-                return failure.exit;
+                return failure.verdict.into();
             }
         };
     report_created(&created, &plan, endpoint, &dictionary, out);
@@ -325,7 +326,7 @@ fn report_client_error(
     out: &Out,
 ) -> Exit {
     if err.rate_limited().is_some() {
-        out.error(&send_policy::rate_limit_give_up(err, wait));
+        out.error(&create_failure::rate_limit_give_up(err, wait));
         return Exit::Denied;
     }
     out.error(&format!(

@@ -209,6 +209,12 @@ pub fn cause_of_error(err: &Error) -> Option<CauseId> {
     })
 }
 
+/// What a failed request means for the caller: its cause's verdict, or must-change when the
+/// error is no condition of the instance (a 404, another 4xx, an unrecognised 403).
+pub fn verdict_of_error(err: &Error) -> Verdict {
+    cause_of_error(err).map_or(Verdict::MustChange, |c| c.verdict())
+}
+
 /// When a rate-limited request may be tried again: `Retry-After` from now, else the limit's
 /// reset time. `None` when the instance gave neither.
 pub fn retry_at(err: &Error) -> Option<time::OffsetDateTime> {

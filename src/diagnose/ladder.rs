@@ -2,7 +2,10 @@
 //! ACL probes concurrently, dictionary discovery, the test incident) in dependency rounds.
 //! Results stream out as they finish.
 
+use std::sync::Arc;
+
 use futures::StreamExt;
+use futures::future::BoxFuture;
 use futures::stream::FuturesUnordered;
 use secrecy::SecretString;
 use tokio::sync::mpsc::UnboundedSender;
@@ -15,7 +18,7 @@ use super::plan::{self, Assessment};
 use super::probes::Outcome;
 use super::rungs::{self, Env, Found, LADDER, Rung, RungId, TARGET_TABLE};
 use super::{CheckId, CheckResult, CheckStatus, Dictionary, DictionaryError};
-use crate::servicenow::{Client, ClientOptions, Credentials};
+use crate::servicenow::{Client, ClientOptions, Credentials, Error};
 
 /// What the user typed on the Connect screen (or what the config holds).
 #[derive(Clone)]
@@ -54,11 +57,63 @@ impl std::fmt::Debug for ConnectionInput {
     }
 }
 
+/// The test incident the `incident:create` check made, as its outcome shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TestIncident {
+    /// `INC0010001`.
+    pub number: String,
+    /// The link a person can open.
+    pub url: String,
+}
+
+type MakeTestIncident = dyn for<'a> Fn(&'a Client, Option<&'a Dictionary>) -> BoxFuture<'a, Result<TestIncident, Error>>
+    + Send
+    + Sync;
+
+/// How the `incident:create` check makes its test incident. Making incidents is
+/// `crate::incident`'s, a peer layer the ladder does not import (DESIGN.md section 5), so the
+/// command that wants one passes this in (`commands::check::test_incident_maker`). It gets the
+/// authenticated client and the incident dictionary when discovery read it.
+#[derive(Clone)]
+pub struct TestIncidentMaker(Arc<MakeTestIncident>);
+
+impl TestIncidentMaker {
+    /// A maker from a function: `|client, dictionary| Box::pin(async move { … })`.
+    pub fn new<F>(make: F) -> TestIncidentMaker
+    where
+        F: for<'a> Fn(
+                &'a Client,
+                Option<&'a Dictionary>,
+            ) -> BoxFuture<'a, Result<TestIncident, Error>>
+            + Send
+            + Sync
+            + 'static,
+    {
+        TestIncidentMaker(Arc::new(make))
+    }
+
+    /// Make the test incident.
+    pub(crate) fn make<'a>(
+        &'a self,
+        client: &'a Client,
+        dictionary: Option<&'a Dictionary>,
+    ) -> BoxFuture<'a, Result<TestIncident, Error>> {
+        (self.0)(client, dictionary)
+    }
+}
+
+impl std::fmt::Debug for TestIncidentMaker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TestIncidentMaker")
+    }
+}
+
 /// What to run besides the ladder.
 #[derive(Debug, Clone, Default)]
 pub struct CheckOptions {
-    /// Create a clearly labelled test incident (`incident:create`).
-    pub create_test_incident: bool,
+    /// Create a clearly labelled test incident (`incident:create`) with this maker; without
+    /// one the check is skipped, saying how to ask for it.
+    pub create_test_incident: Option<TestIncidentMaker>,
     /// Read the incident dictionary after the ACL probes (for `fields` and the picker).
     pub discover_fields: bool,
     /// Transport settings.

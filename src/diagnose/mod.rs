@@ -6,6 +6,7 @@
 
 pub mod cause;
 mod check;
+pub mod create_failure;
 mod dictionary;
 pub mod fixes;
 mod ladder;
@@ -14,11 +15,16 @@ mod probes;
 mod report;
 mod rungs;
 
-pub use cause::{Cause, CauseId, CauseKind, EndpointProblem, Verdict, cause_of_error};
+pub use cause::{
+    Cause, CauseId, CauseKind, EndpointProblem, Verdict, cause_of_error, verdict_of_error,
+};
 pub use check::{CheckId, CheckResult, CheckStatus};
 // The dictionary model moved to `crate::dictionary`; these paths stay so callers keep working.
 pub use crate::dictionary::{Choice, Dictionary, DictionaryError, Field, FieldKind, HiddenReason};
 pub use dictionary::discover_dictionary;
-pub use ladder::{CheckEvent, CheckOptions, ConnectionInput, Diagnosis, run_checks};
+pub use ladder::{
+    CheckEvent, CheckOptions, ConnectionInput, Diagnosis, TestIncident, TestIncidentMaker,
+    run_checks,
+};
 pub use plan::{AdminPlan, Assessment, assess};
 pub use report::{markdown_report, markdown_report_for, verdict_sentence};

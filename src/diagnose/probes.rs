@@ -5,9 +5,9 @@
 use serde_json::Value;
 
 use super::cause::{self, CauseId};
+use super::create_failure::outcome_unknown;
 use super::fixes::{self, FixContext};
 use super::{CheckId, CheckResult, CheckStatus};
-use crate::incident::send_policy;
 use crate::sanitize;
 use crate::servicenow::{Error, Record};
 
@@ -611,7 +611,7 @@ pub(crate) fn choice_outcome(access: &Access, ctx: &FixContext) -> Outcome {
 
 /// `incident:create` from the create call.
 pub(crate) fn create_outcome(
-    result: &Result<crate::incident::CreatedIncident, Error>,
+    result: &Result<super::TestIncident, Error>,
     ctx: &FixContext,
 ) -> Outcome {
     match result {
@@ -631,7 +631,7 @@ pub(crate) fn create_outcome(
                 ..Outcome::blocked(summary, Some(evidence(e)), Some(fix))
             }
         }
-        Err(e) if send_policy::outcome_unknown(e) => Outcome {
+        Err(e) if outcome_unknown(e) => Outcome {
             status: CheckStatus::Inconclusive,
             cause: cause::cause_of_error(e),
             ..Outcome::blocked(

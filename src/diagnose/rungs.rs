@@ -4,7 +4,7 @@
 //! request and one round of metadata reads. Adding a check is one entry here and its probe.
 
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use tokio_util::sync::CancellationToken;
 
@@ -17,14 +17,10 @@ use super::fixes::{self, FixContext};
 use super::ladder::{CheckOptions, ConnectionInput};
 use super::probes::{self, Outcome, ReadOutcome, access};
 use super::{CheckId, CheckStatus, Dictionary, DictionaryError};
-use crate::incident::send_policy::{self, RateLimitWait};
 use crate::servicenow::{Client, EncodedQuery, Error, InstanceUrl, TableQuery};
 
 /// The table the integration writes to; the ladder proves access for it.
 pub(crate) const TARGET_TABLE: &str = "incident";
-
-/// The longest the test incident waits out rate limits; a longer `Retry-After` is reported.
-const TEST_INCIDENT_RATE_LIMIT_BUDGET: Duration = Duration::from_secs(15);
 
 /// A rung of the ladder.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -161,7 +157,9 @@ pub(crate) fn ms(since: Instant) -> u64 {
 pub(crate) fn not_wanted(rung: RungId, opts: &CheckOptions) -> Option<&'static str> {
     match rung {
         RungId::Discovery if !opts.discover_fields => Some(""),
-        RungId::Create if !opts.create_test_incident => Some(fixes::how_to_create_test_incident()),
+        RungId::Create if opts.create_test_incident.is_none() => {
+            Some(fixes::how_to_create_test_incident())
+        }
         _ => None,
     }
 }
@@ -446,21 +444,11 @@ async fn discovery(env: &Env<'_>) -> (Vec<(CheckId, Outcome)>, Found) {
 }
 
 async fn create(env: &Env<'_>) -> (Vec<(CheckId, Outcome)>, Found) {
-    let Some(client) = &env.client else {
+    let (Some(client), Some(maker)) = (&env.client, &env.opts.create_test_incident) else {
         return (Vec::new(), Found::Nothing);
     };
     let known = env.dictionary.as_ref().and_then(|d| d.as_ref().ok());
-    let plan = crate::incident::plan_test(known);
-    // The same policy as `send` (wait out a short rate limit, never resend an insert that may
-    // have arrived), with a smaller budget: a check should not hang for a minute.
-    let mut wait = RateLimitWait::new(TEST_INCIDENT_RATE_LIMIT_BUDGET);
-    let created = cancellable(
-        env.cancel,
-        send_policy::create_with_policy(client, &plan, &mut wait, |m| {
-            tracing::info!("{m}");
-        }),
-    )
-    .await;
+    let created = cancellable(env.cancel, maker.make(client, known)).await;
     let outcome = probes::create_outcome(&created, &env.ctx);
     let found = match created {
         Ok(c) => Found::TestIncident(c.number),

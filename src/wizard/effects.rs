@@ -11,11 +11,10 @@ use tokio::sync::mpsc::{self, UnboundedSender};
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{ConfigError, DraftStore, SaveOptions};
+use crate::diagnose::create_failure::explain_create_error;
 use crate::diagnose::{CheckId, CheckStatus};
 use crate::diagnose::{CheckOptions, ConnectionInput};
-use crate::incident::send_policy::{
-    RATE_LIMIT_BUDGET, RateLimitWait, create_with_policy, explain_create_error,
-};
+use crate::incident::send_policy::{RATE_LIMIT_BUDGET, RateLimitWait, create_with_policy};
 use crate::servicenow::{
     Client, ClientOptions, EncodedQuery, InstanceUrl, LoginGuard, TableQuery, field_string,
 };
@@ -363,7 +362,7 @@ impl Runner {
         let token = self.slot(Slot::Checks);
         let guard = self.guard.with_retry(retry_login);
         let opts = CheckOptions {
-            create_test_incident: false,
+            create_test_incident: None,
             discover_fields: true,
             client: ClientOptions {
                 login_guard: Some(guard.clone()),

@@ -31,7 +31,7 @@ fn input(base: &str) -> ConnectionInput {
 
 fn opts(create: bool) -> CheckOptions {
     CheckOptions {
-        create_test_incident: create,
+        create_test_incident: create.then(snow_connect::commands::check::test_incident_maker),
         discover_fields: true,
         ..CheckOptions::default()
     }
