@@ -246,20 +246,30 @@ pub fn render_row(r: &CheckResult, width: usize) -> String {
     } else {
         format!("  ({} ms)", r.elapsed_ms)
     };
-    let summary = format!("{}{time}", sanitize::line(&r.summary));
-    let mut out = if width >= lead_width + MIN_SUMMARY {
-        output::wrap(
-            &format!("{lead}{summary}"),
-            width,
-            "",
-            &" ".repeat(lead_width),
-        )
+    let summary = sanitize::line(&r.summary);
+    let (mut out, hang) = if width >= lead_width + MIN_SUMMARY {
+        let hang = " ".repeat(lead_width);
+        let text = output::wrap(&format!("{lead}{summary}"), width, "", &hang);
+        (text, hang)
     } else {
         // Too narrow for columns: the summary goes under the row, indented.
         let mut o = format!("{}\n", lead.trim_end());
         o.push_str(&output::wrap(&summary, width, "    ", ""));
-        o
+        (o, "    ".to_string())
     };
+    // The time stays in one piece: at the end of the last line, or on a line of its own.
+    if !time.is_empty() {
+        out.pop();
+        let last = out.rsplit('\n').next().unwrap_or_default().width();
+        if last + time.width() > width {
+            out.push('\n');
+            out.push_str(&hang);
+            out.push_str(time.trim_start());
+        } else {
+            out.push_str(&time);
+        }
+        out.push('\n');
+    }
     if !plan::needs_attention(r) {
         return out;
     }
