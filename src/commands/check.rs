@@ -11,8 +11,8 @@ use super::output::{self, Progress, Stream};
 use crate::cli::CheckArgs;
 use crate::config::Endpoint;
 use crate::diagnose::{
-    Assessment, Cause, CheckEvent, CheckId, CheckOptions, CheckResult, CheckStatus, Diagnosis, Dictionary,
-    EndpointProblem, Verdict, markdown_report_for, plan, run_checks, verdict_sentence,
+    Assessment, Cause, CheckEvent, CheckId, CheckOptions, CheckResult, CheckStatus, Diagnosis,
+    Dictionary, EndpointProblem, Verdict, markdown_report_for, plan, run_checks, verdict_sentence,
 };
 use crate::exit::Exit;
 use crate::sanitize;
@@ -287,7 +287,11 @@ pub fn render_row(r: &CheckResult, width: usize) -> String {
     match (&r.fix, r.cause) {
         (Some(fix), None) => {
             out.push_str(&format!("{indent}Fix:\n"));
-            out.push_str(&wrap_steps(&sanitize::text(fix), width, &format!("{indent}  ")));
+            out.push_str(&wrap_steps(
+                &sanitize::text(fix),
+                width,
+                &format!("{indent}  "),
+            ));
         }
         (_, Some(c)) => out.push_str(&format!("{indent}Cause: {c}\n")),
         (None, None) => {}
@@ -376,9 +380,9 @@ pub fn render_summary(report: &CheckReport<'_>, width: usize) -> String {
         let head = match e.ok {
             Some(true) => format!("Endpoint {name:?}: ✓ valid for this instance"),
             Some(false) => format!("Endpoint {name:?}: ✗ send would refuse it"),
-            None => format!(
-                "Endpoint {name:?}: – not validated (the dictionary could not be read)"
-            ),
+            None => {
+                format!("Endpoint {name:?}: – not validated (the dictionary could not be read)")
+            }
         };
         out.push_str(&output::wrap(&head, width, "", "  "));
         for p in &e.problems {
@@ -586,7 +590,12 @@ impl<'p> Rows<'p> {
     /// The spinner's text: what is running now.
     fn activity(&self) -> String {
         if self.running.is_empty() {
-            if self.next > CheckId::ALL.iter().position(|i| *i == CheckId::Oauth).unwrap_or(0) {
+            if self.next
+                > CheckId::ALL
+                    .iter()
+                    .position(|i| *i == CheckId::Oauth)
+                    .unwrap_or(0)
+            {
                 return "reading the incident dictionary".to_string();
             }
             return "checking the connection".to_string();

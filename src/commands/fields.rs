@@ -302,7 +302,11 @@ fn explain_failure(a: &Assessment, table: &str, error: Option<&str>) {
         }
         if !c.fix.is_empty() {
             out.push_str("  Fix:\n");
-            out.push_str(&super::check::wrap_steps(&sanitize::text(&c.fix), width, "    "));
+            out.push_str(&super::check::wrap_steps(
+                &sanitize::text(&c.fix),
+                width,
+                "    ",
+            ));
         }
     }
     if !a.plan.steps.is_empty() {
@@ -314,7 +318,9 @@ fn explain_failure(a: &Assessment, table: &str, error: Option<&str>) {
         ));
     }
     if a.plan.script.is_some() {
-        out.push_str("The same as one background script: `snow-connect check --format markdown`.\n");
+        out.push_str(
+            "The same as one background script: `snow-connect check --format markdown`.\n",
+        );
     }
     output::eprint(&out);
 }

@@ -375,7 +375,11 @@ mod tests {
     fn a_table_fits_the_width_whatever_one_cell_holds() {
         let long = "L".repeat(300);
         let rows = vec![
-            [long.clone(), "caller_id".to_string(), "reference".to_string()],
+            [
+                long.clone(),
+                "caller_id".to_string(),
+                "reference".to_string(),
+            ],
             ["Short".to_string(), "x".to_string(), "string".to_string()],
         ];
         let out = table(["LABEL", "ELEMENT", "TYPE"], &rows, 80);
@@ -383,10 +387,16 @@ mod tests {
             assert!(line.width() <= 80, "{}: {line}", line.width());
         }
         assert!(out.contains('…'), "{out}");
-        assert!(out.contains("caller_id") && out.contains("reference"), "{out}");
+        assert!(
+            out.contains("caller_id") && out.contains("reference"),
+            "{out}"
+        );
         // The short row is not padded out to the long label.
         let short = out.lines().nth(2).unwrap_or_default();
-        assert!(short.width() <= 80 && short.ends_with("string"), "{short:?}");
+        assert!(
+            short.width() <= 80 && short.ends_with("string"),
+            "{short:?}"
+        );
         // Nothing to cut when it fits.
         let small = table(["A", "B"], &[["x".to_string(), "y".to_string()]], 80);
         assert_eq!(small, "A  B\nx  y\n");

@@ -110,7 +110,9 @@ impl Out {
 
     fn error(&self, text: &str) {
         self.progress.suspend(|| output::error(text));
-        self.failed.borrow_mut().get_or_insert_with(|| text.to_string());
+        self.failed
+            .borrow_mut()
+            .get_or_insert_with(|| text.to_string());
     }
 
     /// The spinner's text, for the step now running.
@@ -287,27 +289,26 @@ async fn send(
     }
 
     out.step("creating the incident");
-    let created =
-        match send_policy::create_with_policy(client, &plan, &mut wait, say).await {
-            Ok(c) => c,
-            Err(e) => {
-                let sent = plan
-                    .body
-                    .get("short_description")
-                    .and_then(Value::as_str)
-                    .unwrap_or(&alert.short_description);
-                let failure = send_policy::explain_create_error(&e, client, sent, &wait);
-                out.error(&failure.message);
-                if let Some(fix) = failure.fix {
-                    out.fix(&fix);
-                }
-                // Rate limited: nothing was created, and waiting is the fix (exit 4).
-                if e.rate_limited().is_some() {
-                    return Exit::RetryLater;
-                }
-                return failure.exit;
+    let created = match send_policy::create_with_policy(client, &plan, &mut wait, say).await {
+        Ok(c) => c,
+        Err(e) => {
+            let sent = plan
+                .body
+                .get("short_description")
+                .and_then(Value::as_str)
+                .unwrap_or(&alert.short_description);
+            let failure = send_policy::explain_create_error(&e, client, sent, &wait);
+            out.error(&failure.message);
+            if let Some(fix) = failure.fix {
+                out.fix(&fix);
             }
-        };
+            // Rate limited: nothing was created, and waiting is the fix (exit 4).
+            if e.rate_limited().is_some() {
+                return Exit::RetryLater;
+            }
+            return failure.exit;
+        }
+    };
     report_created(&created, &plan, endpoint, &dictionary, out);
     Exit::Success
 }
