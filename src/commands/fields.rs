@@ -131,7 +131,13 @@ pub fn render_table(d: &Dictionary, width: usize) -> String {
         "  ",
     );
     out.push('\n');
-    out.push_str(&output::table(header, &rows, width));
+    // Element names are what a config holds: never cut. Labels and type words give way first.
+    out.push_str(&output::table(
+        header,
+        &rows,
+        width,
+        [12, usize::MAX, 12, 10, usize::MAX],
+    ));
     let counts = d.hidden_counts();
     let total: usize = counts.iter().map(|(_, n)| n).sum();
     let parts: Vec<String> = counts

@@ -124,9 +124,9 @@ pub fn truncate(text: &str, width: usize) -> Cow<'_, str> {
 }
 
 /// Column widths for a table whose natural widths are `natural`, fitted into `room` columns
-/// (gaps included, `gap` between columns): the widest column gives way first, none below
-/// `floor` (or its natural width, when narrower).
-pub fn fit_columns(natural: &[usize], gap: usize, room: usize, floor: usize) -> Vec<usize> {
+/// (gaps included, `gap` between columns): the widest column gives way first, none below its
+/// `floors` entry (or its natural width, when narrower; `usize::MAX` never gives way).
+pub fn fit_columns(natural: &[usize], gap: usize, room: usize, floors: &[usize]) -> Vec<usize> {
     let mut widths = natural.to_vec();
     let gaps = gap.saturating_mul(widths.len().saturating_sub(1));
     while widths.iter().sum::<usize>().saturating_add(gaps) > room {
@@ -134,7 +134,7 @@ pub fn fit_columns(natural: &[usize], gap: usize, room: usize, floor: usize) -> 
             .iter()
             .copied()
             .enumerate()
-            .filter(|(i, w)| *w > floor.min(natural[*i]))
+            .filter(|(i, w)| *w > floors.get(*i).copied().unwrap_or(0).min(natural[*i]))
             .max_by_key(|(_, w)| *w)
         else {
             break;
@@ -145,8 +145,14 @@ pub fn fit_columns(natural: &[usize], gap: usize, room: usize, floor: usize) -> 
 }
 
 /// An aligned table of `rows` under `header`, fitted to `width` columns: cells wider than
-/// their column end in `…`, so one enormous value cannot pad every row.
-pub fn table<const N: usize>(header: [&str; N], rows: &[[String; N]], width: usize) -> String {
+/// their column end in `…`, so one enormous value cannot pad every row. `floors` are the
+/// narrowest each column may get (see [`fit_columns`]).
+pub fn table<const N: usize>(
+    header: [&str; N],
+    rows: &[[String; N]],
+    width: usize,
+    floors: [usize; N],
+) -> String {
     use unicode_width::UnicodeWidthStr;
     let mut natural = header.map(str::width);
     for r in rows {
@@ -154,7 +160,7 @@ pub fn table<const N: usize>(header: [&str; N], rows: &[[String; N]], width: usi
             *w = (*w).max(c.width());
         }
     }
-    let widths = fit_columns(&natural, 2, width.max(MIN_WIDTH), 6);
+    let widths = fit_columns(&natural, 2, width.max(MIN_WIDTH), &floors);
     let line = |cells: [&str; N]| {
         let mut s = String::new();
         for (i, c) in cells.iter().enumerate() {
@@ -382,7 +388,7 @@ mod tests {
             ],
             ["Short".to_string(), "x".to_string(), "string".to_string()],
         ];
-        let out = table(["LABEL", "ELEMENT", "TYPE"], &rows, 80);
+        let out = table(["LABEL", "ELEMENT", "TYPE"], &rows, 80, [6, usize::MAX, 6]);
         for line in out.lines() {
             assert!(line.width() <= 80, "{}: {line}", line.width());
         }
@@ -398,7 +404,7 @@ mod tests {
             "{short:?}"
         );
         // Nothing to cut when it fits.
-        let small = table(["A", "B"], &[["x".to_string(), "y".to_string()]], 80);
+        let small = table(["A", "B"], &[["x".to_string(), "y".to_string()]], 80, [1, 1]);
         assert_eq!(small, "A  B\nx  y\n");
     }
 
