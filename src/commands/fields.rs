@@ -131,12 +131,12 @@ pub fn render_table(d: &Dictionary, width: usize) -> String {
         "  ",
     );
     out.push('\n');
-    // Element names are what a config holds: never cut. Labels and type words give way first.
+    // Element names are what a config holds: never cut. The widest other column gives way.
     out.push_str(&output::table(
         header,
         &rows,
         width,
-        [12, usize::MAX, 12, 10, usize::MAX],
+        [10, usize::MAX, 10, 8, 12],
     ));
     let counts = d.hidden_counts();
     let total: usize = counts.iter().map(|(_, n)| n).sum();

@@ -404,7 +404,12 @@ mod tests {
             "{short:?}"
         );
         // Nothing to cut when it fits.
-        let small = table(["A", "B"], &[["x".to_string(), "y".to_string()]], 80, [1, 1]);
+        let small = table(
+            ["A", "B"],
+            &[["x".to_string(), "y".to_string()]],
+            80,
+            [1, 1],
+        );
         assert_eq!(small, "A  B\nx  y\n");
     }
 
