@@ -85,6 +85,8 @@ pub fn wrap(text: &str, width: usize, indent: &str, hang: &str) -> String {
     let options = textwrap::Options::new(width)
         .initial_indent(indent)
         .subsequent_indent(&rest)
+        // Flags, ids and URLs (`--retry-login`, `sys_dictionary.*`) stay whole and greppable.
+        .word_splitter(textwrap::WordSplitter::NoHyphenation)
         .break_words(true);
     let mut out = String::new();
     for para in text.lines() {
