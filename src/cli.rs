@@ -168,7 +168,8 @@ pub struct SendArgs {
     /// The alert's description.
     #[arg(long, value_name = "TEXT")]
     pub description: Option<String>,
-    /// Validate and print the JSON body without creating anything.
+    /// Validate and print the exact JSON body that would be POSTed, as is (no
+    /// schema_version/tool_version envelope), without creating anything.
     #[arg(long)]
     pub dry_run: bool,
     /// Print one JSON document on stdout.
@@ -289,7 +290,6 @@ where
 /// Parse the command line, run what it asks for, and turn the outcome into an exit code.
 pub fn main() -> ExitCode {
     crate::harden::at_start();
-    crate::commands::quiet_on_closed_stdout();
     let cli = match parse_from(std::env::args_os()) {
         Ok(cli) => cli,
         Err(e) => {

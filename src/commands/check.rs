@@ -7,20 +7,18 @@ use unicode_width::UnicodeWidthStr;
 
 use super::Global;
 use super::connection;
+use super::output::{self, Progress, Stream};
 use crate::cli::CheckArgs;
 use crate::config::Endpoint;
 use crate::diagnose::{
-    Assessment, Cause, CheckId, CheckOptions, CheckResult, CheckStatus, Diagnosis, Dictionary,
-    EndpointProblem, Verdict, markdown_report_for, plan, run_checks, verdict_sentence,
+    Assessment, Cause, CheckEvent, CheckId, CheckOptions, CheckResult, CheckStatus, Diagnosis,
+    Dictionary, EndpointProblem, Verdict, markdown_report_for, plan, run_checks, verdict_sentence,
 };
 use crate::exit::Exit;
 use crate::sanitize;
 
 /// The version of the `--json` documents of `check` and `fields`.
 pub use super::output::SCHEMA_VERSION;
-
-/// Text width for wrapped fixes until the output follows the terminal's width.
-pub const WIDTH: usize = 100;
 
 /// One endpoint's validation against the live dictionary.
 #[derive(Debug, Clone, Serialize)]
@@ -183,28 +181,15 @@ impl<'a> CheckReport<'a> {
     }
 }
 
-/// Greedy word wrap of one paragraph, each line prefixed with `indent`; continuation lines
-/// hang by `hang` more columns.
-fn wrap(text: &str, indent: &str, hang: usize, width: usize, out: &mut String) {
-    let room = width.saturating_sub(indent.width()).max(20);
-    for para in text.lines() {
-        let mut line = String::new();
-        for word in para.split_whitespace() {
-            let used = line.width();
-            if used > 0 && used + 1 + word.width() > room {
-                out.push_str(indent);
-                out.push_str(&line);
-                out.push('\n');
-                line = " ".repeat(hang);
-            } else if used > 0 && !line.trim().is_empty() {
-                line.push(' ');
-            }
-            line.push_str(word);
-        }
-        out.push_str(indent);
-        out.push_str(&line);
-        out.push('\n');
+/// Wrap lines of a fix or plan text at `indent`; a numbered step ("3. ...") hangs its
+/// continuation lines under its text.
+pub(super) fn wrap_steps(text: &str, width: usize, indent: &str) -> String {
+    let mut out = String::new();
+    for l in text.lines() {
+        let hang = crate::diagnose::fixes::step_number(l).map_or(0, |n| n.len() + 2);
+        out.push_str(&output::wrap(l, width, indent, &" ".repeat(hang)));
     }
+    out
 }
 
 fn kind_word(c: &Cause) -> &'static str {
@@ -216,16 +201,126 @@ fn kind_word(c: &Cause) -> &'static str {
     }
 }
 
-/// The human report for a terminal `width` columns wide: the root causes first (each once),
-/// one row per check, the one admin plan, the endpoints, then the verdict.
-pub fn render_human(report: &CheckReport<'_>, width: usize) -> String {
+/// Columns of a row before its summary: glyph, status word, check id.
+const STATUS_COLUMN: usize = 12;
+/// Below this many columns left for the summary, it goes on a line of its own.
+const MIN_SUMMARY: usize = 30;
+
+fn id_column() -> usize {
+    CheckId::ALL
+        .iter()
+        .map(|i| i.as_str().len())
+        .max()
+        .unwrap_or(0)
+}
+
+/// The first line of the report: what is checked, as whom.
+pub fn render_header(url: &str, username: &str, width: usize) -> String {
+    let mut out = output::wrap(
+        &format!(
+            "snow-connect check: {} as {}",
+            sanitize::line(url),
+            sanitize::line(username)
+        ),
+        width,
+        "",
+        "  ",
+    );
+    out.push('\n');
+    out
+}
+
+/// One check's row for a terminal `width` columns wide: status, id and summary (wrapped
+/// under the summary column), then what needs attention (evidence, its cause or fix).
+pub fn render_row(r: &CheckResult, width: usize) -> String {
+    let id_width = id_column();
+    let lead = format!(
+        "{} {:<STATUS_COLUMN$}  {:<id_width$}  ",
+        r.status.glyph(),
+        r.status.word(),
+        r.id.as_str(),
+    );
+    let lead_width = lead.width();
+    let time = if r.status == CheckStatus::Skipped {
+        String::new()
+    } else {
+        format!("  ({} ms)", r.elapsed_ms)
+    };
+    let summary = sanitize::line(&r.summary);
+    let (mut out, hang) = if width >= lead_width + MIN_SUMMARY {
+        let hang = " ".repeat(lead_width);
+        let text = output::wrap(&format!("{lead}{summary}"), width, "", &hang);
+        (text, hang)
+    } else {
+        // Too narrow for columns: the summary goes under the row, indented.
+        let mut o = format!("{}\n", lead.trim_end());
+        o.push_str(&output::wrap(&summary, width, "    ", ""));
+        (o, "    ".to_string())
+    };
+    // The time stays in one piece: at the end of the last line, or on a line of its own.
+    if !time.is_empty() {
+        out.pop();
+        let last = out.rsplit('\n').next().unwrap_or_default().width();
+        if last + time.width() > width {
+            out.push('\n');
+            out.push_str(&hang);
+            out.push_str(time.trim_start());
+        } else {
+            out.push_str(&time);
+        }
+        out.push('\n');
+    }
+    if !plan::needs_attention(r) {
+        return out;
+    }
+    let indent = " ".repeat((STATUS_COLUMN + 4).min(width / 4));
+    if let Some(e) = &r.evidence {
+        out.push_str(&output::wrap(
+            &format!("Evidence: {}", sanitize::line(e)),
+            width,
+            &indent,
+            "  ",
+        ));
+    }
+    // A row with a cause is explained once, below the rows; only a finding of its own has a
+    // fix here.
+    match (&r.fix, r.cause) {
+        (Some(fix), None) => {
+            out.push_str(&format!("{indent}Fix:\n"));
+            out.push_str(&wrap_steps(
+                &sanitize::text(fix),
+                width,
+                &format!("{indent}  "),
+            ));
+        }
+        (_, Some(c)) => out.push_str(&format!("{indent}Cause: {c}\n")),
+        (None, None) => {}
+    }
+    out
+}
+
+/// The verdict line.
+pub fn render_verdict(report: &CheckReport<'_>, width: usize) -> String {
+    let a = &report.assessment;
+    let glyph = if a.verdict == Verdict::Works {
+        "✓"
+    } else {
+        "✗"
+    };
+    output::wrap(
+        &format!("Result: {glyph} {}", verdict_sentence(a)),
+        width,
+        "",
+        "  ",
+    )
+}
+
+/// What follows the rows: the root causes (each once), the one admin plan, the endpoints,
+/// the fields, then the verdict.
+pub fn render_summary(report: &CheckReport<'_>, width: usize) -> String {
     let diag = report.diag;
     let a = &report.assessment;
-    let mut out = format!(
-        "snow-connect check: {} as {}\n\n",
-        sanitize::line(report.url()),
-        sanitize::line(&report.username)
-    );
+    let mut out = String::from("\n");
     if !a.causes.is_empty() {
         out.push_str(if a.causes.len() == 1 {
             "Root cause:\n"
@@ -233,151 +328,114 @@ pub fn render_human(report: &CheckReport<'_>, width: usize) -> String {
             "Root causes:\n"
         });
         for c in &a.causes {
-            wrap(
+            out.push_str(&output::wrap(
                 &format!(
                     "✗ {} ({}): {}",
                     c.id,
                     kind_word(c),
                     sanitize::line(&c.summary)
                 ),
-                "  ",
-                4,
                 width,
-                &mut out,
-            );
+                "  ",
+                "  ",
+            ));
             if let Some(at) = &c.retry_at {
                 out.push_str(&format!("    Try again after {}\n", sanitize::line(at)));
             }
             if !c.fix.is_empty() {
-                for l in sanitize::text(&c.fix).lines() {
-                    let hang = crate::diagnose::fixes::step_number(l).map_or(0, |n| n.len() + 2);
-                    wrap(l, "    ", hang, width, &mut out);
-                }
+                out.push_str(&wrap_steps(&sanitize::text(&c.fix), width, "    "));
             }
         }
         out.push('\n');
     }
-    let id_width = CheckId::ALL
-        .iter()
-        .map(|i| i.as_str().len())
-        .max()
-        .unwrap_or(0);
-    for r in &diag.results {
-        let time = if r.status == CheckStatus::Skipped {
-            String::new()
-        } else {
-            format!("  ({} ms)", r.elapsed_ms)
-        };
-        out.push_str(&format!(
-            "{} {:<12}  {:<id_width$}  {}{}\n",
-            r.status.glyph(),
-            r.status.word(),
-            r.id.as_str(),
-            sanitize::line(&r.summary),
-            time
-        ));
-        if !plan::needs_attention(r) {
-            continue;
-        }
-        let indent = " ".repeat(16);
-        if let Some(e) = &r.evidence {
-            wrap(
-                &format!("Evidence: {}", sanitize::line(e)),
-                &indent,
-                0,
-                width,
-                &mut out,
-            );
-        }
-        // A row with a cause is explained once, above; only a finding of its own has a fix here.
-        match (&r.fix, r.cause) {
-            (Some(fix), None) => {
-                out.push_str(&format!("{indent}Fix:\n"));
-                for l in sanitize::text(fix).lines() {
-                    let hang = crate::diagnose::fixes::step_number(l).map_or(0, |n| n.len() + 2);
-                    wrap(l, &format!("{indent}  "), hang, width, &mut out);
-                }
-            }
-            (_, Some(c)) => out.push_str(&format!("{indent}Cause: {c}\n")),
-            (None, None) => {}
-        }
-    }
-    out.push('\n');
     if !a.plan.steps.is_empty() {
         out.push_str("What the ServiceNow admin changes (one plan):\n");
         for (i, step) in a.plan.steps.iter().enumerate() {
             for (j, line) in sanitize::text(step).lines().enumerate() {
                 if j == 0 {
                     let n = format!("{}. ", i + 1);
-                    wrap(&format!("{n}{line}"), "  ", n.len(), width, &mut out);
+                    out.push_str(&output::wrap(
+                        &format!("{n}{line}"),
+                        width,
+                        "  ",
+                        &" ".repeat(n.len()),
+                    ));
                 } else {
-                    wrap(line, "     ", 2, width, &mut out);
+                    out.push_str(&output::wrap(line, width, "     ", "  "));
                 }
             }
         }
         if a.plan.script.is_some() {
-            out.push_str(
-                "  The same as one background script: `snow-connect check --format markdown`.\n",
-            );
+            out.push_str(&output::wrap(
+                "The same as one background script: `snow-connect check --format markdown`.",
+                width,
+                "  ",
+                "  ",
+            ));
         }
         out.push('\n');
     }
     for e in &report.endpoints {
-        match e.ok {
-            Some(true) => out.push_str(&format!(
-                "Endpoint {:?}: ✓ valid for this instance\n",
-                sanitize::line(&e.name)
-            )),
-            Some(false) => {
-                out.push_str(&format!(
-                    "Endpoint {:?}: ✗ send would refuse it\n",
-                    sanitize::line(&e.name)
-                ));
-                for p in &e.problems {
-                    wrap(
-                        &format!(
-                            "field {}: {}",
-                            sanitize::line(&p.field),
-                            sanitize::line(&p.message)
-                        ),
-                        "    ",
-                        2,
-                        width,
-                        &mut out,
-                    );
-                }
+        let name = sanitize::line(&e.name);
+        let head = match e.ok {
+            Some(true) => format!("Endpoint {name:?}: ✓ valid for this instance"),
+            Some(false) => format!("Endpoint {name:?}: ✗ send would refuse it"),
+            None => {
+                format!("Endpoint {name:?}: – not validated (the dictionary could not be read)")
             }
-            None => out.push_str(&format!(
-                "Endpoint {:?}: – not validated (the dictionary could not be read)\n",
-                sanitize::line(&e.name)
-            )),
-        }
-    }
-    match &diag.dictionary {
-        Some(Ok(d)) => {
-            let hidden: usize = d.hidden_counts().iter().map(|(_, n)| n).sum();
-            out.push_str(&format!(
-                "Fields: {} selectable in the Additional Fields picker ({} hidden); list them with `snow-connect fields`\n",
-                d.selectable().count(),
-                hidden
+        };
+        out.push_str(&output::wrap(&head, width, "", "  "));
+        for p in &e.problems {
+            out.push_str(&output::wrap(
+                &format!(
+                    "field {}: {}",
+                    sanitize::line(&p.field),
+                    sanitize::line(&p.message)
+                ),
+                width,
+                "    ",
+                "  ",
             ));
         }
-        Some(Err(_)) => out
-            .push_str("Fields: the incident dictionary could not be read (see the causes above)\n"),
-        None => {}
+    }
+    let fields = match &diag.dictionary {
+        Some(Ok(d)) => {
+            let hidden: usize = d.hidden_counts().iter().map(|(_, n)| n).sum();
+            Some(format!(
+                "Fields: {} selectable in the Additional Fields picker ({} hidden); list them with `snow-connect fields`",
+                d.selectable().count(),
+                hidden
+            ))
+        }
+        Some(Err(_)) => Some(
+            "Fields: the incident dictionary could not be read (see the causes above)".to_string(),
+        ),
+        None => None,
+    };
+    if let Some(f) = fields {
+        out.push_str(&output::wrap(&f, width, "", "  "));
     }
     if let Some(n) = &diag.test_incident {
-        out.push_str(&format!(
-            "Test incident: {} (close or delete it)\n",
-            sanitize::line(n)
+        out.push_str(&output::wrap(
+            &format!("Test incident: {} (close or delete it)", sanitize::line(n)),
+            width,
+            "",
+            "  ",
         ));
     }
-    let glyph = if a.verdict == Verdict::Works {
-        "✓"
-    } else {
-        "✗"
-    };
-    out.push_str(&format!("Result: {glyph} {}\n", verdict_sentence(a)));
+    out.push_str(&render_verdict(report, width));
+    out
+}
+
+/// The whole human report for a terminal `width` columns wide: the header, one row per
+/// check, then [`render_summary`]. `check` prints the same text piece by piece as the
+/// checks finish.
+pub fn render_human(report: &CheckReport<'_>, width: usize) -> String {
+    let mut out = render_header(report.url(), &report.username, width);
+    for r in &report.diag.results {
+        out.push_str(&render_row(r, width));
+    }
+    out.push_str(&render_summary(report, width));
     out
 }
 
@@ -418,8 +476,9 @@ pub(super) fn prepare(
     command: &str,
     json: bool,
 ) -> Result<(connection::Connection, tokio::runtime::Runtime), Exit> {
+    let _ = command;
     let fail = |msg: String| {
-        eprintln!("snow-connect {command}: {msg}");
+        output::error(&msg);
         if json {
             let doc = UsageFailure {
                 ok: false,
@@ -432,7 +491,7 @@ pub(super) fn prepare(
     };
     let conn = connection::resolve(global, args).map_err(fail)?;
     for w in &conn.warnings {
-        eprintln!("warning: {w}");
+        output::warn(w);
     }
     let rt = super::runtime().map_err(fail)?;
     Ok((conn, rt))
@@ -453,6 +512,101 @@ pub fn test_incident_maker() -> crate::diagnose::TestIncidentMaker {
     })
 }
 
+/// Where the human text goes and how it is streamed: the header at once, each row as soon
+/// as it and every row above it are known (ladder order, whatever order the checks finish
+/// in), a spinner on stderr in between.
+struct Rows<'p> {
+    stream: Stream,
+    width: usize,
+    /// `--quiet` or `--format markdown`: no rows.
+    silent: bool,
+    progress: &'p Progress,
+    pending: Vec<Option<CheckResult>>,
+    printed: Vec<bool>,
+    running: Vec<CheckId>,
+    next: usize,
+}
+
+impl<'p> Rows<'p> {
+    fn new(stream: Stream, silent: bool, progress: &'p Progress) -> Rows<'p> {
+        Rows {
+            stream,
+            width: stream.width(),
+            silent,
+            progress,
+            pending: vec![None; CheckId::ALL.len()],
+            printed: vec![false; CheckId::ALL.len()],
+            running: Vec::new(),
+            next: 0,
+        }
+    }
+
+    fn write(&self, text: &str) {
+        if self.silent || text.is_empty() {
+            return;
+        }
+        self.progress.suspend(|| match self.stream {
+            Stream::Stdout => output::print(text),
+            Stream::Stderr => output::eprint(text),
+        });
+    }
+
+    fn on_event(&mut self, event: CheckEvent) {
+        match event {
+            CheckEvent::Started(id) => {
+                if !self.running.contains(&id) {
+                    self.running.push(id);
+                }
+            }
+            CheckEvent::Finished(r) => {
+                self.running.retain(|id| *id != r.id);
+                let i = CheckId::ALL.iter().position(|id| *id == r.id).unwrap_or(0);
+                if self.printed[i] {
+                    // A later finding supersedes a row already shown: say so, not silently.
+                    let mut text = render_row(&r, self.width);
+                    text.push_str(&output::wrap(
+                        &format!("(this replaces the {} row above)", r.id.as_str()),
+                        self.width,
+                        "    ",
+                        "",
+                    ));
+                    self.write(&text);
+                } else {
+                    self.pending[i] = Some(r);
+                }
+                self.flush();
+            }
+        }
+        self.progress.set_message(self.activity());
+    }
+
+    /// Print the rows whose turn has come.
+    fn flush(&mut self) {
+        while let Some(Some(r)) = self.pending.get_mut(self.next).map(Option::take) {
+            self.write(&render_row(&r, self.width));
+            self.printed[self.next] = true;
+            self.next += 1;
+        }
+    }
+
+    /// The spinner's text: what is running now.
+    fn activity(&self) -> String {
+        if self.running.is_empty() {
+            if self.next
+                > CheckId::ALL
+                    .iter()
+                    .position(|i| *i == CheckId::Oauth)
+                    .unwrap_or(0)
+            {
+                return "reading the incident dictionary".to_string();
+            }
+            return "checking the connection".to_string();
+        }
+        let ids: Vec<&str> = self.running.iter().map(|i| i.as_str()).collect();
+        format!("checking {}", ids.join(", "))
+    }
+}
+
 /// Run `snow-connect check`.
 pub fn run(global: &Global, args: CheckArgs) -> Exit {
     let (conn, rt) = match prepare(global, &args.conn, "check", args.json) {
@@ -466,18 +620,46 @@ pub fn run(global: &Global, args: CheckArgs) -> Exit {
         client: conn.options.clone(),
         http: None,
     };
-    let cancel = CancellationToken::new();
+    let markdown = args.format.as_deref() == Some("markdown");
+    // With --json (or the Markdown report) stdout holds the document; people read stderr.
+    let stream = if args.json || markdown {
+        Stream::Stderr
+    } else {
+        Stream::Stdout
+    };
+    let progress = Progress::start("checking the connection");
+    let mut rows = Rows::new(stream, output::quiet() || markdown, &progress);
+    let url = crate::servicenow::InstanceUrl::parse(&conn.input.instance_url)
+        .map(|u| u.as_str().to_string())
+        .unwrap_or_else(|_| conn.input.instance_url.trim().to_string());
+    rows.write(&render_header(&url, &conn.input.username, rows.width));
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    // SIGINT ends the process with 130 before any verdict (see `exit_130_on_sigint`), so
+    // nothing here cancels the ladder.
     let (diag, others) = rt.block_on(async {
-        let on_interrupt = cancel.clone();
-        tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                on_interrupt.cancel();
+        let ladder = run_checks(&conn.input, &opts, Some(tx), CancellationToken::new());
+        let stream_rows = async {
+            while let Some(event) = rx.recv().await {
+                rows.on_event(event);
             }
-        });
-        let diag = run_checks(&conn.input, &opts, None, cancel.clone()).await;
+        };
+        let (diag, ()) = tokio::join!(ladder, stream_rows);
+        if endpoints.iter().any(|e| e.table != "incident") {
+            progress.set_message("reading the dictionaries the endpoints use");
+        }
         let others = other_dictionaries(&diag, endpoints).await;
         (diag, others)
     });
+    // Rows the ladder never reported (it reports every one; this is a safety net).
+    for r in &diag.results {
+        let i = CheckId::ALL.iter().position(|id| *id == r.id).unwrap_or(0);
+        if !rows.printed[i] && rows.pending[i].is_none() {
+            rows.pending[i] = Some(r.clone());
+        }
+    }
+    rows.flush();
+    drop(rows);
+    drop(progress);
     let incident = match &diag.dictionary {
         Some(Ok(d)) => Some(d),
         _ => None,
@@ -491,16 +673,24 @@ pub fn run(global: &Global, args: CheckArgs) -> Exit {
         &conn.input.username,
         &conn.input.instance_url,
     );
-    let human = render_human(&report, WIDTH);
+    let width = stream.width();
+    let human = if output::quiet() {
+        render_verdict(&report, width)
+    } else if markdown {
+        String::new()
+    } else {
+        render_summary(&report, width)
+    };
+    match stream {
+        Stream::Stdout => output::print(&human),
+        Stream::Stderr => output::eprint(&human),
+    }
     if args.json {
-        eprint!("{human}");
         if let Err(exit) = super::print_json("check", &report.document()) {
             return exit;
         }
-    } else if args.format.as_deref() == Some("markdown") {
-        print!("{}", report.markdown());
-    } else {
-        print!("{human}");
+    } else if markdown {
+        output::print(&report.markdown());
     }
     rt.shutdown_background();
     report.exit()
@@ -511,18 +701,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn wrap_keeps_width_and_hangs_steps() {
-        let mut out = String::new();
+    fn wrap_steps_keeps_width_and_hangs_steps() {
         let long = format!("1. {}", "word ".repeat(40));
-        wrap(&long, "    ", 3, WIDTH, &mut out);
+        let out = wrap_steps(&long, 80, "    ");
         assert!(out.lines().count() > 1);
         for l in out.lines() {
-            assert!(l.width() <= WIDTH, "{l}");
+            assert!(l.width() <= 80, "{l}");
         }
         let second = out.lines().nth(1).unwrap_or_default();
         assert!(second.starts_with("       word"), "{second:?}");
-        let mut narrow = String::new();
-        wrap(&long, "", 0, 40, &mut narrow);
-        assert!(narrow.lines().all(|l| l.width() <= 40), "{narrow}");
     }
 }

@@ -4,9 +4,9 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
-use unicode_width::UnicodeWidthStr;
 
 use super::Global;
+use super::output::{self, Progress, Stream};
 use crate::cli::FieldsArgs;
 use crate::diagnose::fixes::FixContext;
 use crate::diagnose::{
@@ -99,13 +99,8 @@ fn type_text(f: &Field) -> String {
     s
 }
 
-fn pad(s: &str, width: usize) -> String {
-    let w = s.width();
-    format!("{s}{}", " ".repeat(width.saturating_sub(w)))
-}
-
-/// The aligned table and the hidden counts.
-pub fn render_table(d: &Dictionary) -> String {
+/// The aligned table (fitted to `width` columns) and the hidden counts.
+pub fn render_table(d: &Dictionary, width: usize) -> String {
     let rows: Vec<[String; 5]> = d
         .selectable()
         .map(|f| {
@@ -119,59 +114,49 @@ pub fn render_table(d: &Dictionary) -> String {
         })
         .collect();
     let header = ["LABEL", "ELEMENT", "TYPE", "FROM TABLE", "REFERENCE"];
-    let mut widths = header.map(str::len);
-    for r in &rows {
-        for (w, c) in widths.iter_mut().zip(r.iter()) {
-            *w = (*w).max(c.width());
-        }
-    }
-    let line = |cells: [&str; 5]| {
-        let mut s = String::new();
-        for (i, c) in cells.iter().enumerate() {
-            if i == cells.len() - 1 {
-                s.push_str(c);
-            } else {
-                s.push_str(&pad(c, widths[i]));
-                s.push_str("  ");
-            }
-        }
-        s.trim_end().to_string() + "\n"
-    };
     let chain = d
         .chain
         .iter()
         .map(|t| sanitize::line(t).into_owned())
         .collect::<Vec<_>>()
         .join(" > ");
-    let mut out = format!(
-        "{} fields the Additional Fields picker offers for {} ({chain}):\n\n",
-        rows.len(),
-        sanitize::line(&d.table)
+    let mut out = output::wrap(
+        &format!(
+            "{} fields the Additional Fields picker offers for {} ({chain}):",
+            rows.len(),
+            sanitize::line(&d.table)
+        ),
+        width,
+        "",
+        "  ",
     );
-    out.push_str(&line(header));
-    for r in &rows {
-        out.push_str(&line([&r[0], &r[1], &r[2], &r[3], &r[4]]));
-    }
+    out.push('\n');
+    // Element names are what a config holds: never cut. The widest other column gives way.
+    out.push_str(&output::table(
+        header,
+        &rows,
+        width,
+        [10, usize::MAX, 10, 8, 12],
+    ));
     let counts = d.hidden_counts();
     let total: usize = counts.iter().map(|(_, n)| n).sum();
     let parts: Vec<String> = counts
         .iter()
         .map(|(r, n)| format!("{n} {}", reason_text(*r)))
         .collect();
-    out.push_str(&format!(
-        "\nHidden: {total} columns ({})\n",
-        parts.join(", ")
-    ));
+    out.push('\n');
+    let mut footer = format!("Hidden: {total} columns ({})", parts.join(", "));
     if !d.type_labels_loaded {
-        out.push_str(
-            "Note: type labels are unavailable (sys_glide_object is not readable); run `snow-connect check` for the fix.\n",
+        footer.push_str(
+            "\nNote: type labels are unavailable (sys_glide_object is not readable); run `snow-connect check` for the fix.",
         );
     }
     if !d.choices_loaded {
-        out.push_str(
-            "Note: choice values are unavailable (sys_choice is not readable); run `snow-connect check` for the fix.\n",
+        footer.push_str(
+            "\nNote: choice values are unavailable (sys_choice is not readable); run `snow-connect check` for the fix.",
         );
     }
+    out.push_str(&output::wrap(&footer, width, "", "  "));
     out
 }
 
@@ -230,7 +215,7 @@ pub fn run(global: &Global, args: FieldsArgs) -> Exit {
             .all(|b| b.is_ascii_alphanumeric() || b == b'_')
     {
         let msg = "--table wants a table name such as incident";
-        eprintln!("snow-connect fields: {msg}");
+        output::error(msg);
         if args.json {
             let doc = FieldsFailure {
                 ok: false,
@@ -253,6 +238,10 @@ pub fn run(global: &Global, args: FieldsArgs) -> Exit {
         client: conn.options.clone(),
         http: None,
     };
+    let progress = Progress::start(format!(
+        "signing in and reading the {} dictionary",
+        sanitize::line(&table)
+    ));
     let diag = rt.block_on(async {
         let mut diag = run_checks(&conn.input, &opts, None, CancellationToken::new()).await;
         if !is_incident && let Some(client) = &diag.client {
@@ -260,6 +249,7 @@ pub fn run(global: &Global, args: FieldsArgs) -> Exit {
         }
         diag
     });
+    drop(progress);
     let exit = match &diag.dictionary {
         Some(Ok(d)) => {
             if args.json {
@@ -267,48 +257,18 @@ pub fn run(global: &Global, args: FieldsArgs) -> Exit {
                     return exit;
                 }
             } else {
-                print!("{}", render_table(d));
+                output::print(&render_table(d, Stream::Stdout.width()));
             }
             Exit::Success
         }
         _ => {
             let (a, exit, error) = failure(&diag, &table, &diag.context);
-            let causes = &a.causes;
-            eprintln!(
-                "snow-connect fields: cannot read the {} dictionary",
-                sanitize::line(&table)
-            );
-            if let Some(e) = &error {
-                eprintln!("  {e}");
-            }
-            for c in causes {
-                eprintln!("✗ {} : {}", c.id, sanitize::line(&c.summary));
-                if let Some(at) = &c.retry_at {
-                    eprintln!("  Try again after {}", sanitize::line(at));
-                }
-                if !c.fix.is_empty() {
-                    eprintln!("  Fix:");
-                    for l in sanitize::text(&c.fix).lines() {
-                        eprintln!("    {l}");
-                    }
-                }
-            }
-            if !a.plan.steps.is_empty() {
-                eprintln!("What the ServiceNow admin changes (one plan):");
-                for l in sanitize::text(&a.plan.text()).lines() {
-                    eprintln!("  {l}");
-                }
-            }
-            if a.plan.script.is_some() {
-                eprintln!(
-                    "The same as one background script: `snow-connect check --format markdown`."
-                );
-            }
+            explain_failure(&a, &table, error.as_deref());
             if args.json {
                 let doc = FieldsFailure {
                     ok: false,
                     table: &table,
-                    causes,
+                    causes: &a.causes,
                     error,
                 };
                 if let Err(exit) = super::print_json("fields", &doc) {
@@ -320,4 +280,53 @@ pub fn run(global: &Global, args: FieldsArgs) -> Exit {
     };
     rt.shutdown_background();
     exit
+}
+
+/// Why the dictionary could not be read, on stderr: one error line, then (unless `--quiet`)
+/// each cause once and the one admin plan, wrapped to stderr's width.
+fn explain_failure(a: &Assessment, table: &str, error: Option<&str>) {
+    let mut head = format!("cannot read the {} dictionary", sanitize::line(table));
+    if let Some(e) = error {
+        head.push_str(": ");
+        head.push_str(e);
+    }
+    output::error(&head);
+    if output::quiet() {
+        return;
+    }
+    let width = Stream::Stderr.width();
+    let mut out = String::new();
+    for c in &a.causes {
+        out.push_str(&output::wrap(
+            &format!("✗ {}: {}", c.id, sanitize::line(&c.summary)),
+            width,
+            "",
+            "    ",
+        ));
+        if let Some(at) = &c.retry_at {
+            out.push_str(&format!("  Try again after {}\n", sanitize::line(at)));
+        }
+        if !c.fix.is_empty() {
+            out.push_str("  Fix:\n");
+            out.push_str(&super::check::wrap_steps(
+                &sanitize::text(&c.fix),
+                width,
+                "    ",
+            ));
+        }
+    }
+    if !a.plan.steps.is_empty() {
+        out.push_str("What the ServiceNow admin changes (one plan):\n");
+        out.push_str(&super::check::wrap_steps(
+            &sanitize::text(&a.plan.text()),
+            width,
+            "  ",
+        ));
+    }
+    if a.plan.script.is_some() {
+        out.push_str(
+            "The same as one background script: `snow-connect check --format markdown`.\n",
+        );
+    }
+    output::eprint(&out);
 }

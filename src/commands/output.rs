@@ -85,6 +85,8 @@ pub fn wrap(text: &str, width: usize, indent: &str, hang: &str) -> String {
     let options = textwrap::Options::new(width)
         .initial_indent(indent)
         .subsequent_indent(&rest)
+        // Flags, ids and URLs (`--retry-login`, `sys_dictionary.*`) stay whole and greppable.
+        .word_splitter(textwrap::WordSplitter::NoHyphenation)
         .break_words(true);
     let mut out = String::new();
     for para in text.lines() {
@@ -96,6 +98,87 @@ pub fn wrap(text: &str, width: usize, indent: &str, hang: &str) -> String {
             out.push_str(line.trim_end());
             out.push('\n');
         }
+    }
+    out
+}
+
+/// `text` cut to `width` columns, its last visible character replaced by `…` when cut.
+pub fn truncate(text: &str, width: usize) -> Cow<'_, str> {
+    use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+    if text.width() <= width {
+        return Cow::Borrowed(text);
+    }
+    let room = width.saturating_sub(1);
+    let mut out = String::new();
+    let mut used = 0;
+    for c in text.chars() {
+        let w = c.width().unwrap_or(0);
+        if used + w > room {
+            break;
+        }
+        used += w;
+        out.push(c);
+    }
+    if width > 0 {
+        out.push('…');
+    }
+    Cow::Owned(out)
+}
+
+/// Column widths for a table whose natural widths are `natural`, fitted into `room` columns
+/// (gaps included, `gap` between columns): the widest column gives way first, none below its
+/// `floors` entry (or its natural width, when narrower; `usize::MAX` never gives way).
+pub fn fit_columns(natural: &[usize], gap: usize, room: usize, floors: &[usize]) -> Vec<usize> {
+    let mut widths = natural.to_vec();
+    let gaps = gap.saturating_mul(widths.len().saturating_sub(1));
+    while widths.iter().sum::<usize>().saturating_add(gaps) > room {
+        let Some((i, w)) = widths
+            .iter()
+            .copied()
+            .enumerate()
+            .filter(|(i, w)| *w > floors.get(*i).copied().unwrap_or(0).min(natural[*i]))
+            .max_by_key(|(_, w)| *w)
+        else {
+            break;
+        };
+        widths[i] = w - 1;
+    }
+    widths
+}
+
+/// An aligned table of `rows` under `header`, fitted to `width` columns: cells wider than
+/// their column end in `…`, so one enormous value cannot pad every row. `floors` are the
+/// narrowest each column may get (see [`fit_columns`]).
+pub fn table<const N: usize>(
+    header: [&str; N],
+    rows: &[[String; N]],
+    width: usize,
+    floors: [usize; N],
+) -> String {
+    use unicode_width::UnicodeWidthStr;
+    let mut natural = header.map(str::width);
+    for r in rows {
+        for (w, c) in natural.iter_mut().zip(r.iter()) {
+            *w = (*w).max(c.width());
+        }
+    }
+    let widths = fit_columns(&natural, 2, width.max(MIN_WIDTH), &floors);
+    let line = |cells: [&str; N]| {
+        let mut s = String::new();
+        for (i, c) in cells.iter().enumerate() {
+            let cell = truncate(c, widths[i]);
+            s.push_str(&cell);
+            if i + 1 < N {
+                s.push_str(&" ".repeat(widths[i].saturating_sub(cell.width()) + 2));
+            }
+        }
+        let mut s = s.trim_end().to_string();
+        s.push('\n');
+        s
+    };
+    let mut out = line(header);
+    for r in rows {
+        out.push_str(&line(std::array::from_fn(|i| r[i].as_str())));
     }
     out
 }
@@ -287,6 +370,49 @@ mod tests {
         let out = wrap("alpha beta gamma delta", 3, "", "");
         assert!(out.lines().all(|l| l.width() <= MIN_WIDTH), "{out}");
         assert!(out.contains("alpha beta gamma"), "{out}");
+    }
+
+    #[test]
+    fn truncate_marks_the_cut_with_an_ellipsis() {
+        assert_eq!(truncate("short", 10), "short");
+        assert_eq!(truncate("abcdefghij", 5), "abcd…");
+        assert_eq!(truncate("日本語テキスト", 5).width(), 5);
+    }
+
+    #[test]
+    fn a_table_fits_the_width_whatever_one_cell_holds() {
+        let long = "L".repeat(300);
+        let rows = vec![
+            [
+                long.clone(),
+                "caller_id".to_string(),
+                "reference".to_string(),
+            ],
+            ["Short".to_string(), "x".to_string(), "string".to_string()],
+        ];
+        let out = table(["LABEL", "ELEMENT", "TYPE"], &rows, 80, [6, usize::MAX, 6]);
+        for line in out.lines() {
+            assert!(line.width() <= 80, "{}: {line}", line.width());
+        }
+        assert!(out.contains('…'), "{out}");
+        assert!(
+            out.contains("caller_id") && out.contains("reference"),
+            "{out}"
+        );
+        // The short row is not padded out to the long label.
+        let short = out.lines().nth(2).unwrap_or_default();
+        assert!(
+            short.width() <= 80 && short.ends_with("string"),
+            "{short:?}"
+        );
+        // Nothing to cut when it fits.
+        let small = table(
+            ["A", "B"],
+            &[["x".to_string(), "y".to_string()]],
+            80,
+            [1, 1],
+        );
+        assert_eq!(small, "A  B\nx  y\n");
     }
 
     #[derive(Serialize)]

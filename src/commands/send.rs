@@ -2,10 +2,12 @@
 //! endpoint against the live dictionary. `--dry-run` stops before the insert and prints the
 //! exact body.
 
+use std::cell::RefCell;
 use std::path::Path;
 
 use serde_json::{Map, Value};
 
+use super::output::{self, Progress};
 use super::{Global, connection};
 use crate::cli::SendArgs;
 use crate::config::{Config, Endpoint};
@@ -22,12 +24,21 @@ use crate::servicenow::{Client, Error, InstanceUrl, field_string};
 
 /// Run `snow-connect send`.
 pub fn run(global: &Global, args: SendArgs) -> Exit {
-    let out = Out { json: args.json };
+    let mut out = Out::new(args.json);
+    let exit = run_with(global, &args, &mut out);
+    drop(std::mem::replace(&mut out.progress, Progress::hidden()));
+    if exit != Exit::Success {
+        out.failure_document();
+    }
+    exit
+}
+
+fn run_with(global: &Global, args: &SendArgs, out: &mut Out) -> Exit {
     if args.short_description.trim().is_empty() {
         out.error("--short-description is empty; give the alert's one-line summary");
         return Exit::Usage;
     }
-    let (path, config) = match load_config(global, &out) {
+    let (path, config) = match load_config(global, out) {
         Ok(c) => c,
         Err(exit) => return exit,
     };
@@ -35,7 +46,7 @@ pub fn run(global: &Global, args: SendArgs) -> Exit {
         out.error(&unknown_endpoint(&args.endpoint, &config.endpoints, &path));
         return Exit::Usage;
     };
-    let client = match connect(global, &args, &config, &path) {
+    let client = match connect(global, args, &config, &path) {
         Ok(c) => c,
         Err(msg) => {
             out.error(&msg);
@@ -53,39 +64,70 @@ pub fn run(global: &Global, args: SendArgs) -> Exit {
             return Exit::Usage;
         }
     };
-    runtime.block_on(send(&client, endpoint, &alert, args.dry_run, &out))
+    out.progress = Progress::start("signing in");
+    runtime.block_on(send(&client, endpoint, &alert, args.dry_run, out))
 }
 
-/// Where output goes: with `--json`, stdout carries one JSON document and people read stderr.
+/// Where output goes: with `--json`, stdout carries one JSON document (on failure too) and
+/// people read stderr.
 struct Out {
     json: bool,
+    /// The spinner for sign-in, discovery and rate-limit waits (stderr, terminals only).
+    progress: Progress,
+    /// The first error, for the failure document of `--json`.
+    failed: RefCell<Option<String>>,
 }
 
 impl Out {
-    /// Text for people: stdout normally, stderr under `--json`.
-    fn human(&self, text: &str) {
-        if self.json {
-            eprintln!("{text}");
-        } else {
-            println!("{text}");
+    fn new(json: bool) -> Out {
+        Out {
+            json,
+            progress: Progress::hidden(),
+            failed: RefCell::new(None),
         }
     }
 
-    /// Progress, notes and warnings: always stderr.
+    /// Text for people: stdout normally, stderr under `--json`.
+    fn human(&self, text: &str) {
+        self.progress.suspend(|| {
+            if self.json {
+                output::eprint(&format!("{text}\n"));
+            } else {
+                output::println(text);
+            }
+        });
+    }
+
+    /// Progress, notes and hints: stderr, dropped by `--quiet`.
     fn info(&self, text: &str) {
-        eprintln!("{text}");
+        self.progress.suspend(|| output::note(text));
+    }
+
+    /// What to do about an error: stderr, kept with `--quiet` (it belongs to the error).
+    fn fix(&self, text: &str) {
+        self.progress
+            .suspend(|| output::eprint(&format!("fix: {text}\n")));
     }
 
     fn error(&self, text: &str) {
-        super::output::error(text);
+        self.progress.suspend(|| output::error(text));
+        self.failed
+            .borrow_mut()
+            .get_or_insert_with(|| text.to_string());
     }
 
-    fn document(&self, doc: &Value) {
-        match serde_json::to_string_pretty(doc) {
-            Ok(s) => println!("{s}"),
-            // Serialising a Value cannot fail; keep stdout a valid document anyway.
-            Err(_) => println!("{{}}"),
+    /// The spinner's text, for the step now running.
+    fn step(&self, text: &'static str) {
+        self.progress.set_message(text);
+    }
+
+    /// With `--json`, the one document of a run that failed: `ok: false` and the first error.
+    fn failure_document(&self) {
+        if !self.json {
+            return;
         }
+        let error = self.failed.borrow().clone().unwrap_or_default();
+        let _ = output::print_json(&serde_json::json!({ "ok": false, "error": error }));
     }
 }
 
@@ -177,7 +219,10 @@ async fn send(
     out: &Out,
 ) -> Exit {
     let mut wait = RateLimitWait::new(RATE_LIMIT_BUDGET);
-    let say = |m: String| out.info(&m);
+    let say = |m: String| {
+        out.info(&m);
+        out.step("waiting out ServiceNow's rate limit, then trying again");
+    };
 
     // One password grant, never repeated in this run: a 429 or 5xx from the token endpoint
     // is reported, not answered with more logins (each counts, and failed ones lock the
@@ -185,10 +230,11 @@ async fn send(
     if let Err(e) = client.authenticate().await {
         if e.rate_limited().is_some() {
             out.error(&create_failure::sign_in_rate_limited(&e));
-            return Exit::Denied;
+            return Exit::RetryLater;
         }
         return report_client_error(&e, "sign in", client, &wait, out);
     }
+    out.step("reading the dictionary");
 
     let dictionary = match retry_rate_limited(
         &mut wait,
@@ -202,6 +248,7 @@ async fn send(
         Err(e) => return report_dictionary_error(&e, endpoint, client, &wait, out),
     };
 
+    out.step("checking the endpoint's values");
     let plan = match incident::plan_checked(client, endpoint, alert, &dictionary).await {
         Ok(p) => p,
         Err(problems) => {
@@ -216,7 +263,7 @@ async fn send(
                 }
             ));
             for p in &problems {
-                out.info(&format!(
+                out.fix(&format!(
                     "  - {}: {}",
                     sanitize::line(&p.field),
                     sanitize::line(&p.message)
@@ -235,27 +282,34 @@ async fn send(
             sanitize::line(&endpoint.name),
             client.instance().join("/api/now/table/incident")
         ));
-        out.document(&Value::Object(plan.body.clone()));
+        // The exact body, as it would be POSTed: no envelope (see `send --help`).
+        let body = serde_json::to_string_pretty(&Value::Object(plan.body.clone()))
+            .unwrap_or_else(|_| "{}".to_string());
+        out.progress.suspend(|| output::println(&body));
         return Exit::Success;
     }
 
-    let created =
-        match send_policy::create_with_policy(client, &plan, &mut wait, |m| out.info(&m)).await {
-            Ok(c) => c,
-            Err(e) => {
-                let sent = plan
-                    .body
-                    .get("short_description")
-                    .and_then(Value::as_str)
-                    .unwrap_or(&alert.short_description);
-                let failure = create_failure::explain_create_error(&e, client, sent, &wait);
-                out.error(&failure.message);
-                if let Some(fix) = failure.fix {
-                    out.info(&format!("fix: {fix}"));
-                }
-                return failure.verdict.into();
+    out.step("creating the incident");
+    let created = match send_policy::create_with_policy(client, &plan, &mut wait, say).await {
+        Ok(c) => c,
+        Err(e) => {
+            let sent = plan
+                .body
+                .get("short_description")
+                .and_then(Value::as_str)
+                .unwrap_or(&alert.short_description);
+            let failure = create_failure::explain_create_error(&e, client, sent, &wait);
+            out.error(&failure.message);
+            if let Some(fix) = failure.fix {
+                out.fix(&fix);
             }
-        };
+            // Rate limited: nothing was created, and waiting is the fix (exit 4).
+            if e.rate_limited().is_some() {
+                return Exit::RetryLater;
+            }
+            return failure.verdict.into();
+        }
+    };
     report_created(&created, &plan, endpoint, &dictionary, out);
     Exit::Success
 }
@@ -299,12 +353,16 @@ fn report_created(
         sanitize::line(&endpoint.name)
     ));
     if out.json {
-        out.document(&serde_json::json!({
-            "number": created.number,
-            "sys_id": created.sys_id,
-            "url": created.url,
-            "fields": fields,
-        }));
+        // The number and link come from the server: untrusted text, shown sanitised.
+        let _ = out.progress.suspend(|| {
+            output::print_json(&serde_json::json!({
+                "ok": true,
+                "number": number,
+                "sys_id": sys_id,
+                "url": url,
+                "fields": fields,
+            }))
+        });
     }
 }
 
@@ -327,7 +385,7 @@ fn report_client_error(
 ) -> Exit {
     if err.rate_limited().is_some() {
         out.error(&create_failure::rate_limit_give_up(err, wait));
-        return Exit::Denied;
+        return Exit::RetryLater;
     }
     out.error(&format!(
         "could not {step}, so no incident was created: {}",
@@ -335,7 +393,7 @@ fn report_client_error(
     ));
     let ctx = FixContext::new(client.username(), client.instance().host());
     if let Some(fix) = fixes::for_error(err, &ctx) {
-        out.info(&format!("fix: {fix}"));
+        out.fix(&fix);
     }
     Exit::for_error(err)
 }
@@ -358,7 +416,7 @@ fn report_dictionary_error(
                 sanitize::line(&err.to_string())
             ));
             let ctx = FixContext::new(client.username(), client.instance().host());
-            out.info(&format!("fix: {}", fixes::missing_acl(acl, &ctx)));
+            out.fix(&fixes::missing_acl(acl, &ctx));
             Exit::Denied
         }
         DictionaryError::NoSuchTable(_) => {

@@ -690,3 +690,268 @@ fn simulator_flags_are_accepted_with_demo_only() {
         text(&out.stderr)
     );
 }
+
+// ------------------------------------------------------------ output fits the terminal
+
+/// The connection flags and secrets for the simulator at `url`.
+fn against(c: &mut Command, url: &str) {
+    c.args(["--instance", url, "--client-id", CLIENT_ID])
+        .args(["--username", USERNAME])
+        .env("SNOW_CLIENT_SECRET", CLIENT_SECRET)
+        .env("SNOW_PASSWORD", PASSWORD);
+}
+
+fn widest(text: &str) -> (usize, String) {
+    use unicode_width::UnicodeWidthStr;
+    text.lines()
+        .map(|l| (l.width(), l.to_string()))
+        .max_by_key(|(w, _)| *w)
+        .unwrap_or_default()
+}
+
+#[test]
+fn check_output_fits_80_columns_in_a_pipe_and_quiet_keeps_only_the_verdict() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sim = Sim::start(
+        dir.path(),
+        &["--deny", "sys_glide_object", "--deny", "sys_dictionary.*"],
+    );
+    let mut c = cmd(dir.path(), &["check"]);
+    against(&mut c, &sim.url);
+    let out = run(c);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{}", text(&out.stderr));
+    let (width, line) = widest(&stdout);
+    assert!(width <= 80, "{width} columns: {line:?}\n{stdout}");
+    // Fixes and the plan are printed, and the summaries that needed it were wrapped.
+    assert!(stdout.contains("What the ServiceNow admin changes (one plan):"));
+    assert!(stdout.lines().count() > 41, "{stdout}");
+    // The rows come first (they stream as the checks finish), the causes and verdict after.
+    let row = stdout.find("acl:sys_glide_object").unwrap_or(usize::MAX);
+    let cause = stdout.find("Root cause:").unwrap_or(0);
+    let verdict = stdout.find("Result: ✗").unwrap_or(0);
+    assert!(row < cause && cause < verdict, "{stdout}");
+    // Each check's row once, in ladder order.
+    let ids = ["instance_url", "reachability", "oauth", "acl:sys_choice"];
+    let at: Vec<usize> = ids
+        .iter()
+        .map(|id| stdout.find(&format!(" {id} ")).unwrap_or(usize::MAX))
+        .collect();
+    assert!(at.windows(2).all(|w| w[0] < w[1]), "{at:?}\n{stdout}");
+
+    // -q: the verdict line only.
+    let mut c = cmd(dir.path(), &["-q", "check"]);
+    against(&mut c, &sim.url);
+    let out = run(c);
+    assert_eq!(out.status.code(), Some(1));
+    let quiet = text(&out.stdout);
+    assert!(quiet.starts_with("Result: ✗"), "{quiet}");
+    assert!(
+        !quiet.contains("Passed") && !quiet.contains("Root cause"),
+        "{quiet}"
+    );
+    assert!(quiet.lines().count() <= 2, "{quiet}");
+    assert!(out.stderr.is_empty(), "{}", text(&out.stderr));
+
+    // -q --json: the document on stdout, the verdict on stderr, nothing else.
+    let mut c = cmd(dir.path(), &["-q", "check", "--json"]);
+    against(&mut c, &sim.url);
+    let out = run(c);
+    assert_eq!(out.status.code(), Some(1));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
+    assert_eq!(doc["ok"], false);
+    let err = text(&out.stderr);
+    assert!(
+        err.starts_with("Result: ✗") && !err.contains("Passed"),
+        "{err}"
+    );
+}
+
+/// How often `key` appears as a key in the raw JSON text (serde_json keeps the last of two
+/// duplicate keys silently, so a parsed document cannot tell).
+fn key_count(json: &str, key: &str) -> usize {
+    json.matches(&format!("\"{key}\":")).count()
+}
+
+#[test]
+fn every_json_document_has_schema_and_tool_version_exactly_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sim = Sim::start(dir.path(), &[]);
+    let config = write_config(dir.path(), &sim.url);
+    let config = config.to_str().expect("utf-8");
+    let connected = |args: &[&str]| {
+        let mut c = cmd(dir.path(), args);
+        against(&mut c, &sim.url);
+        c
+    };
+    let with_config = |args: &[&str]| {
+        let mut all = vec!["--config", config];
+        all.extend_from_slice(args);
+        let mut c = cmd(dir.path(), &all);
+        c.env("CLI_TEST_PASSWORD", PASSWORD);
+        c
+    };
+    let cases: Vec<(&str, Command, i32)> = vec![
+        ("check", connected(&["check", "--json"]), 0),
+        ("fields", connected(&["fields", "--json"]), 0),
+        (
+            "fields on a table that does not exist",
+            connected(&["fields", "--json", "--table", "no_such_table"]),
+            2,
+        ),
+        (
+            "fields with a bad table",
+            connected(&["fields", "--json", "--table", "a b"]),
+            2,
+        ),
+        ("config show", with_config(&["config", "show", "--json"]), 0),
+        (
+            "send",
+            with_config(&[
+                "send",
+                "--json",
+                "--endpoint",
+                "FinOps",
+                "--short-description",
+                "x",
+            ]),
+            0,
+        ),
+        (
+            "send to an unknown endpoint",
+            with_config(&[
+                "send",
+                "--json",
+                "--endpoint",
+                "nope",
+                "--short-description",
+                "x",
+            ]),
+            2,
+        ),
+    ];
+    for (what, c, code) in cases {
+        let out = run(c);
+        let json = text(&out.stdout);
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "{what}: {json}{}",
+            text(&out.stderr)
+        );
+        let doc: serde_json::Value =
+            serde_json::from_str(&json).unwrap_or_else(|e| panic!("{what}: {e}: {json}"));
+        assert_eq!(key_count(&json, "schema_version"), 1, "{what}: {json}");
+        assert_eq!(key_count(&json, "tool_version"), 1, "{what}: {json}");
+        assert_eq!(doc["schema_version"], 1, "{what}");
+        assert_eq!(doc["tool_version"], env!("CARGO_PKG_VERSION"), "{what}");
+        if what == "check" {
+            assert_eq!(key_count(&json, "checked_at"), 1, "{json}");
+            let at = doc["checked_at"].as_str().unwrap_or_default();
+            assert!(at.len() >= 20 && at.contains('T'), "{at}");
+        }
+        if what == "send" {
+            assert_eq!(doc["ok"], true, "{json}");
+            assert!(
+                doc["number"].as_str().is_some_and(|n| n.starts_with("INC")),
+                "{json}"
+            );
+        }
+        if code != 0 {
+            assert_eq!(doc["ok"], false, "{what}: {json}");
+        }
+    }
+    // --dry-run prints the exact body that would be POSTed: no envelope.
+    let out = run(with_config(&[
+        "send",
+        "--json",
+        "--dry-run",
+        "--endpoint",
+        "FinOps",
+        "--short-description",
+        "x",
+    ]));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let body: serde_json::Value = serde_json::from_slice(&out.stdout).expect("the body");
+    assert_eq!(body["short_description"], "x");
+    assert!(body.get("schema_version").is_none(), "{body}");
+}
+
+#[test]
+fn fields_into_head_is_quiet_and_fits_80_columns() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sim = Sim::start(dir.path(), &["--extra-fields", "40"]);
+    let mut c = cmd(dir.path(), &["fields"]);
+    against(&mut c, &sim.url);
+    let out = run(c);
+    let table = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let (width, line) = widest(&table);
+    assert!(width <= 80, "{width}: {line:?}\n{table}");
+    assert!(table.contains("Cost note 1 "), "{table}");
+
+    // A real shell pipe into `head -c1`: no panic hook is left to catch a broken pipe.
+    let script = format!(
+        "set -o pipefail; '{BIN}' --log-file '{}' fields --instance '{}' --client-id {CLIENT_ID} \
+         --username {USERNAME} | head -c1 >/dev/null",
+        dir.path().join("pipe.log").display(),
+        sim.url
+    );
+    let out = Command::new("bash")
+        .args(["-c", &script])
+        .env("HOME", dir.path())
+        .env("XDG_STATE_HOME", dir.path().join("state"))
+        .env("SNOW_CLIENT_SECRET", CLIENT_SECRET)
+        .env("SNOW_PASSWORD", PASSWORD)
+        .env_remove("SNOW_CONNECT_CONFIG")
+        .output()
+        .expect("bash");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(out.stderr.is_empty(), "{}", text(&out.stderr));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_300_character_label_is_cut_to_the_width_not_padded_into_every_row() {
+    use secrecy::SecretString;
+    use snow_connect::servicenow::{Client, ClientOptions, Credentials, InstanceUrl};
+    use snow_connect::simulator::{SimOptions, Simulator};
+    let sim = Simulator::start(SimOptions::default())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let url = InstanceUrl::parse(sim.base_url()).unwrap_or_else(|e| panic!("{e}"));
+    let creds = Credentials {
+        client_id: CLIENT_ID.into(),
+        client_secret: SecretString::from(CLIENT_SECRET),
+        username: USERNAME.into(),
+        password: SecretString::from(PASSWORD),
+    };
+    let client =
+        Client::new(url, creds, &ClientOptions::default()).unwrap_or_else(|e| panic!("{e}"));
+    let mut d = snow_connect::diagnose::discover_dictionary(&client, "incident")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let long = format!("Caller {}", "x".repeat(293));
+    let caller = d
+        .fields
+        .iter_mut()
+        .find(|f| f.element == "caller_id")
+        .expect("caller_id");
+    caller.label = long.clone();
+    for width in [80, 120] {
+        let table = snow_connect::commands::fields::render_table(&d, width);
+        let (w, line) = widest(&table);
+        assert!(w <= width, "{w} > {width}: {line:?}");
+        let row = table
+            .lines()
+            .find(|l| l.contains("caller_id"))
+            .expect("the caller row");
+        assert!(row.contains('…') && !row.contains(&long), "{row}");
+        // Other rows are not padded out to the long label.
+        let active = table
+            .lines()
+            .find(|l| l.starts_with("Active "))
+            .expect("the active row");
+        assert!(active.len() < width, "{active:?}");
+    }
+    sim.shutdown().await;
+}

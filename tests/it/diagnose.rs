@@ -1040,7 +1040,10 @@ async fn check_human_output_shows_the_cause_once_and_the_plan() {
     let evidence = after.find("Evidence: HTTP 403").unwrap_or(usize::MAX);
     let pointer = after.find("Cause: missing_acl").unwrap_or(usize::MAX);
     let next_row = after.find("acl:sys_dictionary.*").unwrap_or(usize::MAX);
-    assert!(cause < row, "the cause comes first:\n{stdout}");
+    assert!(
+        row < cause,
+        "the rows stream first, the cause follows:\n{stdout}"
+    );
     assert!(evidence < pointer && pointer < next_row, "{stdout}");
     let plan = stdout
         .find("What the ServiceNow admin changes (one plan):")

@@ -751,7 +751,8 @@ async fn rate_limit_beyond_the_bound_gives_up_and_says_when() {
     let home = Home::with_endpoint(&sim, &[]);
     let before = sim.incident_count();
     let out = home.send_alert("Busy").await;
-    assert_eq!(code(&out), 1, "stderr: {}", stderr(&out));
+    // Rate limited: try again later (exit 4), not "change something".
+    assert_eq!(code(&out), 4, "stderr: {}", stderr(&out));
     let err = stderr(&out);
     assert!(err.contains("Rate limit exceeded"), "{err}");
     assert!(err.contains("Try again in "), "{err}");
