@@ -65,13 +65,21 @@ impl Stream {
         }
     }
 
-    /// Columns to wrap at: the terminal's width, or [`DEFAULT_WIDTH`] when not a terminal.
+    /// Columns to wrap at: the terminal's width; when not a terminal, `COLUMNS` if it is set
+    /// to a number (as `ls` and friends honour it), else [`DEFAULT_WIDTH`].
     pub fn width(self) -> usize {
         let size = match self {
             Stream::Stdout => terminal_size::terminal_size_of(std::io::stdout()),
             Stream::Stderr => terminal_size::terminal_size_of(std::io::stderr()),
         };
-        size.map_or(DEFAULT_WIDTH, |(w, _)| usize::from(w.0))
+        let fallback = || {
+            std::env::var("COLUMNS")
+                .ok()
+                .and_then(|c| c.trim().parse::<usize>().ok())
+                .filter(|c| *c > 0)
+                .unwrap_or(DEFAULT_WIDTH)
+        };
+        size.map_or_else(fallback, |(w, _)| usize::from(w.0))
             .max(MIN_WIDTH)
     }
 }

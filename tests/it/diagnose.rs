@@ -849,7 +849,9 @@ async fn run_bin(args: &[&str], secret: &str, password: &str) -> Output {
         .env("SNOW_CLIENT_SECRET", secret)
         .env("SNOW_PASSWORD", password)
         .env_remove("SNOW_CONNECT_CONFIG")
-        .env("NO_COLOR", "1");
+        .env("NO_COLOR", "1")
+        // Wide enough that no phrase these tests look for is wrapped across lines.
+        .env("COLUMNS", "400");
     let out = tokio::time::timeout(Duration::from_secs(60), cmd.output())
         .await
         .unwrap_or_else(|_| panic!("binary did not finish"))

@@ -61,6 +61,8 @@ async fn check_bin(url: &str, extra: &[&str]) -> Run {
         .env("SNOW_CLIENT_SECRET", DEMO_CLIENT_SECRET)
         .env("SNOW_PASSWORD", DEMO_PASSWORD)
         .env("NO_COLOR", "1")
+        // Wide enough that each check's row stays on one line for `row()`.
+        .env("COLUMNS", "400")
         .env("XDG_CONFIG_HOME", dir.path())
         .output();
     let out = tokio::time::timeout(Duration::from_secs(60), out)

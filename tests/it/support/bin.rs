@@ -17,6 +17,8 @@ pub const INHERITED: &[&str] = &[
     "SNOW_INSTANCE",
     "SNOW_CLIENT_ID",
     "SNOW_USERNAME",
+    // Headless output wraps at COLUMNS when it is not a terminal.
+    "COLUMNS",
 ];
 
 /// The state variables for a process whose XDG state home is `state_home`: the state dir is
