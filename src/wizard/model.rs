@@ -589,6 +589,8 @@ pub enum ConfirmKind {
     OverwriteChanged,
     /// Save although an endpoint is invalid.
     SaveInvalid,
+    /// Create a real test incident on the instance.
+    SendTestIncident,
     /// Send credentials the instance rejected before once more (lockout risk).
     ResendRejectedLogin,
 }

@@ -1406,3 +1406,60 @@ fn picker_keys_never_wait_for_the_filter_and_late_answers_are_dropped() {
             .any(|e| matches!(e, Effect::Cancel(crate::wizard::msg::Slot::FieldFilter)))
     );
 }
+
+#[test]
+fn the_test_incident_asks_first_lists_its_fields_and_defaults_to_cancel() {
+    let mut m = with_one_endpoint();
+    m.checks.connected = true;
+    send(&mut m, [key(KeyCode::Char('c'))]);
+    assert_eq!(m.screen, Screen::Review);
+    let test = m
+        .review
+        .items()
+        .iter()
+        .position(|i| *i == crate::wizard::model::ReviewItem::Test)
+        .unwrap_or_else(|| panic!("a test item"));
+    m.review.focus = test;
+    let effects = send(&mut m, [key(KeyCode::Enter)]);
+    assert!(
+        effects.is_empty(),
+        "nothing is sent before the answer: {effects:?}"
+    );
+    match m.top() {
+        Some(Modal::Confirm(c)) => {
+            assert_eq!(c.kind, ConfirmKind::SendTestIncident);
+            assert!(!c.on_yes, "the default answer is Cancel");
+            assert!(
+                c.body.iter().any(|l| l.contains("short_description = ")),
+                "{:?}",
+                c.body
+            );
+        }
+        other => panic!("expected the question, got {other:?}"),
+    }
+    // Enter takes the default: nothing is created.
+    let effects = send(&mut m, [key(KeyCode::Enter)]);
+    assert!(
+        !effects
+            .iter()
+            .any(|e| matches!(e, Effect::SendTestIncident { .. })),
+        "{effects:?}"
+    );
+    assert_eq!(m.review.test, crate::wizard::model::TestState::Idle);
+    // Asked again, yes sends exactly one.
+    send(&mut m, [key(KeyCode::Enter)]);
+    let effects = send(&mut m, [key(KeyCode::Char('y'))]);
+    let sent = effects
+        .iter()
+        .filter(|e| matches!(e, Effect::SendTestIncident { .. }))
+        .count();
+    assert_eq!(sent, 1, "{effects:?}");
+    // While it runs, another Enter sends nothing more.
+    let effects = send(&mut m, [key(KeyCode::Enter)]);
+    assert!(
+        !effects
+            .iter()
+            .any(|e| matches!(e, Effect::SendTestIncident { .. })),
+        "{effects:?}"
+    );
+}

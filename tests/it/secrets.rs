@@ -393,6 +393,8 @@ fn secrets_appear_only_in_the_inline_config_file() {
         t.send(ENTER);
         t.wait_for("Saved to");
         t.send(b"t");
+        t.wait_for("Create a test incident?");
+        t.send(b"y");
         t.wait_for("✓ Created INC");
         t.send(ENTER);
     });

@@ -537,8 +537,10 @@ async fn the_test_incident_waits_out_a_rate_limit_like_send() {
             save_endpoint_and_review(&mut ui).await;
             ui.press_until(KeyCode::Tab, "▸[ Send a test incident ]", 8)
                 .await;
-            exhaust_rate_limit(sim_ref).await;
             ui.key(KeyCode::Enter);
+            ui.wait_for("Create a test incident?").await;
+            exhaust_rate_limit(sim_ref).await;
+            ui.key(KeyCode::Char('y'));
             ui.wait_for("rate limiting this user (HTTP 429)").await;
             ui.wait_for("✓ Created INC").await;
         },

@@ -173,6 +173,7 @@ fn confirmed(m: &mut Model, kind: ConfirmKind) -> Vec<Effect> {
             review::save(m, false)
         }
         ConfirmKind::SaveInvalid => review::save_invalid(m),
+        ConfirmKind::SendTestIncident => review::send_test_confirmed(m),
         ConfirmKind::ResendRejectedLogin => connect::resend_confirmed(m),
     }
 }

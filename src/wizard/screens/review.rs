@@ -199,6 +199,7 @@ fn send_test(m: &mut Model) -> Vec<Effect> {
         return Vec::new();
     }
     if m.review.test == TestState::Running {
+        m.info("A test incident is being created; wait for its number.");
         return Vec::new();
     }
     // The instance would refuse what `send` refuses; say what to fix instead of sending.
@@ -208,6 +209,65 @@ fn send_test(m: &mut Model) -> Vec<Effect> {
             crate::sanitize::line(&bad.name),
             endpoints::invalid_summary(bad).trim_start_matches("✗ "),
         ));
+        return Vec::new();
+    }
+    // A real incident, on a real instance: say what it sets and ask, Cancel first, every time
+    // (a second test right after a success asks again instead of creating a duplicate).
+    let plan = crate::incident::plan_test(m.dict());
+    let mut body: Vec<String> = vec![format!(
+        "This creates a real incident on {} with:",
+        crate::sanitize::line(m.checks.instance_url.as_deref().unwrap_or("the instance"))
+    )];
+    for (field, value) in &plan.body {
+        let shown = match value {
+            serde_json::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        body.push(format!(
+            "  {} = {}",
+            crate::sanitize::line(field),
+            shorten(&crate::sanitize::line(&shown), 60)
+        ));
+    }
+    let pages = plan.body.contains_key("assignment_group")
+        || ["urgency", "impact", "priority"].iter().any(|k| {
+            plan.body
+                .get(*k)
+                .is_some_and(|v| v.as_str() == Some("1") || v.as_i64() == Some(1))
+        });
+    if pages {
+        body.push(
+            "An assignment group or an urgency, impact or priority of 1 may notify people."
+                .to_string(),
+        );
+    }
+    if matches!(m.review.test, TestState::Done(Ok(_))) {
+        body.push("A test incident was already created in this session.".to_string());
+    }
+    m.modals.push(Modal::Confirm(Confirm {
+        kind: ConfirmKind::SendTestIncident,
+        title: "Create a test incident?".into(),
+        body,
+        yes: "Create it",
+        no: "Cancel",
+        on_yes: false,
+    }));
+    Vec::new()
+}
+
+/// At most `max` characters of `s`, with an ellipsis when cut.
+fn shorten(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_string();
+    }
+    let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
+/// The user said yes to the test incident: send it once.
+pub fn send_test_confirmed(m: &mut Model) -> Vec<Effect> {
+    if m.review.test == TestState::Running {
         return Vec::new();
     }
     m.review.test = TestState::Running;
