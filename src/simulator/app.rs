@@ -122,9 +122,9 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route(
             "/api/now/table/{table}/{sys_id}",
             get(table_api::get_latest)
-                .patch(update::patch_latest)
-                .put(update::put_latest)
-                .delete(update::delete_latest)
+                .patch(update::write_latest)
+                .put(update::write_latest)
+                .delete(update::write_latest)
                 .fallback(method_not_supported),
         )
         .route(
@@ -136,9 +136,9 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route(
             "/api/now/{version}/table/{table}/{sys_id}",
             get(table_api::get_versioned)
-                .patch(update::patch_versioned)
-                .put(update::put_versioned)
-                .delete(update::delete_versioned)
+                .patch(update::write_versioned)
+                .put(update::write_versioned)
+                .delete(update::write_versioned)
                 .fallback(method_not_supported),
         )
         .fallback(not_found)

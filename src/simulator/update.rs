@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::Response;
 
 use super::app::Shared;
@@ -30,6 +30,15 @@ enum Write {
 }
 
 impl Write {
+    /// The write for a routed method (the router sends only PATCH, PUT and DELETE here).
+    fn of(method: &Method) -> Write {
+        match *method {
+            Method::PUT => Write::Put,
+            Method::DELETE => Write::Delete,
+            _ => Write::Patch,
+        }
+    }
+
     fn method(self) -> &'static str {
         match self {
             Write::Patch => "PATCH",
@@ -61,10 +70,11 @@ async fn run(
     negotiate::adapt(negotiate::format_or_json(request.headers), response).await
 }
 
-/// `PATCH /api/now/table/{table}/{sys_id}`.
-pub(crate) async fn patch_latest(
+/// `PATCH`, `PUT` or `DELETE /api/now/table/{table}/{sys_id}`.
+pub(crate) async fn write_latest(
     State(shared): State<Arc<Shared>>,
     Path((table, sys_id)): Path<(String, String)>,
+    method: Method,
     uri: Uri,
     headers: HeaderMap,
     body: Bytes,
@@ -76,13 +86,14 @@ pub(crate) async fn patch_latest(
         headers: &headers,
         body: &body,
     };
-    run(&shared, Write::Patch, None, request).await
+    run(&shared, Write::of(&method), None, request).await
 }
 
-/// `PATCH /api/now/{v1|v2}/table/{table}/{sys_id}`.
-pub(crate) async fn patch_versioned(
+/// `PATCH`, `PUT` or `DELETE /api/now/{v1|v2}/table/{table}/{sys_id}`.
+pub(crate) async fn write_versioned(
     State(shared): State<Arc<Shared>>,
     Path((version, table, sys_id)): Path<(String, String, String)>,
+    method: Method,
     uri: Uri,
     headers: HeaderMap,
     body: Bytes,
@@ -94,77 +105,7 @@ pub(crate) async fn patch_versioned(
         headers: &headers,
         body: &body,
     };
-    run(&shared, Write::Patch, Some(&version), request).await
-}
-
-/// `PUT /api/now/table/{table}/{sys_id}`.
-pub(crate) async fn put_latest(
-    State(shared): State<Arc<Shared>>,
-    Path((table, sys_id)): Path<(String, String)>,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let request = Request {
-        table: &table,
-        sys_id: &sys_id,
-        uri: &uri,
-        headers: &headers,
-        body: &body,
-    };
-    run(&shared, Write::Put, None, request).await
-}
-
-/// `PUT /api/now/{v1|v2}/table/{table}/{sys_id}`.
-pub(crate) async fn put_versioned(
-    State(shared): State<Arc<Shared>>,
-    Path((version, table, sys_id)): Path<(String, String, String)>,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let request = Request {
-        table: &table,
-        sys_id: &sys_id,
-        uri: &uri,
-        headers: &headers,
-        body: &body,
-    };
-    run(&shared, Write::Put, Some(&version), request).await
-}
-
-/// `DELETE /api/now/table/{table}/{sys_id}`.
-pub(crate) async fn delete_latest(
-    State(shared): State<Arc<Shared>>,
-    Path((table, sys_id)): Path<(String, String)>,
-    uri: Uri,
-    headers: HeaderMap,
-) -> Response {
-    let request = Request {
-        table: &table,
-        sys_id: &sys_id,
-        uri: &uri,
-        headers: &headers,
-        body: &[],
-    };
-    run(&shared, Write::Delete, None, request).await
-}
-
-/// `DELETE /api/now/{v1|v2}/table/{table}/{sys_id}`.
-pub(crate) async fn delete_versioned(
-    State(shared): State<Arc<Shared>>,
-    Path((version, table, sys_id)): Path<(String, String, String)>,
-    uri: Uri,
-    headers: HeaderMap,
-) -> Response {
-    let request = Request {
-        table: &table,
-        sys_id: &sys_id,
-        uri: &uri,
-        headers: &headers,
-        body: &[],
-    };
-    run(&shared, Write::Delete, Some(&version), request).await
+    run(&shared, Write::of(&method), Some(&version), request).await
 }
 
 fn handle(shared: &Shared, write: Write, request: &Request<'_>) -> Response {
