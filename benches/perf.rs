@@ -36,8 +36,8 @@ use snow_connect::servicenow::{
 use snow_connect::simulator::{
     DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_PASSWORD, DEMO_USERNAME, SimOptions, Simulator,
 };
-use snow_connect::wizard::model::{Modal, PickerState};
-use snow_connect::wizard::screens::{editor, picker};
+use snow_connect::wizard::component::Request;
+use snow_connect::wizard::popups::{Picker, Popup};
 use snow_connect::wizard::{
     Effect, Existing, FIRST_ROWS, FieldFilter, FieldIndex, FilterAnswer, FilterWorker, Model, Msg,
     Setup, Theme, filter_fields, update, view,
@@ -627,10 +627,19 @@ fn key(c: KeyCode) -> Msg {
 }
 
 /// The open picker's state (the bench drives one picker at a time).
-fn picker_state(m: &Model) -> &PickerState {
-    match m.modals.last() {
-        Some(Modal::Picker(p)) => p,
+fn picker_state(m: &Model) -> &Picker {
+    match m.popups.last() {
+        Some(Popup::Picker(p)) => p,
         _ => panic!("the picker is not open"),
+    }
+}
+
+/// Open the picker over the open editor, as "Select Fields" does.
+fn open_picker(m: &mut Model) {
+    if let Some(ed) = m.screens.editor.as_ref() {
+        let p = Picker::open(ed, &mut m.cx);
+        m.popups.push(p.into());
+        m.refresh_keymap();
     }
 }
 
@@ -645,7 +654,7 @@ fn forward(effects: Vec<Effect>, worker: &FilterWorker) {
 
 /// Apply the worker's answers until the picker shows the answer to the last query sent.
 fn settle(m: &mut Model, answers: &std::sync::mpsc::Receiver<FilterAnswer>) {
-    while picker_state(m).shown != picker_state(m).sent {
+    while !picker_state(m).settled() {
         let a = answers
             .recv_timeout(Duration::from_secs(30))
             .expect("the filter worker answers");
@@ -772,20 +781,20 @@ fn picker_bench(dict: Dictionary, quick: bool, summary: &mut Summary) {
         theme: Theme::COLOR,
         size: (80, 24),
     });
-    m.dictionary = Some(Ok(Arc::new(dict)));
-    let _ = editor::open(&mut m, None);
+    m.cx.dictionary = Some(Ok(Arc::new(dict)));
+    let _ = snow_connect::wizard::update::request(&mut m, Request::EditEndpoint(None));
     // Opening shares the dictionary and builds the index; each run closes the picker again
     // (Esc) and reopens it.
     let mut opens = Vec::new();
     let mut opens_cpu = Vec::new();
     for _ in 0..rounds.max(3) {
         let (t, c) = (Instant::now(), thread_cpu());
-        let _ = picker::open(&mut m);
+        open_picker(&mut m);
         opens.push(t.elapsed());
         opens_cpu.push(thread_cpu().saturating_sub(c));
         let _ = update(&mut m, key(KeyCode::Esc));
     }
-    let _ = picker::open(&mut m);
+    open_picker(&mut m);
     println!(
         "open the picker (builds the index of {} fields), {} runs: p50 {:.2} ms, max {:.2} ms \
          (thread CPU time: p50 {:.2} ms, max {:.2} ms)",

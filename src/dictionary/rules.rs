@@ -43,7 +43,9 @@ impl ValueError {
         match self {
             ValueError::Empty => "Enter a value.".into(),
             ValueError::TooLong { max, .. } => format!("At most {max} characters for this field."),
-            ValueError::NotWholeNumber => "Enter a whole number, e.g. 3.".into(),
+            ValueError::NotWholeNumber => {
+                format!("Enter a whole number from {INTEGER_MIN} to {INTEGER_MAX}, e.g. 3.")
+            }
             ValueError::OutOfRange => {
                 format!("Enter a whole number from {INTEGER_MIN} to {INTEGER_MAX}.")
             }

@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::Storage;
 use crate::config::{Endpoint, EndpointField};
-use crate::wizard::model::{FORM_BUTTON, FORM_LABELS, Mode, Model, Screen};
+use crate::wizard::model::{Mode, Model, Screen};
+use crate::wizard::screens::connect::ConnectField;
 
 /// The non-secret state of an unfinished wizard.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -70,9 +71,9 @@ impl From<&DraftEndpoint> for Endpoint {
 
 /// The draft of the current state.
 pub fn draft_of(m: &Model) -> DraftState {
-    let mut endpoints: Vec<DraftEndpoint> = m.endpoints.list.iter().map(Into::into).collect();
+    let mut endpoints: Vec<DraftEndpoint> = m.cx.endpoints.iter().map(Into::into).collect();
     // An endpoint still in the editor is worth keeping too, if it has a name.
-    if let Some(ed) = &m.editor {
+    if let Some(ed) = &m.screens.editor {
         let e = ed.endpoint();
         if !e.name.is_empty() {
             match ed.index {
@@ -81,17 +82,19 @@ pub fn draft_of(m: &Model) -> DraftState {
             }
         }
     }
+    let form = &m.screens.connect.form;
+    let review = &m.screens.review;
     DraftState {
         screen: m.screen.as_str().into(),
-        mode: m.mode,
-        instance_url: m.form.fields[0].value().trim().into(),
-        client_id: m.form.fields[1].value().trim().into(),
-        username: m.form.fields[3].value().trim().into(),
+        mode: m.cx.mode,
+        instance_url: form.instance_url.value().trim().into(),
+        client_id: form.client_id.value().trim().into(),
+        username: form.username.value().trim().into(),
         endpoints,
-        secrets_env: m.review.storage == Storage::Env,
-        secrets_storage: storage_name(m.review.storage).into(),
-        client_secret_env: m.review.secret_var.value().into(),
-        password_env: m.review.password_var.value().into(),
+        secrets_env: review.storage == Storage::Env,
+        secrets_storage: storage_name(review.storage).into(),
+        client_secret_env: review.secret_var.value().into(),
+        password_env: review.password_var.value().into(),
     }
 }
 
@@ -108,17 +111,19 @@ fn storage_name(s: Storage) -> &'static str {
 /// typed again (unless `--demo` pre-filled them) and the checks re-run before fields can be
 /// picked. Returns what the status line should say.
 pub fn restore(m: &mut Model, d: &DraftState) -> String {
-    m.mode = d.mode;
+    m.cx.mode = d.mode;
+    let form = &mut m.screens.connect.form;
     // Under --demo the form already names the simulator this run started, with its
     // credentials; the draft's URL points at one that is gone.
-    if !m.demo {
-        m.form.fields[0].set(&d.instance_url);
-        m.form.fields[1].set(&d.client_id);
-        m.form.fields[3].set(&d.username);
+    if !m.cx.demo {
+        form.instance_url.set(&d.instance_url);
+        form.client_id.set(&d.client_id);
+        form.username.set(&d.username);
     }
-    m.endpoints.list = d.endpoints.iter().map(Into::into).collect();
-    m.endpoints.selected = 0;
-    m.review.storage = match d.secrets_storage.as_str() {
+    m.cx.endpoints = d.endpoints.iter().map(Into::into).collect();
+    m.screens.endpoints.reset();
+    let review = &mut m.screens.review;
+    review.storage = match d.secrets_storage.as_str() {
         "env" => Storage::Env,
         "command" => Storage::Command,
         "file" => Storage::File,
@@ -127,22 +132,24 @@ pub fn restore(m: &mut Model, d: &DraftState) -> String {
         _ => Storage::Inline,
     };
     if !d.client_secret_env.is_empty() {
-        m.review.secret_var.set(&d.client_secret_env);
+        review.secret_var.set(&d.client_secret_env);
     }
     if !d.password_env.is_empty() {
-        m.review.password_var.set(&d.password_env);
+        review.password_var.set(&d.password_env);
     }
     m.screen = Screen::Connect;
-    let empty: Vec<usize> = (0..FORM_LABELS.len())
-        .filter(|&i| m.form.fields[i].is_empty())
-        .collect();
-    m.form.focus = empty.first().copied().unwrap_or(FORM_BUTTON);
-    m.unsaved = true;
-    // Drafts never hold secrets: those are the fields to type "again".
-    let secrets: Vec<&str> = [SECRET_FIELD, PASSWORD_FIELD]
+    let form = &m.screens.connect.form;
+    let empty: Vec<ConnectField> = ConnectField::ALL
         .into_iter()
-        .filter(|i| empty.contains(i))
-        .map(|i| FORM_LABELS[i])
+        .filter(|f| form.field(*f).is_empty())
+        .collect();
+    m.screens.connect.focus_first_empty();
+    m.cx.unsaved = true;
+    // Drafts never hold secrets: those are the fields to type "again".
+    let secrets: Vec<&str> = [ConnectField::ClientSecret, ConnectField::Password]
+        .into_iter()
+        .filter(|f| empty.contains(f))
+        .map(ConnectField::label)
         .collect();
     match (secrets.as_slice(), empty.is_empty()) {
         (_, true) => "Draft restored; the form is complete: Connect runs the checks.".to_string(),
@@ -154,7 +161,3 @@ pub fn restore(m: &mut Model, d: &DraftState) -> String {
         ),
     }
 }
-
-/// Form indexes of the two secrets.
-const SECRET_FIELD: usize = 2;
-const PASSWORD_FIELD: usize = 4;

@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::mpsc::{self, UnboundedSender};
@@ -21,6 +22,58 @@ use crate::servicenow::{
 use crate::wizard::draft::DraftState;
 use crate::wizard::msg::{ChecksOutcome, CreatedTest, Effect, Msg, RefRow, SaveFailure, Slot};
 use crate::wizard::widgets::picker::{FilterRequest, FilterWorker};
+
+/// A draft job.
+enum DraftJob {
+    /// Write this state.
+    Write(Box<DraftState>),
+    /// Delete the draft (the config was saved).
+    Clear,
+}
+
+/// Draft writes and removals in the order they were asked for: each job takes a ticket when
+/// it is asked for, and a job older than the last one carried out is dropped (a write that
+/// lands after the save that cleared the draft would bring a stale draft back).
+#[derive(Clone)]
+struct Drafts {
+    store: Option<DraftStore>,
+    tickets: Arc<AtomicU64>,
+    done: Arc<Mutex<u64>>,
+    /// The latest encoded draft, for the panic hook.
+    panic: Arc<Mutex<Option<Vec<u8>>>>,
+}
+
+impl Drafts {
+    fn ticket(&self) -> u64 {
+        self.tickets.fetch_add(1, Ordering::SeqCst).wrapping_add(1)
+    }
+
+    fn perform(&self, ticket: u64, job: DraftJob) {
+        let Ok(mut done) = self.done.lock() else {
+            return;
+        };
+        if ticket <= *done {
+            return;
+        }
+        *done = ticket;
+        let encoded = match &job {
+            DraftJob::Write(d) => DraftStore::encode(&**d).ok(),
+            DraftJob::Clear => None,
+        };
+        if let Ok(mut slot) = self.panic.lock() {
+            slot.clone_from(&encoded);
+        }
+        let Some(store) = &self.store else { return };
+        let result = match &encoded {
+            Some(bytes) => store.save_raw(bytes),
+            None if matches!(job, DraftJob::Clear) => store.clear(),
+            None => return,
+        };
+        if let Err(e) = result {
+            tracing::warn!("could not write or remove the draft: {e}");
+        }
+    }
+}
 
 /// How many reference rows a search shows.
 const SEARCH_LIMIT: u32 = 20;
@@ -44,6 +97,8 @@ pub struct Runner {
     slots: HashMap<Slot, CancellationToken>,
     root: CancellationToken,
     panic_draft: Arc<Mutex<Option<Vec<u8>>>>,
+    /// Draft writes, in order, off the UI thread.
+    drafts: Drafts,
     /// Remembers rejected credentials across check runs (and, when the options give one on
     /// disk, across sessions and with the headless commands).
     guard: LoginGuard,
@@ -59,6 +114,13 @@ impl Runner {
             .login_guard
             .clone()
             .unwrap_or_else(LoginGuard::in_memory);
+        let panic_draft = Arc::new(Mutex::new(None));
+        let drafts = Drafts {
+            store: opts.drafts.clone(),
+            tickets: Arc::new(AtomicU64::new(0)),
+            done: Arc::new(Mutex::new(0)),
+            panic: Arc::clone(&panic_draft),
+        };
         Runner {
             guard,
             tx,
@@ -68,7 +130,8 @@ impl Runner {
             display_columns: Arc::new(Mutex::new(HashMap::new())),
             slots: HashMap::new(),
             root: CancellationToken::new(),
-            panic_draft: Arc::new(Mutex::new(None)),
+            drafts,
+            panic_draft,
             filter: None,
         }
     }
@@ -83,21 +146,23 @@ impl Runner {
         self.opts.drafts.as_ref()
     }
 
-    /// Keep the encoded form of `draft` for the panic hook.
-    pub fn remember_draft(&self, draft: &DraftState) {
-        if let Ok(bytes) = DraftStore::encode(draft)
-            && let Ok(mut slot) = self.panic_draft.lock()
-        {
-            *slot = Some(bytes);
-        }
+    /// Write `draft` off the UI thread (typing, a finished step).
+    pub fn queue_draft(&self, draft: DraftState) {
+        self.draft_job(DraftJob::Write(Box::new(draft)), false);
     }
 
-    /// Write `draft` now (synchronously: it is small, and it must be on disk before a quit).
+    /// Write `draft` now, on this thread: it must be on disk before the process ends.
     pub fn save_draft(&self, draft: &DraftState) {
-        if let Some(store) = &self.opts.drafts
-            && let Err(e) = store.save(draft)
-        {
-            tracing::warn!("could not write the draft: {e}");
+        self.draft_job(DraftJob::Write(Box::new(draft.clone())), true);
+    }
+
+    fn draft_job(&self, job: DraftJob, now: bool) {
+        let drafts = self.drafts.clone();
+        let ticket = drafts.ticket();
+        if now {
+            drafts.perform(ticket, job);
+        } else {
+            tokio::task::spawn_blocking(move || drafts.perform(ticket, job));
         }
     }
 
@@ -263,16 +328,9 @@ impl Runner {
             Effect::Clipboard(_) => {
                 // The event loop writes OSC 52 itself; nothing to do here.
             }
-            Effect::SaveDraft(d) => self.save_draft(&d),
+            Effect::SaveDraft(d) => self.draft_job(DraftJob::Write(d), false),
             Effect::ClearDraft => {
-                if let Some(store) = &self.opts.drafts
-                    && let Err(e) = store.clear()
-                {
-                    tracing::warn!("could not remove the draft: {e}");
-                }
-                if let Ok(mut slot) = self.panic_draft.lock() {
-                    *slot = None;
-                }
+                self.draft_job(DraftJob::Clear, false);
             }
             Effect::SaveConfig {
                 path,

@@ -29,6 +29,9 @@ use crate::wizard::view::view;
 pub const FRAME: Duration = Duration::from_millis(10);
 /// Spinner speed.
 pub const TICK: Duration = Duration::from_millis(100);
+/// While the user types, the draft is written at most once per this interval, off the UI
+/// thread (the exit paths write it at once).
+pub const DRAFT_EVERY: Duration = Duration::from_secs(1);
 
 /// A backend the wizard can also write raw escape sequences to (OSC 52) and tell about
 /// resizes.
@@ -201,7 +204,6 @@ fn apply<B: WizardBackend>(
     runner: &mut Runner,
     msg: Msg,
 ) {
-    let draftable = matches!(msg, Msg::Key(_) | Msg::Paste(_));
     for effect in update(model, msg) {
         match effect {
             Effect::Clipboard(text) => {
@@ -211,9 +213,6 @@ fn apply<B: WizardBackend>(
             }
             other => runner.run(other),
         }
-    }
-    if draftable && model.unsaved {
-        runner.remember_draft(&draft_of(model));
     }
 }
 
@@ -255,10 +254,12 @@ where
     let mut dirty = true;
     let mut last_render: Option<Instant> = None;
     let keep_draft = |model: &Model, runner: &Runner| {
-        if model.unsaved {
+        if model.cx.unsaved {
             runner.save_draft(&draft_of(model));
         }
     };
+    // When the draft is due to be written (typing changed something).
+    let mut draft_due: Option<Instant> = None;
     loop {
         let now = Instant::now();
         let due = last_render.map_or(now, |t| t + FRAME);
@@ -268,6 +269,7 @@ where
             dirty = false;
         }
         if model.quit {
+            keep_draft(model, runner);
             runner.shutdown();
             return Ok(LoopExit::Quit);
         }
@@ -302,10 +304,16 @@ where
                 Some(Ok(Event::Key(k))) if k.kind != KeyEventKind::Release => {
                     apply(terminal, model, runner, Msg::Key(k));
                     dirty = true;
+                    if model.cx.unsaved && draft_due.is_none() {
+                        draft_due = Some(Instant::now() + DRAFT_EVERY);
+                    }
                 }
                 Some(Ok(Event::Paste(text))) => {
                     apply(terminal, model, runner, Msg::Paste(text));
                     dirty = true;
+                    if model.cx.unsaved && draft_due.is_none() {
+                        draft_due = Some(Instant::now() + DRAFT_EVERY);
+                    }
                 }
                 Some(Ok(Event::Resize(w, h))) => {
                     terminal.backend_mut().resized(w, h);
@@ -335,6 +343,12 @@ where
                 dirty = true;
             }
             _ = tokio::time::sleep_until(due), if dirty => {}
+            _ = tokio::time::sleep_until(draft_due.unwrap_or(due)), if draft_due.is_some() => {
+                draft_due = None;
+                if model.cx.unsaved {
+                    runner.queue_draft(draft_of(model));
+                }
+            }
             _ = tick.tick(), if animating => {
                 apply(terminal, model, runner, Msg::Tick);
                 dirty = true;

@@ -29,6 +29,10 @@ pub enum Action {
     PageUp,
     /// Scroll a page down.
     PageDown,
+    /// To the top (of a text or list).
+    Home,
+    /// To the bottom.
+    End,
     /// Activate the focused item or go on.
     Activate,
     /// Show or hide the secrets in the form.
@@ -55,6 +59,8 @@ pub enum Action {
     Yes,
     /// Answer no in a confirmation.
     No,
+    /// Save (Ctrl-S on Review & save).
+    Save,
 }
 
 /// One key chord.
@@ -126,6 +132,8 @@ impl Key {
             KeyCode::Right => "→".into(),
             KeyCode::PageUp => "PgUp".into(),
             KeyCode::PageDown => "PgDn".into(),
+            KeyCode::Home => "Home".into(),
+            KeyCode::End => "End".into(),
             KeyCode::Delete => "Del".into(),
             KeyCode::Backspace => "Bksp".into(),
             KeyCode::F(n) => format!("F{n}"),
@@ -252,6 +260,12 @@ pub mod keys {
     pub const PGDN: Key = Key::plain(KeyCode::PageDown);
     /// Delete.
     pub const DEL: Key = Key::plain(KeyCode::Delete);
+    /// Home.
+    pub const HOME: Key = Key::plain(KeyCode::Home);
+    /// End.
+    pub const END: Key = Key::plain(KeyCode::End);
+    /// Ctrl-S.
+    pub const CTRL_S: Key = Key::ctrl('s');
     /// F1 (help, also inside text fields).
     pub const F1: Key = Key::plain(KeyCode::F(1));
     /// Ctrl-C.

@@ -1,31 +1,72 @@
-//! Where things go on screen. Shared by `view` (to draw) and `update` (to clamp scrolling),
-//! so both agree. All arithmetic saturates: any size, however small, is safe.
+//! Where things go on screen: header, the workflow column, the body, the feedback line, the
+//! footer. All arithmetic saturates: any size, however small, is safe.
 
-use ratatui::layout::Rect;
+use ratatui::layout::{Constraint, Layout, Rect};
 
 /// Below this the wizard shows only "terminal too small".
 pub const MIN_W: u16 = 40;
 /// Below this the wizard shows only "terminal too small".
 pub const MIN_H: u16 = 12;
-/// Width of the workflow column.
-const SIDEBAR_W: u16 = 22;
-/// The workflow column is shown from this terminal width on.
-const SIDEBAR_FROM: u16 = 70;
+/// Width of the full workflow column (and its rule).
+const SIDEBAR_W: u16 = 24;
+/// Width of the collapsed column: a mark and the step number (and its rule).
+const RAIL_W: u16 = 4;
+/// The full column is shown from this terminal width on.
+const SIDEBAR_FROM: u16 = 100;
+/// The collapsed column is shown from this terminal width on.
+const RAIL_FROM: u16 = 60;
+/// The feedback line wraps to at most this many rows.
+pub const MAX_STATUS_ROWS: u16 = 3;
+
+/// How the workflow column is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sidebar {
+    /// Step names.
+    Full,
+    /// Step numbers only (narrow terminals, and screens that need the width).
+    Rail,
+    /// Not at all (very narrow terminals: the header names the step).
+    Hidden,
+}
+
+impl Sidebar {
+    /// The column for a terminal `width` wide; `wide_body` for screens that need the room
+    /// (the ACL matrix).
+    pub fn for_width(width: u16, wide_body: bool) -> Sidebar {
+        if width >= SIDEBAR_FROM && !wide_body {
+            Sidebar::Full
+        } else if width >= RAIL_FROM {
+            Sidebar::Rail
+        } else {
+            Sidebar::Hidden
+        }
+    }
+
+    fn width(self) -> u16 {
+        match self {
+            Sidebar::Full => SIDEBAR_W,
+            Sidebar::Rail => RAIL_W,
+            Sidebar::Hidden => 0,
+        }
+    }
+}
 
 /// The regions of a frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Areas {
     /// Top line: product and step.
     pub header: Rect,
-    /// The workflow column, when wide enough.
-    pub sidebar: Option<Rect>,
+    /// The workflow column (zero width when hidden), without its rule.
+    pub sidebar: Rect,
+    /// The column's vertical rule.
+    pub rule: Rect,
     /// The screen's content.
     pub body: Rect,
-    /// The feedback line (zero height when there is no feedback).
+    /// The feedback line(s) (zero height when there is no feedback).
     pub status: Rect,
     /// The key hints.
     pub footer: Rect,
-    /// Where modals go (everything but header and footer).
+    /// Where popups go (everything but header and footer).
     pub modal: Rect,
 }
 
@@ -34,60 +75,41 @@ pub fn big_enough(area: Rect) -> bool {
     area.width >= MIN_W && area.height >= MIN_H
 }
 
-/// Split a frame.
-pub fn areas(area: Rect, with_status: bool) -> Areas {
-    let header = Rect::new(area.x, area.y, area.width, area.height.min(1));
-    let footer = Rect::new(
-        area.x,
-        area.bottom().saturating_sub(1),
-        area.width,
-        area.height.min(1),
-    );
-    let status_h = u16::from(with_status).min(area.height.saturating_sub(2));
-    let status = Rect::new(
-        area.x,
-        footer.y.saturating_sub(status_h),
-        area.width,
-        status_h,
-    );
-    let mid_y = area.y.saturating_add(1);
-    let mid_h = area.height.saturating_sub(2);
-    let modal = Rect::new(area.x, mid_y, area.width, mid_h);
-    let body_h = mid_h.saturating_sub(status_h);
-    let (sidebar, body) = if area.width >= SIDEBAR_FROM {
-        let side = Rect::new(area.x, mid_y, SIDEBAR_W, body_h);
-        let x = area.x.saturating_add(SIDEBAR_W).saturating_add(2);
-        let w = area.width.saturating_sub(SIDEBAR_W).saturating_sub(3);
-        (Some(side), Rect::new(x, mid_y, w, body_h))
-    } else {
-        (
-            None,
-            Rect::new(
-                area.x.saturating_add(1),
-                mid_y,
-                area.width.saturating_sub(2),
-                body_h,
-            ),
-        )
-    };
+/// Split a frame: `status_rows` rows of feedback, the workflow column as `sidebar`.
+pub fn areas(area: Rect, status_rows: u16, sidebar: Sidebar) -> Areas {
+    let status_rows = status_rows.min(area.height.saturating_sub(2));
+    let [header, middle, footer] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Fill(1),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    let [main, status] =
+        Layout::vertical([Constraint::Fill(1), Constraint::Length(status_rows)]).areas(middle);
+    let side_w = sidebar.width();
+    let [side, rule, _, body, _] = Layout::horizontal([
+        Constraint::Length(side_w.saturating_sub(2)),
+        Constraint::Length(u16::from(side_w > 0)),
+        Constraint::Length(1),
+        Constraint::Fill(1),
+        Constraint::Length(1),
+    ])
+    .areas(main);
+    let [_, status, _] = Layout::horizontal([
+        Constraint::Length(1),
+        Constraint::Fill(1),
+        Constraint::Length(1),
+    ])
+    .areas(status);
     Areas {
         header,
-        sidebar,
+        sidebar: side,
+        rule,
         body,
-        status: Rect::new(
-            status.x.saturating_add(1),
-            status.y,
-            status.width.saturating_sub(2),
-            status.height,
-        ),
+        status,
         footer,
-        modal,
+        modal: middle,
     }
-}
-
-/// The body area for a terminal of `size` (for scroll clamping in `update`).
-pub fn body_for(size: (u16, u16), with_status: bool) -> Rect {
-    areas(Rect::new(0, 0, size.0, size.1), with_status).body
 }
 
 #[cfg(test)]
@@ -95,22 +117,34 @@ mod tests {
     use super::*;
 
     #[test]
-    fn wide_terminals_get_the_sidebar_and_small_ones_do_not() {
-        let a = areas(Rect::new(0, 0, 80, 24), false);
-        assert!(a.sidebar.is_some());
+    fn wide_terminals_get_the_sidebar_narrow_ones_the_rail_and_small_ones_nothing() {
+        let a = areas(Rect::new(0, 0, 120, 30), 0, Sidebar::for_width(120, false));
+        assert_eq!(a.sidebar.width, 22);
         assert_eq!(a.body.x, 24);
-        assert_eq!(a.body.right(), 79);
-        assert_eq!(a.body.height, 22);
-        let b = areas(Rect::new(0, 0, 40, 12), true);
-        assert!(b.sidebar.is_none());
-        assert_eq!(b.body.height, 9);
-        assert_eq!(b.status.y, 10);
+        assert_eq!(a.body.right(), 119);
+        let b = areas(Rect::new(0, 0, 80, 24), 1, Sidebar::for_width(80, false));
+        assert_eq!(b.sidebar.width, 2, "the rail");
+        assert_eq!(b.body.x, 4);
+        assert_eq!(b.body.height, 21);
+        assert_eq!(b.status.y, 22);
+        let c = areas(Rect::new(0, 0, 40, 12), 1, Sidebar::for_width(40, false));
+        assert_eq!(c.sidebar.width, 0);
+        assert_eq!(c.rule.width, 0);
+        assert_eq!(c.body.x, 1);
+        assert_eq!(c.body.height, 9);
+        assert_eq!(
+            Sidebar::for_width(160, true),
+            Sidebar::Rail,
+            "the matrix keeps the width"
+        );
     }
 
     #[test]
     fn degenerate_sizes_do_not_panic() {
         for (w, h) in [(0, 0), (1, 1), (3, 2), (80, 1), (1, 40)] {
-            let _ = areas(Rect::new(0, 0, w, h), true);
+            for s in [Sidebar::Full, Sidebar::Rail, Sidebar::Hidden] {
+                let _ = areas(Rect::new(0, 0, w, h), 3, s);
+            }
         }
     }
 }

@@ -2,14 +2,20 @@
 //! report back with messages), terminal setup and restore. The only module that imports
 //! ratatui or crossterm.
 //!
-//! - [`model`]: all state, no terminal.
+//! - [`component`]: the seam screens and popups are built on: typed state, key bindings that
+//!   make the footer and help, navigation and effects returned as values.
+//! - [`context`]: what the screens share.
+//! - [`model`]: all state, no terminal: the context, the screens, the popup stack.
 //! - [`update()`]: `update(&mut Model, Msg) -> Vec<Effect>`, pure.
 //! - [`view()`]: `view(&Model, &mut Frame)`, pure.
 //! - [`effects`]: the runner that performs effects in tokio tasks.
 //! - [`event_loop`]: the loop, generic over event stream and backend.
 //! - [`terminal`]: raw mode, alternate screen, panic hook.
-//! - [`screens`], [`widgets`]: one file per screen, reusable widgets.
+//! - [`screens`], [`popups`], [`widgets`]: one file per screen and per popup, reusable
+//!   widgets.
 
+pub mod component;
+pub mod context;
 pub mod draft;
 pub mod effects;
 pub mod event_loop;
@@ -17,6 +23,7 @@ pub mod keymap;
 pub mod layout;
 pub mod model;
 pub mod msg;
+pub mod popups;
 pub mod screens;
 pub mod terminal;
 pub mod theme;
@@ -70,11 +77,12 @@ pub async fn run(mut setup: Setup, runner_opts: RunnerOptions) -> io::Result<Out
     drop(term);
     drop(guard);
     let exit = result?;
-    tracing::info!(?exit, saved = model.review.saved.is_some(), "wizard ended");
+    let saved = model.screens.review.saved.clone();
+    tracing::info!(?exit, saved = saved.is_some(), "wizard ended");
     Ok(Outcome {
         exit,
-        saved: model.review.saved.clone(),
-        unsaved: model.unsaved,
+        saved,
+        unsaved: model.cx.unsaved,
     })
 }
 

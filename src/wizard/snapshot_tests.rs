@@ -1,4 +1,4 @@
-//! Snapshots of every screen and the main modals at 80x24 and 40x12 (TestBackend rendered to
+//! Snapshots of every screen and the main popups at 80x24, 60x20 and 40x12 (TestBackend rendered to
 //! text). Fixtures have fixed times and no real secrets; every render is also checked for
 //! the fixture secrets and for panics at odd sizes.
 
@@ -7,17 +7,19 @@ use crossterm::event::KeyCode;
 use crate::config::{Config, Endpoint, EndpointField, SecretRef, ServiceNowConfig};
 use crate::diagnose::{CheckEvent, CheckId, DictionaryError, FieldKind};
 use crate::wizard::draft::draft_of;
-use crate::wizard::model::{EditorItem, Existing, Model, Screen, ValueTarget};
+use crate::wizard::model::{Existing, Model, Screen};
 use crate::wizard::msg::{CreatedTest, Msg, RefRow};
-use crate::wizard::screens::{picker, value};
+use crate::wizard::popups::ValueTarget;
+use crate::wizard::screens::connect::{ConnectField, ConnectFocus};
+use crate::wizard::screens::editor::EditorItem;
 use crate::wizard::test_fixtures::*;
 use crate::wizard::theme::Theme;
 
 // Literal on purpose: tests/secrets.rs reads this line to know what the snapshots must not show.
 const SECRETS: [&str; 2] = ["s3cret!", "pa55word"];
 
-fn check(name: &str, m: &Model) {
-    for (w, h) in [(80u16, 24u16), (40, 12)] {
+fn check(name: &str, m: &mut Model) {
+    for (w, h) in [(80u16, 24u16), (60, 20), (40, 12)] {
         let text = render(m, w, h);
         for s in SECRETS {
             assert!(!text.contains(s), "{name} {w}x{h} shows a secret");
@@ -48,7 +50,9 @@ fn the_listed_secrets_are_the_ones_the_form_is_filled_with() {
 
 fn filled() -> Model {
     let mut m = filled_form();
-    m.form.focus = crate::wizard::model::FORM_BUTTON;
+    m.screens
+        .connect
+        .set_focus(crate::wizard::screens::connect::ConnectFocus::Connect);
     m
 }
 
@@ -88,7 +92,7 @@ fn endpoints() -> Model {
 
 fn with_endpoint() -> Model {
     let mut m = endpoints();
-    m.endpoints.list.push(Endpoint {
+    m.cx.endpoints.push(Endpoint {
         name: "FinOps anomalies".into(),
         description: "Cost anomaly alerts".into(),
         table: "incident".into(),
@@ -134,40 +138,46 @@ fn existing_config() -> Config {
 
 #[test]
 fn welcome() {
-    check("welcome", &model());
+    check("welcome", &mut model());
     let mut s = setup();
     s.existing = Existing::Loaded {
         config: Box::new(existing_config()),
         warnings: vec!["config.toml is readable by other users: run chmod 600 config.toml".into()],
     };
-    check("welcome_existing", &Model::new(s));
+    check("welcome_existing", &mut Model::new(s));
     let mut s = setup();
     s.existing = Existing::Invalid(
         "config.toml:3:1: unknown key `pasword`, did you mean `password`?".into(),
     );
-    check("welcome_invalid", &Model::new(s));
+    check("welcome_invalid", &mut Model::new(s));
 }
 
 #[test]
 fn instruction_screens() {
     let mut m = model();
     send(&mut m, [key(KeyCode::Enter)]);
-    check("choose_user", &m);
+    check("choose_user", &mut m);
     send(&mut m, [key(KeyCode::Enter)]);
-    check("oauth_application", &m);
+    check("oauth_application", &mut m);
 }
 
 #[test]
 fn connect_form() {
-    check("connect_empty", &at_connect());
+    check("connect_empty", &mut at_connect());
     let mut m = filled();
-    check("connect_filled", &m);
+    check("connect_filled", &mut m);
     // Errors show once a field was left empty.
-    m.form.fields[1].set("");
-    m.form.fields[0].set("http://acme.service-now.com");
-    m.form.touched = [true; 5];
-    m.form.focus = 1;
-    check("connect_errors", &m);
+    m.screens.connect.form.client_id.set("");
+    m.screens
+        .connect
+        .form
+        .instance_url
+        .set("http://acme.service-now.com");
+    m.screens.connect.touch_all();
+    m.screens
+        .connect
+        .set_focus(ConnectFocus::Field(ConnectField::ClientId));
+    check("connect_errors", &mut m);
 }
 
 #[test]
@@ -192,44 +202,43 @@ fn checks_running() {
             },
         ],
     );
-    check("checks_running", &m);
+    check("checks_running", &mut m);
 }
 
 #[test]
 fn matrix() {
     check(
         "matrix_passed",
-        &checks(results_ok(), Some(Ok(dictionary()))),
+        &mut checks(results_ok(), Some(Ok(dictionary()))),
     );
-    check("matrix_denied", &denied());
+    check("matrix_denied", &mut denied());
     let mut m = denied();
     send(&mut m, [key(KeyCode::Enter)]);
-    check("continue_anyway", &m);
+    check("continue_anyway", &mut m);
 }
 
 #[test]
 fn endpoint_list() {
-    check("endpoints_empty", &endpoints());
-    check("endpoints_one", &with_endpoint());
+    check("endpoints_empty", &mut endpoints());
+    check("endpoints_one", &mut with_endpoint());
 }
 
 #[test]
 fn endpoint_editor() {
     let mut m = with_endpoint();
     send(&mut m, [key(KeyCode::Enter)]);
-    check("editor", &m);
+    check("editor", &mut m);
     let mut m = endpoints();
     send(&mut m, [key(KeyCode::Char('a'))]);
-    let last = m.editor.as_ref().map(|e| e.items().len() - 1).unwrap_or(0);
-    if let Some(ed) = m.editor.as_mut() {
-        ed.focus = last;
-    }
+    let last = m
+        .screens
+        .editor
+        .as_ref()
+        .map(|e| e.items().len() - 1)
+        .unwrap_or(0);
+    focus_item(&mut m, last);
     send(&mut m, [key(KeyCode::Enter)]);
-    check("editor_errors", &m);
-}
-
-fn open_picker(m: &mut Model) {
-    let _ = picker::open(m);
+    check("editor_errors", &mut m);
 }
 
 #[test]
@@ -237,12 +246,12 @@ fn picker_modal() {
     let mut m = endpoints();
     send(&mut m, [key(KeyCode::Char('a'))]);
     open_picker(&mut m);
-    check("picker_all", &m);
+    check("picker_all", &mut m);
     // A wide terminal has room for the storage type next to "choice".
-    insta::assert_snapshot!("picker_all_100x24", render(&m, 100, 24));
+    insta::assert_snapshot!("picker_all_100x24", render(&mut m, 100, 24));
     type_text(&mut m, "grp");
     send(&mut m, [key(KeyCode::Tab)]);
-    check("picker_query", &m);
+    check("picker_query", &mut m);
 
     let mut m = denied();
     send(
@@ -254,7 +263,7 @@ fn picker_modal() {
         ],
     );
     open_picker(&mut m);
-    check("picker_unavailable", &m);
+    check("picker_unavailable", &mut m);
 }
 
 #[test]
@@ -262,13 +271,13 @@ fn value_selector() {
     let mut m = with_endpoint();
     send(&mut m, [key(KeyCode::Enter)]);
     // Priority is the second additional field.
-    let _ = value::open(&mut m, ValueTarget::Additional(1));
-    check("value_choice", &m);
+    let _ = open_value(&mut m, ValueTarget::Additional(1));
+    check("value_choice", &mut m);
     let mut m = with_endpoint();
     send(&mut m, [key(KeyCode::Enter)]);
-    let _ = value::open(&mut m, ValueTarget::Additional(0));
+    let _ = open_value(&mut m, ValueTarget::Additional(0));
     type_text(&mut m, "cloud");
-    let seq = m.search_seq;
+    let seq = search_seq(&m);
     send(
         &mut m,
         [Msg::References {
@@ -285,12 +294,12 @@ fn value_selector() {
             ]),
         }],
     );
-    check("value_reference", &m);
+    check("value_reference", &mut m);
     let mut m = endpoints();
     send(&mut m, [key(KeyCode::Char('a'))]);
-    if let Some(e) = m.editor.as_mut() {
+    if let Some(e) = m.screens.editor.as_mut() {
         e.additional
-            .push(crate::wizard::model::FieldEntry::from_field(
+            .push(crate::wizard::screens::editor::FieldEntry::from_field(
                 &field(
                     "correlation_id",
                     "Correlation ID",
@@ -301,7 +310,7 @@ fn value_selector() {
                 false,
             ));
         e.additional
-            .push(crate::wizard::model::FieldEntry::from_field(
+            .push(crate::wizard::screens::editor::FieldEntry::from_field(
                 &field(
                     "reassignment_count",
                     "Reassignment count",
@@ -312,14 +321,14 @@ fn value_selector() {
                 false,
             ));
     }
-    let _ = value::open(&mut m, ValueTarget::Additional(0));
+    let _ = open_value(&mut m, ValueTarget::Additional(0));
     type_text(&mut m, "this value is far too long for forty characters");
-    check("value_string_limit", &m);
+    check("value_string_limit", &mut m);
     send(&mut m, [key(KeyCode::Esc)]);
-    let _ = value::open(&mut m, ValueTarget::Additional(1));
+    let _ = open_value(&mut m, ValueTarget::Additional(1));
     type_text(&mut m, "12a");
     send(&mut m, [key(KeyCode::Enter)]);
-    check("value_integer_error", &m);
+    check("value_integer_error", &mut m);
 }
 
 #[test]
@@ -330,15 +339,15 @@ fn review_and_save() {
         [key(KeyCode::Down), key(KeyCode::Down), key(KeyCode::Enter)],
     );
     assert_eq!(m.screen, Screen::Review);
-    check("review", &m);
+    check("review", &mut m);
     send(
         &mut m,
         [key(KeyCode::Tab), key(KeyCode::Enter), key(KeyCode::Tab)],
     );
-    check("review_env", &m);
+    check("review_env", &mut m);
     let mut m = with_endpoint();
     send(&mut m, [key(KeyCode::Char('c'))]);
-    m.review.test = crate::wizard::model::TestState::Running;
+    m.screens.review.test = crate::wizard::screens::review::TestState::Running;
     send(
         &mut m,
         [Msg::TestIncident(Ok(CreatedTest {
@@ -352,21 +361,21 @@ fn review_and_save() {
             "/home/op/.config/snow-connect/config.toml".into()
         ))],
     );
-    check("review_saved", &m);
+    check("review_saved", &mut m);
 }
 
 #[test]
 fn modals() {
     let mut m = model();
     send(&mut m, [key(KeyCode::Char('?'))]);
-    check("help_welcome", &m);
+    check("help_welcome", &mut m);
     let mut m = filled();
-    m.unsaved = true;
+    m.cx.unsaved = true;
     send(&mut m, [ctrl('c')]);
-    check("quit_confirm", &m);
+    check("quit_confirm", &mut m);
     let mut s = setup();
     s.draft = Some((draft_of(&with_endpoint()), 1_767_225_600));
-    check("draft_offer", &Model::new(s));
+    check("draft_offer", &mut Model::new(s));
     let mut s = setup();
     s.existing = Existing::Loaded {
         config: Box::new(existing_config()),
@@ -381,17 +390,17 @@ fn modals() {
             key(KeyCode::Enter),
         ],
     );
-    check("remove_confirm", &m);
+    check("remove_confirm", &mut m);
 }
 
 #[test]
 fn too_small() {
-    let text = render(&model(), 39, 11);
+    let text = render(&mut model(), 39, 11);
     assert!(text.contains("terminal too small (need 40x12)"));
     insta::assert_snapshot!("too_small_39x11", text);
-    let text = render(&model(), 30, 8);
+    let text = render(&mut model(), 30, 8);
     assert!(text.contains("too small: need 40x12"), "{text}");
-    let text = render(&model(), 12, 3);
+    let text = render(&mut model(), 12, 3);
     assert!(
         text.contains("need 40x12"),
         "the size is never cut off: {text}"
@@ -401,11 +410,11 @@ fn too_small() {
 #[test]
 fn untrusted_text_is_shown_escaped() {
     let mut m = checks(results_ok(), Some(Ok(dictionary())));
-    if let Some((_, crate::wizard::model::RowState::Done(r))) = m.checks.rows.get_mut(2) {
+    if let Some((_, crate::wizard::model::RowState::Done(r))) = m.cx.checks.rows.get_mut(2) {
         r.evidence = Some("evil\u{1b}[2Jtitle\u{7}".into());
     }
-    m.checks.selected = 2;
-    let text = render(&m, 80, 24);
+    m.cx.checks.selected = 2;
+    let text = render(&mut m, 80, 24);
     assert!(!text.contains('\u{1b}'));
     assert!(text.contains("evil^[[2Jtitle^G"));
 }
@@ -414,7 +423,7 @@ fn untrusted_text_is_shown_escaped() {
 fn monochrome_still_shows_selection_and_focus() {
     use ratatui::style::Modifier;
     let mut m = checks(results_ok(), Some(Ok(dictionary())));
-    m.theme = Theme::MONO;
+    m.cx.theme = Theme::MONO;
     let mut term =
         ratatui::Terminal::new(ratatui::backend::TestBackend::new(80, 24)).expect("term");
     let frame = term

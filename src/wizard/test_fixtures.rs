@@ -80,8 +80,12 @@ pub fn at_connect() -> Model {
 /// The Connect form filled in with [`FORM`] (focus unchanged).
 pub fn filled_form() -> Model {
     let mut m = at_connect();
-    for (field, v) in m.form.fields.iter_mut().zip(FORM) {
-        field.set(v);
+    let form = &mut m.screens.connect.form;
+    for (field, v) in crate::wizard::screens::connect::ConnectField::ALL
+        .into_iter()
+        .zip(FORM)
+    {
+        form.field_mut(field).set(v);
     }
     m
 }
@@ -100,6 +104,8 @@ pub fn ctrl(c: char) -> Msg {
 pub fn send(m: &mut Model, msgs: impl IntoIterator<Item = Msg>) -> Vec<Effect> {
     let mut out = Vec::new();
     for msg in msgs {
+        // Tests change state directly between messages; the keymap follows it.
+        m.refresh_keymap();
         let mut queue = update(m, msg);
         while !queue.is_empty() {
             for effect in std::mem::take(&mut queue) {
@@ -396,7 +402,9 @@ pub fn outcome(
 }
 
 /// Render `m` at `w` x `h` to text.
-pub fn render(m: &Model, w: u16, h: u16) -> String {
+pub fn render(m: &mut Model, w: u16, h: u16) -> String {
+    // Tests change state directly; the footer follows it.
+    m.refresh_keymap();
     let mut term = match Terminal::new(TestBackend::new(w, h)) {
         Ok(t) => t,
         Err(e) => panic!("test backend: {e}"),
@@ -405,4 +413,78 @@ pub fn render(m: &Model, w: u16, h: u16) -> String {
         Ok(frame) => buffer_text(frame.buffer),
         Err(e) => panic!("draw: {e}"),
     }
+}
+
+/// Open "Select a value" on `target` of the open editor, as the editor does; returns the
+/// effects it starts with.
+pub fn open_value(m: &mut Model, target: crate::wizard::popups::ValueTarget) -> Vec<Effect> {
+    let Some(ed) = m.screens.editor.as_ref() else {
+        return Vec::new();
+    };
+    let Some((v, effects)) = crate::wizard::popups::ValueSelector::open(ed, target, &mut m.cx)
+    else {
+        return Vec::new();
+    };
+    m.popups
+        .push(crate::wizard::popups::Popup::Value(Box::new(v)));
+    m.refresh_keymap();
+    effects
+}
+
+/// Give `target` of the open editor a value, as the value selector does.
+pub fn set_value(
+    m: &mut Model,
+    target: crate::wizard::popups::ValueTarget,
+    value: (String, Option<String>),
+) {
+    if let Some(ed) = m.screens.editor.as_mut() {
+        ed.set_value(target, value, &mut m.cx);
+    }
+}
+
+/// Focus item number `pos` of the open editor.
+pub fn focus_item(m: &mut Model, pos: usize) {
+    if let Some(ed) = m.screens.editor.as_mut() {
+        let items = ed.items();
+        if let Some(item) = items.get(pos) {
+            ed.focus_on(*item);
+        }
+    }
+    m.refresh_keymap();
+}
+
+/// Press "Save endpoint" in the open editor.
+pub fn save_endpoint(m: &mut Model) -> Vec<Effect> {
+    if let Some(ed) = m.screens.editor.as_mut() {
+        ed.focus_on(crate::wizard::screens::editor::EditorItem::Save);
+    }
+    m.refresh_keymap();
+    send(m, [key(KeyCode::Enter)])
+}
+
+/// The number of the open value selector's latest reference search.
+pub fn search_seq(m: &Model) -> u64 {
+    match m.top() {
+        Some(crate::wizard::popups::Popup::Value(v)) => v.search.as_ref().map_or(0, |s| s.seq),
+        _ => 0,
+    }
+}
+
+/// Open the picker over the open editor, as "Select Fields" does.
+pub fn open_picker(m: &mut Model) {
+    if let Some(ed) = m.screens.editor.as_ref() {
+        let p = crate::wizard::popups::Picker::open(ed, &mut m.cx);
+        m.popups
+            .push(crate::wizard::popups::Popup::Picker(Box::new(p)));
+        m.refresh_keymap();
+    }
+}
+
+/// Focus item number `pos` of the review (the last one for `usize::MAX`).
+pub fn review_focus(m: &mut Model, pos: usize) {
+    let items = m.screens.review.items();
+    if let Some(item) = items.get(pos.min(items.len().saturating_sub(1))) {
+        m.screens.review.focus_on(*item);
+    }
+    m.refresh_keymap();
 }

@@ -6,11 +6,11 @@ use secrecy::ExposeSecret;
 use crate::config::{Endpoint, EndpointField, SecretRef};
 use crate::diagnose::{CheckId, DictionaryError, FieldKind};
 use crate::wizard::draft::draft_of;
-use crate::wizard::model::{
-    ConfirmKind, EditorItem, Existing, Modal, Model, RowState, Screen, ValueTarget,
-};
+use crate::wizard::model::{Existing, Model, RowState, Screen};
 use crate::wizard::msg::{Effect, Msg, RefRow, SaveFailure};
-use crate::wizard::screens::{editor, picker};
+use crate::wizard::popups::{ConfirmKind, Popup, ValueTarget};
+use crate::wizard::screens::connect::{ConnectField, ConnectFocus};
+use crate::wizard::screens::editor::EditorItem;
 use crate::wizard::test_fixtures::*;
 
 /// A model on the Checks screen after run 1 finished with `results`.
@@ -19,7 +19,9 @@ fn after_checks(
     dict: Option<Result<crate::diagnose::Dictionary, DictionaryError>>,
 ) -> Model {
     let mut m = filled_form();
-    m.form.focus = crate::wizard::model::FORM_BUTTON;
+    m.screens
+        .connect
+        .set_focus(crate::wizard::screens::connect::ConnectFocus::Connect);
     let effects = send(&mut m, [key(KeyCode::Enter)]);
     assert!(
         effects
@@ -27,7 +29,7 @@ fn after_checks(
             .any(|e| matches!(e, Effect::RunChecks { run: 1, .. }))
     );
     assert_eq!(m.screen, Screen::Checks);
-    assert!(m.checks.running);
+    assert!(m.cx.checks.running);
     send(
         &mut m,
         [Msg::ChecksDone {
@@ -35,7 +37,7 @@ fn after_checks(
             outcome: outcome(results, dict),
         }],
     );
-    assert!(!m.checks.running);
+    assert!(!m.cx.checks.running);
     m
 }
 
@@ -65,8 +67,8 @@ fn letters_typed_into_a_field_never_trigger_shortcuts() {
     let mut m = at_connect();
     let effects = type_text(&mut m, "?qrsyc");
     assert!(effects.is_empty());
-    assert_eq!(m.form.fields[0].value(), "?qrsyc");
-    assert!(m.modals.is_empty(), "no help or quit dialog");
+    assert_eq!(m.screens.connect.form.instance_url.value(), "?qrsyc");
+    assert!(m.popups.is_empty(), "no help or quit dialog");
     assert_eq!(m.screen, Screen::Connect);
     assert!(!m.quit);
 }
@@ -75,12 +77,12 @@ fn letters_typed_into_a_field_never_trigger_shortcuts() {
 fn question_mark_opens_help_outside_fields_and_f1_everywhere() {
     let mut m = model();
     send(&mut m, [key(KeyCode::Char('?'))]);
-    assert!(matches!(m.top(), Some(Modal::Help)));
+    assert!(matches!(m.top(), Some(Popup::Help(_))));
     send(&mut m, [key(KeyCode::Esc)]);
-    assert!(m.modals.is_empty());
+    assert!(m.popups.is_empty());
     let mut m = at_connect();
     send(&mut m, [key(KeyCode::F(1))]);
-    assert!(matches!(m.top(), Some(Modal::Help)));
+    assert!(matches!(m.top(), Some(Popup::Help(_))));
 }
 
 #[test]
@@ -94,7 +96,7 @@ fn bracketed_paste_goes_into_the_focused_field_without_line_breaks() {
     );
     assert!(effects.is_empty());
     assert_eq!(
-        m.form.fields[0].value(),
+        m.screens.connect.form.instance_url.value(),
         "https://acme.service-now.com/now/nav/ui/home"
     );
     // A paste full of shortcut letters stays text.
@@ -106,19 +108,22 @@ fn bracketed_paste_goes_into_the_focused_field_without_line_breaks() {
             Msg::Paste("q?r\r\n".into()),
         ],
     );
-    assert_eq!(m.form.focus, 2);
-    assert_eq!(m.form.fields[2].value(), "q?r");
-    assert!(m.modals.is_empty());
-    assert!(m.unsaved);
+    assert_eq!(
+        m.screens.connect.focus(),
+        ConnectFocus::Field(ConnectField::ClientSecret)
+    );
+    assert_eq!(m.screens.connect.form.client_secret.value(), "q?r");
+    assert!(m.popups.is_empty());
+    assert!(m.cx.unsaved);
 }
 
 #[test]
 fn ctrl_r_toggles_reveal_and_is_reset_on_leaving() {
     let mut m = at_connect();
     send(&mut m, [ctrl('r')]);
-    assert!(m.form.reveal);
+    assert!(m.screens.connect.revealed());
     send(&mut m, [key(KeyCode::Esc)]);
-    assert!(!m.form.reveal);
+    assert!(!m.screens.connect.revealed());
 }
 
 #[test]
@@ -135,10 +140,10 @@ fn ctrl_c_asks_first_when_something_is_unsaved_and_a_second_one_quits() {
     type_text(&mut m, "acme");
     send(&mut m, [ctrl('c')]);
     assert!(!m.quit);
-    assert!(matches!(m.top(), Some(Modal::Confirm(c)) if c.kind == ConfirmKind::Quit));
+    assert!(matches!(m.top(), Some(Popup::Confirm(c)) if c.kind == ConfirmKind::Quit));
     // Esc stays.
     send(&mut m, [key(KeyCode::Esc)]);
-    assert!(m.modals.is_empty() && !m.quit);
+    assert!(m.popups.is_empty() && !m.quit);
     send(&mut m, [ctrl('c')]);
     let effects = send(&mut m, [ctrl('c')]);
     assert!(m.quit);
@@ -148,8 +153,10 @@ fn ctrl_c_asks_first_when_something_is_unsaved_and_a_second_one_quits() {
 #[test]
 fn connect_refuses_an_incomplete_form_and_focuses_the_first_problem() {
     let mut m = at_connect();
-    m.form.fields[0].set("acme");
-    m.form.focus = crate::wizard::model::FORM_BUTTON;
+    m.screens.connect.form.instance_url.set("acme");
+    m.screens
+        .connect
+        .set_focus(crate::wizard::screens::connect::ConnectFocus::Connect);
     let effects = send(&mut m, [key(KeyCode::Enter)]);
     assert!(
         !effects
@@ -157,14 +164,19 @@ fn connect_refuses_an_incomplete_form_and_focuses_the_first_problem() {
             .any(|e| matches!(e, Effect::RunChecks { .. }))
     );
     assert_eq!(m.screen, Screen::Connect);
-    assert_eq!(m.form.focus, 1);
-    assert!(m.status.as_ref().is_some_and(|s| s.error));
+    assert_eq!(
+        m.screens.connect.focus(),
+        ConnectFocus::Field(ConnectField::ClientId)
+    );
+    assert!(m.cx.status.as_ref().is_some_and(|s| s.error));
 }
 
 #[test]
 fn checks_stream_into_rows_and_stale_runs_are_ignored() {
     let mut m = filled_form();
-    m.form.focus = crate::wizard::model::FORM_BUTTON;
+    m.screens
+        .connect
+        .set_focus(crate::wizard::screens::connect::ConnectFocus::Connect);
     send(&mut m, [key(KeyCode::Enter)]);
     send(
         &mut m,
@@ -174,7 +186,7 @@ fn checks_stream_into_rows_and_stale_runs_are_ignored() {
         }],
     );
     assert!(matches!(
-        m.checks.rows[1],
+        m.cx.checks.rows[1],
         (CheckId::Reachability, RowState::Running)
     ));
     assert!(m.animating(), "a running check animates");
@@ -187,7 +199,7 @@ fn checks_stream_into_rows_and_stale_runs_are_ignored() {
         }],
     );
     assert!(matches!(
-        m.checks.rows[3],
+        m.cx.checks.rows[3],
         (CheckId::Oauth, RowState::Pending)
     ));
     let r = results_ok()[1].clone();
@@ -198,13 +210,15 @@ fn checks_stream_into_rows_and_stale_runs_are_ignored() {
             event: crate::diagnose::CheckEvent::Finished(r),
         }],
     );
-    assert!(matches!(&m.checks.rows[1], (_, RowState::Done(r)) if r.elapsed_ms == 42));
+    assert!(matches!(&m.cx.checks.rows[1], (_, RowState::Done(r)) if r.elapsed_ms == 42));
 }
 
 #[test]
 fn esc_while_running_cancels_the_checks() {
     let mut m = filled_form();
-    m.form.focus = crate::wizard::model::FORM_BUTTON;
+    m.screens
+        .connect
+        .set_focus(crate::wizard::screens::connect::ConnectFocus::Connect);
     send(&mut m, [key(KeyCode::Enter)]);
     let effects = send(&mut m, [key(KeyCode::Esc)]);
     assert!(
@@ -212,14 +226,14 @@ fn esc_while_running_cancels_the_checks() {
             .iter()
             .any(|e| matches!(e, Effect::Cancel(crate::wizard::msg::Slot::Checks)))
     );
-    assert!(m.checks.cancelled);
+    assert!(m.cx.checks.cancelled);
     assert_eq!(m.screen, Screen::Checks);
 }
 
 #[test]
 fn continue_goes_on_when_required_checks_pass() {
     let m = ready_for_endpoints();
-    assert!(m.dict().is_some());
+    assert!(m.cx.dict().is_some());
 }
 
 #[test]
@@ -232,12 +246,15 @@ fn failed_required_read_needs_an_explicit_continue_anyway() {
         })),
     );
     // The failing row is selected, so its fix is on screen at once.
-    let rows = crate::wizard::screens::checks::visible_rows(&m);
-    assert_eq!(rows[m.checks.selected].0, CheckId::AclSysDictionaryFields);
+    let rows = crate::wizard::screens::checks::visible_rows(&m.cx);
+    assert_eq!(
+        rows[m.cx.checks.selected].0,
+        CheckId::AclSysDictionaryFields
+    );
     send(&mut m, [key(KeyCode::Enter)]);
     assert_eq!(m.screen, Screen::Checks);
     match m.top() {
-        Some(Modal::Confirm(c)) => {
+        Some(Popup::Confirm(c)) => {
             assert_eq!(c.kind, ConfirmKind::ContinueAnyway);
             assert!(c.body.iter().any(|b| b.contains("no Additional Fields")));
             assert!(!c.on_yes, "the safe answer is the default");
@@ -260,7 +277,7 @@ fn copy_fix_writes_osc52_through_the_loop_and_says_so() {
         other => panic!("expected one clipboard effect, got {other:?}"),
     }
     assert!(
-        m.status
+        m.cx.status
             .as_ref()
             .is_some_and(|s| s.text.contains("clipboard"))
     );
@@ -272,7 +289,7 @@ fn continue_on_endpoints_needs_at_least_one_endpoint() {
     send(&mut m, [key(KeyCode::Char('c'))]);
     assert_eq!(m.screen, Screen::Endpoints);
     assert!(
-        m.status
+        m.cx.status
             .as_ref()
             .is_some_and(|s| s.error && s.text.contains("at least one"))
     );
@@ -288,7 +305,7 @@ fn open_editor() -> Model {
 #[test]
 fn the_editor_lists_mandatory_fields_from_the_dictionary() {
     let m = open_editor();
-    let ed = m.editor.as_ref().expect("editor");
+    let ed = m.screens.editor.as_ref().expect("editor");
     assert_eq!(
         ed.mandatory
             .iter()
@@ -303,10 +320,15 @@ fn the_editor_lists_mandatory_fields_from_the_dictionary() {
 fn an_endpoint_needs_a_unique_name_and_its_mandatory_values() {
     let mut m = open_editor();
     // Save with nothing: the name is required.
-    let pos = m.editor.as_ref().map(|e| e.items().len() - 1).unwrap_or(0);
-    m.editor.as_mut().expect("editor").focus = pos;
+    let pos = m
+        .screens
+        .editor
+        .as_ref()
+        .map(|e| e.items().len() - 1)
+        .unwrap_or(0);
+    focus_item(&mut m, pos);
     send(&mut m, [key(KeyCode::Enter)]);
-    let ed = m.editor.as_ref().expect("editor still open");
+    let ed = m.screens.editor.as_ref().expect("editor still open");
     assert!(
         ed.errors
             .iter()
@@ -315,14 +337,14 @@ fn an_endpoint_needs_a_unique_name_and_its_mandatory_values() {
     assert!(ed.errors.iter().any(|e| e.contains("Caller is mandatory")));
     assert_eq!(ed.focused(), EditorItem::Name);
     // A name taken by another endpoint is refused.
-    m.endpoints.list.push(Endpoint {
+    m.cx.endpoints.push(Endpoint {
         name: "FinOps anomalies".into(),
         description: String::new(),
         table: "incident".into(),
         fields: vec![],
     });
     type_text(&mut m, "finops anomalies");
-    editor::set_value(
+    set_value(
         &mut m,
         ValueTarget::Mandatory(0),
         (
@@ -330,23 +352,25 @@ fn an_endpoint_needs_a_unique_name_and_its_mandatory_values() {
             Some("Abel Tuter".into()),
         ),
     );
-    let effects = editor::save(&mut m);
+    let effects = save_endpoint(&mut m);
     assert!(effects.is_empty());
     assert!(
-        m.editor
+        m.screens
+            .editor
             .as_ref()
             .is_some_and(|e| e.errors.iter().any(|x| x.contains("already exists")))
     );
     // A new name saves.
-    m.editor
+    m.screens
+        .editor
         .as_mut()
         .expect("editor")
         .name
         .set("Cost anomalies");
-    let effects = editor::save(&mut m);
+    let effects = save_endpoint(&mut m);
     assert!(effects.iter().any(|e| matches!(e, Effect::SaveDraft(_))));
     assert_eq!(m.screen, Screen::Endpoints);
-    let saved = &m.endpoints.list[1];
+    let saved = &m.cx.endpoints[1];
     assert_eq!(saved.name, "Cost anomalies");
     assert_eq!(saved.fields.len(), 1);
     assert!(saved.fields[0].mandatory);
@@ -354,19 +378,19 @@ fn an_endpoint_needs_a_unique_name_and_its_mandatory_values() {
 }
 
 fn open_picker(m: &mut Model) {
-    let items = m.editor.as_ref().expect("editor").items();
+    let items = m.screens.editor.as_ref().expect("editor").items();
     let pos = items
         .iter()
         .position(|i| *i == EditorItem::SelectFields)
         .expect("button");
-    m.editor.as_mut().expect("editor").focus = pos;
+    focus_item(m, pos);
     send(m, [key(KeyCode::Enter)]);
-    assert!(matches!(m.top(), Some(Modal::Picker(_))));
+    assert!(matches!(m.top(), Some(Popup::Picker(_))));
 }
 
-fn picker_state(m: &Model) -> &crate::wizard::model::PickerState {
+fn picker_state(m: &Model) -> &crate::wizard::popups::Picker {
     match m.top() {
-        Some(Modal::Picker(p)) => p,
+        Some(Popup::Picker(p)) => p,
         _ => panic!("picker not open"),
     }
 }
@@ -406,26 +430,26 @@ fn picker_filters_as_you_type_space_types_and_tab_toggles() {
     // Enter confirms and asks for the new field's value at once.
     send(&mut m, [key(KeyCode::Enter)]);
     match m.top() {
-        Some(Modal::Value(v)) => {
+        Some(Popup::Value(v)) => {
             assert_eq!(v.element, "priority");
             assert_eq!(v.choices.len(), 4);
         }
         other => panic!("expected the value selector, got {other:?}"),
     }
     send(&mut m, [key(KeyCode::Down), key(KeyCode::Enter)]);
-    let ed = m.editor.as_ref().expect("editor");
+    let ed = m.screens.editor.as_ref().expect("editor");
     assert_eq!(ed.additional.len(), 1);
     assert_eq!(
         ed.additional[0].value,
         Some(("2".into(), Some("2 - High".into())))
     );
-    assert!(m.modals.is_empty());
+    assert!(m.popups.is_empty());
 }
 
 #[test]
 fn a_dependent_choice_list_follows_its_controlling_field() {
     use crate::diagnose::Choice;
-    use crate::wizard::model::FieldEntry;
+    use crate::wizard::screens::editor::FieldEntry;
     let mut m = ready_for_endpoints();
     let mut d = dictionary();
     let mut sub = field(
@@ -449,18 +473,18 @@ fn a_dependent_choice_list_follows_its_controlling_field() {
     .collect();
     d.fields.push(sub.clone());
     let category = d.field("category").cloned().expect("category");
-    m.dictionary = Some(Ok(d.into()));
+    m.cx.dictionary = Some(Ok(d.into()));
     send(&mut m, [key(KeyCode::Char('a'))]);
-    let ed = m.editor.as_mut().expect("editor");
+    let ed = m.screens.editor.as_mut().expect("editor");
     ed.additional
         .push(FieldEntry::from_field(&sub, FieldKind::Choice, false));
     ed.additional
         .push(FieldEntry::from_field(&category, FieldKind::Choice, false));
 
     let listed = |m: &mut Model| {
-        let _ = crate::wizard::screens::value::open(m, ValueTarget::Additional(0));
+        let _ = open_value(m, ValueTarget::Additional(0));
         let out = match m.top() {
-            Some(Modal::Value(v)) => (
+            Some(Popup::Value(v)) => (
                 v.choices
                     .iter()
                     .map(|c| c.value.clone())
@@ -480,7 +504,7 @@ fn a_dependent_choice_list_follows_its_controlling_field() {
     assert_eq!(error, None);
 
     let set = |m: &mut Model, i: usize, v: &str, shown: &str| {
-        m.editor.as_mut().expect("editor").additional[i].value =
+        m.screens.editor.as_mut().expect("editor").additional[i].value =
             Some((v.into(), Some(shown.into())));
     };
     set(&mut m, 1, "software", "Software");
@@ -490,8 +514,8 @@ fn a_dependent_choice_list_follows_its_controlling_field() {
 
     // A subcategory that no longer fits its category is caught before saving.
     let about_subcategory = |m: &Model| -> Vec<String> {
-        let ed = m.editor.as_ref().expect("editor");
-        editor::problems(m, ed)
+        let ed = m.screens.editor.as_ref().expect("editor");
+        ed.problems(&m.cx)
             .into_iter()
             .filter(|(item, _)| *item == EditorItem::Additional(0))
             .map(|(_, text)| text)
@@ -529,7 +553,7 @@ fn picker_stops_at_ten_additional_fields() {
             "incident",
         ));
     }
-    m.dictionary = Some(Ok(d.into()));
+    m.cx.dictionary = Some(Ok(d.into()));
     send(&mut m, [key(KeyCode::Char('a'))]);
     open_picker(&mut m);
     type_text(&mut m, "extra");
@@ -553,8 +577,15 @@ fn esc_in_the_picker_keeps_the_previous_selection() {
     let mut m = open_editor();
     open_picker(&mut m);
     send(&mut m, [key(KeyCode::Tab), key(KeyCode::Esc)]);
-    assert!(m.modals.is_empty());
-    assert!(m.editor.as_ref().expect("editor").additional.is_empty());
+    assert!(m.popups.is_empty());
+    assert!(
+        m.screens
+            .editor
+            .as_ref()
+            .expect("editor")
+            .additional
+            .is_empty()
+    );
 }
 
 #[test]
@@ -569,22 +600,32 @@ fn without_the_dictionary_the_picker_explains_and_jumps_to_the_matrix() {
     send(&mut m, [key(KeyCode::Enter), key(KeyCode::Char('y'))]);
     send(&mut m, [key(KeyCode::Char('a'))]);
     assert_eq!(m.screen, Screen::Editor);
-    assert!(m.editor.as_ref().expect("editor").mandatory.is_empty());
+    assert!(
+        m.screens
+            .editor
+            .as_ref()
+            .expect("editor")
+            .mandatory
+            .is_empty()
+    );
     open_picker(&mut m);
     let p = picker_state(&m);
     let u = p.unavailable.as_ref().expect("explanation");
     assert_eq!(u.missing, vec!["sys_dictionary.*".to_string()]);
-    assert!(p.candidates.is_empty());
+    assert!(p.fields().next().is_none());
     // Typing does nothing here; Enter opens the matrix on the failing row.
     type_text(&mut m, "x");
     send(&mut m, [key(KeyCode::Enter)]);
     assert_eq!(m.screen, Screen::Checks);
-    let rows = crate::wizard::screens::checks::visible_rows(&m);
-    assert_eq!(rows[m.checks.selected].0, CheckId::AclSysDictionaryFields);
+    let rows = crate::wizard::screens::checks::visible_rows(&m.cx);
+    assert_eq!(
+        rows[m.cx.checks.selected].0,
+        CheckId::AclSysDictionaryFields
+    );
     // Esc goes back to the endpoint being edited, not to the form.
     send(&mut m, [key(KeyCode::Esc)]);
     assert_eq!(m.screen, Screen::Editor);
-    assert!(m.editor.is_some());
+    assert!(m.screens.editor.is_some());
 }
 
 #[test]
@@ -620,7 +661,7 @@ fn a_rate_limited_dictionary_blames_no_acl() {
     let u = picker_state(&m).unavailable.as_ref().expect("explanation");
     assert!(u.missing.is_empty(), "{:?}", u.missing);
     assert!(u.reason.contains("rate limit"), "{}", u.reason);
-    let screen = render(&m, 80, 24);
+    let screen = render(&mut m, 80, 24);
     assert!(!screen.contains("lacks authorization"), "{screen}");
     assert!(!screen.contains("missing"), "{screen}");
 }
@@ -628,7 +669,7 @@ fn a_rate_limited_dictionary_blames_no_acl() {
 #[test]
 fn reference_values_come_from_a_debounced_search_and_store_the_sys_id() {
     let mut m = open_editor();
-    let effects = crate::wizard::screens::value::open(&mut m, ValueTarget::Mandatory(0));
+    let effects = open_value(&mut m, ValueTarget::Mandatory(0));
     let first_seq = match effects.as_slice() {
         [
             Effect::SearchReference {
@@ -654,7 +695,7 @@ fn reference_values_come_from_a_debounced_search_and_store_the_sys_id() {
             ..
         }) => {
             assert_eq!(query, "ab");
-            assert_eq!(*debounce, crate::wizard::screens::value::DEBOUNCE);
+            assert_eq!(*debounce, crate::wizard::popups::value::DEBOUNCE);
             *seq
         }
         other => panic!("expected a search, got {other:?}"),
@@ -687,7 +728,7 @@ fn reference_values_come_from_a_debounced_search_and_store_the_sys_id() {
             .iter()
             .any(|e| matches!(e, Effect::Cancel(crate::wizard::msg::Slot::Search)))
     );
-    let ed = m.editor.as_ref().expect("editor");
+    let ed = m.screens.editor.as_ref().expect("editor");
     assert_eq!(
         ed.mandatory[0].value,
         Some((
@@ -699,7 +740,7 @@ fn reference_values_come_from_a_debounced_search_and_store_the_sys_id() {
 
 #[test]
 fn typed_values_are_validated_by_kind() {
-    use crate::wizard::screens::value::validate;
+    use crate::wizard::popups::value::validate;
     assert_eq!(validate(FieldKind::Integer, None, " 12 "), Ok("12".into()));
     assert!(validate(FieldKind::Integer, None, "1.5").is_err());
     assert!(validate(FieldKind::String, Some(3), "abcd").is_err());
@@ -719,7 +760,7 @@ fn typed_values_are_validated_by_kind() {
 fn a_typed_integer_is_accepted_exactly_when_send_would_accept_it() {
     use crate::config::{Endpoint, EndpointField};
     use crate::incident::{Alert, plan};
-    use crate::wizard::screens::value::validate;
+    use crate::wizard::popups::value::validate;
     let dict = dictionary();
     let field = |element: &str, kind, value: &str| EndpointField {
         element: element.into(),
@@ -759,21 +800,28 @@ fn removing_an_additional_field_with_del() {
         &mut m,
         [key(KeyCode::Tab), key(KeyCode::Enter), key(KeyCode::Esc)],
     );
-    let n = m.editor.as_ref().expect("editor").additional.len();
+    let n = m.screens.editor.as_ref().expect("editor").additional.len();
     assert_eq!(n, 1);
-    let items = m.editor.as_ref().expect("editor").items();
+    let items = m.screens.editor.as_ref().expect("editor").items();
     let pos = items
         .iter()
         .position(|i| *i == EditorItem::Additional(0))
         .expect("row");
-    m.editor.as_mut().expect("editor").focus = pos;
+    focus_item(&mut m, pos);
     send(&mut m, [key(KeyCode::Delete)]);
-    assert!(m.editor.as_ref().expect("editor").additional.is_empty());
+    assert!(
+        m.screens
+            .editor
+            .as_ref()
+            .expect("editor")
+            .additional
+            .is_empty()
+    );
 }
 
 fn with_one_endpoint() -> Model {
     let mut m = ready_for_endpoints();
-    m.endpoints.list.push(Endpoint {
+    m.cx.endpoints.push(Endpoint {
         name: "FinOps anomalies".into(),
         description: "Cost anomaly alerts".into(),
         table: "incident".into(),
@@ -802,11 +850,11 @@ fn with_one_endpoint() -> Model {
 fn deleting_an_endpoint_asks_first() {
     let mut m = with_one_endpoint();
     send(&mut m, [key(KeyCode::Char('d'))]);
-    assert!(matches!(m.top(), Some(Modal::Confirm(c)) if c.kind == ConfirmKind::DeleteEndpoint(0)));
+    assert!(matches!(m.top(), Some(Popup::Confirm(c)) if c.kind == ConfirmKind::DeleteEndpoint(0)));
     send(&mut m, [key(KeyCode::Esc)]);
-    assert_eq!(m.endpoints.list.len(), 1);
+    assert_eq!(m.cx.endpoints.len(), 1);
     send(&mut m, [key(KeyCode::Char('d')), key(KeyCode::Char('y'))]);
-    assert!(m.endpoints.list.is_empty());
+    assert!(m.cx.endpoints.is_empty());
 }
 
 #[test]
@@ -814,7 +862,7 @@ fn review_builds_the_config_with_inline_or_env_secrets() {
     let mut m = with_one_endpoint();
     send(&mut m, [key(KeyCode::Char('c'))]);
     assert_eq!(m.screen, Screen::Review);
-    let cfg = crate::wizard::screens::review::config(&m).expect("config");
+    let cfg = m.screens.review.config(&m.cx).expect("config");
     assert_eq!(cfg.servicenow.instance_url, "https://acme.service-now.com");
     match &cfg.servicenow.client_secret {
         SecretRef::Inline(s) => assert_eq!(s.expose_secret(), "s3cret!"),
@@ -822,20 +870,20 @@ fn review_builds_the_config_with_inline_or_env_secrets() {
     }
     // Switch to environment variables.
     send(&mut m, [key(KeyCode::Tab), key(KeyCode::Enter)]);
-    assert_eq!(m.review.storage, crate::config::Storage::Env);
-    let cfg = crate::wizard::screens::review::config(&m).expect("config");
+    assert_eq!(m.screens.review.storage, crate::config::Storage::Env);
+    let cfg = m.screens.review.config(&m.cx).expect("config");
     assert!(matches!(&cfg.servicenow.password, SecretRef::Env(v) if v == "SNOW_PASSWORD"));
     // A bad variable name is refused with a message.
-    m.review.password_var.set("1BAD NAME");
-    assert!(crate::wizard::screens::review::config(&m).is_err());
+    m.screens.review.password_var.set("1BAD NAME");
+    assert!(m.screens.review.config(&m.cx).is_err());
 }
 
 #[test]
 fn save_writes_once_and_clears_the_draft_on_success() {
     let mut m = with_one_endpoint();
     send(&mut m, [key(KeyCode::Char('c'))]);
-    let save_pos = m.review.items().len() - 1;
-    m.review.focus = save_pos;
+    let save_pos = m.screens.review.items().len() - 1;
+    review_focus(&mut m, save_pos);
     let effects = send(&mut m, [key(KeyCode::Enter)]);
     assert!(matches!(
         effects.as_slice(),
@@ -845,7 +893,7 @@ fn save_writes_once_and_clears_the_draft_on_success() {
     assert!(send(&mut m, [key(KeyCode::Enter)]).is_empty());
     let effects = send(&mut m, [Msg::Saved(Ok("/tmp/x/config.toml".into()))]);
     assert!(matches!(effects.as_slice(), [Effect::ClearDraft]));
-    assert!(!m.unsaved);
+    assert!(!m.cx.unsaved);
     send(&mut m, [key(KeyCode::Enter)]);
     assert!(m.quit, "Enter finishes after saving");
 }
@@ -853,13 +901,13 @@ fn save_writes_once_and_clears_the_draft_on_success() {
 #[test]
 fn saving_another_instance_over_an_existing_config_asks_to_replace() {
     let mut m = with_one_endpoint();
-    m.existing = loaded("https://other.service-now.com");
-    m.mode = crate::wizard::model::Mode::Edit;
+    m.cx.existing = loaded("https://other.service-now.com");
+    m.cx.mode = crate::wizard::model::Mode::Edit;
     send(&mut m, [key(KeyCode::Char('c'))]);
-    m.review.focus = m.review.items().len() - 1;
+    review_focus(&mut m, usize::MAX);
     let effects = send(&mut m, [key(KeyCode::Enter)]);
     assert!(effects.is_empty());
-    assert!(matches!(m.top(), Some(Modal::Confirm(c)) if c.kind == ConfirmKind::ReplaceOnSave));
+    assert!(matches!(m.top(), Some(Popup::Confirm(c)) if c.kind == ConfirmKind::ReplaceOnSave));
     let effects = send(&mut m, [key(KeyCode::Char('y'))]);
     assert!(matches!(
         effects.as_slice(),
@@ -872,7 +920,7 @@ fn saving_another_instance_over_an_existing_config_asks_to_replace() {
             existing: "https://other.service-now.com".into(),
         }))],
     );
-    assert!(matches!(m.top(), Some(Modal::Confirm(c)) if c.kind == ConfirmKind::ReplaceOnSave));
+    assert!(matches!(m.top(), Some(Popup::Confirm(c)) if c.kind == ConfirmKind::ReplaceOnSave));
 }
 
 #[test]
@@ -881,18 +929,19 @@ fn review_offers_commands_and_files_for_the_secrets() {
     let mut m = with_one_endpoint();
     send(&mut m, [key(KeyCode::Char('c'))]);
     assert_eq!(m.screen, Screen::Review);
-    let review = crate::wizard::screens::review::config;
+    let review = |m: &Model| m.screens.review.config(&m.cx);
     // Inline, Env, Command: the third radio row.
-    m.review.focus = 2;
+    review_focus(&mut m, 2);
     send(&mut m, [key(KeyCode::Enter)]);
-    assert_eq!(m.review.storage, Storage::Command);
+    assert_eq!(m.screens.review.storage, Storage::Command);
     let cfg = review(&m).expect("config");
     assert!(
         matches!(&cfg.servicenow.password, SecretRef::Command(c) if c == "pass show snow-connect/password"),
         "{:?}",
         cfg.servicenow.password
     );
-    m.review
+    m.screens
+        .review
         .secret_var
         .set("vault kv get -field=client_secret secret/snow");
     let cfg = review(&m).expect("config");
@@ -901,17 +950,18 @@ fn review_offers_commands_and_files_for_the_secrets() {
     );
     // Files: the typed command is kept for the client secret? No: it is not a file example,
     // so it stays and is refused as a relative path.
-    m.review.focus = 3;
+    review_focus(&mut m, 3);
     send(&mut m, [key(KeyCode::Enter)]);
-    assert_eq!(m.review.storage, Storage::File);
+    assert_eq!(m.screens.review.storage, Storage::File);
     assert!(review(&m).is_err(), "a command is not an absolute path");
-    m.review
+    m.screens
+        .review
         .secret_var
         .set("/run/credentials/snow.service/secret");
     let cfg = review(&m).expect("config");
     assert!(matches!(&cfg.servicenow.client_secret, SecretRef::File(p) if p.ends_with("secret")));
     assert!(matches!(&cfg.servicenow.password, SecretRef::File(p) if p.ends_with("password")));
-    m.review.password_var.set("relative/password");
+    m.screens.review.password_var.set("relative/password");
     let e = review(&m).expect_err("relative");
     assert!(
         e.contains("`password_file` must be an absolute path"),
@@ -923,7 +973,7 @@ fn review_offers_commands_and_files_for_the_secrets() {
 fn a_config_changed_on_disk_is_shown_and_overwritten_only_when_asked() {
     let mut m = with_one_endpoint();
     send(&mut m, [key(KeyCode::Char('c'))]);
-    m.review.focus = m.review.items().len() - 1;
+    review_focus(&mut m, usize::MAX);
     let effects = send(&mut m, [key(KeyCode::Enter)]);
     assert!(matches!(
         effects.as_slice(),
@@ -938,7 +988,7 @@ fn a_config_changed_on_disk_is_shown_and_overwritten_only_when_asked() {
             changes: vec!["endpoint \"Added by hand\" was added".into()],
         }))],
     );
-    let Some(Modal::Confirm(c)) = m.top() else {
+    let Some(Popup::Confirm(c)) = m.top() else {
         panic!("expected a question");
     };
     assert_eq!(c.kind, ConfirmKind::OverwriteChanged);
@@ -958,8 +1008,8 @@ fn a_config_changed_on_disk_is_shown_and_overwritten_only_when_asked() {
     ));
     // After a save, the next one compares with what was just written.
     send(&mut m, [Msg::Saved(Ok("/tmp/x/config.toml".into()))]);
-    assert!(m.existing_config().is_some());
-    assert!(!m.review.overwrite);
+    assert!(m.cx.existing_config().is_some());
+    assert!(!m.screens.review.overwrite);
 }
 
 #[test]
@@ -973,24 +1023,35 @@ fn drafts_hold_no_secrets_and_resume_on_the_connect_screen() {
     let mut s = setup();
     s.draft = Some((d, 1_700_000_000));
     let mut fresh = Model::new(s);
-    assert!(matches!(fresh.top(), Some(Modal::Draft { .. })));
+    assert!(matches!(fresh.top(), Some(Popup::Draft(_))));
     send(&mut fresh, [key(KeyCode::Enter)]);
     assert_eq!(fresh.screen, Screen::Connect);
-    assert_eq!(fresh.form.fields[0].value(), "acme");
-    assert!(fresh.form.fields[2].is_empty(), "secrets are typed again");
-    assert_eq!(fresh.form.focus, 2, "on the first secret");
+    assert_eq!(fresh.screens.connect.form.instance_url.value(), "acme");
+    assert!(
+        fresh.screens.connect.form.client_secret.is_empty(),
+        "secrets are typed again"
+    );
     assert_eq!(
-        fresh.status.as_ref().map(|s| s.text.as_str()),
+        fresh.screens.connect.focus(),
+        ConnectFocus::Field(ConnectField::ClientSecret),
+        "on the first secret"
+    );
+    assert_eq!(
+        fresh.cx.status.as_ref().map(|s| s.text.as_str()),
         Some("Draft restored: type the Client Secret and Password again, then Connect.")
     );
-    assert_eq!(fresh.endpoints.list.len(), 1);
+    assert_eq!(fresh.cx.endpoints.len(), 1);
 }
 
 #[test]
 fn a_demo_draft_keeps_the_running_simulator_and_its_secrets() {
-    use crate::wizard::model::{FORM_BUTTON, Prefill};
+    use crate::wizard::model::Prefill;
     let mut old = with_one_endpoint();
-    old.form.fields[0].set("http://127.0.0.1:40001");
+    old.screens
+        .connect
+        .form
+        .instance_url
+        .set("http://127.0.0.1:40001");
     let mut s = setup();
     s.demo = true;
     s.prefill = Some(Prefill {
@@ -1005,15 +1066,18 @@ fn a_demo_draft_keeps_the_running_simulator_and_its_secrets() {
     send(&mut m, [key(KeyCode::Enter)]);
     assert_eq!(m.screen, Screen::Connect);
     // The draft's simulator is gone; this run's is the one to talk to.
-    assert_eq!(m.form.fields[0].value(), "http://127.0.0.1:40123");
-    assert_eq!(m.form.fields[2].value(), "demo-secret");
-    assert_eq!(m.endpoints.list.len(), 1);
-    assert_eq!(m.form.focus, FORM_BUTTON);
-    let said = m
-        .status
-        .as_ref()
-        .map(|s| s.text.clone())
-        .unwrap_or_default();
+    assert_eq!(
+        m.screens.connect.form.instance_url.value(),
+        "http://127.0.0.1:40123"
+    );
+    assert_eq!(m.screens.connect.form.client_secret.value(), "demo-secret");
+    assert_eq!(m.cx.endpoints.len(), 1);
+    assert_eq!(m.screens.connect.focus(), ConnectFocus::Connect);
+    let said =
+        m.cx.status
+            .as_ref()
+            .map(|s| s.text.clone())
+            .unwrap_or_default();
     assert!(!said.contains("again"), "{said}");
     assert!(said.contains("Connect runs the checks"), "{said}");
 }
@@ -1042,17 +1106,19 @@ fn remove_asks_then_removes() {
             key(KeyCode::Enter),
         ],
     );
-    assert!(matches!(m.top(), Some(Modal::Confirm(c)) if c.kind == ConfirmKind::Remove));
+    assert!(matches!(m.top(), Some(Popup::Confirm(c)) if c.kind == ConfirmKind::Remove));
     let effects = send(&mut m, [key(KeyCode::Char('y'))]);
     assert!(matches!(effects.as_slice(), [Effect::RemoveConfig { .. }]));
     send(&mut m, [Msg::Removed(Ok(()))]);
-    assert!(matches!(m.existing, Existing::None));
+    assert!(matches!(m.cx.existing, Existing::None));
 }
 
 #[test]
 fn leaving_the_checks_while_running_cancels_them_and_ignores_late_results() {
     let mut m = filled_form();
-    m.form.focus = crate::wizard::model::FORM_BUTTON;
+    m.screens
+        .connect
+        .set_focus(crate::wizard::screens::connect::ConnectFocus::Connect);
     send(&mut m, [key(KeyCode::Enter)]);
     let effects = crate::wizard::update::go(&mut m, Screen::Connect);
     assert!(
@@ -1068,7 +1134,7 @@ fn leaving_the_checks_while_running_cancels_them_and_ignores_late_results() {
         }],
     );
     assert!(
-        m.checks
+        m.cx.checks
             .rows
             .iter()
             .all(|(_, s)| !matches!(s, RowState::Done(_)))
@@ -1078,7 +1144,9 @@ fn leaving_the_checks_while_running_cancels_them_and_ignores_late_results() {
 #[test]
 fn a_panicked_task_becomes_a_message_not_a_stuck_spinner() {
     let mut m = filled_form();
-    m.form.focus = crate::wizard::model::FORM_BUTTON;
+    m.screens
+        .connect
+        .set_focus(crate::wizard::screens::connect::ConnectFocus::Connect);
     send(&mut m, [key(KeyCode::Enter)]);
     send(
         &mut m,
@@ -1086,8 +1154,8 @@ fn a_panicked_task_becomes_a_message_not_a_stuck_spinner() {
             "the checks task stopped unexpectedly".into(),
         )],
     );
-    assert!(!m.checks.running);
-    assert!(m.status.as_ref().is_some_and(|s| s.error));
+    assert!(!m.cx.checks.running);
+    assert!(m.cx.status.as_ref().is_some_and(|s| s.error));
 }
 
 #[test]
@@ -1099,15 +1167,19 @@ fn picker_selection_keeps_values_of_fields_that_stay_selected() {
         &mut m,
         [key(KeyCode::Tab), key(KeyCode::Enter), key(KeyCode::Enter)],
     );
-    assert!(m.editor.as_ref().expect("e").additional[0].value.is_some());
+    assert!(
+        m.screens.editor.as_ref().expect("e").additional[0]
+            .value
+            .is_some()
+    );
     // Open again, add another field, confirm: priority keeps its value.
-    let _ = picker::open(&mut m);
+    open_picker(&mut m);
     type_text(&mut m, "corr");
     send(&mut m, [key(KeyCode::Tab), key(KeyCode::Enter)]);
-    let ed = m.editor.as_ref().expect("e");
+    let ed = m.screens.editor.as_ref().expect("e");
     assert_eq!(ed.additional.len(), 2);
     assert!(ed.additional[0].value.is_some());
-    assert!(matches!(m.top(), Some(Modal::Value(v)) if v.element == "correlation_id"));
+    assert!(matches!(m.top(), Some(Popup::Value(v)) if v.element == "correlation_id"));
 }
 
 /// Every key listed in a keymap does what that binding says: no key is shadowed by an
@@ -1186,7 +1258,9 @@ fn multi_word_searches_keep_their_spaces() {
 #[test]
 fn debug_output_never_shows_secrets() {
     let mut m = filled_form();
-    m.form.focus = crate::wizard::model::FORM_BUTTON;
+    m.screens
+        .connect
+        .set_focus(crate::wizard::screens::connect::ConnectFocus::Connect);
     let effects = send(&mut m, [key(KeyCode::Enter)]);
     let text = format!("{m:?} {effects:?}");
     assert!(text.contains("finout.integration"), "Debug is still useful");
@@ -1195,7 +1269,7 @@ fn debug_output_never_shows_secrets() {
     // The config Save writes is redacted too.
     let mut m = with_one_endpoint();
     send(&mut m, [key(KeyCode::Char('c'))]);
-    m.review.focus = m.review.items().len() - 1;
+    review_focus(&mut m, usize::MAX);
     let effects = send(&mut m, [key(KeyCode::Enter)]);
     assert!(matches!(effects.as_slice(), [Effect::SaveConfig { .. }]));
     let text = format!("{effects:?}");
@@ -1238,7 +1312,8 @@ fn choice_lists_filter_as_you_type() {
     type_text(&mut m, "prio");
     send(&mut m, [key(KeyCode::Tab), key(KeyCode::Enter)]);
     let shown = |m: &Model| match m.top() {
-        Some(Modal::Value(v)) => crate::wizard::screens::value::shown_choices(v)
+        Some(Popup::Value(v)) => v
+            .shown_choices()
             .into_iter()
             .map(|i| v.choices[i].value.clone())
             .collect::<Vec<_>>(),
@@ -1252,7 +1327,7 @@ fn choice_lists_filter_as_you_type() {
     type_text(&mut m, "4");
     assert_eq!(shown(&m), ["4"]);
     send(&mut m, [key(KeyCode::Enter)]);
-    let ed = m.editor.as_ref().expect("editor");
+    let ed = m.screens.editor.as_ref().expect("editor");
     let prio = ed
         .additional
         .iter()
@@ -1266,12 +1341,12 @@ fn choice_lists_filter_as_you_type() {
         .iter()
         .position(|e| e.element == "priority")
         .expect("priority");
-    let _ = crate::wizard::screens::value::open(&mut m, ValueTarget::Additional(i));
+    let _ = open_value(&mut m, ValueTarget::Additional(i));
     type_text(&mut m, "zzz");
     assert!(shown(&m).is_empty());
     send(&mut m, [key(KeyCode::Enter)]);
     match m.top() {
-        Some(Modal::Value(v)) => {
+        Some(Popup::Value(v)) => {
             assert!(
                 v.error.as_deref().is_some_and(|e| e.contains("filter")),
                 "{v:?}"
@@ -1284,7 +1359,7 @@ fn choice_lists_filter_as_you_type() {
 /// One endpoint without caller_id, on an instance that makes caller_id mandatory.
 fn with_an_endpoint_lacking_a_mandatory_field() -> Model {
     let mut m = with_one_endpoint();
-    for e in &mut m.endpoints.list {
+    for e in &mut m.cx.endpoints {
         e.fields.retain(|f| f.element != "caller_id");
     }
     m
@@ -1292,20 +1367,20 @@ fn with_an_endpoint_lacking_a_mandatory_field() -> Model {
 
 #[test]
 fn the_endpoint_list_and_review_flag_an_invalid_endpoint_with_a_glyph_and_a_word() {
-    let m0 = with_one_endpoint();
-    let v = crate::wizard::screens::endpoints::invalid(&m0);
+    let mut m0 = with_one_endpoint();
+    let v = crate::wizard::screens::endpoints::invalid(&m0.cx);
     assert!(v.is_empty(), "{v:#?}");
-    let list = render(&m0, 80, 24);
+    let list = render(&mut m0, 80, 24);
     assert!(
         list.contains("FinOps anomalies") && !list.contains("invalid"),
         "{list}"
     );
     let mut m = with_an_endpoint_lacking_a_mandatory_field();
-    let list = render(&m, 80, 24);
+    let list = render(&mut m, 80, 24);
     assert!(list.contains("✗ invalid: caller_id"), "{list}");
     send(&mut m, [key(KeyCode::Char('c'))]);
     assert_eq!(m.screen, Screen::Review);
-    let review = render(&m, 80, 24);
+    let review = render(&mut m, 80, 24);
     assert!(review.contains("✗ invalid: caller_id"), "{review}");
     assert!(
         review.contains("Caller is mandatory on incident"),
@@ -1317,11 +1392,11 @@ fn the_endpoint_list_and_review_flag_an_invalid_endpoint_with_a_glyph_and_a_word
 fn save_asks_before_writing_an_invalid_endpoint_and_defaults_to_not_saving() {
     let mut m = with_an_endpoint_lacking_a_mandatory_field();
     send(&mut m, [key(KeyCode::Char('c'))]);
-    m.review.focus = m.review.items().len() - 1;
+    review_focus(&mut m, usize::MAX);
     let effects = send(&mut m, [key(KeyCode::Enter)]);
     assert!(effects.is_empty(), "nothing is written before the answer");
     match m.top() {
-        Some(Modal::Confirm(c)) => {
+        Some(Popup::Confirm(c)) => {
             assert_eq!(c.kind, ConfirmKind::SaveInvalid);
             assert!(!c.on_yes, "the default answer is not to save");
             assert!(c.body[0].contains("caller_id"), "{:?}", c.body);
@@ -1337,7 +1412,7 @@ fn save_asks_before_writing_an_invalid_endpoint_and_defaults_to_not_saving() {
         "{effects:?}"
     );
     assert!(m.top().is_none());
-    assert!(m.review.saved.is_none());
+    assert!(m.screens.review.saved.is_none());
     // Asked again, "yes" saves.
     send(&mut m, [key(KeyCode::Enter)]);
     let effects = send(&mut m, [key(KeyCode::Char('y'))]);
@@ -1355,16 +1430,20 @@ fn the_test_incident_refuses_while_an_endpoint_is_invalid() {
     let mut m = with_an_endpoint_lacking_a_mandatory_field();
     send(&mut m, [key(KeyCode::Char('c'))]);
     let test = m
+        .screens
         .review
         .items()
         .iter()
-        .position(|i| *i == crate::wizard::model::ReviewItem::Test)
+        .position(|i| *i == crate::wizard::screens::review::ReviewItem::Test)
         .unwrap_or_else(|| panic!("a test item"));
-    m.review.focus = test;
+    review_focus(&mut m, test);
     let effects = send(&mut m, [key(KeyCode::Enter)]);
     assert!(effects.is_empty(), "{effects:?}");
-    assert_eq!(m.review.test, crate::wizard::model::TestState::Idle);
-    let shown = render(&m, 80, 24);
+    assert_eq!(
+        m.screens.review.test,
+        crate::wizard::screens::review::TestState::Idle
+    );
+    let shown = render(&mut m, 80, 24);
     assert!(shown.contains("Not sent: endpoint"), "{shown}");
 }
 
@@ -1410,23 +1489,24 @@ fn picker_keys_never_wait_for_the_filter_and_late_answers_are_dropped() {
 #[test]
 fn the_test_incident_asks_first_lists_its_fields_and_defaults_to_cancel() {
     let mut m = with_one_endpoint();
-    m.checks.connected = true;
+    m.cx.checks.connected = true;
     send(&mut m, [key(KeyCode::Char('c'))]);
     assert_eq!(m.screen, Screen::Review);
     let test = m
+        .screens
         .review
         .items()
         .iter()
-        .position(|i| *i == crate::wizard::model::ReviewItem::Test)
+        .position(|i| *i == crate::wizard::screens::review::ReviewItem::Test)
         .unwrap_or_else(|| panic!("a test item"));
-    m.review.focus = test;
+    review_focus(&mut m, test);
     let effects = send(&mut m, [key(KeyCode::Enter)]);
     assert!(
         effects.is_empty(),
         "nothing is sent before the answer: {effects:?}"
     );
     match m.top() {
-        Some(Modal::Confirm(c)) => {
+        Some(Popup::Confirm(c)) => {
             assert_eq!(c.kind, ConfirmKind::SendTestIncident);
             assert!(!c.on_yes, "the default answer is Cancel");
             assert!(
@@ -1445,7 +1525,10 @@ fn the_test_incident_asks_first_lists_its_fields_and_defaults_to_cancel() {
             .any(|e| matches!(e, Effect::SendTestIncident { .. })),
         "{effects:?}"
     );
-    assert_eq!(m.review.test, crate::wizard::model::TestState::Idle);
+    assert_eq!(
+        m.screens.review.test,
+        crate::wizard::screens::review::TestState::Idle
+    );
     // Asked again, yes sends exactly one.
     send(&mut m, [key(KeyCode::Enter)]);
     let effects = send(&mut m, [key(KeyCode::Char('y'))]);

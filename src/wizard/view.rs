@@ -1,130 +1,163 @@
-//! `view`: draws the model. Pure: it reads the model and writes cells, nothing else.
+//! `view`: draws the model. Pure: it reads the model and writes cells (screens may note what
+//! fitted, see `widgets::scroll`). The chrome is drawn here (header, the workflow column, the
+//! feedback line, the footer made from the active keymap); the screen and the popups draw
+//! themselves.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
-
-use crate::wizard::layout::{MIN_H, MIN_W, areas, big_enough};
-use crate::wizard::model::{Modal, Model, STEPS, Screen};
-use crate::wizard::screens::{
-    checks, connect, editor, endpoints, guide, modals, picker, review, value, welcome,
-};
-use crate::wizard::update::active_keymap;
-use crate::wizard::widgets::draw::{centered, truncate};
 use unicode_width::UnicodeWidthStr;
+
+use crate::wizard::layout::{MAX_STATUS_ROWS, MIN_H, MIN_W, Sidebar, areas, big_enough};
+use crate::wizard::model::{Model, STEPS, Screen};
+use crate::wizard::screens::checks;
+use crate::wizard::widgets::doc::{self, Block};
+use crate::wizard::widgets::draw::{centered, truncate};
 
 /// Draw the whole wizard.
 pub fn view(m: &Model, f: &mut Frame) {
     let area = f.area();
-    let t = m.theme;
+    let t = m.cx.theme;
     if !big_enough(area) {
-        // The size needed is the one thing the user must read: pick the longest wording that
-        // fits rather than cutting the numbers off.
-        let width = usize::from(area.width);
-        let msg = [
-            format!("terminal too small (need {MIN_W}x{MIN_H})"),
-            format!("too small: need {MIN_W}x{MIN_H}"),
-            format!("need {MIN_W}x{MIN_H}"),
-        ]
-        .into_iter()
-        .find(|m| m.width() <= width)
-        .unwrap_or_else(|| format!("{MIN_W}x{MIN_H}"));
-        let text = truncate(&msg, width);
-        let r = centered(area, u16::try_from(text.width()).unwrap_or(area.width), 1);
-        f.render_widget(Paragraph::new(Span::styled(text, t.strong())), r);
+        too_small(m, f, area);
         return;
     }
-    let a = areas(area, m.status.is_some());
+    let status = status_lines(m, area.width.saturating_sub(2));
+    let sidebar = Sidebar::for_width(area.width, m.screen == Screen::Checks);
+    let a = areas(
+        area,
+        u16::try_from(status.len()).unwrap_or(MAX_STATUS_ROWS),
+        sidebar,
+    );
     header(m, f, a.header);
-    if let Some(s) = a.sidebar {
-        sidebar(m, f, s);
+    workflow(m, f, a.sidebar, sidebar);
+    if a.rule.width > 0 {
+        let rule: Vec<Line> = (0..a.rule.height)
+            .map(|_| Line::from(Span::styled("│", t.chrome())))
+            .collect();
+        f.render_widget(Paragraph::new(rule), a.rule);
     }
-    match m.screen {
-        Screen::Welcome => welcome::view(m, f, a.body),
-        Screen::ChooseUser | Screen::OAuthApp => guide::view(m, f, a.body),
-        Screen::Connect => connect::view(m, f, a.body),
-        Screen::Checks => checks::view(m, f, a.body),
-        Screen::Endpoints => endpoints::view(m, f, a.body),
-        Screen::Editor => editor::view(m, f, a.body),
-        Screen::Review => review::view(m, f, a.body),
+    match m.screen_component() {
+        Some(c) => c.view(f, a.body, &m.cx),
+        None => checks::view(m, f, a.body),
     }
-    if let Some(s) = &m.status {
-        let style = if s.error { t.error() } else { t.ok() };
-        let glyph = if s.error { "✗ " } else { "› " };
-        f.render_widget(
-            Paragraph::new(Span::styled(
-                truncate(
-                    &format!("{glyph}{}", crate::sanitize::line(&s.text)),
-                    usize::from(a.status.width),
-                ),
-                style,
-            )),
-            a.status,
-        );
-    }
-    for modal in &m.modals {
-        match modal {
-            Modal::Picker(p) => {
-                let r = inset(a.modal, 1);
-                picker::view(m, p, f, r);
-            }
-            Modal::Value(v) => {
-                let rows = value::rows_needed(v);
-                let r = centered(a.modal, 66, rows.saturating_add(2));
-                value::view(m, v, f, r);
-            }
-            other => modals::view(m, other, f, a.modal),
-        }
+    f.render_widget(Paragraph::new(status), a.status);
+    for p in &m.popups {
+        p.component().view(f, a.modal, &m.cx);
     }
     footer(m, f, a.footer);
 }
 
-fn inset(r: Rect, by: u16) -> Rect {
-    Rect::new(
-        r.x.saturating_add(by),
-        r.y,
-        r.width.saturating_sub(by.saturating_mul(2)),
-        r.height,
-    )
+/// Below the minimum size: one centred line, the size needed being the one thing to read.
+fn too_small(m: &Model, f: &mut Frame, area: Rect) {
+    let width = usize::from(area.width);
+    let msg = [
+        format!("terminal too small (need {MIN_W}x{MIN_H})"),
+        format!("too small: need {MIN_W}x{MIN_H}"),
+        format!("need {MIN_W}x{MIN_H}"),
+    ]
+    .into_iter()
+    .find(|m| m.width() <= width)
+    .unwrap_or_else(|| format!("{MIN_W}x{MIN_H}"));
+    let text = truncate(&msg, width);
+    let r = centered(area, u16::try_from(text.width()).unwrap_or(area.width), 1);
+    f.render_widget(Paragraph::new(Span::styled(text, m.cx.theme.strong())), r);
 }
 
-fn header(m: &Model, f: &mut Frame, area: Rect) {
-    let t = m.theme;
-    let mut left = vec![
-        Span::styled(" snow-connect", t.heading()),
-        Span::styled(" · ServiceNow Integration", t.dim()),
-    ];
-    if m.demo {
-        left.push(Span::styled(" · demo", t.warn()));
-    }
-    let right = match m.screen.step() {
-        Some(n) => format!("Step {n}/5 {} ", STEPS[n - 1]),
-        None => "Welcome ".to_string(),
+/// The feedback line, word-wrapped to at most [`MAX_STATUS_ROWS`] rows (the last one ends
+/// in `…` when the text is longer).
+fn status_lines(m: &Model, width: u16) -> Vec<Line<'static>> {
+    let Some(s) = &m.cx.status else {
+        return Vec::new();
     };
-    let left_w: usize = left.iter().map(|s| s.content.width()).sum();
-    let total = usize::from(area.width);
-    if left_w + right.width() < total {
-        left.push(Span::raw(" ".repeat(total - left_w - right.width())));
-        left.push(Span::styled(right, t.strong()));
-    } else if area.width < 60 {
-        left.truncate(1);
-        let lw: usize = left.iter().map(|s| s.content.width()).sum();
-        let r = truncate(&right, total.saturating_sub(lw + 1));
-        left.push(Span::raw(" ".repeat(total.saturating_sub(lw + r.width()))));
-        left.push(Span::styled(r, t.strong()));
+    let t = m.cx.theme;
+    let (glyph, style) = if s.error {
+        ("✗ ", t.error())
+    } else {
+        ("› ", t.ok())
+    };
+    let block = Block::item(
+        0,
+        glyph,
+        vec![Span::styled(
+            crate::sanitize::line(&s.text).into_owned(),
+            style,
+        )],
+    );
+    let mut lines = doc::wrap(&[block], usize::from(width.max(1)));
+    let max = usize::from(MAX_STATUS_ROWS);
+    if lines.len() > max {
+        lines.truncate(max);
+        if let Some(last) = lines.last_mut() {
+            let text: String = last.spans.iter().map(|s| s.content.as_ref()).collect();
+            *last = Line::from(Span::styled(
+                truncate(&format!("{text} …"), usize::from(width)),
+                style,
+            ));
+        }
     }
-    f.render_widget(Paragraph::new(Line::from(left)), area);
+    for l in &mut lines {
+        l.style = style;
+    }
+    lines
 }
 
-fn sidebar(m: &Model, f: &mut Frame, area: Rect) {
-    let t = m.theme;
-    let current = m.screen.step();
-    let mut lines = vec![
-        Line::from(""),
-        Line::from(Span::styled(" Workflow", t.strong())),
-        Line::from(""),
+/// The top line: the product on the left, the step on the right. When both do not fit the
+/// product's name gives way first; the step stays.
+fn header(m: &Model, f: &mut Frame, area: Rect) {
+    let t = m.cx.theme;
+    let total = usize::from(area.width);
+    let step = match m.screen.step() {
+        Some(n) => [
+            format!("Step {n}/5 {} ", STEPS[n - 1]),
+            format!("Step {n}/5 "),
+        ],
+        None => ["Welcome ".to_string(), "Welcome ".to_string()],
+    };
+    let demo = if m.cx.demo { " · demo" } else { "" };
+    let lefts = [
+        format!(" snow-connect · ServiceNow Integration{demo}"),
+        format!(" snow-connect{demo}"),
+        " snow-connect".to_string(),
+        String::new(),
     ];
+    let (left, right) = step
+        .iter()
+        .flat_map(|r| lefts.iter().map(move |l| (l, r)))
+        .find(|(l, r)| l.width() + r.width() < total)
+        .map(|(l, r)| (l.clone(), r.clone()))
+        .unwrap_or_else(|| (String::new(), truncate(&step[1], total)));
+    let gap = total.saturating_sub(left.width() + right.width());
+    let mut spans = Vec::new();
+    if let Some(rest) = left.strip_prefix(" snow-connect") {
+        spans.push(Span::styled(" snow-connect", t.heading()));
+        match rest.strip_suffix(" · demo") {
+            Some(name) => {
+                spans.push(Span::styled(name.to_string(), t.dim()));
+                spans.push(Span::styled(" · demo", t.warn()));
+            }
+            None => spans.push(Span::styled(rest.to_string(), t.dim())),
+        }
+    }
+    spans.push(Span::raw(" ".repeat(gap)));
+    spans.push(Span::styled(right, t.strong()));
+    f.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// The workflow column: step names, or only their numbers when collapsed.
+fn workflow(m: &Model, f: &mut Frame, area: Rect, sidebar: Sidebar) {
+    if area.width == 0 {
+        return;
+    }
+    let t = m.cx.theme;
+    let current = m.screen.step();
+    let full = sidebar == Sidebar::Full;
+    let mut lines = vec![Line::default()];
+    if full {
+        lines.push(Line::from(Span::styled(" Workflow", t.strong())));
+        lines.push(Line::default());
+    }
     for (i, name) in STEPS.iter().enumerate() {
         let n = i + 1;
         let (mark, style) = match current {
@@ -132,28 +165,24 @@ fn sidebar(m: &Model, f: &mut Frame, area: Rect) {
             Some(c) if c > n => ("✓", t.dim()),
             _ => (" ", t.text()),
         };
-        lines.push(Line::from(vec![
-            Span::raw(format!(" {mark} ")),
-            Span::styled(format!("{n} {name}"), style),
-        ]));
+        lines.push(if full {
+            Line::from(vec![
+                Span::raw(format!(" {mark} ")),
+                Span::styled(format!("{n} {name}"), style),
+            ])
+        } else {
+            Line::from(vec![Span::raw(mark), Span::styled(n.to_string(), style)])
+        });
     }
     f.render_widget(Paragraph::new(lines), area);
-    // A vertical rule between the column and the body.
-    let x = area.right();
-    for y in area.y..area.bottom() {
-        f.render_widget(
-            Paragraph::new(Span::styled("│", t.chrome())),
-            Rect::new(x, y, 1, 1),
-        );
-    }
 }
 
 /// The footer: the active keymap's hints in order, as many as fit. Help is kept whenever
 /// possible; quit (Ctrl-C works everywhere and is listed in help) goes first when short.
 fn footer(m: &Model, f: &mut Frame, area: Rect) {
-    let t = m.theme;
-    let map = active_keymap(m);
-    let hints: Vec<(String, &str)> = map
+    let t = m.cx.theme;
+    let hints: Vec<(String, &str)> = m
+        .keymap()
         .iter()
         .filter(|b| b.footer)
         .map(|b| (b.key_label(), b.hint))

@@ -737,10 +737,10 @@ async fn no_output_path_shows_an_echoed_secret_or_token() {
     .await;
     let mut model = model;
     model.quit = false;
-    model.modals.clear();
+    model.popups.clear();
     let mut copied = Vec::new();
     for row in 0..12 {
-        model.checks.selected = row;
+        model.cx.checks.selected = row;
         for e in update(
             &mut model,
             Msg::Key(KeyEvent::new(KeyCode::Char('y'), KeyModifiers::NONE)),

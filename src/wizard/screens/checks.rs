@@ -12,22 +12,22 @@ use crate::diagnose::{
     Assessment, CauseKind, CheckEvent, CheckId, CheckResult, CheckStatus, DictionaryError, Verdict,
     plan,
 };
+use crate::wizard::component::Request;
+use crate::wizard::context::Context;
 use crate::wizard::draft::draft_of;
 use crate::wizard::keymap::{Action, Binding, Key, Keymap, keys, paging};
-use crate::wizard::layout::body_for;
-use crate::wizard::model::{Confirm, ConfirmKind, Modal, Model, RowState, Screen};
+use crate::wizard::layout::{Sidebar, areas};
+use crate::wizard::model::{Model, RowState, Screen};
 use crate::wizard::msg::{ChecksOutcome, Effect, Slot};
-use crate::wizard::screens::connect;
+use crate::wizard::popups::{Confirm, ConfirmKind, Popup};
 use crate::wizard::update::go;
 use crate::wizard::widgets::doc::Block;
+pub use crate::wizard::widgets::draw::SPINNER;
 use crate::wizard::widgets::draw::{max_scroll, pad, scrolled, truncate};
-
-/// Braille spinner frames.
-pub const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
 
 /// Keys of the checks screen.
 pub fn keymap(m: &Model) -> Keymap {
-    if m.checks.running {
+    if m.cx.checks.running {
         return vec![Binding::new(&[keys::ESC], "cancel", Action::Back)];
     }
     let mut v = vec![
@@ -45,7 +45,7 @@ pub fn keymap(m: &Model) -> Keymap {
     v.extend(paging("scroll the fix"));
     v.push(Binding::new(
         &[keys::ESC, Key::ch('b')],
-        if m.checks.return_to_editor {
+        if m.cx.checks.return_to_editor {
             "back to endpoint"
         } else {
             "back"
@@ -56,8 +56,8 @@ pub fn keymap(m: &Model) -> Keymap {
 }
 
 /// Rows shown in the matrix: every check, except the incident test when it was not run.
-pub fn visible_rows(m: &Model) -> Vec<(CheckId, &RowState)> {
-    m.checks
+pub fn visible_rows(cx: &Context) -> Vec<(CheckId, &RowState)> {
+    cx.checks
         .rows
         .iter()
         .filter(|(id, s)| {
@@ -68,8 +68,8 @@ pub fn visible_rows(m: &Model) -> Vec<(CheckId, &RowState)> {
         .collect()
 }
 
-fn selected_result(m: &Model) -> Option<&CheckResult> {
-    match visible_rows(m).get(m.checks.selected) {
+fn selected_result(cx: &Context) -> Option<&CheckResult> {
+    match visible_rows(cx).get(cx.checks.selected) {
         Some((_, RowState::Done(r))) => Some(r),
         _ => None,
     }
@@ -77,9 +77,9 @@ fn selected_result(m: &Model) -> Option<&CheckResult> {
 
 /// Causes, plan and verdict of the finished rows (and of discovery), the same model `check`
 /// and the report use.
-pub fn assessment(m: &Model) -> Assessment {
-    let ctx = FixContext::new(&m.checks.username, "");
-    let extra = match &m.dictionary {
+pub fn assessment(cx: &Context) -> Assessment {
+    let ctx = FixContext::new(&cx.checks.username, "");
+    let extra = match &cx.dictionary {
         Some(Err(DictionaryError::Client(e))) => {
             plan::cause_from_error(e, "the incident dictionary could not be read", &ctx)
                 .into_iter()
@@ -87,7 +87,7 @@ pub fn assessment(m: &Model) -> Assessment {
         }
         _ => Vec::new(),
     };
-    plan::assess(&m.checks.results(), extra, &ctx)
+    plan::assess(&cx.checks.results(), extra, &ctx)
 }
 
 /// What the fix pane and the clipboard give for a row: the cause's fix for a condition of the
@@ -124,63 +124,69 @@ fn what_to_change(a: &Assessment, r: &CheckResult) -> Vec<String> {
 
 /// React to an action.
 pub fn action(m: &mut Model, a: Action) -> Vec<Effect> {
-    if m.checks.running {
+    if m.cx.checks.running {
         if a == Action::Back {
-            m.checks.cancelled = true;
-            m.info("Cancelling the checks…");
+            m.cx.checks.cancelled = true;
+            m.cx.info("Cancelling the checks…");
             return vec![Effect::Cancel(Slot::Checks)];
         }
         return Vec::new();
     }
-    let n = visible_rows(m).len();
+    let n = visible_rows(&m.cx).len();
     match a {
         Action::Up => {
-            m.checks.selected = m.checks.selected.saturating_sub(1);
-            m.checks.fix_scroll = 0;
+            m.cx.checks.selected = m.cx.checks.selected.saturating_sub(1);
+            m.cx.checks.fix_scroll = 0;
         }
         Action::Down => {
-            m.checks.selected = (m.checks.selected + 1).min(n.saturating_sub(1));
-            m.checks.fix_scroll = 0;
+            m.cx.checks.selected = (m.cx.checks.selected + 1).min(n.saturating_sub(1));
+            m.cx.checks.fix_scroll = 0;
         }
         Action::PageDown => scroll_fix(m, 4),
         Action::PageUp => scroll_fix(m, -4),
-        Action::Retry => return connect::start_checks(m),
+        Action::Retry => {
+            return crate::wizard::update::request(m, Request::StartChecks { resend: false });
+        }
         Action::Back => {
-            if m.checks.return_to_editor && m.editor.is_some() {
-                m.checks.return_to_editor = false;
+            if m.cx.checks.return_to_editor && m.screens.editor.is_some() {
+                m.cx.checks.return_to_editor = false;
                 return go(m, Screen::Editor);
             }
             return go(m, Screen::Connect);
         }
         Action::SaveReport => {
-            let dir = m
-                .config_path
-                .parent()
-                .filter(|d| !d.as_os_str().is_empty())
-                .map(|d| d.to_path_buf())
-                .unwrap_or_else(|| std::path::PathBuf::from("."));
-            m.info("Writing the report…");
+            let dir =
+                m.cx.config_path
+                    .parent()
+                    .filter(|d| !d.as_os_str().is_empty())
+                    .map(|d| d.to_path_buf())
+                    .unwrap_or_else(|| std::path::PathBuf::from("."));
+            m.cx.info("Writing the report…");
             return vec![Effect::SaveReport {
                 dir,
-                instance_url: m
-                    .checks
-                    .instance_url
-                    .clone()
-                    .unwrap_or_else(|| m.form.fields[0].value().trim().to_string()),
-                username: m.checks.username.clone(),
-                results: m.checks.results(),
+                instance_url: m.cx.checks.instance_url.clone().unwrap_or_else(|| {
+                    m.screens
+                        .connect
+                        .form
+                        .instance_url
+                        .value()
+                        .trim()
+                        .to_string()
+                }),
+                username: m.cx.checks.username.clone(),
+                results: m.cx.checks.results(),
             }];
         }
         Action::CopyFix => {
-            let verdict = assessment(m);
-            if let Some(r) = selected_result(m) {
+            let verdict = assessment(&m.cx);
+            if let Some(r) = selected_result(&m.cx) {
                 let change = what_to_change(&verdict, r);
                 let text = if change.is_empty() {
                     format!("{}: {}", r.id.title(), r.summary)
                 } else {
                     format!("{}: {}\n\n{}", r.id.title(), r.summary, change.join("\n"))
                 };
-                m.info(format!(
+                m.cx.info(format!(
                     "Copied \"{}\" to your clipboard (OSC 52: your terminal must allow it).",
                     r.id.title()
                 ));
@@ -196,24 +202,24 @@ pub fn action(m: &mut Model, a: Action) -> Vec<Effect> {
 fn scroll_fix(m: &mut Model, delta: i32) {
     let (w, h) = fix_pane_size(m);
     let max = max_scroll(&fix_lines(m), w, h);
-    let next = i32::from(m.checks.fix_scroll)
+    let next = i32::from(m.cx.checks.fix_scroll)
         .saturating_add(delta)
         .clamp(0, i32::from(max));
-    m.checks.fix_scroll = u16::try_from(next).unwrap_or(0);
+    m.cx.checks.fix_scroll = u16::try_from(next).unwrap_or(0);
 }
 
 /// Go on to the endpoints, or ask first when something required failed.
 pub fn continue_on(m: &mut Model) -> Vec<Effect> {
-    if m.checks.required_ok() {
+    if m.cx.checks.required_ok() {
         return proceed(m);
     }
-    let a = assessment(m);
+    let a = assessment(&m.cx);
     let mut body: Vec<String> = a
         .causes
         .iter()
         .map(|c| format!("{}: {}", c.id, crate::sanitize::line(&c.summary)))
         .collect();
-    let fields_missing = m.dict().is_none();
+    let fields_missing = m.cx.dict().is_none();
     body.push(match a.verdict {
         Verdict::RetryLater => format!(
             "Nothing is known to be missing: the instance asked to wait{}. r retries then; if you continue now, {}",
@@ -228,11 +234,11 @@ pub fn continue_on(m: &mut Model) -> Vec<Effect> {
             }
         ),
         Verdict::Unreachable | Verdict::Usage => "The instance could not be checked, so nothing is verified: the saved file will not work until the checks pass.".to_string(),
-        _ if !m.checks.connected => "No token was issued, so nothing is verified: the saved file will not work until the credentials are accepted.".to_string(),
+        _ if !m.cx.checks.connected => "No token was issued, so nothing is verified: the saved file will not work until the credentials are accepted.".to_string(),
         _ if fields_missing && !a.missing_acls().is_empty() => "Without the read ACLs there are no Additional Fields: endpoints fill only Short description and Description, and fields the instance makes mandatory cannot be found.".to_string(),
         _ => "The integration will fail until the admin makes the changes of the plan (see the matrix).".to_string(),
     });
-    m.modals.push(Modal::Confirm(Confirm {
+    m.popups.push(Popup::Confirm(Confirm {
         kind: ConfirmKind::ContinueAnyway,
         title: "Continue anyway?".into(),
         body,
@@ -245,59 +251,61 @@ pub fn continue_on(m: &mut Model) -> Vec<Effect> {
 
 /// Leave the checks for the endpoints (or back to the editor that opened the matrix).
 pub fn proceed(m: &mut Model) -> Vec<Effect> {
-    let to = if m.checks.return_to_editor && m.editor.is_some() {
+    let to = if m.cx.checks.return_to_editor && m.screens.editor.is_some() {
         Screen::Editor
     } else {
         Screen::Endpoints
     };
-    m.checks.return_to_editor = false;
+    m.cx.checks.return_to_editor = false;
     let mut effects = go(m, to);
-    if to == Screen::Editor {
-        crate::wizard::screens::editor::refresh_mandatory(m);
+    if to == Screen::Editor
+        && let Some(ed) = m.screens.editor.as_mut()
+    {
+        ed.refresh_mandatory(&m.cx);
     }
     effects.push(Effect::SaveDraft(Box::new(draft_of(m))));
     effects
 }
 
 /// A progress event from run `run`.
-pub fn on_event(m: &mut Model, run: u64, ev: CheckEvent) {
-    if run != m.checks.run {
+pub fn on_event(cx: &mut Context, run: u64, ev: CheckEvent) {
+    if run != cx.checks.run {
         return;
     }
     match ev {
-        CheckEvent::Started(id) => set_row(m, id, RowState::Running),
-        CheckEvent::Finished(r) => set_row(m, r.id, RowState::Done(r)),
+        CheckEvent::Started(id) => set_row(cx, id, RowState::Running),
+        CheckEvent::Finished(r) => set_row(cx, r.id, RowState::Done(r)),
     }
 }
 
-fn set_row(m: &mut Model, id: CheckId, state: RowState) {
-    if let Some(row) = m.checks.rows.iter_mut().find(|(i, _)| *i == id) {
+fn set_row(cx: &mut Context, id: CheckId, state: RowState) {
+    if let Some(row) = cx.checks.rows.iter_mut().find(|(i, _)| *i == id) {
         row.1 = state;
     } else {
-        m.checks.rows.push((id, state));
+        cx.checks.rows.push((id, state));
     }
 }
 
 /// Run `run` finished.
-pub fn on_done(m: &mut Model, run: u64, outcome: ChecksOutcome) {
-    if run != m.checks.run {
+pub fn on_done(cx: &mut Context, run: u64, outcome: ChecksOutcome) {
+    if run != cx.checks.run {
         return;
     }
     for r in outcome.results {
-        set_row(m, r.id, RowState::Done(r));
+        set_row(cx, r.id, RowState::Done(r));
     }
     // A check that never reported is shown as skipped rather than spinning forever.
-    for (id, s) in m.checks.rows.iter_mut() {
+    for (id, s) in cx.checks.rows.iter_mut() {
         if !matches!(s, RowState::Done(_)) {
             *s = RowState::Done(CheckResult::new(*id, CheckStatus::Skipped, "not run"));
         }
     }
-    m.checks.running = false;
-    m.checks.connected = outcome.connected;
-    m.checks.instance_url = outcome.instance_url;
-    m.dictionary = outcome.dictionary.map(|d| d.map(std::sync::Arc::new));
-    let causes = assessment(m).causes.len();
-    let rows = visible_rows(m);
+    cx.checks.running = false;
+    cx.checks.connected = outcome.connected;
+    cx.checks.instance_url = outcome.instance_url;
+    cx.dictionary = outcome.dictionary.map(|d| d.map(std::sync::Arc::new));
+    let causes = assessment(cx).causes.len();
+    let rows = visible_rows(cx);
     let problems: Vec<usize> = rows
         .iter()
         .enumerate()
@@ -306,14 +314,14 @@ pub fn on_done(m: &mut Model, run: u64, outcome: ChecksOutcome) {
         })
         .map(|(i, _)| i)
         .collect();
-    m.checks.selected = problems.first().copied().unwrap_or(0);
-    m.checks.fix_scroll = 0;
-    if m.checks.cancelled {
-        m.info("Checks cancelled. r runs them again.");
-    } else if m.checks.required_ok() {
-        m.info("All required checks passed. Enter continues to the endpoints.");
+    cx.checks.selected = problems.first().copied().unwrap_or(0);
+    cx.checks.fix_scroll = 0;
+    if cx.checks.cancelled {
+        cx.info("Checks cancelled. r runs them again.");
+    } else if cx.checks.required_ok() {
+        cx.info("All required checks passed. Enter continues to the endpoints.");
     } else {
-        m.error(match causes {
+        cx.error(match causes {
             0 | 1 => {
                 "One root cause (above the matrix): the selected row says what to do.".to_string()
             }
@@ -336,10 +344,16 @@ fn split(height: u16, rows: usize, banner: u16) -> (u16, u16) {
 }
 
 fn fix_pane_size(m: &Model) -> (u16, u16) {
-    let body = body_for(m.size, m.status.is_some());
+    let (w, h) = m.cx.size;
+    let body = areas(
+        ratatui::layout::Rect::new(0, 0, w, h),
+        u16::from(m.cx.status.is_some()),
+        Sidebar::for_width(w, true),
+    )
+    .body;
     let (_, pane) = split(
         body.height,
-        visible_rows(m).len(),
+        visible_rows(&m.cx).len(),
         banner_height(&banner(m), body.height),
     );
     (body.width, pane.max(1))
@@ -347,8 +361,8 @@ fn fix_pane_size(m: &Model) -> (u16, u16) {
 
 /// The detail pane: the selected check's summary, evidence and fix.
 fn fix_lines(m: &Model) -> Vec<Block> {
-    let t = m.theme;
-    let Some(r) = selected_result(m) else {
+    let t = m.cx.theme;
+    let Some(r) = selected_result(&m.cx) else {
         return vec![Block::styled("Waiting for the checks…", t.dim())];
     };
     let mut v = vec![Block::spans(vec![
@@ -366,7 +380,7 @@ fn fix_lines(m: &Model) -> Vec<Block> {
             vec![Span::raw(crate::sanitize::line(e).into_owned())],
         ));
     }
-    let change = what_to_change(&assessment(m), r);
+    let change = what_to_change(&assessment(&m.cx), r);
     if !change.is_empty() {
         if r.cause.is_none() {
             v.push(Block::styled("What to change in ServiceNow:", t.strong()));
@@ -382,10 +396,10 @@ fn fix_lines(m: &Model) -> Vec<Block> {
 
 /// The root causes, one line each, shown once above the matrix.
 fn banner(m: &Model) -> Vec<String> {
-    if m.checks.running {
+    if m.cx.checks.running {
         return Vec::new();
     }
-    assessment(m)
+    assessment(&m.cx)
         .causes
         .iter()
         .map(|c| {
@@ -414,8 +428,8 @@ fn row_label(id: CheckId) -> String {
 
 /// Draw the checks and the matrix.
 pub fn view(m: &Model, f: &mut Frame, area: Rect) {
-    let t = m.theme;
-    let heading = if m.checks.running {
+    let t = m.cx.theme;
+    let heading = if m.cx.checks.running {
         "Running the checks"
     } else {
         "Connection and ACL matrix"
@@ -424,7 +438,7 @@ pub fn view(m: &Model, f: &mut Frame, area: Rect) {
         Paragraph::new(Span::styled(heading, t.heading())),
         Rect::new(area.x, area.y, area.width, 1.min(area.height)),
     );
-    let rows = visible_rows(m);
+    let rows = visible_rows(&m.cx);
     let w = usize::from(area.width);
     let causes = banner(m);
     let banner_h = banner_height(&causes, area.height);
@@ -460,15 +474,15 @@ pub fn view(m: &Model, f: &mut Frame, area: Rect) {
     };
     let time_w = if w >= 50 { 7 } else { 0 };
     let evidence_w = w.saturating_sub(1 + status_w + label_w + time_w);
-    let (table_h, _) = if m.checks.running {
+    let (table_h, _) = if m.cx.checks.running {
         (area.height.saturating_sub(1), 0)
     } else {
         split(area.height, rows.len(), banner_h)
     };
-    let cursor = if m.checks.running {
+    let cursor = if m.cx.checks.running {
         0
     } else {
-        m.checks.selected
+        m.cx.checks.selected
     };
     let skip = (cursor + 1).saturating_sub(usize::from(table_h));
     for (i, (id, state)) in rows
@@ -477,11 +491,11 @@ pub fn view(m: &Model, f: &mut Frame, area: Rect) {
         .skip(skip)
         .take(usize::from(table_h))
     {
-        let selected = !m.checks.running && i == m.checks.selected;
+        let selected = !m.cx.checks.running && i == m.cx.checks.selected;
         let (status, style, time, evidence) = match state {
             RowState::Pending => ("·".to_string(), t.dim(), String::new(), String::new()),
             RowState::Running => (
-                format!("{} running", SPINNER[m.spinner % SPINNER.len()]),
+                format!("{} running", SPINNER[m.cx.spinner % SPINNER.len()]),
                 t.warn(),
                 String::new(),
                 String::new(),
@@ -519,12 +533,12 @@ pub fn view(m: &Model, f: &mut Frame, area: Rect) {
         f.render_widget(Paragraph::new(line), Rect::new(area.x, y, area.width, 1));
         y = y.saturating_add(1);
     }
-    if m.checks.running {
+    if m.cx.checks.running {
         return;
     }
     if y < area.bottom() {
         let more = if skip > 0 || skip + usize::from(table_h) < rows.len() {
-            format!("── {}/{} ", m.checks.selected + 1, rows.len())
+            format!("── {}/{} ", m.cx.checks.selected + 1, rows.len())
         } else {
             String::new()
         };
@@ -536,5 +550,5 @@ pub fn view(m: &Model, f: &mut Frame, area: Rect) {
         y = y.saturating_add(1);
     }
     let pane = Rect::new(area.x, y, area.width, area.bottom().saturating_sub(y));
-    scrolled(f, pane, &fix_lines(m), m.checks.fix_scroll, t);
+    scrolled(f, pane, &fix_lines(m), m.cx.checks.fix_scroll, t);
 }

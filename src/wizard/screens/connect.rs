@@ -1,223 +1,449 @@
-//! Screen 4, Connect: the five inputs in the seed's order, the instance URL normalised live,
-//! inline validation, and Enter on Connect to start the checks.
+//! Step 3, Connect: the five inputs in the seed's order, the instance URL normalised live,
+//! inline validation, and Connect to start the checks. Credentials the instance rejected
+//! before are not sent again without a lockout warning.
 
-use crossterm::event::KeyEvent;
 use ratatui::Frame;
-use ratatui::layout::Rect;
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::config::{Config, Storage};
+use crate::config::{Config, SecretRef, Storage};
 use crate::diagnose::{CheckId, ConnectionInput};
-use crate::servicenow::InstanceUrl;
-use crate::servicenow::{DEFAULT_LOCKOUT_AFTER, Rejection};
-use crate::wizard::draft::draft_of;
+use crate::servicenow::{DEFAULT_LOCKOUT_AFTER, InstanceUrl, Rejection};
+use crate::wizard::component::{Component, Reply, Request};
+use crate::wizard::context::Context;
 use crate::wizard::keymap::{Action, Binding, Keymap, keys};
-use crate::wizard::model::{
-    ChecksState, Confirm, ConfirmKind, FORM_BUTTON, FORM_LABELS, Modal, Model, RowState, Screen,
-};
+use crate::wizard::model::{ChecksState, RowState, Screen};
 use crate::wizard::msg::{ChecksOutcome, Effect};
-use crate::wizard::update::go;
+use crate::wizard::popups::{Confirm, ConfirmKind};
 use crate::wizard::widgets::doc::{self, Block};
 use crate::wizard::widgets::draw::button;
+use crate::wizard::widgets::text_field::TextField;
 
-/// Short labels for narrow terminals.
-const SHORT_LABELS: [&str; 5] = [
-    "Instance URL",
-    "Client ID",
-    "Client Secret",
-    "User name",
-    "Password",
-];
+/// The five inputs of the form, in the seed's order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConnectField {
+    /// ServiceNow Instance URL.
+    InstanceUrl,
+    /// Client ID of the OAuth application.
+    ClientId,
+    /// Its client secret (masked).
+    ClientSecret,
+    /// The integration user.
+    Username,
+    /// Its password (masked).
+    Password,
+}
 
-/// Keys of the form. Letters always go into the focused field.
-pub fn keymap(m: &Model) -> Keymap {
-    let mut v = Vec::new();
-    if m.form.focus == FORM_BUTTON {
-        v.push(Binding::new(&[keys::ENTER], "connect", Action::Activate));
-    } else {
-        v.push(Binding::new(&[keys::ENTER], "next field", Action::Activate));
+impl ConnectField {
+    /// Tab order.
+    pub const ALL: [ConnectField; 5] = [
+        ConnectField::InstanceUrl,
+        ConnectField::ClientId,
+        ConnectField::ClientSecret,
+        ConnectField::Username,
+        ConnectField::Password,
+    ];
+
+    /// The seed's label.
+    pub fn label(self) -> &'static str {
+        match self {
+            ConnectField::InstanceUrl => "ServiceNow Instance URL",
+            ConnectField::ClientId => "Client ID",
+            ConnectField::ClientSecret => "Client Secret",
+            ConnectField::Username => "User name",
+            ConnectField::Password => "Password",
+        }
     }
-    v.push(Binding::new(&[keys::TAB, keys::DOWN], "next", Action::Next));
-    v.push(Binding::new(&[keys::BACKTAB, keys::UP], "previous", Action::Prev).hidden());
-    v.push(Binding::new(
-        &[keys::CTRL_R],
-        if m.form.reveal {
-            "hide secrets"
+
+    /// The label on narrow terminals.
+    fn short_label(self) -> &'static str {
+        match self {
+            ConnectField::InstanceUrl => "Instance URL",
+            other => other.label(),
+        }
+    }
+
+    fn bit(self) -> u8 {
+        match self {
+            ConnectField::InstanceUrl => 1,
+            ConnectField::ClientId => 2,
+            ConnectField::ClientSecret => 4,
+            ConnectField::Username => 8,
+            ConnectField::Password => 16,
+        }
+    }
+}
+
+/// What has the focus: an input or the Connect button.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConnectFocus {
+    /// An input.
+    Field(ConnectField),
+    /// The Connect button.
+    Connect,
+}
+
+impl ConnectFocus {
+    /// Tab order: the inputs, then Connect.
+    const ORDER: [ConnectFocus; 6] = [
+        ConnectFocus::Field(ConnectField::InstanceUrl),
+        ConnectFocus::Field(ConnectField::ClientId),
+        ConnectFocus::Field(ConnectField::ClientSecret),
+        ConnectFocus::Field(ConnectField::Username),
+        ConnectFocus::Field(ConnectField::Password),
+        ConnectFocus::Connect,
+    ];
+
+    fn step(self, forward: bool) -> ConnectFocus {
+        let n = Self::ORDER.len();
+        let i = Self::ORDER.iter().position(|f| *f == self).unwrap_or(0);
+        let j = if forward {
+            (i + 1) % n
         } else {
-            "show secrets"
-        },
-        Action::Reveal,
-    ));
-    v.push(Binding::new(&[keys::ESC], "back", Action::Back));
-    v
-}
-
-/// Why field `i` is not acceptable, if it is not.
-fn field_error(m: &Model, i: usize) -> Option<String> {
-    let v = m.form.fields.get(i)?.value();
-    match i {
-        0 => InstanceUrl::parse(v).err().map(|e| e.to_string()),
-        1 if v.trim().is_empty() => Some("enter the Client ID from the OAuth application".into()),
-        2 if v.is_empty() => Some("enter the Client Secret (the lock icon reveals it)".into()),
-        3 if v.trim().is_empty() => Some("enter the integration user's User ID".into()),
-        4 if v.is_empty() => Some("enter the integration user's password".into()),
-        _ => None,
+            (i + n - 1) % n
+        };
+        Self::ORDER[j]
     }
 }
 
-/// A hint that is not an error (the value may still be right).
-fn field_hint(m: &Model, i: usize) -> Option<String> {
-    let v = m.form.fields[i].value().trim();
-    match i {
-        1 if !(v.is_empty() || v.len() == 32 && v.chars().all(|c| c.is_ascii_hexdigit())) => {
-            Some("Client IDs are usually 32 hexadecimal characters".into())
+/// The form's values.
+#[derive(Debug, Clone)]
+pub struct ConnectForm {
+    /// ServiceNow Instance URL, as typed.
+    pub instance_url: TextField,
+    /// Client ID.
+    pub client_id: TextField,
+    /// Client Secret (masked).
+    pub client_secret: TextField,
+    /// User name.
+    pub username: TextField,
+    /// Password (masked).
+    pub password: TextField,
+}
+
+impl Default for ConnectForm {
+    fn default() -> Self {
+        ConnectForm {
+            instance_url: TextField::new().limit(2048),
+            client_id: TextField::new().limit(256),
+            client_secret: TextField::masked().limit(1024),
+            username: TextField::new().limit(256),
+            password: TextField::masked().limit(1024),
         }
-        3 if v.contains('@') => {
-            Some("use the User ID, which is often not the email address".into())
-        }
-        _ => None,
     }
 }
 
-/// React to an action.
-pub fn action(m: &mut Model, a: Action) -> Vec<Effect> {
-    let f = &mut m.form;
-    match a {
-        Action::Next => {
-            if f.focus < FORM_BUTTON {
-                f.touched[f.focus] = true;
+impl ConnectForm {
+    /// One input.
+    pub fn field(&self, f: ConnectField) -> &TextField {
+        match f {
+            ConnectField::InstanceUrl => &self.instance_url,
+            ConnectField::ClientId => &self.client_id,
+            ConnectField::ClientSecret => &self.client_secret,
+            ConnectField::Username => &self.username,
+            ConnectField::Password => &self.password,
+        }
+    }
+
+    /// One input, to edit.
+    pub fn field_mut(&mut self, f: ConnectField) -> &mut TextField {
+        match f {
+            ConnectField::InstanceUrl => &mut self.instance_url,
+            ConnectField::ClientId => &mut self.client_id,
+            ConnectField::ClientSecret => &mut self.client_secret,
+            ConnectField::Username => &mut self.username,
+            ConnectField::Password => &mut self.password,
+        }
+    }
+
+    /// What the user typed, as the checks take it.
+    pub fn input(&self) -> ConnectionInput {
+        ConnectionInput {
+            instance_url: self.instance_url.value().trim().to_string(),
+            client_id: self.client_id.value().trim().to_string(),
+            client_secret: SecretString::from(self.client_secret.value().to_string()),
+            username: self.username.value().trim().to_string(),
+            password: SecretString::from(self.password.value().to_string()),
+        }
+    }
+
+    /// Why input `f` is not acceptable, if it is not.
+    pub fn error(&self, f: ConnectField) -> Option<String> {
+        let v = self.field(f).value();
+        match f {
+            ConnectField::InstanceUrl => InstanceUrl::parse(v).err().map(|e| e.to_string()),
+            ConnectField::ClientId if v.trim().is_empty() => {
+                Some("enter the Client ID from the OAuth application".into())
             }
-            f.focus = (f.focus + 1) % (FORM_BUTTON + 1);
-        }
-        Action::Prev => {
-            if f.focus < FORM_BUTTON {
-                f.touched[f.focus] = true;
+            ConnectField::ClientSecret if v.is_empty() => {
+                Some("enter the Client Secret (the lock icon reveals it)".into())
             }
-            f.focus = (f.focus + FORM_BUTTON) % (FORM_BUTTON + 1);
+            ConnectField::Username if v.trim().is_empty() => {
+                Some("enter the integration user's User ID".into())
+            }
+            ConnectField::Password if v.is_empty() => {
+                Some("enter the integration user's password".into())
+            }
+            ConnectField::ClientId
+            | ConnectField::ClientSecret
+            | ConnectField::Username
+            | ConnectField::Password => None,
         }
-        Action::Reveal => f.reveal = !f.reveal,
-        Action::Activate => {
-            if f.focus < FORM_BUTTON {
-                f.touched[f.focus] = true;
-                f.focus += 1;
-            } else {
-                return start_checks(m);
+    }
+
+    /// A hint that is not an error (the value may still be right).
+    fn hint(&self, f: ConnectField) -> Option<&'static str> {
+        let v = self.field(f).value().trim();
+        match f {
+            ConnectField::ClientId
+                if !(v.is_empty() || v.len() == 32 && v.chars().all(|c| c.is_ascii_hexdigit())) =>
+            {
+                Some("Client IDs are usually 32 hexadecimal characters")
+            }
+            ConnectField::Username if v.contains('@') => {
+                Some("use the User ID, which is often not the email address")
+            }
+            _ => None,
+        }
+    }
+}
+
+/// The Connect screen.
+#[derive(Debug)]
+pub struct Connect {
+    /// The inputs.
+    pub form: ConnectForm,
+    focus: ConnectFocus,
+    /// Show the secrets in clear text (Ctrl-R).
+    reveal: bool,
+    /// Inputs the user has left at least once (errors show only for these), as bits.
+    touched: u8,
+    /// Where the saved config keeps a secret that could not be read here, per secret input
+    /// (e.g. "$SNOW_PASSWORD (not set in this shell)").
+    unread: Vec<(ConnectField, String)>,
+    /// Credentials the instance rejected, with what is remembered about it: sending exactly
+    /// these again asks first.
+    rejected: Option<(ConnectionInput, Rejection)>,
+    /// What the current check run was started with.
+    running: Option<ConnectionInput>,
+}
+
+impl Default for Connect {
+    fn default() -> Self {
+        Connect {
+            form: ConnectForm::default(),
+            focus: ConnectFocus::Field(ConnectField::InstanceUrl),
+            reveal: false,
+            touched: 0,
+            unread: Vec::new(),
+            rejected: None,
+            running: None,
+        }
+    }
+}
+
+impl Connect {
+    /// The form pre-filled with `input` (`--demo`).
+    pub fn prefilled(input: &ConnectionInput) -> Connect {
+        let mut c = Connect::default();
+        let f = &mut c.form;
+        f.instance_url.set(&input.instance_url);
+        f.client_id.set(&input.client_id);
+        f.client_secret.set(input.client_secret.expose_secret());
+        f.username.set(&input.username);
+        f.password.set(input.password.expose_secret());
+        c
+    }
+
+    /// What has the focus.
+    pub fn focus(&self) -> ConnectFocus {
+        self.focus
+    }
+
+    /// Move the focus (tests, and drafts that land on the first empty input).
+    pub fn set_focus(&mut self, focus: ConnectFocus) {
+        self.focus = focus;
+    }
+
+    /// Whether the secrets are shown in clear text.
+    pub fn revealed(&self) -> bool {
+        self.reveal
+    }
+
+    /// Leaving the screen hides the secrets again.
+    pub fn hide(&mut self) {
+        self.reveal = false;
+    }
+
+    /// Show every input's error, as after leaving each once.
+    pub fn touch_all(&mut self) {
+        self.touched = u8::MAX;
+    }
+
+    fn touch(&mut self, f: ConnectField) {
+        self.touched |= f.bit();
+    }
+
+    fn touched(&self, f: ConnectField) -> bool {
+        self.touched & f.bit() != 0
+    }
+
+    /// Focus the first input that is empty, else Connect.
+    pub fn focus_first_empty(&mut self) {
+        self.focus = ConnectField::ALL
+            .into_iter()
+            .find(|f| self.form.field(*f).is_empty())
+            .map_or(ConnectFocus::Connect, ConnectFocus::Field);
+    }
+
+    /// Fill the form from a saved config, for editing. A secret kept in an environment
+    /// variable that is not set in this shell, or by a command (not run here: it may ask on
+    /// the terminal the wizard draws on), stays empty and says where it would come from.
+    pub fn fill_from_config(&mut self, cfg: &Config) {
+        let s = &cfg.servicenow;
+        self.form.instance_url.set(&s.instance_url);
+        self.form.client_id.set(&s.client_id);
+        self.form.username.set(&s.username);
+        self.unread.clear();
+        for (field, r) in [
+            (ConnectField::ClientSecret, &s.client_secret),
+            (ConnectField::Password, &s.password),
+        ] {
+            let resolved = match r.storage() {
+                Storage::Command => None,
+                _ => r.resolve().ok(),
+            };
+            match resolved {
+                Some(secret) => self.form.field_mut(field).set(secret.expose_secret()),
+                None => {
+                    self.form.field_mut(field).set("");
+                    if let Some(why) = unread_note(r) {
+                        self.unread.push((field, why));
+                    }
+                }
             }
         }
-        Action::Back => {
-            m.form.reveal = false;
-            return go(m, Screen::OAuthApp);
+        self.focus = ConnectField::ALL
+            .into_iter()
+            .find(|f| self.form.error(*f).is_some())
+            .map_or(ConnectFocus::Connect, ConnectFocus::Field);
+    }
+
+    /// Where secret input `f` would come from, when the saved config names a source that
+    /// could not be read here.
+    fn unread(&self, f: ConnectField) -> Option<&str> {
+        self.unread
+            .iter()
+            .find(|(g, _)| *g == f)
+            .map(|(_, why)| why.as_str())
+    }
+
+    /// The secrets still missing because their saved source could not be read here.
+    fn missing_sources(&self) -> Vec<(ConnectField, &str)> {
+        self.unread
+            .iter()
+            .filter(|(f, _)| self.form.field(*f).is_empty())
+            .map(|(f, why)| (*f, why.as_str()))
+            .collect()
+    }
+
+    /// Validate the form; on a problem, focus it and say so.
+    fn check_form(&mut self, cx: &mut Context) -> bool {
+        self.touched = u8::MAX;
+        let Some(bad) = ConnectField::ALL
+            .into_iter()
+            .find(|f| self.form.error(*f).is_some())
+        else {
+            return true;
+        };
+        self.focus = ConnectFocus::Field(bad);
+        let missing = self.missing_sources();
+        if missing.iter().any(|(f, _)| *f == bad) {
+            cx.error(format!(
+                "{} is not in this shell: type it, or export it and start snow-connect again.",
+                bad.label()
+            ));
+        } else {
+            cx.error(format!("Fix {} first.", bad.label()));
         }
-        _ => {}
+        false
     }
-    Vec::new()
-}
 
-/// Typing into the focused field.
-pub fn input_key(m: &mut Model, key: &KeyEvent) -> Vec<Effect> {
-    let focus = m.form.focus;
-    if let Some(field) = m.form.fields.get_mut(focus)
-        && field.edit(key)
-    {
-        m.unsaved = true;
-    }
-    Vec::new()
-}
-
-/// Bracketed paste into the focused field.
-pub fn paste(m: &mut Model, text: &str) {
-    let focus = m.form.focus;
-    if let Some(field) = m.form.fields.get_mut(focus) {
-        field.paste(text);
-        m.unsaved = true;
-    }
-}
-
-/// Fill the form (and the review's secret settings) from a saved config, for editing.
-pub fn fill_from_config(m: &mut Model, cfg: &Config) {
-    let s = &cfg.servicenow;
-    m.form.fields[0].set(&s.instance_url);
-    m.form.fields[1].set(&s.client_id);
-    m.form.fields[3].set(&s.username);
-    let mut storage = Storage::Inline;
-    for (idx, r) in [(2usize, &s.client_secret), (4usize, &s.password)] {
-        if let Some(reference) = r.reference() {
-            if storage == Storage::Inline {
-                storage = r.storage();
-            }
-            if idx == 2 {
-                m.review.secret_var.set(&reference);
-            } else {
-                m.review.password_var.set(&reference);
-            }
+    /// Validate the form and start the checks (Connect, and `r` on the checks screen).
+    /// Credentials the instance rejected before are not sent again unchanged: a warning asks
+    /// first; `resend` is its yes.
+    pub fn start_checks(&mut self, cx: &mut Context, resend: bool) -> Reply {
+        if !self.check_form(cx) {
+            return Reply::none();
         }
-        // An environment variable may be unset in this shell; then the user types the secret.
-        // A command is not run here: it may ask on the terminal the wizard is drawing on.
-        if r.storage() != Storage::Command
-            && let Ok(secret) = r.resolve()
-        {
-            m.form.fields[idx].set(secret.expose_secret());
+        if !resend && let Some(r) = self.remembered_rejection() {
+            self.reveal = false;
+            return Reply::open(lockout_warning(&r));
+        }
+        self.reveal = false;
+        let run = cx.checks.run.wrapping_add(1);
+        let return_to_editor = cx.checks.return_to_editor;
+        cx.checks = ChecksState {
+            run,
+            running: true,
+            rows: CheckId::ALL
+                .iter()
+                .filter(|id| **id != CheckId::IncidentCreate)
+                .map(|id| (*id, RowState::Pending))
+                .collect(),
+            username: self.form.username.value().trim().to_string(),
+            return_to_editor,
+            ..ChecksState::default()
+        };
+        cx.dictionary = None;
+        cx.info("Running the checks… Esc cancels.");
+        let input = self.form.input();
+        self.running = Some(input.clone());
+        Reply::go(Screen::Checks)
+            .and(Request::SaveDraft)
+            .with(Effect::RunChecks {
+                run,
+                input,
+                retry_login: resend,
+            })
+    }
+
+    /// What is remembered about the credentials now in the form, when the instance rejected
+    /// exactly these five values.
+    fn remembered_rejection(&self) -> Option<Rejection> {
+        let (input, r) = self.rejected.as_ref()?;
+        same_credentials(input, &self.form.input()).then_some(*r)
+    }
+
+    /// After check run `run`: remember (or forget) rejected credentials. Returns the lockout
+    /// warning to open when the password grant was held back.
+    pub fn note_login(&mut self, current: bool, outcome: &ChecksOutcome) -> Option<Confirm> {
+        if !current {
+            return None;
+        }
+        let input = self.running.take();
+        self.rejected = match (outcome.rejected_login, input) {
+            (Some(r), Some(input)) => Some((input, r)),
+            _ => None,
+        };
+        match (&self.rejected, outcome.login_refused) {
+            (Some((_, r)), true) => Some(lockout_warning(r)),
+            _ => None,
         }
     }
-    m.review.storage = storage;
-    m.endpoints.list = cfg.endpoints.clone();
-    m.endpoints.selected = 0;
-    m.form.focus = (0..5)
-        .find(|&i| field_error(m, i).is_some())
-        .unwrap_or(FORM_BUTTON);
 }
 
-/// What the user typed, for the checks.
-fn connection_input(m: &Model) -> ConnectionInput {
-    let f = &m.form.fields;
-    ConnectionInput {
-        instance_url: f[0].value().trim().to_string(),
-        client_id: f[1].value().trim().to_string(),
-        client_secret: SecretString::from(f[2].value().to_string()),
-        username: f[3].value().trim().to_string(),
-        password: SecretString::from(f[4].value().to_string()),
-    }
-}
-
-/// Validate the form and start the checks (Connect, and `r` on the checks screen). Credentials
-/// the instance rejected before are not sent again unchanged: a warning asks first.
-pub fn start_checks(m: &mut Model) -> Vec<Effect> {
-    if !form_ok(m) {
-        return Vec::new();
-    }
-    if let Some(r) = remembered_rejection(m) {
-        m.form.reveal = false;
-        m.modals.push(Modal::Confirm(lockout_warning(&r)));
-        return Vec::new();
-    }
-    run_checks(m, false)
-}
-
-/// The user confirmed the lockout warning: send the rejected credentials once more.
-pub fn resend_confirmed(m: &mut Model) -> Vec<Effect> {
-    if !form_ok(m) {
-        return Vec::new();
-    }
-    run_checks(m, true)
-}
-
-fn form_ok(m: &mut Model) -> bool {
-    m.form.touched = [true; 5];
-    if let Some(bad) = (0..5).find(|&i| field_error(m, i).is_some()) {
-        m.form.focus = bad;
-        m.error(format!("Fix {} first.", FORM_LABELS[bad]));
-        return false;
-    }
-    true
-}
-
-/// What is remembered about the credentials now in the form, when the instance rejected
-/// exactly these five values.
-fn remembered_rejection(m: &Model) -> Option<Rejection> {
-    let (input, r) = m.rejected_login.as_ref()?;
-    same_credentials(input, &connection_input(m)).then_some(*r)
+/// What the form says in place of a secret whose saved source could not be read.
+fn unread_note(r: &SecretRef) -> Option<String> {
+    let reference = crate::sanitize::line(&r.reference()?).into_owned();
+    Some(match r.storage() {
+        Storage::Env => format!("from ${reference} (not set in this shell)"),
+        Storage::Command => format!("from `{reference}` (not run here: type it)"),
+        Storage::File => format!("from {reference} (could not be read)"),
+        Storage::Inline => return None,
+    })
 }
 
 fn same_credentials(a: &ConnectionInput, b: &ConnectionInput) -> bool {
@@ -240,10 +466,10 @@ pub fn lockout_warning(r: &Rejection) -> Confirm {
     } else {
         format!("{} times", r.attempts)
     };
-    Confirm {
-        kind: ConfirmKind::ResendRejectedLogin,
-        title: "Send rejected credentials again?".into(),
-        body: vec![
+    Confirm::new(
+        ConfirmKind::ResendRejectedLogin,
+        "Send rejected credentials again?",
+        vec![
             format!(
                 "ServiceNow rejected these exact credentials {times} (last at {}).",
                 r.when()
@@ -257,187 +483,257 @@ pub fn lockout_warning(r: &Rejection) -> Confirm {
              name and password on the form first. Send again only once they are fixed."
                 .into(),
         ],
-        yes: "Send again",
-        no: "Cancel",
-        on_yes: false,
+        "Send again",
+        "Cancel",
+    )
+}
+
+impl Component for Connect {
+    fn bindings(&self, _cx: &Context) -> Keymap {
+        let enter = match self.focus {
+            ConnectFocus::Connect => "connect",
+            ConnectFocus::Field(_) => "next field",
+        };
+        vec![
+            Binding::new(&[keys::ENTER], enter, Action::Activate),
+            Binding::new(&[keys::TAB, keys::DOWN], "next", Action::Next),
+            Binding::new(&[keys::BACKTAB, keys::UP], "previous", Action::Prev).hidden(),
+            Binding::new(
+                &[keys::CTRL_R],
+                if self.reveal {
+                    "hide secrets"
+                } else {
+                    "show secrets"
+                },
+                Action::Reveal,
+            ),
+            Binding::new(&[keys::ESC], "back", Action::Back),
+        ]
     }
-}
 
-/// After a check run: remember (or forget) rejected credentials; true when the password
-/// grant was held back and the warning should open now.
-pub fn note_login(m: &mut Model, run: u64, outcome: &ChecksOutcome) -> bool {
-    if run != m.checks.run {
-        return false;
-    }
-    let input = m.checks_input.take();
-    m.rejected_login = match (outcome.rejected_login, input) {
-        (Some(r), Some(input)) => Some((input, r)),
-        _ => None,
-    };
-    outcome.login_refused && m.rejected_login.is_some()
-}
-
-/// Open the lockout warning for the remembered rejection (after a run that held it back).
-pub fn open_lockout_warning(m: &mut Model) {
-    if let Some((_, r)) = &m.rejected_login {
-        let c = lockout_warning(r);
-        m.modals.push(Modal::Confirm(c));
-    }
-}
-
-fn run_checks(m: &mut Model, retry_login: bool) -> Vec<Effect> {
-    m.form.reveal = false;
-    let run = m.checks.run.wrapping_add(1);
-    let return_to_editor = m.checks.return_to_editor;
-    m.checks = ChecksState {
-        run,
-        running: true,
-        rows: CheckId::ALL
-            .iter()
-            .filter(|id| **id != CheckId::IncidentCreate)
-            .map(|id| (*id, RowState::Pending))
-            .collect(),
-        username: m.form.fields[3].value().trim().to_string(),
-        return_to_editor,
-        ..ChecksState::default()
-    };
-    m.dictionary = None;
-    let mut effects = go(m, Screen::Checks);
-    m.info("Running the checks… Esc cancels.");
-    effects.push(Effect::SaveDraft(Box::new(draft_of(m))));
-    let input = connection_input(m);
-    m.checks_input = Some(input.clone());
-    effects.push(Effect::RunChecks {
-        run,
-        input,
-        retry_login,
-    });
-    effects
-}
-
-enum Row {
-    Text(Line<'static>),
-    Field(usize),
-    Button,
-}
-
-/// Wrapped lines of a hint under a field, indented to the input column.
-fn hint(rows: &mut Vec<Row>, indent: usize, width: usize, span: Span<'static>) {
-    for line in doc::wrap(
-        &[Block::Para {
-            indent,
-            spans: vec![span],
-        }],
-        width,
-    ) {
-        rows.push(Row::Text(line));
-    }
-}
-
-/// Draw the form.
-pub fn view(m: &Model, f: &mut Frame, area: Rect) {
-    let t = m.theme;
-    let narrow = area.width < 50;
-    let labels = if narrow { SHORT_LABELS } else { FORM_LABELS };
-    let label_w: u16 = if narrow { 14 } else { 25 };
-    let width = usize::from(area.width);
-    // On narrow terminals hints start near the left edge so they stay readable.
-    let indent = if narrow { 2 } else { usize::from(label_w) };
-    let mut rows: Vec<Row> = vec![Row::Text(Line::from(Span::styled(
-        "3. Add ServiceNow credentials",
-        t.heading(),
-    )))];
-    if area.height > 14 {
-        rows.push(Row::Text(Line::from("")));
-    }
-    let mut focus_row = 0usize;
-    for i in 0..5 {
-        if m.form.focus == i {
-            focus_row = rows.len();
-        }
-        rows.push(Row::Field(i));
-        if i == 0 {
-            let v = m.form.fields[0].value();
-            let span = match InstanceUrl::parse(v) {
-                Ok(u) => Span::styled(format!("→ {}", crate::sanitize::line(u.as_str())), t.ok()),
-                Err(_) if v.trim().is_empty() => {
-                    Span::styled("e.g. acme or acme.service-now.com", t.dim())
+    fn action(&mut self, a: Action, cx: &mut Context) -> Reply {
+        match a {
+            Action::Next | Action::Prev => {
+                if let ConnectFocus::Field(f) = self.focus {
+                    self.touch(f);
                 }
-                Err(e) => Span::styled(format!("✗ {e}"), t.error()),
-            };
-            hint(&mut rows, indent, width, span);
-            continue;
+                self.focus = self.focus.step(a == Action::Next);
+            }
+            Action::Reveal => self.reveal = !self.reveal,
+            Action::Activate => match self.focus {
+                ConnectFocus::Field(f) => {
+                    self.touch(f);
+                    self.focus = self.focus.step(true);
+                }
+                ConnectFocus::Connect => return self.start_checks(cx, false),
+            },
+            Action::Back => {
+                self.reveal = false;
+                return Reply::go(Screen::OAuthApp);
+            }
+            _ => {}
         }
-        if m.form.touched[i]
-            && let Some(e) = field_error(m, i)
-        {
-            hint(
-                &mut rows,
-                indent,
-                width,
-                Span::styled(format!("✗ {e}"), t.error()),
-            );
-        } else if let Some(h) = field_hint(m, i) {
-            hint(
-                &mut rows,
-                indent,
-                width,
-                Span::styled(format!("! {h}"), t.warn()),
-            );
+        Reply::none()
+    }
+
+    fn input(&mut self) -> Option<&mut TextField> {
+        match self.focus {
+            ConnectFocus::Field(f) => Some(self.form.field_mut(f)),
+            ConnectFocus::Connect => None,
         }
     }
-    if area.height > 14 {
-        rows.push(Row::Text(Line::from("")));
-        for line in doc::wrap(
-            &[Block::item(
+
+    fn typing(&self) -> bool {
+        match self.focus {
+            ConnectFocus::Field(_) => true,
+            ConnectFocus::Connect => false,
+        }
+    }
+
+    fn view(&self, f: &mut Frame, area: Rect, cx: &Context) {
+        let t = cx.theme;
+        let narrow = area.width < 50;
+        let label_w: u16 = if narrow { 14 } else { 25 };
+        let width = usize::from(area.width);
+        // On narrow terminals hints start near the left edge so they stay readable.
+        let indent = if narrow { 2 } else { usize::from(label_w) };
+        let roomy = area.height > 14;
+        let mut rows: Vec<Row> = vec![Row::Text(Line::from(Span::styled(
+            "3. Add ServiceNow credentials",
+            t.heading(),
+        )))];
+        if roomy {
+            rows.push(Row::Text(Line::default()));
+        }
+        let mut focus_row = 0usize;
+        let hint = |rows: &mut Vec<Row>, span: Span<'static>| {
+            let block = Block::Para {
+                indent,
+                spans: vec![span],
+            };
+            rows.extend(doc::wrap(&[block], width).into_iter().map(Row::Text));
+        };
+        for field in ConnectField::ALL {
+            if self.focus == ConnectFocus::Field(field) {
+                focus_row = rows.len();
+            }
+            rows.push(Row::Field(field));
+            let value = self.form.field(field).value();
+            if field == ConnectField::InstanceUrl {
+                let span = match InstanceUrl::parse(value) {
+                    Ok(u) => {
+                        Span::styled(format!("→ {}", crate::sanitize::line(u.as_str())), t.ok())
+                    }
+                    Err(_) if value.trim().is_empty() => {
+                        Span::styled("e.g. acme or acme.service-now.com", t.dim())
+                    }
+                    Err(e) => Span::styled(format!("✗ {e}"), t.error()),
+                };
+                hint(&mut rows, span);
+            } else if let (Some(why), true) = (self.unread(field), value.is_empty()) {
+                hint(
+                    &mut rows,
+                    Span::styled(format!("! {why}: type it here"), t.warn()),
+                );
+            } else if self.touched(field)
+                && let Some(e) = self.form.error(field)
+            {
+                hint(&mut rows, Span::styled(format!("✗ {e}"), t.error()));
+            } else if let Some(h) = self.form.hint(field) {
+                hint(&mut rows, Span::styled(format!("! {h}"), t.warn()));
+            }
+        }
+        if roomy {
+            rows.push(Row::Text(Line::default()));
+            let note = Block::item(
                 0,
                 "Note: ",
                 vec![Span::raw(
                     "The username and password should belong to the dedicated user created for the integration.",
                 )],
-            )],
-            width,
-        ) {
-            rows.push(Row::Text(line));
+            );
+            rows.extend(doc::wrap(&[note], width).into_iter().map(Row::Text));
+            rows.push(Row::Text(Line::default()));
         }
-        rows.push(Row::Text(Line::from("")));
-    }
-    if m.form.focus == FORM_BUTTON {
-        focus_row = rows.len();
-    }
-    rows.push(Row::Button);
+        if self.focus == ConnectFocus::Connect {
+            focus_row = rows.len();
+        }
+        rows.push(Row::Button);
+        let missing = self.missing_sources();
+        if !missing.is_empty() {
+            let names: Vec<&str> = missing.iter().map(|(f, _)| f.label()).collect();
+            let text = format!(
+                "✗ Connect needs the {} that the saved file takes from where this shell cannot \
+                 read it: type {} above, or quit, make {} available and start again.",
+                names.join(" and "),
+                if names.len() == 1 { "it" } else { "them" },
+                if names.len() == 1 { "it" } else { "them" },
+            );
+            hint(&mut rows, Span::styled(text, t.error()));
+        }
 
-    // Keep the focused row (and the line under it) visible on short terminals.
-    let height = usize::from(area.height);
-    let skip = (focus_row + 2).saturating_sub(height);
-    for (n, row) in rows.into_iter().skip(skip).take(height).enumerate() {
-        let y = area.y.saturating_add(u16::try_from(n).unwrap_or(u16::MAX));
-        let r = Rect::new(area.x, y, area.width, 1);
-        match row {
-            Row::Text(line) => f.render_widget(Paragraph::new(line), r),
-            Row::Field(i) => {
-                let focused = m.form.focus == i;
-                let label_style = if focused { t.strong() } else { t.text() };
-                f.render_widget(
-                    Paragraph::new(Span::styled(labels[i], label_style)),
-                    Rect::new(r.x, r.y, label_w.min(r.width), 1),
-                );
-                let input_w = r.width.saturating_sub(label_w).min(60);
-                let input = Rect::new(r.x.saturating_add(label_w), r.y, input_w, 1);
-                m.form.fields[i].render(f, input, focused, m.form.reveal, t);
-            }
-            Row::Button => {
-                let x = r.x.saturating_add(label_w).saturating_sub(1);
-                f.render_widget(
-                    Paragraph::new(button("Connect", m.form.focus == FORM_BUTTON, t)),
-                    Rect::new(
-                        x.min(r.right()),
-                        r.y,
-                        r.width.saturating_sub(x.saturating_sub(r.x)),
-                        1,
-                    ),
-                );
+        // Keep the focused row (and the line under it) visible on short terminals.
+        let height = usize::from(area.height);
+        let skip = (focus_row + 2).saturating_sub(height);
+        let shown: Vec<Row> = rows.into_iter().skip(skip).take(height).collect();
+        let cells = Layout::vertical(vec![Constraint::Length(1); shown.len()]).split(area);
+        for (row, r) in shown.into_iter().zip(cells.iter().copied()) {
+            match row {
+                Row::Text(line) => f.render_widget(Paragraph::new(line), r),
+                Row::Field(field) => self.field_row(f, r, field, label_w, narrow, cx),
+                Row::Button => {
+                    let [_, b] = Layout::horizontal([
+                        Constraint::Length(label_w.saturating_sub(1)),
+                        Constraint::Fill(1),
+                    ])
+                    .areas(r);
+                    f.render_widget(
+                        Paragraph::new(button("Connect", self.focus == ConnectFocus::Connect, t)),
+                        b,
+                    );
+                }
             }
         }
+    }
+}
+
+/// One row of the form's layout.
+enum Row {
+    Text(Line<'static>),
+    Field(ConnectField),
+    Button,
+}
+
+impl Connect {
+    fn field_row(
+        &self,
+        f: &mut Frame,
+        r: Rect,
+        field: ConnectField,
+        label_w: u16,
+        narrow: bool,
+        cx: &Context,
+    ) {
+        let t = cx.theme;
+        let focused = self.focus == ConnectFocus::Field(field);
+        let [label, input, _] = Layout::horizontal([
+            Constraint::Length(label_w),
+            Constraint::Max(60),
+            Constraint::Fill(1),
+        ])
+        .areas(r);
+        let text = if narrow {
+            field.short_label()
+        } else {
+            field.label()
+        };
+        f.render_widget(
+            Paragraph::new(Span::styled(
+                text,
+                if focused { t.strong() } else { t.text() },
+            )),
+            label,
+        );
+        let value = self.form.field(field);
+        value.render(f, input, focused, self.reveal, t);
+        if value.is_empty()
+            && let Some(why) = self.unread(field)
+        {
+            // The source stands in the empty field, after the cursor.
+            let [_, rest] =
+                Layout::horizontal([Constraint::Length(1), Constraint::Fill(1)]).areas(input);
+            f.render_widget(
+                Paragraph::new(Span::styled(why.to_string(), t.dim().patch(t.field()))),
+                rest,
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+    /// Every input takes typed keys: Tab reaches each, and a letter lands in it.
+    #[test]
+    fn every_input_is_wired_to_typed_keys() {
+        let mut c = Connect::default();
+        for _ in 0..ConnectFocus::ORDER.len() {
+            let typing = c.typing();
+            let focus = c.focus;
+            match (c.input(), focus) {
+                (Some(field), ConnectFocus::Field(f)) => {
+                    assert!(typing, "{f:?} takes keys, so typing() must say so");
+                    assert!(field.edit(&KeyEvent::new(KeyCode::Char('x'), KeyModifiers::NONE)));
+                    assert_eq!(c.form.field(f).value(), "x", "{f:?}");
+                }
+                (None, ConnectFocus::Connect) => assert!(!typing),
+                (got, focus) => panic!("{focus:?} is wired to {:?}", got.is_some()),
+            }
+            c.focus = c.focus.step(true);
+        }
+        assert_eq!(c.focus, ConnectFocus::ORDER[0], "Tab comes round");
+        assert_eq!(ConnectField::ALL.len() + 1, ConnectFocus::ORDER.len());
     }
 }

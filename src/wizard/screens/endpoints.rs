@@ -1,35 +1,34 @@
-//! Screen 6, Endpoints: the list (an integration is unusable without one); add, edit,
+//! Step 4, Endpoints: the list (an integration is unusable without one); add, edit,
 //! delete (confirmed); then on to review.
 
 use ratatui::Frame;
-use ratatui::layout::Rect;
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Wrap};
+use ratatui::widgets::{HighlightSpacing, List, ListItem, ListState, Paragraph, Wrap};
 
 use crate::config::Endpoint;
 use crate::dictionary::EndpointCheck;
-use crate::wizard::draft::draft_of;
+use crate::wizard::component::{Component, Reply, Request};
+use crate::wizard::context::Context;
 use crate::wizard::keymap::{Action, Binding, Key, Keymap, keys};
-use crate::wizard::model::{Confirm, ConfirmKind, Modal, Model, Screen};
-use crate::wizard::msg::Effect;
-use crate::wizard::screens::editor;
-use crate::wizard::update::go;
+use crate::wizard::model::Screen;
+use crate::wizard::popups::{Confirm, ConfirmKind};
 use crate::wizard::widgets::draw::{pad, truncate};
+use crate::wizard::widgets::text_field::TextField;
 
 /// `endpoint` checked against the discovered dictionary by the validation `send` and `check`
 /// use (without reference lookups: the wizard's references come from its live search).
 /// `None` until a dictionary was read.
-pub fn verdict(m: &Model, endpoint: &Endpoint) -> Option<EndpointCheck> {
-    m.dict()
+pub fn verdict(cx: &Context, endpoint: &Endpoint) -> Option<EndpointCheck> {
+    cx.dict()
         .map(|d| crate::incident::validate_offline(endpoint, d))
 }
 
 /// The endpoints that are invalid, with their verdicts.
-pub fn invalid(m: &Model) -> Vec<EndpointCheck> {
-    m.endpoints
-        .list
+pub fn invalid(cx: &Context) -> Vec<EndpointCheck> {
+    cx.endpoints
         .iter()
-        .filter_map(|e| verdict(m, e))
+        .filter_map(|e| verdict(cx, e))
         .filter(|v| !v.ok)
         .collect()
 }
@@ -45,179 +44,211 @@ pub fn invalid_summary(v: &EndpointCheck) -> String {
     format!("✗ invalid: {}", crate::sanitize::line(&fields.join(", ")))
 }
 
-/// Keys of the endpoint list.
-pub fn keymap(m: &Model) -> Keymap {
-    let on_endpoint = m.endpoints.selected < m.endpoints.list.len();
-    let mut v = vec![Binding::new(
-        &[keys::ENTER],
-        if on_endpoint {
-            "edit"
-        } else if m.endpoints.selected == m.endpoints.list.len() {
-            "add"
-        } else {
-            "continue"
-        },
-        Action::Activate,
-    )];
-    v.push(Binding::new(&[keys::DOWN], "select", Action::Down).labelled("↑↓"));
-    v.push(Binding::new(&[keys::UP, keys::BACKTAB], "previous", Action::Up).hidden());
-    v.push(Binding::new(&[keys::TAB], "next", Action::Down).hidden());
-    v.push(Binding::new(&[Key::ch('a')], "add", Action::Add));
-    if on_endpoint {
-        v.push(Binding::new(
-            &[Key::ch('d'), keys::DEL],
-            "delete",
-            Action::Delete,
-        ));
-    }
-    v.push(Binding::new(&[Key::ch('c')], "continue", Action::Continue));
-    v.push(Binding::new(&[keys::ESC], "back", Action::Back));
-    v
+/// The rows of the list: the endpoints, then two actions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Item {
+    Endpoint(usize),
+    Add,
+    Continue,
 }
 
-/// React to an action.
-pub fn action(m: &mut Model, a: Action) -> Vec<Effect> {
-    let n = m.endpoints.list.len();
-    match a {
-        Action::Up => m.endpoints.selected = m.endpoints.selected.saturating_sub(1),
-        Action::Down => m.endpoints.selected = (m.endpoints.selected + 1).min(n + 1),
-        Action::Add => return editor::open(m, None),
-        Action::Activate => {
-            let s = m.endpoints.selected;
-            if s < n {
-                return editor::open(m, Some(s));
-            } else if s == n {
-                return editor::open(m, None);
-            }
-            return continue_on(m);
+/// The Endpoints screen.
+#[derive(Debug, Default)]
+pub struct Endpoints {
+    /// Selected row: an endpoint's index, `len` for "Add", `len + 1` for "Continue".
+    selected: usize,
+}
+
+impl Endpoints {
+    fn item(&self, cx: &Context) -> Item {
+        let n = cx.endpoints.len();
+        match self.selected {
+            s if s < n => Item::Endpoint(s),
+            s if s == n => Item::Add,
+            _ => Item::Continue,
         }
-        Action::Delete => {
-            let s = m.endpoints.selected;
-            if let Some(e) = m.endpoints.list.get(s) {
-                let name = crate::sanitize::line(&e.name).into_owned();
-                m.modals.push(Modal::Confirm(Confirm {
-                    kind: ConfirmKind::DeleteEndpoint(s),
-                    title: "Delete the endpoint?".into(),
-                    body: vec![format!(
-                        "\"{name}\" and its {} field(s) are removed from the integration when you save.",
-                        e.fields.len()
-                    )],
-                    yes: "Delete",
-                    no: "Cancel",
-                    on_yes: false,
-                }));
-            }
+    }
+
+    /// Select endpoint `i` (after it was saved from the editor).
+    pub fn select(&mut self, i: usize) {
+        self.selected = i;
+    }
+
+    /// Back to the first row (a new list was loaded).
+    pub fn reset(&mut self) {
+        self.selected = 0;
+    }
+
+    /// Delete endpoint `i` (confirmed).
+    pub fn delete(&mut self, i: usize, cx: &mut Context) -> Reply {
+        if i >= cx.endpoints.len() {
+            return Reply::none();
         }
-        Action::Continue => return continue_on(m),
-        Action::Back => return go(m, Screen::Checks),
-        _ => {}
+        let e = cx.endpoints.remove(i);
+        cx.unsaved = true;
+        self.selected = self.selected.min(cx.endpoints.len());
+        cx.info(format!("Deleted \"{}\".", crate::sanitize::line(&e.name)));
+        Reply::request(Request::SaveDraft)
     }
-    Vec::new()
-}
 
-/// Delete endpoint `i` (confirmed).
-pub fn delete(m: &mut Model, i: usize) -> Vec<Effect> {
-    if i < m.endpoints.list.len() {
-        let e = m.endpoints.list.remove(i);
-        m.unsaved = true;
-        m.endpoints.selected = m.endpoints.selected.min(m.endpoints.list.len());
-        m.info(format!("Deleted \"{}\".", crate::sanitize::line(&e.name)));
-        return vec![Effect::SaveDraft(Box::new(draft_of(m)))];
-    }
-    Vec::new()
-}
-
-fn continue_on(m: &mut Model) -> Vec<Effect> {
-    if m.endpoints.list.is_empty() {
-        m.error("Add at least one endpoint: the integration cannot be used without one.");
-        m.endpoints.selected = 0;
-        return Vec::new();
-    }
-    let mut effects = go(m, Screen::Review);
-    effects.push(Effect::SaveDraft(Box::new(draft_of(m))));
-    effects
-}
-
-/// Draw the list.
-pub fn view(m: &Model, f: &mut Frame, area: Rect) {
-    let t = m.theme;
-    let mut y = area.y;
-    let put = |f: &mut Frame, line: Line<'static>, y: &mut u16| {
-        if *y < area.bottom() {
-            f.render_widget(Paragraph::new(line), Rect::new(area.x, *y, area.width, 1));
-            *y = y.saturating_add(1);
+    fn continue_on(&mut self, cx: &mut Context) -> Reply {
+        if cx.endpoints.is_empty() {
+            cx.error("Add at least one endpoint: the integration cannot be used without one.");
+            self.selected = 0;
+            return Reply::none();
         }
-    };
-    put(
-        f,
-        Line::from(Span::styled(
-            "4. ServiceNow Incident Endpoints",
-            t.heading(),
-        )),
-        &mut y,
-    );
-    let intro = "An endpoint decides which incident fields an alert fills in. The integration cannot be used without at least one.";
-    let intro_h: u16 = if area.width >= 60 && area.height > 14 {
-        2
-    } else {
-        0
-    };
-    if intro_h > 0 && y < area.bottom() {
-        f.render_widget(
-            Paragraph::new(Span::styled(intro, t.dim())).wrap(Wrap { trim: true }),
-            Rect::new(area.x, y, area.width, intro_h.min(area.bottom() - y)),
-        );
-        y = y.saturating_add(intro_h);
+        Reply::go(Screen::Review).and(Request::SaveDraft)
     }
-    y = y.saturating_add(1).min(area.bottom());
-    let w = usize::from(area.width);
-    let name_w = (w / 2).clamp(10, 30);
-    let n = m.endpoints.list.len();
-    // Keep the selection visible in a long list.
-    let room = usize::from(area.bottom().saturating_sub(y));
-    let skip = (m.endpoints.selected + 1).saturating_sub(room);
-    let rows = (0..n + 2).skip(skip);
-    for i in rows {
-        let selected = i == m.endpoints.selected;
-        let marker = if selected { "▸ " } else { "  " };
-        let mut line = if let Some(e) = m.endpoints.list.get(i) {
-            let extra = e.fields.iter().filter(|f| !f.mandatory).count();
-            let mand = e.fields.len() - extra;
-            let detail = if mand > 0 {
-                format!("{extra} additional, {mand} mandatory field(s)")
-            } else {
-                format!("{extra} additional field(s)")
-            };
-            // State by glyph and word, colour only on top.
-            let (detail, style) = match verdict(m, e) {
-                Some(v) if !v.ok => (invalid_summary(&v), t.error()),
-                _ => (detail, t.dim()),
-            };
-            Line::from(vec![
-                Span::raw(marker),
-                Span::styled(pad(&crate::sanitize::line(&e.name), name_w), t.strong()),
-                Span::raw(" "),
-                Span::styled(truncate(&detail, w.saturating_sub(name_w + 3)), style),
-            ])
-        } else if i == n {
-            Line::from(vec![Span::raw(marker), Span::raw("+ Add an endpoint")])
-        } else {
-            Line::from(vec![
-                Span::raw(marker),
-                Span::raw("Continue to Review & save ›"),
-            ])
+
+    fn ask_delete(&self, i: usize, cx: &Context) -> Reply {
+        let Some(e) = cx.endpoints.get(i) else {
+            return Reply::none();
         };
-        if selected {
-            line = line.style(t.selected());
-        }
-        put(f, line, &mut y);
+        Reply::open(Confirm::new(
+            ConfirmKind::DeleteEndpoint(i),
+            "Delete the endpoint?",
+            vec![format!(
+                "\"{}\" and its {} field(s) are removed from the integration when you save.",
+                crate::sanitize::line(&e.name),
+                e.fields.len()
+            )],
+            "Delete",
+            "Cancel",
+        ))
     }
-    if n == 0 {
-        y = y.saturating_add(1);
-        put(
-            f,
-            Line::from(Span::styled("No endpoints yet: add one.", t.warn())),
-            &mut y,
+}
+
+impl Component for Endpoints {
+    fn bindings(&self, cx: &Context) -> Keymap {
+        let item = self.item(cx);
+        let enter = match item {
+            Item::Endpoint(_) => "edit",
+            Item::Add => "add",
+            Item::Continue => "continue",
+        };
+        let mut v = vec![
+            Binding::new(&[keys::ENTER], enter, Action::Activate),
+            Binding::new(&[keys::DOWN], "select", Action::Down).labelled("↑↓"),
+            Binding::new(&[keys::UP, keys::BACKTAB], "previous", Action::Up).hidden(),
+            Binding::new(&[keys::TAB], "next", Action::Down).hidden(),
+            Binding::new(&[Key::ch('a')], "add", Action::Add),
+        ];
+        if matches!(item, Item::Endpoint(_)) {
+            v.push(Binding::new(
+                &[Key::ch('d'), keys::DEL],
+                "delete",
+                Action::Delete,
+            ));
+        }
+        v.push(Binding::new(&[Key::ch('c')], "continue", Action::Continue));
+        v.push(Binding::new(&[keys::ESC], "back", Action::Back));
+        v
+    }
+
+    fn action(&mut self, a: Action, cx: &mut Context) -> Reply {
+        let last = cx.endpoints.len() + 1;
+        match a {
+            Action::Up => self.selected = self.selected.saturating_sub(1),
+            Action::Down => self.selected = (self.selected + 1).min(last),
+            Action::Add => return Reply::request(Request::EditEndpoint(None)),
+            Action::Activate => {
+                return match self.item(cx) {
+                    Item::Endpoint(i) => Reply::request(Request::EditEndpoint(Some(i))),
+                    Item::Add => Reply::request(Request::EditEndpoint(None)),
+                    Item::Continue => self.continue_on(cx),
+                };
+            }
+            Action::Delete => {
+                if let Item::Endpoint(i) = self.item(cx) {
+                    return self.ask_delete(i, cx);
+                }
+            }
+            Action::Continue => return self.continue_on(cx),
+            Action::Back => return Reply::go(Screen::Checks),
+            _ => {}
+        }
+        Reply::none()
+    }
+
+    fn input(&mut self) -> Option<&mut TextField> {
+        None
+    }
+
+    fn typing(&self) -> bool {
+        false
+    }
+
+    fn view(&self, f: &mut Frame, area: Rect, cx: &Context) {
+        let t = cx.theme;
+        let intro_h: u16 = if area.width >= 60 && area.height > 14 {
+            2
+        } else {
+            0
+        };
+        let [heading, intro, _, list, empty] = Layout::vertical([
+            Constraint::Length(1),
+            Constraint::Length(intro_h),
+            Constraint::Length(1),
+            Constraint::Fill(1),
+            Constraint::Length(if cx.endpoints.is_empty() { 2 } else { 0 }),
+        ])
+        .areas(area);
+        f.render_widget(
+            Paragraph::new(Span::styled(
+                "4. ServiceNow Incident Endpoints",
+                t.heading(),
+            )),
+            heading,
         );
+        f.render_widget(
+            Paragraph::new(Span::styled(
+                "An endpoint decides which incident fields an alert fills in. The integration cannot be used without at least one.",
+                t.dim(),
+            ))
+            .wrap(Wrap { trim: true }),
+            intro,
+        );
+        let name_w = (usize::from(area.width) / 2).clamp(10, 30);
+        let detail_w = usize::from(list.width).saturating_sub(name_w + 3);
+        let mut items: Vec<ListItem> = cx
+            .endpoints
+            .iter()
+            .map(|e| {
+                let extra = e.fields.iter().filter(|f| !f.mandatory).count();
+                let mand = e.fields.len() - extra;
+                let detail = if mand > 0 {
+                    format!("{extra} additional, {mand} mandatory field(s)")
+                } else {
+                    format!("{extra} additional field(s)")
+                };
+                // State by glyph and word, colour only on top.
+                let (detail, style) = match verdict(cx, e) {
+                    Some(v) if !v.ok => (invalid_summary(&v), t.error()),
+                    _ => (detail, t.dim()),
+                };
+                ListItem::new(Line::from(vec![
+                    Span::styled(pad(&crate::sanitize::line(&e.name), name_w), t.strong()),
+                    Span::raw(" "),
+                    Span::styled(truncate(&detail, detail_w), style),
+                ]))
+            })
+            .collect();
+        items.push(ListItem::new("+ Add an endpoint"));
+        items.push(ListItem::new("Continue to Review & save ›"));
+        let list_widget = List::new(items)
+            .highlight_style(t.selected())
+            .highlight_symbol(Line::from("▸ "))
+            .highlight_spacing(HighlightSpacing::Always);
+        let mut state = ListState::default().with_selected(Some(self.selected));
+        f.render_stateful_widget(list_widget, list, &mut state);
+        if cx.endpoints.is_empty() {
+            f.render_widget(
+                Paragraph::new(vec![
+                    Line::default(),
+                    Line::from(Span::styled("No endpoints yet: add one.", t.warn())),
+                ]),
+                empty,
+            );
+        }
     }
 }

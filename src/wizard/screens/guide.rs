@@ -1,96 +1,94 @@
-//! Screens 2 and 3: the ServiceNow-side instructions (Choose a user, OAuth application),
+//! Steps 1 and 2: the ServiceNow-side instructions (Choose a user, OAuth application),
 //! worded after the web flow and the remediation notes.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::Span;
 
-use crate::wizard::keymap::{Action, Binding, Keymap, keys, moving};
-use crate::wizard::layout::body_for;
-use crate::wizard::model::{Model, Screen};
-use crate::wizard::msg::Effect;
+use crate::wizard::component::{Component, Reply};
+use crate::wizard::context::Context;
+use crate::wizard::keymap::{Action, Binding, Keymap, keys};
+use crate::wizard::model::Screen;
 use crate::wizard::theme::Theme;
-use crate::wizard::update::go;
 use crate::wizard::widgets::doc::Block;
-use crate::wizard::widgets::draw::{max_scroll, scrolled};
+use crate::wizard::widgets::scroll::{self, Scroll};
+use crate::wizard::widgets::text_field::TextField;
 
-/// Keys of the instruction screens.
-pub fn keymap(_m: &Model) -> Keymap {
-    let mut v = vec![
-        Binding::new(&[keys::ENTER], "next", Action::Activate),
-        Binding::new(&[keys::ESC], "back", Action::Back),
-    ];
-    v.extend(moving("scroll"));
-    v.extend([
-        Binding::new(&[keys::TAB], "next", Action::Activate).hidden(),
-        Binding::new(&[keys::BACKTAB], "back", Action::Back).hidden(),
-    ]);
-    v
+/// Which instructions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Page {
+    /// Step 1: Choose a User for the Integration.
+    ChooseUser,
+    /// Step 2: OAuth Authentication.
+    OAuthApp,
 }
 
-/// Scroll the current text screen by `delta` rows, clamped to its length.
-pub fn scroll(m: &mut Model, delta: i32) {
-    let lines = match m.screen {
-        Screen::Welcome => crate::wizard::screens::welcome::lines(m),
-        Screen::ChooseUser => user_lines(m.theme),
-        Screen::OAuthApp => oauth_lines(m.theme),
-        _ => return,
-    };
-    let body = body_for(m.size, m.status.is_some());
-    let height = if m.screen == Screen::Welcome {
-        body.height.saturating_sub(2)
-    } else {
-        body.height
-    };
-    let max = max_scroll(&lines, body.width, height);
-    let next = i32::from(m.text_scroll)
-        .saturating_add(delta)
-        .clamp(0, i32::from(max));
-    m.text_scroll = u16::try_from(next).unwrap_or(0);
+/// An instruction screen.
+#[derive(Debug)]
+pub struct Guide {
+    page: Page,
+    scroll: Scroll,
 }
 
-/// React to an action.
-pub fn action(m: &mut Model, a: Action) -> Vec<Effect> {
-    let page = i32::from(
-        body_for(m.size, m.status.is_some())
-            .height
-            .saturating_sub(2)
-            .max(1),
-    );
-    match a {
-        Action::Activate => {
-            let next = if m.screen == Screen::ChooseUser {
-                Screen::OAuthApp
-            } else {
-                Screen::Connect
-            };
-            go(m, next)
+impl Guide {
+    /// The screen for `page`.
+    pub fn new(page: Page) -> Guide {
+        Guide {
+            page,
+            scroll: Scroll::default(),
         }
-        Action::Back => {
-            let prev = if m.screen == Screen::ChooseUser {
-                Screen::Welcome
-            } else {
-                Screen::ChooseUser
-            };
-            go(m, prev)
+    }
+
+    /// Start at the top again (when the screen is entered).
+    pub fn reset(&mut self) {
+        self.scroll.reset();
+    }
+
+    fn blocks(&self, t: Theme) -> Vec<Block> {
+        match self.page {
+            Page::ChooseUser => user_lines(t),
+            Page::OAuthApp => oauth_lines(t),
         }
-        Action::Down => {
-            scroll(m, 1);
-            Vec::new()
+    }
+}
+
+impl Component for Guide {
+    fn bindings(&self, _cx: &Context) -> Keymap {
+        let mut v = vec![
+            Binding::new(&[keys::ENTER], "next", Action::Activate),
+            Binding::new(&[keys::ESC], "back", Action::Back),
+        ];
+        v.extend(scroll::bindings("scroll"));
+        v.extend([
+            Binding::new(&[keys::TAB], "next", Action::Activate).hidden(),
+            Binding::new(&[keys::BACKTAB], "back", Action::Back).hidden(),
+        ]);
+        v
+    }
+
+    fn action(&mut self, a: Action, _cx: &mut Context) -> Reply {
+        match (a, self.page) {
+            (Action::Activate, Page::ChooseUser) => Reply::go(Screen::OAuthApp),
+            (Action::Activate, Page::OAuthApp) => Reply::go(Screen::Connect),
+            (Action::Back, Page::ChooseUser) => Reply::go(Screen::Welcome),
+            (Action::Back, Page::OAuthApp) => Reply::go(Screen::ChooseUser),
+            (other, _) => {
+                self.scroll.act(other);
+                Reply::none()
+            }
         }
-        Action::Up => {
-            scroll(m, -1);
-            Vec::new()
-        }
-        Action::PageDown => {
-            scroll(m, page);
-            Vec::new()
-        }
-        Action::PageUp => {
-            scroll(m, -page);
-            Vec::new()
-        }
-        _ => Vec::new(),
+    }
+
+    fn input(&mut self) -> Option<&mut TextField> {
+        None
+    }
+
+    fn typing(&self) -> bool {
+        false
+    }
+
+    fn view(&self, f: &mut Frame, area: Rect, cx: &Context) {
+        scroll::render(f, area, &self.blocks(cx.theme), &self.scroll, cx.theme);
     }
 }
 
@@ -253,14 +251,4 @@ fn oauth_lines(t: Theme) -> Vec<Block> {
             r(": a securely scoped client gets 403 \"Access to unscoped api is not allowed\"."),
         ]),
     ]
-}
-
-/// Draw an instruction screen.
-pub fn view(m: &Model, f: &mut Frame, area: Rect) {
-    let lines = if m.screen == Screen::ChooseUser {
-        user_lines(m.theme)
-    } else {
-        oauth_lines(m.theme)
-    };
-    scrolled(f, area, &lines, m.text_scroll, m.theme);
 }

@@ -1,109 +1,118 @@
-//! Screen 8, Review & save: everything that will be written (secrets masked), where the
+//! Step 5, Review & save: everything that will be written (secrets masked), where the
 //! secrets go (inline in the 0600 file, or named: environment variables, a command such as
-//! `pass`, or private files), an optional test incident, and Save.
+//! `pass`, or private files), an optional test incident (asked first), and Save (Ctrl-S).
 
-use crossterm::event::KeyEvent;
+use std::path::PathBuf;
+
 use ratatui::Frame;
-use ratatui::layout::Rect;
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
+use secrecy::ExposeSecret;
 
 use crate::config::{Base, Config, SecretField, SecretRef, ServiceNowConfig, Storage};
+use crate::diagnose::ConnectionInput;
 use crate::servicenow::InstanceUrl;
+use crate::wizard::component::{Component, Reply};
+use crate::wizard::context::Context;
 use crate::wizard::keymap::{Action, Binding, Key, Keymap, keys};
-use crate::wizard::model::{
-    Confirm, ConfirmKind, Existing, Modal, Mode, Model, ReviewItem, Screen, TestState,
-};
-use crate::wizard::msg::{CreatedTest, Effect, SaveFailure};
-use crate::wizard::screens::checks::SPINNER;
+use crate::wizard::model::{Existing, Mode, Screen};
+use crate::wizard::msg::{CreatedTest, Effect, SaveFailure, Slot};
+use crate::wizard::popups::{Confirm, ConfirmKind};
 use crate::wizard::screens::editor::value_text;
 use crate::wizard::screens::endpoints;
-use crate::wizard::update::go;
-use crate::wizard::widgets::draw::{button, pad, truncate};
-use crate::wizard::widgets::text_field::MASK;
+use crate::wizard::widgets::doc::{self, Block};
+use crate::wizard::widgets::draw::{SPINNER, button, pad, truncate};
+use crate::wizard::widgets::text_field::{MASK, TextField};
 
-/// Whether the focused item is a text field.
-pub fn typing(m: &Model) -> bool {
-    m.review.saved.is_none()
-        && matches!(
-            m.review.focused(),
-            ReviewItem::SecretVar | ReviewItem::PasswordVar
-        )
+/// The test incident button's state.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum TestState {
+    /// Not sent.
+    #[default]
+    Idle,
+    /// Sending.
+    Running,
+    /// Sent.
+    Done(Result<CreatedTest, String>),
 }
 
-/// Keys of the review screen.
-pub fn keymap(m: &Model) -> Keymap {
-    if m.review.saved.is_some() {
-        return vec![
-            Binding::new(&[keys::ENTER], "finish", Action::Quit),
-            Binding::new(&[Key::ch('t')], "send test incident", Action::Retry),
-            Binding::new(&[keys::ESC], "back to endpoints", Action::Back),
-        ];
-    }
-    let enter = match m.review.focused() {
-        ReviewItem::Inline | ReviewItem::Env | ReviewItem::Command | ReviewItem::File => "choose",
-        ReviewItem::SecretVar | ReviewItem::PasswordVar => "next",
-        ReviewItem::Test => "send test incident",
-        ReviewItem::Save => "save",
-    };
-    let mut v = vec![
-        Binding::new(&[keys::ENTER], enter, Action::Activate),
-        Binding::new(&[keys::TAB, keys::DOWN], "next", Action::Next),
-        Binding::new(&[keys::BACKTAB, keys::UP], "previous", Action::Prev).hidden(),
-    ];
-    if storage_of(m.review.focused()).is_some() {
-        v.push(Binding::new(&[keys::SPACE], "choose", Action::Toggle).hidden());
-    }
-    v.push(Binding::new(&[keys::ESC], "back", Action::Back));
-    v
+/// Focusable items of the review screen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReviewItem {
+    /// Secrets inline in the file.
+    Inline,
+    /// Secrets by environment variable.
+    Env,
+    /// Secrets printed by a command (`pass`, `vault` ...).
+    Command,
+    /// Secrets in private files (systemd credentials ...).
+    File,
+    /// Where the client secret is kept (variable name, command or path).
+    SecretVar,
+    /// Where the password is kept.
+    PasswordVar,
+    /// Send a test incident.
+    Test,
+    /// Save.
+    Save,
 }
 
-/// React to an action.
-pub fn action(m: &mut Model, a: Action) -> Vec<Effect> {
-    if m.review.saved.is_some() {
-        return match a {
-            Action::Retry => send_test(m),
-            Action::Back => {
-                m.review.saved = None;
-                go(m, Screen::Endpoints)
-            }
-            _ => Vec::new(),
-        };
-    }
-    let n = m.review.items().len();
-    match a {
-        Action::Next => m.review.focus = (m.review.focus + 1) % n,
-        Action::Prev => m.review.focus = (m.review.focus + n - 1) % n,
-        Action::Toggle | Action::Activate => match m.review.focused() {
-            ReviewItem::Inline | ReviewItem::Env | ReviewItem::Command | ReviewItem::File => {
-                if let Some(storage) = storage_of(m.review.focused()) {
-                    choose(m, storage);
-                }
-            }
-            ReviewItem::SecretVar | ReviewItem::PasswordVar => {
-                m.review.focus = (m.review.focus + 1) % n;
-            }
-            ReviewItem::Test => return send_test(m),
-            ReviewItem::Save => return save(m, false),
-        },
-        Action::Back => {
-            // Leaving the review cancels a running test (see `go`); a finished one is forgotten.
-            m.review.test = TestState::Idle;
-            return go(m, Screen::Endpoints);
+impl ReviewItem {
+    /// The storage a radio row stands for.
+    fn storage(self) -> Option<Storage> {
+        match self {
+            ReviewItem::Inline => Some(Storage::Inline),
+            ReviewItem::Env => Some(Storage::Env),
+            ReviewItem::Command => Some(Storage::Command),
+            ReviewItem::File => Some(Storage::File),
+            ReviewItem::SecretVar
+            | ReviewItem::PasswordVar
+            | ReviewItem::Test
+            | ReviewItem::Save => None,
         }
-        _ => {}
     }
-    Vec::new()
 }
 
-/// The storage a radio row stands for.
-fn storage_of(item: ReviewItem) -> Option<Storage> {
-    match item {
-        ReviewItem::Inline => Some(Storage::Inline),
-        ReviewItem::Env => Some(Storage::Env),
-        ReviewItem::Command => Some(Storage::Command),
-        ReviewItem::File => Some(Storage::File),
-        _ => None,
+/// The review screen.
+#[derive(Debug, Clone)]
+pub struct Review {
+    /// Where the secrets are kept: inline, or named by a variable, a command or a file.
+    pub storage: Storage,
+    /// `client_secret_env` / `_command` / `_file`, by [`Review::storage`].
+    pub secret_var: TextField,
+    /// `password_env` / `_command` / `_file`.
+    pub password_var: TextField,
+    /// Index into [`Review::items`].
+    focus: usize,
+    /// The test incident.
+    pub test: TestState,
+    /// A save is in progress.
+    pub saving: bool,
+    /// Where the config was saved.
+    pub saved: Option<PathBuf>,
+    /// Why the last save failed.
+    pub error: Option<String>,
+    /// The user saw what changed on disk and chose to overwrite it.
+    pub(crate) overwrite: bool,
+    /// The connection as the form holds it (handed over when the screen is entered).
+    connection: Option<ConnectionInput>,
+}
+
+impl Default for Review {
+    fn default() -> Self {
+        Review {
+            storage: Storage::Inline,
+            secret_var: TextField::with_value(SecretField::ClientSecret.default_env()).limit(512),
+            password_var: TextField::with_value(SecretField::Password.default_env()).limit(512),
+            focus: 0,
+            test: TestState::Idle,
+            saving: false,
+            saved: None,
+            error: None,
+            overwrite: false,
+            connection: None,
+        }
     }
 }
 
@@ -118,29 +127,6 @@ fn default_reference(field: SecretField, storage: Storage) -> &'static str {
             "/run/credentials/snow-connect.service/client-secret"
         }
         (SecretField::Password, Storage::File) => "/run/credentials/snow-connect.service/password",
-    }
-}
-
-/// Choose where the secrets are kept. A reference still at another storage's example (or
-/// empty) becomes this storage's example; one the user typed is kept.
-fn choose(m: &mut Model, storage: Storage) {
-    if m.review.storage == storage {
-        return;
-    }
-    m.unsaved = true;
-    m.review.storage = storage;
-    for (field, input) in [
-        (SecretField::ClientSecret, &mut m.review.secret_var),
-        (SecretField::Password, &mut m.review.password_var),
-    ] {
-        let v = input.value().trim();
-        let is_example = v.is_empty()
-            || Storage::ALL
-                .iter()
-                .any(|s| default_reference(field, *s) == v);
-        if is_example && storage != Storage::Inline {
-            input.set(default_reference(field, storage));
-        }
     }
 }
 
@@ -169,92 +155,6 @@ fn secret_ref(storage: Storage, field: SecretField, reference: &str) -> Result<S
     }
 }
 
-/// Typing into a variable name.
-pub fn input_key(m: &mut Model, key: &KeyEvent) -> Vec<Effect> {
-    let field = match m.review.focused() {
-        ReviewItem::SecretVar => &mut m.review.secret_var,
-        ReviewItem::PasswordVar => &mut m.review.password_var,
-        _ => return Vec::new(),
-    };
-    if field.edit(key) {
-        m.unsaved = true;
-    }
-    Vec::new()
-}
-
-/// Paste into a variable name.
-pub fn paste(m: &mut Model, text: &str) {
-    let field = match m.review.focused() {
-        ReviewItem::SecretVar => &mut m.review.secret_var,
-        ReviewItem::PasswordVar => &mut m.review.password_var,
-        _ => return,
-    };
-    field.paste(text);
-    m.unsaved = true;
-}
-
-fn send_test(m: &mut Model) -> Vec<Effect> {
-    if !m.checks.connected {
-        m.error("Not connected: run the checks (Connect screen) before sending a test incident.");
-        return Vec::new();
-    }
-    if m.review.test == TestState::Running {
-        m.info("A test incident is being created; wait for its number.");
-        return Vec::new();
-    }
-    // The instance would refuse what `send` refuses; say what to fix instead of sending.
-    if let Some(bad) = endpoints::invalid(m).first() {
-        m.error(format!(
-            "Not sent: endpoint \"{}\" is invalid ({}); fix it in Endpoints first.",
-            crate::sanitize::line(&bad.name),
-            endpoints::invalid_summary(bad).trim_start_matches("✗ "),
-        ));
-        return Vec::new();
-    }
-    // A real incident, on a real instance: say what it sets and ask, Cancel first, every time
-    // (a second test right after a success asks again instead of creating a duplicate).
-    let plan = crate::incident::plan_test(m.dict());
-    let mut body: Vec<String> = vec![format!(
-        "This creates a real incident on {} with:",
-        crate::sanitize::line(m.checks.instance_url.as_deref().unwrap_or("the instance"))
-    )];
-    for (field, value) in &plan.body {
-        let shown = match value {
-            serde_json::Value::String(s) => s.clone(),
-            other => other.to_string(),
-        };
-        body.push(format!(
-            "  {} = {}",
-            crate::sanitize::line(field),
-            shorten(&crate::sanitize::line(&shown), 60)
-        ));
-    }
-    let pages = plan.body.contains_key("assignment_group")
-        || ["urgency", "impact", "priority"].iter().any(|k| {
-            plan.body
-                .get(*k)
-                .is_some_and(|v| v.as_str() == Some("1") || v.as_i64() == Some(1))
-        });
-    if pages {
-        body.push(
-            "An assignment group or an urgency, impact or priority of 1 may notify people."
-                .to_string(),
-        );
-    }
-    if matches!(m.review.test, TestState::Done(Ok(_))) {
-        body.push("A test incident was already created in this session.".to_string());
-    }
-    m.modals.push(Modal::Confirm(Confirm {
-        kind: ConfirmKind::SendTestIncident,
-        title: "Create a test incident?".into(),
-        body,
-        yes: "Create it",
-        no: "Cancel",
-        on_yes: false,
-    }));
-    Vec::new()
-}
-
 /// At most `max` characters of `s`, with an ellipsis when cut.
 fn shorten(s: &str, max: usize) -> String {
     if s.chars().count() <= max {
@@ -265,143 +165,436 @@ fn shorten(s: &str, max: usize) -> String {
     out
 }
 
-/// The user said yes to the test incident: send it once.
-pub fn send_test_confirmed(m: &mut Model) -> Vec<Effect> {
-    if m.review.test == TestState::Running {
-        return Vec::new();
-    }
-    m.review.test = TestState::Running;
-    vec![Effect::SendTestIncident {
-        plan: Box::new(crate::incident::plan_test(m.dict())),
-    }]
+fn mask(n: usize) -> String {
+    std::iter::repeat_n(MASK, n.clamp(4, 12)).collect()
 }
 
-/// The test incident waits out a rate limit: say so, so the spinner is not a mystery.
-pub fn on_test_waiting(m: &mut Model, text: String) {
-    if m.review.test == TestState::Running {
-        m.info(crate::sanitize::line(&text).into_owned());
-    }
-}
-
-/// The test incident's outcome.
-pub fn on_test(m: &mut Model, result: Result<CreatedTest, String>) {
-    if m.review.test != TestState::Running {
-        return;
-    }
-    match &result {
-        Ok(c) => m.info(format!(
-            "Created {} (a clearly labelled test; safe to close).",
-            crate::sanitize::line(&c.number)
-        )),
-        Err(e) => m.error(format!(
-            "The test incident failed: {}",
-            crate::sanitize::line(e)
-        )),
-    }
-    m.review.test = TestState::Done(result);
-}
-
-/// The config that Save writes.
-pub fn config(m: &Model) -> Result<Config, String> {
-    let url =
-        InstanceUrl::parse(m.form.fields[0].value()).map_err(|e| format!("Instance URL: {e}"))?;
-    let storage = m.review.storage;
-    let (secret, password) = if storage != Storage::Inline {
-        (
-            secret_ref(
-                storage,
-                SecretField::ClientSecret,
-                m.review.secret_var.value(),
-            )?,
-            secret_ref(
-                storage,
-                SecretField::Password,
-                m.review.password_var.value(),
-            )?,
-        )
-    } else {
-        (
-            SecretRef::Inline(m.form.fields[2].secret()),
-            SecretRef::Inline(m.form.fields[4].secret()),
-        )
-    };
-    if m.endpoints.list.is_empty() {
-        return Err(
-            "Add at least one endpoint: the integration cannot be used without one.".into(),
-        );
-    }
-    Ok(Config {
-        servicenow: ServiceNowConfig {
-            instance_url: url.as_str().to_string(),
-            client_id: m.form.fields[1].value().trim().to_string(),
-            client_secret: secret,
-            username: m.form.fields[3].value().trim().to_string(),
-            password,
-        },
-        endpoints: m.endpoints.list.clone(),
-    })
-}
-
-/// Save; `replace` after the user confirmed replacing another instance (which comes after
-/// the question about invalid endpoints).
-pub fn save(m: &mut Model, replace: bool) -> Vec<Effect> {
-    save_with(m, replace, replace)
-}
-
-/// Save after the user chose to write invalid endpoints anyway.
-pub fn save_invalid(m: &mut Model) -> Vec<Effect> {
-    save_with(m, false, true)
-}
-
-fn save_with(m: &mut Model, replace: bool, invalid_ok: bool) -> Vec<Effect> {
-    if m.review.saving {
-        return Vec::new();
-    }
-    let bad = endpoints::invalid(m);
-    if !invalid_ok && !bad.is_empty() {
-        ask_save_invalid(m, &bad);
-        return Vec::new();
-    }
-    let cfg = match config(m) {
-        Ok(c) => c,
-        Err(e) => {
-            m.review.error = Some(e.clone());
-            m.error(e);
-            return Vec::new();
+impl Review {
+    /// Focusable items in Tab order.
+    pub fn items(&self) -> Vec<ReviewItem> {
+        let mut v = vec![
+            ReviewItem::Inline,
+            ReviewItem::Env,
+            ReviewItem::Command,
+            ReviewItem::File,
+        ];
+        if self.storage != Storage::Inline {
+            v.push(ReviewItem::SecretVar);
+            v.push(ReviewItem::PasswordVar);
         }
-    };
-    let replace =
-        replace || matches!(m.mode, Mode::Replace) || matches!(m.existing, Existing::Invalid(_));
-    if !replace
-        && let Some(old) = m.existing_config()
-        && old.servicenow.instance_url != cfg.servicenow.instance_url
-    {
-        let existing = old.servicenow.instance_url.clone();
-        ask_replace(m, &existing, &cfg.servicenow.instance_url);
-        return Vec::new();
+        v.push(ReviewItem::Test);
+        v.push(ReviewItem::Save);
+        v
     }
-    // What the file held when the wizard read it: a save never drops what someone else
-    // wrote since, unless the user saw the changes and chose to overwrite them.
-    let base = if std::mem::take(&mut m.review.overwrite) {
-        Base::Any
-    } else {
-        match &m.existing {
-            Existing::Loaded { config, .. } => Base::Loaded(config.clone()),
-            Existing::None => Base::Absent,
-            Existing::Invalid(_) => Base::Any,
+
+    /// The focused item.
+    pub fn focused(&self) -> ReviewItem {
+        let items = self.items();
+        items
+            .get(self.focus.min(items.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or(ReviewItem::Save)
+    }
+
+    /// Focus `item`, when it is on offer.
+    pub fn focus_on(&mut self, item: ReviewItem) {
+        if let Some(pos) = self.items().iter().position(|i| *i == item) {
+            self.focus = pos;
         }
-    };
-    m.review.saving = true;
-    m.review.error = None;
-    vec![Effect::SaveConfig {
-        path: m.config_path.clone(),
-        config: Box::new(cfg),
-        replace,
-        base,
-    }]
+    }
+
+    /// The screen is entered with the connection the form holds now.
+    pub fn enter(&mut self, connection: ConnectionInput) {
+        self.connection = Some(connection);
+    }
+
+    /// Keep the secrets the way a saved config keeps them (editing it).
+    pub fn fill_from_config(&mut self, cfg: &Config) {
+        let s = &cfg.servicenow;
+        let mut storage = Storage::Inline;
+        if let Some(reference) = s.client_secret.reference() {
+            storage = s.client_secret.storage();
+            self.secret_var.set(&reference);
+        }
+        if let Some(reference) = s.password.reference() {
+            if storage == Storage::Inline {
+                storage = s.password.storage();
+            }
+            self.password_var.set(&reference);
+        }
+        self.storage = storage;
+    }
+
+    /// Choose where the secrets are kept. A reference still at another storage's example (or
+    /// empty) becomes this storage's example; one the user typed is kept.
+    pub fn choose(&mut self, storage: Storage, cx: &mut Context) {
+        if self.storage == storage {
+            return;
+        }
+        cx.unsaved = true;
+        self.storage = storage;
+        for (field, input) in [
+            (SecretField::ClientSecret, &mut self.secret_var),
+            (SecretField::Password, &mut self.password_var),
+        ] {
+            let v = input.value().trim();
+            let is_example = v.is_empty()
+                || Storage::ALL
+                    .iter()
+                    .any(|s| default_reference(field, *s) == v);
+            if is_example && storage != Storage::Inline {
+                input.set(default_reference(field, storage));
+            }
+        }
+    }
+
+    fn connection(&self) -> ConnectionInput {
+        self.connection.clone().unwrap_or_else(|| ConnectionInput {
+            instance_url: String::new(),
+            client_id: String::new(),
+            client_secret: String::new().into(),
+            username: String::new(),
+            password: String::new().into(),
+        })
+    }
+
+    /// The config that Save writes.
+    pub fn config(&self, cx: &Context) -> Result<Config, String> {
+        let c = self.connection();
+        let url = InstanceUrl::parse(&c.instance_url).map_err(|e| format!("Instance URL: {e}"))?;
+        let storage = self.storage;
+        let (secret, password) = if storage != Storage::Inline {
+            (
+                secret_ref(storage, SecretField::ClientSecret, self.secret_var.value())?,
+                secret_ref(storage, SecretField::Password, self.password_var.value())?,
+            )
+        } else {
+            (
+                SecretRef::Inline(c.client_secret.clone()),
+                SecretRef::Inline(c.password.clone()),
+            )
+        };
+        if cx.endpoints.is_empty() {
+            return Err(
+                "Add at least one endpoint: the integration cannot be used without one.".into(),
+            );
+        }
+        Ok(Config {
+            servicenow: ServiceNowConfig {
+                instance_url: url.as_str().to_string(),
+                client_id: c.client_id,
+                client_secret: secret,
+                username: c.username,
+                password,
+            },
+            endpoints: cx.endpoints.clone(),
+        })
+    }
+
+    /// Ask before creating a real incident: what it sets, whether it may notify people.
+    fn ask_test(&mut self, cx: &mut Context) -> Reply {
+        if !cx.checks.connected {
+            cx.error(
+                "Not connected: run the checks (Connect screen) before sending a test incident.",
+            );
+            return Reply::none();
+        }
+        if self.test == TestState::Running {
+            cx.info("A test incident is being created; wait for its number.");
+            return Reply::none();
+        }
+        // The instance would refuse what `send` refuses; say what to fix instead of sending.
+        if let Some(bad) = endpoints::invalid(cx).first() {
+            cx.error(format!(
+                "Not sent: endpoint \"{}\" is invalid ({}); fix it in Endpoints first.",
+                crate::sanitize::line(&bad.name),
+                endpoints::invalid_summary(bad).trim_start_matches("✗ "),
+            ));
+            return Reply::none();
+        }
+        // A real incident, on a real instance: say what it sets and ask, Cancel first, every
+        // time (a second test right after a success asks again instead of a duplicate).
+        let plan = crate::incident::plan_test(cx.dict());
+        let mut body: Vec<String> = vec![format!(
+            "This creates a real incident on {} with:",
+            crate::sanitize::line(cx.checks.instance_url.as_deref().unwrap_or("the instance"))
+        )];
+        for (field, value) in &plan.body {
+            let shown = match value {
+                serde_json::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            body.push(format!(
+                "  {} = {}",
+                crate::sanitize::line(field),
+                shorten(&crate::sanitize::line(&shown), 60)
+            ));
+        }
+        let pages = plan.body.contains_key("assignment_group")
+            || ["urgency", "impact", "priority"].iter().any(|k| {
+                plan.body
+                    .get(*k)
+                    .is_some_and(|v| v.as_str() == Some("1") || v.as_i64() == Some(1))
+            });
+        if pages {
+            body.push(
+                "An assignment group or an urgency, impact or priority of 1 may notify people."
+                    .to_string(),
+            );
+        }
+        if matches!(self.test, TestState::Done(Ok(_))) {
+            body.push("A test incident was already created in this session.".to_string());
+        }
+        Reply::open(Confirm::new(
+            ConfirmKind::SendTestIncident,
+            "Create a test incident?",
+            body,
+            "Create it",
+            "Cancel",
+        ))
+    }
+
+    /// The user said yes to the test incident: send it once.
+    pub fn send_test_confirmed(&mut self, cx: &Context) -> Reply {
+        if self.test == TestState::Running {
+            return Reply::none();
+        }
+        self.test = TestState::Running;
+        Reply::effect(Effect::SendTestIncident {
+            plan: Box::new(crate::incident::plan_test(cx.dict())),
+        })
+    }
+
+    /// The test incident waits out a rate limit: say so, so the spinner is not a mystery.
+    pub fn on_test_waiting(&self, text: &str, cx: &mut Context) {
+        if self.test == TestState::Running {
+            cx.info(crate::sanitize::line(text).into_owned());
+        }
+    }
+
+    /// The test incident's outcome.
+    pub fn on_test(&mut self, result: Result<CreatedTest, String>, cx: &mut Context) {
+        if self.test != TestState::Running {
+            return;
+        }
+        match &result {
+            Ok(c) => cx.info(format!(
+                "Created {} (a clearly labelled test; safe to close).",
+                crate::sanitize::line(&c.number)
+            )),
+            Err(e) => cx.error(format!(
+                "The test incident failed: {}",
+                crate::sanitize::line(e)
+            )),
+        }
+        self.test = TestState::Done(result);
+    }
+
+    /// Leaving the screen cancels a running test; a finished one is forgotten.
+    pub fn leave(&mut self) -> Option<Effect> {
+        let running = self.test == TestState::Running;
+        self.test = TestState::Idle;
+        running.then_some(Effect::Cancel(Slot::TestIncident))
+    }
+
+    /// Save; `replace` after the user confirmed replacing another instance (which comes
+    /// after the question about invalid endpoints).
+    pub fn save(&mut self, cx: &mut Context, replace: bool) -> Reply {
+        self.save_with(cx, replace, replace)
+    }
+
+    /// Save after the user chose to write invalid endpoints anyway.
+    pub fn save_invalid(&mut self, cx: &mut Context) -> Reply {
+        self.save_with(cx, false, true)
+    }
+
+    /// Save over a file that changed on disk (the user saw the changes).
+    pub fn overwrite_confirmed(&mut self, cx: &mut Context) -> Reply {
+        self.overwrite = true;
+        self.save(cx, false)
+    }
+
+    fn save_with(&mut self, cx: &mut Context, replace: bool, invalid_ok: bool) -> Reply {
+        if self.saving {
+            return Reply::none();
+        }
+        let bad = endpoints::invalid(cx);
+        if !invalid_ok && !bad.is_empty() {
+            return ask_save_invalid(&bad);
+        }
+        let cfg = match self.config(cx) {
+            Ok(c) => c,
+            Err(e) => {
+                self.error = Some(e.clone());
+                cx.error(e);
+                return Reply::none();
+            }
+        };
+        let replace = replace
+            || matches!(cx.mode, Mode::Replace)
+            || matches!(cx.existing, Existing::Invalid(_));
+        if !replace
+            && let Some(old) = cx.existing_config()
+            && old.servicenow.instance_url != cfg.servicenow.instance_url
+        {
+            return ask_replace(
+                cx,
+                &old.servicenow.instance_url,
+                &cfg.servicenow.instance_url,
+            );
+        }
+        // What the file held when the wizard read it: a save never drops what someone else
+        // wrote since, unless the user saw the changes and chose to overwrite them.
+        let base = if std::mem::take(&mut self.overwrite) {
+            Base::Any
+        } else {
+            match &cx.existing {
+                Existing::Loaded { config, .. } => Base::Loaded(config.clone()),
+                Existing::None => Base::Absent,
+                Existing::Invalid(_) => Base::Any,
+            }
+        };
+        self.saving = true;
+        self.error = None;
+        Reply::effect(Effect::SaveConfig {
+            path: cx.config_path.clone(),
+            config: Box::new(cfg),
+            replace,
+            base,
+        })
+    }
+
+    /// The save finished.
+    pub fn on_saved(&mut self, result: Result<PathBuf, SaveFailure>, cx: &mut Context) -> Reply {
+        self.saving = false;
+        match result {
+            Ok(path) => {
+                // What is on disk now, for the next save's comparison.
+                if let Ok(cfg) = self.config(cx) {
+                    cx.existing = Existing::Loaded {
+                        config: Box::new(cfg),
+                        warnings: Vec::new(),
+                    };
+                }
+                cx.unsaved = false;
+                cx.info(format!("Saved to {}. Enter finishes.", path.display()));
+                self.saved = Some(path);
+                Reply::effect(Effect::ClearDraft)
+            }
+            Err(SaveFailure::DifferentInstance { existing }) => {
+                let new = self.connection().instance_url;
+                ask_replace(cx, &existing, &new)
+            }
+            Err(SaveFailure::ChangedOnDisk { changes }) => {
+                let mut body = vec![format!(
+                    "{} changed since the wizard read it:",
+                    cx.config_path.display()
+                )];
+                body.extend(changes.iter().map(|c| format!("  • {c}")));
+                body.push("Overwriting drops those changes.".to_string());
+                Reply::open(Confirm::new(
+                    ConfirmKind::OverwriteChanged,
+                    "The file changed on disk",
+                    body,
+                    "Overwrite",
+                    "Cancel",
+                ))
+            }
+            Err(SaveFailure::Other(e)) => {
+                self.error = Some(e.clone());
+                cx.error(format!("Not saved: {e}"));
+                Reply::none()
+            }
+        }
+    }
+
+    /// What will be written, as lines.
+    fn summary(&self, cx: &Context, w: usize) -> Vec<Line<'static>> {
+        let t = cx.theme;
+        let label_w = if w >= 50 { 16 } else { 15 };
+        let kv = |k: &str, v: String| {
+            Line::from(vec![
+                Span::styled(format!("  {} ", pad(k, label_w - 1)), t.dim()),
+                Span::raw(truncate(&v, w.saturating_sub(label_w + 2))),
+            ])
+        };
+        let c = self.connection();
+        let url = InstanceUrl::parse(&c.instance_url)
+            .map(|u| u.as_str().to_string())
+            .unwrap_or_else(|_| c.instance_url.clone());
+        let secret_text = |secret: &secrecy::SecretString, var: &str| {
+            let shown = crate::sanitize::line(var.trim());
+            match self.storage {
+                Storage::Env => format!("from ${shown}"),
+                Storage::Command => format!("printed by `{shown}`"),
+                Storage::File => format!("read from {shown}"),
+                Storage::Inline => format!(
+                    "{} (in the file)",
+                    mask(secret.expose_secret().chars().count())
+                ),
+            }
+        };
+        let mut v = vec![
+            Line::from(Span::styled("5. Review & save", t.heading())),
+            Line::from(Span::styled("ServiceNow", t.strong())),
+            kv("Instance URL", crate::sanitize::line(&url).into_owned()),
+            kv(
+                "Client ID",
+                crate::sanitize::line(&c.client_id).into_owned(),
+            ),
+            kv(
+                "Client Secret",
+                secret_text(&c.client_secret, self.secret_var.value()),
+            ),
+            kv("User name", crate::sanitize::line(&c.username).into_owned()),
+            kv(
+                "Password",
+                secret_text(&c.password, self.password_var.value()),
+            ),
+            Line::from(Span::styled(
+                format!("Endpoints ({})", cx.endpoints.len()),
+                t.strong(),
+            )),
+        ];
+        for e in &cx.endpoints {
+            let mut head = format!("  {}", crate::sanitize::line(&e.name));
+            if !e.description.is_empty() {
+                head.push_str(&format!(" — {}", crate::sanitize::line(&e.description)));
+            }
+            v.push(Line::from(truncate(&head, w)));
+            if let Some(bad) = endpoints::verdict(cx, e).filter(|v| !v.ok) {
+                v.push(Line::from(Span::styled(
+                    truncate(&format!("    {}", endpoints::invalid_summary(&bad)), w),
+                    t.error(),
+                )));
+                for p in &bad.problems {
+                    v.push(Line::from(Span::styled(
+                        truncate(&format!("      {}", crate::sanitize::line(&p.message)), w),
+                        t.error(),
+                    )));
+                }
+            }
+            v.push(Line::from(Span::styled(
+                truncate("    short_description, description: from the alert", w),
+                t.dim(),
+            )));
+            for f in &e.fields {
+                let tag = if f.mandatory { " (mandatory)" } else { "" };
+                v.push(Line::from(truncate(
+                    &format!(
+                        "    {} = {}{tag}",
+                        crate::sanitize::line(&f.element),
+                        value_text(&f.value, f.display.as_deref())
+                    ),
+                    w,
+                )));
+            }
+        }
+        v
+    }
 }
 
-fn ask_save_invalid(m: &mut Model, bad: &[crate::dictionary::EndpointCheck]) {
+fn ask_save_invalid(bad: &[crate::dictionary::EndpointCheck]) -> Reply {
     let mut body: Vec<String> = bad
         .iter()
         .map(|v| {
@@ -419,28 +612,28 @@ fn ask_save_invalid(m: &mut Model, bad: &[crate::dictionary::EndpointCheck]) {
         })
         .collect();
     body.push("`send` refuses an invalid endpoint until it is fixed.".into());
-    m.modals.push(Modal::Confirm(Confirm {
-        kind: ConfirmKind::SaveInvalid,
-        title: if bad.len() == 1 {
-            "Save an invalid endpoint?".into()
-        } else {
-            format!("Save {} invalid endpoints?", bad.len())
-        },
+    let title = if bad.len() == 1 {
+        "Save an invalid endpoint?".to_string()
+    } else {
+        format!("Save {} invalid endpoints?", bad.len())
+    };
+    Reply::open(Confirm::new(
+        ConfirmKind::SaveInvalid,
+        title,
         body,
-        yes: "Save anyway",
-        no: "Cancel",
-        on_yes: false,
-    }));
+        "Save anyway",
+        "Cancel",
+    ))
 }
 
-fn ask_replace(m: &mut Model, existing: &str, new: &str) {
-    m.modals.push(Modal::Confirm(Confirm {
-        kind: ConfirmKind::ReplaceOnSave,
-        title: "Replace the connected instance?".into(),
-        body: vec![
+fn ask_replace(cx: &Context, existing: &str, new: &str) -> Reply {
+    Reply::open(Confirm::new(
+        ConfirmKind::ReplaceOnSave,
+        "Replace the connected instance?",
+        vec![
             format!(
                 "{} is connected to {}. Only one instance can be connected.",
-                m.config_path.display(),
+                cx.config_path.display(),
                 crate::sanitize::line(existing)
             ),
             format!(
@@ -448,308 +641,289 @@ fn ask_replace(m: &mut Model, existing: &str, new: &str) {
                 crate::sanitize::line(new)
             ),
         ],
-        yes: "Replace",
-        no: "Cancel",
-        on_yes: false,
-    }));
+        "Replace",
+        "Cancel",
+    ))
 }
 
-/// The save finished.
-pub fn on_saved(m: &mut Model, result: Result<std::path::PathBuf, SaveFailure>) -> Vec<Effect> {
-    m.review.saving = false;
-    match result {
-        Ok(path) => {
-            // What is on disk now, for the next save's comparison.
-            if let Ok(cfg) = config(m) {
-                m.existing = Existing::Loaded {
-                    config: Box::new(cfg),
-                    warnings: Vec::new(),
-                };
+/// One row of the review's layout.
+enum Row {
+    Text(Line<'static>),
+    Var(ReviewItem),
+    Test,
+    Save,
+}
+
+impl Component for Review {
+    fn bindings(&self, _cx: &Context) -> Keymap {
+        if self.saved.is_some() {
+            return vec![
+                Binding::new(&[keys::ENTER], "finish", Action::Quit),
+                Binding::new(&[Key::ch('t')], "send test incident", Action::Retry),
+                Binding::new(&[keys::ESC], "back to endpoints", Action::Back),
+            ];
+        }
+        let focused = self.focused();
+        let enter = match focused {
+            ReviewItem::Inline | ReviewItem::Env | ReviewItem::Command | ReviewItem::File => {
+                "choose"
             }
-            m.unsaved = false;
-            m.info(format!("Saved to {}. Enter finishes.", path.display()));
-            m.review.saved = Some(path);
-            vec![Effect::ClearDraft]
+            ReviewItem::SecretVar | ReviewItem::PasswordVar => "next",
+            ReviewItem::Test => "send test incident",
+            ReviewItem::Save => "save",
+        };
+        let mut v = vec![
+            Binding::new(&[keys::ENTER], enter, Action::Activate),
+            Binding::new(&[keys::TAB, keys::DOWN], "next", Action::Next),
+            Binding::new(&[keys::CTRL_S], "save", Action::Save),
+            Binding::new(&[keys::BACKTAB, keys::UP], "previous", Action::Prev).hidden(),
+        ];
+        if focused.storage().is_some() {
+            v.push(Binding::new(&[keys::SPACE], "choose", Action::Toggle).hidden());
         }
-        Err(SaveFailure::DifferentInstance { existing }) => {
-            let new = m.form.fields[0].value().trim().to_string();
-            ask_replace(m, &existing, &new);
-            Vec::new()
+        v.push(Binding::new(&[keys::ESC], "back", Action::Back));
+        v
+    }
+
+    fn action(&mut self, a: Action, cx: &mut Context) -> Reply {
+        if self.saved.is_some() {
+            return match a {
+                Action::Retry => self.ask_test(cx),
+                Action::Back => {
+                    self.saved = None;
+                    Reply::go(Screen::Endpoints)
+                }
+                _ => Reply::none(),
+            };
         }
-        Err(SaveFailure::ChangedOnDisk { changes }) => {
-            let mut body = vec![format!(
-                "{} changed since the wizard read it:",
-                m.config_path.display()
-            )];
-            body.extend(changes.iter().map(|c| format!("  • {c}")));
-            body.push("Overwriting drops those changes.".to_string());
-            m.modals.push(Modal::Confirm(Confirm {
-                kind: ConfirmKind::OverwriteChanged,
-                title: "The file changed on disk".into(),
-                body,
-                yes: "Overwrite",
-                no: "Cancel",
-                on_yes: false,
-            }));
-            Vec::new()
+        let n = self.items().len();
+        match a {
+            Action::Next => self.focus = (self.focus + 1) % n,
+            Action::Prev => self.focus = (self.focus + n - 1) % n,
+            Action::Save => return self.save(cx, false),
+            Action::Toggle | Action::Activate => match self.focused() {
+                item @ (ReviewItem::Inline
+                | ReviewItem::Env
+                | ReviewItem::Command
+                | ReviewItem::File) => {
+                    if let Some(storage) = item.storage() {
+                        self.choose(storage, cx);
+                    }
+                }
+                ReviewItem::SecretVar | ReviewItem::PasswordVar => {
+                    self.focus = (self.focus + 1) % n;
+                }
+                ReviewItem::Test => return self.ask_test(cx),
+                ReviewItem::Save => return self.save(cx, false),
+            },
+            Action::Back => return Reply::go(Screen::Endpoints),
+            _ => {}
         }
-        Err(SaveFailure::Other(e)) => {
-            m.review.error = Some(e.clone());
-            m.error(format!("Not saved: {e}"));
-            Vec::new()
+        Reply::none()
+    }
+
+    fn input(&mut self) -> Option<&mut TextField> {
+        if self.saved.is_some() {
+            return None;
+        }
+        match self.focused() {
+            ReviewItem::SecretVar => Some(&mut self.secret_var),
+            ReviewItem::PasswordVar => Some(&mut self.password_var),
+            ReviewItem::Inline
+            | ReviewItem::Env
+            | ReviewItem::Command
+            | ReviewItem::File
+            | ReviewItem::Test
+            | ReviewItem::Save => None,
         }
     }
-}
 
-fn mask(n: usize) -> String {
-    std::iter::repeat_n(MASK, n.clamp(4, 12)).collect()
-}
+    fn typing(&self) -> bool {
+        self.saved.is_none()
+            && match self.focused() {
+                ReviewItem::SecretVar | ReviewItem::PasswordVar => true,
+                ReviewItem::Inline
+                | ReviewItem::Env
+                | ReviewItem::Command
+                | ReviewItem::File
+                | ReviewItem::Test
+                | ReviewItem::Save => false,
+            }
+    }
 
-/// What will be written, as lines.
-fn summary_lines(m: &Model, w: usize) -> Vec<Line<'static>> {
-    let t = m.theme;
-    let label_w = if w >= 50 { 16 } else { 15 };
-    let kv = |k: &str, v: String| {
-        Line::from(vec![
-            Span::styled(format!("  {} ", pad(k, label_w - 1)), t.dim()),
-            Span::raw(truncate(&v, w.saturating_sub(label_w + 2))),
-        ])
-    };
-    let url = InstanceUrl::parse(m.form.fields[0].value())
-        .map(|u| u.as_str().to_string())
-        .unwrap_or_else(|_| m.form.fields[0].value().trim().to_string());
-    let secret_text = |idx: usize, var: &str| {
-        let shown = crate::sanitize::line(var.trim());
-        match m.review.storage {
-            Storage::Env => format!("from ${shown}"),
-            Storage::Command => format!("printed by `{shown}`"),
-            Storage::File => format!("read from {shown}"),
-            Storage::Inline => format!(
-                "{} (in the file)",
-                mask(m.form.fields[idx].value().chars().count())
+    fn view(&self, f: &mut Frame, area: Rect, cx: &Context) {
+        let t = cx.theme;
+        let w = usize::from(area.width);
+        let focused = self.focused();
+        let saved = self.saved.is_some();
+        let mut rows: Vec<Row> = self.summary(cx, w).into_iter().map(Row::Text).collect();
+        rows.push(Row::Text(Line::from(Span::styled("Secrets", t.strong()))));
+        let mut focus_row = 0usize;
+        for (item, text) in [
+            (ReviewItem::Inline, "inline in the file (mode 0600)"),
+            (ReviewItem::Env, "environment variables"),
+            (
+                ReviewItem::Command,
+                "commands that print them (pass, vault …)",
             ),
+            (
+                ReviewItem::File,
+                "files of mode 0600 (systemd credentials …)",
+            ),
+        ] {
+            let is_focus = !saved && focused == item;
+            if is_focus {
+                focus_row = rows.len();
+            }
+            let mark = if item.storage() == Some(self.storage) {
+                "(•)"
+            } else {
+                "( )"
+            };
+            rows.push(Row::Text(Line::from(vec![
+                Span::raw(if is_focus { "▸ " } else { "  " }),
+                Span::styled(
+                    format!("{mark} {text}"),
+                    if is_focus { t.focus() } else { t.text() },
+                ),
+            ])));
         }
-    };
-    let mut v = vec![
-        Line::from(Span::styled("5. Review & save", t.heading())),
-        Line::from(Span::styled("ServiceNow", t.strong())),
-        kv("Instance URL", crate::sanitize::line(&url).into_owned()),
-        kv(
-            "Client ID",
-            crate::sanitize::line(m.form.fields[1].value().trim()).into_owned(),
-        ),
-        kv("Client Secret", secret_text(2, m.review.secret_var.value())),
-        kv(
-            "User name",
-            crate::sanitize::line(m.form.fields[3].value().trim()).into_owned(),
-        ),
-        kv("Password", secret_text(4, m.review.password_var.value())),
-        Line::from(Span::styled(
-            format!("Endpoints ({})", m.endpoints.list.len()),
-            t.strong(),
-        )),
-    ];
-    for e in &m.endpoints.list {
-        let mut head = format!("  {}", crate::sanitize::line(&e.name));
-        if !e.description.is_empty() {
-            head.push_str(&format!(" — {}", crate::sanitize::line(&e.description)));
-        }
-        v.push(Line::from(truncate(&head, w)));
-        if let Some(bad) = endpoints::verdict(m, e).filter(|v| !v.ok) {
-            v.push(Line::from(Span::styled(
-                truncate(&format!("    {}", endpoints::invalid_summary(&bad)), w),
-                t.error(),
-            )));
-            for p in &bad.problems {
-                v.push(Line::from(Span::styled(
-                    truncate(&format!("      {}", crate::sanitize::line(&p.message)), w),
-                    t.error(),
-                )));
+        if self.storage != Storage::Inline {
+            for item in [ReviewItem::SecretVar, ReviewItem::PasswordVar] {
+                if focused == item {
+                    focus_row = rows.len();
+                }
+                rows.push(Row::Var(item));
             }
         }
-        v.push(Line::from(Span::styled(
-            truncate("    short_description, description: from the alert", w),
+        rows.push(Row::Text(Line::default()));
+        if focused == ReviewItem::Test {
+            focus_row = rows.len();
+        }
+        rows.push(Row::Test);
+        match &self.test {
+            TestState::Idle => {}
+            TestState::Running => rows.push(Row::Text(Line::from(Span::styled(
+                format!(
+                    "  {} creating the test incident…",
+                    SPINNER[cx.spinner % SPINNER.len()]
+                ),
+                t.warn(),
+            )))),
+            TestState::Done(Ok(c)) => rows.push(Row::Text(Line::from(Span::styled(
+                truncate(
+                    &format!(
+                        "  ✓ Created {} {}",
+                        crate::sanitize::line(&c.number),
+                        crate::sanitize::line(&c.url)
+                    ),
+                    w,
+                ),
+                t.ok(),
+            )))),
+            TestState::Done(Err(e)) => {
+                let block = Block::item(
+                    2,
+                    "✗ ",
+                    vec![Span::styled(
+                        crate::sanitize::line(e).into_owned(),
+                        t.error(),
+                    )],
+                );
+                rows.extend(doc::wrap(&[block], w).into_iter().map(Row::Text));
+            }
+        }
+        if focused == ReviewItem::Save || saved {
+            focus_row = rows.len();
+        }
+        rows.push(Row::Save);
+        rows.push(Row::Text(Line::from(Span::styled(
+            truncate(&format!("File: {}", cx.config_path.display()), w),
             t.dim(),
-        )));
-        for f in &e.fields {
-            let tag = if f.mandatory { " (mandatory)" } else { "" };
-            v.push(Line::from(truncate(
-                &format!(
-                    "    {} = {}{tag}",
-                    crate::sanitize::line(&f.element),
-                    value_text(&f.value, f.display.as_deref())
+        ))));
+        if let Some(e) = &self.error {
+            let block = Block::item(0, "✗ ", vec![Span::styled(e.clone(), t.error())]);
+            rows.extend(doc::wrap(&[block], w).into_iter().map(Row::Text));
+        }
+
+        let height = usize::from(area.height);
+        let skip = (focus_row + 3).saturating_sub(height);
+        let shown: Vec<Row> = rows.into_iter().skip(skip).take(height).collect();
+        let cells = Layout::vertical(vec![Constraint::Length(1); shown.len()]).split(area);
+        for (row, r) in shown.into_iter().zip(cells.iter().copied()) {
+            match row {
+                Row::Text(line) => f.render_widget(Paragraph::new(line), r),
+                Row::Var(item) => {
+                    let (field, input) = if item == ReviewItem::SecretVar {
+                        (SecretField::ClientSecret, &self.secret_var)
+                    } else {
+                        (SecretField::Password, &self.password_var)
+                    };
+                    let [label, value, _] = Layout::horizontal([
+                        Constraint::Length(28),
+                        Constraint::Max(60),
+                        Constraint::Fill(1),
+                    ])
+                    .areas(r);
+                    f.render_widget(
+                        Paragraph::new(Span::styled(
+                            format!("      {}", pad(field.key(self.storage), 22)),
+                            t.dim(),
+                        )),
+                        label,
+                    );
+                    input.render(f, value, !saved && focused == item, true, t);
+                }
+                Row::Test => f.render_widget(
+                    Paragraph::new(button(
+                        "Send a test incident",
+                        !saved && focused == ReviewItem::Test,
+                        t,
+                    )),
+                    r,
                 ),
-                w,
-            )));
+                Row::Save => {
+                    let label = if saved {
+                        "Saved ✓"
+                    } else if self.saving {
+                        "Saving…"
+                    } else {
+                        "Save"
+                    };
+                    f.render_widget(
+                        Paragraph::new(button(label, saved || focused == ReviewItem::Save, t)),
+                        r,
+                    );
+                }
+            }
         }
     }
-    v
 }
 
-/// Draw the review.
-pub fn view(m: &Model, f: &mut Frame, area: Rect) {
-    let t = m.theme;
-    let w = usize::from(area.width);
-    let mut lines = summary_lines(m, w);
-    lines.push(Line::from(Span::styled("Secrets", t.strong())));
-    let focused = m.review.focused();
-    let saved = m.review.saved.is_some();
-    let radio = |on: bool, item: ReviewItem, text: &str| {
-        let is_focus = !saved && focused == item;
-        let mark = if on { "(•)" } else { "( )" };
-        Line::from(vec![
-            Span::raw(if is_focus { "▸ " } else { "  " }),
-            Span::styled(
-                format!("{mark} {text}"),
-                if is_focus { t.focus() } else { t.text() },
-            ),
-        ])
-    };
-    let mut focus_line = 0usize;
-    if focused == ReviewItem::Inline {
-        focus_line = lines.len();
-    }
-    lines.push(radio(
-        m.review.storage == Storage::Inline,
-        ReviewItem::Inline,
-        "inline in the file (mode 0600)",
-    ));
-    for (item, storage, text) in [
-        (ReviewItem::Env, Storage::Env, "environment variables"),
-        (
-            ReviewItem::Command,
-            Storage::Command,
-            "commands that print them (pass, vault …)",
-        ),
-        (
-            ReviewItem::File,
-            Storage::File,
-            "files of mode 0600 (systemd credentials …)",
-        ),
-    ] {
-        if focused == item {
-            focus_line = lines.len();
-        }
-        lines.push(radio(m.review.storage == storage, item, text));
-    }
-    // Reference inputs are drawn over these placeholder rows.
-    let mut var_rows = Vec::new();
-    if m.review.storage != Storage::Inline {
-        for item in [ReviewItem::SecretVar, ReviewItem::PasswordVar] {
-            if focused == item {
-                focus_line = lines.len();
-            }
-            var_rows.push((lines.len(), item));
-            lines.push(Line::from(""));
-        }
-    }
-    lines.push(Line::from(""));
-    let test_row = lines.len();
-    if focused == ReviewItem::Test {
-        focus_line = lines.len();
-    }
-    lines.push(Line::from(""));
-    match &m.review.test {
-        TestState::Idle => {}
-        TestState::Running => lines.push(Line::from(Span::styled(
-            format!(
-                "  {} creating the test incident…",
-                SPINNER[m.spinner % SPINNER.len()]
-            ),
-            t.warn(),
-        ))),
-        TestState::Done(Ok(c)) => lines.push(Line::from(Span::styled(
-            truncate(
-                &format!(
-                    "  ✓ Created {} {}",
-                    crate::sanitize::line(&c.number),
-                    crate::sanitize::line(&c.url)
-                ),
-                w,
-            ),
-            t.ok(),
-        ))),
-        TestState::Done(Err(e)) => lines.push(Line::from(Span::styled(
-            truncate(&format!("  ✗ {}", crate::sanitize::line(e)), w),
-            t.error(),
-        ))),
-    }
-    let save_row = lines.len();
-    if focused == ReviewItem::Save || saved {
-        focus_line = lines.len();
-    }
-    lines.push(Line::from(""));
-    lines.push(Line::from(Span::styled(
-        truncate(&format!("File: {}", m.config_path.display()), w),
-        t.dim(),
-    )));
-    if let Some(e) = &m.review.error {
-        lines.push(Line::from(Span::styled(format!("✗ {e}"), t.error())));
-    }
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-    let height = usize::from(area.height);
-    let skip = (focus_line + 3).saturating_sub(height);
-    for (i, line) in lines.into_iter().enumerate().skip(skip) {
-        let row = i - skip;
-        if row >= height {
-            break;
-        }
-        let y = area
-            .y
-            .saturating_add(u16::try_from(row).unwrap_or(u16::MAX));
-        let r = Rect::new(area.x, y, area.width, 1);
-        if let Some((_, item)) = var_rows.iter().find(|(li, _)| *li == i) {
-            let (label, field) = if *item == ReviewItem::SecretVar {
-                (
-                    SecretField::ClientSecret.key(m.review.storage),
-                    &m.review.secret_var,
-                )
-            } else {
-                (
-                    SecretField::Password.key(m.review.storage),
-                    &m.review.password_var,
-                )
-            };
-            let is_focus = !saved && focused == *item;
-            f.render_widget(
-                Paragraph::new(Span::styled(format!("      {}", pad(label, 22)), t.dim())),
-                r,
-            );
-            field.render(
-                f,
-                Rect::new(
-                    r.x.saturating_add(28),
-                    y,
-                    r.width.saturating_sub(29).min(60),
-                    1,
-                ),
-                is_focus,
-                true,
-                t,
-            );
-        } else if i == test_row {
-            f.render_widget(
-                Paragraph::new(button(
-                    "Send a test incident",
-                    !saved && focused == ReviewItem::Test,
-                    t,
-                )),
-                r,
-            );
-        } else if i == save_row {
-            let label = if saved {
-                "Saved ✓"
-            } else if m.review.saving {
-                "Saving…"
-            } else {
-                "Save"
-            };
-            f.render_widget(
-                Paragraph::new(button(label, saved || focused == ReviewItem::Save, t)),
-                r,
-            );
-        } else {
-            f.render_widget(Paragraph::new(line), r);
+    /// Every focus position either takes typed keys (and says so) or does not; the two
+    /// references take them.
+    #[test]
+    fn every_text_item_is_wired_to_typed_keys() {
+        let mut r = Review {
+            storage: Storage::Env,
+            ..Review::default()
+        };
+        for (pos, item) in r.items().into_iter().enumerate() {
+            r.focus = pos;
+            r.secret_var.set("");
+            r.password_var.set("");
+            let typing = r.typing();
+            let took = r
+                .input()
+                .map(|f| f.edit(&KeyEvent::new(KeyCode::Char('x'), KeyModifiers::NONE)));
+            assert_eq!(typing, took.is_some(), "{item:?}");
+            let text = matches!(item, ReviewItem::SecretVar | ReviewItem::PasswordVar);
+            assert_eq!(took, text.then_some(true), "{item:?}");
         }
     }
 }

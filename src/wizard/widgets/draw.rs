@@ -9,6 +9,9 @@ use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 use crate::wizard::theme::Theme;
 use crate::wizard::widgets::doc::{self, Block as DocBlock};
 
+/// Braille spinner frames.
+pub const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
+
 /// A button: `[ Label ]`, reversed (or coloured) when focused, with `▸` as a focus marker
 /// that survives `NO_COLOR`.
 pub fn button(label: &str, focused: bool, theme: Theme) -> Span<'static> {

@@ -1,7 +1,9 @@
-//! Reusable widgets: the text field (masked or not), the fuzzy field filter, and small
-//! drawing helpers shared by the screens.
+//! Reusable widgets: the text field (masked or not), scrolled documents, dialogs, the fuzzy
+//! field filter, and small drawing helpers shared by the screens.
 
+pub mod dialog;
 pub mod doc;
 pub mod draw;
 pub mod picker;
+pub mod scroll;
 pub mod text_field;
