@@ -261,9 +261,71 @@ pub fn text(s: &str) -> Cow<'_, str> {
     sanitize(s, true)
 }
 
+/// Text that is safe to put in front of a person: control characters escaped (see [`line`]
+/// and [`text`]) and every registered secret replaced by `[redacted]`. The only way to make
+/// one is through the sanitiser, so a view that takes `SafeText` cannot be handed raw server
+/// text; the wizard's views take server strings only this way (a test checks).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SafeText(String);
+
+impl SafeText {
+    /// One line of display text (tabs and newlines become spaces).
+    pub fn line(s: &str) -> SafeText {
+        SafeText(line(&redact(s)).into_owned())
+    }
+
+    /// Multi-line display text (newlines kept).
+    pub fn text(s: &str) -> SafeText {
+        SafeText(text(&redact(s)).into_owned())
+    }
+
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The text, owned.
+    pub fn into_owned(self) -> String {
+        self.0
+    }
+}
+
+impl std::ops::Deref for SafeText {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl AsRef<str> for SafeText {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for SafeText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<SafeText> for String {
+    fn from(s: SafeText) -> String {
+        s.0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn safe_text_escapes_and_redacts() {
+        register_secret("SafeTextSecret-42");
+        let t = SafeText::line("evil\u{1b}[2J echoed SafeTextSecret-42\nnext");
+        assert_eq!(t.as_str(), "evil^[[2J echoed [redacted] next");
+        assert_eq!(SafeText::text("a\nb").as_str(), "a\nb");
+    }
 
     #[test]
     fn plain_text_is_borrowed_unchanged() {

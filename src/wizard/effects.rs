@@ -15,12 +15,11 @@ use crate::config::{ConfigError, DraftStore, SaveOptions};
 use crate::diagnose::create_failure::explain_create_error;
 use crate::diagnose::{CheckId, CheckStatus};
 use crate::diagnose::{CheckOptions, ConnectionInput};
+use crate::dictionary::ReferenceSearch;
 use crate::incident::send_policy::{RATE_LIMIT_BUDGET, RateLimitWait, create_with_policy};
-use crate::servicenow::{
-    Client, ClientOptions, EncodedQuery, InstanceUrl, LoginGuard, TableQuery, field_string,
-};
+use crate::servicenow::{Client, ClientOptions, InstanceUrl, LoginGuard};
 use crate::wizard::draft::DraftState;
-use crate::wizard::msg::{ChecksOutcome, CreatedTest, Effect, Msg, RefRow, SaveFailure, Slot};
+use crate::wizard::msg::{ChecksOutcome, CreatedTest, Effect, Msg, SaveFailure, Slot};
 use crate::wizard::widgets::picker::{FilterRequest, FilterWorker};
 
 /// A draft job.
@@ -93,7 +92,7 @@ pub struct Runner {
     opts: RunnerOptions,
     http: Option<reqwest::Client>,
     session: Arc<Mutex<Option<Client>>>,
-    display_columns: Arc<Mutex<HashMap<String, String>>>,
+    references: Arc<ReferenceSearch>,
     slots: HashMap<Slot, CancellationToken>,
     root: CancellationToken,
     panic_draft: Arc<Mutex<Option<Vec<u8>>>>,
@@ -127,7 +126,7 @@ impl Runner {
             opts,
             http: None,
             session: Arc::new(Mutex::new(None)),
-            display_columns: Arc::new(Mutex::new(HashMap::new())),
+            references: Arc::new(ReferenceSearch::default()),
             slots: HashMap::new(),
             root: CancellationToken::new(),
             drafts,
@@ -274,7 +273,7 @@ impl Runner {
             } => {
                 let token = self.slot(Slot::Search);
                 let session = Arc::clone(&self.session);
-                let columns = Arc::clone(&self.display_columns);
+                let references = Arc::clone(&self.references);
                 self.spawn("search", async move {
                     tokio::select! {
                         _ = token.cancelled() => return None,
@@ -289,8 +288,9 @@ impl Runner {
                     };
                     let result = tokio::select! {
                         _ = token.cancelled() => return None,
-                        r = search(&client, &columns, &table, &query) => r,
+                        r = references.search(&client, &table, &query, SEARCH_LIMIT) => r,
                     };
+                    let result = result.map_err(|e| e.to_string());
                     Some(Msg::References { seq, result })
                 });
             }
@@ -500,98 +500,4 @@ impl Drop for Runner {
 
 fn absolute(p: PathBuf) -> PathBuf {
     std::path::absolute(&p).unwrap_or(p)
-}
-
-/// Tables whose display column is `number` rather than `name`.
-const NUMBERED: [&str; 9] = [
-    "task",
-    "incident",
-    "problem",
-    "change_request",
-    "sc_request",
-    "sc_req_item",
-    "sc_task",
-    "kb_knowledge",
-    "change_task",
-];
-
-/// The display column of `table`: what the dictionary marks `display=true`, else the usual
-/// `name` (or `number` for task tables).
-async fn display_column(
-    client: &Client,
-    cache: &Mutex<HashMap<String, String>>,
-    table: &str,
-) -> String {
-    if let Some(c) = cache.lock().ok().and_then(|c| c.get(table).cloned()) {
-        return c;
-    }
-    let q = TableQuery::new("sys_dictionary")
-        .query(EncodedQuery::new().eq("name", table).eq("display", "true"))
-        .fields(&["element"])
-        .limit(1);
-    let found = client
-        .get_page(&q)
-        .await
-        .ok()
-        .and_then(|p| p.records.first().and_then(|r| field_string(r, "element")))
-        .filter(|e| !e.is_empty() && e.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
-    let col = found.unwrap_or_else(|| {
-        if NUMBERED.contains(&table) {
-            "number".into()
-        } else {
-            "name".into()
-        }
-    });
-    if let Ok(mut c) = cache.lock() {
-        c.insert(table.to_string(), col.clone());
-    }
-    col
-}
-
-/// What the user typed, made safe for an encoded query: `^` would start a new condition.
-fn query_text(s: &str) -> String {
-    s.chars()
-        .filter(|c| *c != '^' && !c.is_control())
-        .collect::<String>()
-        .trim()
-        .to_string()
-}
-
-async fn search(
-    client: &Client,
-    cache: &Mutex<HashMap<String, String>>,
-    table: &str,
-    query: &str,
-) -> Result<Vec<RefRow>, String> {
-    let col = display_column(client, cache, table).await;
-    let text = query_text(query);
-    let mut q = EncodedQuery::new();
-    if !text.is_empty() {
-        q = q.like(&col, &text);
-    }
-    q = q.order_by(&col);
-    let tq = TableQuery::new(table)
-        .query(q)
-        .fields(&["sys_id", col.as_str()])
-        .limit(SEARCH_LIMIT);
-    let page = client.get_page(&tq).await.map_err(|e| e.to_string())?;
-    Ok(page
-        .records
-        .iter()
-        .filter_map(|r| {
-            let sys_id = field_string(r, "sys_id")?;
-            let display = field_string(r, &col).unwrap_or_default();
-            Some(RefRow { sys_id, display })
-        })
-        .collect())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn typed_search_text_cannot_add_query_terms() {
-        assert_eq!(query_text(" Cloud^ORname=x\n"), "CloudORname=x");
-    }
 }

@@ -92,3 +92,47 @@ mod snapshot_tests;
 mod test_fixtures;
 #[cfg(test)]
 mod update_tests;
+
+#[cfg(test)]
+mod source_rules {
+    use std::path::{Path, PathBuf};
+
+    fn sources(dir: &Path, out: &mut Vec<PathBuf>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                sources(&p, out);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                out.push(p);
+            }
+        }
+    }
+
+    /// Server text reaches the wizard's views only as `SafeText`: the plain sanitiser
+    /// functions (which do not redact) are not called from here.
+    #[test]
+    fn views_take_server_text_only_as_safe_text() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/wizard");
+        let mut files = Vec::new();
+        sources(&dir, &mut files);
+        assert!(files.len() > 20, "read the wizard's sources from {dir:?}");
+        let forbidden = [
+            ["sanitize::", "line("].concat(),
+            ["sanitize::", "text("].concat(),
+        ];
+        let offenders: Vec<String> = files
+            .iter()
+            .filter_map(|f| {
+                let text = std::fs::read_to_string(f).ok()?;
+                forbidden
+                    .iter()
+                    .any(|p| text.contains(p.as_str()))
+                    .then(|| f.display().to_string())
+            })
+            .collect();
+        assert!(offenders.is_empty(), "use SafeText in {offenders:?}");
+    }
+}

@@ -96,14 +96,8 @@ pub struct ChecksOutcome {
     pub login_refused: bool,
 }
 
-/// One row of a reference search.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RefRow {
-    /// The record's sys_id (what is stored).
-    pub sys_id: String,
-    /// Its display value (what is shown).
-    pub display: String,
-}
+/// One row of a reference search: the record's sys_id and its display value.
+pub use crate::dictionary::Reference as RefRow;
 
 /// A created test incident.
 #[derive(Debug, Clone, PartialEq, Eq)]

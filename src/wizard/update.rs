@@ -5,6 +5,7 @@
 //! effects for the runner. Messages from the runner are routed to the component they are
 //! about.
 
+use crate::sanitize::SafeText;
 use crossterm::event::{KeyEvent, KeyEventKind};
 
 use crate::wizard::component::{Component, Reply, Request};
@@ -97,9 +98,7 @@ fn on_msg(m: &mut Model, msg: Msg) -> Vec<Effect> {
                         m.cx.config_path.display()
                     ));
                 }
-                Err(e) => {
-                    m.cx.error(format!("Not removed: {}", crate::sanitize::line(&e)))
-                }
+                Err(e) => m.cx.error(format!("Not removed: {}", SafeText::line(&e))),
             }
             Vec::new()
         }

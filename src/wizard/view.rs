@@ -3,6 +3,7 @@
 //! feedback line, the footer made from the active keymap); the screen and the popups draw
 //! themselves.
 
+use crate::sanitize::SafeText;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -80,10 +81,7 @@ fn status_lines(m: &Model, width: u16) -> Vec<Line<'static>> {
     let block = Block::item(
         0,
         glyph,
-        vec![Span::styled(
-            crate::sanitize::line(&s.text).into_owned(),
-            style,
-        )],
+        vec![Span::styled(SafeText::line(&s.text).into_owned(), style)],
     );
     let mut lines = doc::wrap(&[block], usize::from(width.max(1)));
     let max = usize::from(MAX_STATUS_ROWS);

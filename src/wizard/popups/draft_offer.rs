@@ -1,6 +1,7 @@
 //! The offer to resume an unfinished setup found at start: resume, discard, or decide later
 //! (the draft stays on disk).
 
+use crate::sanitize::SafeText;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::Line;
@@ -85,7 +86,7 @@ impl Component for DraftOffer {
         let inst = if d.instance_url.is_empty() {
             "no instance yet".to_string()
         } else {
-            crate::sanitize::line(&d.instance_url).into_owned()
+            SafeText::line(&d.instance_url).into_owned()
         };
         let body = vec![
             Block::text(format!(

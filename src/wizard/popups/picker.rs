@@ -3,6 +3,7 @@
 //! types into the search. When the dictionary could not be read it explains why (the FAQ
 //! answer) and offers the ACL matrix.
 
+use crate::sanitize::SafeText;
 use std::cell::Cell;
 use std::sync::Arc;
 
@@ -81,17 +82,14 @@ pub fn unavailable(cx: &Context) -> Option<Unavailable> {
             if check.is_none() {
                 check = CheckId::parse(&format!("acl:{acl}"));
             }
-            format!(
-                "What ServiceNow answered: {}.",
-                crate::sanitize::line(evidence)
-            )
+            format!("What ServiceNow answered: {}.", SafeText::line(evidence))
         }
         // The root cause's words, not the client error's (which may guess at the account).
         Some(Err(e)) => format!(
             "The dictionary could not be read: {}",
             verdict.causes.first().map_or_else(
-                || crate::sanitize::line(&e.to_string()).into_owned(),
-                |c| crate::sanitize::line(&c.summary).into_owned()
+                || SafeText::line(&e.to_string()).into_owned(),
+                |c| SafeText::line(&c.summary).into_owned()
             )
         ),
         Some(Ok(_)) => String::new(),
@@ -320,7 +318,7 @@ impl Picker {
         }
         blocks.push(Block::Blank);
         if !u.reason.is_empty() {
-            blocks.push(Block::text(crate::sanitize::line(&u.reason).into_owned()));
+            blocks.push(Block::text(SafeText::line(&u.reason).into_owned()));
         }
         blocks.push(Block::text("The ACL matrix says exactly what the ServiceNow admin must change. Until then endpoints can still fill Short description and Description."));
         scroll::render(f, inner, &blocks, &self.explanation, t);
@@ -331,7 +329,7 @@ impl Picker {
 /// integer says `Choice` (with the storage type, `String·choice`, when that fits in `width`);
 /// everything else shows the type label from sys_glide_object.
 fn type_column(field: &Field, width: usize) -> String {
-    let label = crate::sanitize::line(&field.type_label).into_owned();
+    let label = SafeText::line(&field.type_label).into_owned();
     if field.kind != Some(FieldKind::Choice) || label.eq_ignore_ascii_case("choice") {
         return label;
     }
@@ -526,8 +524,8 @@ impl Component for Picker {
                     ),
                     base,
                 )];
-                let label = crate::sanitize::line(&field.label);
-                let element = crate::sanitize::line(&field.element);
+                let label = SafeText::line(&field.label);
+                let element = SafeText::line(&field.element);
                 let hits = self.highlight.hits(mat.index);
                 spans.extend(highlight(
                     &label,
@@ -553,10 +551,7 @@ impl Component for Picker {
                 }
                 if table_w > 0 {
                     spans.push(Span::styled(
-                        format!(
-                            "{} ",
-                            pad(&crate::sanitize::line(&field.defined_on), table_w - 1)
-                        ),
+                        format!("{} ", pad(&SafeText::line(&field.defined_on), table_w - 1)),
                         base,
                     ));
                 }
@@ -564,7 +559,7 @@ impl Component for Picker {
                     let r = field
                         .reference
                         .as_deref()
-                        .map(|r| crate::sanitize::line(r).into_owned())
+                        .map(|r| SafeText::line(r).into_owned())
                         .unwrap_or_default();
                     spans.push(Span::styled(pad(&truncate(&r, ref_w), ref_w), base));
                 }

@@ -2,6 +2,7 @@
 //! (debounced, cancellable) search of the reference target for references, a validated
 //! input otherwise.
 
+use crate::sanitize::SafeText;
 use std::time::Duration;
 
 use ratatui::Frame;
@@ -90,8 +91,8 @@ fn dependent_choices(ed: &Editor, cx: &Context, field: &Field) -> (Vec<Choice>, 
                 .map(|f| f.label.clone())
         })
         .unwrap_or_else(|| ctrl.to_string());
-    let ctrl_label = crate::sanitize::line(&ctrl_label).into_owned();
-    let label = crate::sanitize::line(&field.label).into_owned();
+    let ctrl_label = SafeText::line(&ctrl_label).into_owned();
+    let label = SafeText::line(&field.label).into_owned();
     let Some((value, display)) = controlling.and_then(|e| e.value.clone()) else {
         return (
             all(),
@@ -100,7 +101,7 @@ fn dependent_choices(ed: &Editor, cx: &Context, field: &Field) -> (Vec<Choice>, 
             )),
         );
     };
-    let shown = crate::sanitize::line(display.as_deref().unwrap_or(&value)).into_owned();
+    let shown = SafeText::line(display.as_deref().unwrap_or(&value)).into_owned();
     let fitting: Vec<Choice> = field
         .choices_for(Some(&value))
         .into_iter()
@@ -318,11 +319,11 @@ impl ValueSelector {
 
     /// What the line under the title says the field takes.
     fn kind_line(&self) -> String {
-        let element = crate::sanitize::line(&self.element);
+        let element = SafeText::line(&self.element);
         match (&self.search, self.kind) {
             (Some(s), _) => format!(
                 "{element} · reference to {}: type to search",
-                crate::sanitize::line(&s.table)
+                SafeText::line(&s.table)
             ),
             (None, FieldKind::Integer) => {
                 format!("{element} · a whole number, {INTEGER_MIN} to {INTEGER_MAX}")
@@ -413,7 +414,7 @@ impl Component for ValueSelector {
     fn view(&self, f: &mut Frame, area: Rect, cx: &Context) {
         let t = cx.theme;
         let area = centered(area, 66, self.rows_needed().saturating_add(2));
-        let title = format!("Select a value: {}", crate::sanitize::line(&self.label));
+        let title = format!("Select a value: {}", SafeText::line(&self.label));
         let inner = modal_frame(
             f,
             area,
@@ -473,7 +474,7 @@ impl Component for ValueSelector {
                     t.dim(),
                 )
             } else if let Some(e) = &s.error {
-                (format!("✗ {}", crate::sanitize::line(e)), t.error())
+                (format!("✗ {}", SafeText::line(e)), t.error())
             } else {
                 (format!("{} record(s)", s.rows.len()), t.dim())
             };
@@ -513,8 +514,8 @@ impl Component for ValueSelector {
             .skip(skip)
             .take(room)
             .map(|(main, aside)| {
-                let main = crate::sanitize::line(main);
-                let aside = crate::sanitize::line(aside);
+                let main = SafeText::line(main);
+                let aside = SafeText::line(aside);
                 let mut spans = vec![Span::raw(pad(&main, main_w))];
                 if w > 40 && main != aside {
                     spans.push(Span::styled(

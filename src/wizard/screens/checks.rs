@@ -2,6 +2,7 @@
 //! permission, glyph + word + evidence) with the selected row's fix in full. Actions: retry,
 //! back to the form, Markdown report, copy the fix (OSC 52), continue.
 
+use crate::sanitize::SafeText;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -217,7 +218,7 @@ pub fn continue_on(m: &mut Model) -> Vec<Effect> {
     let mut body: Vec<String> = a
         .causes
         .iter()
-        .map(|c| format!("{}: {}", c.id, crate::sanitize::line(&c.summary)))
+        .map(|c| format!("{}: {}", c.id, SafeText::line(&c.summary)))
         .collect();
     let fields_missing = m.cx.dict().is_none();
     body.push(match a.verdict {
@@ -372,12 +373,12 @@ fn fix_lines(m: &Model) -> Vec<Block> {
         ),
         Span::styled(r.id.title().to_string(), t.strong()),
     ])];
-    v.push(Block::text(crate::sanitize::line(&r.summary).into_owned()));
+    v.push(Block::text(SafeText::line(&r.summary).into_owned()));
     if let Some(e) = &r.evidence {
         v.push(Block::item(
             0,
             "Evidence: ",
-            vec![Span::raw(crate::sanitize::line(e).into_owned())],
+            vec![Span::raw(SafeText::line(e).into_owned())],
         ));
     }
     let change = what_to_change(&assessment(&m.cx), r);
@@ -386,7 +387,7 @@ fn fix_lines(m: &Model) -> Vec<Block> {
             v.push(Block::styled("What to change in ServiceNow:", t.strong()));
         }
         for l in change {
-            v.push(Block::text(crate::sanitize::line(&l).into_owned()));
+            v.push(Block::text(SafeText::line(&l).into_owned()));
         }
     } else if r.status == CheckStatus::Passed {
         v.push(Block::styled("Nothing to change.", t.dim()));
@@ -408,7 +409,7 @@ fn banner(m: &Model) -> Vec<String> {
                 .as_deref()
                 .map(|t| format!(" (until {t})"))
                 .unwrap_or_default();
-            format!("▲ {}: {}{at}", c.id, crate::sanitize::line(&c.summary))
+            format!("▲ {}: {}{at}", c.id, SafeText::line(&c.summary))
         })
         .collect()
 }
@@ -504,7 +505,7 @@ pub fn view(m: &Model, f: &mut Frame, area: Rect) {
                 format!("{} {}", r.status.glyph(), r.status.word()),
                 t.status(r.status),
                 format!("{} ms", r.elapsed_ms),
-                crate::sanitize::line(r.evidence.as_deref().unwrap_or(&r.summary)).into_owned(),
+                SafeText::line(r.evidence.as_deref().unwrap_or(&r.summary)).into_owned(),
             ),
         };
         // The marker keeps the selection visible without colour or reverse video.

@@ -2,6 +2,7 @@
 //! inline validation, and Connect to start the checks. Credentials the instance rejected
 //! before are not sent again without a lockout warning.
 
+use crate::sanitize::SafeText;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -437,7 +438,7 @@ impl Connect {
 
 /// What the form says in place of a secret whose saved source could not be read.
 fn unread_note(r: &SecretRef) -> Option<String> {
-    let reference = crate::sanitize::line(&r.reference()?).into_owned();
+    let reference = SafeText::line(&r.reference()?).into_owned();
     Some(match r.storage() {
         Storage::Env => format!("from ${reference} (not set in this shell)"),
         Storage::Command => format!("from `{reference}` (not run here: type it)"),
@@ -581,9 +582,7 @@ impl Component for Connect {
             let value = self.form.field(field).value();
             if field == ConnectField::InstanceUrl {
                 let span = match InstanceUrl::parse(value) {
-                    Ok(u) => {
-                        Span::styled(format!("→ {}", crate::sanitize::line(u.as_str())), t.ok())
-                    }
+                    Ok(u) => Span::styled(format!("→ {}", SafeText::line(u.as_str())), t.ok()),
                     Err(_) if value.trim().is_empty() => {
                         Span::styled("e.g. acme or acme.service-now.com", t.dim())
                     }

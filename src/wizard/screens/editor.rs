@@ -2,6 +2,7 @@
 //! description and Description from the alert, plus whatever the dictionary makes
 //! mandatory), Additional Fields (up to 10) chosen in the picker, each with a value.
 
+use crate::sanitize::SafeText;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -264,7 +265,7 @@ impl Editor {
                 EditorItem::Name,
                 format!(
                     "An endpoint named \"{}\" already exists; names must be unique.",
-                    crate::sanitize::line(name)
+                    SafeText::line(name)
                 ),
             ));
         }
@@ -274,7 +275,7 @@ impl Editor {
                     EditorItem::Mandatory(i),
                     format!(
                         "{} is mandatory on this instance: select a value.",
-                        crate::sanitize::line(e.label())
+                        SafeText::line(e.label())
                     ),
                 ));
             }
@@ -285,7 +286,7 @@ impl Editor {
                     EditorItem::Additional(i),
                     format!(
                         "{}: select a value, or remove the field with Del.",
-                        crate::sanitize::line(e.label())
+                        SafeText::line(e.label())
                     ),
                 ));
             }
@@ -321,11 +322,11 @@ impl Editor {
         let wanted = field.dependency_conflict(value, Some(ctrl_value))?;
         Some(format!(
             "{}: this choice belongs to {} \"{}\", not \"{}\"; select {} again.",
-            crate::sanitize::line(e.label()),
-            crate::sanitize::line(controlling.label()),
-            crate::sanitize::line(wanted),
-            crate::sanitize::line(ctrl_display.as_deref().unwrap_or(ctrl_value)),
-            crate::sanitize::line(e.label()),
+            SafeText::line(e.label()),
+            SafeText::line(controlling.label()),
+            SafeText::line(wanted),
+            SafeText::line(ctrl_display.as_deref().unwrap_or(ctrl_value)),
+            SafeText::line(e.label()),
         ))
     }
 
@@ -339,7 +340,7 @@ impl Editor {
             return Reply::none();
         }
         let endpoint = self.endpoint();
-        let name = crate::sanitize::line(&endpoint.name).into_owned();
+        let name = SafeText::line(&endpoint.name).into_owned();
         let pos = match self.index {
             Some(i) if i < cx.endpoints.len() => {
                 cx.endpoints[i] = endpoint;
@@ -432,7 +433,7 @@ impl Editor {
     fn view_rows(&self, cx: &Context, w: usize, label_w: usize) -> Vec<Row> {
         let t = cx.theme;
         let title = match &self.original {
-            Some(o) => format!("Endpoint: {}", crate::sanitize::line(&o.name)),
+            Some(o) => format!("Endpoint: {}", SafeText::line(&o.name)),
             None => "New endpoint".to_string(),
         };
         let mut rows = vec![Row::Text(Line::from(Span::styled(title, t.heading())))];
@@ -454,7 +455,7 @@ impl Editor {
                 truncate(
                     &format!(
                         "  ! {} is mandatory; the instance's default is used",
-                        crate::sanitize::line(u)
+                        SafeText::line(u)
                     ),
                     w,
                 ),
@@ -492,7 +493,7 @@ impl Editor {
         let is_focus = item == self.focused();
         let entry = |e: &FieldEntry| {
             let marker = if is_focus { "▸ " } else { "  " };
-            let label = crate::sanitize::line(e.label()).into_owned();
+            let label = SafeText::line(e.label()).into_owned();
             let rest = w.saturating_sub(label_w + 3);
             let value = match &e.value {
                 Some((v, d)) => Span::styled(
@@ -667,9 +668,9 @@ impl Component for Editor {
 
 /// A stored value and its display value as shown in the editor and the review.
 pub fn value_text(value: &str, display: Option<&str>) -> String {
-    let v = crate::sanitize::line(value);
+    let v = SafeText::line(value);
     match display {
-        Some(d) if d != v.as_ref() => format!("{} ({})", crate::sanitize::line(d), short_id(&v)),
+        Some(d) if d != v.as_ref() => format!("{} ({})", SafeText::line(d), short_id(&v)),
         _ => v.into_owned(),
     }
 }

@@ -1,6 +1,7 @@
 //! Step 4, Endpoints: the list (an integration is unusable without one); add, edit,
 //! delete (confirmed); then on to review.
 
+use crate::sanitize::SafeText;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -41,7 +42,7 @@ pub fn invalid_summary(v: &EndpointCheck) -> String {
             fields.push(&p.field);
         }
     }
-    format!("✗ invalid: {}", crate::sanitize::line(&fields.join(", ")))
+    format!("✗ invalid: {}", SafeText::line(&fields.join(", ")))
 }
 
 /// The rows of the list: the endpoints, then two actions.
@@ -87,7 +88,7 @@ impl Endpoints {
         let e = cx.endpoints.remove(i);
         cx.unsaved = true;
         self.selected = self.selected.min(cx.endpoints.len());
-        cx.info(format!("Deleted \"{}\".", crate::sanitize::line(&e.name)));
+        cx.info(format!("Deleted \"{}\".", SafeText::line(&e.name)));
         Reply::request(Request::SaveDraft)
     }
 
@@ -109,7 +110,7 @@ impl Endpoints {
             "Delete the endpoint?",
             vec![format!(
                 "\"{}\" and its {} field(s) are removed from the integration when you save.",
-                crate::sanitize::line(&e.name),
+                SafeText::line(&e.name),
                 e.fields.len()
             )],
             "Delete",
@@ -227,7 +228,7 @@ impl Component for Endpoints {
                     _ => (detail, t.dim()),
                 };
                 ListItem::new(Line::from(vec![
-                    Span::styled(pad(&crate::sanitize::line(&e.name), name_w), t.strong()),
+                    Span::styled(pad(&SafeText::line(&e.name), name_w), t.strong()),
                     Span::raw(" "),
                     Span::styled(truncate(&detail, detail_w), style),
                 ]))

@@ -2,6 +2,7 @@
 //! secrets go (inline in the 0600 file, or named: environment variables, a command such as
 //! `pass`, or private files), an optional test incident (asked first), and Save (Ctrl-S).
 
+use crate::sanitize::SafeText;
 use std::path::PathBuf;
 
 use ratatui::Frame;
@@ -139,7 +140,7 @@ fn secret_ref(storage: Storage, field: SecretField, reference: &str) -> Result<S
         Storage::Env if crate::config::is_env_name(v) => Ok(SecretRef::Env(v.to_string())),
         Storage::Env => Err(format!(
             "\"{}\" is not a valid environment variable name (letters, digits, _).",
-            crate::sanitize::line(v)
+            SafeText::line(v)
         )),
         Storage::Command if !v.is_empty() => Ok(SecretRef::Command(v.to_string())),
         Storage::Command => Err(format!(
@@ -307,7 +308,7 @@ impl Review {
         if let Some(bad) = endpoints::invalid(cx).first() {
             cx.error(format!(
                 "Not sent: endpoint \"{}\" is invalid ({}); fix it in Endpoints first.",
-                crate::sanitize::line(&bad.name),
+                SafeText::line(&bad.name),
                 endpoints::invalid_summary(bad).trim_start_matches("✗ "),
             ));
             return Reply::none();
@@ -317,7 +318,7 @@ impl Review {
         let plan = crate::incident::plan_test(cx.dict());
         let mut body: Vec<String> = vec![format!(
             "This creates a real incident on {} with:",
-            crate::sanitize::line(cx.checks.instance_url.as_deref().unwrap_or("the instance"))
+            SafeText::line(cx.checks.instance_url.as_deref().unwrap_or("the instance"))
         )];
         for (field, value) in &plan.body {
             let shown = match value {
@@ -326,8 +327,8 @@ impl Review {
             };
             body.push(format!(
                 "  {} = {}",
-                crate::sanitize::line(field),
-                shorten(&crate::sanitize::line(&shown), 60)
+                SafeText::line(field),
+                shorten(&SafeText::line(&shown), 60)
             ));
         }
         let pages = plan.body.contains_key("assignment_group")
@@ -368,7 +369,7 @@ impl Review {
     /// The test incident waits out a rate limit: say so, so the spinner is not a mystery.
     pub fn on_test_waiting(&self, text: &str, cx: &mut Context) {
         if self.test == TestState::Running {
-            cx.info(crate::sanitize::line(text).into_owned());
+            cx.info(SafeText::line(text).into_owned());
         }
     }
 
@@ -380,12 +381,9 @@ impl Review {
         match &result {
             Ok(c) => cx.info(format!(
                 "Created {} (a clearly labelled test; safe to close).",
-                crate::sanitize::line(&c.number)
+                SafeText::line(&c.number)
             )),
-            Err(e) => cx.error(format!(
-                "The test incident failed: {}",
-                crate::sanitize::line(e)
-            )),
+            Err(e) => cx.error(format!("The test incident failed: {}", SafeText::line(e))),
         }
         self.test = TestState::Done(result);
     }
@@ -523,7 +521,7 @@ impl Review {
             .map(|u| u.as_str().to_string())
             .unwrap_or_else(|_| c.instance_url.clone());
         let secret_text = |secret: &secrecy::SecretString, var: &str| {
-            let shown = crate::sanitize::line(var.trim());
+            let shown = SafeText::line(var.trim());
             match self.storage {
                 Storage::Env => format!("from ${shown}"),
                 Storage::Command => format!("printed by `{shown}`"),
@@ -537,16 +535,13 @@ impl Review {
         let mut v = vec![
             Line::from(Span::styled("5. Review & save", t.heading())),
             Line::from(Span::styled("ServiceNow", t.strong())),
-            kv("Instance URL", crate::sanitize::line(&url).into_owned()),
-            kv(
-                "Client ID",
-                crate::sanitize::line(&c.client_id).into_owned(),
-            ),
+            kv("Instance URL", SafeText::line(&url).into_owned()),
+            kv("Client ID", SafeText::line(&c.client_id).into_owned()),
             kv(
                 "Client Secret",
                 secret_text(&c.client_secret, self.secret_var.value()),
             ),
-            kv("User name", crate::sanitize::line(&c.username).into_owned()),
+            kv("User name", SafeText::line(&c.username).into_owned()),
             kv(
                 "Password",
                 secret_text(&c.password, self.password_var.value()),
@@ -557,9 +552,9 @@ impl Review {
             )),
         ];
         for e in &cx.endpoints {
-            let mut head = format!("  {}", crate::sanitize::line(&e.name));
+            let mut head = format!("  {}", SafeText::line(&e.name));
             if !e.description.is_empty() {
-                head.push_str(&format!(" — {}", crate::sanitize::line(&e.description)));
+                head.push_str(&format!(" — {}", SafeText::line(&e.description)));
             }
             v.push(Line::from(truncate(&head, w)));
             if let Some(bad) = endpoints::verdict(cx, e).filter(|v| !v.ok) {
@@ -569,7 +564,7 @@ impl Review {
                 )));
                 for p in &bad.problems {
                     v.push(Line::from(Span::styled(
-                        truncate(&format!("      {}", crate::sanitize::line(&p.message)), w),
+                        truncate(&format!("      {}", SafeText::line(&p.message)), w),
                         t.error(),
                     )));
                 }
@@ -583,7 +578,7 @@ impl Review {
                 v.push(Line::from(truncate(
                     &format!(
                         "    {} = {}{tag}",
-                        crate::sanitize::line(&f.element),
+                        SafeText::line(&f.element),
                         value_text(&f.value, f.display.as_deref())
                     ),
                     w,
@@ -601,14 +596,11 @@ fn ask_save_invalid(bad: &[crate::dictionary::EndpointCheck]) -> Reply {
             let first = v.problems.first().map_or(String::new(), |p| {
                 format!(
                     " {}: {}",
-                    crate::sanitize::line(&p.field),
-                    crate::sanitize::line(&p.message)
+                    SafeText::line(&p.field),
+                    SafeText::line(&p.message)
                 )
             });
-            format!(
-                "✗ \"{}\" is invalid.{first}",
-                crate::sanitize::line(&v.name)
-            )
+            format!("✗ \"{}\" is invalid.{first}", SafeText::line(&v.name))
         })
         .collect();
     body.push("`send` refuses an invalid endpoint until it is fixed.".into());
@@ -634,11 +626,11 @@ fn ask_replace(cx: &Context, existing: &str, new: &str) -> Reply {
             format!(
                 "{} is connected to {}. Only one instance can be connected.",
                 cx.config_path.display(),
-                crate::sanitize::line(existing)
+                SafeText::line(existing)
             ),
             format!(
                 "Saving {} replaces it; endpoints that are not in this wizard are deleted.",
-                crate::sanitize::line(new)
+                SafeText::line(new)
             ),
         ],
         "Replace",
@@ -814,8 +806,8 @@ impl Component for Review {
                 truncate(
                     &format!(
                         "  ✓ Created {} {}",
-                        crate::sanitize::line(&c.number),
-                        crate::sanitize::line(&c.url)
+                        SafeText::line(&c.number),
+                        SafeText::line(&c.url)
                     ),
                     w,
                 ),
@@ -825,10 +817,7 @@ impl Component for Review {
                 let block = Block::item(
                     2,
                     "✗ ",
-                    vec![Span::styled(
-                        crate::sanitize::line(e).into_owned(),
-                        t.error(),
-                    )],
+                    vec![Span::styled(SafeText::line(e).into_owned(), t.error())],
                 );
                 rows.extend(doc::wrap(&[block], w).into_iter().map(Row::Text));
             }

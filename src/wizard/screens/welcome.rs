@@ -1,6 +1,7 @@
 //! Welcome: what will be set up (the seed's overview and workflow), and what to do with an
 //! existing config: edit, replace (its endpoints are deleted) or remove.
 
+use crate::sanitize::SafeText;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -106,7 +107,7 @@ impl Welcome {
                         format!(
                             "{} connects {} with {} endpoint(s).",
                             cx.config_path.display(),
-                            crate::sanitize::line(&config.servicenow.instance_url),
+                            SafeText::line(&config.servicenow.instance_url),
                             config.endpoints.len()
                         ),
                         "Only one instance can be connected. Replacing it deletes the integration and all of its endpoints when you save; nothing changes before that.".into(),
@@ -172,7 +173,7 @@ impl Welcome {
                     Span::styled("Already connected: ", t.strong()),
                     Span::raw(format!(
                         "{} with {} endpoint(s). Edit it, replace it with another instance (its endpoints are deleted), or remove it.",
-                        crate::sanitize::line(&config.servicenow.instance_url),
+                        SafeText::line(&config.servicenow.instance_url),
                         config.endpoints.len()
                     )),
                 ]));
@@ -180,10 +181,7 @@ impl Welcome {
                     v.push(Block::item(
                         0,
                         "! ",
-                        vec![Span::styled(
-                            crate::sanitize::line(w).into_owned(),
-                            t.warn(),
-                        )],
+                        vec![Span::styled(SafeText::line(w).into_owned(), t.warn())],
                     ));
                 }
                 v.push(Block::Blank);
@@ -198,7 +196,7 @@ impl Welcome {
                     v.push(Block::item(
                         2,
                         "• ",
-                        vec![Span::raw(crate::sanitize::line(problem).into_owned())],
+                        vec![Span::raw(SafeText::line(problem).into_owned())],
                     ));
                 }
                 v.push(Block::text(
@@ -225,7 +223,7 @@ impl Welcome {
                 vec![Span::styled(
                     format!(
                         "a built-in simulator at {}; the form is pre-filled.",
-                        crate::sanitize::line(url)
+                        SafeText::line(url)
                     ),
                     t.warn(),
                 )],

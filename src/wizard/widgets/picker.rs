@@ -13,6 +13,7 @@
 //! dictionaries (`--extra-fields 20000`); it is also the full-sort reference the tests
 //! compare the incremental, partial results with.
 
+use crate::sanitize::SafeText;
 use std::cell::RefCell;
 use std::sync::Arc;
 use std::sync::mpsc;
@@ -123,8 +124,8 @@ impl FieldIndex {
         let mut label_chars = Vec::with_capacity(fields.size_hint().0);
         let mut text = String::new();
         for f in fields {
-            let label = crate::sanitize::line(&f.label);
-            let element = crate::sanitize::line(&f.element);
+            let label = SafeText::line(&f.label);
+            let element = SafeText::line(&f.element);
             label_chars.push(u32::try_from(label.chars().count()).unwrap_or(u32::MAX));
             text.clear();
             text.push_str(&label);

@@ -1,6 +1,7 @@
 //! A one-line text input on top of `tui-input`, optionally masked (•) for secrets.
 //! A masked field's `Debug` never shows its value.
 
+use crate::sanitize::SafeText;
 use crossterm::event::{Event, KeyEvent};
 use ratatui::Frame;
 use ratatui::layout::{Position, Rect};
@@ -136,7 +137,7 @@ impl TextField {
             let text = if self.masked && !reveal {
                 std::iter::repeat_n(MASK, self.input.value().chars().count()).collect()
             } else {
-                crate::sanitize::line(self.input.value()).into_owned()
+                SafeText::line(self.input.value()).into_owned()
             };
             let text = crate::wizard::widgets::draw::truncate(&text, usize::from(area.width));
             f.render_widget(Paragraph::new(Span::styled(text, style)).style(style), area);
@@ -168,7 +169,7 @@ impl TextField {
                 .collect();
             // What the user typed may contain control characters pasted from elsewhere;
             // show them escaped like any other untrusted text.
-            let shown = crate::sanitize::line(&shown).into_owned();
+            let shown = SafeText::line(&shown).into_owned();
             (shown, self.input.visual_cursor().saturating_sub(scroll))
         };
         let line = Line::from(Span::styled(shown, style));
