@@ -1546,3 +1546,69 @@ fn the_test_incident_asks_first_lists_its_fields_and_defaults_to_cancel() {
         "{effects:?}"
     );
 }
+
+#[test]
+fn ctrl_s_saves_on_review() {
+    let mut m = with_one_endpoint();
+    send(&mut m, [key(KeyCode::Char('c'))]);
+    assert_eq!(m.screen, Screen::Review);
+    let effects = send(&mut m, [ctrl('s')]);
+    assert!(
+        effects
+            .iter()
+            .any(|e| matches!(e, Effect::SaveConfig { .. })),
+        "{effects:?}"
+    );
+}
+
+#[test]
+fn secrets_from_unset_env_variables_say_where_they_would_come_from() {
+    use crate::config::{Config, ServiceNowConfig};
+    let var = "SNOW_PW_NEVER_SET";
+    assert!(std::env::var_os(var).is_none());
+    let mut s = setup();
+    s.existing = Existing::Loaded {
+        config: Box::new(Config {
+            servicenow: ServiceNowConfig {
+                instance_url: "https://acme.service-now.com".into(),
+                client_id: "4f1c2b8e9d7a6c5b4a3f2e1d0c9b8a7f".into(),
+                client_secret: SecretRef::Inline("s3cret!".to_string().into()),
+                username: "finout.integration".into(),
+                password: SecretRef::Env(var.into()),
+            },
+            endpoints: vec![],
+        }),
+        warnings: vec![],
+    };
+    let mut m = Model::new(s);
+    send(&mut m, [key(KeyCode::Enter)]);
+    assert_eq!(m.screen, Screen::Connect);
+    assert_eq!(
+        m.screens.connect.focus(),
+        ConnectFocus::Field(ConnectField::Password),
+        "the missing secret has the focus"
+    );
+    let screen = render(&mut m, 80, 24);
+    assert!(
+        screen.contains(&format!("from ${var} (not set in this shell)")),
+        "{screen}"
+    );
+    assert!(screen.contains("Connect needs the Password"), "{screen}");
+    m.screens.connect.set_focus(ConnectFocus::Connect);
+    let effects = send(&mut m, [key(KeyCode::Enter)]);
+    assert!(effects.is_empty(), "nothing is sent: {effects:?}");
+    let status = m.cx.status.clone().expect("a status line");
+    assert!(
+        status.error && status.text.contains("not in this shell"),
+        "{status:?}"
+    );
+    // Typed, it connects.
+    type_text(&mut m, "pa55word");
+    m.screens.connect.set_focus(ConnectFocus::Connect);
+    let effects = send(&mut m, [key(KeyCode::Enter)]);
+    assert!(
+        effects
+            .iter()
+            .any(|e| matches!(e, Effect::RunChecks { .. }))
+    );
+}

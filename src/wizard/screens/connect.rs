@@ -255,6 +255,8 @@ impl Connect {
         f.client_secret.set(input.client_secret.expose_secret());
         f.username.set(&input.username);
         f.password.set(input.password.expose_secret());
+        // Everything is there: Enter connects at once.
+        c.focus_first_empty();
         c
     }
 
@@ -436,6 +438,13 @@ impl Connect {
     }
 }
 
+/// Whether `note` fits in an empty input of a row `width` wide (after a label `label_w` wide
+/// and the cursor).
+fn placeholder_fits(note: &str, width: u16, label_w: u16) -> bool {
+    let room = usize::from(width.saturating_sub(label_w).saturating_sub(1));
+    unicode_width::UnicodeWidthStr::width(note) <= room
+}
+
 /// What the form says in place of a secret whose saved source could not be read.
 fn unread_note(r: &SecretRef) -> Option<String> {
     let reference = SafeText::line(&r.reference()?).into_owned();
@@ -590,10 +599,10 @@ impl Component for Connect {
                 };
                 hint(&mut rows, span);
             } else if let (Some(why), true) = (self.unread(field), value.is_empty()) {
-                hint(
-                    &mut rows,
-                    Span::styled(format!("! {why}: type it here"), t.warn()),
-                );
+                // The field itself says where the secret would come from, when that fits.
+                if !placeholder_fits(why, area.width, label_w) {
+                    hint(&mut rows, Span::styled(format!("! {why}"), t.warn()));
+                }
             } else if self.touched(field)
                 && let Some(e) = self.form.error(field)
             {
@@ -622,10 +631,8 @@ impl Component for Connect {
         if !missing.is_empty() {
             let names: Vec<&str> = missing.iter().map(|(f, _)| f.label()).collect();
             let text = format!(
-                "✗ Connect needs the {} that the saved file takes from where this shell cannot \
-                 read it: type {} above, or quit, make {} available and start again.",
+                "✗ Connect needs the {}: type {} above (the saved source cannot be read here).",
                 names.join(" and "),
-                if names.len() == 1 { "it" } else { "them" },
                 if names.len() == 1 { "it" } else { "them" },
             );
             hint(&mut rows, Span::styled(text, t.error()));
@@ -697,10 +704,15 @@ impl Connect {
         value.render(f, input, focused, self.reveal, t);
         if value.is_empty()
             && let Some(why) = self.unread(field)
+            && placeholder_fits(why, r.width, label_w)
         {
-            // The source stands in the empty field, after the cursor.
-            let [_, rest] =
-                Layout::horizontal([Constraint::Length(1), Constraint::Fill(1)]).areas(input);
+            // The source stands in the empty field, after the cursor (and past its end
+            // when it is longer).
+            let rest = Rect {
+                x: input.x.saturating_add(1),
+                width: r.right().saturating_sub(input.x.saturating_add(1)),
+                ..input
+            };
             f.render_widget(
                 Paragraph::new(Span::styled(why.to_string(), t.dim().patch(t.field()))),
                 rest,
