@@ -106,6 +106,9 @@ fn sighup_restores_the_terminal_and_keeps_a_draft() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut t = Pty::start(&["--demo"], dir.path(), &[("NO_COLOR", "1")]);
     t.walk_to_the_form();
+    // The demo's complete form focuses Connect; Tab goes round to the URL field.
+    t.wait_for("▸[ Connect ]");
+    t.send(TAB);
     // Bracketed paste into the URL field.
     t.send(b"\x1b[200~/now/nav/ui/home\x1b[201~");
     t.wait_for("/now/nav/ui/home");
@@ -157,6 +160,8 @@ fn quitting_with_unsaved_work_exits_non_zero_and_names_the_draft() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut t = Pty::start(&["--demo"], dir.path(), &[]);
     t.walk_to_the_form();
+    t.wait_for("▸[ Connect ]");
+    t.send(TAB);
     t.send(b"\x1b[200~/typed\x1b[201~");
     t.wait_for("/typed");
     t.send(CTRL_C);
