@@ -1347,6 +1347,8 @@ fn sigint_and_sigquit_from_outside_restore_the_terminal_and_keep_a_draft() {
         let mut t = Term::start(&["--demo"], home.path(), &[]);
         t.walk_to_the_form();
         t.wait_cooked(false);
+        // The demo's form opens on Connect: Tab goes round to the URL field.
+        t.send(TAB);
         t.send(b"typed-before-the-signal");
         t.wait_for("typed-before-the-signal");
         t.signal(sig);

@@ -186,6 +186,10 @@ impl Term {
                 last = now;
             }
         }
+        // The last press may have brought it.
+        if self.state().0.contains(needle) {
+            return;
+        }
         panic!("{needle:?} never showed:\n{}", self.screen());
     }
 
@@ -269,6 +273,8 @@ impl Term {
         self.wait_for("2. OAuth Authentication");
         self.send(ENTER);
         self.wait_for("3. Add ServiceNow credentials");
+        // The whole form, down to its button.
+        self.wait_for("[ Connect ]");
     }
 
     /// From the passed checks to the editor of a new endpoint.
