@@ -501,3 +501,57 @@ impl Drop for Runner {
 fn absolute(p: PathBuf) -> PathBuf {
     std::path::absolute(&p).unwrap_or(p)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn drafts(dir: &std::path::Path) -> Drafts {
+        Drafts {
+            store: Some(DraftStore::new(dir, &dir.join("config.toml"))),
+            tickets: Arc::new(AtomicU64::new(0)),
+            done: Arc::new(Mutex::new(0)),
+            panic: Arc::new(Mutex::new(None)),
+        }
+    }
+
+    fn state(url: &str) -> DraftState {
+        DraftState {
+            screen: "connect".into(),
+            mode: crate::wizard::model::Mode::New,
+            instance_url: url.into(),
+            client_id: String::new(),
+            username: String::new(),
+            endpoints: Vec::new(),
+            secrets_env: false,
+            secrets_storage: "inline".into(),
+            client_secret_env: String::new(),
+            password_env: String::new(),
+        }
+    }
+
+    /// A write asked for before a save cleared the draft, and carried out after it, must
+    /// not bring the stale draft back.
+    #[test]
+    fn a_late_draft_write_never_undoes_a_later_clear() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let d = drafts(dir.path());
+        let store = d.store.clone().expect("store");
+        let early = d.ticket();
+        let write_then_clear = d.ticket();
+        d.perform(write_then_clear, DraftJob::Write(Box::new(state("new"))));
+        assert!(store.path().exists());
+        let clear = d.ticket();
+        d.perform(clear, DraftJob::Clear);
+        assert!(!store.path().exists());
+        d.perform(early, DraftJob::Write(Box::new(state("stale"))));
+        assert!(!store.path().exists(), "the stale write was dropped");
+        assert!(d.panic.lock().expect("slot").is_none());
+        // A newer write goes through.
+        let later = d.ticket();
+        d.perform(later, DraftJob::Write(Box::new(state("later"))));
+        let text = std::fs::read_to_string(store.path()).expect("draft");
+        assert!(text.contains("later"), "{text}");
+        assert!(d.panic.lock().expect("slot").is_some());
+    }
+}
