@@ -29,6 +29,12 @@ pub enum Action {
     PageUp,
     /// Scroll a page down.
     PageDown,
+    /// Go to the top (of a text).
+    Home,
+    /// Go to the bottom (of a text).
+    End,
+    /// Open the selected item's whole detail (a matrix row, a failed test incident).
+    Details,
     /// Activate the focused item or go on.
     Activate,
     /// Show or hide the secrets in the form.
@@ -126,6 +132,8 @@ impl Key {
             KeyCode::Right => "→".into(),
             KeyCode::PageUp => "PgUp".into(),
             KeyCode::PageDown => "PgDn".into(),
+            KeyCode::Home => "Home".into(),
+            KeyCode::End => "End".into(),
             KeyCode::Delete => "Del".into(),
             KeyCode::Backspace => "Bksp".into(),
             KeyCode::F(n) => format!("F{n}"),
@@ -213,6 +221,14 @@ pub fn paging(hint: &'static str) -> [Binding; 2] {
     ]
 }
 
+/// Home, listed as `Home/End` with `hint`, and its silent partner End.
+pub fn ends(hint: &'static str) -> [Binding; 2] {
+    [
+        Binding::new(&[keys::HOME], hint, Action::Home).labelled("Home/End"),
+        Binding::new(&[keys::END], hint, Action::End).silent(),
+    ]
+}
+
 /// Moving through a list or a text: ↓ shown as `↑↓` with `hint`, its silent partner ↑, and
 /// [`paging`].
 pub fn moving(hint: &'static str) -> [Binding; 4] {
@@ -250,6 +266,10 @@ pub mod keys {
     pub const PGUP: Key = Key::plain(KeyCode::PageUp);
     /// Page down.
     pub const PGDN: Key = Key::plain(KeyCode::PageDown);
+    /// Home.
+    pub const HOME: Key = Key::plain(KeyCode::Home);
+    /// End.
+    pub const END: Key = Key::plain(KeyCode::End);
     /// Delete.
     pub const DEL: Key = Key::plain(KeyCode::Delete);
     /// F1 (help, also inside text fields).
@@ -304,5 +324,7 @@ mod tests {
         assert_eq!(keys::CTRL_R.label(), "Ctrl-R");
         assert_eq!(keys::BACKTAB.label(), "S-Tab");
         assert_eq!(keys::SPACE.label(), "Space");
+        assert_eq!(keys::HOME.label(), "Home");
+        assert_eq!(keys::END.label(), "End");
     }
 }

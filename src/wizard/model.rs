@@ -10,7 +10,7 @@ use crate::diagnose::{
 };
 use crate::servicenow::Rejection;
 use crate::wizard::draft::DraftState;
-use crate::wizard::msg::{CreatedTest, RefRow};
+use crate::wizard::msg::{CreatedTest, RefRow, TestFailure};
 use crate::wizard::theme::Theme;
 use crate::wizard::widgets::picker::{FieldIndex, Highlighter, Matches};
 use crate::wizard::widgets::text_field::TextField;
@@ -367,7 +367,7 @@ pub enum TestState {
     /// Sending.
     Running,
     /// Sent.
-    Done(Result<CreatedTest, String>),
+    Done(Result<CreatedTest, TestFailure>),
 }
 
 /// Focusable items of the review screen.
@@ -612,6 +612,25 @@ pub struct Confirm {
     pub on_yes: bool,
 }
 
+/// What the detail view shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DetailOf {
+    /// A row of the ACL matrix.
+    Check(CheckId),
+    /// The failed test incident of the review screen.
+    TestIncident,
+}
+
+/// The full-width detail view: which document, scrolled how far. The document is built from
+/// the model when drawn, so it never goes stale.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Detail {
+    /// What it shows.
+    pub of: DetailOf,
+    /// First line shown.
+    pub scroll: u16,
+}
+
 /// Modal layers; the last one gets the keys.
 #[derive(Debug)]
 pub enum Modal {
@@ -628,6 +647,8 @@ pub enum Modal {
     Picker(Box<PickerState>),
     /// "Select a value".
     Value(Box<ValueState>),
+    /// The whole detail of a matrix row or of a failed test incident.
+    Detail(Detail),
 }
 
 /// One-line feedback under the body.

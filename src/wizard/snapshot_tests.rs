@@ -1,5 +1,6 @@
-//! Snapshots of every screen and the main modals at 80x24 and 40x12 (TestBackend rendered to
-//! text). Fixtures have fixed times and no real secrets; every render is also checked for
+//! Snapshots of every screen and the main modals at 80x24 and 40x12 (the matrix, its detail
+//! view, the root-cause banner and the test incident at 60x20 too), TestBackend rendered to
+//! text. Fixtures have fixed times and no real secrets; every render is also checked for
 //! the fixture secrets and for panics at odd sizes.
 
 use crossterm::event::KeyCode;
@@ -17,7 +18,16 @@ use crate::wizard::theme::Theme;
 const SECRETS: [&str; 2] = ["s3cret!", "pa55word"];
 
 fn check(name: &str, m: &Model) {
-    for (w, h) in [(80u16, 24u16), (40, 12)] {
+    check_at(name, m, &[(80, 24), (40, 12)]);
+}
+
+/// [`check`] at 60x20 as well.
+fn check3(name: &str, m: &Model) {
+    check_at(name, m, &[(80, 24), (60, 20), (40, 12)]);
+}
+
+fn check_at(name: &str, m: &Model, sizes: &[(u16, u16)]) {
+    for &(w, h) in sizes {
         let text = render(m, w, h);
         for s in SECRETS {
             assert!(!text.contains(s), "{name} {w}x{h} shows a secret");
@@ -82,7 +92,7 @@ fn denied() -> Model {
 
 fn endpoints() -> Model {
     let mut m = checks(results_ok(), Some(Ok(dictionary())));
-    send(&mut m, [key(KeyCode::Enter)]);
+    send(&mut m, [key(KeyCode::Char('c'))]);
     m
 }
 
@@ -203,8 +213,38 @@ fn matrix() {
     );
     check("matrix_denied", &denied());
     let mut m = denied();
-    send(&mut m, [key(KeyCode::Enter)]);
+    send(&mut m, [key(KeyCode::Char('c'))]);
     check("continue_anyway", &m);
+}
+
+/// The first non-passing row is selected when the matrix opens; Enter opens it full-width.
+#[test]
+fn matrix_failing_row_and_its_detail() {
+    let mut m = checks(results_glide_denied(), Some(Ok(dictionary())));
+    let rows = crate::wizard::screens::checks::visible_rows(&m);
+    assert_eq!(rows[m.checks.selected].0, CheckId::AclSysGlideObject);
+    check3("matrix_failing", &m);
+    send(&mut m, [key(KeyCode::Enter)]);
+    check3("detail", &m);
+    // ServiceNow's message is whole, on one line, wherever a line can hold it.
+    for (w, h) in [(80, 24), (60, 20)] {
+        let text = render(&m, w, h);
+        assert!(
+            text.lines()
+                .any(|l| l.contains("HTTP 403: Insufficient rights to query records")),
+            "{w}x{h}:\n{text}"
+        );
+    }
+    m.size = (80, 24);
+    send(&mut m, [key(KeyCode::End)]);
+    insta::assert_snapshot!("detail_end_80x24", render(&m, 80, 24));
+}
+
+/// An instance-wide cause is one banner above the rows, wrapped, never cut mid-word.
+#[test]
+fn root_cause_banner() {
+    check3("banner_rate_limited", &checks(results_rate_limited(), None));
+    check3("banner_two_causes", &checks(results_two_causes(), None));
 }
 
 #[test]
@@ -248,7 +288,7 @@ fn picker_modal() {
     send(
         &mut m,
         [
-            key(KeyCode::Enter),
+            key(KeyCode::Char('c')),
             key(KeyCode::Char('y')),
             key(KeyCode::Char('a')),
         ],
@@ -353,6 +393,51 @@ fn review_and_save() {
         ))],
     );
     check("review_saved", &m);
+}
+
+fn at_review_on_the_test_button() -> Model {
+    let mut m = with_endpoint();
+    send(
+        &mut m,
+        [key(KeyCode::Down), key(KeyCode::Down), key(KeyCode::Enter)],
+    );
+    assert_eq!(m.screen, Screen::Review);
+    m.review.focus = m
+        .review
+        .items()
+        .iter()
+        .position(|i| *i == crate::wizard::model::ReviewItem::Test)
+        .unwrap_or(0);
+    m
+}
+
+/// The question before a real incident, its failure on Review, and the failure's detail.
+#[test]
+fn test_incident() {
+    let mut m = at_review_on_the_test_button();
+    send(&mut m, [key(KeyCode::Enter)]);
+    check3("test_incident_confirm", &m);
+    send(&mut m, [key(KeyCode::Char('y'))]);
+    let denied = crate::servicenow::Error::Forbidden(crate::servicenow::ServiceNowMessage {
+        message: "Operation Failed".into(),
+        detail: Some("ACL Exception Insert Failed due to security constraints".into()),
+    });
+    let ctx = crate::diagnose::fixes::FixContext::new("finout.integration", "acme.service-now.com");
+    send(
+        &mut m,
+        [Msg::TestIncident(Err(crate::wizard::msg::TestFailure {
+            message: format!("ServiceNow refused to create the incident ({denied})."),
+            evidence: Some(
+                "HTTP 403: Operation Failed: ACL Exception Insert Failed due to security constraints"
+                    .into(),
+            ),
+            fix: crate::diagnose::fixes::for_error(&denied, &ctx),
+            in_servicenow: true,
+        }))],
+    );
+    check3("test_incident_failed", &m);
+    send(&mut m, [key(KeyCode::Char('v'))]);
+    check3("test_incident_detail", &m);
 }
 
 #[test]

@@ -73,7 +73,7 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
             m.checks.running = false;
             m.review.saving = false;
             if m.review.test == crate::wizard::model::TestState::Running {
-                m.review.test = crate::wizard::model::TestState::Done(Err(e.clone()));
+                m.review.test = crate::wizard::model::TestState::Done(Err(e.clone().into()));
             }
             m.error(format!("Internal error (logged): {e}"));
             Vec::new()
@@ -131,6 +131,7 @@ pub fn active_keymap(m: &Model) -> Keymap {
         Some(Modal::Draft { .. }) => modals::draft_keymap(),
         Some(Modal::Picker(p)) => picker::keymap(p),
         Some(Modal::Value(v)) => value::keymap(v),
+        Some(Modal::Detail(_)) => modals::detail_keymap(),
     };
     k.push(Binding::new(&[keys::CTRL_C], "quit", Action::Quit));
     k

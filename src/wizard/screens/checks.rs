@@ -1,26 +1,31 @@
 //! Screen 5, Checks: each check appears as it runs, then the ACL matrix (one row per
-//! permission, glyph + word + evidence) with the selected row's fix in full. Actions: retry,
-//! back to the form, Markdown report, copy the fix (OSC 52), continue.
+//! permission, glyph + word, and what was proven or the evidence), the root causes as one
+//! banner above it, and the selected row's story below. Enter (or `v`) opens a row's whole
+//! detail. Actions: retry, back to the form, Markdown report, copy the fix (OSC 52), continue.
 
 use ratatui::Frame;
-use ratatui::layout::Rect;
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
+use ratatui::widgets::{Cell, HighlightSpacing, Paragraph, Row, Table, TableState};
+use unicode_width::UnicodeWidthStr;
 
 use crate::diagnose::fixes::FixContext;
 use crate::diagnose::{
-    Assessment, CauseKind, CheckEvent, CheckId, CheckResult, CheckStatus, DictionaryError, Verdict,
-    plan,
+    Assessment, Cause, CauseId, CauseKind, CheckEvent, CheckId, CheckResult, CheckStatus,
+    DictionaryError, Verdict, plan,
 };
 use crate::wizard::draft::draft_of;
 use crate::wizard::keymap::{Action, Binding, Key, Keymap, keys, paging};
 use crate::wizard::layout::body_for;
-use crate::wizard::model::{Confirm, ConfirmKind, Modal, Model, RowState, Screen};
+use crate::wizard::model::{
+    Confirm, ConfirmKind, Detail, DetailOf, Modal, Model, RowState, Screen,
+};
 use crate::wizard::msg::{ChecksOutcome, Effect, Slot};
 use crate::wizard::screens::connect;
+use crate::wizard::theme::Theme;
 use crate::wizard::update::go;
 use crate::wizard::widgets::doc::Block;
-use crate::wizard::widgets::draw::{max_scroll, pad, scrolled, truncate};
+use crate::wizard::widgets::draw::{max_scroll, scrolled, truncate};
 
 /// Braille spinner frames.
 pub const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
@@ -31,7 +36,8 @@ pub fn keymap(m: &Model) -> Keymap {
         return vec![Binding::new(&[keys::ESC], "cancel", Action::Back)];
     }
     let mut v = vec![
-        Binding::new(&[keys::ENTER, Key::ch('c')], "continue", Action::Continue),
+        Binding::new(&[keys::ENTER, Key::ch('v')], "details", Action::Details),
+        Binding::new(&[Key::ch('c')], "continue", Action::Continue),
         Binding::new(&[keys::DOWN, Key::ch('j')], "next row", Action::Down)
             .labelled("↓/j")
             .hidden(),
@@ -90,36 +96,227 @@ pub fn assessment(m: &Model) -> Assessment {
     plan::assess(&m.checks.results(), extra, &ctx)
 }
 
-/// What the fix pane and the clipboard give for a row: the cause's fix for a condition of the
-/// instance, the one admin plan for anything the admin changes, else the row's own fix.
-fn what_to_change(a: &Assessment, r: &CheckResult) -> Vec<String> {
-    let Some(cause) = r.cause.and_then(|c| a.cause(c)) else {
-        return r
+/// Where a row's change is made, which heads its fix: only a cause the ServiceNow admin fixes
+/// is headed as a change in ServiceNow; a DNS, TLS, proxy or network fault is on this side,
+/// and a temporary condition is something to wait out.
+pub fn fix_heading(cause: Option<&Cause>) -> &'static str {
+    match cause.map(|c| (c.id, c.kind)) {
+        Some((CauseId::InvalidUrl, _)) => "What to change in the instance URL",
+        Some((CauseId::EndpointInvalid, _)) => "What to change in the endpoint",
+        Some((_, CauseKind::Configuration)) => "What to change in ServiceNow",
+        Some((_, CauseKind::Credentials)) => "What to check",
+        Some((CauseId::Unreachable | CauseId::NotServicenow, _)) => "What to check on your side",
+        Some((_, CauseKind::Instance | CauseKind::Transient)) | None => "What to do",
+    }
+}
+
+/// What the fix pane, the detail view and the clipboard give for a row: the cause's fix for a
+/// condition of the instance, the one admin plan for anything the admin changes, else the
+/// row's own fix; under the heading that says where the change is made.
+struct Change {
+    heading: &'static str,
+    /// The lines, plan steps numbered (`1. `) with their items (`   - `).
+    lines: Vec<String>,
+}
+
+fn what_to_change(a: &Assessment, r: &CheckResult) -> Option<Change> {
+    let cause = r.cause.and_then(|c| a.cause(c));
+    let heading = fix_heading(cause);
+    let Some(cause) = cause else {
+        let lines: Vec<String> = r
             .fix
             .as_deref()
             .map(|f| f.lines().map(String::from).collect())
             .unwrap_or_default();
+        return (!lines.is_empty()).then_some(Change { heading, lines });
     };
-    // The banner above the matrix already says what the cause is; the pane says what to do.
-    let mut v = Vec::new();
+    let mut lines = Vec::new();
     if let Some(at) = &cause.retry_at {
-        v.push(format!("Try again after {at}."));
+        lines.push(format!("Try again after {at}."));
     }
     let planned = cause.kind == CauseKind::Configuration && !a.plan.steps.is_empty();
     if planned {
-        v.push(format!(
-            "Cause {} (above). The ServiceNow admin's one plan, for every cause:",
-            cause.id
-        ));
-        v.extend(a.plan.text().lines().map(String::from));
+        lines.push("The ServiceNow admin's one plan, for every cause:".to_string());
+        lines.extend(a.plan.text().lines().map(String::from));
         if a.plan.script.is_some() {
-            v.push("s writes the report with the same plan as one background script.".to_string());
+            lines.push(
+                "s writes the report with the same plan as one background script.".to_string(),
+            );
         }
     } else {
-        v.push(format!("Cause {} (above):", cause.id));
-        v.extend(cause.fix.lines().map(String::from));
+        lines.extend(cause.fix.lines().map(String::from));
+    }
+    Some(Change { heading, lines })
+}
+
+/// Blocks for lines of a fix or plan: numbered steps and `-` items hang under their text.
+pub fn fix_blocks(lines: &[String], indent: usize) -> Vec<Block> {
+    lines
+        .iter()
+        .map(|l| {
+            let text = crate::sanitize::line(l).into_owned();
+            let trimmed = text.trim_start();
+            let inner = text.len().saturating_sub(trimmed.len());
+            let numbered = trimmed
+                .split_once(". ")
+                .filter(|(n, _)| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()));
+            if let Some((n, rest)) = numbered {
+                Block::item(
+                    indent + inner,
+                    format!("{n}. "),
+                    vec![Span::raw(rest.to_string())],
+                )
+            } else if let Some(rest) = trimmed.strip_prefix("- ") {
+                Block::item(indent + inner, "- ", vec![Span::raw(rest.to_string())])
+            } else {
+                Block::Para {
+                    indent: indent + inner,
+                    spans: vec![Span::raw(trimmed.to_string())],
+                }
+            }
+        })
+        .collect()
+}
+
+/// The text a passed row shows: what was proven. Any other row shows its evidence (HTTP
+/// status and ServiceNow's message), or its summary when nothing came back.
+fn row_text(r: &CheckResult) -> String {
+    let text = match (r.status, &r.evidence) {
+        (CheckStatus::Passed, _) | (_, None) => &r.summary,
+        (_, Some(e)) => e,
+    };
+    crate::sanitize::line(text).into_owned()
+}
+
+/// One row's whole story: status, summary, the evidence in full, its cause, and what to change
+/// (the fix or the one admin plan). `full` spaces it out for the detail view; the pane under the
+/// matrix shows it compact.
+fn row_document(a: &Assessment, r: &CheckResult, full: bool, t: Theme) -> Vec<Block> {
+    let gap = |v: &mut Vec<Block>| {
+        if full {
+            v.push(Block::Blank);
+        }
+    };
+    // The detail view's frame is titled with the check; the pane's first line names it.
+    let mut head = vec![Span::styled(
+        format!("{} {} ", r.status.glyph(), r.status.word()),
+        t.status(r.status),
+    )];
+    if full {
+        head.push(Span::styled(
+            format!("· {} · {} ms", r.id.as_str(), r.elapsed_ms),
+            t.dim(),
+        ));
+    } else {
+        head.push(Span::styled(r.id.title().to_string(), t.strong()));
+    }
+    let mut v = vec![
+        Block::spans(head),
+        Block::text(crate::sanitize::line(&r.summary).into_owned()),
+    ];
+    if let Some(e) = &r.evidence {
+        let e = crate::sanitize::line(e).into_owned();
+        if full {
+            gap(&mut v);
+            v.push(Block::styled("Evidence", t.strong()));
+            v.push(Block::Para {
+                indent: 2,
+                spans: vec![Span::raw(e)],
+            });
+        } else {
+            v.push(Block::item(0, "Evidence: ", vec![Span::raw(e)]));
+        }
+    }
+    if let Some(cause) = r.cause.and_then(|c| a.cause(c)) {
+        gap(&mut v);
+        if full {
+            v.push(Block::spans(vec![
+                Span::styled("Cause ", t.strong()),
+                Span::styled(cause.id.as_str(), t.strong()),
+            ]));
+            v.push(Block::Para {
+                indent: 2,
+                spans: vec![Span::raw(
+                    crate::sanitize::line(&cause.summary).into_owned(),
+                )],
+            });
+        } else {
+            v.push(Block::styled(
+                format!("Cause {} (above)", cause.id),
+                t.dim(),
+            ));
+        }
+    }
+    match what_to_change(a, r) {
+        Some(change) => {
+            gap(&mut v);
+            v.push(Block::styled(format!("{}:", change.heading), t.strong()));
+            v.extend(fix_blocks(&change.lines, usize::from(full) * 2));
+        }
+        None if r.status == CheckStatus::Passed => {
+            gap(&mut v);
+            v.push(Block::styled("Nothing to change.", t.dim()));
+        }
+        None => {}
     }
     v
+}
+
+/// The detail view of check `id`: its title and document.
+pub fn detail(m: &Model, id: CheckId) -> (String, Vec<Block>) {
+    let t = m.theme;
+    match m.checks.result(id) {
+        Some(r) => (
+            r.id.title().to_string(),
+            row_document(&assessment(m), r, true, t),
+        ),
+        None => (
+            id.title().to_string(),
+            vec![Block::styled("This check has not finished.", t.dim())],
+        ),
+    }
+}
+
+/// What `y` copies for check `id`: the same story as the detail view, as plain text.
+pub fn copy_text(m: &Model, id: CheckId) -> Option<String> {
+    let r = m.checks.result(id)?;
+    let a = assessment(m);
+    let mut text = format!(
+        "{} {}: {}",
+        r.status.word(),
+        r.id.title(),
+        crate::sanitize::line(&r.summary)
+    );
+    if let Some(e) = &r.evidence {
+        text.push_str(&format!("\nEvidence: {}", crate::sanitize::line(e)));
+    }
+    if let Some(c) = r.cause.and_then(|c| a.cause(c)) {
+        text.push_str(&format!(
+            "\nCause {}: {}",
+            c.id,
+            crate::sanitize::line(&c.summary)
+        ));
+    }
+    if let Some(change) = what_to_change(&a, r) {
+        text.push_str(&format!(
+            "\n\n{}:\n{}",
+            change.heading,
+            crate::sanitize::text(&change.lines.join("\n"))
+        ));
+    }
+    Some(text)
+}
+
+/// Copy check `id`'s story to the clipboard (OSC 52).
+pub fn copy(m: &mut Model, id: CheckId) -> Vec<Effect> {
+    let Some(text) = copy_text(m, id) else {
+        return Vec::new();
+    };
+    m.info(format!(
+        "Copied \"{}\" to your clipboard (OSC 52: your terminal must allow it).",
+        id.title()
+    ));
+    vec![Effect::Clipboard(text)]
 }
 
 /// React to an action.
@@ -144,6 +341,12 @@ pub fn action(m: &mut Model, a: Action) -> Vec<Effect> {
         }
         Action::PageDown => scroll_fix(m, 4),
         Action::PageUp => scroll_fix(m, -4),
+        Action::Details => {
+            if let Some(r) = selected_result(m) {
+                let of = DetailOf::Check(r.id);
+                m.modals.push(Modal::Detail(Detail { of, scroll: 0 }));
+            }
+        }
         Action::Retry => return connect::start_checks(m),
         Action::Back => {
             if m.checks.return_to_editor && m.editor.is_some() {
@@ -172,34 +375,14 @@ pub fn action(m: &mut Model, a: Action) -> Vec<Effect> {
             }];
         }
         Action::CopyFix => {
-            let verdict = assessment(m);
-            if let Some(r) = selected_result(m) {
-                let change = what_to_change(&verdict, r);
-                let text = if change.is_empty() {
-                    format!("{}: {}", r.id.title(), r.summary)
-                } else {
-                    format!("{}: {}\n\n{}", r.id.title(), r.summary, change.join("\n"))
-                };
-                m.info(format!(
-                    "Copied \"{}\" to your clipboard (OSC 52: your terminal must allow it).",
-                    r.id.title()
-                ));
-                return vec![Effect::Clipboard(text)];
+            if let Some(id) = selected_result(m).map(|r| r.id) {
+                return copy(m, id);
             }
         }
         Action::Continue => return continue_on(m),
         _ => {}
     }
     Vec::new()
-}
-
-fn scroll_fix(m: &mut Model, delta: i32) {
-    let (w, h) = fix_pane_size(m);
-    let max = max_scroll(&fix_lines(m), w, h);
-    let next = i32::from(m.checks.fix_scroll)
-        .saturating_add(delta)
-        .clamp(0, i32::from(max));
-    m.checks.fix_scroll = u16::try_from(next).unwrap_or(0);
 }
 
 /// Go on to the endpoints, or ask first when something required failed.
@@ -311,13 +494,11 @@ pub fn on_done(m: &mut Model, run: u64, outcome: ChecksOutcome) {
     if m.checks.cancelled {
         m.info("Checks cancelled. r runs them again.");
     } else if m.checks.required_ok() {
-        m.info("All required checks passed. Enter continues to the endpoints.");
+        m.info("All required checks passed. c continues to the endpoints.");
     } else {
         m.error(match causes {
-            0 | 1 => {
-                "One root cause (above the matrix): the selected row says what to do.".to_string()
-            }
-            n => format!("{n} root causes (above the matrix): the selected row says what to do."),
+            0 | 1 => "One root cause (above the matrix): Enter shows a row in full.".to_string(),
+            n => format!("{n} root causes (above the matrix): Enter shows a row in full."),
         });
     }
 }
@@ -327,7 +508,7 @@ pub fn on_done(m: &mut Model, run: u64, outcome: ChecksOutcome) {
 fn split(height: u16, rows: usize, banner: u16) -> (u16, u16) {
     let rows = u16::try_from(rows).unwrap_or(u16::MAX);
     let avail = height.saturating_sub(2).saturating_sub(banner);
-    let table = if avail >= rows.saturating_add(6) {
+    let table = if avail >= rows.saturating_add(5) {
         rows
     } else {
         rows.min((avail / 2).max(3)).min(avail)
@@ -335,86 +516,176 @@ fn split(height: u16, rows: usize, banner: u16) -> (u16, u16) {
     (table, avail.saturating_sub(table))
 }
 
-fn fix_pane_size(m: &Model) -> (u16, u16) {
-    let body = body_for(m.size, m.status.is_some());
-    let (_, pane) = split(
-        body.height,
-        visible_rows(m).len(),
-        banner_height(&banner(m), body.height),
-    );
-    (body.width, pane.max(1))
+/// Rows the banner may take in a body of `height` rows.
+fn banner_budget(height: u16) -> usize {
+    match height {
+        20.. => 4,
+        16..=19 => 3,
+        13..=15 => 2,
+        _ => 1,
+    }
 }
 
-/// The detail pane: the selected check's summary, evidence and fix.
-fn fix_lines(m: &Model) -> Vec<Block> {
-    let t = m.theme;
-    let Some(r) = selected_result(m) else {
-        return vec![Block::styled("Waiting for the checks…", t.dim())];
-    };
-    let mut v = vec![Block::spans(vec![
-        Span::styled(
-            format!("{} {} ", r.status.glyph(), r.status.word()),
-            t.status(r.status),
-        ),
-        Span::styled(r.id.title().to_string(), t.strong()),
-    ])];
-    v.push(Block::text(crate::sanitize::line(&r.summary).into_owned()));
-    if let Some(e) = &r.evidence {
-        v.push(Block::item(
-            0,
-            "Evidence: ",
-            vec![Span::raw(crate::sanitize::line(e).into_owned())],
-        ));
-    }
-    let change = what_to_change(&assessment(m), r);
-    if !change.is_empty() {
-        if r.cause.is_none() {
-            v.push(Block::styled("What to change in ServiceNow:", t.strong()));
+/// `line` ending at a word with ` …`, within `width` cells (cut inside the word only when
+/// it has no space to end at).
+fn with_ellipsis(line: &str, width: usize) -> String {
+    let mut s = line.trim_end().to_string();
+    while s.width().saturating_add(2) > width {
+        match s.rfind(' ') {
+            Some(i) if !s[..i].trim().is_empty() => s.truncate(i),
+            _ => return truncate(&s, width),
         }
-        for l in change {
-            v.push(Block::text(crate::sanitize::line(&l).into_owned()));
-        }
-    } else if r.status == CheckStatus::Passed {
-        v.push(Block::styled("Nothing to change.", t.dim()));
+        s.truncate(s.trim_end().len());
     }
-    v
+    format!("{s} …")
 }
 
-/// The root causes, one line each, shown once above the matrix.
-fn banner(m: &Model) -> Vec<String> {
-    if m.checks.running {
+/// `text` wrapped to `width` (continuation lines indented under the text) in at most `rows`
+/// lines; when it needs more, the last one ends at a word with ` …`.
+fn fit(text: &str, width: usize, rows: usize) -> Vec<String> {
+    let opts = textwrap::Options::new(width.max(1)).subsequent_indent("  ");
+    let mut lines: Vec<String> = textwrap::wrap(text, opts)
+        .into_iter()
+        .map(|l| l.into_owned())
+        .collect();
+    if lines.len() > rows {
+        lines.truncate(rows);
+        if let Some(last) = lines.last_mut() {
+            *last = with_ellipsis(last, width);
+        }
+    }
+    lines
+}
+
+/// The banner: each root cause once (`▲ id: summary`), wrapped under its text in at most `max`
+/// rows all told. A cause that needs more rows than it gets ends at a word with `…` (Enter on
+/// its row shows every word); when there are more causes than rows, the last row names the rest.
+fn banner_lines(causes: &[Cause], width: usize, max: usize) -> Vec<String> {
+    if causes.is_empty() || max == 0 {
         return Vec::new();
     }
-    assessment(m)
-        .causes
+    let text = |c: &Cause| format!("▲ {}: {}", c.id, crate::sanitize::line(&c.summary));
+    if causes.len() > max {
+        let shown = max.saturating_sub(1);
+        let mut v: Vec<String> = causes
+            .iter()
+            .take(shown)
+            .flat_map(|c| fit(&text(c), width, 1))
+            .collect();
+        let rest: Vec<&str> = causes.iter().skip(shown).map(|c| c.id.as_str()).collect();
+        let lead = if shown == 0 {
+            format!("▲ {} causes: ", causes.len())
+        } else {
+            format!("▲ {} more: ", rest.len())
+        };
+        v.extend(fit(&format!("{lead}{}", rest.join(", ")), width, 1));
+        return v;
+    }
+    // Three rows at most for one cause: a banner, not a page.
+    let per = max / causes.len();
+    let mut spare = max % causes.len();
+    causes
         .iter()
-        .map(|c| {
-            let at = c
-                .retry_at
-                .as_deref()
-                .map(|t| format!(" (until {t})"))
-                .unwrap_or_default();
-            format!("▲ {}: {}{at}", c.id, crate::sanitize::line(&c.summary))
+        .flat_map(|c| {
+            let rows = (per + usize::from(spare > 0)).min(3);
+            spare = spare.saturating_sub(1);
+            fit(&text(c), width, rows)
         })
         .collect()
 }
 
-/// Rows the banner takes: at most two causes on a short body, then a "more" line.
-fn banner_height(lines: &[String], height: u16) -> u16 {
-    let max = if height >= 18 { 3 } else { 1 };
-    u16::try_from(lines.len().min(max)).unwrap_or(0)
+/// How the body is divided: heading, banner, table, rule and the selected row's pane.
+struct Geometry {
+    banner: Vec<String>,
+    heading: Rect,
+    banner_area: Rect,
+    table: Rect,
+    rule: Rect,
+    pane: Rect,
 }
 
-fn row_label(id: CheckId) -> String {
-    match id.acl() {
-        Some(acl) => format!("Read {acl}"),
-        None => id.title().to_string(),
+fn geometry(m: &Model, a: Option<&Assessment>, area: Rect) -> Geometry {
+    let rows = visible_rows(m).len();
+    let banner = match a {
+        Some(a) if !m.checks.running => banner_lines(
+            &a.causes,
+            usize::from(area.width),
+            banner_budget(area.height),
+        ),
+        _ => Vec::new(),
+    };
+    let banner_h = u16::try_from(banner.len()).unwrap_or(0);
+    let (table_h, rule_h) = if m.checks.running {
+        (area.height.saturating_sub(1), 0)
+    } else {
+        (split(area.height, rows, banner_h).0, 1)
+    };
+    let [heading, banner_area, table, rule, pane] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(banner_h),
+        Constraint::Length(table_h),
+        Constraint::Length(rule_h),
+        Constraint::Fill(1),
+    ])
+    .areas(area);
+    Geometry {
+        banner,
+        heading,
+        banner_area,
+        table,
+        rule,
+        pane,
+    }
+}
+
+/// The selected row's document for the pane under the matrix.
+fn pane_blocks(m: &Model, a: &Assessment) -> Vec<Block> {
+    match selected_result(m) {
+        Some(r) => row_document(a, r, false, m.theme),
+        None => vec![Block::styled("Waiting for the checks…", m.theme.dim())],
+    }
+}
+
+fn scroll_fix(m: &mut Model, delta: i32) {
+    let a = assessment(m);
+    let g = geometry(m, Some(&a), body_for(m.size, m.status.is_some()));
+    let max = max_scroll(&pane_blocks(m, &a), g.pane.width, g.pane.height.max(1));
+    let next = i32::from(m.checks.fix_scroll)
+        .saturating_add(delta)
+        .clamp(0, i32::from(max));
+    m.checks.fix_scroll = u16::try_from(next).unwrap_or(0);
+}
+
+/// The matrix's name for a check: short, so the evidence keeps its room; `narrow` leaves the
+/// ACL's name alone (the heading says these are read ACLs).
+fn row_label(id: CheckId, narrow: bool) -> String {
+    match (id, id.acl()) {
+        (CheckId::Reachability, _) => "Network".to_string(),
+        (CheckId::Instance, _) => "ServiceNow API".to_string(),
+        (_, Some(acl)) if narrow => acl.to_string(),
+        (_, Some(acl)) => format!("Read {acl}"),
+        (other, None) => other.title().to_string(),
+    }
+}
+
+/// `s` within `width` cells: cut at a word with `…` when one ends late enough, else in the word.
+pub fn shorten(s: &str, width: usize) -> String {
+    if s.width() <= width {
+        return s.to_string();
+    }
+    let cut = truncate(s, width);
+    let head = cut.trim_end_matches('…');
+    match head.rfind(' ') {
+        Some(i) if i >= width * 2 / 3 => format!("{}…", head[..i].trim_end()),
+        _ => cut,
     }
 }
 
 /// Draw the checks and the matrix.
 pub fn view(m: &Model, f: &mut Frame, area: Rect) {
     let t = m.theme;
+    let a = (!m.checks.running).then(|| assessment(m));
+    let g = geometry(m, a.as_ref(), area);
     let heading = if m.checks.running {
         "Running the checks"
     } else {
@@ -422,119 +693,114 @@ pub fn view(m: &Model, f: &mut Frame, area: Rect) {
     };
     f.render_widget(
         Paragraph::new(Span::styled(heading, t.heading())),
-        Rect::new(area.x, area.y, area.width, 1.min(area.height)),
+        g.heading,
     );
-    let rows = visible_rows(m);
-    let w = usize::from(area.width);
-    let causes = banner(m);
-    let banner_h = banner_height(&causes, area.height);
-    let mut y = area.y.saturating_add(1);
-    for (i, line) in causes.iter().take(usize::from(banner_h)).enumerate() {
-        let last = i + 1 == usize::from(banner_h) && causes.len() > usize::from(banner_h);
-        let text = if last {
-            format!("▲ {} root causes: see the rows below", causes.len())
-        } else {
-            line.clone()
-        };
-        f.render_widget(
-            Paragraph::new(Span::styled(truncate(&text, w), t.error())),
-            Rect::new(area.x, y, area.width, 1),
-        );
-        y = y.saturating_add(1);
-    }
-    // Columns: marker, status (glyph + word), check, time, evidence. The status column is as
-    // wide as the longest word shown ("? Inconclusive" only when a row is).
-    let status_w = rows
+    let banner: Vec<Line> = g
+        .banner
         .iter()
-        .filter_map(|(_, s)| match s {
-            RowState::Done(r) => Some(r.status.word().len() + 3),
-            _ => None,
-        })
-        .max()
-        .unwrap_or(10)
-        .max(10);
-    let label_w = if w >= 50 {
-        24
-    } else {
-        w.saturating_sub(status_w + 1).min(22)
-    };
-    let time_w = if w >= 50 { 7 } else { 0 };
-    let evidence_w = w.saturating_sub(1 + status_w + label_w + time_w);
-    let (table_h, _) = if m.checks.running {
-        (area.height.saturating_sub(1), 0)
-    } else {
-        split(area.height, rows.len(), banner_h)
-    };
-    let cursor = if m.checks.running {
-        0
-    } else {
-        m.checks.selected
-    };
-    let skip = (cursor + 1).saturating_sub(usize::from(table_h));
-    for (i, (id, state)) in rows
-        .iter()
-        .enumerate()
-        .skip(skip)
-        .take(usize::from(table_h))
-    {
-        let selected = !m.checks.running && i == m.checks.selected;
-        let (status, style, time, evidence) = match state {
-            RowState::Pending => ("·".to_string(), t.dim(), String::new(), String::new()),
-            RowState::Running => (
-                format!("{} running", SPINNER[m.spinner % SPINNER.len()]),
-                t.warn(),
-                String::new(),
-                String::new(),
-            ),
-            RowState::Done(r) => (
-                format!("{} {}", r.status.glyph(), r.status.word()),
-                t.status(r.status),
-                format!("{} ms", r.elapsed_ms),
-                crate::sanitize::line(r.evidence.as_deref().unwrap_or(&r.summary)).into_owned(),
-            ),
-        };
-        // The marker keeps the selection visible without colour or reverse video.
-        let marker = if selected { "▸" } else { " " };
-        let mut spans = vec![
-            Span::raw(marker),
-            Span::styled(pad(&status, status_w), style),
-            Span::raw(format!(
-                "{} ",
-                pad(&row_label(*id), label_w.saturating_sub(1))
-            )),
-        ];
-        if time_w > 0 {
-            spans.push(Span::styled(
-                format!("{:>w$} ", truncate(&time, time_w - 1), w = time_w - 1),
-                t.dim(),
-            ));
-        }
-        if evidence_w > 0 {
-            spans.push(Span::styled(pad(&evidence, evidence_w), t.dim()));
-        }
-        let mut line = Line::from(spans);
-        if selected {
-            line = line.style(t.selected());
-        }
-        f.render_widget(Paragraph::new(line), Rect::new(area.x, y, area.width, 1));
-        y = y.saturating_add(1);
-    }
-    if m.checks.running {
-        return;
-    }
-    if y < area.bottom() {
-        let more = if skip > 0 || skip + usize::from(table_h) < rows.len() {
-            format!("── {}/{} ", m.checks.selected + 1, rows.len())
+        .map(|l| Line::from(Span::styled(l.clone(), t.error())))
+        .collect();
+    f.render_widget(Paragraph::new(banner), g.banner_area);
+    table(m, f, g.table);
+    if let Some(a) = &a {
+        let rows = visible_rows(m).len();
+        let shown = usize::from(g.table.height);
+        let more = if rows > shown {
+            format!("── {}/{} ", m.checks.selected.saturating_add(1), rows)
         } else {
             String::new()
         };
-        let rule = format!("{more}{}", "─".repeat(w));
+        let w = usize::from(g.rule.width);
         f.render_widget(
-            Paragraph::new(Span::styled(truncate(&rule, w), t.chrome())),
-            Rect::new(area.x, y, area.width, 1),
+            Paragraph::new(Span::styled(
+                truncate(&format!("{more}{}", "─".repeat(w)), w),
+                t.chrome(),
+            )),
+            g.rule,
         );
-        y = y.saturating_add(1);
+        scrolled(f, g.pane, &pane_blocks(m, a), m.checks.fix_scroll, t);
     }
-    let pane = Rect::new(area.x, y, area.width, area.bottom().saturating_sub(y));
-    scrolled(f, pane, &fix_lines(m), m.checks.fix_scroll, t);
+}
+
+/// The matrix itself: marker, status (glyph + word), check, time when there is room, and what
+/// was proven (passed rows) or the evidence (the others).
+fn table(m: &Model, f: &mut Frame, area: Rect) {
+    let t = m.theme;
+    let rows = visible_rows(m);
+    let w = usize::from(area.width);
+    let status_w = rows
+        .iter()
+        .filter_map(|(_, s)| match s {
+            RowState::Done(r) => Some(r.status.word().width() + 2),
+            _ => None,
+        })
+        .max()
+        .unwrap_or(9)
+        .max(9);
+    let narrow = w < 70;
+    let label_w = rows
+        .iter()
+        .map(|(id, _)| row_label(*id, narrow).width())
+        .max()
+        .unwrap_or(0);
+    // Marker, and one space after each of the status and label columns.
+    let fixed = 1 + status_w + 1 + label_w + 1;
+    let rest = w.saturating_sub(fixed);
+    let time_w = if rest >= 30 + 8 { 7 } else { 0 };
+    let text_w = rest.saturating_sub(if time_w > 0 { time_w + 1 } else { 0 });
+    let text_w = if text_w >= 8 { text_w } else { 0 };
+    let label_w = label_w.min(w.saturating_sub(1 + status_w + 1));
+    let body: Vec<Row> = rows
+        .iter()
+        .map(|(id, state)| {
+            let (status, style, time, text) = match state {
+                RowState::Pending => ("·".to_string(), t.dim(), String::new(), String::new()),
+                RowState::Running => (
+                    format!("{} running", SPINNER[m.spinner % SPINNER.len()]),
+                    t.warn(),
+                    String::new(),
+                    String::new(),
+                ),
+                RowState::Done(r) => (
+                    format!("{} {}", r.status.glyph(), r.status.word()),
+                    t.status(r.status),
+                    format!("{} ms", r.elapsed_ms),
+                    row_text(r),
+                ),
+            };
+            let mut cells = vec![
+                Cell::from(Span::styled(status, style)),
+                Cell::from(truncate(&row_label(*id, narrow), label_w)),
+            ];
+            if time_w > 0 {
+                cells.push(Cell::from(
+                    Line::from(Span::styled(time, t.dim())).right_aligned(),
+                ));
+            }
+            if text_w > 0 {
+                cells.push(Cell::from(Span::styled(shorten(&text, text_w), t.dim())));
+            }
+            Row::new(cells)
+        })
+        .collect();
+    let to_u16 = |n: usize| u16::try_from(n).unwrap_or(u16::MAX);
+    let mut widths = vec![
+        Constraint::Length(to_u16(status_w)),
+        Constraint::Length(to_u16(label_w)),
+    ];
+    if time_w > 0 {
+        widths.push(Constraint::Length(to_u16(time_w)));
+    }
+    if text_w > 0 {
+        widths.push(Constraint::Fill(1));
+    }
+    // The marker keeps the selection visible without colour or reverse video.
+    let table = Table::new(body, widths)
+        .column_spacing(1)
+        .highlight_symbol("▸")
+        .highlight_spacing(HighlightSpacing::Always)
+        .row_highlight_style(t.selected());
+    let mut state =
+        TableState::default().with_selected((!m.checks.running).then_some(m.checks.selected));
+    f.render_stateful_widget(table, area, &mut state);
 }

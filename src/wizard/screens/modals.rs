@@ -1,4 +1,5 @@
-//! The small modals: help, quit confirmation, yes/no questions and the draft offer.
+//! The small modals: help, quit confirmation, yes/no questions, the draft offer, and the
+//! full-width detail view of a matrix row or a failed test incident.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -6,11 +7,12 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use crate::wizard::draft::{draft_of, restore};
-use crate::wizard::keymap::{Action, Binding, Key, Keymap, keys};
-use crate::wizard::model::{Confirm, ConfirmKind, Existing, Modal, Model};
+use crate::wizard::keymap::{Action, Binding, Key, Keymap, ends, keys};
+use crate::wizard::model::{Confirm, ConfirmKind, Detail, DetailOf, Existing, Modal, Model};
 use crate::wizard::msg::Effect;
 use crate::wizard::screens::{checks, connect, editor, endpoints, review, welcome};
 use crate::wizard::update::screen_keymap;
+use crate::wizard::widgets::detail::{self, Move};
 use crate::wizard::widgets::doc::{self, Block};
 use crate::wizard::widgets::draw::{button, centered, modal_frame, scrolled};
 
@@ -51,6 +53,62 @@ pub fn help_keymap() -> Keymap {
     ]
 }
 
+/// Keys of the detail view: every way to move is in the footer (the document is the point).
+pub fn detail_keymap() -> Keymap {
+    let [home, end] = ends("top/end");
+    vec![
+        Binding::new(&[keys::ESC, keys::ENTER], "close", Action::Back),
+        Binding::new(&[keys::DOWN, Key::ch('j')], "scroll", Action::Down).labelled("↑↓"),
+        Binding::new(&[keys::UP, Key::ch('k')], "scroll", Action::Up).silent(),
+        Binding::new(&[keys::PGDN, keys::SPACE], "page", Action::PageDown).labelled("PgUp/PgDn"),
+        Binding::new(&[keys::PGUP], "page", Action::PageUp).silent(),
+        home,
+        end,
+        Binding::new(&[Key::ch('y')], "copy", Action::CopyFix),
+    ]
+}
+
+/// The title and document of a detail view.
+fn detail_document(m: &Model, of: DetailOf) -> (String, Vec<Block>) {
+    match of {
+        DetailOf::Check(id) => checks::detail(m, id),
+        DetailOf::TestIncident => review::test_detail(m),
+    }
+}
+
+/// Where the detail view is drawn: over everything but the header and the footer.
+fn detail_area(m: &Model) -> Rect {
+    crate::wizard::layout::areas(Rect::new(0, 0, m.size.0, m.size.1), false).modal
+}
+
+fn detail_action(m: &mut Model, d: Detail, a: Action) -> Vec<Effect> {
+    let mv = match a {
+        Action::Back => {
+            m.modals.pop();
+            return Vec::new();
+        }
+        Action::CopyFix => {
+            return match d.of {
+                DetailOf::Check(id) => checks::copy(m, id),
+                DetailOf::TestIncident => review::copy_test_failure(m),
+            };
+        }
+        Action::Up => Move::Up,
+        Action::Down => Move::Down,
+        Action::PageUp => Move::PageUp,
+        Action::PageDown => Move::PageDown,
+        Action::Home => Move::Home,
+        Action::End => Move::End,
+        _ => return Vec::new(),
+    };
+    let (_, blocks) = detail_document(m, d.of);
+    let scroll = detail::apply(d.scroll, mv, &blocks, detail_area(m));
+    if let Some(Modal::Detail(open)) = m.modals.last_mut() {
+        open.scroll = scroll;
+    }
+    Vec::new()
+}
+
 /// Leave now, keeping a draft of what was entered.
 pub fn quit_now(m: &mut Model) -> Vec<Effect> {
     m.quit = true;
@@ -60,6 +118,10 @@ pub fn quit_now(m: &mut Model) -> Vec<Effect> {
 /// React to an action in the top small modal.
 pub fn action(m: &mut Model, a: Action) -> Vec<Effect> {
     match m.modals.last_mut() {
+        Some(Modal::Detail(d)) => {
+            let d = *d;
+            detail_action(m, d, a)
+        }
         Some(Modal::Help) => {
             match a {
                 Action::Back => {
@@ -312,12 +374,23 @@ pub fn view(m: &Model, modal: &Modal, f: &mut Frame, area: Rect) {
             );
         }
         Modal::Confirm(c) => {
+            // Paragraphs are spaced; indented lines (`  field = value`) form one list whose
+            // lines hang under their text.
             let mut body = Vec::new();
+            let mut listing = false;
             for (i, p) in c.body.iter().enumerate() {
-                if i > 0 {
+                let item = p.starts_with("  ");
+                if i > 0 && !(item && listing) {
                     body.push(Block::Blank);
                 }
-                body.push(Block::text(p.clone()));
+                listing = item;
+                if item {
+                    let text = p.trim_start();
+                    let lead = " ".repeat(p.len().saturating_sub(text.len()));
+                    body.push(Block::item(0, lead, vec![Span::raw(text.to_string())]));
+                } else {
+                    body.push(Block::text(p.clone()));
+                }
             }
             let buttons = Line::from(vec![
                 button(c.yes, c.on_yes, t),
@@ -325,6 +398,10 @@ pub fn view(m: &Model, modal: &Modal, f: &mut Frame, area: Rect) {
                 button(c.no, !c.on_yes, t),
             ]);
             dialog(f, area, &c.title, &body, Some(buttons), 62, t);
+        }
+        Modal::Detail(d) => {
+            let (title, blocks) = detail_document(m, d.of);
+            detail::render(f, area, &title, &blocks, d.scroll, t);
         }
         Modal::Picker(_) | Modal::Value(_) => {}
     }

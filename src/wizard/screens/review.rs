@@ -12,13 +12,15 @@ use crate::config::{Base, Config, SecretField, SecretRef, ServiceNowConfig, Stor
 use crate::servicenow::InstanceUrl;
 use crate::wizard::keymap::{Action, Binding, Key, Keymap, keys};
 use crate::wizard::model::{
-    Confirm, ConfirmKind, Existing, Modal, Mode, Model, ReviewItem, Screen, TestState,
+    Confirm, ConfirmKind, Detail, DetailOf, Existing, Modal, Mode, Model, ReviewItem, Screen,
+    TestState,
 };
-use crate::wizard::msg::{CreatedTest, Effect, SaveFailure};
+use crate::wizard::msg::{CreatedTest, Effect, SaveFailure, TestFailure};
 use crate::wizard::screens::checks::SPINNER;
 use crate::wizard::screens::editor::value_text;
 use crate::wizard::screens::endpoints;
 use crate::wizard::update::go;
+use crate::wizard::widgets::doc::Block;
 use crate::wizard::widgets::draw::{button, pad, truncate};
 use crate::wizard::widgets::text_field::MASK;
 
@@ -34,11 +36,17 @@ pub fn typing(m: &Model) -> bool {
 /// Keys of the review screen.
 pub fn keymap(m: &Model) -> Keymap {
     if m.review.saved.is_some() {
-        return vec![
+        let mut v = vec![
             Binding::new(&[keys::ENTER], "finish", Action::Quit),
             Binding::new(&[Key::ch('t')], "send test incident", Action::Retry),
-            Binding::new(&[keys::ESC], "back to endpoints", Action::Back),
         ];
+        v.extend(why_binding(m));
+        v.push(Binding::new(
+            &[keys::ESC],
+            "back to endpoints",
+            Action::Back,
+        ));
+        return v;
     }
     let enter = match m.review.focused() {
         ReviewItem::Inline | ReviewItem::Env | ReviewItem::Command | ReviewItem::File => "choose",
@@ -51,6 +59,10 @@ pub fn keymap(m: &Model) -> Keymap {
         Binding::new(&[keys::TAB, keys::DOWN], "next", Action::Next),
         Binding::new(&[keys::BACKTAB, keys::UP], "previous", Action::Prev).hidden(),
     ];
+    // A letter, so only while no text field has the keys.
+    if !typing(m) {
+        v.extend(why_binding(m));
+    }
     if storage_of(m.review.focused()).is_some() {
         v.push(Binding::new(&[keys::SPACE], "choose", Action::Toggle).hidden());
     }
@@ -58,8 +70,23 @@ pub fn keymap(m: &Model) -> Keymap {
     v
 }
 
+/// `v` opens why the test incident failed, while a failure is shown.
+fn why_binding(m: &Model) -> Option<Binding> {
+    matches!(m.review.test, TestState::Done(Err(_)))
+        .then(|| Binding::new(&[Key::ch('v')], "why it failed", Action::Details))
+}
+
 /// React to an action.
 pub fn action(m: &mut Model, a: Action) -> Vec<Effect> {
+    if a == Action::Details {
+        if matches!(m.review.test, TestState::Done(Err(_))) {
+            m.modals.push(Modal::Detail(Detail {
+                of: DetailOf::TestIncident,
+                scroll: 0,
+            }));
+        }
+        return Vec::new();
+    }
     if m.review.saved.is_some() {
         return match a {
             Action::Retry => send_test(m),
@@ -226,7 +253,7 @@ fn send_test(m: &mut Model) -> Vec<Effect> {
         body.push(format!(
             "  {} = {}",
             crate::sanitize::line(field),
-            shorten(&crate::sanitize::line(&shown), 60)
+            crate::wizard::screens::checks::shorten(&crate::sanitize::line(&shown), 160)
         ));
     }
     let pages = plan.body.contains_key("assignment_group")
@@ -255,16 +282,6 @@ fn send_test(m: &mut Model) -> Vec<Effect> {
     Vec::new()
 }
 
-/// At most `max` characters of `s`, with an ellipsis when cut.
-fn shorten(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        return s.to_string();
-    }
-    let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
-    out.push('…');
-    out
-}
-
 /// The user said yes to the test incident: send it once.
 pub fn send_test_confirmed(m: &mut Model) -> Vec<Effect> {
     if m.review.test == TestState::Running {
@@ -284,7 +301,7 @@ pub fn on_test_waiting(m: &mut Model, text: String) {
 }
 
 /// The test incident's outcome.
-pub fn on_test(m: &mut Model, result: Result<CreatedTest, String>) {
+pub fn on_test(m: &mut Model, result: Result<CreatedTest, TestFailure>) {
     if m.review.test != TestState::Running {
         return;
     }
@@ -293,12 +310,71 @@ pub fn on_test(m: &mut Model, result: Result<CreatedTest, String>) {
             "Created {} (a clearly labelled test; safe to close).",
             crate::sanitize::line(&c.number)
         )),
-        Err(e) => m.error(format!(
-            "The test incident failed: {}",
-            crate::sanitize::line(e)
-        )),
+        Err(_) => m.error("The test incident failed: v shows why."),
     }
     m.review.test = TestState::Done(result);
+}
+
+/// The detail view of the failed test incident: what happened, ServiceNow's answer in full,
+/// and what to change (the role fix of `diagnose::create_failure`).
+pub fn test_detail(m: &Model) -> (String, Vec<Block>) {
+    let t = m.theme;
+    let title = "Test incident".to_string();
+    let TestState::Done(Err(e)) = &m.review.test else {
+        return (
+            title,
+            vec![Block::styled("No failed test incident.", t.dim())],
+        );
+    };
+    // "Failed", not "not created": after a timeout nobody knows, and the message says so.
+    let mut v = vec![
+        Block::spans(vec![
+            Span::styled("✗ Failed ", t.error()),
+            Span::styled("· incident:create", t.dim()),
+        ]),
+        Block::text(crate::sanitize::line(&e.message).into_owned()),
+    ];
+    if let Some(ev) = &e.evidence {
+        v.push(Block::Blank);
+        v.push(Block::styled("Evidence", t.strong()));
+        v.push(Block::Para {
+            indent: 2,
+            spans: vec![Span::raw(crate::sanitize::line(ev).into_owned())],
+        });
+    }
+    if let Some(fix) = &e.fix {
+        v.push(Block::Blank);
+        v.push(Block::styled(
+            if e.in_servicenow {
+                "What to change in ServiceNow:"
+            } else {
+                "What to do:"
+            },
+            t.strong(),
+        ));
+        let lines: Vec<String> = fix.lines().map(String::from).collect();
+        v.extend(crate::wizard::screens::checks::fix_blocks(&lines, 2));
+    }
+    (title, v)
+}
+
+/// Copy the failed test incident's story to the clipboard (OSC 52).
+pub fn copy_test_failure(m: &mut Model) -> Vec<Effect> {
+    let TestState::Done(Err(e)) = &m.review.test else {
+        return Vec::new();
+    };
+    let mut text = format!(
+        "Test incident failed: {}",
+        crate::sanitize::line(&e.message)
+    );
+    if let Some(ev) = &e.evidence {
+        text.push_str(&format!("\nEvidence: {}", crate::sanitize::line(ev)));
+    }
+    if let Some(fix) = &e.fix {
+        text.push_str(&format!("\n\n{}", crate::sanitize::text(fix)));
+    }
+    m.info("Copied the test incident's failure to your clipboard (OSC 52: your terminal must allow it).");
+    vec![Effect::Clipboard(text)]
 }
 
 /// The config that Save writes.
@@ -669,10 +745,21 @@ pub fn view(m: &Model, f: &mut Frame, area: Rect) {
             ),
             t.ok(),
         ))),
-        TestState::Done(Err(e)) => lines.push(Line::from(Span::styled(
-            truncate(&format!("  ✗ {}", crate::sanitize::line(e)), w),
-            t.error(),
-        ))),
+        // The whole story does not fit a line at any width: say what happened and how to read it.
+        TestState::Done(Err(_)) => {
+            lines.push(Line::from(Span::styled(
+                truncate("  ✗ The test incident failed.", w),
+                t.error(),
+            )));
+            lines.push(Line::from(vec![
+                Span::raw("    "),
+                Span::styled("v", t.strong()),
+                Span::raw(truncate(
+                    " shows why and what to change.",
+                    w.saturating_sub(5),
+                )),
+            ]));
+        }
     }
     let save_row = lines.len();
     if focused == ReviewItem::Save || saved {

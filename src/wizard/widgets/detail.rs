@@ -1,0 +1,156 @@
+//! The detail viewer: a titled, scrollable, word-wrapped document in a frame, with where you
+//! are in it (`12–20/41`) on the bottom edge. Screens feed it a list of [`Block`]s (a matrix
+//! row's status, evidence, cause and fix; a failed test incident) and keep only the scroll.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block as Border, BorderType, Clear, Paragraph};
+
+use crate::wizard::theme::Theme;
+use crate::wizard::widgets::doc::{self, Block};
+
+/// A scroll move.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Move {
+    /// One line up.
+    Up,
+    /// One line down.
+    Down,
+    /// A page up (the view's height, less one line kept for context).
+    PageUp,
+    /// A page down.
+    PageDown,
+    /// The first line.
+    Home,
+    /// The last page.
+    End,
+}
+
+/// The text area inside the frame drawn in `area`: the border, and a column of margin on
+/// each side so the text does not touch it.
+pub fn text_area(area: Rect) -> Rect {
+    Rect {
+        x: area.x.saturating_add(2),
+        y: area.y.saturating_add(1),
+        width: area.width.saturating_sub(4),
+        height: area.height.saturating_sub(2),
+    }
+}
+
+/// The document wrapped for the text area of `area`.
+fn wrapped(blocks: &[Block], area: Rect) -> Vec<Line<'static>> {
+    doc::wrap(blocks, usize::from(text_area(area).width.max(1)))
+}
+
+/// The largest useful scroll for `lines` lines in a view `height` rows tall.
+fn max_scroll(lines: usize, height: u16) -> u16 {
+    u16::try_from(lines.saturating_sub(usize::from(height))).unwrap_or(u16::MAX)
+}
+
+/// The scroll after `mv`, for the document drawn in `area` (clamped to the document).
+pub fn apply(scroll: u16, mv: Move, blocks: &[Block], area: Rect) -> u16 {
+    let height = text_area(area).height;
+    let max = max_scroll(wrapped(blocks, area).len(), height);
+    let page = height.saturating_sub(1).max(1);
+    let next = match mv {
+        Move::Up => scroll.saturating_sub(1),
+        Move::Down => scroll.saturating_add(1),
+        Move::PageUp => scroll.saturating_sub(page),
+        Move::PageDown => scroll.saturating_add(page),
+        Move::Home => 0,
+        Move::End => max,
+    };
+    next.min(max)
+}
+
+/// Where the view is: `12–20/41` (first and last line shown, of all), `1–9/9` when it all fits.
+pub fn position(scroll: u16, height: u16, lines: usize) -> String {
+    if lines == 0 {
+        return "0/0".to_string();
+    }
+    let first = usize::from(scroll)
+        .min(lines.saturating_sub(1))
+        .saturating_add(1);
+    let last = first
+        .saturating_add(usize::from(height))
+        .saturating_sub(1)
+        .min(lines);
+    format!("{first}–{last}/{lines}")
+}
+
+/// Draw the document `blocks` titled `title` over `area`, scrolled by `scroll` (clamped).
+pub fn render(f: &mut Frame, area: Rect, title: &str, blocks: &[Block], scroll: u16, t: Theme) {
+    if area.width < 6 || area.height < 3 {
+        return;
+    }
+    let lines = wrapped(blocks, area);
+    let inner = text_area(area);
+    let scroll = scroll.min(max_scroll(lines.len(), inner.height));
+    let at = position(scroll, inner.height, lines.len());
+    let frame = Border::bordered()
+        .border_type(BorderType::Rounded)
+        .border_style(t.heading())
+        .title_top(Line::from(Span::styled(format!(" {title} "), t.heading())))
+        .title_bottom(Line::from(Span::styled(format!(" {at} "), t.strong())).right_aligned());
+    f.render_widget(Clear, area);
+    f.render_widget(frame, area);
+    let shown: Vec<Line<'static>> = lines
+        .into_iter()
+        .skip(usize::from(scroll))
+        .take(usize::from(inner.height))
+        .collect();
+    f.render_widget(Paragraph::new(shown), inner);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+
+    fn doc(n: usize) -> Vec<Block> {
+        (1..=n).map(|i| Block::text(format!("line {i}"))).collect()
+    }
+
+    #[test]
+    fn moves_stay_inside_the_document() {
+        // 10 rows of frame: 8 rows of text; 20 lines: scroll 0..=12.
+        let area = Rect::new(0, 0, 30, 10);
+        let d = doc(20);
+        assert_eq!(apply(0, Move::Up, &d, area), 0);
+        assert_eq!(apply(0, Move::Down, &d, area), 1);
+        assert_eq!(apply(0, Move::PageDown, &d, area), 7);
+        assert_eq!(apply(10, Move::PageDown, &d, area), 12);
+        assert_eq!(apply(12, Move::Down, &d, area), 12);
+        assert_eq!(apply(5, Move::PageUp, &d, area), 0);
+        assert_eq!(apply(5, Move::Home, &d, area), 0);
+        assert_eq!(apply(0, Move::End, &d, area), 12);
+        // A document that fits never scrolls.
+        assert_eq!(apply(0, Move::End, &doc(3), area), 0);
+    }
+
+    #[test]
+    fn the_position_names_the_lines_shown() {
+        assert_eq!(position(11, 9, 41), "12–20/41");
+        assert_eq!(position(0, 9, 5), "1–5/5");
+        assert_eq!(position(0, 9, 0), "0/0");
+    }
+
+    #[test]
+    fn long_words_wrap_and_the_position_is_on_the_bottom_edge() {
+        let mut term = Terminal::new(TestBackend::new(26, 6)).expect("term");
+        let d = vec![Block::text(
+            "HTTP 403: Insufficient rights to query records",
+        )];
+        let frame = term
+            .draw(|f| render(f, f.area(), "Detail", &d, 0, Theme::MONO))
+            .expect("draw");
+        let text = crate::wizard::event_loop::buffer_text(frame.buffer);
+        assert!(text.contains("│ HTTP 403: Insufficient │"), "{text}");
+        assert!(text.contains("│ rights to query        │"), "{text}");
+        assert!(text.contains("│ records                │"), "{text}");
+        assert!(text.contains("1–3/3 ╯"), "{text}");
+        assert!(text.contains(" Detail "), "{text}");
+    }
+}
