@@ -420,8 +420,9 @@ fn lifetime(secs: u64) -> String {
 /// What a read proved about fields: every requested one had a value in some row.
 fn fields_proven(requested: &[&str]) -> String {
     format!(
-        "{} fields readable: {}",
+        "{} field{} readable: {}",
         requested.len(),
+        if requested.len() == 1 { "" } else { "s" },
         requested.join(", ")
     )
 }
@@ -1058,6 +1059,90 @@ mod tests {
         let o = create_outcome(&e, &ctx());
         assert_eq!(o.status, CheckStatus::Blocked);
         assert!(o.fix.unwrap_or_default().contains("itil"));
+    }
+
+    #[test]
+    fn passed_results_state_what_was_observed() {
+        // The instance row names the status and message it actually got.
+        let answer = Ok(ProbeAnswer {
+            status: 401,
+            message: Some(msg(
+                "User Not Authenticated",
+                Some("Required to provide Auth information"),
+            )),
+        });
+        let (_, i) = probe_outcomes(&answer, "acme.service-now.com", true, &ctx());
+        assert_eq!(i.status, CheckStatus::Passed);
+        assert!(
+            i.summary.starts_with("answers like ServiceNow"),
+            "{}",
+            i.summary
+        );
+        assert!(i.summary.contains("HTTP 401"), "{}", i.summary);
+        assert_eq!(
+            i.evidence.as_deref(),
+            Some("HTTP 401: User Not Authenticated: Required to provide Auth information")
+        );
+        let open = Ok(ProbeAnswer {
+            status: 200,
+            message: None,
+        });
+        let (_, i) = probe_outcomes(&open, "acme.service-now.com", true, &ctx());
+        assert!(i.summary.contains("HTTP 200"), "{}", i.summary);
+        assert!(!i.evidence.unwrap_or_default().contains("401"));
+
+        // Rows: the count that came back, and X-Total-Count when it says more exist.
+        let rows = |n: usize, total| {
+            let records = (0..n)
+                .map(|i| rec(json!({"name": format!("t{i}"), "super_class": "x"})))
+                .collect();
+            table_pair(
+                "sys_db_object",
+                &access(&ok(records, total), &["name"]),
+                &ctx(),
+            )
+        };
+        let (t, f) = rows(47, Some(47));
+        assert_eq!(t.summary, "47 rows readable");
+        assert_eq!(
+            t.evidence.as_deref(),
+            Some("HTTP 200 with 47 record(s); X-Total-Count: 47")
+        );
+        assert_eq!(f.summary, "1 field readable: name");
+        let (t, _) = rows(1, Some(130));
+        assert_eq!(t.summary, "rows readable (1 of 130 read)");
+        let (t, _) = rows(1, None);
+        assert_eq!(t.summary, "1 row readable");
+
+        // A 403 about the query's fields passes the table check, and says so.
+        let o = Err(Error::Forbidden(msg(
+            "Insufficient rights to query records",
+            Some("Field(s) present in the query do not have permission to be read"),
+        )));
+        let (t, _) = table_pair("sys_dictionary", &access(&o, &["name"]), &ctx());
+        assert_eq!(t.status, CheckStatus::Passed);
+        assert!(t.summary.starts_with("table readable"), "{}", t.summary);
+        assert!(
+            t.summary.contains("refused only the fields"),
+            "{}",
+            t.summary
+        );
+
+        // The token: its lifetime, short, and what came back.
+        let token = Ok(crate::servicenow::TokenInfo {
+            scope: "useraccount".into(),
+            expires_in: 1799,
+            has_refresh_token: true,
+        });
+        let o = oauth_outcome(&token, &ctx());
+        assert!(
+            o.summary.starts_with("token issued, expires in 30 min"),
+            "{}",
+            o.summary
+        );
+        assert!(o.evidence.unwrap_or_default().contains("expires_in 1799"));
+        assert_eq!(lifetime(45), "45 s");
+        assert_eq!(lifetime(7200), "2 h");
     }
 
     #[test]

@@ -132,7 +132,11 @@ fn what_to_change(a: &Assessment, r: &CheckResult) -> Option<Change> {
     };
     let mut lines = Vec::new();
     if let Some(at) = &cause.retry_at {
-        lines.push(format!("Try again after {at}."));
+        // The cause keeps RFC 3339 for machines; people read the clock, as in the banner.
+        let shown = time::OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339)
+            .map(crate::diagnose::cause::clock)
+            .unwrap_or_else(|_| at.clone());
+        lines.push(format!("Try again after {shown}."));
     }
     let planned = cause.kind == CauseKind::Configuration && !a.plan.steps.is_empty();
     if planned {
@@ -188,73 +192,83 @@ fn row_text(r: &CheckResult) -> String {
     crate::sanitize::line(text).into_owned()
 }
 
-/// One row's whole story: status, summary, the evidence in full, its cause, and what to change
-/// (the fix or the one admin plan). `full` spaces it out for the detail view; the pane under the
-/// matrix shows it compact.
-fn row_document(a: &Assessment, r: &CheckResult, full: bool, t: Theme) -> Vec<Block> {
-    let gap = |v: &mut Vec<Block>| {
-        if full {
-            v.push(Block::Blank);
-        }
-    };
-    // The detail view's frame is titled with the check; the pane's first line names it.
-    let mut head = vec![Span::styled(
-        format!("{} {} ", r.status.glyph(), r.status.word()),
-        t.status(r.status),
-    )];
-    if full {
-        head.push(Span::styled(
-            format!("· {} · {} ms", r.id.as_str(), r.elapsed_ms),
-            t.dim(),
-        ));
-    } else {
-        head.push(Span::styled(r.id.title().to_string(), t.strong()));
-    }
+/// One row's whole story for the detail view: status, summary, the evidence in full, its
+/// cause, and what to change (the fix or the one admin plan).
+fn row_detail(a: &Assessment, r: &CheckResult, t: Theme) -> Vec<Block> {
     let mut v = vec![
-        Block::spans(head),
+        Block::spans(vec![
+            Span::styled(
+                format!("{} {} ", r.status.glyph(), r.status.word()),
+                t.status(r.status),
+            ),
+            Span::styled(
+                format!("· {} · {} ms", r.id.as_str(), r.elapsed_ms),
+                t.dim(),
+            ),
+        ]),
         Block::text(crate::sanitize::line(&r.summary).into_owned()),
     ];
+    let section = |v: &mut Vec<Block>, title: Vec<Span<'static>>, body: String| {
+        v.push(Block::Blank);
+        v.push(Block::spans(title));
+        v.push(Block::Para {
+            indent: 2,
+            spans: vec![Span::raw(body)],
+        });
+    };
     if let Some(e) = &r.evidence {
         let e = crate::sanitize::line(e).into_owned();
-        if full {
-            gap(&mut v);
-            v.push(Block::styled("Evidence", t.strong()));
-            v.push(Block::Para {
-                indent: 2,
-                spans: vec![Span::raw(e)],
-            });
-        } else {
-            v.push(Block::item(0, "Evidence: ", vec![Span::raw(e)]));
-        }
+        section(&mut v, vec![Span::styled("Evidence", t.strong())], e);
     }
     if let Some(cause) = r.cause.and_then(|c| a.cause(c)) {
-        gap(&mut v);
-        if full {
-            v.push(Block::spans(vec![
-                Span::styled("Cause ", t.strong()),
-                Span::styled(cause.id.as_str(), t.strong()),
-            ]));
-            v.push(Block::Para {
-                indent: 2,
-                spans: vec![Span::raw(
-                    crate::sanitize::line(&cause.summary).into_owned(),
-                )],
-            });
-        } else {
-            v.push(Block::styled(
-                format!("Cause {} (above)", cause.id),
-                t.dim(),
-            ));
-        }
+        let title = vec![Span::styled(format!("Cause {}", cause.id), t.strong())];
+        section(
+            &mut v,
+            title,
+            crate::sanitize::line(&cause.summary).into_owned(),
+        );
     }
+    v.push(Block::Blank);
     match what_to_change(a, r) {
         Some(change) => {
-            gap(&mut v);
             v.push(Block::styled(format!("{}:", change.heading), t.strong()));
-            v.extend(fix_blocks(&change.lines, usize::from(full) * 2));
+            v.extend(fix_blocks(&change.lines, 2));
         }
         None if r.status == CheckStatus::Passed => {
-            gap(&mut v);
+            v.push(Block::styled("Nothing to change.", t.dim()));
+        }
+        None => v.push(Block::styled("Nothing to change for this check.", t.dim())),
+    }
+    v
+}
+
+/// The selected row in the pane under the matrix, compact: status, title and summary in one
+/// paragraph, the whole evidence (the row cuts it), then what to change, headed with its
+/// cause. Enter shows the same with room (`row_detail`).
+fn row_pane(a: &Assessment, r: &CheckResult, t: Theme) -> Vec<Block> {
+    let mut v = vec![Block::spans(vec![
+        Span::styled(
+            format!("{} {} ", r.status.glyph(), r.status.word()),
+            t.status(r.status),
+        ),
+        Span::styled(format!("{}: ", r.id.title()), t.strong()),
+        Span::raw(crate::sanitize::line(&r.summary).into_owned()),
+    ])];
+    if let Some(e) = &r.evidence {
+        let e = crate::sanitize::line(e).into_owned();
+        v.push(Block::item(0, "Evidence: ", vec![Span::raw(e)]));
+    }
+    let cause = r.cause.and_then(|c| a.cause(c)).map(|c| c.id);
+    match what_to_change(a, r) {
+        Some(change) => {
+            let head = match cause {
+                Some(c) => format!("{} ({c}):", change.heading),
+                None => format!("{}:", change.heading),
+            };
+            v.push(Block::styled(head, t.strong()));
+            v.extend(fix_blocks(&change.lines, 0));
+        }
+        None if r.status == CheckStatus::Passed => {
             v.push(Block::styled("Nothing to change.", t.dim()));
         }
         None => {}
@@ -266,10 +280,7 @@ fn row_document(a: &Assessment, r: &CheckResult, full: bool, t: Theme) -> Vec<Bl
 pub fn detail(m: &Model, id: CheckId) -> (String, Vec<Block>) {
     let t = m.theme;
     match m.checks.result(id) {
-        Some(r) => (
-            r.id.title().to_string(),
-            row_document(&assessment(m), r, true, t),
-        ),
+        Some(r) => (r.id.title().to_string(), row_detail(&assessment(m), r, t)),
         None => (
             id.title().to_string(),
             vec![Block::styled("This check has not finished.", t.dim())],
@@ -497,8 +508,8 @@ pub fn on_done(m: &mut Model, run: u64, outcome: ChecksOutcome) {
         m.info("All required checks passed. c continues to the endpoints.");
     } else {
         m.error(match causes {
-            0 | 1 => "One root cause (above the matrix): Enter shows a row in full.".to_string(),
-            n => format!("{n} root causes (above the matrix): Enter shows a row in full."),
+            0 | 1 => "One root cause (above the matrix). Enter opens a row.".to_string(),
+            n => format!("{n} root causes (above the matrix). Enter opens a row."),
         });
     }
 }
@@ -641,7 +652,7 @@ fn geometry(m: &Model, a: Option<&Assessment>, area: Rect) -> Geometry {
 /// The selected row's document for the pane under the matrix.
 fn pane_blocks(m: &Model, a: &Assessment) -> Vec<Block> {
     match selected_result(m) {
-        Some(r) => row_document(a, r, false, m.theme),
+        Some(r) => row_pane(a, r, m.theme),
         None => vec![Block::styled("Waiting for the checks…", m.theme.dim())],
     }
 }
@@ -803,4 +814,172 @@ fn table(m: &Model, f: &mut Frame, area: Rect) {
     let mut state =
         TableState::default().with_selected((!m.checks.running).then_some(m.checks.selected));
     f.render_stateful_widget(table, area, &mut state);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wizard::test_fixtures::*;
+    use crossterm::event::KeyCode;
+
+    fn matrix(results: Vec<CheckResult>) -> Model {
+        let mut m = filled_form();
+        m.form.focus = crate::wizard::model::FORM_BUTTON;
+        send(&mut m, [key(KeyCode::Enter)]);
+        send(
+            &mut m,
+            [crate::wizard::msg::Msg::ChecksDone {
+                run: 1,
+                outcome: outcome(results, None),
+            }],
+        );
+        m
+    }
+
+    #[test]
+    fn a_dns_error_is_never_headed_as_a_change_in_servicenow() {
+        let mut results = results_ok();
+        results[1] = CheckResult {
+            evidence: Some("dns error: failed to lookup address information".into()),
+            fix: Some(crate::diagnose::fixes::dns(
+                "acme",
+                Some("acme.service-now.com"),
+            )),
+            cause: Some(CauseId::Unreachable),
+            ..CheckResult::new(
+                CheckId::Reachability,
+                CheckStatus::Blocked,
+                "cannot connect: cannot resolve acme",
+            )
+        };
+        let mut m = matrix(results);
+        assert_eq!(visible_rows(&m)[m.checks.selected].0, CheckId::Reachability);
+        let pane = render(&m, 80, 24);
+        assert!(pane.contains("What to check on your side"), "{pane}");
+        assert!(!pane.contains("in ServiceNow"), "{pane}");
+        send(&mut m, [key(KeyCode::Enter)]);
+        let detail = render(&m, 80, 24);
+        assert!(detail.contains("What to check on your side:"), "{detail}");
+        assert!(
+            detail.contains("Did you mean acme.service-now.com?"),
+            "{detail}"
+        );
+        assert!(!detail.contains("in ServiceNow"), "{detail}");
+        // A missing ACL is a change in ServiceNow.
+        let m = matrix(results_glide_denied());
+        assert!(render(&m, 80, 24).contains("What to change in ServiceNow"));
+    }
+
+    #[test]
+    fn headings_follow_the_kind_of_cause() {
+        let cause = |id: CauseId| Cause {
+            id,
+            kind: id.kind(),
+            summary: String::new(),
+            fix: String::new(),
+            checks: Vec::new(),
+            retry_at: None,
+            acls: Vec::new(),
+            endpoints: Vec::new(),
+        };
+        let h = |id| fix_heading(Some(&cause(id)));
+        assert_eq!(h(CauseId::MissingAcl), "What to change in ServiceNow");
+        assert_eq!(h(CauseId::SecurelyScoped), "What to change in ServiceNow");
+        for local in [CauseId::Unreachable, CauseId::NotServicenow] {
+            assert_eq!(h(local), "What to check on your side");
+        }
+        for wait in [CauseId::RateLimited, CauseId::Timeout, CauseId::Hibernating] {
+            assert_eq!(h(wait), "What to do");
+        }
+        assert_eq!(h(CauseId::InvalidUrl), "What to change in the instance URL");
+        assert_eq!(fix_heading(None), "What to do");
+    }
+
+    #[test]
+    fn passed_rows_show_their_proof_and_the_others_their_evidence() {
+        let m = matrix(results_glide_denied());
+        let text = render(&m, 120, 30);
+        assert!(text.contains("97 rows readable"), "{text}");
+        assert!(text.contains("token issued, expires in 30 min"), "{text}");
+        // The passed instance row proves itself in words; its 401 is only in its detail.
+        let instance = text
+            .lines()
+            .find(|l| l.contains("ServiceNow API"))
+            .unwrap_or_default();
+        assert!(instance.contains("answers like ServiceNow"), "{instance}");
+        assert!(!instance.contains("HTTP 401"), "{instance}");
+        let glide = text
+            .lines()
+            .find(|l| l.contains("▸✗ Blocked"))
+            .unwrap_or_default();
+        assert!(glide.contains("HTTP 403: Insufficient rights"), "{glide}");
+    }
+
+    #[test]
+    fn the_banner_wraps_or_ends_at_a_word_within_its_width() {
+        let m = matrix(results_two_causes());
+        let causes = assessment(&m).causes;
+        assert_eq!(causes.len(), 2);
+        for (width, max) in [(55, 4), (58, 3), (38, 1), (38, 2), (20, 4)] {
+            let lines = banner_lines(&causes, width, max);
+            assert!(!lines.is_empty() && lines.len() <= max, "{lines:?}");
+            for l in &lines {
+                assert!(l.width() <= width, "{width}: {l:?}");
+                // Cut only after a whole word.
+                if let Some(head) = l.strip_suffix(" …") {
+                    assert!(!head.ends_with(' '), "{l:?}");
+                }
+                assert!(
+                    !l.ends_with("…") || l.ends_with(" …"),
+                    "cut mid-word: {l:?}"
+                );
+            }
+        }
+        // At 80 columns (a 55-column body) each cause is whole on two lines.
+        let lines = banner_lines(&causes, 55, 4);
+        assert!(lines.iter().all(|l| !l.contains('…')), "{lines:?}");
+        assert!(lines.concat().contains("20:37:38 UTC"), "{lines:?}");
+    }
+
+    #[test]
+    fn the_detail_scrolls_with_the_footer_keys_and_copies() {
+        let mut m = matrix(results_glide_denied());
+        m.size = (80, 24);
+        send(&mut m, [key(KeyCode::Char('v'))]);
+        let scroll = |m: &Model| match m.top() {
+            Some(Modal::Detail(d)) => d.scroll,
+            other => panic!("expected the detail view, got {other:?}"),
+        };
+        assert_eq!(scroll(&m), 0);
+        send(&mut m, [key(KeyCode::Down)]);
+        assert_eq!(scroll(&m), 1);
+        send(&mut m, [key(KeyCode::End)]);
+        let end = scroll(&m);
+        assert!(end > 1);
+        send(&mut m, [key(KeyCode::PageDown)]);
+        assert_eq!(scroll(&m), end, "never past the end");
+        send(&mut m, [key(KeyCode::PageUp)]);
+        assert!(scroll(&m) < end);
+        send(&mut m, [key(KeyCode::Home)]);
+        assert_eq!(scroll(&m), 0);
+        let footer = render(&m, 80, 24);
+        let last = footer.lines().last().unwrap_or_default();
+        for hint in ["Esc close", "↑↓ scroll", "PgUp/PgDn", "Home/End", "y copy"] {
+            assert!(last.contains(hint), "{last}");
+        }
+        let effects = send(&mut m, [key(KeyCode::Char('y'))]);
+        match effects.as_slice() {
+            [crate::wizard::msg::Effect::Clipboard(text)] => {
+                assert!(
+                    text.contains("Evidence: HTTP 403: Insufficient rights"),
+                    "{text}"
+                );
+                assert!(text.contains("What to change in ServiceNow:"), "{text}");
+            }
+            other => panic!("expected one clipboard effect, got {other:?}"),
+        }
+        send(&mut m, [key(KeyCode::Esc)]);
+        assert!(m.modals.is_empty());
+        assert_eq!(m.screen, Screen::Checks);
+    }
 }

@@ -840,3 +840,138 @@ pub fn view(m: &Model, f: &mut Frame, area: Rect) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wizard::test_fixtures::*;
+    use crossterm::event::KeyCode;
+
+    /// The review screen after passed checks, with one endpoint.
+    fn review() -> Model {
+        let mut m = filled_form();
+        m.form.focus = crate::wizard::model::FORM_BUTTON;
+        send(&mut m, [key(KeyCode::Enter)]);
+        send(
+            &mut m,
+            [crate::wizard::msg::Msg::ChecksDone {
+                run: 1,
+                outcome: outcome(results_ok(), Some(Ok(dictionary()))),
+            }],
+        );
+        send(&mut m, [key(KeyCode::Char('c'))]);
+        m.endpoints.list.push(crate::config::Endpoint {
+            name: "FinOps anomalies".into(),
+            description: String::new(),
+            table: "incident".into(),
+            fields: Vec::new(),
+        });
+        m.screen = Screen::Review;
+        m
+    }
+
+    fn failure() -> TestFailure {
+        TestFailure {
+            message: "ServiceNow refused to create the incident.".into(),
+            evidence: Some(
+                "HTTP 403: Operation Failed: ACL Exception Insert Failed due to security constraints"
+                    .into(),
+            ),
+            fix: Some("ServiceNow admin: let u create incidents.\n1. Give u the itil role (or the narrower sn_incident_write).".into()),
+            in_servicenow: true,
+        }
+    }
+
+    #[test]
+    fn a_failed_test_incident_says_how_to_read_it_and_v_opens_it_whole() {
+        let mut m = review();
+        // Nothing to open before a failure.
+        send(&mut m, [key(KeyCode::Char('v'))]);
+        assert!(m.modals.is_empty());
+        m.review.test = TestState::Running;
+        send(
+            &mut m,
+            [crate::wizard::msg::Msg::TestIncident(Err(failure()))],
+        );
+        let screen = render(&m, 80, 24);
+        assert!(screen.contains("✗ The test incident failed."), "{screen}");
+        assert!(
+            screen.contains("v shows why and what to change."),
+            "{screen}"
+        );
+        assert!(
+            screen
+                .lines()
+                .last()
+                .unwrap_or_default()
+                .contains("v why it failed"),
+            "{screen}"
+        );
+        send(&mut m, [key(KeyCode::Char('v'))]);
+        assert!(matches!(
+            m.top(),
+            Some(Modal::Detail(Detail {
+                of: DetailOf::TestIncident,
+                ..
+            }))
+        ));
+        let detail = render(&m, 80, 24);
+        assert!(
+            detail.lines().any(|l| l.contains(
+                "HTTP 403: Operation Failed: ACL Exception Insert Failed due to security"
+            )),
+            "{detail}"
+        );
+        assert!(detail.contains("What to change in ServiceNow:"), "{detail}");
+        assert!(detail.contains("sn_incident_write"), "{detail}");
+        let effects = send(&mut m, [key(KeyCode::Char('y'))]);
+        assert!(
+            matches!(effects.as_slice(), [Effect::Clipboard(t)] if t.contains("itil")),
+            "{effects:?}"
+        );
+        send(&mut m, [key(KeyCode::Esc)]);
+        assert!(m.modals.is_empty());
+    }
+
+    #[test]
+    fn v_types_into_a_reference_field_even_after_a_failure() {
+        let mut m = review();
+        m.review.test = TestState::Done(Err(failure()));
+        m.review.storage = Storage::Env;
+        m.review.secret_var.set("SNOW_");
+        m.review.focus = m
+            .review
+            .items()
+            .iter()
+            .position(|i| *i == ReviewItem::SecretVar)
+            .unwrap_or(0);
+        send(&mut m, [key(KeyCode::Char('v'))]);
+        assert!(m.modals.is_empty(), "no detail while typing");
+        assert_eq!(m.review.secret_var.value(), "SNOW_v");
+    }
+
+    #[test]
+    fn a_create_failure_keeps_its_evidence_and_where_the_fix_is_made() {
+        use crate::diagnose::Verdict;
+        use crate::diagnose::create_failure::CreateFailure;
+        let refused = TestFailure::from(CreateFailure {
+            verdict: Verdict::MustChange,
+            message: "refused".into(),
+            evidence: "HTTP 403: Operation Failed".into(),
+            fix: Some("give the role".into()),
+        });
+        assert!(refused.in_servicenow);
+        assert_eq!(
+            refused.evidence.as_deref(),
+            Some("HTTP 403: Operation Failed")
+        );
+        let unknown = TestFailure::from(CreateFailure {
+            verdict: Verdict::Unreachable,
+            message: "no answer".into(),
+            evidence: String::new(),
+            fix: Some("look for it first".into()),
+        });
+        assert!(!unknown.in_servicenow);
+        assert_eq!(unknown.evidence, None);
+    }
+}
