@@ -35,9 +35,19 @@ pub fn keymap(m: &Model) -> Keymap {
     if m.checks.running {
         return vec![Binding::new(&[keys::ESC], "cancel", Action::Back)];
     }
+    // Footer order is priority order: what a short footer drops comes last.
     let mut v = vec![
         Binding::new(&[keys::ENTER, Key::ch('v')], "details", Action::Details),
         Binding::new(&[Key::ch('c')], "continue", Action::Continue),
+        Binding::new(
+            &[keys::ESC, Key::ch('b')],
+            if m.checks.return_to_editor {
+                "back to endpoint"
+            } else {
+                "back"
+            },
+            Action::Back,
+        ),
         Binding::new(&[keys::DOWN, Key::ch('j')], "next row", Action::Down)
             .labelled("↓/j")
             .hidden(),
@@ -49,15 +59,6 @@ pub fn keymap(m: &Model) -> Keymap {
         Binding::new(&[Key::ch('y')], "copy fix", Action::CopyFix),
     ];
     v.extend(paging("scroll the fix"));
-    v.push(Binding::new(
-        &[keys::ESC, Key::ch('b')],
-        if m.checks.return_to_editor {
-            "back to endpoint"
-        } else {
-            "back"
-        },
-        Action::Back,
-    ));
     v
 }
 

@@ -79,12 +79,20 @@ pub fn position(scroll: u16, height: u16, lines: usize) -> String {
     format!("{first}–{last}/{lines}")
 }
 
-/// Draw the document `blocks` titled `title` over `area`, scrolled by `scroll` (clamped).
+/// Draw the document `blocks` titled `title` over `area` (full width, as tall as the document
+/// needs, at most all of it), scrolled by `scroll` (clamped).
 pub fn render(f: &mut Frame, area: Rect, title: &str, blocks: &[Block], scroll: u16, t: Theme) {
     if area.width < 6 || area.height < 3 {
         return;
     }
     let lines = wrapped(blocks, area);
+    let needed = u16::try_from(lines.len())
+        .unwrap_or(u16::MAX)
+        .saturating_add(2);
+    let area = Rect {
+        height: area.height.min(needed.max(3)),
+        ..area
+    };
     let inner = text_area(area);
     let scroll = scroll.min(max_scroll(lines.len(), inner.height));
     let at = position(scroll, inner.height, lines.len());
