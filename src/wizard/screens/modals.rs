@@ -76,9 +76,19 @@ fn detail_document(m: &Model, of: DetailOf) -> (String, Vec<Block>) {
     }
 }
 
-/// Where the detail view is drawn: over everything but the header and the footer.
+/// Where the detail view is drawn in `modal` (everything but the header and the footer): all
+/// of it but the status line, which says what `y` did.
+fn detail_in(m: &Model, modal: Rect) -> Rect {
+    Rect {
+        height: modal.height.saturating_sub(u16::from(m.status.is_some())),
+        ..modal
+    }
+}
+
+/// [`detail_in`] for the model's terminal size (to clamp scrolling in `update`).
 fn detail_area(m: &Model) -> Rect {
-    crate::wizard::layout::areas(Rect::new(0, 0, m.size.0, m.size.1), false).modal
+    let modal = crate::wizard::layout::areas(Rect::new(0, 0, m.size.0, m.size.1), false).modal;
+    detail_in(m, modal)
 }
 
 fn detail_action(m: &mut Model, d: Detail, a: Action) -> Vec<Effect> {
@@ -401,7 +411,7 @@ pub fn view(m: &Model, modal: &Modal, f: &mut Frame, area: Rect) {
         }
         Modal::Detail(d) => {
             let (title, blocks) = detail_document(m, d.of);
-            detail::render(f, area, &title, &blocks, d.scroll, t);
+            detail::render(f, detail_in(m, area), &title, &blocks, d.scroll, t);
         }
         Modal::Picker(_) | Modal::Value(_) => {}
     }
