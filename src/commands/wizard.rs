@@ -395,9 +395,12 @@ impl Ending<'_> {
             }
         }
         if secrets.iter().all(|(_, h)| *h == SecretHome::Inline) {
-            out.push_str(
-                "  The secrets are in the file itself; only you can read it (mode 0600).\n",
-            );
+            out.push_str(&output::wrap(
+                "The secrets are in the file itself; only you can read it (mode 0600).",
+                width,
+                "  ",
+                "",
+            ));
         }
         next(out, "Check the connection and the permissions:");
         out.push_str(&format!("       snow-connect check{}\n", self.flags()));
@@ -631,6 +634,35 @@ mod tests {
         );
         assert!(text.contains("instance_url"), "{text}");
         assert!(text.lines().all(|l| l.chars().count() <= 80), "{text}");
+    }
+
+    /// The text printed after Save, at the widths the wizard is read at (80, 60 and 40
+    /// columns; the height does not matter on the normal screen): a demo file with its
+    /// secrets in environment variables, and the inline default.
+    #[test]
+    fn closing_summary_snapshots() {
+        let env = config(
+            SecretRef::Env("SNOW_CLIENT_SECRET".into()),
+            SecretRef::Env("SNOW_PASSWORD".into()),
+            &["FinOps anomalies"],
+        );
+        let inline = config(inline("s3cret!"), inline("pa55word"), &["FinOps anomalies"]);
+        let demo = Path::new("/home/op/snow-connect-demo.toml");
+        let home = Path::new("/home/op/.config/snow-connect/config.toml");
+        for width in [80, 60, 40] {
+            let mut e = ending(demo, Some(&env));
+            e.config_flag = Some(demo.to_path_buf());
+            e.demo_url = Some("http://127.0.0.1:40123");
+            e.width = width;
+            let text = e.text();
+            assert!(!text.contains("s3cret!") && !text.contains("pa55word"));
+            insta::assert_snapshot!(format!("closing_summary_demo_env_w{width}"), text);
+            let mut e = ending(home, Some(&inline));
+            e.width = width;
+            let text = e.text();
+            assert!(!text.contains("s3cret!") && !text.contains("pa55word"));
+            insta::assert_snapshot!(format!("closing_summary_inline_w{width}"), text);
+        }
     }
 
     #[test]

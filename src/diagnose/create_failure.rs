@@ -19,6 +19,9 @@ pub struct CreateFailure {
     pub verdict: Verdict,
     /// What happened (server text already sanitised).
     pub message: String,
+    /// What came back, whole: the HTTP status and ServiceNow's own message where there was
+    /// one, or what was observed instead (sanitised).
+    pub evidence: String,
     /// What to change or do next, when there is something.
     pub fix: Option<String>,
 }
@@ -31,11 +34,13 @@ pub fn explain_create_error(
     wait: &RateLimitWait,
 ) -> CreateFailure {
     let said = crate::sanitize::line(&err.to_string()).into_owned();
+    let evidence = crate::sanitize::line(&super::probes::evidence(err)).into_owned();
     let ctx = FixContext::new(client.username(), client.instance().host());
     if is_insert_denied(err) {
         return CreateFailure {
             verdict: Verdict::MustChange,
             message: format!("ServiceNow refused to create the incident ({said})."),
+            evidence,
             fix: fixes::for_error(err, &ctx),
         };
     }
@@ -53,6 +58,7 @@ pub fn explain_create_error(
                  It is unknown whether the incident was created; snow-connect does not send it \
                  again, because that could create a duplicate incident."
             ),
+            evidence,
             fix: Some(duplicate_check_hint(
                 client.instance(),
                 short_description,
@@ -64,6 +70,7 @@ pub fn explain_create_error(
         return CreateFailure {
             verdict: Verdict::MustChange,
             message: rate_limit_give_up(err, wait),
+            evidence,
             fix: None,
         };
     }
@@ -81,6 +88,7 @@ pub fn explain_create_error(
     CreateFailure {
         verdict: verdict_of_error(err),
         message: format!("ServiceNow did not create the incident: {said}."),
+        evidence,
         fix,
     }
 }

@@ -270,10 +270,10 @@ fn headline(
     match id {
         CauseId::RateLimited => match retry_at {
             Some(t) => format!(
-                "the instance is rate limiting the integration user (HTTP 429); try again after {}",
+                "the integration user is rate limited (HTTP 429); try again after {}",
                 cause::clock(t)
             ),
-            None => "the instance is rate limiting the integration user (HTTP 429); try again in a few minutes".to_string(),
+            None => "the integration user is rate limited (HTTP 429); try again in a few minutes".to_string(),
         },
         CauseId::SecurelyScoped => "the OAuth client is securely scoped: ServiceNow refuses every Table API call, whatever the user's roles".to_string(),
         CauseId::Unavailable => format!(

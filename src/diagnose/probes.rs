@@ -9,7 +9,7 @@ use super::create_failure::outcome_unknown;
 use super::fixes::{self, FixContext};
 use super::{CheckId, CheckResult, CheckStatus};
 use crate::sanitize;
-use crate::servicenow::{Error, Record};
+use crate::servicenow::{Error, ProbeAnswer, Record};
 
 /// A check's outcome before it is stamped with its id and time.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -133,10 +133,13 @@ pub(crate) type ReadOutcome = Result<ReadOk, Error>;
 /// What a read says about the user's access to a table and its fields.
 #[derive(Debug, Clone)]
 pub(crate) enum Access {
-    /// Rows came back. `hidden` lists the requested fields that are absent or empty in every row.
+    /// Rows came back. `hidden` lists the requested fields that are absent or empty in every row;
+    /// `rows` is how many came back and `total` the `X-Total-Count` of the query, if sent.
     Readable {
         hidden: Vec<&'static str>,
         requested: Vec<&'static str>,
+        rows: usize,
+        total: Option<u64>,
     },
     /// 403 on the table, or 200 with no rows while `X-Total-Count` says rows exist.
     TableDenied { evidence: String },
@@ -175,6 +178,8 @@ pub(crate) fn access(outcome: &ReadOutcome, required: &[&'static str]) -> Access
             Access::Readable {
                 hidden,
                 requested: required.to_vec(),
+                rows: ok.records.len(),
+                total: ok.total,
             }
         }
         Err(Error::Forbidden(m)) => {
@@ -303,7 +308,7 @@ fn short(err: &Error) -> String {
 
 /// `reachability` and `instance` from `Client::probe()`.
 pub(crate) fn probe_outcomes(
-    result: &Result<(), Error>,
+    result: &Result<ProbeAnswer, Error>,
     host: &str,
     https: bool,
     ctx: &FixContext,
@@ -314,13 +319,7 @@ pub(crate) fn probe_outcomes(
         format!("connected to {host} (DNS and TCP OK; plain HTTP, no TLS)")
     };
     match result {
-        Ok(()) => (
-            Outcome::passed(connected),
-            Outcome::passed(
-                "answers like a ServiceNow instance (JSON \"User Not Authenticated\" without a token)",
-            )
-            .with_evidence("HTTP 401: User Not Authenticated"),
-        ),
+        Ok(answer) => (Outcome::passed(connected), instance_proven(answer)),
         Err(Error::Cancelled) => (Outcome::skipped("cancelled"), Outcome::skipped("cancelled")),
         Err(
             e @ (Error::Dns { .. }
@@ -333,7 +332,10 @@ pub(crate) fn probe_outcomes(
         ) => {
             let reach = failure("cannot connect", e, ctx);
             let skipped = Outcome::skipped_for(
-                format!("skipped: cannot connect (see cause {})", cause_word(reach.cause)),
+                format!(
+                    "skipped: cannot connect (see cause {})",
+                    cause_word(reach.cause)
+                ),
                 reach.cause,
             );
             (reach, skipped)
@@ -366,10 +368,63 @@ pub(crate) fn probe_outcomes(
         // ServiceNow; the next rungs will say what is wrong.
         Err(e) => (
             Outcome::passed(connected),
-            Outcome::passed("answers like a ServiceNow instance (JSON error envelope)")
+            Outcome::passed("answers like ServiceNow: its JSON error envelope")
                 .with_evidence(evidence(e)),
         ),
     }
+}
+
+/// `instance` passed: what the unauthenticated probe saw that only ServiceNow says.
+fn instance_proven(answer: &ProbeAnswer) -> Outcome {
+    let status = answer.status;
+    match &answer.message {
+        Some(m) => Outcome::passed(format!(
+            "answers like ServiceNow: its JSON error envelope (HTTP {status}) without a token"
+        ))
+        .with_evidence(format!("HTTP {status}: {m}")),
+        None => Outcome::passed(format!(
+            "answers like ServiceNow: a Table API result (HTTP {status}) without a token"
+        ))
+        .with_evidence(format!("HTTP {status} with a JSON \"result\"")),
+    }
+}
+
+/// What a read proved about rows: `47 rows readable`, or `rows readable (1 of 130 read)` when
+/// the read asked for fewer rows than `X-Total-Count` says match.
+fn rows_proven(rows: usize, total: Option<u64>) -> String {
+    let plural = |n: u64| if n == 1 { "row" } else { "rows" };
+    let read = u64::try_from(rows).unwrap_or(u64::MAX);
+    match total {
+        Some(n) if n > read => format!("rows readable ({read} of {n} read)"),
+        _ => format!("{read} {} readable", plural(read)),
+    }
+}
+
+/// What a read's evidence is when it passed: the status, the rows and the count header.
+fn rows_evidence(rows: usize, total: Option<u64>) -> String {
+    match total {
+        Some(n) => format!("HTTP 200 with {rows} record(s); X-Total-Count: {n}"),
+        None => format!("HTTP 200 with {rows} record(s) (no X-Total-Count)"),
+    }
+}
+
+/// A token's lifetime, short: `30 min`, `45 s`, `2 h`.
+fn lifetime(secs: u64) -> String {
+    match secs {
+        0..=119 => format!("{secs} s"),
+        120..=7199 => format!("{} min", secs.div_ceil(60)),
+        _ => format!("{} h", secs.div_ceil(3600)),
+    }
+}
+
+/// What a read proved about fields: every requested one had a value in some row.
+fn fields_proven(requested: &[&str]) -> String {
+    format!(
+        "{} field{} readable: {}",
+        requested.len(),
+        if requested.len() == 1 { "" } else { "s" },
+        requested.join(", ")
+    )
 }
 
 /// A cause id for a sentence, or "above" when there is none.
@@ -384,14 +439,22 @@ pub(crate) fn oauth_outcome(
 ) -> Outcome {
     match result {
         Ok(info) => Outcome::passed(format!(
-            "token issued (scope {}, expires in {} s{})",
-            info.scope,
-            info.expires_in,
+            "token issued, expires in {} (scope {}{})",
+            lifetime(info.expires_in),
+            if info.scope.is_empty() {
+                "not stated"
+            } else {
+                info.scope.as_str()
+            },
             if info.has_refresh_token {
                 ", with a refresh token"
             } else {
                 ""
             }
+        ))
+        .with_evidence(format!(
+            "HTTP 200 from /oauth_token.do: an access token, expires_in {}",
+            info.expires_in
         )),
         Err(e @ Error::TokenRejected { .. }) => Outcome {
             cause: Some(CauseId::CredentialsRejected),
@@ -472,13 +535,17 @@ pub(crate) fn table_pair(table: &str, access: &Access, ctx: &FixContext) -> (Out
         )
     };
     match access {
-        Access::Readable { hidden, requested } => {
-            let table_ok = Outcome::passed(format!("{table} rows can be read"));
+        Access::Readable {
+            hidden,
+            requested,
+            rows,
+            total,
+        } => {
+            let table_ok = Outcome::passed(rows_proven(*rows, *total))
+                .with_evidence(rows_evidence(*rows, *total));
             let fields = if hidden.is_empty() {
-                Outcome::passed(format!(
-                    "{table} fields can be read ({})",
-                    requested.join(", ")
-                ))
+                Outcome::passed(fields_proven(requested))
+                    .with_evidence(rows_evidence(*rows, *total))
             } else {
                 fields_hidden(
                     table,
@@ -517,7 +584,7 @@ pub(crate) fn table_pair(table: &str, access: &Access, ctx: &FixContext) -> (Out
         ),
         Access::QueryFieldsDenied { evidence } => (
             Outcome::passed(format!(
-                "{table} answered (the refusal was about the fields in the query)"
+                "table readable; the 403 refused only the fields in the query, not {table}"
             ))
             .with_evidence(evidence.clone()),
             Outcome::acl_missing(
@@ -552,10 +619,19 @@ pub(crate) fn table_pair(table: &str, access: &Access, ctx: &FixContext) -> (Out
 pub(crate) fn glide_outcome(access: &Access, ctx: &FixContext) -> Outcome {
     const T: &str = "sys_glide_object";
     match access {
-        Access::Readable { hidden, .. } if hidden.is_empty() => {
-            Outcome::passed("field types (sys_glide_object) can be read")
-        }
-        Access::Readable { hidden, requested } => fields_hidden(
+        Access::Readable {
+            hidden,
+            rows,
+            total,
+            ..
+        } if hidden.is_empty() => Outcome::passed(format!(
+            "{} (field types, with their labels)",
+            rows_proven(*rows, *total)
+        ))
+        .with_evidence(rows_evidence(*rows, *total)),
+        Access::Readable {
+            hidden, requested, ..
+        } => fields_hidden(
             T,
             hidden,
             requested,
@@ -579,8 +655,8 @@ pub(crate) fn choice_outcome(access: &Access, ctx: &FixContext) -> Outcome {
     let (table, fields) = match access {
         // A query that matched nothing still proves the table is readable.
         Access::Empty { evidence } => (
-            Outcome::passed("sys_choice can be read"),
-            Outcome::passed("sys_choice can be read (no rows matched)")
+            Outcome::passed("readable: the query matched no rows"),
+            Outcome::passed("readable: no choice rows matched the query")
                 .with_evidence(evidence.clone()),
         ),
         other => table_pair(T, other, ctx),
@@ -603,8 +679,10 @@ pub(crate) fn choice_outcome(access: &Access, ctx: &FixContext) -> Outcome {
     } else if out.status == CheckStatus::Blocked {
         out.status = CheckStatus::Warning;
     }
-    if out.status == CheckStatus::Passed {
-        out.summary = "choice lists (sys_choice) can be read".to_string();
+    if out.status == CheckStatus::Passed
+        && let Access::Readable { rows, total, .. } = access
+    {
+        out.summary = format!("{} with values and labels", rows_proven(*rows, *total));
     }
     out
 }
@@ -981,6 +1059,90 @@ mod tests {
         let o = create_outcome(&e, &ctx());
         assert_eq!(o.status, CheckStatus::Blocked);
         assert!(o.fix.unwrap_or_default().contains("itil"));
+    }
+
+    #[test]
+    fn passed_results_state_what_was_observed() {
+        // The instance row names the status and message it actually got.
+        let answer = Ok(ProbeAnswer {
+            status: 401,
+            message: Some(msg(
+                "User Not Authenticated",
+                Some("Required to provide Auth information"),
+            )),
+        });
+        let (_, i) = probe_outcomes(&answer, "acme.service-now.com", true, &ctx());
+        assert_eq!(i.status, CheckStatus::Passed);
+        assert!(
+            i.summary.starts_with("answers like ServiceNow"),
+            "{}",
+            i.summary
+        );
+        assert!(i.summary.contains("HTTP 401"), "{}", i.summary);
+        assert_eq!(
+            i.evidence.as_deref(),
+            Some("HTTP 401: User Not Authenticated: Required to provide Auth information")
+        );
+        let open = Ok(ProbeAnswer {
+            status: 200,
+            message: None,
+        });
+        let (_, i) = probe_outcomes(&open, "acme.service-now.com", true, &ctx());
+        assert!(i.summary.contains("HTTP 200"), "{}", i.summary);
+        assert!(!i.evidence.unwrap_or_default().contains("401"));
+
+        // Rows: the count that came back, and X-Total-Count when it says more exist.
+        let rows = |n: usize, total| {
+            let records = (0..n)
+                .map(|i| rec(json!({"name": format!("t{i}"), "super_class": "x"})))
+                .collect();
+            table_pair(
+                "sys_db_object",
+                &access(&ok(records, total), &["name"]),
+                &ctx(),
+            )
+        };
+        let (t, f) = rows(47, Some(47));
+        assert_eq!(t.summary, "47 rows readable");
+        assert_eq!(
+            t.evidence.as_deref(),
+            Some("HTTP 200 with 47 record(s); X-Total-Count: 47")
+        );
+        assert_eq!(f.summary, "1 field readable: name");
+        let (t, _) = rows(1, Some(130));
+        assert_eq!(t.summary, "rows readable (1 of 130 read)");
+        let (t, _) = rows(1, None);
+        assert_eq!(t.summary, "1 row readable");
+
+        // A 403 about the query's fields passes the table check, and says so.
+        let o = Err(Error::Forbidden(msg(
+            "Insufficient rights to query records",
+            Some("Field(s) present in the query do not have permission to be read"),
+        )));
+        let (t, _) = table_pair("sys_dictionary", &access(&o, &["name"]), &ctx());
+        assert_eq!(t.status, CheckStatus::Passed);
+        assert!(t.summary.starts_with("table readable"), "{}", t.summary);
+        assert!(
+            t.summary.contains("refused only the fields"),
+            "{}",
+            t.summary
+        );
+
+        // The token: its lifetime, short, and what came back.
+        let token = Ok(crate::servicenow::TokenInfo {
+            scope: "useraccount".into(),
+            expires_in: 1799,
+            has_refresh_token: true,
+        });
+        let o = oauth_outcome(&token, &ctx());
+        assert!(
+            o.summary.starts_with("token issued, expires in 30 min"),
+            "{}",
+            o.summary
+        );
+        assert!(o.evidence.unwrap_or_default().contains("expires_in 1799"));
+        assert_eq!(lifetime(45), "45 s");
+        assert_eq!(lifetime(7200), "2 h");
     }
 
     #[test]

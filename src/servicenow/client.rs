@@ -16,7 +16,7 @@ use super::proxy::ProxyConfig;
 use super::response::{Answer, Endpoint, envelope_of, link_next, shorten};
 use super::token::{Grant, TokenState};
 use super::transport::{self, Target};
-use super::{Error, InstanceUrl, Record, TableQuery};
+use super::{Error, InstanceUrl, Record, ServiceNowMessage, TableQuery};
 use crate::sanitize::Redactor;
 
 /// The most pages one `get_all` reads; beyond that the answer is not a dictionary but a
@@ -83,6 +83,15 @@ impl std::fmt::Debug for Credentials {
             .field("password", &"[redacted]")
             .finish()
     }
+}
+
+/// What the unauthenticated probe of [`Client::probe`] saw from a ServiceNow instance.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProbeAnswer {
+    /// The HTTP status (401 on a real instance).
+    pub status: u16,
+    /// ServiceNow's error envelope (sanitised), when it answered with one.
+    pub message: Option<ServiceNowMessage>,
 }
 
 /// What a successful token request told us (never the token itself).
@@ -247,8 +256,9 @@ impl Client {
 
     /// An unauthenticated GET of the Table API that proves the host is a ServiceNow instance:
     /// a real instance answers 401 with the JSON "User Not Authenticated" envelope.
-    /// Ok(()) when it does; the classified error otherwise (DNS, TLS, HTML page, hibernation ...).
-    pub async fn probe(&self) -> Result<(), Error> {
+    /// What it answered when it does; the classified error otherwise (DNS, TLS, HTML page,
+    /// hibernation ...).
+    pub async fn probe(&self) -> Result<ProbeAnswer, Error> {
         let url = self.url("/api/now/table/sys_db_object")?;
         let query = [("sysparm_limit", "1"), ("sysparm_fields", "sys_id")];
         let a = self
@@ -259,7 +269,10 @@ impl Client {
         if a.success() {
             let v = a.json()?;
             return match v.get("result") {
-                Some(_) => Ok(()),
+                Some(_) => Ok(ProbeAnswer {
+                    status: a.status,
+                    message: None,
+                }),
                 None => Err(Error::InvalidResponse {
                     url: a.url.clone(),
                     reason: "JSON, but not a Table API answer (no \"result\")".into(),
@@ -270,16 +283,19 @@ impl Client {
             return Err(a.error(Endpoint::Api));
         }
         // Whatever the status, ServiceNow's error envelope proves it is an instance.
-        if envelope_of(&a.json()?).is_none() {
-            return Err(Error::InvalidResponse {
+        match envelope_of(&a.json()?) {
+            Some(m) => Ok(ProbeAnswer {
+                status: a.status,
+                message: Some(m),
+            }),
+            None => Err(Error::InvalidResponse {
                 url: a.url.clone(),
                 reason: format!(
                     "HTTP {} with JSON that is not ServiceNow's error envelope",
                     a.status
                 ),
-            });
+            }),
         }
-        Ok(())
     }
 
     /// Password grant at `/oauth_token.do`. Never retried on rejection; refused without

@@ -18,7 +18,9 @@ mod token;
 mod transport;
 mod url;
 
-pub use client::{Client, ClientOptions, ClientStats, Created, Credentials, Page, TokenInfo};
+pub use client::{
+    Client, ClientOptions, ClientStats, Created, Credentials, Page, ProbeAnswer, TokenInfo,
+};
 pub use error::{Error, ServiceNowMessage};
 pub use login_guard::{DEFAULT_LOCKOUT_AFTER, LoginGuard, Rejection, STATE_DIR_ENV};
 pub use proxy::{ProxyConfig, ProxySettings};

@@ -19,7 +19,7 @@ use crate::dictionary::ReferenceSearch;
 use crate::incident::send_policy::{RATE_LIMIT_BUDGET, RateLimitWait, create_with_policy};
 use crate::servicenow::{Client, ClientOptions, InstanceUrl, LoginGuard};
 use crate::wizard::draft::DraftState;
-use crate::wizard::msg::{ChecksOutcome, CreatedTest, Effect, Msg, SaveFailure, Slot};
+use crate::wizard::msg::{ChecksOutcome, CreatedTest, Effect, Msg, SaveFailure, Slot, TestFailure};
 use crate::wizard::widgets::picker::{FilterRequest, FilterWorker};
 
 /// A draft job.
@@ -383,9 +383,9 @@ impl Runner {
                 self.spawn("test incident", async move {
                     let client = session.lock().ok().and_then(|s| s.clone());
                     let Some(client) = client else {
-                        return Some(Msg::TestIncident(Err(
-                            "not connected: run the checks first".into(),
-                        )));
+                        return Some(Msg::TestIncident(Err(TestFailure::from(
+                            "not connected: run the checks first".to_string(),
+                        ))));
                     };
                     // The same policy and words as `send`. Cancelling only stops waiting: a POST
                     // that was sent may still create the incident, and it is never resent.
@@ -408,7 +408,7 @@ impl Runner {
                                 .get("short_description")
                                 .and_then(serde_json::Value::as_str)
                                 .unwrap_or_default();
-                            Err(explain_create_error(&e, &client, sent, &wait).message)
+                            Err(explain_create_error(&e, &client, sent, &wait).into())
                         }
                     }))
                 });

@@ -33,6 +33,8 @@ pub enum Action {
     Home,
     /// To the bottom.
     End,
+    /// Open the selected item's whole detail (a matrix row, a failed test incident).
+    Details,
     /// Activate the focused item or go on.
     Activate,
     /// Show or hide the secrets in the form.

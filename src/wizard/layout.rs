@@ -66,7 +66,8 @@ pub struct Areas {
     pub status: Rect,
     /// The key hints.
     pub footer: Rect,
-    /// Where popups go (everything but header and footer).
+    /// Where popups go (everything but the header, the feedback line and the footer: a popup
+    /// never hides what the last key did).
     pub modal: Rect,
 }
 
@@ -108,7 +109,7 @@ pub fn areas(area: Rect, status_rows: u16, sidebar: Sidebar) -> Areas {
         body,
         status,
         footer,
-        modal: middle,
+        modal: main,
     }
 }
 

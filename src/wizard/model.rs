@@ -9,6 +9,7 @@ use crate::wizard::context::Context;
 use crate::wizard::draft::DraftState;
 use crate::wizard::keymap::Keymap;
 use crate::wizard::popups::{DraftOffer, Popup};
+use crate::wizard::screens::checks::Checks;
 use crate::wizard::screens::connect::Connect;
 use crate::wizard::screens::editor::Editor;
 use crate::wizard::screens::endpoints::Endpoints;
@@ -136,7 +137,8 @@ pub enum RowState {
     Done(CheckResult),
 }
 
-/// The Checks screen.
+/// What the checks found: the rows of the latest run and the connection it made. Shared in
+/// the context (the matrix shows it, the picker explains with it, the review tests with it).
 #[derive(Debug, Clone, Default)]
 pub struct ChecksState {
     /// Number of the current run (messages from older runs are ignored).
@@ -147,18 +149,14 @@ pub struct ChecksState {
     pub cancelled: bool,
     /// One row per check, ladder order.
     pub rows: Vec<(CheckId, RowState)>,
-    /// Selected row in the matrix.
-    pub selected: usize,
-    /// Scroll of the fix pane.
-    pub fix_scroll: u16,
     /// Normalised URL of the run.
     pub instance_url: Option<String>,
+    /// The URL as typed (for the report, when it does not parse).
+    pub typed_url: String,
     /// User of the run.
     pub username: String,
     /// A token was obtained.
     pub connected: bool,
-    /// Opened from the picker's explanation: going on returns to the endpoint editor.
-    pub return_to_editor: bool,
 }
 
 impl ChecksState {
@@ -191,8 +189,7 @@ impl ChecksState {
     }
 }
 
-/// The typed state of every screen but the checks (whose state is in the context while it
-/// moves to a component).
+/// The typed state of every screen.
 #[derive(Debug)]
 pub struct Screens {
     /// Welcome.
@@ -203,6 +200,8 @@ pub struct Screens {
     pub oauth: Guide,
     /// Step 3: the form.
     pub connect: Connect,
+    /// Step 3: the checks and the ACL matrix.
+    pub checks: Checks,
     /// Step 4: the list.
     pub endpoints: Endpoints,
     /// Step 4: the endpoint editor, while open.
@@ -255,6 +254,7 @@ impl Model {
                 choose_user: Guide::new(Page::ChooseUser),
                 oauth: Guide::new(Page::OAuthApp),
                 connect,
+                checks: Checks::default(),
                 endpoints: Endpoints::default(),
                 editor: None,
                 review: Review::default(),
@@ -275,8 +275,8 @@ impl Model {
         self.popups.last()
     }
 
-    /// The current screen as a component (`None` for the checks, not yet moved to a
-    /// component).
+    /// The current screen as a component (`None` only for the editor when it is not open,
+    /// which no navigation allows).
     pub fn screen_component(&self) -> Option<&dyn Component> {
         Some(match self.screen {
             Screen::Welcome => &self.screens.welcome,
@@ -286,7 +286,7 @@ impl Model {
             Screen::Endpoints => &self.screens.endpoints,
             Screen::Editor => self.screens.editor.as_ref()?,
             Screen::Review => &self.screens.review,
-            Screen::Checks => return None,
+            Screen::Checks => &self.screens.checks,
         })
     }
 
@@ -301,7 +301,7 @@ impl Model {
             Screen::Endpoints => &mut s.endpoints,
             Screen::Editor => s.editor.as_mut()?,
             Screen::Review => &mut s.review,
-            Screen::Checks => return None,
+            Screen::Checks => &mut s.checks,
         };
         Some((c, &mut self.cx))
     }

@@ -7,6 +7,7 @@ use std::time::Duration;
 use crossterm::event::KeyEvent;
 
 use crate::config::Config;
+use crate::diagnose::create_failure::CreateFailure;
 use crate::diagnose::{CheckEvent, CheckResult, ConnectionInput, Dictionary, DictionaryError};
 use crate::incident::Plan;
 use crate::servicenow::Rejection;
@@ -52,7 +53,7 @@ pub enum Msg {
     /// The config was removed (or not).
     Removed(Result<(), String>),
     /// The test incident was created (or not).
-    TestIncident(Result<CreatedTest, String>),
+    TestIncident(Result<CreatedTest, TestFailure>),
     /// The test incident is waiting out a rate limit; the text says for how long.
     TestIncidentWaiting(String),
     /// The picker's filter answered a query.
@@ -106,6 +107,43 @@ pub struct CreatedTest {
     pub number: String,
     /// Link to the record.
     pub url: String,
+}
+
+/// Why the test incident was not created: what happened, what came back and what to change
+/// (the words of `diagnose::create_failure`, server text already sanitised).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TestFailure {
+    /// What happened, in a sentence or two.
+    pub message: String,
+    /// The HTTP status and ServiceNow's own message, whole, when a request got an answer.
+    pub evidence: Option<String>,
+    /// What to change or do next.
+    pub fix: Option<String>,
+    /// Something must change in ServiceNow (else: wait, or look on this side).
+    pub in_servicenow: bool,
+}
+
+impl From<String> for TestFailure {
+    /// A failure with nothing but a message (no request was answered).
+    fn from(message: String) -> TestFailure {
+        TestFailure {
+            message,
+            evidence: None,
+            fix: None,
+            in_servicenow: false,
+        }
+    }
+}
+
+impl From<CreateFailure> for TestFailure {
+    fn from(f: CreateFailure) -> TestFailure {
+        TestFailure {
+            in_servicenow: f.verdict == crate::diagnose::Verdict::MustChange && f.fix.is_some(),
+            message: f.message,
+            evidence: Some(f.evidence).filter(|e| !e.is_empty()),
+            fix: f.fix,
+        }
+    }
 }
 
 /// Work slots: starting work in a slot cancels what ran there before; leaving a screen

@@ -86,7 +86,7 @@ fn denied() -> Model {
 
 fn endpoints() -> Model {
     let mut m = checks(results_ok(), Some(Ok(dictionary())));
-    send(&mut m, [key(KeyCode::Enter)]);
+    send(&mut m, [key(KeyCode::Char('c'))]);
     m
 }
 
@@ -213,8 +213,44 @@ fn matrix() {
     );
     check("matrix_denied", &mut denied());
     let mut m = denied();
-    send(&mut m, [key(KeyCode::Enter)]);
+    send(&mut m, [key(KeyCode::Char('c'))]);
     check("continue_anyway", &mut m);
+}
+
+/// The first non-passing row is selected when the matrix opens; Enter opens it full-width.
+#[test]
+fn matrix_failing_row_and_its_detail() {
+    let mut m = checks(results_glide_denied(), Some(Ok(dictionary())));
+    let rows = crate::wizard::screens::checks::visible_rows(&m.cx);
+    assert_eq!(
+        rows[m.screens.checks.selected()].0,
+        CheckId::AclSysGlideObject
+    );
+    check("matrix_failing", &mut m);
+    send(&mut m, [key(KeyCode::Enter)]);
+    check("detail", &mut m);
+    // ServiceNow's message is whole, on one line, wherever a line can hold it.
+    for (w, h) in [(80, 24), (60, 20)] {
+        let text = render(&mut m, w, h);
+        assert!(
+            text.lines()
+                .any(|l| l.contains("HTTP 403: Insufficient rights to query records")),
+            "{w}x{h}:\n{text}"
+        );
+    }
+    m.cx.size = (80, 24);
+    send(&mut m, [key(KeyCode::End)]);
+    insta::assert_snapshot!("detail_end_80x24", render(&mut m, 80, 24));
+}
+
+/// An instance-wide cause is one banner above the rows, wrapped, never cut mid-word.
+#[test]
+fn root_cause_banner() {
+    check(
+        "banner_rate_limited",
+        &mut checks(results_rate_limited(), None),
+    );
+    check("banner_two_causes", &mut checks(results_two_causes(), None));
 }
 
 #[test]
@@ -257,7 +293,7 @@ fn picker_modal() {
     send(
         &mut m,
         [
-            key(KeyCode::Enter),
+            key(KeyCode::Char('c')),
             key(KeyCode::Char('y')),
             key(KeyCode::Char('a')),
         ],
@@ -364,6 +400,48 @@ fn review_and_save() {
     check("review_saved", &mut m);
 }
 
+fn at_review_on_the_test_button() -> Model {
+    let mut m = with_endpoint();
+    send(
+        &mut m,
+        [key(KeyCode::Down), key(KeyCode::Down), key(KeyCode::Enter)],
+    );
+    assert_eq!(m.screen, Screen::Review);
+    m.screens
+        .review
+        .focus_on(crate::wizard::screens::review::ReviewItem::Test);
+    m
+}
+
+/// The question before a real incident, its failure on Review, and the failure's detail.
+#[test]
+fn test_incident() {
+    let mut m = at_review_on_the_test_button();
+    send(&mut m, [key(KeyCode::Enter)]);
+    check("test_incident_confirm", &mut m);
+    send(&mut m, [key(KeyCode::Char('y'))]);
+    let denied = crate::servicenow::Error::Forbidden(crate::servicenow::ServiceNowMessage {
+        message: "Operation Failed".into(),
+        detail: Some("ACL Exception Insert Failed due to security constraints".into()),
+    });
+    let ctx = crate::diagnose::fixes::FixContext::new("finout.integration", "acme.service-now.com");
+    send(
+        &mut m,
+        [Msg::TestIncident(Err(crate::wizard::msg::TestFailure {
+            message: format!("ServiceNow refused to create the incident ({denied})."),
+            evidence: Some(
+                "HTTP 403: Operation Failed: ACL Exception Insert Failed due to security constraints"
+                    .into(),
+            ),
+            fix: crate::diagnose::fixes::for_error(&denied, &ctx),
+            in_servicenow: true,
+        }))],
+    );
+    check("test_incident_failed", &mut m);
+    send(&mut m, [key(KeyCode::Char('v'))]);
+    check("test_incident_detail", &mut m);
+}
+
 #[test]
 fn modals() {
     let mut m = model();
@@ -413,7 +491,7 @@ fn untrusted_text_is_shown_escaped() {
     if let Some((_, crate::wizard::model::RowState::Done(r))) = m.cx.checks.rows.get_mut(2) {
         r.evidence = Some("evil\u{1b}[2Jtitle\u{7}".into());
     }
-    m.cx.checks.selected = 2;
+    m.screens.checks.select(2);
     let text = render(&mut m, 80, 24);
     assert!(!text.contains('\u{1b}'));
     assert!(text.contains("evil^[[2Jtitle^G"));

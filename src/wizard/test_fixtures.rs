@@ -226,8 +226,11 @@ pub fn dictionary() -> Dictionary {
     );
     count.max_length = None;
     let active = field("active", "Active", Some(FieldKind::Boolean), "task");
-    let short = field("short_description", "Short description", None, "task");
-    let desc = field("description", "Description", None, "task");
+    // The lengths of the out-of-the-box dictionary.
+    let mut short = field("short_description", "Short description", None, "task");
+    short.max_length = Some(160);
+    let mut desc = field("description", "Description", None, "task");
+    desc.max_length = Some(4000);
     let mut fields = vec![
         active,
         group,
@@ -276,13 +279,13 @@ fn result(
     }
 }
 
-/// Every check passed (fixed times).
+/// Every check passed (fixed times), with the summaries and evidence the ladder gives.
 pub fn results_ok() -> Vec<CheckResult> {
     vec![
         result(
             CheckId::InstanceUrl,
             CheckStatus::Passed,
-            "https://acme.service-now.com",
+            "https://acme.service-now.com (normalised from \"acme\")",
             None,
             None,
             0,
@@ -290,7 +293,7 @@ pub fn results_ok() -> Vec<CheckResult> {
         result(
             CheckId::Reachability,
             CheckStatus::Passed,
-            "DNS, TCP and TLS succeeded",
+            "connected to acme.service-now.com (DNS, TCP and TLS OK)",
             None,
             None,
             42,
@@ -298,64 +301,64 @@ pub fn results_ok() -> Vec<CheckResult> {
         result(
             CheckId::Instance,
             CheckStatus::Passed,
-            "answers like a ServiceNow instance",
-            Some("HTTP 401 User Not Authenticated"),
+            "answers like ServiceNow: its JSON error envelope (HTTP 401) without a token",
+            Some("HTTP 401: User Not Authenticated: Required to provide Auth information"),
             None,
             35,
         ),
         result(
             CheckId::Oauth,
             CheckStatus::Passed,
-            "token issued (scope useraccount, expires in 1799 s)",
-            None,
+            "token issued, expires in 30 min (scope useraccount, with a refresh token)",
+            Some("HTTP 200 from /oauth_token.do: an access token, expires_in 1799"),
             None,
             120,
         ),
         result(
             CheckId::AclSysDbObject,
             CheckStatus::Passed,
-            "rows readable",
-            Some("HTTP 200, 2 rows"),
+            "1 row readable",
+            Some("HTTP 200 with 1 record(s); X-Total-Count: 1"),
             None,
             51,
         ),
         result(
             CheckId::AclSysDbObjectFields,
             CheckStatus::Passed,
-            "fields readable",
-            Some("name, super_class present"),
+            "2 fields readable: name, super_class",
+            Some("HTTP 200 with 1 record(s); X-Total-Count: 1"),
             None,
             50,
         ),
         result(
             CheckId::AclSysDictionary,
             CheckStatus::Passed,
-            "rows readable",
-            Some("HTTP 200, 97 rows"),
+            "97 rows readable",
+            Some("HTTP 200 with 97 record(s); X-Total-Count: 97"),
             None,
             63,
         ),
         result(
             CheckId::AclSysDictionaryFields,
             CheckStatus::Passed,
-            "fields readable",
-            Some("element, internal_type present"),
+            "4 fields readable: name, element, internal_type, column_label",
+            Some("HTTP 200 with 97 record(s); X-Total-Count: 97"),
             None,
             61,
         ),
         result(
             CheckId::AclSysGlideObject,
             CheckStatus::Passed,
-            "rows readable",
-            Some("HTTP 200, 33 rows"),
+            "33 rows readable (field types, with their labels)",
+            Some("HTTP 200 with 33 record(s); X-Total-Count: 33"),
             None,
             48,
         ),
         result(
             CheckId::AclSysChoice,
             CheckStatus::Passed,
-            "choices readable",
-            Some("HTTP 200, 54 rows"),
+            "54 rows readable with values and labels",
+            Some("HTTP 200 with 54 record(s); X-Total-Count: 54"),
             None,
             55,
         ),
@@ -370,17 +373,76 @@ pub fn results_ok() -> Vec<CheckResult> {
     ]
 }
 
-/// sys_dictionary.* denied: rows come back without fields.
+/// sys_glide_object denied at the table: ServiceNow's 403, as `--deny sys_glide_object` gives.
+pub fn results_glide_denied() -> Vec<CheckResult> {
+    let mut r = results_ok();
+    r[8] = result(
+        CheckId::AclSysGlideObject,
+        CheckStatus::Blocked,
+        "the user cannot read sys_glide_object",
+        Some("HTTP 403: Insufficient rights to query records"),
+        Some(&crate::diagnose::fixes::acl_row(
+            "sys_glide_object",
+            &crate::diagnose::fixes::FixContext::new("finout.integration", ""),
+        )),
+        12,
+    );
+    r
+}
+
+/// The instance rate limits the user from the sys_dictionary read on (retry at a fixed time).
+pub fn results_rate_limited() -> Vec<CheckResult> {
+    let mut r = results_ok();
+    let at = time::macros::datetime!(2026-12-07 20:37:38 UTC);
+    r[6] = CheckResult {
+        cause: Some(crate::diagnose::CauseId::RateLimited),
+        retry_at: Some(at),
+        ..result(
+            CheckId::AclSysDictionary,
+            CheckStatus::Inconclusive,
+            "sys_dictionary not checked: rate limited; retry after 60 minutes",
+            Some(
+                "HTTP 429: Rate limit exceeded: Rate limit of 3 requests per hour for Table API exceeded; Retry-After: 3600; X-RateLimit-Limit: 3",
+            ),
+            Some("Retry after 60 minutes (the instance asked to wait)."),
+            9,
+        )
+    };
+    r[7] = CheckResult {
+        cause: Some(crate::diagnose::CauseId::RateLimited),
+        ..result(
+            CheckId::AclSysDictionaryFields,
+            CheckStatus::Skipped,
+            "skipped: sys_dictionary could not be read (cause rate_limited)",
+            None,
+            None,
+            0,
+        )
+    };
+    r
+}
+
+/// Two root causes at once: the rate limit and a missing read ACL.
+pub fn results_two_causes() -> Vec<CheckResult> {
+    let mut r = results_rate_limited();
+    r[8] = results_glide_denied()[8].clone();
+    r
+}
+
+/// sys_dictionary.* denied: rows come back without fields (the ladder's words).
 pub fn results_dictionary_fields_denied() -> Vec<CheckResult> {
     let mut r = results_ok();
     r[7] = result(
         CheckId::AclSysDictionaryFields,
         CheckStatus::Blocked,
-        "sys_dictionary records came back without fields: no Additional Fields can be offered",
-        Some("HTTP 200, 97 records without element, internal_type"),
+        "sys_dictionary rows came back without name, element, internal_type, column_label (4 of 4 requested fields hidden)",
         Some(
-            "Elevate to security_admin, open System Security > Access Control (ACL) > New.\nType: record, Operation: read, Name: sys_dictionary / *.\nAdd the integration role under Requires role, then Submit.\nGive the role to finout.integration (User Administration > Users > Roles > Edit...).",
+            "HTTP 200: records came back without the fields name, element, internal_type, column_label",
         ),
+        Some(&crate::diagnose::fixes::acl_row(
+            "sys_dictionary.*",
+            &crate::diagnose::fixes::FixContext::new("finout.integration", ""),
+        )),
         58,
     );
     r

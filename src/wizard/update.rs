@@ -46,7 +46,7 @@ fn on_msg(m: &mut Model, msg: Msg) -> Vec<Effect> {
         Msg::ChecksDone { run, outcome } => {
             let current = run == m.cx.checks.run;
             let warning = m.screens.connect.note_login(current, &outcome);
-            checks::on_done(&mut m.cx, run, *outcome);
+            m.screens.checks.on_done(&mut m.cx, run, *outcome);
             if let Some(c) = warning {
                 m.popups.push(Popup::Confirm(c));
             }
@@ -116,7 +116,8 @@ fn on_msg(m: &mut Model, msg: Msg) -> Vec<Effect> {
             let review = &mut m.screens.review;
             review.saving = false;
             if review.test == crate::wizard::screens::review::TestState::Running {
-                review.test = crate::wizard::screens::review::TestState::Done(Err(e.clone()));
+                review.test =
+                    crate::wizard::screens::review::TestState::Done(Err(e.clone().into()));
             }
             m.cx.error(format!("Internal error (logged): {e}"));
             Vec::new()
@@ -144,10 +145,10 @@ fn global(m: &Model) -> Vec<Binding> {
 
 /// The current screen's bindings (ignoring popups), globals included.
 pub fn screen_keymap(m: &Model) -> Keymap {
-    let mut k = match m.screen_component() {
-        Some(c) => c.bindings(&m.cx),
-        None => checks::keymap(m),
-    };
+    let mut k = m
+        .screen_component()
+        .map(|c| c.bindings(&m.cx))
+        .unwrap_or_default();
     k.extend(global(m));
     k
 }
@@ -222,7 +223,7 @@ fn dispatch(m: &mut Model, a: Action) -> Vec<Effect> {
         Some((c, cx)) => c.action(a, cx),
         None => match m.screen_component_mut() {
             Some((c, cx)) => c.action(a, cx),
-            None => return checks::action(m, a),
+            None => Reply::none(),
         },
     };
     apply(m, reply)
@@ -278,6 +279,9 @@ pub fn request(m: &mut Model, r: Request) -> Vec<Effect> {
         }
         Request::StartChecks { resend } => {
             let reply = m.screens.connect.start_checks(&mut m.cx, resend);
+            if m.cx.checks.running {
+                m.screens.checks.started();
+            }
             apply(m, reply)
         }
         Request::EditEndpoint(i) => {
@@ -323,7 +327,7 @@ fn confirmed(m: &mut Model, kind: ConfirmKind) -> Vec<Effect> {
         ConfirmKind::Quit => return quit_now(m),
         ConfirmKind::Remove => m.screens.welcome.remove_confirmed(&mut m.cx),
         ConfirmKind::Replace => Reply::request(Request::StartReplace),
-        ConfirmKind::ContinueAnyway => return checks::proceed(m),
+        ConfirmKind::ContinueAnyway => m.screens.checks.proceed(),
         ConfirmKind::DeleteEndpoint(i) => m.screens.endpoints.delete(i, &mut m.cx),
         ConfirmKind::DiscardEndpoint => Reply::request(Request::CloseEditor { select: None }),
         ConfirmKind::ReplaceOnSave => m.screens.review.save(&mut m.cx, true),
@@ -362,14 +366,8 @@ fn show_check(m: &mut Model, check: Option<crate::diagnose::CheckId>) -> Vec<Eff
         m.cx.error("Run the checks first: Esc, then go back to the Connect screen.");
         return Vec::new();
     }
-    m.cx.checks.return_to_editor = true;
     let effects = go(m, Screen::Checks);
-    if let Some(id) = check {
-        let rows = checks::visible_rows(&m.cx);
-        if let Some(i) = rows.iter().position(|(r, _)| *r == id) {
-            m.cx.checks.selected = i;
-        }
-    }
+    m.screens.checks.show(&m.cx, check);
     m.cx.info("The selected row says which ACL to add. r re-runs the checks once it is fixed.");
     effects
 }
@@ -419,6 +417,12 @@ pub fn go(m: &mut Model, to: Screen) -> Vec<Effect> {
         Screen::ChooseUser => m.screens.choose_user.reset(),
         Screen::OAuthApp => m.screens.oauth.reset(),
         Screen::Review => m.screens.review.enter(m.screens.connect.form.input()),
+        // The dictionary may have arrived since the editor opened.
+        Screen::Editor => {
+            if let Some(ed) = m.screens.editor.as_mut() {
+                ed.refresh_mandatory(&m.cx);
+            }
+        }
         _ => {}
     }
     m.cx.clear_stale_status();

@@ -43,7 +43,7 @@ fn after_checks(
 
 fn ready_for_endpoints() -> Model {
     let mut m = after_checks(results_ok(), Some(Ok(dictionary())));
-    send(&mut m, [key(KeyCode::Enter)]);
+    send(&mut m, [key(KeyCode::Char('c'))]);
     assert_eq!(m.screen, Screen::Endpoints);
     m
 }
@@ -248,10 +248,14 @@ fn failed_required_read_needs_an_explicit_continue_anyway() {
     // The failing row is selected, so its fix is on screen at once.
     let rows = crate::wizard::screens::checks::visible_rows(&m.cx);
     assert_eq!(
-        rows[m.cx.checks.selected].0,
+        rows[m.screens.checks.selected()].0,
         CheckId::AclSysDictionaryFields
     );
     send(&mut m, [key(KeyCode::Enter)]);
+    assert!(matches!(m.top(), Some(Popup::Detail(_))), "{:?}", m.top());
+    send(&mut m, [key(KeyCode::Esc)]);
+    assert!(m.popups.is_empty());
+    send(&mut m, [key(KeyCode::Char('c'))]);
     assert_eq!(m.screen, Screen::Checks);
     match m.top() {
         Some(Popup::Confirm(c)) => {
@@ -264,7 +268,7 @@ fn failed_required_read_needs_an_explicit_continue_anyway() {
     // Enter on the default ("Stay") stays.
     send(&mut m, [key(KeyCode::Enter)]);
     assert_eq!(m.screen, Screen::Checks);
-    send(&mut m, [key(KeyCode::Enter), key(KeyCode::Char('y'))]);
+    send(&mut m, [key(KeyCode::Char('c')), key(KeyCode::Char('y'))]);
     assert_eq!(m.screen, Screen::Endpoints);
 }
 
@@ -597,7 +601,7 @@ fn without_the_dictionary_the_picker_explains_and_jumps_to_the_matrix() {
             evidence: "HTTP 200, records without fields".into(),
         })),
     );
-    send(&mut m, [key(KeyCode::Enter), key(KeyCode::Char('y'))]);
+    send(&mut m, [key(KeyCode::Char('c')), key(KeyCode::Char('y'))]);
     send(&mut m, [key(KeyCode::Char('a'))]);
     assert_eq!(m.screen, Screen::Editor);
     assert!(
@@ -619,7 +623,7 @@ fn without_the_dictionary_the_picker_explains_and_jumps_to_the_matrix() {
     assert_eq!(m.screen, Screen::Checks);
     let rows = crate::wizard::screens::checks::visible_rows(&m.cx);
     assert_eq!(
-        rows[m.cx.checks.selected].0,
+        rows[m.screens.checks.selected()].0,
         CheckId::AclSysDictionaryFields
     );
     // Esc goes back to the endpoint being edited, not to the form.
@@ -655,7 +659,7 @@ fn a_rate_limited_dictionary_blames_no_acl() {
         },
     };
     let mut m = after_checks(results, Some(Err(DictionaryError::Client(limited))));
-    send(&mut m, [key(KeyCode::Enter), key(KeyCode::Char('y'))]);
+    send(&mut m, [key(KeyCode::Char('c')), key(KeyCode::Char('y'))]);
     send(&mut m, [key(KeyCode::Char('a'))]);
     open_picker(&mut m);
     let u = picker_state(&m).unavailable.as_ref().expect("explanation");

@@ -12,7 +12,6 @@ use unicode_width::UnicodeWidthStr;
 
 use crate::wizard::layout::{MAX_STATUS_ROWS, MIN_H, MIN_W, Sidebar, areas, big_enough};
 use crate::wizard::model::{Model, STEPS, Screen};
-use crate::wizard::screens::checks;
 use crate::wizard::widgets::doc::{self, Block};
 use crate::wizard::widgets::draw::{centered, truncate};
 
@@ -39,9 +38,8 @@ pub fn view(m: &Model, f: &mut Frame) {
             .collect();
         f.render_widget(Paragraph::new(rule), a.rule);
     }
-    match m.screen_component() {
-        Some(c) => c.view(f, a.body, &m.cx),
-        None => checks::view(m, f, a.body),
+    if let Some(c) = m.screen_component() {
+        c.view(f, a.body, &m.cx);
     }
     f.render_widget(Paragraph::new(status), a.status);
     for p in &m.popups {

@@ -740,7 +740,7 @@ async fn no_output_path_shows_an_echoed_secret_or_token() {
     model.popups.clear();
     let mut copied = Vec::new();
     for row in 0..12 {
-        model.cx.checks.selected = row;
+        model.screens.checks.select(row);
         for e in update(
             &mut model,
             Msg::Key(KeyEvent::new(KeyCode::Char('y'), KeyModifiers::NONE)),

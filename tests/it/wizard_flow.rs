@@ -198,7 +198,7 @@ async fn connect(ui: &mut Ui) {
 async fn open_new_endpoint(ui: &mut Ui) {
     connect(ui).await;
     ui.wait_for("All required checks passed").await;
-    ui.key(KeyCode::Enter);
+    ui.key(KeyCode::Char('c'));
     ui.wait_for("+ Add an endpoint").await;
     ui.key(KeyCode::Enter);
     ui.wait_for("New endpoint").await;
@@ -324,14 +324,19 @@ async fn denied_dictionary_fields_show_the_matrix_and_the_pickers_explanation() 
             } else {
                 ui.wait_for("root cause").await
             };
-            assert!(matrix.contains("Read sys_dictionary.*"), "{matrix}");
+            assert!(matrix.contains("sys_dictionary.*"), "{matrix}");
             assert!(
                 matrix.contains("✗ Blocked") || matrix.contains("◐ Partial"),
                 "{matrix}"
             );
-            assert!(matrix.contains("one"), "{matrix}");
-            assert!(matrix.contains("plan, for every"), "{matrix}");
+            // Enter opens the selected (failing) row in full: the evidence and the one plan.
             ui.key(KeyCode::Enter);
+            let detail = ui.wait_for("one plan, for every cause").await;
+            assert!(detail.contains("Evidence"), "{detail}");
+            assert!(detail.contains("Read sys_dictionary fields"), "{detail}");
+            ui.key(KeyCode::Esc);
+            ui.wait_for("Enter details").await;
+            ui.key(KeyCode::Char('c'));
             ui.wait_for("Continue anyway?").await;
             ui.key(KeyCode::Char('y'));
             ui.wait_for("+ Add an endpoint").await;
@@ -482,7 +487,7 @@ async fn editing_an_existing_config_keeps_its_endpoints_and_comments() {
         assert!(!form.contains("demo-secret"));
         ui.key(KeyCode::Enter);
         ui.wait_for("All required checks passed").await;
-        ui.key(KeyCode::Enter);
+        ui.key(KeyCode::Char('c'));
         ui.wait_for("Existing").await;
         ui.key(KeyCode::Char('c'));
         ui.wait_for("5. Review & save").await;

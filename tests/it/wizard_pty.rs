@@ -264,3 +264,129 @@ fn a_dumb_or_missing_term_refuses_with_the_no_terminal_line() {
         }
     }
 }
+
+#[test]
+fn enter_on_the_first_failing_row_shows_servicenows_message_whole() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut t = Pty::start(&["--demo", "--deny", "sys_glide_object"], dir.path(), &[]);
+    t.walk_to_the_form();
+    t.press_until(TAB, "▸[ Connect ]", 6);
+    t.send(ENTER);
+    let matrix = t.wait_for("(above the matrix)");
+    // The matrix opens on the first row that did not pass.
+    assert!(
+        matrix
+            .lines()
+            .any(|l| l.contains("▸✗ Blocked") && l.contains("sys_glide_object")),
+        "the failing row is selected:\n{matrix}"
+    );
+    t.send(ENTER);
+    let detail = t.wait_for("Esc close");
+    assert!(
+        detail
+            .lines()
+            .any(|l| l.contains("HTTP 403: Insufficient rights to query records")),
+        "ServiceNow's message on one line:\n{detail}"
+    );
+    assert!(!detail.contains("Continue anyway?"), "{detail}");
+    // The plan is further down: End reaches the last line, and the position says so.
+    t.send(b"\x1b[F");
+    let end = t.wait_for("s writes the report");
+    // The frame's bottom edge says `first–last/total`: at the end, last is total.
+    let at = end
+        .lines()
+        .find_map(|l| {
+            l.split_whitespace()
+                .find(|w| w.contains('–') && w.contains('/'))
+        })
+        .unwrap_or_else(|| panic!("no position shown:\n{end}"));
+    let (last, total) = at
+        .split_once('–')
+        .and_then(|(_, r)| r.split_once('/'))
+        .unwrap_or_else(|| panic!("position {at:?}"));
+    assert_eq!(last, total, "End shows the last line: {at}");
+    t.send(b"\x1b");
+    t.wait_for("Enter details");
+    t.send(CTRL_C);
+    t.wait_exit();
+}
+
+/// How many test incidents the demo instance at `base` (`http://127.0.0.1:PORT`) holds.
+fn test_incidents(base: &str) -> u64 {
+    use base64::Engine;
+    use std::io::{Read, Write};
+    let addr = base.trim_start_matches("http://");
+    let auth = base64::engine::general_purpose::STANDARD.encode("finout.integration:demo-password");
+    let mut s = std::net::TcpStream::connect(addr).expect("connect to the demo instance");
+    s.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .expect("timeout");
+    write!(
+        s,
+        "GET /api/now/table/incident?sysparm_query=short_descriptionSTARTSWITHsnow-connect%20connection%20test&sysparm_fields=number&sysparm_limit=100 HTTP/1.1\r\n\
+         Host: {addr}\r\nAccept: application/json\r\nAuthorization: Basic {auth}\r\nConnection: close\r\n\r\n"
+    )
+    .expect("request");
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).expect("answer");
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    answer
+        .lines()
+        .find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.eq_ignore_ascii_case("x-total-count")
+                .then(|| v.trim().parse().ok())
+                .flatten()
+        })
+        .unwrap_or_else(|| panic!("no X-Total-Count:\n{answer}"))
+}
+
+#[test]
+fn the_test_incident_is_created_only_after_its_confirmation() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut t = Pty::start(&["--demo"], dir.path(), &[]);
+    t.walk_to_the_form();
+    let form = t.wait_for("→ http://127.0.0.1:");
+    let base = form
+        .lines()
+        .find_map(|l| l.split("→ ").nth(1))
+        .map(|u| u.trim().to_string())
+        .expect("the demo URL on the form");
+    t.press_until(TAB, "▸[ Connect ]", 6);
+    t.send(ENTER);
+    t.wait_for("All required checks passed");
+    t.open_new_endpoint();
+    t.send(b"PTY endpoint");
+    t.save_endpoint_and_review();
+    let before = test_incidents(&base);
+    t.press_until(TAB, "▸[ Send a test incident ]", 8);
+    // Esc on the question creates nothing.
+    t.send(ENTER);
+    t.wait_for("Create a test incident?");
+    t.send(b"\x1b");
+    t.wait_until("the question closed", |s| {
+        !s.contains("Create a test incident?")
+    });
+    // Enter takes the default, Cancel: nothing either.
+    t.send(ENTER);
+    let asked = t.wait_for("Create a test incident?");
+    assert!(
+        asked.contains("▸[ Cancel ]"),
+        "Cancel is the default:\n{asked}"
+    );
+    t.send(ENTER);
+    t.wait_until("the question closed", |s| {
+        !s.contains("Create a test incident?")
+    });
+    assert_eq!(test_incidents(&base), before, "nothing was created");
+    assert!(!t.screen().contains("Created INC"));
+    // Yes creates exactly one (so the count above could have moved).
+    t.send(ENTER);
+    t.wait_for("Create a test incident?");
+    t.send(b"y");
+    t.wait_for("✓ Created INC");
+    assert_eq!(test_incidents(&base), before + 1);
+    t.send(CTRL_C);
+    t.wait_for("Quit without saving?");
+    t.send(CTRL_C);
+    t.wait_exit();
+}

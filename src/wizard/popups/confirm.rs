@@ -3,6 +3,7 @@
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
+use ratatui::text::Span;
 
 use crate::wizard::component::{Component, Reply, Request};
 use crate::wizard::context::Context;
@@ -123,12 +124,23 @@ impl Component for Confirm {
 
     fn view(&self, f: &mut Frame, area: Rect, cx: &Context) {
         let t = cx.theme;
+        // Paragraphs are spaced; indented lines (`  field = value`) form one list whose
+        // lines hang under their text.
         let mut body = Vec::new();
+        let mut listing = false;
         for (i, p) in self.body.iter().enumerate() {
-            if i > 0 {
+            let item = p.starts_with("  ");
+            if i > 0 && !(item && listing) {
                 body.push(Block::Blank);
             }
-            body.push(Block::text(p.clone()));
+            listing = item;
+            if item {
+                let text = p.trim_start();
+                let lead = " ".repeat(p.len().saturating_sub(text.len()));
+                body.push(Block::item(0, lead, vec![Span::raw(text.to_string())]));
+            } else {
+                body.push(Block::text(p.clone()));
+            }
         }
         let buttons = dialog::yes_no(self.yes, self.no, self.on_yes, t);
         dialog::render(f, area, &self.title, &body, buttons, 62, t);

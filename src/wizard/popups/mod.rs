@@ -4,6 +4,7 @@
 //! [`Request::Close`]: crate::wizard::component::Request::Close
 
 pub mod confirm;
+pub mod detail;
 pub mod draft_offer;
 pub mod help;
 pub mod picker;
@@ -12,6 +13,7 @@ pub mod value;
 use crate::wizard::component::Component;
 
 pub use confirm::{Confirm, ConfirmKind};
+pub use detail::DetailView;
 pub use draft_offer::DraftOffer;
 pub use help::Help;
 pub use picker::Picker;
@@ -30,6 +32,8 @@ pub enum Popup {
     Picker(Box<Picker>),
     /// "Select a value".
     Value(Box<ValueSelector>),
+    /// The whole detail of a matrix row or of a failed test incident.
+    Detail(Box<DetailView>),
 }
 
 impl Popup {
@@ -41,6 +45,7 @@ impl Popup {
             Popup::Draft(p) => p,
             Popup::Picker(p) => &**p,
             Popup::Value(p) => &**p,
+            Popup::Detail(p) => &**p,
         }
     }
 
@@ -52,6 +57,7 @@ impl Popup {
             Popup::Draft(p) => p,
             Popup::Picker(p) => &mut **p,
             Popup::Value(p) => &mut **p,
+            Popup::Detail(p) => &mut **p,
         }
     }
 }
@@ -77,5 +83,11 @@ impl From<Picker> for Popup {
 impl From<ValueSelector> for Popup {
     fn from(v: ValueSelector) -> Popup {
         Popup::Value(Box::new(v))
+    }
+}
+
+impl From<DetailView> for Popup {
+    fn from(d: DetailView) -> Popup {
+        Popup::Detail(Box::new(d))
     }
 }

@@ -1,60 +1,36 @@
-//! Screen 5, Checks: each check appears as it runs, then the ACL matrix (one row per
-//! permission, glyph + word + evidence) with the selected row's fix in full. Actions: retry,
-//! back to the form, Markdown report, copy the fix (OSC 52), continue.
+//! Step 3, the checks: each check appears as it runs, then the ACL matrix (one row per
+//! permission, glyph + word, and what was proven or the evidence), the root causes as one
+//! banner above it, and the selected row's story below. Enter (or `v`) opens a row's whole
+//! detail. Actions: retry, back to the form, Markdown report, copy the fix (OSC 52), continue.
+//!
+//! What the checks found (the rows, the connection) is shared in [`Context::checks`]: the
+//! picker and the review read it too. This screen keeps what it shows: the selected row and
+//! the scroll of its pane.
 
-use crate::sanitize::SafeText;
 use ratatui::Frame;
-use ratatui::layout::Rect;
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
+use ratatui::widgets::{Cell, HighlightSpacing, Paragraph, Row, Table, TableState};
+use unicode_width::UnicodeWidthStr;
 
 use crate::diagnose::fixes::FixContext;
 use crate::diagnose::{
-    Assessment, CauseKind, CheckEvent, CheckId, CheckResult, CheckStatus, DictionaryError, Verdict,
-    plan,
+    Assessment, Cause, CauseId, CauseKind, CheckEvent, CheckId, CheckResult, CheckStatus,
+    DictionaryError, Verdict, plan,
 };
-use crate::wizard::component::Request;
+use crate::sanitize::SafeText;
+use crate::wizard::component::{Component, Reply, Request};
 use crate::wizard::context::Context;
-use crate::wizard::draft::draft_of;
-use crate::wizard::keymap::{Action, Binding, Key, Keymap, keys, paging};
-use crate::wizard::layout::{Sidebar, areas};
-use crate::wizard::model::{Model, RowState, Screen};
+use crate::wizard::keymap::{Action, Binding, Key, Keymap, keys};
+use crate::wizard::model::{RowState, Screen};
 use crate::wizard::msg::{ChecksOutcome, Effect, Slot};
-use crate::wizard::popups::{Confirm, ConfirmKind, Popup};
-use crate::wizard::update::go;
+use crate::wizard::popups::{Confirm, ConfirmKind, DetailView};
+use crate::wizard::theme::Theme;
 use crate::wizard::widgets::doc::Block;
 pub use crate::wizard::widgets::draw::SPINNER;
-use crate::wizard::widgets::draw::{max_scroll, pad, scrolled, truncate};
-
-/// Keys of the checks screen.
-pub fn keymap(m: &Model) -> Keymap {
-    if m.cx.checks.running {
-        return vec![Binding::new(&[keys::ESC], "cancel", Action::Back)];
-    }
-    let mut v = vec![
-        Binding::new(&[keys::ENTER, Key::ch('c')], "continue", Action::Continue),
-        Binding::new(&[keys::DOWN, Key::ch('j')], "next row", Action::Down)
-            .labelled("↓/j")
-            .hidden(),
-        Binding::new(&[keys::UP, Key::ch('k')], "previous row", Action::Up)
-            .labelled("↑/k")
-            .hidden(),
-        Binding::new(&[Key::ch('r')], "retry", Action::Retry),
-        Binding::new(&[Key::ch('s')], "report", Action::SaveReport),
-        Binding::new(&[Key::ch('y')], "copy fix", Action::CopyFix),
-    ];
-    v.extend(paging("scroll the fix"));
-    v.push(Binding::new(
-        &[keys::ESC, Key::ch('b')],
-        if m.cx.checks.return_to_editor {
-            "back to endpoint"
-        } else {
-            "back"
-        },
-        Action::Back,
-    ));
-    v
-}
+use crate::wizard::widgets::draw::truncate;
+use crate::wizard::widgets::scroll::{self, Scroll};
+use crate::wizard::widgets::text_field::TextField;
 
 /// Rows shown in the matrix: every check, except the incident test when it was not run.
 pub fn visible_rows(cx: &Context) -> Vec<(CheckId, &RowState)> {
@@ -67,13 +43,6 @@ pub fn visible_rows(cx: &Context) -> Vec<(CheckId, &RowState)> {
         })
         .map(|(id, s)| (*id, s))
         .collect()
-}
-
-fn selected_result(cx: &Context) -> Option<&CheckResult> {
-    match visible_rows(cx).get(cx.checks.selected) {
-        Some((_, RowState::Done(r))) => Some(r),
-        _ => None,
-    }
 }
 
 /// Causes, plan and verdict of the finished rows (and of discovery), the same model `check`
@@ -89,183 +58,6 @@ pub fn assessment(cx: &Context) -> Assessment {
         _ => Vec::new(),
     };
     plan::assess(&cx.checks.results(), extra, &ctx)
-}
-
-/// What the fix pane and the clipboard give for a row: the cause's fix for a condition of the
-/// instance, the one admin plan for anything the admin changes, else the row's own fix.
-fn what_to_change(a: &Assessment, r: &CheckResult) -> Vec<String> {
-    let Some(cause) = r.cause.and_then(|c| a.cause(c)) else {
-        return r
-            .fix
-            .as_deref()
-            .map(|f| f.lines().map(String::from).collect())
-            .unwrap_or_default();
-    };
-    // The banner above the matrix already says what the cause is; the pane says what to do.
-    let mut v = Vec::new();
-    if let Some(at) = &cause.retry_at {
-        v.push(format!("Try again after {at}."));
-    }
-    let planned = cause.kind == CauseKind::Configuration && !a.plan.steps.is_empty();
-    if planned {
-        v.push(format!(
-            "Cause {} (above). The ServiceNow admin's one plan, for every cause:",
-            cause.id
-        ));
-        v.extend(a.plan.text().lines().map(String::from));
-        if a.plan.script.is_some() {
-            v.push("s writes the report with the same plan as one background script.".to_string());
-        }
-    } else {
-        v.push(format!("Cause {} (above):", cause.id));
-        v.extend(cause.fix.lines().map(String::from));
-    }
-    v
-}
-
-/// React to an action.
-pub fn action(m: &mut Model, a: Action) -> Vec<Effect> {
-    if m.cx.checks.running {
-        if a == Action::Back {
-            m.cx.checks.cancelled = true;
-            m.cx.info("Cancelling the checks…");
-            return vec![Effect::Cancel(Slot::Checks)];
-        }
-        return Vec::new();
-    }
-    let n = visible_rows(&m.cx).len();
-    match a {
-        Action::Up => {
-            m.cx.checks.selected = m.cx.checks.selected.saturating_sub(1);
-            m.cx.checks.fix_scroll = 0;
-        }
-        Action::Down => {
-            m.cx.checks.selected = (m.cx.checks.selected + 1).min(n.saturating_sub(1));
-            m.cx.checks.fix_scroll = 0;
-        }
-        Action::PageDown => scroll_fix(m, 4),
-        Action::PageUp => scroll_fix(m, -4),
-        Action::Retry => {
-            return crate::wizard::update::request(m, Request::StartChecks { resend: false });
-        }
-        Action::Back => {
-            if m.cx.checks.return_to_editor && m.screens.editor.is_some() {
-                m.cx.checks.return_to_editor = false;
-                return go(m, Screen::Editor);
-            }
-            return go(m, Screen::Connect);
-        }
-        Action::SaveReport => {
-            let dir =
-                m.cx.config_path
-                    .parent()
-                    .filter(|d| !d.as_os_str().is_empty())
-                    .map(|d| d.to_path_buf())
-                    .unwrap_or_else(|| std::path::PathBuf::from("."));
-            m.cx.info("Writing the report…");
-            return vec![Effect::SaveReport {
-                dir,
-                instance_url: m.cx.checks.instance_url.clone().unwrap_or_else(|| {
-                    m.screens
-                        .connect
-                        .form
-                        .instance_url
-                        .value()
-                        .trim()
-                        .to_string()
-                }),
-                username: m.cx.checks.username.clone(),
-                results: m.cx.checks.results(),
-            }];
-        }
-        Action::CopyFix => {
-            let verdict = assessment(&m.cx);
-            if let Some(r) = selected_result(&m.cx) {
-                let change = what_to_change(&verdict, r);
-                let text = if change.is_empty() {
-                    format!("{}: {}", r.id.title(), r.summary)
-                } else {
-                    format!("{}: {}\n\n{}", r.id.title(), r.summary, change.join("\n"))
-                };
-                m.cx.info(format!(
-                    "Copied \"{}\" to your clipboard (OSC 52: your terminal must allow it).",
-                    r.id.title()
-                ));
-                return vec![Effect::Clipboard(text)];
-            }
-        }
-        Action::Continue => return continue_on(m),
-        _ => {}
-    }
-    Vec::new()
-}
-
-fn scroll_fix(m: &mut Model, delta: i32) {
-    let (w, h) = fix_pane_size(m);
-    let max = max_scroll(&fix_lines(m), w, h);
-    let next = i32::from(m.cx.checks.fix_scroll)
-        .saturating_add(delta)
-        .clamp(0, i32::from(max));
-    m.cx.checks.fix_scroll = u16::try_from(next).unwrap_or(0);
-}
-
-/// Go on to the endpoints, or ask first when something required failed.
-pub fn continue_on(m: &mut Model) -> Vec<Effect> {
-    if m.cx.checks.required_ok() {
-        return proceed(m);
-    }
-    let a = assessment(&m.cx);
-    let mut body: Vec<String> = a
-        .causes
-        .iter()
-        .map(|c| format!("{}: {}", c.id, SafeText::line(&c.summary)))
-        .collect();
-    let fields_missing = m.cx.dict().is_none();
-    body.push(match a.verdict {
-        Verdict::RetryLater => format!(
-            "Nothing is known to be missing: the instance asked to wait{}. r retries then; if you continue now, {}",
-            a.cause(crate::diagnose::CauseId::RateLimited)
-                .and_then(|c| c.retry_at.as_deref())
-                .map(|t| format!(" (until {t})"))
-                .unwrap_or_default(),
-            if fields_missing {
-                "Additional Fields stay empty until the dictionary is read."
-            } else {
-                "the unchecked rows stay unverified."
-            }
-        ),
-        Verdict::Unreachable | Verdict::Usage => "The instance could not be checked, so nothing is verified: the saved file will not work until the checks pass.".to_string(),
-        _ if !m.cx.checks.connected => "No token was issued, so nothing is verified: the saved file will not work until the credentials are accepted.".to_string(),
-        _ if fields_missing && !a.missing_acls().is_empty() => "Without the read ACLs there are no Additional Fields: endpoints fill only Short description and Description, and fields the instance makes mandatory cannot be found.".to_string(),
-        _ => "The integration will fail until the admin makes the changes of the plan (see the matrix).".to_string(),
-    });
-    m.popups.push(Popup::Confirm(Confirm {
-        kind: ConfirmKind::ContinueAnyway,
-        title: "Continue anyway?".into(),
-        body,
-        yes: "Continue anyway",
-        no: "Stay",
-        on_yes: false,
-    }));
-    Vec::new()
-}
-
-/// Leave the checks for the endpoints (or back to the editor that opened the matrix).
-pub fn proceed(m: &mut Model) -> Vec<Effect> {
-    let to = if m.cx.checks.return_to_editor && m.screens.editor.is_some() {
-        Screen::Editor
-    } else {
-        Screen::Endpoints
-    };
-    m.cx.checks.return_to_editor = false;
-    let mut effects = go(m, to);
-    if to == Screen::Editor
-        && let Some(ed) = m.screens.editor.as_mut()
-    {
-        ed.refresh_mandatory(&m.cx);
-    }
-    effects.push(Effect::SaveDraft(Box::new(draft_of(m))));
-    effects
 }
 
 /// A progress event from run `run`.
@@ -287,48 +79,535 @@ fn set_row(cx: &mut Context, id: CheckId, state: RowState) {
     }
 }
 
-/// Run `run` finished.
-pub fn on_done(cx: &mut Context, run: u64, outcome: ChecksOutcome) {
-    if run != cx.checks.run {
-        return;
+/// The checks screen.
+#[derive(Debug, Default)]
+pub struct Checks {
+    /// Selected row in the matrix.
+    selected: usize,
+    /// Scroll of the selected row's pane.
+    pane: Scroll,
+    /// Opened from the picker's explanation: going on (or back) returns to the editor.
+    return_to_editor: bool,
+}
+
+impl Checks {
+    /// The selected row (an index into [`visible_rows`]).
+    pub fn selected(&self) -> usize {
+        self.selected
     }
-    for r in outcome.results {
-        set_row(cx, r.id, RowState::Done(r));
+
+    /// Select row `i`.
+    pub fn select(&mut self, i: usize) {
+        self.selected = i;
+        self.pane.reset();
     }
-    // A check that never reported is shown as skipped rather than spinning forever.
-    for (id, s) in cx.checks.rows.iter_mut() {
-        if !matches!(s, RowState::Done(_)) {
-            *s = RowState::Done(CheckResult::new(*id, CheckStatus::Skipped, "not run"));
+
+    /// A new run starts: its rows are all pending.
+    pub fn started(&mut self) {
+        self.select(0);
+    }
+
+    /// Open on the row of `check`, coming from the endpoint editor (going on returns there).
+    pub fn show(&mut self, cx: &Context, check: Option<CheckId>) {
+        self.return_to_editor = true;
+        if let Some(id) = check
+            && let Some(i) = visible_rows(cx).iter().position(|(r, _)| *r == id)
+        {
+            self.select(i);
         }
     }
-    cx.checks.running = false;
-    cx.checks.connected = outcome.connected;
-    cx.checks.instance_url = outcome.instance_url;
-    cx.dictionary = outcome.dictionary.map(|d| d.map(std::sync::Arc::new));
-    let causes = assessment(cx).causes.len();
-    let rows = visible_rows(cx);
-    let problems: Vec<usize> = rows
-        .iter()
-        .enumerate()
-        .filter(|(_, (_, s))| {
-            matches!(s, RowState::Done(r) if !matches!(r.status, CheckStatus::Passed | CheckStatus::Skipped))
-        })
-        .map(|(i, _)| i)
-        .collect();
-    cx.checks.selected = problems.first().copied().unwrap_or(0);
-    cx.checks.fix_scroll = 0;
-    if cx.checks.cancelled {
-        cx.info("Checks cancelled. r runs them again.");
-    } else if cx.checks.required_ok() {
-        cx.info("All required checks passed. Enter continues to the endpoints.");
-    } else {
-        cx.error(match causes {
-            0 | 1 => {
-                "One root cause (above the matrix): the selected row says what to do.".to_string()
-            }
-            n => format!("{n} root causes (above the matrix): the selected row says what to do."),
-        });
+
+    fn selected_result<'a>(&self, cx: &'a Context) -> Option<&'a CheckResult> {
+        match visible_rows(cx).get(self.selected) {
+            Some((_, RowState::Done(r))) => Some(r),
+            _ => None,
+        }
     }
+
+    /// Run `run` finished: fill in every row, select the first that did not pass, say what
+    /// to do.
+    pub fn on_done(&mut self, cx: &mut Context, run: u64, outcome: ChecksOutcome) {
+        if run != cx.checks.run {
+            return;
+        }
+        for r in outcome.results {
+            set_row(cx, r.id, RowState::Done(r));
+        }
+        // A check that never reported is shown as skipped rather than spinning forever.
+        for (id, s) in cx.checks.rows.iter_mut() {
+            if !matches!(s, RowState::Done(_)) {
+                *s = RowState::Done(CheckResult::new(*id, CheckStatus::Skipped, "not run"));
+            }
+        }
+        cx.checks.running = false;
+        cx.checks.connected = outcome.connected;
+        cx.checks.instance_url = outcome.instance_url;
+        cx.dictionary = outcome.dictionary.map(|d| d.map(std::sync::Arc::new));
+        let causes = assessment(cx).causes.len();
+        let first_problem = visible_rows(cx).iter().position(|(_, s)| {
+            matches!(s, RowState::Done(r) if !matches!(r.status, CheckStatus::Passed | CheckStatus::Skipped))
+        });
+        self.select(first_problem.unwrap_or(0));
+        if cx.checks.cancelled {
+            cx.info("Checks cancelled. r runs them again.");
+        } else if cx.checks.required_ok() {
+            cx.info("All required checks passed. c continues to the endpoints.");
+        } else {
+            cx.error(match causes {
+                0 | 1 => "One root cause (above the matrix). Enter opens a row.".to_string(),
+                n => format!("{n} root causes (above the matrix). Enter opens a row."),
+            });
+        }
+    }
+
+    /// Go on to the endpoints, or ask first when something required failed.
+    fn continue_on(&mut self, cx: &Context) -> Reply {
+        if cx.checks.required_ok() {
+            return self.proceed();
+        }
+        let a = assessment(cx);
+        let mut body: Vec<String> = a
+            .causes
+            .iter()
+            .map(|c| format!("{}: {}", c.id, SafeText::line(&c.summary)))
+            .collect();
+        let fields_missing = cx.dict().is_none();
+        body.push(match a.verdict {
+            Verdict::RetryLater => format!(
+                "Nothing is known to be missing: the instance asked to wait{}. r retries then; if you continue now, {}",
+                a.cause(CauseId::RateLimited)
+                    .and_then(|c| c.retry_at.as_deref())
+                    .map(|t| format!(" (until {t})"))
+                    .unwrap_or_default(),
+                if fields_missing {
+                    "Additional Fields stay empty until the dictionary is read."
+                } else {
+                    "the unchecked rows stay unverified."
+                }
+            ),
+            Verdict::Unreachable | Verdict::Usage => "The instance could not be checked, so nothing is verified: the saved file will not work until the checks pass.".to_string(),
+            _ if !cx.checks.connected => "No token was issued, so nothing is verified: the saved file will not work until the credentials are accepted.".to_string(),
+            _ if fields_missing && !a.missing_acls().is_empty() => "Without the read ACLs there are no Additional Fields: endpoints fill only Short description and Description, and fields the instance makes mandatory cannot be found.".to_string(),
+            _ => "The integration will fail until the admin makes the changes of the plan (see the matrix).".to_string(),
+        });
+        Reply::open(Confirm::new(
+            ConfirmKind::ContinueAnyway,
+            "Continue anyway?",
+            body,
+            "Continue anyway",
+            "Stay",
+        ))
+    }
+
+    /// Leave the checks for the endpoints (or back to the editor that opened the matrix).
+    pub fn proceed(&mut self) -> Reply {
+        let to = if std::mem::take(&mut self.return_to_editor) {
+            Screen::Editor
+        } else {
+            Screen::Endpoints
+        };
+        Reply::go(to).and(Request::SaveDraft)
+    }
+
+    /// The detail view of the selected row.
+    fn details(&self, cx: &Context) -> Reply {
+        let Some(r) = self.selected_result(cx) else {
+            return Reply::none();
+        };
+        let a = assessment(cx);
+        Reply::open(DetailView::new(
+            r.id.title(),
+            row_detail(&a, r, cx.theme),
+            copy_text(&a, r),
+        ))
+    }
+
+    /// The selected row's document for the pane under the matrix.
+    fn pane_blocks(&self, cx: &Context, a: &Assessment) -> Vec<Block> {
+        match self.selected_result(cx) {
+            Some(r) => row_pane(a, r, cx.theme),
+            None => vec![Block::styled("Waiting for the checks…", cx.theme.dim())],
+        }
+    }
+
+    fn geometry(&self, cx: &Context, a: Option<&Assessment>, area: Rect) -> Geometry {
+        let rows = visible_rows(cx).len();
+        let running = cx.checks.running;
+        let banner = match a {
+            Some(a) if !running => banner_lines(
+                &a.causes,
+                usize::from(area.width),
+                banner_budget(area.height),
+            ),
+            _ => Vec::new(),
+        };
+        let banner_h = u16::try_from(banner.len()).unwrap_or(0);
+        let (table_h, rule_h) = if running {
+            (area.height.saturating_sub(1), 0)
+        } else {
+            (split(area.height, rows, banner_h).0, 1)
+        };
+        let [heading, banner_area, table, rule, pane] = Layout::vertical([
+            Constraint::Length(1),
+            Constraint::Length(banner_h),
+            Constraint::Length(table_h),
+            Constraint::Length(rule_h),
+            Constraint::Fill(1),
+        ])
+        .areas(area);
+        Geometry {
+            banner,
+            heading,
+            banner_area,
+            table,
+            rule,
+            pane,
+        }
+    }
+}
+
+impl Component for Checks {
+    fn bindings(&self, cx: &Context) -> Keymap {
+        if cx.checks.running {
+            return vec![Binding::new(&[keys::ESC], "cancel", Action::Back)];
+        }
+        // Footer order is priority order: what a short footer drops comes last.
+        vec![
+            Binding::new(&[keys::ENTER, Key::ch('v')], "details", Action::Details),
+            Binding::new(&[Key::ch('c')], "continue", Action::Continue),
+            Binding::new(
+                &[keys::ESC, Key::ch('b')],
+                if self.return_to_editor {
+                    "back to endpoint"
+                } else {
+                    "back"
+                },
+                Action::Back,
+            ),
+            Binding::new(&[keys::DOWN, Key::ch('j')], "next row", Action::Down)
+                .labelled("↓/j")
+                .hidden(),
+            Binding::new(&[keys::UP, Key::ch('k')], "previous row", Action::Up)
+                .labelled("↑/k")
+                .hidden(),
+            Binding::new(&[Key::ch('r')], "retry", Action::Retry),
+            Binding::new(&[Key::ch('s')], "report", Action::SaveReport),
+            Binding::new(&[Key::ch('y')], "copy fix", Action::CopyFix),
+            Binding::new(&[keys::PGDN], "scroll the fix", Action::PageDown)
+                .labelled("PgDn/PgUp")
+                .hidden(),
+            Binding::new(&[keys::PGUP], "scroll the fix", Action::PageUp).silent(),
+        ]
+    }
+
+    fn action(&mut self, a: Action, cx: &mut Context) -> Reply {
+        if cx.checks.running {
+            if a == Action::Back {
+                cx.checks.cancelled = true;
+                cx.info("Cancelling the checks…");
+                return Reply::effect(Effect::Cancel(Slot::Checks));
+            }
+            return Reply::none();
+        }
+        let n = visible_rows(cx).len();
+        match a {
+            Action::Up => self.select(self.selected.saturating_sub(1)),
+            Action::Down => self.select((self.selected + 1).min(n.saturating_sub(1))),
+            Action::PageDown | Action::PageUp => {
+                self.pane.act(a);
+            }
+            Action::Details => return self.details(cx),
+            Action::Retry => return Reply::request(Request::StartChecks { resend: false }),
+            Action::Back => {
+                let to = if std::mem::take(&mut self.return_to_editor) {
+                    Screen::Editor
+                } else {
+                    Screen::Connect
+                };
+                return Reply::go(to);
+            }
+            Action::SaveReport => {
+                let dir = cx
+                    .config_path
+                    .parent()
+                    .filter(|d| !d.as_os_str().is_empty())
+                    .map(|d| d.to_path_buf())
+                    .unwrap_or_else(|| std::path::PathBuf::from("."));
+                cx.info("Writing the report…");
+                return Reply::effect(Effect::SaveReport {
+                    dir,
+                    instance_url: cx
+                        .checks
+                        .instance_url
+                        .clone()
+                        .unwrap_or_else(|| cx.checks.typed_url.clone()),
+                    username: cx.checks.username.clone(),
+                    results: cx.checks.results(),
+                });
+            }
+            Action::CopyFix => {
+                if let Some(r) = self.selected_result(cx) {
+                    let text = copy_text(&assessment(cx), r);
+                    let title = r.id.title();
+                    cx.info(format!(
+                        "Copied \"{title}\" to your clipboard (OSC 52: your terminal must allow it)."
+                    ));
+                    return Reply::effect(Effect::Clipboard(text));
+                }
+            }
+            Action::Continue => return self.continue_on(cx),
+            _ => {}
+        }
+        Reply::none()
+    }
+
+    fn input(&mut self) -> Option<&mut TextField> {
+        None
+    }
+
+    fn typing(&self) -> bool {
+        false
+    }
+
+    fn view(&self, f: &mut Frame, area: Rect, cx: &Context) {
+        let t = cx.theme;
+        let a = (!cx.checks.running).then(|| assessment(cx));
+        let g = self.geometry(cx, a.as_ref(), area);
+        let heading = if cx.checks.running {
+            "Running the checks"
+        } else {
+            "Connection and ACL matrix"
+        };
+        f.render_widget(
+            Paragraph::new(Span::styled(heading, t.heading())),
+            g.heading,
+        );
+        let banner: Vec<Line> = g
+            .banner
+            .iter()
+            .map(|l| Line::from(Span::styled(l.clone(), t.error())))
+            .collect();
+        f.render_widget(Paragraph::new(banner), g.banner_area);
+        self.table(cx, f, g.table);
+        if let Some(a) = &a {
+            let rows = visible_rows(cx).len();
+            let shown = usize::from(g.table.height);
+            let more = if rows > shown {
+                format!("── {}/{} ", self.selected.saturating_add(1), rows)
+            } else {
+                String::new()
+            };
+            let w = usize::from(g.rule.width);
+            f.render_widget(
+                Paragraph::new(Span::styled(
+                    truncate(&format!("{more}{}", "─".repeat(w)), w),
+                    t.chrome(),
+                )),
+                g.rule,
+            );
+            scroll::render(f, g.pane, &self.pane_blocks(cx, a), &self.pane, t);
+        }
+    }
+}
+
+/// What `y` copies for a row: the same story as the detail view, as plain text.
+fn copy_text(a: &Assessment, r: &CheckResult) -> String {
+    let mut text = format!(
+        "{} {}: {}",
+        r.status.word(),
+        r.id.title(),
+        SafeText::line(&r.summary)
+    );
+    if let Some(e) = &r.evidence {
+        text.push_str(&format!("\nEvidence: {}", SafeText::line(e)));
+    }
+    if let Some(c) = r.cause.and_then(|c| a.cause(c)) {
+        text.push_str(&format!("\nCause {}: {}", c.id, SafeText::line(&c.summary)));
+    }
+    if let Some(change) = what_to_change(a, r) {
+        text.push_str(&format!(
+            "\n\n{}:\n{}",
+            change.heading,
+            SafeText::text(&change.lines.join("\n"))
+        ));
+    }
+    text
+}
+
+/// Where a row's change is made, which heads its fix: only a cause the ServiceNow admin fixes
+/// is headed as a change in ServiceNow; a DNS, TLS, proxy or network fault is on this side,
+/// and a temporary condition is something to wait out.
+pub fn fix_heading(cause: Option<&Cause>) -> &'static str {
+    match cause.map(|c| (c.id, c.kind)) {
+        Some((CauseId::InvalidUrl, _)) => "What to change in the instance URL",
+        Some((CauseId::EndpointInvalid, _)) => "What to change in the endpoint",
+        Some((_, CauseKind::Configuration)) => "What to change in ServiceNow",
+        Some((_, CauseKind::Credentials)) => "What to check",
+        Some((CauseId::Unreachable | CauseId::NotServicenow, _)) => "What to check on your side",
+        Some((_, CauseKind::Instance | CauseKind::Transient)) | None => "What to do",
+    }
+}
+
+/// What the fix pane, the detail view and the clipboard give for a row: the cause's fix for a
+/// condition of the instance, the one admin plan for anything the admin changes, else the
+/// row's own fix; under the heading that says where the change is made.
+struct Change {
+    heading: &'static str,
+    /// The lines, plan steps numbered (`1. `) with their items (`   - `).
+    lines: Vec<String>,
+}
+
+fn what_to_change(a: &Assessment, r: &CheckResult) -> Option<Change> {
+    let cause = r.cause.and_then(|c| a.cause(c));
+    let heading = fix_heading(cause);
+    let Some(cause) = cause else {
+        let lines: Vec<String> = r
+            .fix
+            .as_deref()
+            .map(|f| f.lines().map(String::from).collect())
+            .unwrap_or_default();
+        return (!lines.is_empty()).then_some(Change { heading, lines });
+    };
+    let mut lines = Vec::new();
+    if let Some(at) = &cause.retry_at {
+        // The cause keeps RFC 3339 for machines; people read the clock, as in the banner.
+        let shown = time::OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339)
+            .map(crate::diagnose::cause::clock)
+            .unwrap_or_else(|_| at.clone());
+        lines.push(format!("Try again after {shown}."));
+    }
+    let planned = cause.kind == CauseKind::Configuration && !a.plan.steps.is_empty();
+    if planned {
+        lines.push("The ServiceNow admin's one plan, for every cause:".to_string());
+        lines.extend(a.plan.text().lines().map(String::from));
+        if a.plan.script.is_some() {
+            lines.push(
+                "s writes the report with the same plan as one background script.".to_string(),
+            );
+        }
+    } else {
+        lines.extend(cause.fix.lines().map(String::from));
+    }
+    Some(Change { heading, lines })
+}
+
+/// Blocks for lines of a fix or plan: numbered steps and `-` items hang under their text.
+pub fn fix_blocks(lines: &[String], indent: usize) -> Vec<Block> {
+    lines
+        .iter()
+        .map(|l| {
+            let text = SafeText::line(l).into_owned();
+            let trimmed = text.trim_start();
+            let inner = text.len().saturating_sub(trimmed.len());
+            let numbered = trimmed
+                .split_once(". ")
+                .filter(|(n, _)| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()));
+            if let Some((n, rest)) = numbered {
+                Block::item(
+                    indent + inner,
+                    format!("{n}. "),
+                    vec![Span::raw(rest.to_string())],
+                )
+            } else if let Some(rest) = trimmed.strip_prefix("- ") {
+                Block::item(indent + inner, "- ", vec![Span::raw(rest.to_string())])
+            } else {
+                Block::Para {
+                    indent: indent + inner,
+                    spans: vec![Span::raw(trimmed.to_string())],
+                }
+            }
+        })
+        .collect()
+}
+
+/// The text a passed row shows: what was proven. Any other row shows its evidence (HTTP
+/// status and ServiceNow's message), or its summary when nothing came back.
+fn row_text(r: &CheckResult) -> String {
+    let text = match (r.status, &r.evidence) {
+        (CheckStatus::Passed, _) | (_, None) => &r.summary,
+        (_, Some(e)) => e,
+    };
+    SafeText::line(text).into_owned()
+}
+
+/// One row's whole story for the detail view: status, summary, the evidence in full, its
+/// cause, and what to change (the fix or the one admin plan).
+fn row_detail(a: &Assessment, r: &CheckResult, t: Theme) -> Vec<Block> {
+    let mut v = vec![
+        Block::spans(vec![
+            Span::styled(
+                format!("{} {} ", r.status.glyph(), r.status.word()),
+                t.status(r.status),
+            ),
+            Span::styled(
+                format!("· {} · {} ms", r.id.as_str(), r.elapsed_ms),
+                t.dim(),
+            ),
+        ]),
+        Block::text(SafeText::line(&r.summary).into_owned()),
+    ];
+    let section = |v: &mut Vec<Block>, title: Vec<Span<'static>>, body: String| {
+        v.push(Block::Blank);
+        v.push(Block::spans(title));
+        v.push(Block::Para {
+            indent: 2,
+            spans: vec![Span::raw(body)],
+        });
+    };
+    if let Some(e) = &r.evidence {
+        let e = SafeText::line(e).into_owned();
+        section(&mut v, vec![Span::styled("Evidence", t.strong())], e);
+    }
+    if let Some(cause) = r.cause.and_then(|c| a.cause(c)) {
+        let title = vec![Span::styled(format!("Cause {}", cause.id), t.strong())];
+        section(&mut v, title, SafeText::line(&cause.summary).into_owned());
+    }
+    v.push(Block::Blank);
+    match what_to_change(a, r) {
+        Some(change) => {
+            v.push(Block::styled(format!("{}:", change.heading), t.strong()));
+            v.extend(fix_blocks(&change.lines, 2));
+        }
+        None if r.status == CheckStatus::Passed => {
+            v.push(Block::styled("Nothing to change.", t.dim()));
+        }
+        None => v.push(Block::styled("Nothing to change for this check.", t.dim())),
+    }
+    v
+}
+
+/// The selected row in the pane under the matrix, compact: status, title and summary in one
+/// paragraph, the whole evidence (the row cuts it), then what to change, headed with its
+/// cause. Enter shows the same with room (`row_detail`).
+fn row_pane(a: &Assessment, r: &CheckResult, t: Theme) -> Vec<Block> {
+    let mut v = vec![Block::spans(vec![
+        Span::styled(
+            format!("{} {} ", r.status.glyph(), r.status.word()),
+            t.status(r.status),
+        ),
+        Span::styled(format!("{}: ", r.id.title()), t.strong()),
+        Span::raw(SafeText::line(&r.summary).into_owned()),
+    ])];
+    if let Some(e) = &r.evidence {
+        let e = SafeText::line(e).into_owned();
+        v.push(Block::item(0, "Evidence: ", vec![Span::raw(e)]));
+    }
+    let cause = r.cause.and_then(|c| a.cause(c)).map(|c| c.id);
+    match what_to_change(a, r) {
+        Some(change) => {
+            let head = match cause {
+                Some(c) => format!("{} ({c}):", change.heading),
+                None => format!("{}:", change.heading),
+            };
+            v.push(Block::styled(head, t.strong()));
+            v.extend(fix_blocks(&change.lines, 0));
+        }
+        None if r.status == CheckStatus::Passed => {
+            v.push(Block::styled("Nothing to change.", t.dim()));
+        }
+        None => {}
+    }
+    v
 }
 
 /// Rows of the table and of the detail pane for a body of `height` rows (heading, table,
@@ -336,7 +615,7 @@ pub fn on_done(cx: &mut Context, run: u64, outcome: ChecksOutcome) {
 fn split(height: u16, rows: usize, banner: u16) -> (u16, u16) {
     let rows = u16::try_from(rows).unwrap_or(u16::MAX);
     let avail = height.saturating_sub(2).saturating_sub(banner);
-    let table = if avail >= rows.saturating_add(6) {
+    let table = if avail >= rows.saturating_add(5) {
         rows
     } else {
         rows.min((avail / 2).max(3)).min(avail)
@@ -344,212 +623,377 @@ fn split(height: u16, rows: usize, banner: u16) -> (u16, u16) {
     (table, avail.saturating_sub(table))
 }
 
-fn fix_pane_size(m: &Model) -> (u16, u16) {
-    let (w, h) = m.cx.size;
-    let body = areas(
-        ratatui::layout::Rect::new(0, 0, w, h),
-        u16::from(m.cx.status.is_some()),
-        Sidebar::for_width(w, true),
-    )
-    .body;
-    let (_, pane) = split(
-        body.height,
-        visible_rows(&m.cx).len(),
-        banner_height(&banner(m), body.height),
-    );
-    (body.width, pane.max(1))
+/// Rows the banner may take in a body of `height` rows.
+fn banner_budget(height: u16) -> usize {
+    match height {
+        20.. => 4,
+        16..=19 => 3,
+        13..=15 => 2,
+        _ => 1,
+    }
 }
 
-/// The detail pane: the selected check's summary, evidence and fix.
-fn fix_lines(m: &Model) -> Vec<Block> {
-    let t = m.cx.theme;
-    let Some(r) = selected_result(&m.cx) else {
-        return vec![Block::styled("Waiting for the checks…", t.dim())];
-    };
-    let mut v = vec![Block::spans(vec![
-        Span::styled(
-            format!("{} {} ", r.status.glyph(), r.status.word()),
-            t.status(r.status),
-        ),
-        Span::styled(r.id.title().to_string(), t.strong()),
-    ])];
-    v.push(Block::text(SafeText::line(&r.summary).into_owned()));
-    if let Some(e) = &r.evidence {
-        v.push(Block::item(
-            0,
-            "Evidence: ",
-            vec![Span::raw(SafeText::line(e).into_owned())],
-        ));
-    }
-    let change = what_to_change(&assessment(&m.cx), r);
-    if !change.is_empty() {
-        if r.cause.is_none() {
-            v.push(Block::styled("What to change in ServiceNow:", t.strong()));
+/// `line` ending at a word with ` …`, within `width` cells (cut inside the word only when
+/// it has no space to end at).
+fn with_ellipsis(line: &str, width: usize) -> String {
+    let mut s = line.trim_end().to_string();
+    while s.width().saturating_add(2) > width {
+        match s.rfind(' ') {
+            Some(i) if !s[..i].trim().is_empty() => s.truncate(i),
+            _ => return truncate(&s, width),
         }
-        for l in change {
-            v.push(Block::text(SafeText::line(&l).into_owned()));
-        }
-    } else if r.status == CheckStatus::Passed {
-        v.push(Block::styled("Nothing to change.", t.dim()));
+        s.truncate(s.trim_end().len());
     }
-    v
+    format!("{s} …")
 }
 
-/// The root causes, one line each, shown once above the matrix.
-fn banner(m: &Model) -> Vec<String> {
-    if m.cx.checks.running {
+/// `text` wrapped to `width` (continuation lines indented under the text) in at most `rows`
+/// lines; when it needs more, the last one ends at a word with ` …`.
+fn fit(text: &str, width: usize, rows: usize) -> Vec<String> {
+    let opts = textwrap::Options::new(width.max(1)).subsequent_indent("  ");
+    let mut lines: Vec<String> = textwrap::wrap(text, opts)
+        .into_iter()
+        .map(|l| l.into_owned())
+        .collect();
+    if lines.len() > rows {
+        lines.truncate(rows);
+        if let Some(last) = lines.last_mut() {
+            *last = with_ellipsis(last, width);
+        }
+    }
+    lines
+}
+
+/// The banner: each root cause once (`▲ id: summary`), wrapped under its text in at most `max`
+/// rows all told. A cause that needs more rows than it gets ends at a word with `…` (Enter on
+/// its row shows every word); when there are more causes than rows, the last row names the rest.
+fn banner_lines(causes: &[Cause], width: usize, max: usize) -> Vec<String> {
+    if causes.is_empty() || max == 0 {
         return Vec::new();
     }
-    assessment(&m.cx)
-        .causes
+    let text = |c: &Cause| format!("▲ {}: {}", c.id, SafeText::line(&c.summary));
+    if causes.len() > max {
+        let shown = max.saturating_sub(1);
+        let mut v: Vec<String> = causes
+            .iter()
+            .take(shown)
+            .flat_map(|c| fit(&text(c), width, 1))
+            .collect();
+        let rest: Vec<&str> = causes.iter().skip(shown).map(|c| c.id.as_str()).collect();
+        let lead = if shown == 0 {
+            format!("▲ {} causes: ", causes.len())
+        } else {
+            format!("▲ {} more: ", rest.len())
+        };
+        v.extend(fit(&format!("{lead}{}", rest.join(", ")), width, 1));
+        return v;
+    }
+    // Three rows at most for one cause: a banner, not a page.
+    let per = max / causes.len();
+    let mut spare = max % causes.len();
+    causes
         .iter()
-        .map(|c| {
-            let at = c
-                .retry_at
-                .as_deref()
-                .map(|t| format!(" (until {t})"))
-                .unwrap_or_default();
-            format!("▲ {}: {}{at}", c.id, SafeText::line(&c.summary))
+        .flat_map(|c| {
+            let rows = (per + usize::from(spare > 0)).min(3);
+            spare = spare.saturating_sub(1);
+            fit(&text(c), width, rows)
         })
         .collect()
 }
 
-/// Rows the banner takes: at most two causes on a short body, then a "more" line.
-fn banner_height(lines: &[String], height: u16) -> u16 {
-    let max = if height >= 18 { 3 } else { 1 };
-    u16::try_from(lines.len().min(max)).unwrap_or(0)
+/// How the body is divided: heading, banner, table, rule and the selected row's pane.
+struct Geometry {
+    banner: Vec<String>,
+    heading: Rect,
+    banner_area: Rect,
+    table: Rect,
+    rule: Rect,
+    pane: Rect,
 }
 
-fn row_label(id: CheckId) -> String {
-    match id.acl() {
-        Some(acl) => format!("Read {acl}"),
-        None => id.title().to_string(),
+/// The matrix's name for a check: short, so the evidence keeps its room; `narrow` leaves the
+/// ACL's name alone (the heading says these are read ACLs).
+fn row_label(id: CheckId, narrow: bool) -> String {
+    match (id, id.acl()) {
+        (CheckId::Reachability, _) => "Network".to_string(),
+        (CheckId::Instance, _) => "ServiceNow API".to_string(),
+        (_, Some(acl)) if narrow => acl.to_string(),
+        (_, Some(acl)) => format!("Read {acl}"),
+        (other, None) => other.title().to_string(),
     }
 }
 
-/// Draw the checks and the matrix.
-pub fn view(m: &Model, f: &mut Frame, area: Rect) {
-    let t = m.cx.theme;
-    let heading = if m.cx.checks.running {
-        "Running the checks"
-    } else {
-        "Connection and ACL matrix"
-    };
-    f.render_widget(
-        Paragraph::new(Span::styled(heading, t.heading())),
-        Rect::new(area.x, area.y, area.width, 1.min(area.height)),
-    );
-    let rows = visible_rows(&m.cx);
-    let w = usize::from(area.width);
-    let causes = banner(m);
-    let banner_h = banner_height(&causes, area.height);
-    let mut y = area.y.saturating_add(1);
-    for (i, line) in causes.iter().take(usize::from(banner_h)).enumerate() {
-        let last = i + 1 == usize::from(banner_h) && causes.len() > usize::from(banner_h);
-        let text = if last {
-            format!("▲ {} root causes: see the rows below", causes.len())
-        } else {
-            line.clone()
-        };
-        f.render_widget(
-            Paragraph::new(Span::styled(truncate(&text, w), t.error())),
-            Rect::new(area.x, y, area.width, 1),
-        );
-        y = y.saturating_add(1);
+/// `s` within `width` cells: cut at a word with `…` when one ends late enough, else in the word.
+pub fn shorten(s: &str, width: usize) -> String {
+    if s.width() <= width {
+        return s.to_string();
     }
-    // Columns: marker, status (glyph + word), check, time, evidence. The status column is as
-    // wide as the longest word shown ("? Inconclusive" only when a row is).
-    let status_w = rows
-        .iter()
-        .filter_map(|(_, s)| match s {
-            RowState::Done(r) => Some(r.status.word().len() + 3),
-            _ => None,
-        })
-        .max()
-        .unwrap_or(10)
-        .max(10);
-    let label_w = if w >= 50 {
-        24
-    } else {
-        w.saturating_sub(status_w + 1).min(22)
-    };
-    let time_w = if w >= 50 { 7 } else { 0 };
-    let evidence_w = w.saturating_sub(1 + status_w + label_w + time_w);
-    let (table_h, _) = if m.cx.checks.running {
-        (area.height.saturating_sub(1), 0)
-    } else {
-        split(area.height, rows.len(), banner_h)
-    };
-    let cursor = if m.cx.checks.running {
-        0
-    } else {
-        m.cx.checks.selected
-    };
-    let skip = (cursor + 1).saturating_sub(usize::from(table_h));
-    for (i, (id, state)) in rows
-        .iter()
-        .enumerate()
-        .skip(skip)
-        .take(usize::from(table_h))
-    {
-        let selected = !m.cx.checks.running && i == m.cx.checks.selected;
-        let (status, style, time, evidence) = match state {
-            RowState::Pending => ("·".to_string(), t.dim(), String::new(), String::new()),
-            RowState::Running => (
-                format!("{} running", SPINNER[m.cx.spinner % SPINNER.len()]),
-                t.warn(),
-                String::new(),
-                String::new(),
-            ),
-            RowState::Done(r) => (
-                format!("{} {}", r.status.glyph(), r.status.word()),
-                t.status(r.status),
-                format!("{} ms", r.elapsed_ms),
-                SafeText::line(r.evidence.as_deref().unwrap_or(&r.summary)).into_owned(),
-            ),
-        };
-        // The marker keeps the selection visible without colour or reverse video.
-        let marker = if selected { "▸" } else { " " };
-        let mut spans = vec![
-            Span::raw(marker),
-            Span::styled(pad(&status, status_w), style),
-            Span::raw(format!(
-                "{} ",
-                pad(&row_label(*id), label_w.saturating_sub(1))
-            )),
+    let cut = truncate(s, width);
+    let head = cut.trim_end_matches('…');
+    match head.rfind(' ') {
+        Some(i) if i >= width * 2 / 3 => format!("{}…", head[..i].trim_end()),
+        _ => cut,
+    }
+}
+
+impl Checks {
+    /// The matrix itself: marker, status (glyph + word), check, time when there is room, and what
+    /// was proven (passed rows) or the evidence (the others).
+    fn table(&self, cx: &Context, f: &mut Frame, area: Rect) {
+        let t = cx.theme;
+        let rows = visible_rows(cx);
+        let w = usize::from(area.width);
+        let status_w = rows
+            .iter()
+            .filter_map(|(_, s)| match s {
+                RowState::Done(r) => Some(r.status.word().width() + 2),
+                _ => None,
+            })
+            .max()
+            .unwrap_or(9)
+            .max(9);
+        let narrow = w < 70;
+        let label_w = rows
+            .iter()
+            .map(|(id, _)| row_label(*id, narrow).width())
+            .max()
+            .unwrap_or(0);
+        // Marker, and one space after each of the status and label columns.
+        let fixed = 1 + status_w + 1 + label_w + 1;
+        let rest = w.saturating_sub(fixed);
+        let time_w = if rest >= 30 + 8 { 7 } else { 0 };
+        let text_w = rest.saturating_sub(if time_w > 0 { time_w + 1 } else { 0 });
+        let text_w = if text_w >= 8 { text_w } else { 0 };
+        let label_w = label_w.min(w.saturating_sub(1 + status_w + 1));
+        let body: Vec<Row> = rows
+            .iter()
+            .map(|(id, state)| {
+                let (status, style, time, text) = match state {
+                    RowState::Pending => ("·".to_string(), t.dim(), String::new(), String::new()),
+                    RowState::Running => (
+                        format!("{} running", SPINNER[cx.spinner % SPINNER.len()]),
+                        t.warn(),
+                        String::new(),
+                        String::new(),
+                    ),
+                    RowState::Done(r) => (
+                        format!("{} {}", r.status.glyph(), r.status.word()),
+                        t.status(r.status),
+                        format!("{} ms", r.elapsed_ms),
+                        row_text(r),
+                    ),
+                };
+                let mut cells = vec![
+                    Cell::from(Span::styled(status, style)),
+                    Cell::from(truncate(&row_label(*id, narrow), label_w)),
+                ];
+                if time_w > 0 {
+                    cells.push(Cell::from(
+                        Line::from(Span::styled(time, t.dim())).right_aligned(),
+                    ));
+                }
+                if text_w > 0 {
+                    cells.push(Cell::from(Span::styled(shorten(&text, text_w), t.dim())));
+                }
+                Row::new(cells)
+            })
+            .collect();
+        let to_u16 = |n: usize| u16::try_from(n).unwrap_or(u16::MAX);
+        let mut widths = vec![
+            Constraint::Length(to_u16(status_w)),
+            Constraint::Length(to_u16(label_w)),
         ];
         if time_w > 0 {
-            spans.push(Span::styled(
-                format!("{:>w$} ", truncate(&time, time_w - 1), w = time_w - 1),
-                t.dim(),
-            ));
+            widths.push(Constraint::Length(to_u16(time_w)));
         }
-        if evidence_w > 0 {
-            spans.push(Span::styled(pad(&evidence, evidence_w), t.dim()));
+        if text_w > 0 {
+            widths.push(Constraint::Fill(1));
         }
-        let mut line = Line::from(spans);
-        if selected {
-            line = line.style(t.selected());
-        }
-        f.render_widget(Paragraph::new(line), Rect::new(area.x, y, area.width, 1));
-        y = y.saturating_add(1);
+        // The marker keeps the selection visible without colour or reverse video.
+        let table = Table::new(body, widths)
+            .column_spacing(1)
+            .highlight_symbol("▸")
+            .highlight_spacing(HighlightSpacing::Always)
+            .row_highlight_style(t.selected());
+        let mut state =
+            TableState::default().with_selected((!cx.checks.running).then_some(self.selected));
+        f.render_stateful_widget(table, area, &mut state);
     }
-    if m.cx.checks.running {
-        return;
-    }
-    if y < area.bottom() {
-        let more = if skip > 0 || skip + usize::from(table_h) < rows.len() {
-            format!("── {}/{} ", m.cx.checks.selected + 1, rows.len())
-        } else {
-            String::new()
-        };
-        let rule = format!("{more}{}", "─".repeat(w));
-        f.render_widget(
-            Paragraph::new(Span::styled(truncate(&rule, w), t.chrome())),
-            Rect::new(area.x, y, area.width, 1),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wizard::model::Model;
+    use crate::wizard::popups::Popup;
+    use crate::wizard::test_fixtures::*;
+    use crossterm::event::KeyCode;
+
+    fn matrix(results: Vec<CheckResult>) -> Model {
+        let mut m = filled_form();
+        m.screens
+            .connect
+            .set_focus(crate::wizard::screens::connect::ConnectFocus::Connect);
+        send(&mut m, [key(KeyCode::Enter)]);
+        send(
+            &mut m,
+            [crate::wizard::msg::Msg::ChecksDone {
+                run: 1,
+                outcome: outcome(results, None),
+            }],
         );
-        y = y.saturating_add(1);
+        m
     }
-    let pane = Rect::new(area.x, y, area.width, area.bottom().saturating_sub(y));
-    scrolled(f, pane, &fix_lines(m), m.cx.checks.fix_scroll, t);
+
+    #[test]
+    fn a_dns_error_is_never_headed_as_a_change_in_servicenow() {
+        let mut results = results_ok();
+        results[1] = CheckResult {
+            evidence: Some("dns error: failed to lookup address information".into()),
+            fix: Some(crate::diagnose::fixes::dns(
+                "acme",
+                Some("acme.service-now.com"),
+            )),
+            cause: Some(CauseId::Unreachable),
+            ..CheckResult::new(
+                CheckId::Reachability,
+                CheckStatus::Blocked,
+                "cannot connect: cannot resolve acme",
+            )
+        };
+        let mut m = matrix(results);
+        assert_eq!(
+            visible_rows(&m.cx)[m.screens.checks.selected()].0,
+            CheckId::Reachability
+        );
+        let pane = render(&mut m, 80, 24);
+        assert!(pane.contains("What to check on your side"), "{pane}");
+        assert!(!pane.contains("in ServiceNow"), "{pane}");
+        send(&mut m, [key(KeyCode::Enter)]);
+        let detail = render(&mut m, 80, 24);
+        assert!(detail.contains("What to check on your side:"), "{detail}");
+        assert!(
+            detail.contains("Did you mean acme.service-now.com?"),
+            "{detail}"
+        );
+        assert!(!detail.contains("in ServiceNow"), "{detail}");
+        // A missing ACL is a change in ServiceNow.
+        let mut m = matrix(results_glide_denied());
+        assert!(render(&mut m, 80, 24).contains("What to change in ServiceNow"));
+    }
+
+    #[test]
+    fn headings_follow_the_kind_of_cause() {
+        let cause = |id: CauseId| Cause {
+            id,
+            kind: id.kind(),
+            summary: String::new(),
+            fix: String::new(),
+            checks: Vec::new(),
+            retry_at: None,
+            acls: Vec::new(),
+            endpoints: Vec::new(),
+        };
+        let h = |id| fix_heading(Some(&cause(id)));
+        assert_eq!(h(CauseId::MissingAcl), "What to change in ServiceNow");
+        assert_eq!(h(CauseId::SecurelyScoped), "What to change in ServiceNow");
+        for local in [CauseId::Unreachable, CauseId::NotServicenow] {
+            assert_eq!(h(local), "What to check on your side");
+        }
+        for wait in [CauseId::RateLimited, CauseId::Timeout, CauseId::Hibernating] {
+            assert_eq!(h(wait), "What to do");
+        }
+        assert_eq!(h(CauseId::InvalidUrl), "What to change in the instance URL");
+        assert_eq!(fix_heading(None), "What to do");
+    }
+
+    #[test]
+    fn passed_rows_show_their_proof_and_the_others_their_evidence() {
+        let mut m = matrix(results_glide_denied());
+        let text = render(&mut m, 120, 30);
+        assert!(text.contains("97 rows readable"), "{text}");
+        assert!(text.contains("token issued, expires in 30 min"), "{text}");
+        // The passed instance row proves itself in words; its 401 is only in its detail.
+        let instance = text
+            .lines()
+            .find(|l| l.contains("ServiceNow API"))
+            .unwrap_or_default();
+        assert!(instance.contains("answers like ServiceNow"), "{instance}");
+        // What it proved, not the raw exchange (`HTTP 401: User Not Authenticated`).
+        assert!(!instance.contains("HTTP 401:"), "{instance}");
+        let glide = text
+            .lines()
+            .find(|l| l.contains("▸✗ Blocked"))
+            .unwrap_or_default();
+        assert!(glide.contains("HTTP 403: Insufficient rights"), "{glide}");
+    }
+
+    #[test]
+    fn the_banner_wraps_or_ends_at_a_word_within_its_width() {
+        let m = matrix(results_two_causes());
+        let causes = assessment(&m.cx).causes;
+        assert_eq!(causes.len(), 2);
+        for (width, max) in [(55, 4), (58, 3), (38, 1), (38, 2), (20, 4)] {
+            let lines = banner_lines(&causes, width, max);
+            assert!(!lines.is_empty() && lines.len() <= max, "{lines:?}");
+            for l in &lines {
+                assert!(l.width() <= width, "{width}: {l:?}");
+                // Cut only after a whole word.
+                if let Some(head) = l.strip_suffix(" …") {
+                    assert!(!head.ends_with(' '), "{l:?}");
+                }
+                assert!(
+                    !l.ends_with("…") || l.ends_with(" …"),
+                    "cut mid-word: {l:?}"
+                );
+            }
+        }
+        // At 80 columns (a 55-column body) each cause is whole on two lines.
+        let lines = banner_lines(&causes, 55, 4);
+        assert!(lines.iter().all(|l| !l.contains('…')), "{lines:?}");
+        assert!(lines.concat().contains("20:37:38 UTC"), "{lines:?}");
+    }
+
+    #[test]
+    fn the_detail_scrolls_with_the_footer_keys_and_copies() {
+        let mut m = matrix(results_glide_denied());
+        m.cx.size = (80, 24);
+        send(&mut m, [key(KeyCode::Char('v'))]);
+        // As in the event loop, a frame is drawn after every key: the view tells the scroll
+        // how far the document goes.
+        let press = |m: &mut Model, k: KeyCode| {
+            send(m, [key(k)]);
+            let _ = render(m, 80, 24);
+            match m.top() {
+                Some(Popup::Detail(d)) => d.offset(),
+                other => panic!("expected the detail view, got {other:?}"),
+            }
+        };
+        let _ = render(&mut m, 80, 24);
+        assert_eq!(press(&mut m, KeyCode::Down), 1);
+        let end = press(&mut m, KeyCode::End);
+        assert!(end > 1);
+        assert_eq!(press(&mut m, KeyCode::PageDown), end, "never past the end");
+        assert!(press(&mut m, KeyCode::PageUp) < end);
+        assert_eq!(press(&mut m, KeyCode::Home), 0);
+        let footer = render(&mut m, 80, 24);
+        let last = footer.lines().last().unwrap_or_default();
+        for hint in ["Esc close", "↑↓ scroll", "PgUp/PgDn", "Home/End", "y copy"] {
+            assert!(last.contains(hint), "{last}");
+        }
+        let effects = send(&mut m, [key(KeyCode::Char('y'))]);
+        match effects.as_slice() {
+            [crate::wizard::msg::Effect::Clipboard(text)] => {
+                assert!(
+                    text.contains("Evidence: HTTP 403: Insufficient rights"),
+                    "{text}"
+                );
+                assert!(text.contains("What to change in ServiceNow:"), "{text}");
+            }
+            other => panic!("expected one clipboard effect, got {other:?}"),
+        }
+        send(&mut m, [key(KeyCode::Esc)]);
+        assert!(m.popups.is_empty());
+        assert_eq!(m.screen, Screen::Checks);
+    }
 }

@@ -387,7 +387,6 @@ impl Connect {
         }
         self.reveal = false;
         let run = cx.checks.run.wrapping_add(1);
-        let return_to_editor = cx.checks.return_to_editor;
         cx.checks = ChecksState {
             run,
             running: true,
@@ -397,7 +396,7 @@ impl Connect {
                 .map(|id| (*id, RowState::Pending))
                 .collect(),
             username: self.form.username.value().trim().to_string(),
-            return_to_editor,
+            typed_url: self.form.instance_url.value().trim().to_string(),
             ..ChecksState::default()
         };
         cx.dictionary = None;

@@ -18,8 +18,8 @@ use crate::wizard::component::{Component, Reply};
 use crate::wizard::context::Context;
 use crate::wizard::keymap::{Action, Binding, Key, Keymap, keys};
 use crate::wizard::model::{Existing, Mode, Screen};
-use crate::wizard::msg::{CreatedTest, Effect, SaveFailure, Slot};
-use crate::wizard::popups::{Confirm, ConfirmKind};
+use crate::wizard::msg::{CreatedTest, Effect, SaveFailure, Slot, TestFailure};
+use crate::wizard::popups::{Confirm, ConfirmKind, DetailView};
 use crate::wizard::screens::editor::value_text;
 use crate::wizard::screens::endpoints;
 use crate::wizard::widgets::doc::{self, Block};
@@ -35,7 +35,7 @@ pub enum TestState {
     /// Sending.
     Running,
     /// Sent.
-    Done(Result<CreatedTest, String>),
+    Done(Result<CreatedTest, TestFailure>),
 }
 
 /// Focusable items of the review screen.
@@ -154,16 +154,6 @@ fn secret_ref(storage: Storage, field: SecretField, reference: &str) -> Result<S
             default_reference(field, Storage::File)
         )),
     }
-}
-
-/// At most `max` characters of `s`, with an ellipsis when cut.
-fn shorten(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        return s.to_string();
-    }
-    let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
-    out.push('…');
-    out
 }
 
 fn mask(n: usize) -> String {
@@ -328,7 +318,7 @@ impl Review {
             body.push(format!(
                 "  {} = {}",
                 SafeText::line(field),
-                shorten(&SafeText::line(&shown), 60)
+                crate::wizard::screens::checks::shorten(&SafeText::line(&shown), 160)
             ));
         }
         let pages = plan.body.contains_key("assignment_group")
@@ -374,7 +364,7 @@ impl Review {
     }
 
     /// The test incident's outcome.
-    pub fn on_test(&mut self, result: Result<CreatedTest, String>, cx: &mut Context) {
+    pub fn on_test(&mut self, result: Result<CreatedTest, TestFailure>, cx: &mut Context) {
         if self.test != TestState::Running {
             return;
         }
@@ -383,9 +373,57 @@ impl Review {
                 "Created {} (a clearly labelled test; safe to close).",
                 SafeText::line(&c.number)
             )),
-            Err(e) => cx.error(format!("The test incident failed: {}", SafeText::line(e))),
+            Err(_) => cx.error("The test incident failed: v shows why."),
         }
         self.test = TestState::Done(result);
+    }
+
+    /// The failed test incident's whole story: what happened, ServiceNow's answer in full,
+    /// and what to change (the role fix of `diagnose::create_failure`).
+    fn test_detail(&self, cx: &Context) -> Reply {
+        let TestState::Done(Err(e)) = &self.test else {
+            return Reply::none();
+        };
+        let t = cx.theme;
+        // "Failed", not "not created": after a timeout nobody knows, and the message says so.
+        let mut v = vec![
+            Block::spans(vec![
+                Span::styled("✗ Failed ", t.error()),
+                Span::styled("· incident:create", t.dim()),
+            ]),
+            Block::text(SafeText::line(&e.message).into_owned()),
+        ];
+        let mut copy = format!("Test incident failed: {}", SafeText::line(&e.message));
+        if let Some(ev) = &e.evidence {
+            v.push(Block::Blank);
+            v.push(Block::styled("Evidence", t.strong()));
+            v.push(Block::Para {
+                indent: 2,
+                spans: vec![Span::raw(SafeText::line(ev).into_owned())],
+            });
+            copy.push_str(&format!("\nEvidence: {}", SafeText::line(ev)));
+        }
+        if let Some(fix) = &e.fix {
+            v.push(Block::Blank);
+            v.push(Block::styled(
+                if e.in_servicenow {
+                    "What to change in ServiceNow:"
+                } else {
+                    "What to do:"
+                },
+                t.strong(),
+            ));
+            let lines: Vec<String> = fix.lines().map(String::from).collect();
+            v.extend(crate::wizard::screens::checks::fix_blocks(&lines, 2));
+            copy.push_str(&format!("\n\n{}", SafeText::text(fix)));
+        }
+        Reply::open(DetailView::new("Test incident", v, copy))
+    }
+
+    /// `v` opens why the test incident failed, while a failure is shown.
+    fn why_binding(&self) -> Option<Binding> {
+        matches!(self.test, TestState::Done(Err(_)))
+            .then(|| Binding::new(&[Key::ch('v')], "why it failed", Action::Details))
     }
 
     /// Leaving the screen cancels a running test; a finished one is forgotten.
@@ -649,11 +687,17 @@ enum Row {
 impl Component for Review {
     fn bindings(&self, _cx: &Context) -> Keymap {
         if self.saved.is_some() {
-            return vec![
+            let mut v = vec![
                 Binding::new(&[keys::ENTER], "finish", Action::Quit),
                 Binding::new(&[Key::ch('t')], "send test incident", Action::Retry),
-                Binding::new(&[keys::ESC], "back to endpoints", Action::Back),
             ];
+            v.extend(self.why_binding());
+            v.push(Binding::new(
+                &[keys::ESC],
+                "back to endpoints",
+                Action::Back,
+            ));
+            return v;
         }
         let focused = self.focused();
         let enter = match focused {
@@ -670,6 +714,10 @@ impl Component for Review {
             Binding::new(&[keys::CTRL_S], "save", Action::Save),
             Binding::new(&[keys::BACKTAB, keys::UP], "previous", Action::Prev).hidden(),
         ];
+        // A letter, so only while no text field has the keys.
+        if !self.typing() {
+            v.extend(self.why_binding());
+        }
         if focused.storage().is_some() {
             v.push(Binding::new(&[keys::SPACE], "choose", Action::Toggle).hidden());
         }
@@ -678,6 +726,9 @@ impl Component for Review {
     }
 
     fn action(&mut self, a: Action, cx: &mut Context) -> Reply {
+        if a == Action::Details {
+            return self.test_detail(cx);
+        }
         if self.saved.is_some() {
             return match a {
                 Action::Retry => self.ask_test(cx),
@@ -813,13 +864,21 @@ impl Component for Review {
                 ),
                 t.ok(),
             )))),
-            TestState::Done(Err(e)) => {
-                let block = Block::item(
-                    2,
-                    "✗ ",
-                    vec![Span::styled(SafeText::line(e).into_owned(), t.error())],
-                );
-                rows.extend(doc::wrap(&[block], w).into_iter().map(Row::Text));
+            // The whole story does not fit a line at any width: say what happened and how to
+            // read it.
+            TestState::Done(Err(_)) => {
+                rows.push(Row::Text(Line::from(Span::styled(
+                    truncate("  ✗ The test incident failed.", w),
+                    t.error(),
+                ))));
+                rows.push(Row::Text(Line::from(vec![
+                    Span::raw("    "),
+                    Span::styled("v", t.strong()),
+                    Span::raw(truncate(
+                        " shows why and what to change.",
+                        w.saturating_sub(5),
+                    )),
+                ])));
             }
         }
         if focused == ReviewItem::Save || saved {
@@ -914,5 +973,130 @@ mod tests {
             let text = matches!(item, ReviewItem::SecretVar | ReviewItem::PasswordVar);
             assert_eq!(took, text.then_some(true), "{item:?}");
         }
+    }
+
+    use crate::wizard::model::{Model, Screen};
+    use crate::wizard::popups::Popup;
+    use crate::wizard::test_fixtures::*;
+
+    /// The review screen after passed checks, with one endpoint.
+    fn review() -> Model {
+        let mut m = filled_form();
+        m.screens
+            .connect
+            .set_focus(crate::wizard::screens::connect::ConnectFocus::Connect);
+        send(&mut m, [key(KeyCode::Enter)]);
+        send(
+            &mut m,
+            [crate::wizard::msg::Msg::ChecksDone {
+                run: 1,
+                outcome: outcome(results_ok(), Some(Ok(dictionary()))),
+            }],
+        );
+        send(&mut m, [key(KeyCode::Char('c'))]);
+        m.cx.endpoints.push(crate::config::Endpoint {
+            name: "FinOps anomalies".into(),
+            description: String::new(),
+            table: "incident".into(),
+            fields: Vec::new(),
+        });
+        send(&mut m, [key(KeyCode::Char('c'))]);
+        assert_eq!(m.screen, Screen::Review);
+        m
+    }
+
+    fn failure() -> TestFailure {
+        TestFailure {
+            message: "ServiceNow refused to create the incident.".into(),
+            evidence: Some(
+                "HTTP 403: Operation Failed: ACL Exception Insert Failed due to security constraints"
+                    .into(),
+            ),
+            fix: Some("ServiceNow admin: let u create incidents.\n1. Give u the itil role (or the narrower sn_incident_write).".into()),
+            in_servicenow: true,
+        }
+    }
+
+    #[test]
+    fn a_failed_test_incident_says_how_to_read_it_and_v_opens_it_whole() {
+        let mut m = review();
+        // Nothing to open before a failure.
+        send(&mut m, [key(KeyCode::Char('v'))]);
+        assert!(m.popups.is_empty());
+        m.screens.review.test = TestState::Running;
+        send(
+            &mut m,
+            [crate::wizard::msg::Msg::TestIncident(Err(failure()))],
+        );
+        let screen = render(&mut m, 80, 24);
+        assert!(screen.contains("✗ The test incident failed."), "{screen}");
+        assert!(
+            screen.contains("v shows why and what to change."),
+            "{screen}"
+        );
+        assert!(
+            screen
+                .lines()
+                .last()
+                .unwrap_or_default()
+                .contains("v why it failed"),
+            "{screen}"
+        );
+        send(&mut m, [key(KeyCode::Char('v'))]);
+        assert!(matches!(m.top(), Some(Popup::Detail(d)) if d.title == "Test incident"));
+        let detail = render(&mut m, 80, 24);
+        assert!(
+            detail.lines().any(|l| l.contains(
+                "HTTP 403: Operation Failed: ACL Exception Insert Failed due to security"
+            )),
+            "{detail}"
+        );
+        assert!(detail.contains("What to change in ServiceNow:"), "{detail}");
+        assert!(detail.contains("sn_incident_write"), "{detail}");
+        let effects = send(&mut m, [key(KeyCode::Char('y'))]);
+        assert!(
+            matches!(effects.as_slice(), [Effect::Clipboard(t)] if t.contains("itil")),
+            "{effects:?}"
+        );
+        send(&mut m, [key(KeyCode::Esc)]);
+        assert!(m.popups.is_empty());
+    }
+
+    #[test]
+    fn v_types_into_a_reference_field_even_after_a_failure() {
+        let mut m = review();
+        let r = &mut m.screens.review;
+        r.test = TestState::Done(Err(failure()));
+        r.storage = Storage::Env;
+        r.secret_var.set("SNOW_");
+        r.focus_on(ReviewItem::SecretVar);
+        send(&mut m, [key(KeyCode::Char('v'))]);
+        assert!(m.popups.is_empty(), "no detail while typing");
+        assert_eq!(m.screens.review.secret_var.value(), "SNOW_v");
+    }
+
+    #[test]
+    fn a_create_failure_keeps_its_evidence_and_where_the_fix_is_made() {
+        use crate::diagnose::Verdict;
+        use crate::diagnose::create_failure::CreateFailure;
+        let refused = TestFailure::from(CreateFailure {
+            verdict: Verdict::MustChange,
+            message: "refused".into(),
+            evidence: "HTTP 403: Operation Failed".into(),
+            fix: Some("give the role".into()),
+        });
+        assert!(refused.in_servicenow);
+        assert_eq!(
+            refused.evidence.as_deref(),
+            Some("HTTP 403: Operation Failed")
+        );
+        let unknown = TestFailure::from(CreateFailure {
+            verdict: Verdict::Unreachable,
+            message: "no answer".into(),
+            evidence: String::new(),
+            fix: Some("look for it first".into()),
+        });
+        assert!(!unknown.in_servicenow);
+        assert_eq!(unknown.evidence, None);
     }
 }

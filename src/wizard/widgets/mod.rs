@@ -1,6 +1,7 @@
-//! Reusable widgets: the text field (masked or not), scrolled documents, dialogs, the fuzzy
-//! field filter, and small drawing helpers shared by the screens.
+//! Reusable widgets: the text field (masked or not), scrolled documents, the full-width detail
+//! viewer, dialogs, the fuzzy field filter, and small drawing helpers shared by the screens.
 
+pub mod detail;
 pub mod dialog;
 pub mod doc;
 pub mod draw;

@@ -68,7 +68,7 @@ impl Scroll {
     }
 
     /// The view found `total` rows of text in `height` rows of room.
-    fn fitted(&self, total: usize, height: u16) {
+    pub fn fitted(&self, total: usize, height: u16) {
         let max = u16::try_from(total.saturating_sub(usize::from(height))).unwrap_or(u16::MAX);
         self.max.set(Some(max));
         self.page.set(height);

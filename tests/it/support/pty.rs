@@ -277,9 +277,10 @@ impl Term {
         self.wait_for("[ Connect ]");
     }
 
-    /// From the passed checks to the editor of a new endpoint.
+    /// From the passed checks to the editor of a new endpoint (c continues; Enter would open
+    /// the selected row).
     pub fn open_new_endpoint(&mut self) {
-        self.send(ENTER);
+        self.send(b"c");
         self.wait_for("+ Add an endpoint");
         self.send(ENTER);
         self.wait_for("New endpoint");
