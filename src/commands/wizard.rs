@@ -113,6 +113,9 @@ async fn run_async(global: &Global, demo: bool, sim: SimOptions) -> Result<Exit,
     let mut client = ClientOptions {
         ca_file: global.ca_file.clone(),
         login_guard: Some(crate::servicenow::LoginGuard::open(login_dir)),
+        // An unusable value was already refused by the headless commands' parser; here the
+        // defaults stand in for it.
+        budget: super::connection::budget_from_env().unwrap_or_default(),
         ..ClientOptions::default()
     };
     let mut prefill = None;

@@ -120,10 +120,10 @@ pub fn open(m: &mut Model) -> Vec<Effect> {
         .filter(|(_, f)| !ed.mandatory.iter().any(|e| e.element == f.element))
         .filter_map(|(i, _)| u32::try_from(i).ok())
         .collect();
-    let index = Arc::new(FieldIndex::new(candidates.iter().filter_map(|&i| {
-        let d = dict.as_ref()?;
-        d.fields.get(usize::try_from(i).ok()?)
-    })));
+    let index = match &dict {
+        Some(d) => FieldIndex::shared(d, &candidates),
+        None => Arc::new(FieldIndex::new(std::iter::empty())),
+    };
     let bindings = bindings(why.is_some());
     m.pickers_opened = m.pickers_opened.wrapping_add(1);
     m.modals.push(Modal::Picker(Box::new(PickerState {

@@ -14,8 +14,8 @@
 //! compare the incremental, partial results with.
 
 use std::cell::RefCell;
-use std::sync::Arc;
 use std::sync::mpsc;
+use std::sync::{Arc, Mutex, Weak};
 
 use nucleo_matcher::pattern::{CaseMatching, Normalization, Pattern};
 use nucleo_matcher::{Config, Matcher, Utf32Str, Utf32String};
@@ -23,7 +23,7 @@ use ratatui::style::Style;
 use ratatui::text::Span;
 use unicode_width::UnicodeWidthChar;
 
-use crate::diagnose::Field;
+use crate::diagnose::{Dictionary, Field};
 
 /// How many of the best rows a picker asks for at first: some pages of scrolling. Moving
 /// further down asks for more ([`FilterRequest::limit`]).
@@ -138,6 +138,36 @@ impl FieldIndex {
         }
     }
 
+    /// The index of `dict.fields[i]` for each `i` of `candidates`, built once: opening the
+    /// picker again over the same dictionary and candidates reuses the last index instead of
+    /// building it again. The cache holds no dictionary alive (a weak reference), and one
+    /// index at most.
+    pub fn shared(dict: &Arc<Dictionary>, candidates: &[u32]) -> Arc<FieldIndex> {
+        static LAST: Mutex<Option<CachedIndex>> = Mutex::new(None);
+        let mut last = match LAST.lock() {
+            Ok(l) => l,
+            // A panic while building leaves the slot as it was: still usable.
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if let Some(c) = last.as_ref()
+            && c.dict.upgrade().is_some_and(|d| Arc::ptr_eq(&d, dict))
+            && c.candidates == candidates
+        {
+            return Arc::clone(&c.index);
+        }
+        let index = Arc::new(FieldIndex::new(
+            candidates
+                .iter()
+                .filter_map(|&i| dict.fields.get(usize::try_from(i).ok()?)),
+        ));
+        *last = Some(CachedIndex {
+            dict: Arc::downgrade(dict),
+            candidates: candidates.to_vec(),
+            index: Arc::clone(&index),
+        });
+        index
+    }
+
     /// How many fields are indexed.
     pub fn len(&self) -> usize {
         self.haystacks.len()
@@ -164,6 +194,13 @@ impl FieldIndex {
             score,
         })
     }
+}
+
+/// The last index [`FieldIndex::shared`] built, and what it was built from.
+struct CachedIndex {
+    dict: Weak<Dictionary>,
+    candidates: Vec<u32>,
+    index: Arc<FieldIndex>,
 }
 
 /// Highlights for the rows on screen, computed on the UI thread with its own matcher (the
@@ -460,6 +497,7 @@ impl FilterWorker {
         std::thread::Builder::new()
             .name("picker-filter".into())
             .spawn(move || {
+                yield_to_the_ui();
                 let mut filter: Option<FieldFilter> = None;
                 while let Ok(mut job) = rx.recv() {
                     // Typing faster than matching: only the newest request matters.
@@ -498,6 +536,22 @@ impl FilterWorker {
     /// The picker closed: free its filter.
     pub fn forget(&self) {
         let _ = self.jobs.send(Job::Forget);
+    }
+}
+
+/// Lower this thread's scheduling priority: on a busy machine a long match then waits for
+/// the UI thread instead of the frame waiting for the match (Linux, where a thread has its
+/// own nice value; elsewhere nothing changes).
+fn yield_to_the_ui() {
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: gettid has no arguments; setpriority only changes this thread's nice value.
+        unsafe {
+            let tid = libc::syscall(libc::SYS_gettid);
+            if let Ok(tid) = libc::id_t::try_from(tid) {
+                libc::setpriority(libc::PRIO_PROCESS, tid, 10);
+            }
+        }
     }
 }
 
