@@ -25,42 +25,116 @@ struct Run {
     rss: u64,
 }
 
+/// Run `snow-connect ARGS --instance URL ...` and measure it.
+///
+/// Linux charges a child with the high-water mark of the process it was spawned from (the
+/// memory it shares until exec), and this test process is large by now. So a fresh copy of
+/// this test binary, still small, starts the command and reads its rusage with wait4
+/// ([`rss_launcher`]); stdout and stderr go through files.
 fn run(url: &str, args: &[&str], columns: Option<&str>) -> Run {
     let state = bin::scratch();
-    let mut cmd: Command = bin::command(&state);
-    cmd.args(args)
-        .args([
+    let (out, err) = (state.join("stdout"), state.join("stderr"));
+    let mut argv: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    argv.extend(
+        [
             "--instance",
             url,
             "--client-id",
             CLIENT_ID,
             "--username",
             USERNAME,
-        ])
+        ]
+        .map(str::to_string),
+    );
+    let mut cmd = Command::new(std::env::current_exe().expect("test binary"));
+    cmd.args([
+        "--exact",
+        "hostile::rss_launcher",
+        "--ignored",
+        "--nocapture",
+        "--test-threads=1",
+    ]);
+    for var in bin::INHERITED {
+        cmd.env_remove(var);
+    }
+    cmd.envs(bin::state_env(&state))
         .env("SNOW_CLIENT_SECRET", CLIENT_SECRET)
         .env("SNOW_PASSWORD", PASSWORD)
         .env("SNOW_CONNECT_LOG", "off")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+        .env(
+            "HOSTILE_LAUNCH",
+            serde_json::json!({"args": argv, "out": out, "err": err}).to_string(),
+        )
+        .stdin(Stdio::null());
     if let Some(c) = columns {
         cmd.env("COLUMNS", c);
     }
-    let mut child = cmd.spawn().expect("spawn snow-connect");
-    let mut out = child.stdout.take().expect("stdout");
-    let mut err = child.stderr.take().expect("stderr");
-    // Bounded readers: a runaway output fails the size assertions, not the machine.
-    let reader = std::thread::spawn(move || {
-        let mut buf = Vec::new();
-        let _ = (&mut out).take(64 * 1024 * 1024).read_to_end(&mut buf);
-        let _ = std::io::copy(&mut out, &mut std::io::sink());
-        buf
-    });
-    let err_reader = std::thread::spawn(move || {
-        let mut buf = Vec::new();
-        let _ = (&mut err).take(1024 * 1024).read_to_end(&mut buf);
-        let _ = std::io::copy(&mut err, &mut std::io::sink());
-        buf
-    });
+    let launched = cmd.output().expect("run the launcher");
+    let said = String::from_utf8_lossy(&launched.stdout).into_owned();
+    // libtest prints the test's name on the same line.
+    let result: Vec<u64> = said
+        .split_once("HOSTILE_RESULT ")
+        .map(|(_, rest)| {
+            rest.split_whitespace()
+                .take(2)
+                .filter_map(|w| w.parse().ok())
+                .collect()
+        })
+        .unwrap_or_default();
+    let [code, rss] = result[..] else {
+        panic!(
+            "the launcher said {said:?} {}",
+            String::from_utf8_lossy(&launched.stderr)
+        );
+    };
+    let read = |p: &std::path::Path| {
+        String::from_utf8_lossy(&std::fs::read(p).unwrap_or_default()).into_owned()
+    };
+    Run {
+        code: i32::try_from(code).unwrap_or(-1),
+        stdout: read(&out),
+        stderr: read(&err),
+        rss,
+    }
+}
+
+/// Launcher mode of [`run`]: start `snow-connect` with `HOSTILE_LAUNCH`'s arguments (its
+/// stdout and stderr into the given files, at most 64 MiB each), reap it with wait4 and print
+/// `HOSTILE_RESULT exit_code max_rss_bytes`.
+#[test]
+#[ignore = "started by run() in a fresh process"]
+fn rss_launcher() {
+    let Ok(spec) = std::env::var("HOSTILE_LAUNCH") else {
+        return;
+    };
+    let spec: serde_json::Value = serde_json::from_str(&spec).expect("HOSTILE_LAUNCH");
+    let args: Vec<String> = spec["args"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    let path = |k: &str| std::path::PathBuf::from(spec[k].as_str().unwrap_or_default());
+    let mut child = Command::new(bin::BIN)
+        .args(&args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn snow-connect");
+    // Bounded copies: a runaway output fails the size assertions, not the machine.
+    let copy = |mut from: Box<dyn Read + Send>, to: std::path::PathBuf| {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            let _ = (&mut from).take(64 * 1024 * 1024).read_to_end(&mut buf);
+            let _ = std::io::copy(&mut from, &mut std::io::sink());
+            let _ = std::fs::write(to, buf);
+        })
+    };
+    let out = copy(Box::new(child.stdout.take().expect("stdout")), path("out"));
+    let err = copy(Box::new(child.stderr.take().expect("stderr")), path("err"));
     let pid = child.id() as libc::pid_t;
     let mut status = 0;
     // SAFETY: rusage is plain data the kernel fills; the child is reaped exactly once, here
@@ -73,15 +147,10 @@ fn run(url: &str, args: &[&str], columns: Option<&str>) -> Run {
     } else {
         128 + libc::WTERMSIG(status)
     };
-    let stdout = String::from_utf8_lossy(&reader.join().unwrap_or_default()).into_owned();
-    let stderr = String::from_utf8_lossy(&err_reader.join().unwrap_or_default()).into_owned();
-    Run {
-        code,
-        stdout,
-        stderr,
-        // ru_maxrss is in KiB on Linux.
-        rss: u64::try_from(usage.ru_maxrss).unwrap_or(u64::MAX) * 1024,
-    }
+    let _ = (out.join(), err.join());
+    // ru_maxrss is in KiB on Linux.
+    let rss = u64::try_from(usage.ru_maxrss).unwrap_or(u64::MAX / 1024) * 1024;
+    println!("HOSTILE_RESULT {code} {rss}");
 }
 
 async fn serve(h: Hostile) -> hostile::HostileServer {
@@ -127,6 +196,7 @@ async fn a_hostile_dictionary_stops_at_the_budget_with_bounded_memory() {
         let r = tokio::task::spawn_blocking(move || run(&url, &["fields", "--json"], None))
             .await
             .expect("run");
+        eprintln!("{what}: exit {}, peak RSS {:.1} MiB", r.code, mib(r.rss));
         assert_eq!(r.code, 1, "{what}: exit 1; stderr: {}", r.stderr);
         let doc: serde_json::Value = serde_json::from_str(&r.stdout)
             .unwrap_or_else(|e| panic!("{what}: one JSON document ({e}): {:.300}", r.stdout));
