@@ -560,7 +560,7 @@ fn measure(url: &str, args: &[&str]) -> Measured {
     let last_error = err
         .lines()
         .rev()
-        .find(|l| l.contains("error"))
+        .find(|l| l.contains("error:"))
         .or_else(|| err.lines().rev().find(|l| !l.trim().is_empty()))
         .unwrap_or_default()
         .chars()

@@ -319,9 +319,16 @@ pub fn run(global: &Global, args: FieldsArgs) -> Exit {
 /// each cause once and the one admin plan, wrapped to stderr's width.
 fn explain_failure(a: &Assessment, table: &str, error: Option<&str>) {
     let mut head = format!("cannot read the {} dictionary", sanitize::line(table));
-    if let Some(e) = error {
+    // A limit reached is said on the error line itself, also under --quiet: which limit, and
+    // what the instance claimed.
+    let over = a
+        .causes
+        .iter()
+        .find(|c| c.id == crate::diagnose::CauseId::DictionaryTooLarge)
+        .map(|c| sanitize::line(&c.summary).into_owned());
+    if let Some(e) = error.map(str::to_string).or(over) {
         head.push_str(": ");
-        head.push_str(e);
+        head.push_str(&e);
     }
     output::error(&head);
     if output::quiet() {

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use super::probes::{Access, ReadOk, ReadOutcome, access, hidden_evidence, non_empty, raw_value};
 use super::rows::{ChoiceRow, DictRow, GlideRow, Row, decoder};
-use crate::dictionary::Interner;
+use crate::dictionary::{Interner, Name};
 use crate::dictionary::{Choice, Dictionary, DictionaryError, Field, FieldKind, HiddenReason};
 use crate::servicenow::{Budget, Client, EncodedQuery, Error, Record, TableQuery};
 
@@ -393,12 +393,13 @@ pub(crate) async fn discover_with(
     )?;
     let glide = optional_read(glide_read, &GLIDE_FIELDS)?;
     let choices = optional_read(choice_read, &CHOICE_REQUIRED)?;
-    let fields = build_fields(&chain, &dict, glide.as_deref(), choices.as_deref());
+    let choices_loaded = choices.is_some();
+    let fields = build_fields(&chain, dict, glide.as_deref(), choices);
     Ok(Dictionary {
         table: table.to_string(),
         chain,
         fields,
-        choices_loaded: choices.is_some(),
+        choices_loaded,
         type_labels_loaded: glide.is_some(),
         requests,
         pruned: None,
@@ -419,15 +420,16 @@ pub async fn discover_dictionary(
 }
 
 /// Choices per element: rows of the most-derived table that has any for that element win;
-/// inactive and non-English rows are dropped; ordered by sequence.
-fn merge_choices(chain: &[String], rows: &[ChoiceRow]) -> HashMap<String, Vec<Choice>> {
+/// inactive and non-English rows are dropped; ordered by sequence. Consumes the rows, so
+/// their text moves into the choices instead of being copied.
+fn merge_choices(chain: &[String], rows: Vec<ChoiceRow>) -> HashMap<Name, Vec<Choice>> {
     // element -> (table depth, [(sequence, choice)])
-    let mut best: HashMap<&str, (usize, Vec<(i64, Choice)>)> = HashMap::new();
+    let mut best: HashMap<Name, (usize, Vec<(i64, Choice)>)> = HashMap::new();
     for r in rows {
-        let (Some(name), Some(element), Some(value)) = (&r.name, &r.element, &r.value) else {
+        let (Some(name), Some(element), Some(value)) = (r.name, r.element, r.value) else {
             continue;
         };
-        let Some(depth) = chain.iter().position(|t| name == t) else {
+        let Some(depth) = chain.iter().position(|t| name == *t) else {
             continue;
         };
         if r.inactive {
@@ -438,12 +440,15 @@ fn merge_choices(chain: &[String], rows: &[ChoiceRow]) -> HashMap<String, Vec<Ch
         {
             continue;
         }
+        let value = value.into_string();
         let choice = Choice {
-            label: r.label.as_deref().unwrap_or(value).to_string(),
-            value: value.to_string(),
-            dependent_value: r.dependent_value.as_deref().map(str::to_string),
+            label: r
+                .label
+                .map_or_else(|| value.clone(), |l| l.into_string()),
+            value,
+            dependent_value: r.dependent_value.map(|d| d.into_string()),
         };
-        let entry = best.entry(element.as_str()).or_insert((depth, Vec::new()));
+        let entry = best.entry(element).or_insert((depth, Vec::new()));
         if depth < entry.0 {
             *entry = (depth, Vec::new());
         }
@@ -454,34 +459,47 @@ fn merge_choices(chain: &[String], rows: &[ChoiceRow]) -> HashMap<String, Vec<Ch
     best.into_iter()
         .map(|(element, (_, mut list))| {
             list.sort_by_key(|(seq, _)| *seq);
-            (
-                element.to_string(),
-                list.into_iter().map(|(_, c)| c).collect(),
-            )
+            (element, list.into_iter().map(|(_, c)| c).collect())
         })
         .collect()
 }
 
-/// Build the field list from dictionary rows: the most-derived definition of each column wins.
+/// `a` and `b` compared as their lower-case forms, without making them.
+fn cmp_lowercase(a: &str, b: &str) -> std::cmp::Ordering {
+    a.chars()
+        .flat_map(char::to_lowercase)
+        .cmp(b.chars().flat_map(char::to_lowercase))
+}
+
+/// Build the field list from dictionary rows: the most-derived definition of each column
+/// wins. Consumes the rows: their names move into the fields instead of being copied, so a
+/// large dictionary is never held twice.
 pub(crate) fn build_fields(
     chain: &[String],
-    dict: &[DictRow],
+    dict: Vec<DictRow>,
     glide: Option<&[GlideRow]>,
-    choices: Option<&[ChoiceRow]>,
+    choices: Option<Vec<ChoiceRow>>,
 ) -> Vec<Field> {
-    let mut best: HashMap<&str, (usize, &DictRow)> = HashMap::new();
-    for r in dict {
-        let (Some(name), Some(element)) = (&r.name, &r.element) else {
-            continue;
-        };
-        let Some(depth) = chain.iter().position(|t| name == t) else {
-            continue;
-        };
-        match best.get(element.as_ref()) {
-            Some((d, _)) if *d <= depth => {}
-            _ => {
-                best.insert(element, (depth, r));
+    // The winning row (and its depth in the chain) of each column, by position.
+    let mut winners: Vec<Option<usize>> = vec![None; dict.len()];
+    {
+        let mut best: HashMap<&str, (usize, usize)> = HashMap::new();
+        for (i, r) in dict.iter().enumerate() {
+            let (Some(name), Some(element)) = (&r.name, &r.element) else {
+                continue;
+            };
+            let Some(depth) = chain.iter().position(|t| name == t) else {
+                continue;
+            };
+            match best.get(element.as_ref()) {
+                Some((d, _)) if *d <= depth => {}
+                _ => {
+                    best.insert(element, (depth, i));
+                }
             }
+        }
+        for (depth, i) in best.into_values() {
+            winners[i] = Some(depth);
         }
     }
     // Thousands of rows repeat a few dozen table, type and reference names: share them.
@@ -495,44 +513,47 @@ pub(crate) fn build_fields(
         .map(|rows| merge_choices(chain, rows))
         .unwrap_or_default();
 
-    let mut fields: Vec<Field> = best
-        .into_iter()
-        .map(|(element, (depth, r))| {
-            let internal_type = r.internal_type.as_deref().unwrap_or_default();
-            let choices = choice_map.remove(element).unwrap_or_default();
-            let (kind, hidden) = classify(&Traits {
-                element,
-                internal_type,
-                read_only: r.read_only,
-                active: r.active,
-                is_virtual: r.is_virtual,
-                choice_attr: &r.choice,
-                has_choices: !choices.is_empty(),
-            });
-            Field {
-                label: r.label.as_deref().unwrap_or(element).to_string(),
-                type_label: names.intern(
-                    type_labels
-                        .get(internal_type)
-                        .copied()
-                        .unwrap_or(internal_type),
-                ),
-                defined_on: names.intern(&chain[depth]),
-                reference: r.reference.as_deref().map(|t| names.intern(t)),
-                max_length: r.max_length,
-                mandatory: r.mandatory,
-                read_only: r.read_only,
-                choices,
-                dependent_on: r.dependent_on.as_deref().map(str::to_string),
-                kind,
-                hidden,
-                element: element.to_string(),
-                internal_type: names.intern(internal_type),
-            }
-        })
-        .collect();
-    fields.sort_by_cached_key(|f| (f.label.to_lowercase(), f.element.clone()));
-    fields.shrink_to_fit();
+    let mut fields: Vec<Field> = Vec::with_capacity(winners.iter().flatten().count());
+    for (r, depth) in dict.into_iter().zip(winners) {
+        let (Some(depth), Some(element)) = (depth, r.element) else {
+            continue;
+        };
+        let element = element.into_string();
+        let internal_type = r.internal_type.as_deref().unwrap_or_default();
+        let choices = choice_map.remove(element.as_str()).unwrap_or_default();
+        let (kind, hidden) = classify(&Traits {
+            element: &element,
+            internal_type,
+            read_only: r.read_only,
+            active: r.active,
+            is_virtual: r.is_virtual,
+            choice_attr: &r.choice,
+            has_choices: !choices.is_empty(),
+        });
+        fields.push(Field {
+            label: r
+                .label
+                .map_or_else(|| element.clone(), |l| l.into_string()),
+            type_label: names.intern(
+                type_labels
+                    .get(internal_type)
+                    .copied()
+                    .unwrap_or(internal_type),
+            ),
+            defined_on: names.intern(&chain[depth]),
+            reference: r.reference.as_deref().map(|t| names.intern(t)),
+            max_length: r.max_length,
+            mandatory: r.mandatory,
+            read_only: r.read_only,
+            choices,
+            dependent_on: r.dependent_on.map(|d| d.into_string()),
+            kind,
+            hidden,
+            internal_type: names.intern(internal_type),
+            element,
+        });
+    }
+    fields.sort_by(|a, b| cmp_lowercase(&a.label, &b.label).then_with(|| a.element.cmp(&b.element)));
     fields
 }
 
@@ -676,7 +697,7 @@ mod tests {
             ),
             dict_row("problem", "not_in_chain", "X", "string", json!({})),
         ];
-        let fields = build_fields(&chain(), &typed(&dict), None, None);
+        let fields = build_fields(&chain(), typed(&dict), None, None);
         let names: Vec<&str> = fields.iter().map(|f| f.element.as_str()).collect();
         assert_eq!(names, vec!["caller_id", "priority", "sys_id"]);
         let sys_id = fields.iter().find(|f| f.element == "sys_id");
@@ -736,9 +757,9 @@ mod tests {
         ];
         let fields = build_fields(
             &chain(),
-            &typed(&dict),
+            typed(&dict),
             Some(&typed(&glide)),
-            Some(&typed(&choices)),
+            Some(typed(&choices)),
         );
         let get = |e: &str| fields.iter().find(|f| f.element == e).cloned();
         let state = get("state").unwrap_or_else(|| panic!("state missing"));

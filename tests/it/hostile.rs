@@ -196,7 +196,12 @@ async fn a_hostile_dictionary_stops_at_the_budget_with_bounded_memory() {
         let r = tokio::task::spawn_blocking(move || run(&url, &["fields", "--json"], None))
             .await
             .expect("run");
-        eprintln!("{what}: exit {}, peak RSS {:.1} MiB", r.code, mib(r.rss));
+        eprintln!(
+            "{what}: exit {}, peak RSS {:.1} MiB; {}",
+            r.code,
+            mib(r.rss),
+            r.stderr.lines().next().unwrap_or_default()
+        );
         assert_eq!(r.code, 1, "{what}: exit 1; stderr: {}", r.stderr);
         let doc: serde_json::Value = serde_json::from_str(&r.stdout)
             .unwrap_or_else(|e| panic!("{what}: one JSON document ({e}): {:.300}", r.stdout));
