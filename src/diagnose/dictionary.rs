@@ -6,8 +6,8 @@ use std::collections::HashMap;
 
 use super::probes::{Access, ReadOk, ReadOutcome, access, hidden_evidence, non_empty, raw_value};
 use super::rows::{ChoiceRow, DictRow, GlideRow, Row, decoder};
-use crate::dictionary::{Interner, Name};
 use crate::dictionary::{Choice, Dictionary, DictionaryError, Field, FieldKind, HiddenReason};
+use crate::dictionary::{Interner, Name};
 use crate::servicenow::{Budget, Client, EncodedQuery, Error, Record, TableQuery};
 
 /// How many parent levels the `sys_db_object` read dot-walks (`super_class.super_class.name`),
@@ -442,9 +442,7 @@ fn merge_choices(chain: &[String], rows: Vec<ChoiceRow>) -> HashMap<Name, Vec<Ch
         }
         let value = value.into_string();
         let choice = Choice {
-            label: r
-                .label
-                .map_or_else(|| value.clone(), |l| l.into_string()),
+            label: r.label.map_or_else(|| value.clone(), |l| l.into_string()),
             value,
             dependent_value: r.dependent_value.map(|d| d.into_string()),
         };
@@ -531,9 +529,7 @@ pub(crate) fn build_fields(
             has_choices: !choices.is_empty(),
         });
         fields.push(Field {
-            label: r
-                .label
-                .map_or_else(|| element.clone(), |l| l.into_string()),
+            label: r.label.map_or_else(|| element.clone(), |l| l.into_string()),
             type_label: names.intern(
                 type_labels
                     .get(internal_type)
@@ -553,7 +549,8 @@ pub(crate) fn build_fields(
             element,
         });
     }
-    fields.sort_by(|a, b| cmp_lowercase(&a.label, &b.label).then_with(|| a.element.cmp(&b.element)));
+    fields
+        .sort_by(|a, b| cmp_lowercase(&a.label, &b.label).then_with(|| a.element.cmp(&b.element)));
     fields
 }
 

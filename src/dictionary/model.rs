@@ -201,3 +201,54 @@ impl Dictionary {
         self.fields.iter().find(|f| f.element == element)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn field(element: &str, kind: Option<FieldKind>, hidden: Option<HiddenReason>) -> Field {
+        Field {
+            element: element.into(),
+            label: element.into(),
+            internal_type: "string".into(),
+            type_label: "String".into(),
+            defined_on: "incident".into(),
+            reference: None,
+            max_length: Some(40),
+            mandatory: false,
+            read_only: false,
+            choices: Vec::new(),
+            dependent_on: None,
+            kind,
+            hidden,
+        }
+    }
+
+    #[test]
+    fn pruning_keeps_the_counts_of_every_column() {
+        let mut d = Dictionary {
+            table: "incident".into(),
+            chain: vec!["incident".into(), "task".into()],
+            fields: vec![
+                field("category", Some(FieldKind::Choice), None),
+                field("impact", Some(FieldKind::Choice), None),
+                field("sys_id", None, Some(HiddenReason::System)),
+                field("number", None, Some(HiddenReason::ReadOnly)),
+            ],
+            choices_loaded: true,
+            type_labels_loaded: true,
+            requests: 4,
+            pruned: None,
+        };
+        let (selectable, hidden) = (d.selectable_count(), d.hidden_counts());
+        assert_eq!(selectable, 2);
+        d.keep_only(|f| f.element == "impact");
+        assert_eq!(d.fields.len(), 1);
+        assert_eq!(d.selectable_count(), selectable);
+        assert_eq!(d.hidden_counts(), hidden);
+        // Pruning again keeps the first counts, not those of what is left.
+        d.keep_only(|_| false);
+        assert_eq!(d.selectable_count(), 2);
+        assert!(d.field("impact").is_none());
+    }
+}

@@ -282,7 +282,10 @@ mod tests {
         reference: Option<Text<'a>>,
     }
 
-    fn rows(body: &str) -> Result<Vec<(Option<String>, Option<String>)>, DecodeError> {
+    /// (name, reference) of each row.
+    type Pairs = Vec<(Option<String>, Option<String>)>;
+
+    fn rows(body: &str) -> Result<Pairs, DecodeError> {
         let mut out = Vec::new();
         for_each_row(body.as_bytes(), |r: Row<'_>| {
             out.push((

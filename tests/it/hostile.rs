@@ -103,6 +103,8 @@ fn run(url: &str, args: &[&str], columns: Option<&str>) -> Run {
 /// `HOSTILE_RESULT exit_code max_rss_bytes`.
 #[test]
 #[ignore = "started by run() in a fresh process"]
+// The child is reaped by wait4, which std cannot see.
+#[allow(clippy::zombie_processes)]
 fn rss_launcher() {
     let Ok(spec) = std::env::var("HOSTILE_LAUNCH") else {
         return;
@@ -186,6 +188,14 @@ async fn a_hostile_dictionary_stops_at_the_budget_with_bounded_memory() {
             Hostile {
                 rows: Rows::Endless,
                 big_label: ten_mb,
+            },
+            "the instance sent no X-Total-Count",
+        ),
+        (
+            "no X-Total-Count, no Link, every page full",
+            Hostile {
+                rows: Rows::Full,
+                big_label: 0,
             },
             "the instance sent no X-Total-Count",
         ),

@@ -984,6 +984,66 @@ mod tests {
     }
 
     #[test]
+    fn the_index_is_built_once_per_dictionary_and_candidates() {
+        let dict = |n: usize| {
+            Arc::new(Dictionary {
+                table: "incident".into(),
+                chain: vec!["incident".into()],
+                fields: (0..n)
+                    .map(|i| field(&format!("Field {i}"), &format!("u_f{i}")))
+                    .collect(),
+                choices_loaded: true,
+                type_labels_loaded: true,
+                requests: 1,
+                pruned: None,
+            })
+        };
+        let (a, b) = (dict(30), dict(30));
+        let all: Vec<u32> = (0..30).collect();
+        let first = FieldIndex::shared(&a, &all);
+        assert_eq!(first.len(), 30);
+        assert!(Arc::ptr_eq(&first, &FieldIndex::shared(&a, &all)), "reused");
+        let fewer = FieldIndex::shared(&a, &all[1..]);
+        assert_eq!(fewer.len(), 29, "other candidates, another index");
+        let other = FieldIndex::shared(&b, &all);
+        assert!(
+            !Arc::ptr_eq(&first, &other),
+            "another dictionary, another index"
+        );
+    }
+
+    #[test]
+    fn an_exact_match_is_the_first_row_the_worker_answers_among_twenty_thousand() {
+        // As the picker asks: the best FIRST_ROWS rows, from a dictionary sorted by label in
+        // which "Business impact" and twenty thousand fuzzy matches come before "Impact".
+        let fields: Vec<Field> = (0..20_000)
+            .map(|i| field(&format!("A impact related {i}"), &format!("u_imp_act_{i}")))
+            .chain([
+                field("Business impact", "business_impact"),
+                field("Impact", "impact"),
+            ])
+            .collect();
+        let index = Arc::new(FieldIndex::new(&fields));
+        let answer = FilterRequest {
+            picker: 1,
+            seq: 1,
+            index,
+            query: "impact".into(),
+            limit: FIRST_ROWS,
+        }
+        .answer_now();
+        let first = answer.matches.rows[0];
+        assert_eq!(fields[first.index].element, "impact", "{first:?}");
+        assert_eq!(first.tier, Tier::Exact);
+        let business = answer
+            .matches
+            .rows
+            .iter()
+            .position(|m| fields[m.index].element == "business_impact");
+        assert!(business.is_some_and(|p| p > 0), "{business:?}");
+    }
+
+    #[test]
     fn highlight_cuts_with_an_ellipsis_and_pads() {
         let spans = highlight("abcdef", &[0, 5], 4, Style::new(), Style::new());
         let text: String = spans.iter().map(|s| s.content.to_string()).collect();

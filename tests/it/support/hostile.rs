@@ -24,6 +24,8 @@ pub enum Rows {
     Claim(u64),
     /// No `X-Total-Count`; every page is full, with a `Link` rel="next" to the next one.
     Endless,
+    /// No `X-Total-Count` and no `Link`; every page is full (a reader steps the offset).
+    Full,
 }
 
 /// How the hostile instance behaves.
@@ -153,7 +155,7 @@ fn dictionary(s: &Shared, limit: u64, offset: u64) -> Response {
     let (end, total) = match s.opts.rows {
         Rows::Honest(n) => (n.min(offset.saturating_add(limit)), Some(n)),
         Rows::Claim(n) => (offset.saturating_add(limit), Some(n)),
-        Rows::Endless => (offset.saturating_add(limit), None),
+        Rows::Endless | Rows::Full => (offset.saturating_add(limit), None),
     };
     let mut body = String::with_capacity(((end.saturating_sub(offset)) as usize) * 260 + 16);
     body.push_str("{\"result\":[");
