@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use futures::{StreamExt, TryStreamExt};
+use futures::StreamExt;
 use reqwest::Method;
 use reqwest::header::{self, HeaderValue};
 use secrecy::{ExposeSecret, SecretString};
@@ -332,84 +332,25 @@ impl Client {
     /// Every page of a read. Uses `X-Total-Count` to fetch the remaining pages concurrently
     /// (bounded by `max_concurrent_pages`), else follows `Link` rel="next", else steps the
     /// offset until a short page. Returns the records in order, the total count when known,
-    /// and the number of page requests made.
+    /// and the number of page requests made. No budget beyond the client's body cap and
+    /// [`MAX_PAGES`]: discovery reads through [`Client::get_all_rows`] instead.
     pub async fn get_all(
         &self,
         q: &TableQuery,
     ) -> Result<(Vec<Record>, Option<u64>, usize), Error> {
-        let page_size = q.limit.unwrap_or(self.inner.opts.page_size).max(1);
-        let first_q = q.clone().limit(page_size);
-        let first = self.get_page(&first_q).await?;
-        let mut requests = 1usize;
-        let total = first.total_count;
-        let mut records = first.records;
-
-        if let Some(total) = total {
-            // The count is taken before row ACLs, so short pages do not mean the end.
-            let start = u64::from(q.offset) + u64::from(page_size);
-            // Counted before collecting: a hostile count must not allocate.
-            let remaining = total.saturating_sub(start).div_ceil(u64::from(page_size));
-            if remaining > MAX_PAGES {
-                return Err(self.too_many_pages(total));
-            }
-            let mut queries = Vec::with_capacity(remaining as usize);
-            for offset in (start..total).step_by(page_size as usize) {
-                let offset = u32::try_from(offset).map_err(|_| self.too_many_pages(total))?;
-                queries.push(q.clone().limit(page_size).offset(offset));
-            }
-            requests += queries.len();
-            // The futures are built up front: a borrowing closure alive across the await
-            // would make this future !Send, and callers spawn it.
-            let fetches: Vec<_> = queries.iter().map(|pq| self.get_page(pq)).collect();
-            let pages: Vec<Page> = futures::stream::iter(fetches)
-                .buffered(self.inner.opts.max_concurrent_pages.max(1))
-                .try_collect()
-                .await?;
-            for p in pages {
-                records.extend(p.records);
-            }
-            return Ok((records, Some(total), requests));
-        }
-
-        if let Some(mut next) = first.next {
-            let mut seen = std::collections::HashSet::new();
-            loop {
-                if !seen.insert(next.clone()) || requests as u64 >= MAX_PAGES {
-                    return Err(Error::InvalidResponse {
-                        url: self.inner.base.join(&format!("/api/now/table/{}", q.table)),
-                        reason: "the Link header keeps pointing at pages already read".into(),
-                    });
-                }
-                let url = self.rebase(&next)?;
-                let a = self.api(Method::GET, url, &[], None).await?;
-                requests += 1;
-                let page = page_of(a)?;
-                let empty = page.records.is_empty();
-                records.extend(page.records);
-                match page.next {
-                    Some(n) if !empty => next = n,
-                    _ => break,
-                }
-            }
-            return Ok((records, None, requests));
-        }
-
-        let mut last_len = records.len();
-        let mut offset = u64::from(q.offset);
-        while last_len == page_size as usize {
-            if requests as u64 >= MAX_PAGES {
-                return Err(self.too_many_pages(offset));
-            }
-            offset += u64::from(page_size);
-            let offset32 = u32::try_from(offset).map_err(|_| self.too_many_pages(offset))?;
-            let page = self
-                .get_page(&q.clone().limit(page_size).offset(offset32))
-                .await?;
-            requests += 1;
-            last_len = page.records.len();
-            records.extend(page.records);
-        }
-        Ok((records, None, requests))
+        let budget = Budget::new(Limits {
+            bytes: u64::MAX,
+            rows: u64::MAX,
+            pages: u64::MAX,
+            page_bytes: self.inner.opts.max_body_bytes,
+        });
+        let mut records = Vec::new();
+        let info = self
+            .get_all_rows(q, &budget, |body: &[u8]| {
+                super::rows::for_each_row(body, |r: Record| records.push(r))
+            })
+            .await?;
+        Ok((records, info.total, info.requests))
     }
 
     /// One page of a read within `budget`, its records handed to `decode` straight from the
