@@ -43,7 +43,17 @@ use snow_connect::wizard::{
     Setup, Theme, filter_fields, update, view,
 };
 
-const BIN: &str = env!("CARGO_BIN_EXE_snow-connect");
+/// The binary measured as a separate process: this build's, or `SNOW_CONNECT_BENCH_BIN` (to
+/// measure another build, e.g. the one before a change, with the same harness).
+fn bin() -> String {
+    std::env::var("SNOW_CONNECT_BENCH_BIN")
+        .ok()
+        .filter(|b| !b.is_empty())
+        .unwrap_or_else(|| env!("CARGO_BIN_EXE_snow-connect").to_string())
+}
+
+#[path = "../tests/it/support/hostile.rs"]
+mod hostile;
 
 /// Rows of the summary table: (what, value).
 type Summary = Vec<(String, String)>;
@@ -431,7 +441,7 @@ struct SimChild {
 }
 
 fn spawn_simulator(args: &[&str]) -> SimChild {
-    let mut child = Command::new(BIN)
+    let mut child = Command::new(bin())
         .arg("simulator")
         .args(args)
         .stdout(Stdio::piped())
@@ -474,7 +484,7 @@ impl SimChild {
 
 /// `snow-connect ARGS --instance URL ...` with the demo secrets in the environment.
 fn connected(url: &str, args: &[&str]) -> Command {
-    let mut cmd = Command::new(BIN);
+    let mut cmd = Command::new(bin());
     cmd.args(connected_args(url, args))
         .env("SNOW_CLIENT_SECRET", DEMO_CLIENT_SECRET)
         .env("SNOW_PASSWORD", DEMO_PASSWORD)
@@ -509,37 +519,67 @@ const LAUNCHER: &str = "--rss-launcher";
 /// now. So a freshly started copy of this binary, still small, launches the command and reads
 /// its rusage with wait4.
 fn measure_process(url: &str, args: &[&str]) -> (Duration, u64, usize, bool) {
+    let m = measure(url, args);
+    (m.took, m.rss, m.out_bytes, m.code == 0)
+}
+
+/// One measured run of the real binary as a separate process.
+struct Measured {
+    took: Duration,
+    /// Peak RSS (wait4's ru_maxrss), bytes.
+    rss: u64,
+    /// Bytes it wrote to stdout.
+    out_bytes: usize,
+    /// Its exit status (128 + signal when killed).
+    code: i32,
+    /// The last line it wrote to stderr (the error, when it failed).
+    last_error: String,
+}
+
+/// [`measure_process`] with the exit status and the last stderr line.
+fn measure(url: &str, args: &[&str]) -> Measured {
     let exe = std::env::current_exe().expect("bench binary");
     let out = Command::new(exe)
         .arg(LAUNCHER)
-        .arg(BIN)
+        .arg(bin())
         .args(connected_args(url, args))
         .env("SNOW_CLIENT_SECRET", DEMO_CLIENT_SECRET)
         .env("SNOW_PASSWORD", DEMO_PASSWORD)
         .env_remove("SNOW_CONNECT_CONFIG")
         .env("SNOW_CONNECT_LOG", "off")
+        .env("COLUMNS", "100")
         .stdin(Stdio::null())
-        .stderr(Stdio::null())
         .output()
         .expect("run the launcher");
     let line = String::from_utf8_lossy(&out.stdout).into_owned();
-    let v: Vec<u64> = line
+    let v: Vec<i64> = line
         .split_whitespace()
         .filter_map(|w| w.parse().ok())
         .collect();
+    let err = String::from_utf8_lossy(&out.stderr);
+    let last_error = err
+        .lines()
+        .rev()
+        .find(|l| l.contains("error:"))
+        .or_else(|| err.lines().rev().find(|l| !l.trim().is_empty()))
+        .unwrap_or_default()
+        .chars()
+        .take(300)
+        .collect();
     match v.as_slice() {
-        [micros, rss, bytes, ok] => (
-            Duration::from_micros(*micros),
-            *rss,
-            usize::try_from(*bytes).unwrap_or(usize::MAX),
-            *ok == 1,
-        ),
+        [micros, rss, bytes, code] => Measured {
+            took: Duration::from_micros(u64::try_from(*micros).unwrap_or(0)),
+            rss: u64::try_from(*rss).unwrap_or(0),
+            out_bytes: usize::try_from(*bytes).unwrap_or(usize::MAX),
+            code: i32::try_from(*code).unwrap_or(-1),
+            last_error,
+        },
         _ => panic!("the launcher said {line:?}"),
     }
 }
 
 /// Launcher mode: run `PROGRAM ARGS...`, count its stdout, reap it with wait4 and print
-/// `micros max_rss_bytes stdout_bytes ok`.
+/// `micros max_rss_bytes stdout_bytes exit_code` (its stderr passes through).
 // The child is reaped by wait4, which std cannot see.
 #[allow(clippy::zombie_processes)]
 fn launcher_main(program: &str, args: &[String]) {
@@ -547,14 +587,19 @@ fn launcher_main(program: &str, args: &[String]) {
     let mut child = Command::new(program)
         .args(args)
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
         .spawn()
         .expect("spawn");
     let mut stdout = child.stdout.take().expect("stdout");
     let reader = std::thread::spawn(move || {
-        let mut buf = Vec::new();
-        let _ = stdout.read_to_end(&mut buf);
-        buf.len()
+        let mut buf = [0u8; 64 * 1024];
+        let mut total = 0usize;
+        while let Ok(n) = stdout.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            total += n;
+        }
+        total
     });
     let pid = child.id() as libc::pid_t;
     let mut status = 0;
@@ -564,18 +609,22 @@ fn launcher_main(program: &str, args: &[String]) {
     let rc = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
     let took = t.elapsed();
     assert_eq!(rc, pid, "wait4 failed");
-    let ok = libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0;
+    let code = if libc::WIFEXITED(status) {
+        libc::WEXITSTATUS(status)
+    } else {
+        128 + libc::WTERMSIG(status)
+    };
     let bytes = reader.join().unwrap_or(0);
     // ru_maxrss is in KiB on Linux.
     let rss = u64::try_from(usage.ru_maxrss).unwrap_or(0) * 1024;
-    println!("{} {rss} {bytes} {}", took.as_micros(), u8::from(ok));
+    println!("{} {rss} {bytes} {code}", took.as_micros());
 }
 
 fn rss_bench(summary: &mut Summary) {
     println!(
         "== peak memory of separate processes (release binary; max RSS from wait4 in a small launcher, VmHWM for the simulator)"
     );
-    for (extra, latency) in [("0", "50"), ("20000", "50")] {
+    for (extra, latency) in [("0", "50"), ("20000", "50"), ("50000", "50")] {
         let mut sim = spawn_simulator(&["--extra-fields", extra, "--latency-ms", latency]);
         let (took, rss, out, ok) = measure_process(&sim.url, &["fields", "--json"]);
         assert!(ok, "fields --json failed");
@@ -607,6 +656,170 @@ fn rss_bench(summary: &mut Summary) {
             mib(crss),
         ));
     }
+    println!();
+}
+
+/// The real binary against a hostile instance on loopback (`tests/it/support/hostile.rs`).
+fn hostile_bench(rt: &tokio::runtime::Runtime, summary: &mut Summary) {
+    use hostile::{Hostile, Rows};
+    println!("== a hostile instance (loopback; release binary; max RSS from wait4)");
+    let cases: [(&str, Hostile, &[&str]); 4] = [
+        (
+            "hostile: 1,000,000 fields, `fields --json`",
+            Hostile {
+                rows: Rows::Honest(1_000_000),
+                big_label: 0,
+            },
+            &["fields", "--json"],
+        ),
+        (
+            "hostile: X-Total-Count 10^12, endless pages, `fields --json`",
+            Hostile {
+                rows: Rows::Claim(1_000_000_000_000),
+                big_label: 0,
+            },
+            &["fields", "--json"],
+        ),
+        (
+            "hostile: no X-Total-Count, endless Link pages, `fields --json`",
+            Hostile {
+                rows: Rows::Endless,
+                big_label: 0,
+            },
+            &["fields", "--json"],
+        ),
+        (
+            "hostile: one 10 MB label among 200 fields, `fields` (100 columns)",
+            Hostile {
+                rows: Rows::Honest(200),
+                big_label: 10 * 1000 * 1000,
+            },
+            &["fields"],
+        ),
+    ];
+    for (what, h, args) in cases {
+        let server = rt
+            .block_on(hostile::start(h))
+            .expect("start the hostile instance");
+        let m = measure(&server.url, args);
+        let pages = server.pages();
+        drop(server);
+        let result = format!(
+            "exit {}, peak RSS {}, {:.0} ms, {} dictionary pages served, {} on stdout{}",
+            m.code,
+            mib(m.rss),
+            ms(m.took),
+            pages,
+            size(m.out_bytes as u64),
+            if m.code == 0 || m.last_error.is_empty() {
+                String::new()
+            } else {
+                format!("; said: {}", m.last_error.trim())
+            }
+        );
+        println!("{what}: {result}");
+        summary.push((what.to_string(), result));
+    }
+    println!();
+}
+
+/// The Python that has PySNC: `PYSNC_PYTHON`, else the venv `target/pysnc-venv`
+/// (`python3 -m venv target/pysnc-venv && target/pysnc-venv/bin/pip install pysnc
+/// requests-oauthlib`).
+fn pysnc_python() -> Option<String> {
+    if let Ok(p) = std::env::var("PYSNC_PYTHON")
+        && !p.is_empty()
+    {
+        return Some(p);
+    }
+    let venv = concat!(env!("CARGO_MANIFEST_DIR"), "/target/pysnc-venv/bin/python");
+    std::path::Path::new(venv)
+        .exists()
+        .then(|| venv.to_string())
+}
+
+/// `fields --json` against PySNC reading the same tables (`benches/pysnc/read_dictionary.py`),
+/// both as processes over TLS, simulator at 100 ms latency with 2,000 custom fields.
+fn pysnc_bench(quick: bool, summary: &mut Summary) {
+    println!("== `fields` discovery vs PySNC (100 ms latency, +2,000 fields, TLS, processes)");
+    let what = "`fields --json` vs PySNC, 100 ms latency, +2,000 fields (median wall)";
+    let Some(python) = pysnc_python() else {
+        println!(
+            "PySNC not found: set PYSNC_PYTHON, or python3 -m venv target/pysnc-venv && target/pysnc-venv/bin/pip install pysnc requests-oauthlib"
+        );
+        summary.push((what.into(), "not measured (PySNC not installed)".into()));
+        println!();
+        return;
+    };
+    let mut child = Command::new(bin())
+        .args([
+            "simulator",
+            "--tls",
+            "--latency-ms",
+            "100",
+            "--extra-fields",
+            "2000",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn the simulator");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut reader = BufReader::new(stdout);
+    let (mut url, mut ca) = (String::new(), String::new());
+    let mut line = String::new();
+    while reader.read_line(&mut line).unwrap_or(0) > 0 {
+        if url.is_empty() {
+            url = line.trim().to_string();
+        } else if let Some(p) = line.trim().strip_prefix("ca_cert ") {
+            ca = p.to_string();
+            break;
+        }
+        line.clear();
+    }
+    std::thread::spawn(move || {
+        let mut sink = Vec::new();
+        let _ = reader.read_to_end(&mut sink);
+    });
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/benches/pysnc/read_dictionary.py"
+    );
+    let runs = if quick { 1 } else { 3 };
+    let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+    for _ in 0..runs {
+        let t = Instant::now();
+        let ok = connected(&url, &["fields", "--json"])
+            .env("SSL_CERT_FILE", &ca)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        ours.push(t.elapsed());
+        assert!(ok, "fields --json over TLS failed");
+        let t = Instant::now();
+        let out = Command::new(&python)
+            .arg(script)
+            .env("SNOW_URL", &url)
+            .env("REQUESTS_CA_BUNDLE", &ca)
+            .stderr(Stdio::null())
+            .output()
+            .expect("run PySNC");
+        theirs.push(t.elapsed());
+        assert!(out.status.success(), "PySNC failed: {out:?}");
+    }
+    // SAFETY: a signal to our own child.
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) };
+    let _ = child.wait();
+    let (a, b) = (median(&ours), median(&theirs));
+    let result = format!(
+        "{:.0} ms vs {:.0} ms = {:.2}× PySNC's time ({runs} runs each)",
+        ms(a),
+        ms(b),
+        ms(a) / ms(b).max(1e-9)
+    );
+    println!("{result}");
+    summary.push((what.into(), result));
     println!();
 }
 
@@ -781,22 +994,38 @@ fn picker_bench(dict: Dictionary, quick: bool, summary: &mut Summary) {
         theme: Theme::COLOR,
         size: (80, 24),
     });
-    m.cx.dictionary = Some(Ok(Arc::new(dict)));
+    let dict = Arc::new(dict);
+    m.cx.dictionary = Some(Ok(Arc::clone(&dict)));
     let _ = snow_connect::wizard::update::request(&mut m, Request::EditEndpoint(None));
-    // Opening shares the dictionary and builds the index; each run closes the picker again
-    // (Esc) and reopens it.
+    // Opening shares the dictionary and builds the index (once per dictionary): each cold
+    // run hands the model a dictionary it has not indexed yet (a copy, made untimed), each
+    // warm run closes the picker (Esc) and reopens it over the same dictionary.
     let mut opens = Vec::new();
     let mut opens_cpu = Vec::new();
     for _ in 0..rounds.max(3) {
+        m.cx.dictionary = Some(Ok(Arc::new((*dict).clone())));
         let (t, c) = (Instant::now(), thread_cpu());
         open_picker(&mut m);
         opens.push(t.elapsed());
         opens_cpu.push(thread_cpu().saturating_sub(c));
         let _ = update(&mut m, key(KeyCode::Esc));
     }
+    let mut reopens = Vec::new();
+    for _ in 0..rounds.max(3) {
+        let t = Instant::now();
+        open_picker(&mut m);
+        reopens.push(t.elapsed());
+        let _ = update(&mut m, key(KeyCode::Esc));
+    }
+    println!(
+        "reopen the picker over the same dictionary (the index is reused), {} runs: p50 {:.2} ms, max {:.2} ms",
+        reopens.len(),
+        ms(pct(&reopens, 50.0)),
+        ms(pct(&reopens, 100.0))
+    );
     open_picker(&mut m);
     println!(
-        "open the picker (builds the index of {} fields), {} runs: p50 {:.2} ms, max {:.2} ms \
+        "open the picker (cold: builds the index of {} fields), {} runs: p50 {:.2} ms, max {:.2} ms \
          (thread CPU time: p50 {:.2} ms, max {:.2} ms)",
         fields.len(),
         opens.len(),
@@ -925,6 +1154,15 @@ fn main() {
         picker_only(quick);
         return;
     }
+    if std::env::args().any(|a| a == "--pysnc") {
+        let mut summary = Summary::new();
+        pysnc_bench(quick, &mut summary);
+        return;
+    }
+    if std::env::args().any(|a| a == "--processes") {
+        processes_only();
+        return;
+    }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -934,6 +1172,8 @@ fn main() {
     check_bench(&rt, quick, &mut summary);
     let dict = discovery_bench(&rt, quick, &mut summary);
     rss_bench(&mut summary);
+    hostile_bench(&rt, &mut summary);
+    pysnc_bench(quick, &mut summary);
     picker_bench(dict, quick, &mut summary);
 
     let width = summary.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
@@ -942,6 +1182,23 @@ fn main() {
     println!("|{}|--------|", "-".repeat(width + 2));
     for (k, v) in &summary {
         println!("| {k:<width$} | {v} |");
+    }
+}
+
+/// `-- --processes`: the rows measured on separate processes alone (peak RSS, the hostile
+/// instance), e.g. for another build with `SNOW_CONNECT_BENCH_BIN`.
+fn processes_only() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let mut summary = Summary::new();
+    rss_bench(&mut summary);
+    hostile_bench(&rt, &mut summary);
+    pysnc_bench(false, &mut summary);
+    for (k, v) in &summary {
+        println!("| {k} | {v} |");
     }
 }
 

@@ -63,13 +63,17 @@ ENVIRONMENT
   SNOW_CLIENT_SECRET    client secret when connecting with flags (never on argv)
   SNOW_PASSWORD         password when connecting with flags (never on argv)
   SNOW_CONNECT_CONFIG   config file to check when no connection flags are given
+  SNOW_CONNECT_MAX_ROWS rows one dictionary discovery reads at most (default
+                        100000; dictionary, choice and type rows together)
+  SNOW_CONNECT_MAX_MIB  MiB one discovery reads at most (default 256)
   SSL_CERT_FILE         PEM bundle that replaces the system's trusted roots
   HTTPS_PROXY, ALL_PROXY, NO_PROXY   proxy settings
   A variable that is set but empty counts as unset.
 
 EXIT STATUS
   0    every required check passed
-  1    something must change in ServiceNow (an ACL, a role, the credentials)
+  1    something must change in ServiceNow (an ACL, a role, the credentials),
+       or the dictionary is larger than the limits above
   2    usage or config error (also an unusable --ca-file or SSL_CERT_FILE)
   3    could not talk to the instance, or it is unavailable
   4    try again later (rate limited; the output says until when)
@@ -88,12 +92,16 @@ ENVIRONMENT
   SNOW_CLIENT_SECRET    client secret when connecting with flags (never on argv)
   SNOW_PASSWORD         password when connecting with flags (never on argv)
   SNOW_CONNECT_CONFIG   config file to use when no connection flags are given
+  SNOW_CONNECT_MAX_ROWS rows one dictionary discovery reads at most (default
+                        100000; dictionary, choice and type rows together)
+  SNOW_CONNECT_MAX_MIB  MiB one discovery reads at most (default 256)
   SSL_CERT_FILE         PEM bundle that replaces the system's trusted roots
   A variable that is set but empty counts as unset.
 
 EXIT STATUS
   0    the fields were listed
-  1    the dictionary cannot be read (a missing ACL; the fix is printed)
+  1    the dictionary cannot be read (a missing ACL; the fix is printed), or it
+       is larger than the limits above (the error names the limit)
   2    usage or config error
   3    could not talk to the instance, or it is unavailable
   4    try again later (rate limited)

@@ -403,7 +403,7 @@ pub fn render_summary(report: &CheckReport<'_>, width: usize) -> String {
             let hidden: usize = d.hidden_counts().iter().map(|(_, n)| n).sum();
             Some(format!(
                 "Fields: {} selectable in the Additional Fields picker ({} hidden); list them with `snow-connect fields`",
-                d.selectable().count(),
+                d.selectable_count(),
                 hidden
             ))
         }
@@ -437,6 +437,29 @@ pub fn render_human(report: &CheckReport<'_>, width: usize) -> String {
     }
     out.push_str(&render_summary(report, width));
     out
+}
+
+/// Prune `dict` (of `table`) to what validating the endpoints reads: the fields they set,
+/// the fields those depend on, the mandatory ones, and the two the alert fills; the counts
+/// of all columns stay.
+fn keep_for_validation(dict: &mut Dictionary, endpoints: &[Endpoint], table: &str) {
+    let used: std::collections::HashSet<&str> = endpoints
+        .iter()
+        .filter(|e| e.table == table)
+        .flat_map(|e| e.fields.iter().map(|f| f.element.as_str()))
+        .collect();
+    let controllers: std::collections::HashSet<String> = dict
+        .fields
+        .iter()
+        .filter(|f| used.contains(f.element.as_str()))
+        .filter_map(|f| f.dependent_on.clone())
+        .collect();
+    dict.keep_only(|f| {
+        f.mandatory
+            || used.contains(f.element.as_str())
+            || controllers.contains(&f.element)
+            || matches!(f.element.as_str(), "short_description" | "description")
+    });
 }
 
 /// Read the dictionaries the endpoints need besides incident's (which the ladder read).
@@ -636,7 +659,7 @@ pub fn run(global: &Global, args: CheckArgs) -> Exit {
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     // SIGINT ends the process with 130 before any verdict (see `exit_130_on_sigint`), so
     // nothing here cancels the ladder.
-    let (diag, others) = rt.block_on(async {
+    let (mut diag, mut others) = rt.block_on(async {
         let ladder = run_checks(&conn.input, &opts, Some(tx), CancellationToken::new());
         let stream_rows = async {
             while let Some(event) = rx.recv().await {
@@ -650,6 +673,15 @@ pub fn run(global: &Global, args: CheckArgs) -> Exit {
         let others = other_dictionaries(&diag, endpoints).await;
         (diag, others)
     });
+    // From here on only the counts and the fields the endpoints use are needed.
+    if let Some(Ok(d)) = &mut diag.dictionary {
+        keep_for_validation(d, endpoints, "incident");
+    }
+    for (table, d) in &mut others {
+        if let Some(d) = d {
+            keep_for_validation(d, endpoints, table);
+        }
+    }
     // Rows the ladder never reported (it reports every one; this is a safety net).
     for r in &diag.results {
         let i = CheckId::ALL.iter().position(|id| *id == r.id).unwrap_or(0);

@@ -58,8 +58,33 @@ fn client_options(global: &Global, args: &ConnectionArgs) -> Result<ClientOption
             LoginGuard::open(crate::config::state_dir().map(|d| d.join("login")))
                 .with_retry(args.retry_login),
         ),
+        budget: budget_from_env()?,
         ..defaults
     })
+}
+
+/// The limits of one dictionary discovery: the defaults, or `SNOW_CONNECT_MAX_ROWS` and
+/// `SNOW_CONNECT_MAX_MIB` when set (empty counts as unset).
+pub(crate) fn budget_from_env() -> Result<crate::servicenow::Limits, String> {
+    let mut limits = crate::servicenow::Limits::default();
+    let read = |name: &str| -> Result<Option<u64>, String> {
+        match std::env::var(name).ok().filter(|v| !v.trim().is_empty()) {
+            None => Ok(None),
+            Some(v) => match v.trim().parse::<u64>() {
+                Ok(n) if n > 0 => Ok(Some(n)),
+                _ => Err(format!("{name} wants a whole number above 0, not {v:?}")),
+            },
+        }
+    };
+    if let Some(rows) = read("SNOW_CONNECT_MAX_ROWS")? {
+        limits.rows = rows;
+        // Room for short pages at any size: the pages follow the rows.
+        limits.pages = limits.pages.max(rows.div_ceil(1000).saturating_add(50));
+    }
+    if let Some(mib) = read("SNOW_CONNECT_MAX_MIB")? {
+        limits.bytes = mib.saturating_mul(1024 * 1024);
+    }
+    Ok(limits)
 }
 
 /// An unusable local trust file is the user's to fix (exit 2), not a failure to reach the

@@ -15,6 +15,7 @@ use crate::diagnose::{
 };
 use crate::exit::Exit;
 use crate::sanitize;
+use unicode_width::UnicodeWidthStr;
 
 /// Words for a hidden reason, as the table footer shows them.
 pub fn reason_text(r: HiddenReason) -> &'static str {
@@ -45,14 +46,24 @@ pub struct FieldsDocument<'a> {
     pub table: &'a str,
     /// The table and its ancestors.
     pub chain: &'a [String],
-    /// The selectable fields, sorted by label.
-    pub fields: Vec<&'a Field>,
+    /// The selectable fields, sorted by label (serialised one by one, never collected).
+    pub fields: Selectable<'a>,
     /// Hidden columns per reason.
     pub hidden: BTreeMap<String, usize>,
     /// Whether choice values could be read.
     pub choices_loaded: bool,
     /// Whether type labels could be read.
     pub type_labels_loaded: bool,
+}
+
+/// The fields the picker offers, serialised straight from the dictionary.
+#[derive(Debug, Clone, Copy)]
+pub struct Selectable<'a>(pub &'a Dictionary);
+
+impl Serialize for Selectable<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.selectable())
+    }
 }
 
 /// The `--json` document when the fields could not be read: why, as root causes.
@@ -75,7 +86,7 @@ pub fn document(d: &Dictionary) -> FieldsDocument<'_> {
         ok: true,
         table: &d.table,
         chain: &d.chain,
-        fields: d.selectable().collect(),
+        fields: Selectable(d),
         hidden: d
             .hidden_counts()
             .into_iter()
@@ -99,52 +110,75 @@ fn type_text(f: &Field) -> String {
     s
 }
 
+/// The cells of one field's row, sanitised.
+fn cells(f: &Field) -> [String; 5] {
+    [
+        sanitize::line(&f.label).into_owned(),
+        sanitize::line(&f.element).into_owned(),
+        sanitize::line(&type_text(f)).into_owned(),
+        sanitize::line(&f.defined_on).into_owned(),
+        sanitize::line(f.reference.as_deref().unwrap_or("")).into_owned(),
+    ]
+}
+
+const HEADER: [&str; 5] = ["LABEL", "ELEMENT", "TYPE", "FROM TABLE", "REFERENCE"];
+// Element names are what a config holds: never cut. The widest other column gives way.
+const FLOORS: [usize; 5] = [10, usize::MAX, 10, 8, 12];
+
 /// The aligned table (fitted to `width` columns) and the hidden counts.
 pub fn render_table(d: &Dictionary, width: usize) -> String {
-    let rows: Vec<[String; 5]> = d
-        .selectable()
-        .map(|f| {
-            [
-                sanitize::line(&f.label).into_owned(),
-                sanitize::line(&f.element).into_owned(),
-                sanitize::line(&type_text(f)).into_owned(),
-                sanitize::line(&f.defined_on).into_owned(),
-                sanitize::line(f.reference.as_deref().unwrap_or("")).into_owned(),
-            ]
-        })
-        .collect();
-    let header = ["LABEL", "ELEMENT", "TYPE", "FROM TABLE", "REFERENCE"];
+    let mut out = Vec::new();
+    // Writing to memory cannot fail.
+    let _ = write_table(&mut out, d, width);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// [`render_table`] written as it goes: one pass over the fields for the column widths,
+/// then each row is made and written on its own, so the output is never held whole.
+pub fn write_table(
+    w: &mut dyn std::io::Write,
+    d: &Dictionary,
+    width: usize,
+) -> std::io::Result<()> {
+    let widths = output::table_widths(
+        HEADER,
+        d.selectable().map(|f| cells(f).map(|c| c.width())),
+        width,
+        FLOORS,
+    );
     let chain = d
         .chain
         .iter()
         .map(|t| sanitize::line(t).into_owned())
         .collect::<Vec<_>>()
         .join(" > ");
-    let mut out = output::wrap(
-        &format!(
-            "{} fields the Additional Fields picker offers for {} ({chain}):",
-            rows.len(),
-            sanitize::line(&d.table)
-        ),
-        width,
-        "",
-        "  ",
-    );
-    out.push('\n');
-    // Element names are what a config holds: never cut. The widest other column gives way.
-    out.push_str(&output::table(
-        header,
-        &rows,
-        width,
-        [10, usize::MAX, 10, 8, 12],
-    ));
+    w.write_all(
+        output::wrap(
+            &format!(
+                "{} fields the Additional Fields picker offers for {} ({chain}):",
+                d.selectable_count(),
+                sanitize::line(&d.table)
+            ),
+            width,
+            "",
+            "  ",
+        )
+        .as_bytes(),
+    )?;
+    w.write_all(b"\n")?;
+    w.write_all(output::table_line(HEADER, &widths).as_bytes())?;
+    for f in d.selectable() {
+        let c = cells(f);
+        let line = output::table_line(std::array::from_fn(|i| c[i].as_str()), &widths);
+        w.write_all(line.as_bytes())?;
+    }
     let counts = d.hidden_counts();
     let total: usize = counts.iter().map(|(_, n)| n).sum();
     let parts: Vec<String> = counts
         .iter()
         .map(|(r, n)| format!("{n} {}", reason_text(*r)))
         .collect();
-    out.push('\n');
+    w.write_all(b"\n")?;
     let mut footer = format!("Hidden: {total} columns ({})", parts.join(", "));
     if !d.type_labels_loaded {
         footer.push_str(
@@ -156,8 +190,7 @@ pub fn render_table(d: &Dictionary, width: usize) -> String {
             "\nNote: choice values are unavailable (sys_choice is not readable); run `snow-connect check` for the fix.",
         );
     }
-    out.push_str(&output::wrap(&footer, width, "", "  "));
-    out
+    w.write_all(output::wrap(&footer, width, "", "  ").as_bytes())
 }
 
 /// Why the fields could not be read: the causes (each once), the exit code, and a sentence
@@ -253,11 +286,11 @@ pub fn run(global: &Global, args: FieldsArgs) -> Exit {
     let exit = match &diag.dictionary {
         Some(Ok(d)) => {
             if args.json {
-                if let Err(exit) = super::print_json("fields", &document(d)) {
-                    return exit;
-                }
+                // Everything that can fail has happened: the document is streamed whole.
+                output::stream_json(&document(d));
             } else {
-                output::print(&render_table(d, Stream::Stdout.width()));
+                let width = Stream::Stdout.width();
+                output::write_stdout(|w| write_table(w, d, width));
             }
             Exit::Success
         }
@@ -286,9 +319,16 @@ pub fn run(global: &Global, args: FieldsArgs) -> Exit {
 /// each cause once and the one admin plan, wrapped to stderr's width.
 fn explain_failure(a: &Assessment, table: &str, error: Option<&str>) {
     let mut head = format!("cannot read the {} dictionary", sanitize::line(table));
-    if let Some(e) = error {
+    // A limit reached is said on the error line itself, also under --quiet: which limit, and
+    // what the instance claimed.
+    let over = a
+        .causes
+        .iter()
+        .find(|c| c.id == crate::diagnose::CauseId::DictionaryTooLarge)
+        .map(|c| sanitize::line(&c.summary).into_owned());
+    if let Some(e) = error.map(str::to_string).or(over) {
         head.push_str(": ");
-        head.push_str(e);
+        head.push_str(&e);
     }
     output::error(&head);
     if output::quiet() {

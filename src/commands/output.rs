@@ -164,31 +164,79 @@ pub fn table<const N: usize>(
     floors: [usize; N],
 ) -> String {
     use unicode_width::UnicodeWidthStr;
+    let widths = table_widths(
+        header,
+        rows.iter().map(|r| r.each_ref().map(|c| c.width())),
+        width,
+        floors,
+    );
+    let mut out = table_line(header, &widths);
+    for r in rows {
+        out.push_str(&table_line(std::array::from_fn(|i| r[i].as_str()), &widths));
+    }
+    out
+}
+
+/// The column widths of a table (see [`table`]) from one pass over the widths of its
+/// cells, so that the rows can be made again and written one by one ([`table_line`])
+/// instead of kept.
+pub fn table_widths<const N: usize>(
+    header: [&str; N],
+    rows: impl Iterator<Item = [usize; N]>,
+    width: usize,
+    floors: [usize; N],
+) -> [usize; N] {
+    use unicode_width::UnicodeWidthStr;
     let mut natural = header.map(str::width);
     for r in rows {
         for (w, c) in natural.iter_mut().zip(r.iter()) {
-            *w = (*w).max(c.width());
+            *w = (*w).max(*c);
         }
     }
     let widths = fit_columns(&natural, 2, width.max(MIN_WIDTH), &floors);
-    let line = |cells: [&str; N]| {
-        let mut s = String::new();
-        for (i, c) in cells.iter().enumerate() {
-            let cell = truncate(c, widths[i]);
-            s.push_str(&cell);
-            if i + 1 < N {
-                s.push_str(&" ".repeat(widths[i].saturating_sub(cell.width()) + 2));
-            }
+    std::array::from_fn(|i| widths.get(i).copied().unwrap_or(0))
+}
+
+/// One line of a table with these column widths (from [`table_widths`]).
+pub fn table_line<const N: usize>(cells: [&str; N], widths: &[usize; N]) -> String {
+    use unicode_width::UnicodeWidthStr;
+    let mut s = String::new();
+    for (i, c) in cells.iter().enumerate() {
+        let cell = truncate(c, widths[i]);
+        s.push_str(&cell);
+        if i + 1 < N {
+            s.push_str(&" ".repeat(widths[i].saturating_sub(cell.width()) + 2));
         }
-        let mut s = s.trim_end().to_string();
-        s.push('\n');
-        s
-    };
-    let mut out = line(header);
-    for r in rows {
-        out.push_str(&line(std::array::from_fn(|i| r[i].as_str())));
     }
-    out
+    let mut s = s.trim_end().to_string();
+    s.push('\n');
+    s
+}
+
+/// Write to stdout through a buffer with `write` (a closed pipe or a failed write ends the
+/// process as [`print`] does).
+pub fn write_stdout(write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) {
+    let stdout = std::io::stdout();
+    let mut w = std::io::BufWriter::with_capacity(64 * 1024, stdout.lock());
+    if let Err(e) = write(&mut w).and_then(|()| w.flush()) {
+        stdout_failed(&e);
+    }
+}
+
+/// Stream `doc` (inside the envelope) as the one JSON document on stdout, serialised onto a
+/// buffered stdout as it goes instead of built as text first. Only for documents that always
+/// serialise (plain structs: everything that can fail happened before), so the output is
+/// always one whole document; a failed write ends the process as [`print`] does.
+pub fn stream_json(doc: &(impl Serialize + ?Sized)) {
+    write_stdout(|w| {
+        let envelope = Envelope {
+            schema_version: SCHEMA_VERSION,
+            tool_version: TOOL_VERSION,
+            doc,
+        };
+        serde_json::to_writer_pretty(&mut *w, &envelope).map_err(std::io::Error::from)?;
+        w.write_all(b"\n")
+    });
 }
 
 /// Write `text` to stdout as is. A closed pipe ends the process quietly with status 0; any

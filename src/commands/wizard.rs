@@ -113,6 +113,9 @@ async fn run_async(global: &Global, demo: bool, sim: SimOptions) -> Result<Exit,
     let mut client = ClientOptions {
         ca_file: global.ca_file.clone(),
         login_guard: Some(crate::servicenow::LoginGuard::open(login_dir)),
+        // The wizard has no place to report an unusable value before its screen is up: the
+        // defaults stand in for it (the headless commands refuse it with exit 2).
+        budget: super::connection::budget_from_env().unwrap_or_default(),
         ..ClientOptions::default()
     };
     let mut prefill = None;

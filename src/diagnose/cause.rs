@@ -41,6 +41,9 @@ pub enum CauseId {
     InsertDenied,
     /// A configured endpoint does not fit the instance's dictionary.
     EndpointInvalid,
+    /// Reading the dictionary reached a limit of one discovery (bytes, rows or pages): the
+    /// instance sends far more than any dictionary holds.
+    DictionaryTooLarge,
 }
 
 /// What sort of thing a cause is.
@@ -92,6 +95,7 @@ impl CauseId {
             CauseId::MissingAcl => "missing_acl",
             CauseId::InsertDenied => "insert_denied",
             CauseId::EndpointInvalid => "endpoint_invalid",
+            CauseId::DictionaryTooLarge => "dictionary_too_large",
         }
     }
 
@@ -112,7 +116,8 @@ impl CauseId {
             | CauseId::WebServiceAccess
             | CauseId::MissingAcl
             | CauseId::InsertDenied
-            | CauseId::EndpointInvalid => CauseKind::Configuration,
+            | CauseId::EndpointInvalid
+            | CauseId::DictionaryTooLarge => CauseKind::Configuration,
         }
     }
 
@@ -152,6 +157,7 @@ impl CauseId {
                 | CauseId::AuthScopeMissing
                 | CauseId::TokenRestricted
                 | CauseId::WebServiceAccess
+                | CauseId::DictionaryTooLarge
         )
     }
 }
@@ -187,6 +193,7 @@ pub fn cause_of_error(err: &Error) -> Option<CauseId> {
         | Error::BodyTooLarge { .. } => CauseId::NotServicenow,
         Error::Server { .. } => CauseId::Unavailable,
         Error::RateLimited { .. } => CauseId::RateLimited,
+        Error::OverBudget(_) => CauseId::DictionaryTooLarge,
         Error::TokenRejected { .. } | Error::LoginRemembered { .. } => CauseId::CredentialsRejected,
         Error::NotAuthenticated(_) => CauseId::TokenRestricted,
         Error::SecurelyScoped(_) => CauseId::SecurelyScoped,

@@ -5,9 +5,10 @@
 use std::collections::HashMap;
 
 use super::probes::{Access, ReadOk, ReadOutcome, access, hidden_evidence, non_empty, raw_value};
-use crate::dictionary::Interner;
+use super::rows::{ChoiceRow, DictRow, GlideRow, Row, decoder};
 use crate::dictionary::{Choice, Dictionary, DictionaryError, Field, FieldKind, HiddenReason};
-use crate::servicenow::{Client, EncodedQuery, Error, Record, TableQuery};
+use crate::dictionary::{Interner, Name};
+use crate::servicenow::{Budget, Client, EncodedQuery, Error, Record, TableQuery};
 
 /// How many parent levels the `sys_db_object` read dot-walks (`super_class.super_class.name`),
 /// so that the usual chains are known from one request.
@@ -124,26 +125,45 @@ pub(crate) fn guess_chain(table: &str) -> Option<Vec<String>> {
     (table == "incident").then(|| vec!["incident".to_string(), "task".to_string()])
 }
 
-/// One page of a read, as a [`ReadOutcome`].
-pub(crate) async fn read_page(client: &Client, q: &TableQuery) -> ReadOutcome {
-    client.get_page(q).await.map(|p| ReadOk {
-        records: p.records,
-        total: p.total_count,
-        requests: 1,
-    })
-}
-
-/// Every page of a read through the client's pagination (concurrent when the count is known).
-pub(crate) async fn read_all(client: &Client, q: &TableQuery) -> ReadOutcome {
-    let (records, total, requests) = client.get_all(q).await?;
+/// One page of a read within `budget`, decoded into `R` rows.
+pub(crate) async fn read_page<R: Row>(
+    client: &Client,
+    q: &TableQuery,
+    budget: &Budget,
+) -> ReadOutcome<R> {
+    let mut records = Vec::new();
+    let mut names = Interner::default();
+    let info = client
+        .get_page_rows(q, budget, decoder(&mut records, &mut names))
+        .await?;
     Ok(ReadOk {
         records,
-        total,
-        requests,
+        total: info.total,
+        requests: info.requests,
     })
 }
 
-fn requests_of(r: &ReadOutcome) -> usize {
+/// Every page of a read within `budget` through the client's pagination (concurrent when
+/// the count is known), each page decoded into `R` rows as it arrives.
+pub(crate) async fn read_all<R: Row>(
+    client: &Client,
+    q: &TableQuery,
+    budget: &Budget,
+) -> ReadOutcome<R> {
+    let mut records = Vec::new();
+    let mut names = Interner::default();
+    let info = client
+        .get_all_rows(q, budget, decoder(&mut records, &mut names))
+        .await?;
+    records.shrink_to_fit();
+    Ok(ReadOk {
+        records,
+        total: info.total,
+        requests: info.requests,
+    })
+}
+
+fn requests_of<R>(r: &ReadOutcome<R>) -> usize {
     r.as_ref().map(|ok| ok.requests).unwrap_or(1)
 }
 
@@ -153,19 +173,19 @@ pub(crate) struct Prefetch {
     /// `sys_db_object` read of the table (see [`chain_query_by_name`]).
     pub chain: Option<ReadOutcome>,
     /// `sys_glide_object` read (see [`glide_query`]).
-    pub glide: Option<ReadOutcome>,
+    pub glide: Option<ReadOutcome<GlideRow>>,
     /// Dictionary read for the given chain.
-    pub dictionary: Option<(Vec<String>, ReadOutcome)>,
+    pub dictionary: Option<(Vec<String>, ReadOutcome<DictRow>)>,
     /// Choice read for the given chain.
-    pub choices: Option<(Vec<String>, ReadOutcome)>,
+    pub choices: Option<(Vec<String>, ReadOutcome<ChoiceRow>)>,
 }
 
 /// Map a read that discovery cannot do without to the missing ACL.
-fn required_read(
+fn required_read<R: Row>(
     table: &str,
-    read: ReadOutcome,
+    read: ReadOutcome<R>,
     must_have: &[&'static str],
-) -> Result<Vec<Record>, DictionaryError> {
+) -> Result<Vec<R>, DictionaryError> {
     match access(&read, must_have) {
         Access::Readable { hidden, .. } if hidden.is_empty() => {
             Ok(read.map(|ok| ok.records).unwrap_or_default())
@@ -193,10 +213,10 @@ fn required_read(
 /// A failure that says nothing about access (rate limit, network, server error) is an error,
 /// not "unreadable": reporting it as not loaded would blame a missing ACL, and `send` would
 /// skip a check it could make once the instance answers again.
-fn optional_read(
-    read: ReadOutcome,
+fn optional_read<R: Row>(
+    read: ReadOutcome<R>,
     must_have: &[&'static str],
-) -> Result<Option<Vec<Record>>, DictionaryError> {
+) -> Result<Option<Vec<R>>, DictionaryError> {
     match access(&read, must_have) {
         Access::Readable { hidden, .. } if hidden.is_empty() => {
             Ok(Some(read.map(|ok| ok.records).unwrap_or_default()))
@@ -258,6 +278,7 @@ async fn walk_chain(
     client: &Client,
     table: &str,
     first: ReadOutcome,
+    budget: &Budget,
     requests: &mut usize,
 ) -> Result<Vec<String>, DictionaryError> {
     // An empty answer with no count behind it: the table is not there.
@@ -286,7 +307,7 @@ async fn walk_chain(
             ChainStep::ById(id) => chain_query_by_id(&id),
             ChainStep::ByName(name) => chain_query_by_name(&name),
         };
-        let read = read_page(client, &q).await;
+        let read = read_page::<Record>(client, &q, budget).await;
         *requests += requests_of(&read);
         // A parent row that exists but cannot be seen is a row-level denial on sys_db_object.
         let rows = match required_read("sys_db_object", read, &["name"])? {
@@ -307,6 +328,7 @@ pub(crate) async fn discover_with(
     client: &Client,
     table: &str,
     pre: Prefetch,
+    budget: &Budget,
 ) -> Result<Dictionary, DictionaryError> {
     let mut requests = 0usize;
     // First round, concurrently: the chain, the type labels and, for a table whose chain is
@@ -316,46 +338,49 @@ pub(crate) async fn discover_with(
     let chain_read = async {
         match pre.chain {
             Some(r) => r,
-            None => read_page(client, &chain_q).await,
+            None => read_page(client, &chain_q, budget).await,
         }
     };
     let glide_read = async {
         match pre.glide {
             Some(r) => r,
-            None => read_all(client, &glide_q).await,
+            None => read_all(client, &glide_q, budget).await,
         }
     };
     let dict_guess = async {
         match (pre.dictionary, &guess) {
             (Some(read), _) => Some(read),
-            (None, Some(g)) => Some((g.clone(), read_all(client, &dictionary_query(g)).await)),
+            (None, Some(g)) => Some((
+                g.clone(),
+                read_all(client, &dictionary_query(g), budget).await,
+            )),
             (None, None) => None,
         }
     };
     let choice_guess = async {
         match (pre.choices, &guess) {
             (Some(read), _) => Some(read),
-            (None, Some(g)) => Some((g.clone(), read_all(client, &choice_query(g)).await)),
+            (None, Some(g)) => Some((g.clone(), read_all(client, &choice_query(g), budget).await)),
             (None, None) => None,
         }
     };
     let (chain_read, glide_read, dict_guess, choice_guess) =
         futures::join!(chain_read, glide_read, dict_guess, choice_guess);
     requests += requests_of(&chain_read) + requests_of(&glide_read);
-    let chain = walk_chain(client, table, chain_read, &mut requests).await?;
+    let chain = walk_chain(client, table, chain_read, budget, &mut requests).await?;
 
     // Second round, only where the chain differs from the guess.
     let dict_read = async {
         match dict_guess {
             Some((guess, r)) if guess == chain => r,
             // A wrong guess is not counted below: its requests were not part of this answer.
-            _ => read_all(client, &dictionary_query(&chain)).await,
+            _ => read_all(client, &dictionary_query(&chain), budget).await,
         }
     };
     let choice_read = async {
         match choice_guess {
             Some((guess, r)) if guess == chain => r,
-            _ => read_all(client, &choice_query(&chain)).await,
+            _ => read_all(client, &choice_query(&chain), budget).await,
         }
     };
     let (dict_read, choice_read) = futures::join!(dict_read, choice_read);
@@ -368,14 +393,16 @@ pub(crate) async fn discover_with(
     )?;
     let glide = optional_read(glide_read, &GLIDE_FIELDS)?;
     let choices = optional_read(choice_read, &CHOICE_REQUIRED)?;
-    let fields = build_fields(&chain, &dict, glide.as_deref(), choices.as_deref());
+    let choices_loaded = choices.is_some();
+    let fields = build_fields(&chain, dict, glide.as_deref(), choices);
     Ok(Dictionary {
         table: table.to_string(),
         chain,
         fields,
-        choices_loaded: choices.is_some(),
+        choices_loaded,
         type_labels_loaded: glide.is_some(),
         requests,
+        pruned: None,
     })
 }
 
@@ -388,51 +415,43 @@ pub async fn discover_dictionary(
     client: &Client,
     table: &str,
 ) -> Result<Dictionary, DictionaryError> {
-    discover_with(client, table, Prefetch::default()).await
-}
-
-fn flag(r: &Record, key: &str) -> bool {
-    raw_value(r, key).is_some_and(|v| v == "true")
+    let budget = Budget::new(client.budget_limits());
+    discover_with(client, table, Prefetch::default(), &budget).await
 }
 
 /// Choices per element: rows of the most-derived table that has any for that element win;
-/// inactive and non-English rows are dropped; ordered by sequence.
-fn merge_choices(chain: &[String], rows: &[Record]) -> HashMap<String, Vec<Choice>> {
+/// inactive and non-English rows are dropped; ordered by sequence. Consumes the rows, so
+/// their text moves into the choices instead of being copied.
+fn merge_choices(chain: &[String], rows: Vec<ChoiceRow>) -> HashMap<Name, Vec<Choice>> {
     // element -> (table depth, [(sequence, choice)])
-    let mut best: HashMap<String, (usize, Vec<(i64, Choice)>)> = HashMap::new();
+    let mut best: HashMap<Name, (usize, Vec<(i64, Choice)>)> = HashMap::new();
     for r in rows {
-        let (Some(name), Some(element), Some(value)) = (
-            non_empty(r, "name"),
-            non_empty(r, "element"),
-            raw_value(r, "value"),
-        ) else {
+        let (Some(name), Some(element), Some(value)) = (r.name, r.element, r.value) else {
             continue;
         };
-        let Some(depth) = chain.iter().position(|t| *t == name) else {
+        let Some(depth) = chain.iter().position(|t| name == *t) else {
             continue;
         };
-        if flag(r, "inactive") {
+        if r.inactive {
             continue;
         }
-        if let Some(lang) = non_empty(r, "language")
-            && lang != "en"
+        if let Some(lang) = &r.language
+            && *lang != "en"
         {
             continue;
         }
-        let seq = raw_value(r, "sequence")
-            .and_then(|s| s.trim().parse::<i64>().ok())
-            .unwrap_or(i64::MAX);
+        let value = value.into_string();
         let choice = Choice {
-            label: non_empty(r, "label").unwrap_or_else(|| value.clone()),
+            label: r.label.map_or_else(|| value.clone(), |l| l.into_string()),
             value,
-            dependent_value: non_empty(r, "dependent_value"),
+            dependent_value: r.dependent_value.map(|d| d.into_string()),
         };
         let entry = best.entry(element).or_insert((depth, Vec::new()));
         if depth < entry.0 {
             *entry = (depth, Vec::new());
         }
         if depth == entry.0 {
-            entry.1.push((seq, choice));
+            entry.1.push((r.sequence, choice));
         }
     }
     best.into_iter()
@@ -443,81 +462,95 @@ fn merge_choices(chain: &[String], rows: &[Record]) -> HashMap<String, Vec<Choic
         .collect()
 }
 
-/// Build the field list from dictionary rows: the most-derived definition of each column wins.
+/// `a` and `b` compared as their lower-case forms, without making them.
+fn cmp_lowercase(a: &str, b: &str) -> std::cmp::Ordering {
+    a.chars()
+        .flat_map(char::to_lowercase)
+        .cmp(b.chars().flat_map(char::to_lowercase))
+}
+
+/// Build the field list from dictionary rows: the most-derived definition of each column
+/// wins. Consumes the rows: their names move into the fields instead of being copied, so a
+/// large dictionary is never held twice.
 pub(crate) fn build_fields(
     chain: &[String],
-    dict: &[Record],
-    glide: Option<&[Record]>,
-    choices: Option<&[Record]>,
+    dict: Vec<DictRow>,
+    glide: Option<&[GlideRow]>,
+    choices: Option<Vec<ChoiceRow>>,
 ) -> Vec<Field> {
-    let mut best: HashMap<String, (usize, &Record)> = HashMap::new();
-    for r in dict {
-        let (Some(name), Some(element)) = (non_empty(r, "name"), non_empty(r, "element")) else {
-            continue;
-        };
-        let Some(depth) = chain.iter().position(|t| *t == name) else {
-            continue;
-        };
-        match best.get(&element) {
-            Some((d, _)) if *d <= depth => {}
-            _ => {
-                best.insert(element, (depth, r));
+    // The winning row (and its depth in the chain) of each column, by position.
+    let mut winners: Vec<Option<usize>> = vec![None; dict.len()];
+    {
+        let mut best: HashMap<&str, (usize, usize)> = HashMap::new();
+        for (i, r) in dict.iter().enumerate() {
+            let (Some(name), Some(element)) = (&r.name, &r.element) else {
+                continue;
+            };
+            let Some(depth) = chain.iter().position(|t| name == t) else {
+                continue;
+            };
+            match best.get(element.as_ref()) {
+                Some((d, _)) if *d <= depth => {}
+                _ => {
+                    best.insert(element, (depth, i));
+                }
             }
+        }
+        for (depth, i) in best.into_values() {
+            winners[i] = Some(depth);
         }
     }
     // Thousands of rows repeat a few dozen table, type and reference names: share them.
     let mut names = Interner::default();
-    let type_labels: HashMap<String, String> = glide
+    let type_labels: HashMap<&str, &str> = glide
         .unwrap_or_default()
         .iter()
-        .filter_map(|r| Some((non_empty(r, "name")?, non_empty(r, "label")?)))
+        .filter_map(|r| Some((r.name.as_deref()?, r.label.as_deref()?)))
         .collect();
     let mut choice_map = choices
         .map(|rows| merge_choices(chain, rows))
         .unwrap_or_default();
 
-    let mut fields: Vec<Field> = best
-        .into_iter()
-        .map(|(element, (depth, r))| {
-            let internal_type = non_empty(r, "internal_type").unwrap_or_default();
-            let choices = choice_map.remove(&element).unwrap_or_default();
-            let choice_attr = raw_value(r, "choice").unwrap_or_default();
-            let read_only = flag(r, "read_only");
-            // `active` defaults to true when the column is unreadable or absent.
-            let active = raw_value(r, "active").is_none_or(|v| v != "false");
-            let (kind, hidden) = classify(&Traits {
-                element: &element,
-                internal_type: &internal_type,
-                read_only,
-                active,
-                is_virtual: flag(r, "virtual"),
-                choice_attr: &choice_attr,
-                has_choices: !choices.is_empty(),
-            });
-            Field {
-                label: non_empty(r, "column_label").unwrap_or_else(|| element.clone()),
-                type_label: names.intern(
-                    type_labels
-                        .get(&internal_type)
-                        .map_or(internal_type.as_str(), String::as_str),
-                ),
-                defined_on: names.intern(&chain[depth]),
-                reference: non_empty(r, "reference").map(|t| names.intern(&t)),
-                max_length: raw_value(r, "max_length").and_then(|v| v.trim().parse().ok()),
-                mandatory: flag(r, "mandatory"),
-                read_only,
-                choices,
-                // An explicit "do not use" switches a leftover dependent_on_field off.
-                dependent_on: non_empty(r, "dependent_on_field")
-                    .filter(|_| raw_value(r, "use_dependent_field").is_none_or(|u| u != "false")),
-                kind,
-                hidden,
-                element,
-                internal_type: names.intern(&internal_type),
-            }
-        })
-        .collect();
-    fields.sort_by_cached_key(|f| (f.label.to_lowercase(), f.element.clone()));
+    let mut fields: Vec<Field> = Vec::with_capacity(winners.iter().flatten().count());
+    for (r, depth) in dict.into_iter().zip(winners) {
+        let (Some(depth), Some(element)) = (depth, r.element) else {
+            continue;
+        };
+        let element = element.into_string();
+        let internal_type = r.internal_type.as_deref().unwrap_or_default();
+        let choices = choice_map.remove(element.as_str()).unwrap_or_default();
+        let (kind, hidden) = classify(&Traits {
+            element: &element,
+            internal_type,
+            read_only: r.read_only,
+            active: r.active,
+            is_virtual: r.is_virtual,
+            choice_attr: &r.choice,
+            has_choices: !choices.is_empty(),
+        });
+        fields.push(Field {
+            label: r.label.map_or_else(|| element.clone(), |l| l.into_string()),
+            type_label: names.intern(
+                type_labels
+                    .get(internal_type)
+                    .copied()
+                    .unwrap_or(internal_type),
+            ),
+            defined_on: names.intern(&chain[depth]),
+            reference: r.reference.as_deref().map(|t| names.intern(t)),
+            max_length: r.max_length,
+            mandatory: r.mandatory,
+            read_only: r.read_only,
+            choices,
+            dependent_on: r.dependent_on.map(|d| d.into_string()),
+            kind,
+            hidden,
+            internal_type: names.intern(internal_type),
+            element,
+        });
+    }
+    fields
+        .sort_by(|a, b| cmp_lowercase(&a.label, &b.label).then_with(|| a.element.cmp(&b.element)));
     fields
 }
 
@@ -605,6 +638,23 @@ mod tests {
         vec!["incident".into(), "task".into()]
     }
 
+    /// Records as the typed rows a page of them decodes into.
+    fn typed<R: Row>(records: &[Record]) -> Vec<R> {
+        let values: Vec<serde_json::Value> = records
+            .iter()
+            .map(|r| serde_json::Value::Object(r.clone()))
+            .collect();
+        super::super::rows::rows_of(&values)
+    }
+
+    fn typed_read<R: Row>(read: ReadOutcome) -> ReadOutcome<R> {
+        read.map(|ok| ReadOk {
+            records: typed(&ok.records),
+            total: ok.total,
+            requests: ok.requests,
+        })
+    }
+
     fn traits<'a>(element: &'a str, ty: &'a str) -> Traits<'a> {
         Traits {
             element,
@@ -644,7 +694,7 @@ mod tests {
             ),
             dict_row("problem", "not_in_chain", "X", "string", json!({})),
         ];
-        let fields = build_fields(&chain(), &dict, None, None);
+        let fields = build_fields(&chain(), typed(&dict), None, None);
         let names: Vec<&str> = fields.iter().map(|f| f.element.as_str()).collect();
         assert_eq!(names, vec!["caller_id", "priority", "sys_id"]);
         let sys_id = fields.iter().find(|f| f.element == "sys_id");
@@ -702,7 +752,12 @@ mod tests {
                 json!({"name": "incident", "element": "category", "value": "network", "label": "Network", "sequence": "", "dependent_value": ""}),
             ),
         ];
-        let fields = build_fields(&chain(), &dict, Some(&glide), Some(&choices));
+        let fields = build_fields(
+            &chain(),
+            typed(&dict),
+            Some(&typed(&glide)),
+            Some(typed(&choices)),
+        );
         let get = |e: &str| fields.iter().find(|f| f.element == e).cloned();
         let state = get("state").unwrap_or_else(|| panic!("state missing"));
         let values: Vec<&str> = state.choices.iter().map(|c| c.value.as_str()).collect();
@@ -966,10 +1021,11 @@ mod tests {
             "incident",
             Prefetch {
                 chain: Some(ok(vec![chain_row])),
-                glide: Some(glide),
-                dictionary: Some((chain(), ok(dict))),
-                choices: Some((chain(), choices)),
+                glide: Some(typed_read(glide)),
+                dictionary: Some((chain(), typed_read(ok(dict)))),
+                choices: Some((chain(), typed_read(choices))),
             },
+            &Budget::default(),
         )
         .await
     }

@@ -552,6 +552,21 @@ pub fn setup() -> String {
 
 /// What to change for a client error, in the same words wherever it is shown: the ACL matrix,
 /// `check`, `send`. Read denials are not here: the probes classify those, knowing the table.
+/// What to do when a discovery reached one of its limits.
+pub(crate) fn over_budget() -> String {
+    format!(
+        "ServiceNow admin: check the instance's dictionary (System Definition > Dictionary, \
+         filtered on the incident and task tables): a real one holds hundreds or a few \
+         thousand columns. If it really is larger, raise snow-connect's limits for one \
+         discovery (defaults: {} rows, {} MiB read, {} pages) with the environment variables \
+         SNOW_CONNECT_MAX_ROWS and SNOW_CONNECT_MAX_MIB. If a proxy or another server \
+         answers in place of the instance, check the instance URL.",
+        crate::servicenow::budget_rows_text(),
+        crate::servicenow::Limits::default().bytes / (1024 * 1024),
+        crate::servicenow::Limits::default().pages,
+    )
+}
+
 /// `None` when there is nothing to change (404, 400, cancelled) or the 403 is one we do not
 /// recognise (a business rule or data policy, whose own message names it).
 pub fn for_error(err: &Error, ctx: &FixContext) -> Option<String> {
@@ -593,6 +608,7 @@ pub fn for_error(err: &Error, ctx: &FixContext) -> Option<String> {
             ..
         } => rate_limited(*retry_after, *limit, *reset),
         Error::Server { .. } => server_error(),
+        Error::OverBudget(_) => over_budget(),
         Error::Setup(_) => setup(),
         Error::NotFound(_) | Error::BadRequest { .. } | Error::Cancelled => return None,
     })

@@ -194,7 +194,7 @@ impl Diagnosis {
     /// Number of fields the Additional Fields picker offers, when the dictionary was read.
     pub fn selectable_fields(&self) -> Option<usize> {
         match &self.dictionary {
-            Some(Ok(d)) => Some(d.selectable().count()),
+            Some(Ok(d)) => Some(d.selectable_count()),
             _ => None,
         }
     }
@@ -303,6 +303,7 @@ pub async fn run_checks(
             None
         },
         prefetch: std::sync::Mutex::new(Prefetch::default()),
+        budget: crate::servicenow::Budget::new(opts.client.budget),
         statuses: vec![None; CheckId::ALL.len()],
         dictionary: None,
     };

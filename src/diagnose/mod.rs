@@ -13,6 +13,7 @@ mod ladder;
 pub mod plan;
 mod probes;
 mod report;
+mod rows;
 mod rungs;
 
 pub use cause::{

@@ -285,6 +285,10 @@ fn headline(
         CauseId::TokenRestricted => "a token is issued, but the Table API rejects it (HTTP 401): token restrictions or an API access policy".to_string(),
         // Not sent this run: the summary says when they were rejected and how to send again.
         CauseId::CredentialsRejected if summary.starts_with("not sent") => summary.to_string(),
+        CauseId::DictionaryTooLarge => format!(
+            "the dictionary is larger than snow-connect reads: {}",
+            if evidence.is_empty() { summary } else { evidence }
+        ),
         CauseId::CredentialsRejected => "ServiceNow refused the token request: one of client ID, client secret, user name or password is wrong, or the user cannot log in".to_string(),
         _ => summary.to_string(),
     }

@@ -7,6 +7,7 @@ use serde_json::Value;
 use super::cause::{self, CauseId};
 use super::create_failure::outcome_unknown;
 use super::fixes::{self, FixContext};
+use super::rows::Row;
 use super::{CheckId, CheckResult, CheckStatus};
 use crate::sanitize;
 use crate::servicenow::{Error, ProbeAnswer, Record};
@@ -120,15 +121,15 @@ pub(crate) fn non_empty(record: &Record, key: &str) -> Option<String> {
 }
 
 /// The records (and count) a read returned.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct ReadOk {
-    pub records: Vec<Record>,
+#[derive(Debug, Clone)]
+pub(crate) struct ReadOk<R = Record> {
+    pub records: Vec<R>,
     pub total: Option<u64>,
     pub requests: usize,
 }
 
 /// The result of one Table API read.
-pub(crate) type ReadOutcome = Result<ReadOk, Error>;
+pub(crate) type ReadOutcome<R = Record> = Result<ReadOk<R>, Error>;
 
 /// What a read says about the user's access to a table and its fields.
 #[derive(Debug, Clone)]
@@ -154,7 +155,7 @@ pub(crate) enum Access {
 const QUERY_FIELDS_DETAIL: &str = "present in the query do not have permission";
 
 /// Classify a read of `table` that asked for `required` fields, each of which must have a value.
-pub(crate) fn access(outcome: &ReadOutcome, required: &[&'static str]) -> Access {
+pub(crate) fn access<R: Row>(outcome: &ReadOutcome<R>, required: &[&'static str]) -> Access {
     match outcome {
         Ok(ok) if ok.records.is_empty() => match ok.total {
             Some(n) if n > 0 => Access::TableDenied {
@@ -173,7 +174,7 @@ pub(crate) fn access(outcome: &ReadOutcome, required: &[&'static str]) -> Access
             let hidden = required
                 .iter()
                 .copied()
-                .filter(|f| ok.records.iter().all(|r| non_empty(r, f).is_none()))
+                .filter(|f| ok.records.iter().all(|r| !r.has_value(f)))
                 .collect();
             Access::Readable {
                 hidden,
@@ -245,6 +246,7 @@ pub(crate) fn evidence(err: &Error) -> String {
         Error::Hibernating => {
             "HTTP 200 with the hibernation page (\"Your instance is hibernating\")".to_string()
         }
+        Error::OverBudget(o) => o.to_string(),
         other => other.to_string(),
     }
 }
@@ -302,6 +304,7 @@ fn short(err: &Error) -> String {
         Error::InvalidTable { table } => format!("HTTP 400: Invalid table {table}"),
         Error::Server { status, .. } => format!("server error (HTTP {status})"),
         Error::Setup(_) => "cannot set up the HTTP client".to_string(),
+        Error::OverBudget(o) => o.to_string(),
         other => other.to_string(),
     }
 }
@@ -757,7 +760,7 @@ mod tests {
 
     #[test]
     fn table_403_insufficient_rights_is_table_denial() {
-        let o = Err(Error::Forbidden(msg(
+        let o: ReadOutcome = Err(Error::Forbidden(msg(
             "Insufficient rights to query records",
             None,
         )));
@@ -778,7 +781,7 @@ mod tests {
 
     #[test]
     fn user_not_authorized_to_access_table_is_table_denial() {
-        let o = Err(Error::Forbidden(msg(
+        let o: ReadOutcome = Err(Error::Forbidden(msg(
             "User Not Authorized",
             Some("User is unauthorized to access table: sys_dictionary"),
         )));
@@ -844,7 +847,7 @@ mod tests {
 
     #[test]
     fn query_on_unreadable_fields_blames_the_star_acl() {
-        let o = Err(Error::Forbidden(msg(
+        let o: ReadOutcome = Err(Error::Forbidden(msg(
             "Insufficient rights to query records",
             Some("Field(s) present in the query do not have permission to be read"),
         )));
@@ -858,7 +861,7 @@ mod tests {
 
     #[test]
     fn securely_scoped_decides_no_acl_and_points_at_one_cause() {
-        let o = Err(Error::SecurelyScoped(msg(
+        let o: ReadOutcome = Err(Error::SecurelyScoped(msg(
             "User Not Authorized",
             Some("Access to unscoped api is not allowed"),
         )));
@@ -872,7 +875,7 @@ mod tests {
         assert!(fix.contains("Scope Restriction"));
         assert!(!fix.contains("Access Control (ACL)"));
         // Also when the client reports it as a plain 403.
-        let o = Err(Error::Forbidden(msg(
+        let o: ReadOutcome = Err(Error::Forbidden(msg(
             "User Not Authorized",
             Some("Access to unscoped api is not allowed"),
         )));
@@ -887,7 +890,7 @@ mod tests {
 
     #[test]
     fn rate_limit_says_when_to_retry() {
-        let o = Err(Error::RateLimited {
+        let o: ReadOutcome = Err(Error::RateLimited {
             retry_after: Some(Duration::from_secs(30)),
             limit: Some(10),
             reset: None,
@@ -925,7 +928,7 @@ mod tests {
 
     #[test]
     fn choice_failures_are_warnings_never_blocks() {
-        let denied = Err(Error::Forbidden(msg(
+        let denied: ReadOutcome = Err(Error::Forbidden(msg(
             "Insufficient rights to query records",
             None,
         )));
@@ -949,7 +952,7 @@ mod tests {
 
     #[test]
     fn glide_table_denial_names_the_missing_acl() {
-        let denied = Err(Error::Forbidden(msg(
+        let denied: ReadOutcome = Err(Error::Forbidden(msg(
             "Insufficient rights to query records",
             None,
         )));
@@ -1115,7 +1118,7 @@ mod tests {
         assert_eq!(t.summary, "1 row readable");
 
         // A 403 about the query's fields passes the table check, and says so.
-        let o = Err(Error::Forbidden(msg(
+        let o: ReadOutcome = Err(Error::Forbidden(msg(
             "Insufficient rights to query records",
             Some("Field(s) present in the query do not have permission to be read"),
         )));

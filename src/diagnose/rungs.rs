@@ -16,8 +16,9 @@ use super::dictionary::{
 use super::fixes::{self, FixContext};
 use super::ladder::{CheckOptions, ConnectionInput};
 use super::probes::{self, Outcome, ReadOutcome, access};
+use super::rows::{ChoiceRow, DictRow, GlideRow};
 use super::{CheckId, CheckStatus, Dictionary, DictionaryError};
-use crate::servicenow::{Client, EncodedQuery, Error, InstanceUrl, TableQuery};
+use crate::servicenow::{Budget, Client, EncodedQuery, Error, InstanceUrl, TableQuery};
 
 /// The table the integration writes to; the ladder proves access for it.
 pub(crate) const TARGET_TABLE: &str = "incident";
@@ -126,6 +127,8 @@ pub(crate) struct Env<'a> {
     pub guess: Option<Vec<String>>,
     /// Reads of the ACL probes that discovery reuses.
     pub prefetch: Mutex<Prefetch>,
+    /// What the probes' reads and discovery may read together.
+    pub budget: Budget,
     /// The status of each finished check, ladder order.
     pub statuses: Vec<Option<CheckStatus>>,
     pub dictionary: Option<Result<Dictionary, DictionaryError>>,
@@ -327,84 +330,87 @@ async fn token(env: &Env<'_>) -> (Vec<(CheckId, Outcome)>, Found) {
     (vec![(CheckId::Oauth, outcome)], found)
 }
 
-/// One metadata read. With `guess` (discovery wanted) the dictionary and choice probes read
-/// the whole guessed chain, so that discovery usually needs no further round trip.
-async fn read(rung: RungId, client: &Client, env: &Env<'_>) -> ReadOutcome {
-    let cancel = env.cancel;
-    let small_chain = [TARGET_TABLE.to_string(), "task".to_string()];
-    match (rung, env.guess.as_deref()) {
-        (RungId::DbObject, _) => {
-            cancellable(
-                cancel,
-                read_page(client, &chain_query_by_name(TARGET_TABLE)),
-            )
-            .await
-        }
-        (RungId::Dictionary, Some(g)) => {
-            cancellable(cancel, read_all(client, &dictionary_query(g))).await
-        }
-        (RungId::Dictionary, None) => {
-            let q = dictionary_query(&small_chain)
-                .fields(&DICT_REQUIRED)
-                .limit(1);
-            cancellable(cancel, read_page(client, &q)).await
-        }
-        (RungId::Glide, Some(_)) => cancellable(cancel, read_all(client, &glide_query())).await,
-        (RungId::Glide, None) => {
-            cancellable(cancel, read_page(client, &glide_query().limit(1))).await
-        }
-        (RungId::Choice, Some(g)) => cancellable(cancel, read_all(client, &choice_query(g))).await,
-        _ => {
-            let q = TableQuery::new("sys_choice")
-                .query(EncodedQuery::new().is_in("name", &small_chain))
-                .fields(&CHOICE_REQUIRED)
-                .limit(1);
-            cancellable(cancel, read_page(client, &q)).await
-        }
+/// Keep a probe's read for discovery.
+fn stash(env: &Env<'_>, put: impl FnOnce(&mut Prefetch)) {
+    if let Ok(mut pre) = env.prefetch.lock() {
+        put(&mut pre);
     }
 }
 
+/// One metadata read per rung, within the discovery's budget. With `guess` (discovery
+/// wanted) the dictionary, type and choice probes read the whole guessed chain, so that
+/// discovery usually needs no further round trip; those reads are kept for it.
 async fn acl_probe(rung: RungId, env: &Env<'_>) -> (Vec<(CheckId, Outcome)>, Found) {
     let Some(client) = &env.client else {
         return (Vec::new(), Found::Nothing);
     };
-    let r = read(rung, client, env).await;
-    let ctx = &env.ctx;
+    let (cancel, budget, ctx) = (env.cancel, &env.budget, &env.ctx);
+    let small_chain = [TARGET_TABLE.to_string(), "task".to_string()];
+    let guess = env.guess.clone();
     let outcomes = match rung {
         RungId::DbObject => {
+            let q = chain_query_by_name(TARGET_TABLE);
+            let r: ReadOutcome = cancellable(cancel, read_page(client, &q, budget)).await;
             let (t, f) =
                 probes::table_pair("sys_db_object", &access(&r, &["name", "super_class"]), ctx);
+            stash(env, |p| p.chain = Some(r));
             vec![
                 (CheckId::AclSysDbObject, t),
                 (CheckId::AclSysDbObjectFields, f),
             ]
         }
         RungId::Dictionary => {
+            let r: ReadOutcome<DictRow> = match &guess {
+                Some(g) => {
+                    cancellable(cancel, read_all(client, &dictionary_query(g), budget)).await
+                }
+                None => {
+                    let q = dictionary_query(&small_chain)
+                        .fields(&DICT_REQUIRED)
+                        .limit(1);
+                    cancellable(cancel, read_page(client, &q, budget)).await
+                }
+            };
             let (t, f) = probes::table_pair("sys_dictionary", &access(&r, &DICT_REQUIRED), ctx);
+            if let Some(g) = guess {
+                stash(env, |p| p.dictionary = Some((g, r)));
+            }
             vec![
                 (CheckId::AclSysDictionary, t),
                 (CheckId::AclSysDictionaryFields, f),
             ]
         }
-        RungId::Glide => vec![(
-            CheckId::AclSysGlideObject,
-            probes::glide_outcome(&access(&r, &GLIDE_FIELDS), ctx),
-        )],
-        _ => vec![(
-            CheckId::AclSysChoice,
-            probes::choice_outcome(&access(&r, &CHOICE_REQUIRED), ctx),
-        )],
-    };
-    // Keep the read for discovery (only the reads of the guessed chain are reusable).
-    if let Ok(mut pre) = env.prefetch.lock() {
-        match (rung, env.guess.clone()) {
-            (RungId::DbObject, _) => pre.chain = Some(r),
-            (RungId::Dictionary, Some(g)) => pre.dictionary = Some((g, r)),
-            (RungId::Glide, Some(_)) => pre.glide = Some(r),
-            (RungId::Choice, Some(g)) => pre.choices = Some((g, r)),
-            _ => {}
+        RungId::Glide => {
+            let r: ReadOutcome<GlideRow> = match &guess {
+                Some(_) => cancellable(cancel, read_all(client, &glide_query(), budget)).await,
+                None => {
+                    cancellable(cancel, read_page(client, &glide_query().limit(1), budget)).await
+                }
+            };
+            let outcome = probes::glide_outcome(&access(&r, &GLIDE_FIELDS), ctx);
+            if guess.is_some() {
+                stash(env, |p| p.glide = Some(r));
+            }
+            vec![(CheckId::AclSysGlideObject, outcome)]
         }
-    }
+        _ => {
+            let r: ReadOutcome<ChoiceRow> = match &guess {
+                Some(g) => cancellable(cancel, read_all(client, &choice_query(g), budget)).await,
+                None => {
+                    let q = TableQuery::new("sys_choice")
+                        .query(EncodedQuery::new().is_in("name", &small_chain))
+                        .fields(&CHOICE_REQUIRED)
+                        .limit(1);
+                    cancellable(cancel, read_page(client, &q, budget)).await
+                }
+            };
+            let outcome = probes::choice_outcome(&access(&r, &CHOICE_REQUIRED), ctx);
+            if let Some(g) = guess {
+                stash(env, |p| p.choices = Some((g, r)));
+            }
+            vec![(CheckId::AclSysChoice, outcome)]
+        }
+    };
     (outcomes, Found::Nothing)
 }
 
@@ -420,7 +426,7 @@ async fn discovery(env: &Env<'_>) -> (Vec<(CheckId, Outcome)>, Found) {
     let found = tokio::select! {
         biased;
         _ = env.cancel.cancelled() => Err(DictionaryError::Client(Error::Cancelled)),
-        r = discover_with(client, TARGET_TABLE, pre) => r,
+        r = discover_with(client, TARGET_TABLE, pre, &env.budget) => r,
     };
     let mut outcomes = Vec::new();
     // Discovery can see a denial the probe could not (a row-level ACL on a parent table):

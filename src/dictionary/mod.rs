@@ -16,7 +16,7 @@ mod verdict;
 
 pub use error::DictionaryError;
 pub use lookup::{Lookup, LookupFailure, LookupRequest, LookupResults};
-pub use model::{Choice, Dictionary, Field, FieldKind, HiddenReason};
+pub use model::{Choice, Dictionary, Field, FieldCounts, FieldKind, HiddenReason};
 pub use name::{Interner, Name};
 pub use rules::{ValueError, check_value, is_sys_id, parse_typed};
 pub use search::{Reference, ReferenceSearch};

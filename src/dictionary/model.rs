@@ -112,6 +112,19 @@ pub struct Dictionary {
     pub type_labels_loaded: bool,
     /// Requests made during discovery.
     pub requests: usize,
+    /// The counts of every column when `fields` holds only some of them (see
+    /// [`Dictionary::keep_only`]); `None` when `fields` is complete.
+    #[serde(skip)]
+    pub pruned: Option<FieldCounts>,
+}
+
+/// How many columns a dictionary has, kept when its fields are pruned.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FieldCounts {
+    /// Columns the picker offers.
+    pub selectable: usize,
+    /// Hidden columns per reason.
+    pub hidden: Vec<(HiddenReason, usize)>,
 }
 
 impl Field {
@@ -149,8 +162,32 @@ impl Dictionary {
     pub fn selectable(&self) -> impl Iterator<Item = &Field> {
         self.fields.iter().filter(|f| f.kind.is_some())
     }
+    /// How many fields the picker offers (of every column, also after pruning).
+    pub fn selectable_count(&self) -> usize {
+        match &self.pruned {
+            Some(c) => c.selectable,
+            None => self.selectable().count(),
+        }
+    }
+
+    /// Keep only the fields `keep` wants (and the counts of all of them): what `check` does
+    /// once the picker's list is not needed, so that validation holds only its own fields.
+    pub fn keep_only(&mut self, keep: impl Fn(&Field) -> bool) {
+        if self.pruned.is_none() {
+            self.pruned = Some(FieldCounts {
+                selectable: self.selectable().count(),
+                hidden: self.hidden_counts(),
+            });
+        }
+        self.fields.retain(|f| keep(f));
+        self.fields.shrink_to_fit();
+    }
+
     /// How many columns are hidden, per reason.
     pub fn hidden_counts(&self) -> Vec<(HiddenReason, usize)> {
+        if let Some(c) = &self.pruned {
+            return c.hidden.clone();
+        }
         let mut counts: std::collections::BTreeMap<HiddenReason, usize> = Default::default();
         for f in &self.fields {
             if let Some(r) = f.hidden {
@@ -162,5 +199,56 @@ impl Dictionary {
     /// Look a column up by element name.
     pub fn field(&self, element: &str) -> Option<&Field> {
         self.fields.iter().find(|f| f.element == element)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn field(element: &str, kind: Option<FieldKind>, hidden: Option<HiddenReason>) -> Field {
+        Field {
+            element: element.into(),
+            label: element.into(),
+            internal_type: "string".into(),
+            type_label: "String".into(),
+            defined_on: "incident".into(),
+            reference: None,
+            max_length: Some(40),
+            mandatory: false,
+            read_only: false,
+            choices: Vec::new(),
+            dependent_on: None,
+            kind,
+            hidden,
+        }
+    }
+
+    #[test]
+    fn pruning_keeps_the_counts_of_every_column() {
+        let mut d = Dictionary {
+            table: "incident".into(),
+            chain: vec!["incident".into(), "task".into()],
+            fields: vec![
+                field("category", Some(FieldKind::Choice), None),
+                field("impact", Some(FieldKind::Choice), None),
+                field("sys_id", None, Some(HiddenReason::System)),
+                field("number", None, Some(HiddenReason::ReadOnly)),
+            ],
+            choices_loaded: true,
+            type_labels_loaded: true,
+            requests: 4,
+            pruned: None,
+        };
+        let (selectable, hidden) = (d.selectable_count(), d.hidden_counts());
+        assert_eq!(selectable, 2);
+        d.keep_only(|f| f.element == "impact");
+        assert_eq!(d.fields.len(), 1);
+        assert_eq!(d.selectable_count(), selectable);
+        assert_eq!(d.hidden_counts(), hidden);
+        // Pruning again keeps the first counts, not those of what is left.
+        d.keep_only(|_| false);
+        assert_eq!(d.selectable_count(), 2);
+        assert!(d.field("impact").is_none());
     }
 }

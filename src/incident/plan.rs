@@ -688,6 +688,7 @@ mod tests {
             choices_loaded: true,
             type_labels_loaded: true,
             requests: 4,
+            pruned: None,
         }
     }
 

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use futures::{StreamExt, TryStreamExt};
+use futures::StreamExt;
 use reqwest::Method;
 use reqwest::header::{self, HeaderValue};
 use secrecy::{ExposeSecret, SecretString};
@@ -14,9 +14,10 @@ use serde_json::Value;
 use super::login_guard::{Fingerprint, LoginGuard};
 use super::proxy::ProxyConfig;
 use super::response::{Answer, Endpoint, envelope_of, link_next, shorten};
+use super::rows::DecodeError;
 use super::token::{Grant, TokenState};
 use super::transport::{self, Target};
-use super::{Error, InstanceUrl, Record, ServiceNowMessage, TableQuery};
+use super::{Budget, Error, InstanceUrl, Limits, Record, ServiceNowMessage, TableQuery};
 use crate::sanitize::Redactor;
 
 /// The most pages one `get_all` reads; beyond that the answer is not a dictionary but a
@@ -44,6 +45,8 @@ pub struct ClientOptions {
     /// Remembers rejected credentials across runs and refuses to resend them (headless
     /// commands and the wizard set one; `None` only keeps this client's own memory).
     pub login_guard: Option<LoginGuard>,
+    /// The limits of one dictionary discovery (see [`Limits`]).
+    pub budget: Limits,
 }
 
 impl Default for ClientOptions {
@@ -57,6 +60,7 @@ impl Default for ClientOptions {
             max_concurrent_pages: 4,
             proxy: ProxyConfig::FromEnv,
             login_guard: None,
+            budget: Limits::default(),
         }
     }
 }
@@ -116,6 +120,24 @@ pub struct Page {
     pub next: Option<String>,
     /// Size of the body in bytes (as read, after decompression).
     pub body_bytes: usize,
+}
+
+/// What a budgeted read ([`Client::get_all_rows`]) found besides its rows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ReadInfo {
+    /// `X-Total-Count` of the first page, when sent.
+    pub total: Option<u64>,
+    /// Requests made.
+    pub requests: usize,
+    /// Records decoded.
+    pub rows: usize,
+}
+
+/// One answer of a budgeted read, before decoding.
+struct RawPage {
+    answer: Answer,
+    total: Option<u64>,
+    next: Option<String>,
 }
 
 /// Counters for benchmarks and reports.
@@ -241,6 +263,11 @@ impl Client {
         &self.inner.base
     }
 
+    /// The limits of one dictionary discovery with this client.
+    pub fn budget_limits(&self) -> Limits {
+        self.inner.opts.budget
+    }
+
     /// Requests made and bytes read so far by this client and its clones.
     pub fn stats(&self) -> ClientStats {
         ClientStats {
@@ -321,84 +348,221 @@ impl Client {
     /// Every page of a read. Uses `X-Total-Count` to fetch the remaining pages concurrently
     /// (bounded by `max_concurrent_pages`), else follows `Link` rel="next", else steps the
     /// offset until a short page. Returns the records in order, the total count when known,
-    /// and the number of page requests made.
+    /// and the number of page requests made. No budget beyond the client's body cap and
+    /// [`MAX_PAGES`]: discovery reads through [`Client::get_all_rows`] instead.
     pub async fn get_all(
         &self,
         q: &TableQuery,
     ) -> Result<(Vec<Record>, Option<u64>, usize), Error> {
+        let budget = Budget::new(Limits {
+            bytes: u64::MAX,
+            rows: u64::MAX,
+            pages: u64::MAX,
+            page_bytes: self.inner.opts.max_body_bytes,
+        });
+        let mut records = Vec::new();
+        let info = self
+            .get_all_rows(q, &budget, |body: &[u8]| {
+                super::rows::for_each_row(body, |r: Record| records.push(r))
+            })
+            .await?;
+        Ok((records, info.total, info.requests))
+    }
+
+    /// One page of a read within `budget`, its records handed to `decode` straight from the
+    /// body (see [`super::rows::for_each_row`]); the body is dropped once decoded.
+    pub(crate) async fn get_page_rows<F>(
+        &self,
+        q: &TableQuery,
+        budget: &Budget,
+        mut decode: F,
+    ) -> Result<ReadInfo, Error>
+    where
+        F: FnMut(&[u8]) -> Result<usize, DecodeError> + Send,
+    {
+        let url = self.table_url(&q.table, None)?;
+        let page = self
+            .budgeted(url, &q.to_pairs(), budget, &q.table, None)
+            .await?;
+        let rows = self.decoded(&page, budget, &q.table, &mut decode)?;
+        Ok(ReadInfo {
+            total: page.total,
+            requests: 1,
+            rows,
+        })
+    }
+
+    /// Every page of a read within `budget`, as [`Client::get_all`] reads them (concurrently
+    /// when `X-Total-Count` is known, else by `Link` or by offset), each decoded by `decode`
+    /// in order as it arrives and then dropped. A count that would not fit the budget is
+    /// refused after the first page, before anything else is fetched.
+    pub(crate) async fn get_all_rows<F>(
+        &self,
+        q: &TableQuery,
+        budget: &Budget,
+        mut decode: F,
+    ) -> Result<ReadInfo, Error>
+    where
+        F: FnMut(&[u8]) -> Result<usize, DecodeError> + Send,
+    {
+        let table = q.table.as_str();
         let page_size = q.limit.unwrap_or(self.inner.opts.page_size).max(1);
-        let first_q = q.clone().limit(page_size);
-        let first = self.get_page(&first_q).await?;
-        let mut requests = 1usize;
-        let total = first.total_count;
-        let mut records = first.records;
+        let url = self.table_url(table, None)?;
+        let first = self
+            .budgeted(
+                url.clone(),
+                &q.clone().limit(page_size).to_pairs(),
+                budget,
+                table,
+                None,
+            )
+            .await?;
+        let total = first.total;
+        let mut info = ReadInfo {
+            total,
+            requests: 1,
+            rows: self.decoded(&first, budget, table, &mut decode)?,
+        };
+        let next = first.next.clone();
+        let first_len = info.rows;
+        drop(first);
 
         if let Some(total) = total {
-            // The count is taken before row ACLs, so short pages do not mean the end.
+            budget.claim(table, total, first_len as u64)?;
             let start = u64::from(q.offset) + u64::from(page_size);
-            // Counted before collecting: a hostile count must not allocate.
             let remaining = total.saturating_sub(start).div_ceil(u64::from(page_size));
             if remaining > MAX_PAGES {
                 return Err(self.too_many_pages(total));
             }
-            let mut queries = Vec::with_capacity(remaining as usize);
+            let mut pairs = Vec::with_capacity(remaining as usize);
             for offset in (start..total).step_by(page_size as usize) {
                 let offset = u32::try_from(offset).map_err(|_| self.too_many_pages(total))?;
-                queries.push(q.clone().limit(page_size).offset(offset));
+                pairs.push(q.clone().limit(page_size).offset(offset).to_pairs());
             }
-            requests += queries.len();
-            // The futures are built up front: a borrowing closure alive across the await
-            // would make this future !Send, and callers spawn it.
-            let fetches: Vec<_> = queries.iter().map(|pq| self.get_page(pq)).collect();
-            let pages: Vec<Page> = futures::stream::iter(fetches)
-                .buffered(self.inner.opts.max_concurrent_pages.max(1))
-                .try_collect()
-                .await?;
-            for p in pages {
-                records.extend(p.records);
+            // Built up front: a borrowing closure alive across the await would make this
+            // future !Send, and callers spawn it.
+            let fetches: Vec<_> = pairs
+                .iter()
+                .map(|p| self.budgeted(url.clone(), p, budget, table, Some(total)))
+                .collect();
+            let mut pages = futures::stream::iter(fetches)
+                .buffered(self.inner.opts.max_concurrent_pages.max(1));
+            while let Some(page) = pages.next().await {
+                let page = page?;
+                info.rows += self.decoded(&page, budget, table, &mut decode)?;
+                info.requests += 1;
             }
-            return Ok((records, Some(total), requests));
+            return Ok(info);
         }
 
-        if let Some(mut next) = first.next {
+        if let Some(mut next) = next {
             let mut seen = std::collections::HashSet::new();
             loop {
-                if !seen.insert(next.clone()) || requests as u64 >= MAX_PAGES {
+                if !seen.insert(next.clone()) || info.requests as u64 >= MAX_PAGES {
                     return Err(Error::InvalidResponse {
-                        url: self.inner.base.join(&format!("/api/now/table/{}", q.table)),
+                        url: self.inner.base.join(&format!("/api/now/table/{table}")),
                         reason: "the Link header keeps pointing at pages already read".into(),
                     });
                 }
                 let url = self.rebase(&next)?;
-                let a = self.api(Method::GET, url, &[], None).await?;
-                requests += 1;
-                let page = page_of(a)?;
-                let empty = page.records.is_empty();
-                records.extend(page.records);
+                let page = self.budgeted(url, &[], budget, table, None).await?;
+                info.requests += 1;
+                let n = self.decoded(&page, budget, table, &mut decode)?;
+                info.rows += n;
                 match page.next {
-                    Some(n) if !empty => next = n,
+                    Some(n2) if n > 0 => next = n2,
                     _ => break,
                 }
             }
-            return Ok((records, None, requests));
+            return Ok(info);
         }
 
-        let mut last_len = records.len();
+        let mut last_len = first_len;
         let mut offset = u64::from(q.offset);
         while last_len == page_size as usize {
-            if requests as u64 >= MAX_PAGES {
+            if info.requests as u64 >= MAX_PAGES {
                 return Err(self.too_many_pages(offset));
             }
             offset += u64::from(page_size);
             let offset32 = u32::try_from(offset).map_err(|_| self.too_many_pages(offset))?;
+            let pairs = q.clone().limit(page_size).offset(offset32).to_pairs();
             let page = self
-                .get_page(&q.clone().limit(page_size).offset(offset32))
+                .budgeted(url.clone(), &pairs, budget, table, None)
                 .await?;
-            requests += 1;
-            last_len = page.records.len();
-            records.extend(page.records);
+            info.requests += 1;
+            last_len = self.decoded(&page, budget, table, &mut decode)?;
+            info.rows += last_len;
         }
-        Ok((records, None, requests))
+        Ok(info)
+    }
+
+    /// One GET of a budgeted read: counted against the pages, its body capped by what is
+    /// left of the bytes (and by the page cap).
+    async fn budgeted(
+        &self,
+        url: url::Url,
+        pairs: &[(String, String)],
+        budget: &Budget,
+        table: &str,
+        claimed: Option<u64>,
+    ) -> Result<RawPage, Error> {
+        budget.request(table, claimed)?;
+        let cap = budget.page_cap();
+        let a = match self.api_capped(Method::GET, url, pairs, None, cap).await {
+            Err(Error::BodyTooLarge { .. }) if budget.bytes_bound() => {
+                return Err(budget.body_over(table, claimed));
+            }
+            other => other?,
+        };
+        if !a.success() {
+            return Err(a.error(Endpoint::Api));
+        }
+        Ok(RawPage {
+            total: a
+                .header("x-total-count")
+                .and_then(|s| s.parse::<u64>().ok()),
+            next: a.header("link").as_deref().and_then(link_next),
+            answer: a,
+        })
+    }
+
+    /// Decode a page with `decode` and charge it to the budget.
+    fn decoded<F>(
+        &self,
+        page: &RawPage,
+        budget: &Budget,
+        table: &str,
+        decode: &mut F,
+    ) -> Result<usize, Error>
+    where
+        F: FnMut(&[u8]) -> Result<usize, DecodeError>,
+    {
+        let a = &page.answer;
+        if !a.looks_like_json() {
+            return Err(a.not_json());
+        }
+        let rows = decode(&a.body).map_err(|e| Error::InvalidResponse {
+            url: a.url.clone(),
+            reason: match e {
+                DecodeError::NoResult => "the JSON has no \"result\" list".to_string(),
+                DecodeError::Json(e) if e.is_eof() => format!(
+                    "the JSON ends early, after {} bytes (the answer was cut short)",
+                    a.body.len()
+                ),
+                DecodeError::Json(e) if e.is_data() => format!(
+                    "\"result\" holds something other than records (line {}, column {})",
+                    e.line(),
+                    e.column()
+                ),
+                DecodeError::Json(e) => format!(
+                    "the body is not valid JSON (line {}, column {})",
+                    e.line(),
+                    e.column()
+                ),
+            },
+        })?;
+        budget.charge(table, a.body.len(), rows, page.total)?;
+        Ok(rows)
     }
 
     /// GET `/api/now/table/{table}/{sys_id}`.
@@ -508,7 +672,8 @@ impl Client {
         url: url::Url,
         build: impl FnOnce(reqwest::RequestBuilder) -> reqwest::RequestBuilder,
     ) -> Result<Answer, Error> {
-        self.exchange_as(method, url, build, false).await
+        let cap = self.inner.opts.max_body_bytes;
+        self.exchange_as(method, url, build, false, cap).await
     }
 
     /// [`Client::exchange`]; with `token_answer`, a 200 body is left as it came (it holds
@@ -519,12 +684,13 @@ impl Client {
         url: url::Url,
         build: impl FnOnce(reqwest::RequestBuilder) -> reqwest::RequestBuilder,
         token_answer: bool,
+        cap: usize,
     ) -> Result<Answer, Error> {
         let shown = format!("{}{}", self.inner.base, url.path());
         let started = Instant::now();
         self.inner.requests.fetch_add(1, Ordering::Relaxed);
         let redactor = self.redactor();
-        let result = match self.exchange_inner(&method, url, &shown, build).await {
+        let result = match self.exchange_inner(&method, url, &shown, build, cap).await {
             Ok(a) if token_answer && a.status == 200 => Ok(a),
             Ok(a) => Ok(redact_answer(a, &redactor)),
             Err(e) => Err(e.map_text(|t| redactor.redact(t).into_owned())),
@@ -548,6 +714,7 @@ impl Client {
         url: url::Url,
         shown: &str,
         build: impl FnOnce(reqwest::RequestBuilder) -> reqwest::RequestBuilder,
+        cap: usize,
     ) -> Result<Answer, Error> {
         let request = build(self.inner.http.request(method.clone(), url.clone()));
         let mut resp = request
@@ -568,7 +735,6 @@ impl Client {
                 status,
             });
         }
-        let cap = self.inner.opts.max_body_bytes;
         let too_large = || Error::BodyTooLarge {
             url: shown.to_string(),
             limit: cap,
@@ -645,16 +811,29 @@ impl Client {
         query: &[(String, String)],
         body: Option<&Record>,
     ) -> Result<Answer, Error> {
+        let cap = self.inner.opts.max_body_bytes;
+        self.api_capped(method, url, query, body, cap).await
+    }
+
+    /// [`Client::api`] with its own cap on the answer's body.
+    async fn api_capped(
+        &self,
+        method: Method,
+        url: url::Url,
+        query: &[(String, String)],
+        body: Option<&Record>,
+        cap: usize,
+    ) -> Result<Answer, Error> {
         let (token, generation) = self.bearer(None).await?;
         let a = self
-            .send_api(method.clone(), url.clone(), query, body, &token)
+            .send_api(method.clone(), url.clone(), query, body, &token, cap)
             .await?;
         if a.status != 401 {
             return Ok(a);
         }
         tracing::debug!("401 from the API: renewing the token once");
         let (token, _) = self.bearer(Some(generation)).await?;
-        self.send_api(method, url, query, body, &token).await
+        self.send_api(method, url, query, body, &token, cap).await
     }
 
     async fn send_api(
@@ -664,6 +843,7 @@ impl Client {
         query: &[(String, String)],
         body: Option<&Record>,
         token: &SecretString,
+        cap: usize,
     ) -> Result<Answer, Error> {
         let mut auth = HeaderValue::from_str(&format!("Bearer {}", token.expose_secret()))
             .map_err(|_| Error::InvalidResponse {
@@ -671,16 +851,22 @@ impl Client {
                 reason: "the access token cannot be sent in a header".into(),
             })?;
         auth.set_sensitive(true);
-        self.exchange(method, url, move |r| {
-            let r = r
-                .header(header::ACCEPT, "application/json")
-                .header(header::AUTHORIZATION, auth);
-            let r = if query.is_empty() { r } else { r.query(query) };
-            match body {
-                Some(b) => r.json(b),
-                None => r,
-            }
-        })
+        self.exchange_as(
+            method,
+            url,
+            move |r| {
+                let r = r
+                    .header(header::ACCEPT, "application/json")
+                    .header(header::AUTHORIZATION, auth);
+                let r = if query.is_empty() { r } else { r.query(query) };
+                match body {
+                    Some(b) => r.json(b),
+                    None => r,
+                }
+            },
+            false,
+            cap,
+        )
         .await
     }
 
@@ -799,6 +985,7 @@ impl Client {
                 url,
                 |r| r.header(header::ACCEPT, "application/json").form(&form),
                 true,
+                self.inner.opts.max_body_bytes,
             )
             .await?;
         if a.status != 200 {

@@ -211,6 +211,12 @@ pub enum Error {
         /// How many password grants with them were rejected so far.
         attempts: u32,
     },
+    /// A dictionary discovery reached one of its limits (bytes, rows or pages; see
+    /// [`super::Limits`]): the instance sends more than any dictionary needs.
+    #[error(
+        "{0}; snow-connect stops there so that a runaway or hostile instance cannot exhaust memory (raise the limits with SNOW_CONNECT_MAX_ROWS / SNOW_CONNECT_MAX_MIB if the dictionary really is that large)"
+    )]
+    OverBudget(super::OverBudget),
     /// The request was cancelled by the caller (e.g. Esc in the wizard).
     #[error("cancelled")]
     Cancelled,
@@ -336,6 +342,10 @@ impl Error {
                 message: f(&message),
             },
             Error::Setup(detail) => Error::Setup(f(&detail)),
+            Error::OverBudget(mut o) => {
+                o.table = f(&o.table);
+                Error::OverBudget(o)
+            }
             e @ (Error::Hibernating
             | Error::Offline
             | Error::LoginRemembered { .. }

@@ -4,6 +4,7 @@
 //! No UI here: errors carry facts (status, ServiceNow's message) and a message a person can
 //! act on; `crate::diagnose` turns them into fixes.
 
+mod budget;
 mod client;
 mod error;
 mod login_guard;
@@ -12,14 +13,17 @@ mod query;
 mod rate_limit;
 mod record;
 mod response;
+pub(crate) mod rows;
 mod tls;
 pub(crate) use tls::read_ca_file;
 mod token;
 mod transport;
 mod url;
 
+pub use budget::{Budget, Limit, Limits, OverBudget, budget_rows_text};
 pub use client::{
-    Client, ClientOptions, ClientStats, Created, Credentials, Page, ProbeAnswer, TokenInfo,
+    Client, ClientOptions, ClientStats, Created, Credentials, Page, ProbeAnswer, ReadInfo,
+    TokenInfo,
 };
 pub use error::{Error, ServiceNowMessage};
 pub use login_guard::{DEFAULT_LOCKOUT_AFTER, LoginGuard, Rejection, STATE_DIR_ENV};
@@ -29,4 +33,5 @@ pub use rate_limit::{
     DEFAULT_RETRY_AFTER, RateLimitAnswer, RateLimitWait, human_duration, retry_rate_limited,
 };
 pub use record::{FieldValue, Record, field_string};
+pub use rows::{Text, cap_text};
 pub use url::{InstanceUrl, UrlError};

@@ -48,7 +48,7 @@ impl Answer {
             .unwrap_or_else(|| "no content type".into())
     }
 
-    fn looks_like_json(&self) -> bool {
+    pub(crate) fn looks_like_json(&self) -> bool {
         matches!(
             self.body.iter().find(|b| !b.is_ascii_whitespace()),
             Some(b'{' | b'[')
@@ -60,7 +60,7 @@ impl Answer {
     }
 
     /// The error for a body that is not JSON: hibernation, offline, or some other page.
-    fn not_json(&self) -> Error {
+    pub(crate) fn not_json(&self) -> Error {
         if let Some(e) = page_state(&self.body) {
             return e;
         }

@@ -251,6 +251,7 @@ pub fn dictionary() -> Dictionary {
         choices_loaded: true,
         type_labels_loaded: true,
         requests: 4,
+        pruned: None,
     }
 }
 

@@ -16,6 +16,7 @@ mod diagnose;
 mod endpoints;
 mod guard;
 mod hardening;
+mod hostile;
 mod secrets;
 mod send;
 mod simulator;

@@ -45,6 +45,10 @@ pub struct Unavailable {
     pub missing: Vec<String>,
     /// The check to select when jumping to the matrix.
     pub check: Option<CheckId>,
+    /// Whether read ACLs are (or may be) what is missing: only then does the explanation list
+    /// them (a dictionary over the size budget, a rate limit or no connection is not an ACL
+    /// problem, and saying so would send the admin the wrong way).
+    pub about_acls: bool,
 }
 
 /// Why the picker has nothing to offer, from the dictionary error and the failed checks.
@@ -57,6 +61,7 @@ pub fn unavailable(cx: &Context) -> Option<Unavailable> {
             reason: "The dictionary was read, but it offers no fields that can be set.".into(),
             missing: Vec::new(),
             check: None,
+            about_acls: true,
         });
     }
     // The missing ACLs come from the root-cause model, as in the matrix: a row skipped
@@ -74,6 +79,7 @@ pub fn unavailable(cx: &Context) -> Option<Unavailable> {
         .unwrap_or_default();
     let mut missing: Vec<String> = failed.iter().map(|(_, a)| a.clone()).collect();
     let mut check = failed.first().map(|(id, _)| *id);
+    let denied = matches!(&cx.dictionary, Some(Err(DictionaryError::Denied { .. })));
     let reason = match &cx.dictionary {
         Some(Err(DictionaryError::Denied { acl, evidence })) => {
             if !missing.contains(acl) {
@@ -101,6 +107,7 @@ pub fn unavailable(cx: &Context) -> Option<Unavailable> {
     };
     Some(Unavailable {
         reason,
+        about_acls: denied || !missing.is_empty(),
         missing,
         check: check
             .or(Some(CheckId::Oauth))
@@ -165,10 +172,10 @@ impl Picker {
             .filter(|(_, f)| !ed.mandatory.iter().any(|e| e.element == f.element))
             .filter_map(|(i, _)| u32::try_from(i).ok())
             .collect();
-        let index = Arc::new(FieldIndex::new(candidates.iter().filter_map(|&i| {
-            let d = dict.as_ref()?;
-            d.fields.get(usize::try_from(i).ok()?)
-        })));
+        let index = match &dict {
+            Some(d) => FieldIndex::shared(d, &candidates),
+            None => Arc::new(FieldIndex::new(std::iter::empty())),
+        };
         Picker {
             id: cx.next_id(),
             dict,
@@ -296,6 +303,15 @@ impl Picker {
                 "Missing read ACL: ",
                 vec![Span::styled(u.missing.join(", "), t.error())],
             ));
+        }
+        if !u.about_acls {
+            blocks.push(Block::Blank);
+            if !u.reason.is_empty() {
+                blocks.push(Block::text(SafeText::line(&u.reason).into_owned()));
+            }
+            blocks.push(Block::text("The ACL matrix has the details. Until then endpoints can still fill Short description and Description."));
+            scroll::render(f, inner, &blocks, &self.explanation, t);
+            return;
         }
         blocks.extend([
             Block::Blank,

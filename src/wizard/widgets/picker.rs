@@ -15,8 +15,8 @@
 
 use crate::sanitize::SafeText;
 use std::cell::RefCell;
-use std::sync::Arc;
 use std::sync::mpsc;
+use std::sync::{Arc, Mutex, Weak};
 
 use nucleo_matcher::pattern::{CaseMatching, Normalization, Pattern};
 use nucleo_matcher::{Config, Matcher, Utf32Str, Utf32String};
@@ -24,7 +24,7 @@ use ratatui::style::Style;
 use ratatui::text::Span;
 use unicode_width::UnicodeWidthChar;
 
-use crate::diagnose::Field;
+use crate::diagnose::{Dictionary, Field};
 
 /// How many of the best rows a picker asks for at first: some pages of scrolling. Moving
 /// further down asks for more ([`FilterRequest::limit`]).
@@ -139,6 +139,36 @@ impl FieldIndex {
         }
     }
 
+    /// The index of `dict.fields[i]` for each `i` of `candidates`, built once: opening the
+    /// picker again over the same dictionary and candidates reuses the last index instead of
+    /// building it again. The cache holds no dictionary alive (a weak reference), and one
+    /// index at most.
+    pub fn shared(dict: &Arc<Dictionary>, candidates: &[u32]) -> Arc<FieldIndex> {
+        static LAST: Mutex<Option<CachedIndex>> = Mutex::new(None);
+        let mut last = match LAST.lock() {
+            Ok(l) => l,
+            // A panic while building leaves the slot as it was: still usable.
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if let Some(c) = last.as_ref()
+            && c.dict.upgrade().is_some_and(|d| Arc::ptr_eq(&d, dict))
+            && c.candidates == candidates
+        {
+            return Arc::clone(&c.index);
+        }
+        let index = Arc::new(FieldIndex::new(
+            candidates
+                .iter()
+                .filter_map(|&i| dict.fields.get(usize::try_from(i).ok()?)),
+        ));
+        *last = Some(CachedIndex {
+            dict: Arc::downgrade(dict),
+            candidates: candidates.to_vec(),
+            index: Arc::clone(&index),
+        });
+        index
+    }
+
     /// How many fields are indexed.
     pub fn len(&self) -> usize {
         self.haystacks.len()
@@ -165,6 +195,13 @@ impl FieldIndex {
             score,
         })
     }
+}
+
+/// The last index [`FieldIndex::shared`] built, and what it was built from.
+struct CachedIndex {
+    dict: Weak<Dictionary>,
+    candidates: Vec<u32>,
+    index: Arc<FieldIndex>,
 }
 
 /// Highlights for the rows on screen, computed on the UI thread with its own matcher (the
@@ -461,6 +498,7 @@ impl FilterWorker {
         std::thread::Builder::new()
             .name("picker-filter".into())
             .spawn(move || {
+                yield_to_the_ui();
                 let mut filter: Option<FieldFilter> = None;
                 while let Ok(mut job) = rx.recv() {
                     // Typing faster than matching: only the newest request matters.
@@ -499,6 +537,22 @@ impl FilterWorker {
     /// The picker closed: free its filter.
     pub fn forget(&self) {
         let _ = self.jobs.send(Job::Forget);
+    }
+}
+
+/// Lower this thread's scheduling priority: on a busy machine a long match then waits for
+/// the UI thread instead of the frame waiting for the match (Linux, where a thread has its
+/// own nice value; elsewhere nothing changes).
+fn yield_to_the_ui() {
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: gettid has no arguments; setpriority only changes this thread's nice value.
+        unsafe {
+            let tid = libc::syscall(libc::SYS_gettid);
+            if let Ok(tid) = libc::id_t::try_from(tid) {
+                libc::setpriority(libc::PRIO_PROCESS, tid, 10);
+            }
+        }
     }
 }
 
@@ -928,6 +982,66 @@ mod tests {
             .recv_timeout(std::time::Duration::from_secs(10))
             .expect("answer");
         assert_eq!((a.seq, a.matches.query.as_str()), (5, "extra 49"));
+    }
+
+    #[test]
+    fn the_index_is_built_once_per_dictionary_and_candidates() {
+        let dict = |n: usize| {
+            Arc::new(Dictionary {
+                table: "incident".into(),
+                chain: vec!["incident".into()],
+                fields: (0..n)
+                    .map(|i| field(&format!("Field {i}"), &format!("u_f{i}")))
+                    .collect(),
+                choices_loaded: true,
+                type_labels_loaded: true,
+                requests: 1,
+                pruned: None,
+            })
+        };
+        let (a, b) = (dict(30), dict(30));
+        let all: Vec<u32> = (0..30).collect();
+        let first = FieldIndex::shared(&a, &all);
+        assert_eq!(first.len(), 30);
+        assert!(Arc::ptr_eq(&first, &FieldIndex::shared(&a, &all)), "reused");
+        let fewer = FieldIndex::shared(&a, &all[1..]);
+        assert_eq!(fewer.len(), 29, "other candidates, another index");
+        let other = FieldIndex::shared(&b, &all);
+        assert!(
+            !Arc::ptr_eq(&first, &other),
+            "another dictionary, another index"
+        );
+    }
+
+    #[test]
+    fn an_exact_match_is_the_first_row_the_worker_answers_among_twenty_thousand() {
+        // As the picker asks: the best FIRST_ROWS rows, from a dictionary sorted by label in
+        // which "Business impact" and twenty thousand fuzzy matches come before "Impact".
+        let fields: Vec<Field> = (0..20_000)
+            .map(|i| field(&format!("A impact related {i}"), &format!("u_imp_act_{i}")))
+            .chain([
+                field("Business impact", "business_impact"),
+                field("Impact", "impact"),
+            ])
+            .collect();
+        let index = Arc::new(FieldIndex::new(&fields));
+        let answer = FilterRequest {
+            picker: 1,
+            seq: 1,
+            index,
+            query: "impact".into(),
+            limit: FIRST_ROWS,
+        }
+        .answer_now();
+        let first = answer.matches.rows[0];
+        assert_eq!(fields[first.index].element, "impact", "{first:?}");
+        assert_eq!(first.tier, Tier::Exact);
+        assert_eq!(answer.matches.total, fields.len(), "every field matches");
+        assert!(
+            answer.matches.rows[1..]
+                .iter()
+                .all(|m| m.tier != Tier::Exact)
+        );
     }
 
     #[test]

@@ -5,5 +5,6 @@ pub mod bin;
 pub mod client;
 pub mod fs;
 pub mod guard;
+pub mod hostile;
 pub mod model;
 pub mod pty;
