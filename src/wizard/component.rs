@@ -48,6 +48,21 @@ pub trait Component {
     fn view(&self, f: &mut Frame, area: Rect, cx: &Context);
 }
 
+/// For a component without a text field: says so (`input` is `None`, `typing` is `false`).
+/// Written out in each such component, so that adding a field means removing this line.
+macro_rules! no_text_input {
+    () => {
+        fn input(&mut self) -> Option<&mut crate::wizard::widgets::text_field::TextField> {
+            None
+        }
+
+        fn typing(&self) -> bool {
+            false
+        }
+    };
+}
+pub(crate) use no_text_input;
+
 /// What a component asks for after handling something: requests for the app, in order,
 /// then effects for the runner.
 #[must_use]

@@ -5,12 +5,11 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::Span;
 
-use crate::wizard::component::{Component, Reply, Request};
+use crate::wizard::component::{Component, Reply, Request, no_text_input};
 use crate::wizard::context::Context;
 use crate::wizard::keymap::{Action, Binding, Key, Keymap, keys};
 use crate::wizard::widgets::dialog;
 use crate::wizard::widgets::doc::Block;
-use crate::wizard::widgets::text_field::TextField;
 
 /// What a question is about: says who carries out a yes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,13 +113,7 @@ impl Component for Confirm {
         }
     }
 
-    fn input(&mut self) -> Option<&mut TextField> {
-        None
-    }
-
-    fn typing(&self) -> bool {
-        false
-    }
+    no_text_input!();
 
     fn view(&self, f: &mut Frame, area: Rect, cx: &Context) {
         let t = cx.theme;

@@ -5,14 +5,13 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 
-use crate::wizard::component::{Component, Reply};
+use crate::wizard::component::{Component, Reply, no_text_input};
 use crate::wizard::context::Context;
 use crate::wizard::keymap::{Action, Binding, Key, Keymap, keys};
 use crate::wizard::msg::Effect;
 use crate::wizard::widgets::detail;
 use crate::wizard::widgets::doc::Block;
 use crate::wizard::widgets::scroll::Scroll;
-use crate::wizard::widgets::text_field::TextField;
 
 /// The detail view. It holds its document: what it describes does not change while it is
 /// open.
@@ -77,13 +76,7 @@ impl Component for DetailView {
         }
     }
 
-    fn input(&mut self) -> Option<&mut TextField> {
-        None
-    }
-
-    fn typing(&self) -> bool {
-        false
-    }
+    no_text_input!();
 
     fn view(&self, f: &mut Frame, area: Rect, cx: &Context) {
         detail::render(f, area, &self.title, &self.blocks, &self.scroll, cx.theme);

@@ -6,13 +6,12 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::Line;
 
-use crate::wizard::component::{Component, Reply, Request};
+use crate::wizard::component::{Component, Reply, Request, no_text_input};
 use crate::wizard::context::Context;
 use crate::wizard::draft::DraftState;
 use crate::wizard::keymap::{Action, Binding, Key, Keymap, keys};
 use crate::wizard::widgets::dialog;
 use crate::wizard::widgets::doc::Block;
-use crate::wizard::widgets::text_field::TextField;
 
 /// The draft offer.
 #[derive(Debug)]
@@ -72,13 +71,7 @@ impl Component for DraftOffer {
         }
     }
 
-    fn input(&mut self) -> Option<&mut TextField> {
-        None
-    }
-
-    fn typing(&self) -> bool {
-        false
-    }
+    no_text_input!();
 
     fn view(&self, f: &mut Frame, area: Rect, cx: &Context) {
         let t = cx.theme;

@@ -5,13 +5,12 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::Span;
 
-use crate::wizard::component::{Component, Reply};
+use crate::wizard::component::{Component, Reply, no_text_input};
 use crate::wizard::context::Context;
 use crate::wizard::keymap::{Action, Binding, Key, Keymap, keys};
 use crate::wizard::widgets::doc::Block;
 use crate::wizard::widgets::draw::{centered, modal_frame};
 use crate::wizard::widgets::scroll::{self, Scroll};
-use crate::wizard::widgets::text_field::TextField;
 
 /// The help popup.
 #[derive(Debug)]
@@ -68,13 +67,7 @@ impl Component for Help {
         Reply::none()
     }
 
-    fn input(&mut self) -> Option<&mut TextField> {
-        None
-    }
-
-    fn typing(&self) -> bool {
-        false
-    }
+    no_text_input!();
 
     fn view(&self, f: &mut Frame, area: Rect, cx: &Context) {
         let r = centered(area, 64, area.height);

@@ -4,13 +4,13 @@
 //! answer) and offers the ACL matrix.
 
 use crate::sanitize::SafeText;
-use std::cell::Cell;
+use std::cell::Cell as Feedback;
 use std::sync::Arc;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
+use ratatui::widgets::{Cell, HighlightSpacing, Paragraph, Row, Table, TableState};
 
 use crate::config::MAX_ADDITIONAL_FIELDS;
 use crate::diagnose::{CheckId, Dictionary, DictionaryError, Field, FieldKind};
@@ -20,7 +20,7 @@ use crate::wizard::keymap::{Action, Binding, Key, Keymap, keys};
 use crate::wizard::msg::{Effect, Slot};
 use crate::wizard::screens::editor::Editor;
 use crate::wizard::widgets::doc::Block;
-use crate::wizard::widgets::draw::{modal_frame, pad, truncate};
+use crate::wizard::widgets::draw::{modal_frame, truncate};
 use crate::wizard::widgets::picker::{
     FIRST_ROWS, FieldIndex, FilterAnswer, FilterRequest, Highlighter, Matches, highlight,
 };
@@ -150,7 +150,7 @@ pub struct Picker {
     /// Scroll of the explanation (when nothing can be offered).
     explanation: Scroll,
     /// Rows of fields the last frame showed (a page for PgUp/PgDn).
-    page: Cell<usize>,
+    page: Feedback<usize>,
 }
 
 impl Picker {
@@ -192,7 +192,7 @@ impl Picker {
             unavailable: why,
             note: None,
             explanation: Scroll::default(),
-            page: Cell::new(10),
+            page: Feedback::new(10),
         }
     }
 
@@ -462,11 +462,9 @@ impl Component for Picker {
         } else {
             (rest / 2, rest - rest / 2, 0, 0, 0)
         };
-        let head_h = u16::from(rest >= 48);
-        let [query, counts, head, list] = Layout::vertical([
+        let [query, counts, list] = Layout::vertical([
             Constraint::Length(1),
             Constraint::Length(1),
-            Constraint::Length(head_h),
             Constraint::Fill(1),
         ])
         .areas(inner);
@@ -492,21 +490,8 @@ impl Component for Picker {
             )),
         };
         f.render_widget(Paragraph::new(line), counts);
-        if head_h > 0 {
-            let mut text = format!(
-                "{}{}{}{}",
-                " ".repeat(check_w),
-                pad("Label", label_w),
-                pad("Element", elem_w),
-                pad("Type", type_w)
-            );
-            if table_w > 0 {
-                text.push_str(&pad("Table", table_w));
-            }
-            text.push_str(&pad("Reference", ref_w));
-            f.render_widget(Paragraph::new(Span::styled(text, t.dim())), head);
-        }
-        let room = usize::from(list.height);
+        let header = rest >= 48;
+        let room = usize::from(list.height.saturating_sub(u16::from(header)));
         self.page.set(room.saturating_sub(1).max(1));
         if self.matches.total == 0 {
             f.render_widget(
@@ -518,58 +503,46 @@ impl Component for Picker {
             );
             return;
         }
+        // Only the rows on screen are built (and their text sanitised).
         let skip = (self.cursor + 1).saturating_sub(room);
-        let rows: Vec<Line> = self
+        let hit = t.matched();
+        let rows: Vec<Row> = self
             .matches
             .rows
             .iter()
-            .enumerate()
             .skip(skip)
             .take(room)
-            .filter_map(|(row, mat)| {
+            .filter_map(|mat| {
                 let field = self.field(mat.index)?;
-                let is_cursor = row == self.cursor;
-                let base = if is_cursor { t.selected() } else { t.text() };
-                let hit = t.matched().patch(base).patch(t.matched());
                 let checked = self.selected.contains(&field.element);
-                let mut spans = vec![Span::styled(
-                    format!(
-                        "{}[{}] ",
-                        if is_cursor { "▸" } else { " " },
-                        if checked { "x" } else { " " }
-                    ),
-                    base,
-                )];
+                let hits = self.highlight.hits(mat.index);
                 let label = SafeText::line(&field.label);
                 let element = SafeText::line(&field.element);
-                let hits = self.highlight.hits(mat.index);
-                spans.extend(highlight(
-                    &label,
-                    &hits.label,
-                    label_w.saturating_sub(1),
-                    base,
-                    hit,
-                ));
-                spans.push(Span::styled(" ", base));
-                spans.extend(highlight(
-                    &element,
-                    &hits.element,
-                    elem_w.saturating_sub(1),
-                    base,
-                    hit,
-                ));
-                spans.push(Span::styled(" ", base));
+                let mut cells = vec![
+                    Cell::from(if checked { "[x]" } else { "[ ]" }),
+                    Cell::from(Line::from(highlight(
+                        &label,
+                        &hits.label,
+                        label_w.saturating_sub(1),
+                        t.text(),
+                        hit,
+                    ))),
+                    Cell::from(Line::from(highlight(
+                        &element,
+                        &hits.element,
+                        elem_w.saturating_sub(1),
+                        t.text(),
+                        hit,
+                    ))),
+                ];
                 if type_w > 0 {
-                    spans.push(Span::styled(
-                        format!("{} ", pad(&type_column(field, type_w - 1), type_w - 1)),
-                        base,
-                    ));
+                    cells.push(Cell::from(type_column(field, type_w - 1)));
                 }
                 if table_w > 0 {
-                    spans.push(Span::styled(
-                        format!("{} ", pad(&SafeText::line(&field.defined_on), table_w - 1)),
-                        base,
-                    ));
+                    cells.push(Cell::from(truncate(
+                        &SafeText::line(&field.defined_on),
+                        table_w - 1,
+                    )));
                 }
                 if ref_w > 0 {
                     let r = field
@@ -577,11 +550,39 @@ impl Component for Picker {
                         .as_deref()
                         .map(|r| SafeText::line(r).into_owned())
                         .unwrap_or_default();
-                    spans.push(Span::styled(pad(&truncate(&r, ref_w), ref_w), base));
+                    cells.push(Cell::from(truncate(&r, ref_w)));
                 }
-                Some(Line::from(spans))
+                Some(Row::new(cells))
             })
             .collect();
-        f.render_widget(Paragraph::new(rows), list);
+        let to_u16 = |n: usize| u16::try_from(n).unwrap_or(u16::MAX);
+        let mut widths = vec![
+            Constraint::Length(3),
+            Constraint::Length(to_u16(label_w.saturating_sub(1))),
+            Constraint::Length(to_u16(elem_w.saturating_sub(1))),
+        ];
+        let mut titles = vec!["", "Label", "Element"];
+        if type_w > 0 {
+            widths.push(Constraint::Length(to_u16(type_w - 1)));
+            titles.push("Type");
+        }
+        if table_w > 0 {
+            widths.push(Constraint::Length(to_u16(table_w - 1)));
+            titles.push("Table");
+        }
+        if ref_w > 0 {
+            widths.push(Constraint::Fill(1));
+            titles.push(if ref_w >= 9 { "Reference" } else { "Ref." });
+        }
+        let mut table = Table::new(rows, widths)
+            .column_spacing(1)
+            .highlight_symbol("▸")
+            .highlight_spacing(HighlightSpacing::Always)
+            .row_highlight_style(t.selected());
+        if header {
+            table = table.header(Row::new(titles).style(t.dim()));
+        }
+        let mut state = TableState::default().with_selected(Some(self.cursor.saturating_sub(skip)));
+        f.render_stateful_widget(table, list, &mut state);
     }
 }

@@ -19,7 +19,7 @@ use crate::diagnose::{
     DictionaryError, Verdict, plan,
 };
 use crate::sanitize::SafeText;
-use crate::wizard::component::{Component, Reply, Request};
+use crate::wizard::component::{Component, Reply, Request, no_text_input};
 use crate::wizard::context::Context;
 use crate::wizard::keymap::{Action, Binding, Key, Keymap, keys};
 use crate::wizard::model::{RowState, Screen};
@@ -30,7 +30,6 @@ use crate::wizard::widgets::doc::Block;
 pub use crate::wizard::widgets::draw::SPINNER;
 use crate::wizard::widgets::draw::truncate;
 use crate::wizard::widgets::scroll::{self, Scroll};
-use crate::wizard::widgets::text_field::TextField;
 
 /// Rows shown in the matrix: every check, except the incident test when it was not run.
 pub fn visible_rows(cx: &Context) -> Vec<(CheckId, &RowState)> {
@@ -361,13 +360,7 @@ impl Component for Checks {
         Reply::none()
     }
 
-    fn input(&mut self) -> Option<&mut TextField> {
-        None
-    }
-
-    fn typing(&self) -> bool {
-        false
-    }
+    no_text_input!();
 
     fn view(&self, f: &mut Frame, area: Rect, cx: &Context) {
         let t = cx.theme;

@@ -9,13 +9,12 @@ use ratatui::widgets::{HighlightSpacing, List, ListItem, ListState, Paragraph, W
 
 use crate::config::Endpoint;
 use crate::dictionary::EndpointCheck;
-use crate::wizard::component::{Component, Reply, Request};
+use crate::wizard::component::{Component, Reply, Request, no_text_input};
 use crate::wizard::context::Context;
 use crate::wizard::keymap::{Action, Binding, Key, Keymap, keys};
 use crate::wizard::model::Screen;
 use crate::wizard::popups::{Confirm, ConfirmKind};
 use crate::wizard::widgets::draw::{pad, truncate};
-use crate::wizard::widgets::text_field::TextField;
 
 /// `endpoint` checked against the discovered dictionary by the validation `send` and `check`
 /// use (without reference lookups: the wizard's references come from its live search).
@@ -171,13 +170,7 @@ impl Component for Endpoints {
         Reply::none()
     }
 
-    fn input(&mut self) -> Option<&mut TextField> {
-        None
-    }
-
-    fn typing(&self) -> bool {
-        false
-    }
+    no_text_input!();
 
     fn view(&self, f: &mut Frame, area: Rect, cx: &Context) {
         let t = cx.theme;

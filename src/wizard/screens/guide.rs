@@ -5,14 +5,13 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::Span;
 
-use crate::wizard::component::{Component, Reply};
+use crate::wizard::component::{Component, Reply, no_text_input};
 use crate::wizard::context::Context;
 use crate::wizard::keymap::{Action, Binding, Keymap, keys};
 use crate::wizard::model::Screen;
 use crate::wizard::theme::Theme;
 use crate::wizard::widgets::doc::Block;
 use crate::wizard::widgets::scroll::{self, Scroll};
-use crate::wizard::widgets::text_field::TextField;
 
 /// Which instructions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,13 +78,7 @@ impl Component for Guide {
         }
     }
 
-    fn input(&mut self) -> Option<&mut TextField> {
-        None
-    }
-
-    fn typing(&self) -> bool {
-        false
-    }
+    no_text_input!();
 
     fn view(&self, f: &mut Frame, area: Rect, cx: &Context) {
         scroll::render(f, area, &self.blocks(cx.theme), &self.scroll, cx.theme);

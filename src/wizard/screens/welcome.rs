@@ -7,7 +7,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use crate::wizard::component::{Component, Reply, Request};
+use crate::wizard::component::{Component, Reply, Request, no_text_input};
 use crate::wizard::context::Context;
 use crate::wizard::keymap::{Action, Binding, Keymap, keys};
 use crate::wizard::model::{Existing, Mode, Screen};
@@ -16,7 +16,6 @@ use crate::wizard::popups::{Confirm, ConfirmKind};
 use crate::wizard::widgets::doc::Block;
 use crate::wizard::widgets::draw::button_row;
 use crate::wizard::widgets::scroll::{self, Scroll};
-use crate::wizard::widgets::text_field::TextField;
 
 /// The welcome screen's buttons.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -275,13 +274,7 @@ impl Component for Welcome {
         Reply::none()
     }
 
-    fn input(&mut self) -> Option<&mut TextField> {
-        None
-    }
-
-    fn typing(&self) -> bool {
-        false
-    }
+    no_text_input!();
 
     fn view(&self, f: &mut Frame, area: Rect, cx: &Context) {
         let [text, _, buttons] = Layout::vertical([
