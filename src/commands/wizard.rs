@@ -110,12 +110,18 @@ async fn run_async(global: &Global, demo: bool, sim: SimOptions) -> Result<Exit,
     } else {
         crate::config::state_dir().map(|d| d.join("login"))
     };
+    // An unusable limit is refused before the screen is up, as the headless commands do.
+    let budget = match super::connection::budget_from_env() {
+        Ok(b) => b,
+        Err(e) => {
+            output::error(&e);
+            return Ok(Exit::Usage);
+        }
+    };
     let mut client = ClientOptions {
         ca_file: global.ca_file.clone(),
         login_guard: Some(crate::servicenow::LoginGuard::open(login_dir)),
-        // The wizard has no place to report an unusable value before its screen is up: the
-        // defaults stand in for it (the headless commands refuse it with exit 2).
-        budget: super::connection::budget_from_env().unwrap_or_default(),
+        budget,
         ..ClientOptions::default()
     };
     let mut prefill = None;

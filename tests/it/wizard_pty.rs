@@ -390,3 +390,24 @@ fn the_test_incident_is_created_only_after_its_confirmation() {
     t.send(CTRL_C);
     t.wait_exit();
 }
+
+#[test]
+fn an_unusable_discovery_limit_is_refused_before_the_screen_is_up() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut t = Pty::start(
+        &["--demo"],
+        dir.path(),
+        &[("SNOW_CONNECT_MAX_ROWS", "lots")],
+    );
+    let status = t.wait_exit();
+    assert_eq!(status.exit_code(), 2, "a usage error");
+    let out = String::from_utf8_lossy(&t.raw()).into_owned();
+    assert!(
+        out.contains("SNOW_CONNECT_MAX_ROWS wants a whole number above 0"),
+        "{out}"
+    );
+    assert!(
+        !contains(&t.raw(), b"\x1b[?1049h"),
+        "the screen never came up"
+    );
+}
