@@ -213,27 +213,7 @@ pub fn lookup(map: &[Binding], ev: &KeyEvent) -> Option<Action> {
         .map(|b| b.action)
 }
 
-/// PgDn, listed in help as `PgDn/PgUp` with `hint`, and its silent partner PgUp.
-pub fn paging(hint: &'static str) -> [Binding; 2] {
-    [
-        Binding::new(&[keys::PGDN], hint, Action::PageDown)
-            .labelled("PgDn/PgUp")
-            .hidden(),
-        Binding::new(&[keys::PGUP], hint, Action::PageUp).silent(),
-    ]
-}
 
-/// Moving through a list or a text: ↓ shown as `↑↓` with `hint`, its silent partner ↑, and
-/// [`paging`].
-pub fn moving(hint: &'static str) -> [Binding; 4] {
-    let [down, up] = paging("page down/up");
-    [
-        Binding::new(&[keys::DOWN], hint, Action::Down).labelled("↑↓"),
-        Binding::new(&[keys::UP], hint, Action::Up).silent(),
-        down,
-        up,
-    ]
-}
 
 /// Common chords.
 pub mod keys {

@@ -1,13 +1,12 @@
-//! Small drawing helpers: buttons, modal frames, truncation, scrolled paragraphs.
+//! Small drawing helpers: buttons, modal frames, truncation, padding.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph};
+use ratatui::text::Span;
+use ratatui::widgets::{Block, BorderType, Borders, Clear};
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use crate::wizard::theme::Theme;
-use crate::wizard::widgets::doc::{self, Block as DocBlock};
 
 /// Braille spinner frames.
 pub const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
@@ -92,51 +91,6 @@ pub fn pad(s: &str, width: usize) -> String {
     let t = truncate(s, width);
     let w = t.width();
     format!("{t}{}", " ".repeat(width.saturating_sub(w)))
-}
-
-/// The largest useful scroll offset for a document in an area of `width` x `height`
-/// (one column is kept for the scroll marker).
-pub fn max_scroll(blocks: &[DocBlock], width: u16, height: u16) -> u16 {
-    let total = doc::wrap(blocks, usize::from(width.saturating_sub(1).max(1))).len();
-    u16::try_from(total.saturating_sub(usize::from(height))).unwrap_or(u16::MAX)
-}
-
-/// Draw a document scrolled by `scroll` rows (clamped), with `↑` / `↓` in the last column
-/// when there is more to see.
-pub fn scrolled(f: &mut Frame, area: Rect, blocks: &[DocBlock], scroll: u16, theme: Theme) {
-    if area.width == 0 || area.height == 0 {
-        return;
-    }
-    let text_w = area.width.saturating_sub(1).max(1);
-    let lines = doc::wrap(blocks, usize::from(text_w));
-    let max =
-        u16::try_from(lines.len().saturating_sub(usize::from(area.height))).unwrap_or(u16::MAX);
-    let scroll = scroll.min(max);
-    let visible: Vec<Line<'static>> = lines
-        .into_iter()
-        .skip(usize::from(scroll))
-        .take(usize::from(area.height))
-        .collect();
-    f.render_widget(
-        Paragraph::new(visible),
-        Rect {
-            width: text_w,
-            ..area
-        },
-    );
-    let x = area.right().saturating_sub(1);
-    if scroll > 0 {
-        f.render_widget(
-            Paragraph::new(Span::styled("↑", theme.strong())),
-            Rect::new(x, area.y, 1, 1),
-        );
-    }
-    if scroll < max {
-        f.render_widget(
-            Paragraph::new(Span::styled("↓", theme.strong())),
-            Rect::new(x, area.bottom().saturating_sub(1), 1, 1),
-        );
-    }
 }
 
 #[cfg(test)]
