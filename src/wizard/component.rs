@@ -178,6 +178,8 @@ pub enum Request {
     ),
     /// The value selector was closed without a choice.
     ValueCancelled,
+    /// Write the Markdown report for the ServiceNow admin (from the matrix or its detail).
+    SaveReport,
     /// Open the ACL matrix from the picker's explanation, selecting this check's row, and
     /// come back to the editor from there.
     ShowCheck(Option<crate::diagnose::CheckId>),

@@ -213,8 +213,6 @@ pub fn lookup(map: &[Binding], ev: &KeyEvent) -> Option<Action> {
         .map(|b| b.action)
 }
 
-
-
 /// Common chords.
 pub mod keys {
     use super::Key;

@@ -318,6 +318,10 @@ pub fn request(m: &mut Model, r: Request) -> Vec<Effect> {
             Vec::new()
         }
         Request::ShowCheck(check) => show_check(m, check),
+        Request::SaveReport => {
+            let reply = crate::wizard::screens::checks::save_report(&mut m.cx);
+            apply(m, reply)
+        }
     }
 }
 
@@ -335,6 +339,9 @@ fn confirmed(m: &mut Model, kind: ConfirmKind) -> Vec<Effect> {
         ConfirmKind::SaveInvalid => m.screens.review.save_invalid(&mut m.cx),
         ConfirmKind::SendTestIncident => m.screens.review.send_test_confirmed(&m.cx),
         ConfirmKind::ResendRejectedLogin => Reply::request(Request::StartChecks { resend: true }),
+        ConfirmKind::RetryWhileRateLimited => {
+            Reply::request(Request::StartChecks { resend: false })
+        }
     };
     apply(m, reply)
 }

@@ -1597,13 +1597,16 @@ fn secrets_from_unset_env_variables_say_where_they_would_come_from() {
         screen.contains(&format!("from ${var} (not set in this shell)")),
         "{screen}"
     );
-    assert!(screen.contains("Connect needs the Password"), "{screen}");
+    assert!(
+        screen.contains(&format!("✗ Password: ${var} is not set in this")),
+        "{screen}"
+    );
     m.screens.connect.set_focus(ConnectFocus::Connect);
     let effects = send(&mut m, [key(KeyCode::Enter)]);
     assert!(effects.is_empty(), "nothing is sent: {effects:?}");
     let status = m.cx.status.clone().expect("a status line");
     assert!(
-        status.error && status.text.contains("not in this shell"),
+        status.error && status.text.contains("not set in this shell"),
         "{status:?}"
     );
     // Typed, it connects.
@@ -1614,5 +1617,149 @@ fn secrets_from_unset_env_variables_say_where_they_would_come_from() {
         effects
             .iter()
             .any(|e| matches!(e, Effect::RunChecks { .. }))
+    );
+}
+
+#[test]
+fn enter_with_nothing_ticked_takes_the_highlighted_field() {
+    let mut m = open_editor();
+    open_picker(&mut m);
+    type_text(&mut m, "prio");
+    let screen = render(&mut m, 80, 24);
+    assert!(
+        screen
+            .lines()
+            .last()
+            .is_some_and(|l| l.contains("Enter add this field")),
+        "{screen}"
+    );
+    send(&mut m, [key(KeyCode::Enter)]);
+    match m.top() {
+        Some(Popup::Value(v)) => assert_eq!(v.element, "priority"),
+        other => panic!("expected the value selector for priority, got {other:?}"),
+    }
+    send(&mut m, [key(KeyCode::Enter)]);
+    let ed = m.screens.editor.as_ref().expect("editor");
+    assert_eq!(ed.additional.len(), 1);
+    // With fields already chosen, unticking them all and Enter confirms: none stay.
+    open_picker(&mut m);
+    type_text(&mut m, "prio");
+    send(&mut m, [key(KeyCode::Tab)]);
+    match m.top() {
+        Some(Popup::Picker(p)) => assert!(p.selected.is_empty(), "{:?}", p.selected),
+        other => panic!("expected the picker, got {other:?}"),
+    }
+    send(&mut m, [key(KeyCode::Enter)]);
+    assert!(m.popups.is_empty());
+    let ed = m.screens.editor.as_ref().expect("editor");
+    assert!(ed.additional.is_empty(), "an emptied choice is confirmed");
+}
+
+#[test]
+fn retrying_while_rate_limited_asks_first_and_waiting_is_the_default() {
+    let mut m = after_checks(results_rate_limited(), None);
+    let effects = send(&mut m, [key(KeyCode::Char('r'))]);
+    assert!(effects.is_empty(), "nothing is sent before the answer");
+    match m.top() {
+        Some(Popup::Confirm(c)) => {
+            assert_eq!(c.kind, ConfirmKind::RetryWhileRateLimited);
+            assert!(!c.on_yes, "Wait is the default");
+            assert!(c.body[0].contains("wait until"), "{:?}", c.body);
+        }
+        other => panic!("expected the question, got {other:?}"),
+    }
+    let effects = send(&mut m, [key(KeyCode::Enter)]);
+    assert!(effects.is_empty());
+    assert!(m.popups.is_empty());
+    send(&mut m, [key(KeyCode::Char('r'))]);
+    let effects = send(&mut m, [key(KeyCode::Char('y'))]);
+    assert!(
+        effects
+            .iter()
+            .any(|e| matches!(e, Effect::RunChecks { run: 2, .. })),
+        "{effects:?}"
+    );
+    // Without a rate limit, r retries at once.
+    let mut m = after_checks(results_glide_denied(), None);
+    let effects = send(&mut m, [key(KeyCode::Char('r'))]);
+    assert!(
+        effects
+            .iter()
+            .any(|e| matches!(e, Effect::RunChecks { .. }))
+    );
+}
+
+#[test]
+fn s_in_a_rows_detail_writes_the_report() {
+    let mut m = after_checks(results_glide_denied(), None);
+    send(&mut m, [key(KeyCode::Enter)]);
+    assert!(matches!(m.top(), Some(Popup::Detail(_))));
+    let effects = send(&mut m, [key(KeyCode::Char('s'))]);
+    assert!(
+        effects
+            .iter()
+            .any(|e| matches!(e, Effect::SaveReport { .. })),
+        "{effects:?}"
+    );
+}
+
+#[test]
+fn ctrl_s_saves_the_endpoint_in_the_editor() {
+    let mut m = open_editor();
+    type_text(&mut m, "Quick");
+    set_value(
+        &mut m,
+        ValueTarget::Mandatory(0),
+        (
+            "62826bf03710200044e0bfc8bcbe5df1".into(),
+            Some("Abel".into()),
+        ),
+    );
+    send(&mut m, [ctrl('s')]);
+    assert_eq!(m.screen, Screen::Endpoints);
+    assert!(m.cx.endpoints.iter().any(|e| e.name == "Quick"));
+}
+
+#[test]
+fn review_says_when_the_checks_did_not_pass_and_t_asks_for_a_test_through_the_endpoint() {
+    let mut m = with_one_endpoint();
+    send(&mut m, [key(KeyCode::Char('c'))]);
+    assert_eq!(m.screen, Screen::Review);
+    let passed = render(&mut m, 80, 24);
+    assert!(!passed.contains("The checks did not pass"), "{passed}");
+    // t asks, listing the endpoint's own fields.
+    send(&mut m, [key(KeyCode::Char('t'))]);
+    match m.top() {
+        Some(Popup::Confirm(c)) => {
+            assert_eq!(c.kind, ConfirmKind::SendTestIncident);
+            assert!(
+                c.body[0].contains("through the endpoint \"FinOps anomalies\""),
+                "{:?}",
+                c.body
+            );
+            assert!(
+                c.body.iter().any(|l| l.contains("priority = 2")),
+                "{:?}",
+                c.body
+            );
+        }
+        other => panic!("expected the question, got {other:?}"),
+    }
+    send(&mut m, [key(KeyCode::Esc)]);
+    // After "continue anyway" past a missing ACL the review says nothing is verified.
+    let mut m = after_checks(results_glide_denied(), None);
+    send(&mut m, [key(KeyCode::Char('c')), key(KeyCode::Char('y'))]);
+    m.cx.endpoints.push(Endpoint {
+        name: "E".into(),
+        description: String::new(),
+        table: "incident".into(),
+        fields: vec![],
+    });
+    send(&mut m, [key(KeyCode::Char('c'))]);
+    assert_eq!(m.screen, Screen::Review);
+    let screen = render(&mut m, 80, 24);
+    assert!(
+        screen.contains("! The checks did not pass (missing_acl)"),
+        "{screen}"
     );
 }

@@ -255,7 +255,9 @@ fn wizard_connect(t: &mut Term, url: &str) {
         t.send(ENTER);
     }
     let form = t.wait_for("▸[ Connect ]");
-    assert!(form.contains(&"•".repeat(CLIENT_SECRET.len())), "{form}");
+    // Masked, and not even its length shows.
+    assert!(form.contains("Client Secret            ••••••••"), "{form}");
+    assert!(!form.contains(CLIENT_SECRET), "{form}");
     assert!(form.contains(DEMO_USERNAME), "{form}");
     t.send(ENTER);
     t.wait_for("All required checks passed");

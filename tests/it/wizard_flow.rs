@@ -335,7 +335,7 @@ async fn denied_dictionary_fields_show_the_matrix_and_the_pickers_explanation() 
             assert!(detail.contains("Evidence"), "{detail}");
             assert!(detail.contains("Read sys_dictionary fields"), "{detail}");
             ui.key(KeyCode::Esc);
-            ui.wait_for("Enter details").await;
+            ui.wait_for("Enter/v details").await;
             ui.key(KeyCode::Char('c'));
             ui.wait_for("Continue anyway?").await;
             ui.key(KeyCode::Char('y'));

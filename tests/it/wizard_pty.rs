@@ -306,7 +306,7 @@ fn enter_on_the_first_failing_row_shows_servicenows_message_whole() {
         .unwrap_or_else(|| panic!("position {at:?}"));
     assert_eq!(last, total, "End shows the last line: {at}");
     t.send(b"\x1b");
-    t.wait_for("Enter details");
+    t.wait_for("Enter/v details");
     t.send(CTRL_C);
     t.wait_exit();
 }

@@ -36,6 +36,8 @@ pub enum ConfirmKind {
     SendTestIncident,
     /// Send credentials the instance rejected before once more (lockout risk).
     ResendRejectedLogin,
+    /// Run the checks again although the instance asked to wait (rate limited).
+    RetryWhileRateLimited,
 }
 
 /// A yes/no question.

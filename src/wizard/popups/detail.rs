@@ -5,7 +5,7 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 
-use crate::wizard::component::{Component, Reply, no_text_input};
+use crate::wizard::component::{Component, Reply, Request, no_text_input};
 use crate::wizard::context::Context;
 use crate::wizard::keymap::{Action, Binding, Key, Keymap, keys};
 use crate::wizard::msg::Effect;
@@ -23,6 +23,8 @@ pub struct DetailView {
     pub blocks: Vec<Block>,
     /// What `y` copies (plain text).
     copy: String,
+    /// `s` writes the Markdown report (a matrix row: its plan says so).
+    report: bool,
     scroll: Scroll,
 }
 
@@ -33,8 +35,15 @@ impl DetailView {
             title: title.into(),
             blocks,
             copy,
+            report: false,
             scroll: Scroll::default(),
         }
+    }
+
+    /// The same view, where `s` writes the report for the ServiceNow admin.
+    pub fn with_report(mut self) -> DetailView {
+        self.report = true;
+        self
     }
 
     /// The first line shown.
@@ -46,7 +55,7 @@ impl DetailView {
 impl Component for DetailView {
     /// Every way to move is in the footer: the document is the point.
     fn bindings(&self, _cx: &Context) -> Keymap {
-        vec![
+        let mut v = vec![
             Binding::new(&[keys::ESC, keys::ENTER], "close", Action::Back),
             Binding::new(&[keys::DOWN, Key::ch('j')], "scroll", Action::Down).labelled("↑↓"),
             Binding::new(&[keys::UP, Key::ch('k')], "scroll", Action::Up).silent(),
@@ -56,12 +65,17 @@ impl Component for DetailView {
             Binding::new(&[keys::HOME], "top/end", Action::Home).labelled("Home/End"),
             Binding::new(&[keys::END], "top/end", Action::End).silent(),
             Binding::new(&[Key::ch('y')], "copy", Action::CopyFix),
-        ]
+        ];
+        if self.report {
+            v.push(Binding::new(&[Key::ch('s')], "report", Action::SaveReport));
+        }
+        v
     }
 
     fn action(&mut self, a: Action, cx: &mut Context) -> Reply {
         match a {
             Action::Back => Reply::close(),
+            Action::SaveReport if self.report => Reply::request(Request::SaveReport),
             Action::CopyFix => {
                 cx.info(format!(
                     "Copied \"{}\" to your clipboard (OSC 52: your terminal must allow it).",

@@ -143,6 +143,10 @@ pub struct Picker {
     pub cursor: usize,
     /// Selected element names, in selection order.
     pub selected: Vec<String>,
+    /// The endpoint had no additional fields when the picker opened: then Enter with nothing
+    /// ticked takes the row under the cursor (a quick single pick), instead of confirming an
+    /// empty choice.
+    started_empty: bool,
     /// Why nothing can be offered, when that is the case.
     pub unavailable: Option<Unavailable>,
     /// A note shown under the query (e.g. the limit was reached).
@@ -188,6 +192,7 @@ impl Picker {
             shown: 0,
             limit: FIRST_ROWS,
             cursor: 0,
+            started_empty: selected.is_empty(),
             selected,
             unavailable: why,
             note: None,
@@ -199,6 +204,12 @@ impl Picker {
     /// Whether the answer shown is the one for the latest query sent to the worker.
     pub fn settled(&self) -> bool {
         self.shown == self.sent
+    }
+
+    /// Whether Enter takes the row under the cursor (nothing ticked on an endpoint that had
+    /// no additional fields, and a row to take).
+    fn picks_cursor_row(&self) -> bool {
+        self.started_empty && self.selected.is_empty() && !self.matches.rows.is_empty()
     }
 
     /// Candidate `i` (a `FieldMatch::index`).
@@ -344,7 +355,17 @@ impl Picker {
 /// What the Type column says: what the user will enter. A choice field stored as a string or
 /// integer says `Choice` (with the storage type, `String·choice`, when that fits in `width`);
 /// everything else shows the type label from sys_glide_object.
-fn type_column(field: &Field, width: usize) -> String {
+///
+/// Without a Reference column (`with_target`), a reference says where it points instead
+/// (`→ sys_user_group`): what the user picks from next matters more than the word
+/// "Reference".
+fn type_column(field: &Field, width: usize, with_target: bool) -> String {
+    if with_target
+        && field.kind == Some(FieldKind::Reference)
+        && let Some(target) = field.reference.as_deref()
+    {
+        return truncate(&format!("→ {}", SafeText::line(target)), width);
+    }
     let label = SafeText::line(&field.type_label).into_owned();
     if field.kind != Some(FieldKind::Choice) || label.eq_ignore_ascii_case("choice") {
         return label;
@@ -375,7 +396,15 @@ impl Component for Picker {
         }
         vec![
             Binding::new(&[keys::TAB], "toggle", Action::Toggle),
-            Binding::new(&[keys::ENTER], "confirm", Action::Activate),
+            Binding::new(
+                &[keys::ENTER],
+                if self.picks_cursor_row() {
+                    "add this field"
+                } else {
+                    "confirm"
+                },
+                Action::Activate,
+            ),
             Binding::new(&[keys::DOWN], "move", Action::Down).labelled("↑↓"),
             Binding::new(&[keys::UP], "move", Action::Up).silent(),
             Binding::new(&[keys::PGDN], "page down/up", Action::PageDown)
@@ -407,6 +436,9 @@ impl Component for Picker {
             Action::Toggle => self.toggle(),
             Action::Back => return Reply::close().with(Effect::Cancel(Slot::FieldFilter)),
             Action::Activate => {
+                if self.picks_cursor_row() {
+                    self.toggle();
+                }
                 return Reply::close()
                     .and(Request::FieldsPicked(std::mem::take(&mut self.selected)))
                     .with(Effect::Cancel(Slot::FieldFilter));
@@ -452,13 +484,15 @@ impl Component for Picker {
         // Columns: [x] label element type table reference; narrower screens drop the last.
         let check_w = 5usize;
         let rest = w.saturating_sub(check_w);
+        // The defining table goes first, then the Reference column (its target moves into
+        // Type), so a reference target is never cut to `sys_user_g…`.
         let (label_w, elem_w, type_w, table_w, ref_w) = if rest >= 84 {
             // Wide enough to say both what is stored and that it is a choice.
             (20usize, 20usize, 15usize, 9usize, rest - 64)
         } else if rest >= 66 {
-            (20, 20, 11, 9, rest - 60)
-        } else if rest >= 48 {
-            (17, 17, 11, 0, rest - 45)
+            (20, 20, 11, 0, rest - 51)
+        } else if rest >= 40 {
+            (16, 16, rest - 32, 0, 0)
         } else {
             (rest / 2, rest - rest / 2, 0, 0, 0)
         };
@@ -478,7 +512,7 @@ impl Component for Picker {
         self.query.render(f, qf, true, true, t);
         let line = match &self.note {
             Some(n) => Line::from(Span::styled(n.clone(), t.warn())),
-            None => Line::from(Span::styled(
+            None if w >= 52 => Line::from(Span::styled(
                 format!(
                     "{} of {} fields match · {}/{} selected · Tab toggles",
                     self.matches.total,
@@ -488,9 +522,19 @@ impl Component for Picker {
                 ),
                 t.dim(),
             )),
+            None => Line::from(Span::styled(
+                format!(
+                    "{}/{} match · {}/{} picked",
+                    self.matches.total,
+                    self.candidates.len(),
+                    self.selected.len(),
+                    MAX_ADDITIONAL_FIELDS
+                ),
+                t.dim(),
+            )),
         };
         f.render_widget(Paragraph::new(line), counts);
-        let header = rest >= 48;
+        let header = rest >= 40;
         let room = usize::from(list.height.saturating_sub(u16::from(header)));
         self.page.set(room.saturating_sub(1).max(1));
         if self.matches.total == 0 {
@@ -536,7 +580,7 @@ impl Component for Picker {
                     ))),
                 ];
                 if type_w > 0 {
-                    cells.push(Cell::from(type_column(field, type_w - 1)));
+                    cells.push(Cell::from(type_column(field, type_w - 1, ref_w == 0)));
                 }
                 if table_w > 0 {
                     cells.push(Cell::from(truncate(

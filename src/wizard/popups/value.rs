@@ -505,9 +505,16 @@ impl Component for ValueSelector {
         }
         let room = usize::from(list.height);
         let skip = (self.cursor + 1).saturating_sub(room);
-        let main_w = w
-            .saturating_sub(2)
-            .saturating_sub(if w > 40 { 18 } else { 0 });
+        // What is stored beside what is shown: a whole sys_id (32 characters) when there is
+        // room, else its start.
+        let aside_w = if w >= 60 {
+            34
+        } else if w > 40 {
+            18
+        } else {
+            0
+        };
+        let main_w = w.saturating_sub(2).saturating_sub(aside_w);
         // Only the rows on screen are sanitised.
         let items: Vec<ListItem> = rows
             .iter()
@@ -517,9 +524,12 @@ impl Component for ValueSelector {
                 let main = SafeText::line(main);
                 let aside = SafeText::line(aside);
                 let mut spans = vec![Span::raw(pad(&main, main_w))];
-                if w > 40 && main != aside {
+                if aside_w > 0 && main != aside {
                     spans.push(Span::styled(
-                        pad(&format!(" {}", truncate(&aside, 16)), 18),
+                        pad(
+                            &format!(" {}", truncate(&aside, aside_w.saturating_sub(2))),
+                            aside_w,
+                        ),
                         t.dim(),
                     ));
                 }

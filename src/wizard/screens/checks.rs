@@ -149,6 +149,13 @@ impl Checks {
         self.select(first_problem.unwrap_or(0));
         if cx.checks.cancelled {
             cx.info("Checks cancelled. r runs them again.");
+        } else if cx.checks.required_ok() && causes > 0 {
+            // The banner stands for an optional check (the choice lists): say so, so that
+            // the two do not seem to disagree.
+            cx.info(
+                "The required checks passed; the cause above concerns an optional check. \
+                 c continues to the endpoints.",
+            );
         } else if cx.checks.required_ok() {
             cx.info("All required checks passed. c continues to the endpoints.");
         } else {
@@ -214,11 +221,10 @@ impl Checks {
             return Reply::none();
         };
         let a = assessment(cx);
-        Reply::open(DetailView::new(
-            r.id.title(),
-            row_detail(&a, r, cx.theme),
-            copy_text(&a, r),
-        ))
+        Reply::open(
+            DetailView::new(r.id.title(), row_detail(&a, r, cx.theme), copy_text(&a, r))
+                .with_report(),
+        )
     }
 
     /// The selected row's document for the pane under the matrix.
@@ -272,7 +278,8 @@ impl Component for Checks {
         }
         // Footer order is priority order: what a short footer drops comes last.
         vec![
-            Binding::new(&[keys::ENTER, Key::ch('v')], "details", Action::Details),
+            Binding::new(&[keys::ENTER, Key::ch('v')], "details", Action::Details)
+                .labelled("Enter/v"),
             Binding::new(&[Key::ch('c')], "continue", Action::Continue),
             Binding::new(
                 &[keys::ESC, Key::ch('b')],
@@ -291,7 +298,18 @@ impl Component for Checks {
                 .hidden(),
             Binding::new(&[Key::ch('r')], "retry", Action::Retry),
             Binding::new(&[Key::ch('s')], "report", Action::SaveReport),
-            Binding::new(&[Key::ch('y')], "copy fix", Action::CopyFix),
+            Binding::new(
+                &[Key::ch('y')],
+                if self
+                    .selected_result(cx)
+                    .is_some_and(|r| r.status == CheckStatus::Passed)
+                {
+                    "copy"
+                } else {
+                    "copy fix"
+                },
+                Action::CopyFix,
+            ),
             Binding::new(&[keys::PGDN], "scroll the fix", Action::PageDown)
                 .labelled("PgDn/PgUp")
                 .hidden(),
@@ -310,13 +328,25 @@ impl Component for Checks {
         }
         let n = visible_rows(cx).len();
         match a {
-            Action::Up => self.select(self.selected.saturating_sub(1)),
-            Action::Down => self.select((self.selected + 1).min(n.saturating_sub(1))),
+            Action::Up | Action::Down => {
+                let next = if a == Action::Up {
+                    self.selected.saturating_sub(1)
+                } else {
+                    (self.selected + 1).min(n.saturating_sub(1))
+                };
+                if next != self.selected {
+                    // "Copied …" was about the row left behind; problems stay.
+                    if cx.status.as_ref().is_some_and(|s| !s.error) {
+                        cx.status = None;
+                    }
+                    self.select(next);
+                }
+            }
             Action::PageDown | Action::PageUp => {
                 self.pane.act(a);
             }
             Action::Details => return self.details(cx),
-            Action::Retry => return Reply::request(Request::StartChecks { resend: false }),
+            Action::Retry => return retry(cx),
             Action::Back => {
                 let to = if std::mem::take(&mut self.return_to_editor) {
                     Screen::Editor
@@ -325,25 +355,7 @@ impl Component for Checks {
                 };
                 return Reply::go(to);
             }
-            Action::SaveReport => {
-                let dir = cx
-                    .config_path
-                    .parent()
-                    .filter(|d| !d.as_os_str().is_empty())
-                    .map(|d| d.to_path_buf())
-                    .unwrap_or_else(|| std::path::PathBuf::from("."));
-                cx.info("Writing the report…");
-                return Reply::effect(Effect::SaveReport {
-                    dir,
-                    instance_url: cx
-                        .checks
-                        .instance_url
-                        .clone()
-                        .unwrap_or_else(|| cx.checks.typed_url.clone()),
-                    username: cx.checks.username.clone(),
-                    results: cx.checks.results(),
-                });
-            }
+            Action::SaveReport => return save_report(cx),
             Action::CopyFix => {
                 if let Some(r) = self.selected_result(cx) {
                     let text = copy_text(&assessment(cx), r);
@@ -401,6 +413,56 @@ impl Component for Checks {
             scroll::render(f, g.pane, &self.pane_blocks(cx, a), &self.pane, t);
         }
     }
+}
+
+/// Write the Markdown report for the ServiceNow admin: every check, the causes and the one
+/// plan, next to the config file.
+pub fn save_report(cx: &mut Context) -> Reply {
+    let dir = cx
+        .config_path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .map(|d| d.to_path_buf())
+        .unwrap_or_else(|| std::path::PathBuf::from("."));
+    cx.info("Writing the report…");
+    Reply::effect(Effect::SaveReport {
+        dir,
+        instance_url: cx
+            .checks
+            .instance_url
+            .clone()
+            .unwrap_or_else(|| cx.checks.typed_url.clone()),
+        username: cx.checks.username.clone(),
+        results: cx.checks.results(),
+    })
+}
+
+/// Run the checks again; while the instance rate limits the user, ask first: every request
+/// counts against the limit and may push the wait further out.
+fn retry(cx: &Context) -> Reply {
+    let a = assessment(cx);
+    let Some(limited) = a.cause(CauseId::RateLimited) else {
+        return Reply::request(Request::StartChecks { resend: false });
+    };
+    let until = limited
+        .retry_at
+        .as_deref()
+        .and_then(|at| {
+            time::OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339).ok()
+        })
+        .map(crate::diagnose::cause::clock)
+        .map(|t| format!(" until {t}"))
+        .unwrap_or_default();
+    Reply::open(Confirm::new(
+        ConfirmKind::RetryWhileRateLimited,
+        "Retry while rate limited?",
+        vec![
+            format!("The instance asked to wait{until}."),
+            "Running the checks now sends every request again; each counts against the limit and may push the wait further out.".to_string(),
+        ],
+        "Retry now",
+        "Wait",
+    ))
 }
 
 /// What `y` copies for a row: the same story as the detail view, as plain text.

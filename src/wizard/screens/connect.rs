@@ -20,6 +20,7 @@ use crate::wizard::msg::{ChecksOutcome, Effect};
 use crate::wizard::popups::{Confirm, ConfirmKind};
 use crate::wizard::widgets::doc::{self, Block};
 use crate::wizard::widgets::draw::button;
+use crate::wizard::widgets::rows::Window;
 use crate::wizard::widgets::text_field::TextField;
 
 /// The five inputs of the form, in the seed's order.
@@ -223,7 +224,7 @@ pub struct Connect {
     touched: u8,
     /// Where the saved config keeps a secret that could not be read here, per secret input
     /// (e.g. "$SNOW_PASSWORD (not set in this shell)").
-    unread: Vec<(ConnectField, String)>,
+    unread: Vec<(ConnectField, Unread)>,
     /// Credentials the instance rejected, with what is remembered about it: sending exactly
     /// these again asks first.
     rejected: Option<(ConnectionInput, Rejection)>,
@@ -322,7 +323,7 @@ impl Connect {
                 Some(secret) => self.form.field_mut(field).set(secret.expose_secret()),
                 None => {
                     self.form.field_mut(field).set("");
-                    if let Some(why) = unread_note(r) {
+                    if let Some(why) = Unread::of(r) {
                         self.unread.push((field, why));
                     }
                 }
@@ -336,19 +337,19 @@ impl Connect {
 
     /// Where secret input `f` would come from, when the saved config names a source that
     /// could not be read here.
-    fn unread(&self, f: ConnectField) -> Option<&str> {
+    fn unread(&self, f: ConnectField) -> Option<&Unread> {
         self.unread
             .iter()
             .find(|(g, _)| *g == f)
-            .map(|(_, why)| why.as_str())
+            .map(|(_, why)| why)
     }
 
     /// The secrets still missing because their saved source could not be read here.
-    fn missing_sources(&self) -> Vec<(ConnectField, &str)> {
+    fn missing_sources(&self) -> Vec<(ConnectField, &Unread)> {
         self.unread
             .iter()
             .filter(|(f, _)| self.form.field(*f).is_empty())
-            .map(|(f, why)| (*f, why.as_str()))
+            .map(|(f, why)| (*f, why))
             .collect()
     }
 
@@ -363,10 +364,12 @@ impl Connect {
         };
         self.focus = ConnectFocus::Field(bad);
         let missing = self.missing_sources();
-        if missing.iter().any(|(f, _)| *f == bad) {
+        if let Some((_, why)) = missing.iter().find(|(f, _)| *f == bad) {
             cx.error(format!(
-                "{} is not in this shell: type it, or export it and start snow-connect again.",
-                bad.label()
+                "{}: {} is {}: type it, or make it available and start snow-connect again.",
+                bad.label(),
+                why.source,
+                why.state
             ));
         } else {
             cx.error(format!("Fix {} first.", bad.label()));
@@ -444,15 +447,33 @@ fn placeholder_fits(note: &str, width: u16, label_w: u16) -> bool {
     unicode_width::UnicodeWidthStr::width(note) <= room
 }
 
-/// What the form says in place of a secret whose saved source could not be read.
-fn unread_note(r: &SecretRef) -> Option<String> {
-    let reference = SafeText::line(&r.reference()?).into_owned();
-    Some(match r.storage() {
-        Storage::Env => format!("from ${reference} (not set in this shell)"),
-        Storage::Command => format!("from `{reference}` (not run here: type it)"),
-        Storage::File => format!("from {reference} (could not be read)"),
-        Storage::Inline => return None,
-    })
+/// Where the saved config keeps a secret that could not be read here, and why not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Unread {
+    /// `$SNOW_PASSWORD`, `` `pass show snow/pw` `` or a path.
+    source: String,
+    /// "not set in this shell", "not run by the wizard", "not readable here".
+    state: &'static str,
+}
+
+impl Unread {
+    /// `r` as the form explains it, unless it is inline.
+    fn of(r: &SecretRef) -> Option<Unread> {
+        let reference = SafeText::line(&r.reference()?).into_owned();
+        let (source, state) = match r.storage() {
+            Storage::Env => (format!("${reference}"), "not set in this shell"),
+            // Not run: it may ask on the terminal the wizard draws on.
+            Storage::Command => (format!("`{reference}`"), "not run by the wizard"),
+            Storage::File => (reference, "not readable here"),
+            Storage::Inline => return None,
+        };
+        Some(Unread { source, state })
+    }
+
+    /// What stands in the empty field: `from $SNOW_PASSWORD (not set in this shell)`.
+    fn placeholder(&self) -> String {
+        format!("from {} ({})", self.source, self.state)
+    }
 }
 
 fn same_credentials(a: &ConnectionInput, b: &ConnectionInput) -> bool {
@@ -561,11 +582,16 @@ impl Component for Connect {
 
     fn view(&self, f: &mut Frame, area: Rect, cx: &Context) {
         let t = cx.theme;
-        let narrow = area.width < 50;
+        // Short labels below 70 columns leave the inputs room for a whole client ID.
+        let narrow = area.width < 70;
         let label_w: u16 = if narrow { 14 } else { 25 };
         let width = usize::from(area.width);
         // On narrow terminals hints start near the left edge so they stay readable.
-        let indent = if narrow { 2 } else { usize::from(label_w) };
+        let indent = if area.width < 50 {
+            2
+        } else {
+            usize::from(label_w)
+        };
         let roomy = area.height > 14;
         let mut rows: Vec<Row> = vec![Row::Text(Line::from(Span::styled(
             "3. Add ServiceNow credentials",
@@ -599,8 +625,9 @@ impl Component for Connect {
                 hint(&mut rows, span);
             } else if let (Some(why), true) = (self.unread(field), value.is_empty()) {
                 // The field itself says where the secret would come from, when that fits.
-                if !placeholder_fits(why, area.width, label_w) {
-                    hint(&mut rows, Span::styled(format!("! {why}"), t.warn()));
+                let note = why.placeholder();
+                if !placeholder_fits(&note, area.width, label_w) {
+                    hint(&mut rows, Span::styled(format!("! {note}"), t.warn()));
                 }
             } else if self.touched(field)
                 && let Some(e) = self.form.error(field)
@@ -626,21 +653,27 @@ impl Component for Connect {
             focus_row = rows.len();
         }
         rows.push(Row::Button);
-        let missing = self.missing_sources();
-        if !missing.is_empty() {
-            let names: Vec<&str> = missing.iter().map(|(f, _)| f.label()).collect();
+        // Connect says what it still needs, and why the saved file did not provide it.
+        for (field, why) in self.missing_sources() {
             let text = format!(
-                "✗ Connect needs the {}: type {} above (the saved source cannot be read here).",
-                names.join(" and "),
-                if names.len() == 1 { "it" } else { "them" },
+                "✗ {}: {} is {}; type it above.",
+                field.label(),
+                why.source,
+                why.state
             );
             hint(&mut rows, Span::styled(text, t.error()));
         }
 
         // Keep the focused row (and the line under it) visible on short terminals.
         let height = usize::from(area.height);
-        let skip = (focus_row + 2).saturating_sub(height);
-        let shown: Vec<Row> = rows.into_iter().skip(skip).take(height).collect();
+        // The heading stays; the rest scrolls to keep the focused row in view.
+        let window = Window::new(rows.len(), height, focus_row, 3, 1);
+        let mut rows: Vec<Option<Row>> = rows.into_iter().map(Some).collect();
+        let shown: Vec<Row> = window
+            .rows
+            .iter()
+            .filter_map(|&i| rows.get_mut(i).and_then(Option::take))
+            .collect();
         let cells = Layout::vertical(vec![Constraint::Length(1); shown.len()]).split(area);
         for (row, r) in shown.into_iter().zip(cells.iter().copied()) {
             match row {
@@ -659,6 +692,7 @@ impl Component for Connect {
                 }
             }
         }
+        window.markers(f, area, 1, cx.theme);
     }
 }
 
@@ -703,17 +737,18 @@ impl Connect {
         value.render(f, input, focused, self.reveal, t);
         if value.is_empty()
             && let Some(why) = self.unread(field)
-            && placeholder_fits(why, r.width, label_w)
+            && placeholder_fits(&why.placeholder(), r.width, label_w)
         {
-            // The source stands in the empty field, after the cursor (and past its end
-            // when it is longer).
+            // The source stands in the empty field (after the cursor when it has the focus,
+            // and past the field's end when it is longer).
+            let skip = u16::from(focused);
             let rest = Rect {
-                x: input.x.saturating_add(1),
-                width: r.right().saturating_sub(input.x.saturating_add(1)),
+                x: input.x.saturating_add(skip),
+                width: r.right().saturating_sub(input.x.saturating_add(skip)),
                 ..input
             };
             f.render_widget(
-                Paragraph::new(Span::styled(why.to_string(), t.dim().patch(t.field()))),
+                Paragraph::new(Span::styled(why.placeholder(), t.dim().patch(t.field()))),
                 rest,
             );
         }

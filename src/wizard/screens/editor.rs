@@ -16,6 +16,7 @@ use crate::wizard::context::Context;
 use crate::wizard::keymap::{Action, Binding, Keymap, keys};
 use crate::wizard::popups::{Confirm, ConfirmKind, Picker, ValueSelector, ValueTarget};
 use crate::wizard::widgets::draw::{button, pad, truncate};
+use crate::wizard::widgets::rows::Window;
 use crate::wizard::widgets::text_field::TextField;
 
 /// Elements always filled from the alert.
@@ -469,6 +470,29 @@ impl Editor {
                 t.dim(),
             ),
         ])));
+        // Say before Select Fields is opened that it has nothing to offer, and why.
+        if let Some(u) = crate::wizard::popups::picker::unavailable(cx) {
+            let block = crate::wizard::widgets::doc::Block::item(
+                2,
+                "! ",
+                vec![Span::styled(
+                    if u.missing.is_empty() {
+                        format!("No fields to offer. {}", SafeText::line(&u.reason))
+                    } else {
+                        format!(
+                            "No fields to offer: the user lacks the read ACL {} (Select Fields shows what to change).",
+                            SafeText::line(&u.missing.join(", "))
+                        )
+                    },
+                    t.warn(),
+                )],
+            );
+            rows.extend(
+                crate::wizard::widgets::doc::wrap(&[block], w)
+                    .into_iter()
+                    .map(Row::Text),
+            );
+        }
         rows.push(Row::Item(EditorItem::SelectFields));
         rows.extend((0..self.additional.len()).map(|i| Row::Item(EditorItem::Additional(i))));
         rows.push(Row::Text(Line::default()));
@@ -549,6 +573,7 @@ impl Component for Editor {
         if matches!(focused, EditorItem::Additional(_)) {
             v.push(Binding::new(&[keys::DEL], "remove field", Action::Delete));
         }
+        v.push(Binding::new(&[keys::CTRL_S], "save endpoint", Action::Save).hidden());
         v.push(Binding::new(&[keys::ESC], "back", Action::Back));
         v
     }
@@ -580,12 +605,17 @@ impl Component for Editor {
                     EditorItem::Save => self.save(cx),
                 };
             }
+            Action::Save => return self.save(cx),
             Action::Back => {
                 if self.changed() {
                     return Reply::open(Confirm::new(
                         ConfirmKind::DiscardEndpoint,
                         "Discard the changes to this endpoint?",
-                        vec!["The endpoint list keeps the last saved version.".into()],
+                        vec![if self.original.is_some() {
+                            "The endpoint list keeps the last saved version.".into()
+                        } else {
+                            "The new endpoint is not added.".into()
+                        }],
                         "Discard",
                         "Keep editing",
                     ));
@@ -629,8 +659,14 @@ impl Component for Editor {
             .position(|r| matches!(r, Row::Item(i) if *i == focused))
             .unwrap_or(0);
         let height = usize::from(area.height);
-        let skip = (focus_row + 2).saturating_sub(height);
-        let shown: Vec<Row> = rows.into_iter().skip(skip).take(height).collect();
+        // The heading stays; the rest scrolls to keep the focused row in view.
+        let window = Window::new(rows.len(), height, focus_row, 1, 1);
+        let mut rows: Vec<Option<Row>> = rows.into_iter().map(Some).collect();
+        let shown: Vec<Row> = window
+            .rows
+            .iter()
+            .filter_map(|&i| rows.get_mut(i).and_then(Option::take))
+            .collect();
         let cells = Layout::vertical(vec![Constraint::Length(1); shown.len()]).split(area);
         for (row, r) in shown.into_iter().zip(cells.iter().copied()) {
             match row {
@@ -663,6 +699,7 @@ impl Component for Editor {
                 }
             }
         }
+        window.markers(f, area, 1, cx.theme);
     }
 }
 

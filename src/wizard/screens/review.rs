@@ -24,7 +24,8 @@ use crate::wizard::screens::editor::value_text;
 use crate::wizard::screens::endpoints;
 use crate::wizard::widgets::doc::{self, Block};
 use crate::wizard::widgets::draw::{SPINNER, button, pad, truncate};
-use crate::wizard::widgets::text_field::{MASK, TextField};
+use crate::wizard::widgets::rows::Window;
+use crate::wizard::widgets::text_field::{TextField, masked};
 
 /// The test incident button's state.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -154,10 +155,6 @@ fn secret_ref(storage: Storage, field: SecretField, reference: &str) -> Result<S
             default_reference(field, Storage::File)
         )),
     }
-}
-
-fn mask(n: usize) -> String {
-    std::iter::repeat_n(MASK, n.clamp(4, 12)).collect()
 }
 
 impl Review {
@@ -305,11 +302,22 @@ impl Review {
         }
         // A real incident, on a real instance: say what it sets and ask, Cancel first, every
         // time (a second test right after a success asks again instead of a duplicate).
-        let plan = crate::incident::plan_test(cx.dict());
-        let mut body: Vec<String> = vec![format!(
-            "This creates a real incident on {} with:",
-            SafeText::line(cx.checks.instance_url.as_deref().unwrap_or("the instance"))
-        )];
+        let (plan, through) = test_plan(cx);
+        let instance = SafeText::line(cx.checks.instance_url.as_deref().unwrap_or("the instance"));
+        let mut body: Vec<String> = vec![match &through {
+            Some(name) => format!(
+                "This creates a real incident on {instance} through the endpoint \"{}\", with:",
+                SafeText::line(name)
+            ),
+            None => format!("This creates a real incident on {instance} with:"),
+        }];
+        if through.is_some() && cx.endpoints.len() > 1 {
+            body.push(
+                "(The first endpoint: `snow-connect send --dry-run --endpoint NAME` shows what \
+                 the others would create.)"
+                    .to_string(),
+            );
+        }
         for (field, value) in &plan.body {
             let shown = match value {
                 serde_json::Value::String(s) => s.clone(),
@@ -352,7 +360,7 @@ impl Review {
         }
         self.test = TestState::Running;
         Reply::effect(Effect::SendTestIncident {
-            plan: Box::new(crate::incident::plan_test(cx.dict())),
+            plan: Box::new(test_plan(cx).0),
         })
     }
 
@@ -564,14 +572,16 @@ impl Review {
                 Storage::Env => format!("from ${shown}"),
                 Storage::Command => format!("printed by `{shown}`"),
                 Storage::File => format!("read from {shown}"),
-                Storage::Inline => format!(
-                    "{} (in the file)",
-                    mask(secret.expose_secret().chars().count())
-                ),
+                Storage::Inline => format!("{} (in the file)", masked(secret.expose_secret())),
             }
         };
-        let mut v = vec![
-            Line::from(Span::styled("5. Review & save", t.heading())),
+        let mut v = vec![Line::from(Span::styled("5. Review & save", t.heading()))];
+        // Saving is allowed after "continue anyway", but never without saying what it means.
+        if let Some(warning) = unverified(cx) {
+            let block = Block::item(0, "! ", vec![Span::styled(warning, t.warn())]);
+            v.extend(doc::wrap(&[block], w));
+        }
+        v.extend([
             Line::from(Span::styled("ServiceNow", t.strong())),
             kv("Instance URL", SafeText::line(&url).into_owned()),
             kv("Client ID", SafeText::line(&c.client_id).into_owned()),
@@ -588,7 +598,7 @@ impl Review {
                 format!("Endpoints ({})", cx.endpoints.len()),
                 t.strong(),
             )),
-        ];
+        ]);
         for e in &cx.endpoints {
             let mut head = format!("  {}", SafeText::line(&e.name));
             if !e.description.is_empty() {
@@ -625,6 +635,52 @@ impl Review {
         }
         v
     }
+}
+
+/// What the review must say when the checks did not pass (or did not run): the file is saved
+/// as typed, but nothing about it is verified.
+fn unverified(cx: &Context) -> Option<String> {
+    if cx.checks.rows.is_empty() {
+        return Some(
+            "The checks have not run in this session: nothing here is verified against the \
+             instance."
+                .to_string(),
+        );
+    }
+    if cx.checks.required_ok() {
+        return None;
+    }
+    let causes: Vec<String> = crate::wizard::screens::checks::assessment(cx)
+        .causes
+        .iter()
+        .map(|c| c.id.to_string())
+        .collect();
+    let why = if causes.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", causes.join(", "))
+    };
+    let endpoints = if cx.dict().is_none() {
+        "; the endpoints could not be checked against the instance's dictionary"
+    } else {
+        ""
+    };
+    Some(format!(
+        "The checks did not pass{why}: this file will not work until they do{endpoints}."
+    ))
+}
+
+/// The test incident: the alert's clearly labelled test text through the first endpoint (its
+/// fields and values, so the test proves what alerts will send), or the text alone when
+/// there is no endpoint or no dictionary to build it with. The endpoint's name, when used.
+fn test_plan(cx: &Context) -> (crate::incident::Plan, Option<String>) {
+    let alert = crate::incident::Alert::connection_test();
+    if let (Some(dict), Some(endpoint)) = (cx.dict(), cx.endpoints.first())
+        && let Ok(plan) = crate::incident::plan(endpoint, &alert, dict)
+    {
+        return (plan, Some(endpoint.name.clone()));
+    }
+    (crate::incident::plan_test(cx.dict()), None)
 }
 
 fn ask_save_invalid(bad: &[crate::dictionary::EndpointCheck]) -> Reply {
@@ -714,8 +770,9 @@ impl Component for Review {
             Binding::new(&[keys::CTRL_S], "save", Action::Save),
             Binding::new(&[keys::BACKTAB, keys::UP], "previous", Action::Prev).hidden(),
         ];
-        // A letter, so only while no text field has the keys.
+        // Letters, so only while no text field has the keys.
         if !self.typing() {
+            v.push(Binding::new(&[Key::ch('t')], "send test incident", Action::Retry).hidden());
             v.extend(self.why_binding());
         }
         if focused.storage().is_some() {
@@ -744,6 +801,7 @@ impl Component for Review {
             Action::Next => self.focus = (self.focus + 1) % n,
             Action::Prev => self.focus = (self.focus + n - 1) % n,
             Action::Save => return self.save(cx, false),
+            Action::Retry => return self.ask_test(cx),
             Action::Toggle | Action::Activate => match self.focused() {
                 item @ (ReviewItem::Inline
                 | ReviewItem::Env
@@ -853,22 +911,35 @@ impl Component for Review {
                 ),
                 t.warn(),
             )))),
-            TestState::Done(Ok(c)) => rows.push(Row::Text(Line::from(Span::styled(
-                truncate(
-                    &format!(
-                        "  ✓ Created {} {}",
-                        SafeText::line(&c.number),
-                        SafeText::line(&c.url)
-                    ),
-                    w,
-                ),
-                t.ok(),
-            )))),
+            TestState::Done(Ok(c)) => {
+                // The link whole, wrapped: it is what the user opens.
+                let block = Block::item(
+                    2,
+                    "✓ ",
+                    vec![Span::styled(
+                        format!(
+                            "Created {} {}",
+                            SafeText::line(&c.number),
+                            SafeText::line(&c.url)
+                        ),
+                        t.ok(),
+                    )],
+                );
+                rows.extend(doc::wrap(&[block], w).into_iter().map(Row::Text));
+            }
             // The whole story does not fit a line at any width: say what happened and how to
             // read it.
-            TestState::Done(Err(_)) => {
+            TestState::Done(Err(e)) => {
+                // The status ServiceNow answered with, when it answered: "(HTTP 403)".
+                let status = e
+                    .evidence
+                    .as_deref()
+                    .and_then(|ev| ev.split(':').next())
+                    .filter(|s| s.starts_with("HTTP ") && s.len() <= 8)
+                    .map(|s| format!(" ({s})"))
+                    .unwrap_or_default();
                 rows.push(Row::Text(Line::from(Span::styled(
-                    truncate("  ✗ The test incident failed.", w),
+                    truncate(&format!("  ✗ The test incident failed{status}."), w),
                     t.error(),
                 ))));
                 rows.push(Row::Text(Line::from(vec![
@@ -895,8 +966,14 @@ impl Component for Review {
         }
 
         let height = usize::from(area.height);
-        let skip = (focus_row + 3).saturating_sub(height);
-        let shown: Vec<Row> = rows.into_iter().skip(skip).take(height).collect();
+        // The heading stays; the rest scrolls to keep the focused row in view.
+        let window = Window::new(rows.len(), height, focus_row, 2, 1);
+        let mut rows: Vec<Option<Row>> = rows.into_iter().map(Some).collect();
+        let shown: Vec<Row> = window
+            .rows
+            .iter()
+            .filter_map(|&i| rows.get_mut(i).and_then(Option::take))
+            .collect();
         let cells = Layout::vertical(vec![Constraint::Length(1); shown.len()]).split(area);
         for (row, r) in shown.into_iter().zip(cells.iter().copied()) {
             match row {
@@ -945,6 +1022,7 @@ impl Component for Review {
                 }
             }
         }
+        window.markers(f, area, 1, cx.theme);
     }
 }
 
@@ -1029,7 +1107,10 @@ mod tests {
             [crate::wizard::msg::Msg::TestIncident(Err(failure()))],
         );
         let screen = render(&mut m, 80, 24);
-        assert!(screen.contains("✗ The test incident failed."), "{screen}");
+        assert!(
+            screen.contains("✗ The test incident failed (HTTP 403)."),
+            "{screen}"
+        );
         assert!(
             screen.contains("v shows why and what to change."),
             "{screen}"

@@ -6,5 +6,6 @@ pub mod dialog;
 pub mod doc;
 pub mod draw;
 pub mod picker;
+pub mod rows;
 pub mod scroll;
 pub mod text_field;

@@ -100,7 +100,8 @@ pub fn render(f: &mut Frame, area: Rect, blocks: &[Block], scroll: &Scroll, them
     if area.width == 0 || area.height == 0 {
         return;
     }
-    let text_w = area.width.saturating_sub(1).max(1);
+    // The last column holds the markers, with a column of air before them.
+    let text_w = area.width.saturating_sub(2).max(1);
     let lines = doc::wrap(blocks, usize::from(text_w));
     scroll.fitted(lines.len(), area.height);
     let offset = scroll.offset();

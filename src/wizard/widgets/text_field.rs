@@ -16,6 +16,16 @@ use crate::wizard::theme::Theme;
 /// The mask character for secrets.
 pub const MASK: char = '•';
 
+/// How a secret shows when its field is not being typed into: a fixed number of dots, so the
+/// screen (or a screenshot of it) does not tell the secret's length.
+pub fn masked(secret: &str) -> String {
+    if secret.is_empty() {
+        String::new()
+    } else {
+        std::iter::repeat_n(MASK, 8).collect()
+    }
+}
+
 /// A single-line text field.
 #[derive(Clone, Default)]
 pub struct TextField {
@@ -135,7 +145,7 @@ impl TextField {
         if !focused {
             // Without focus the start of the value is the most useful part.
             let text = if self.masked && !reveal {
-                std::iter::repeat_n(MASK, self.input.value().chars().count()).collect()
+                masked(self.input.value())
             } else {
                 SafeText::line(self.input.value()).into_owned()
             };
@@ -188,6 +198,12 @@ impl TextField {
 mod tests {
     use super::*;
     use crossterm::event::{KeyCode, KeyModifiers};
+
+    #[test]
+    fn a_masked_value_never_shows_its_length() {
+        assert_eq!(masked("x"), masked("a much longer secret value"));
+        assert_eq!(masked(""), "");
+    }
 
     #[test]
     fn debug_of_a_masked_field_hides_the_value() {
