@@ -182,7 +182,7 @@ impl Checks {
             Verdict::RetryLater => format!(
                 "Nothing is known to be missing: the instance asked to wait{}. r retries then; if you continue now, {}",
                 a.cause(CauseId::RateLimited)
-                    .and_then(|c| c.retry_at.as_deref())
+                    .and_then(retry_clock)
                     .map(|t| format!(" (until {t})"))
                     .unwrap_or_default(),
                 if fields_missing {
@@ -415,6 +415,17 @@ impl Component for Checks {
     }
 }
 
+/// When a cause says to try again, as people read the clock (`21:54:33 UTC`); the cause
+/// keeps RFC 3339 for machines.
+fn retry_clock(cause: &Cause) -> Option<String> {
+    let at = cause.retry_at.as_deref()?;
+    Some(
+        time::OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339)
+            .map(crate::diagnose::cause::clock)
+            .unwrap_or_else(|_| SafeText::line(at).into_owned()),
+    )
+}
+
 /// Write the Markdown report for the ServiceNow admin: every check, the causes and the one
 /// plan, next to the config file.
 pub fn save_report(cx: &mut Context) -> Reply {
@@ -444,13 +455,7 @@ fn retry(cx: &Context) -> Reply {
     let Some(limited) = a.cause(CauseId::RateLimited) else {
         return Reply::request(Request::StartChecks { resend: false });
     };
-    let until = limited
-        .retry_at
-        .as_deref()
-        .and_then(|at| {
-            time::OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339).ok()
-        })
-        .map(crate::diagnose::cause::clock)
+    let until = retry_clock(limited)
         .map(|t| format!(" until {t}"))
         .unwrap_or_default();
     Reply::open(Confirm::new(
@@ -524,11 +529,7 @@ fn what_to_change(a: &Assessment, r: &CheckResult) -> Option<Change> {
         return (!lines.is_empty()).then_some(Change { heading, lines });
     };
     let mut lines = Vec::new();
-    if let Some(at) = &cause.retry_at {
-        // The cause keeps RFC 3339 for machines; people read the clock, as in the banner.
-        let shown = time::OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339)
-            .map(crate::diagnose::cause::clock)
-            .unwrap_or_else(|_| at.clone());
+    if let Some(shown) = retry_clock(cause) {
         lines.push(format!("Try again after {shown}."));
     }
     let planned = cause.kind == CauseKind::Configuration && !a.plan.steps.is_empty();
