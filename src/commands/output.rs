@@ -2,8 +2,11 @@
 //! prefix for warnings and errors, `--quiet`, the progress line, and the `--json` envelope.
 //!
 //! Conventions (documented in `--help` under EXIT STATUS):
-//! - Warnings and errors are one line each, `snow-connect: warning: …` / `snow-connect: error: …`,
-//!   on stderr, never wrapped (so they stay greppable). `--quiet` drops warnings and notes;
+//! - Warnings and errors start with one prefix, `snow-connect: warning: …` /
+//!   `snow-connect: error: …`, on stderr. Errors are one line (scripts grep them; the wizard's
+//!   "no terminal" refusal is one line by contract). Warnings and notes are prose: they wrap
+//!   to the terminal's width, continuation lines indented, a backticked command or a path
+//!   never split (it moves to the next line whole). `--quiet` drops warnings and notes;
 //!   errors are always printed.
 //! - Prose meant to be read (fixes, reports) wraps to the width of the stream it goes to:
 //!   the terminal's width, or 80 columns when that stream is not a terminal.
@@ -87,15 +90,26 @@ impl Stream {
 /// Wrap `text` to `width` columns. Every line starts with `indent`; a paragraph's
 /// continuation lines start with `indent` plus `hang` (for numbered steps). Blank lines and
 /// line breaks in `text` are kept: each input line is a paragraph.
+///
+/// Lines break only at spaces outside backticks: a path, a URL or a `` `command with
+/// flags` `` moves to the next line whole, and is cut only when it alone is wider than a
+/// line.
 pub fn wrap(text: &str, width: usize, indent: &str, hang: &str) -> String {
+    wrap_with(text, width, indent, hang, true)
+}
+
+/// [`wrap`]; with `cut_long` false a word wider than a line is not cut but stands alone on
+/// its line, for the terminal to fold (a path or command then copies whole).
+fn wrap_with(text: &str, width: usize, indent: &str, hang: &str, cut_long: bool) -> String {
     let width = width.max(MIN_WIDTH);
     let rest = format!("{indent}{hang}");
     let options = textwrap::Options::new(width)
         .initial_indent(indent)
         .subsequent_indent(&rest)
+        .word_separator(textwrap::WordSeparator::Custom(words_outside_backticks))
         // Flags, ids and URLs (`--retry-login`, `sys_dictionary.*`) stay whole and greppable.
         .word_splitter(textwrap::WordSplitter::NoHyphenation)
-        .break_words(true);
+        .break_words(cut_long);
     let mut out = String::new();
     for para in text.lines() {
         if para.trim().is_empty() {
@@ -108,6 +122,34 @@ pub fn wrap(text: &str, width: usize, indent: &str, hang: &str) -> String {
         }
     }
     out
+}
+
+/// The words of `line` for [`wrap`]: runs of text ending in spaces, where spaces between
+/// two backticks do not end a word. A backtick without a partner (server text) quotes
+/// nothing, so it cannot glue the rest of the line into one word.
+fn words_outside_backticks(line: &str) -> Box<dyn Iterator<Item = textwrap::core::Word<'_>> + '_> {
+    let mut words = Vec::new();
+    let paired = line.matches('`').count() / 2 * 2;
+    let (mut start, mut ticks, mut in_space) = (0, 0, false);
+    for (i, c) in line.char_indices() {
+        let quoted = ticks % 2 == 1;
+        if c == ' ' && !quoted {
+            in_space = true;
+            continue;
+        }
+        if in_space {
+            words.push(textwrap::core::Word::from(&line[start..i]));
+            start = i;
+            in_space = false;
+        }
+        if c == '`' && ticks < paired {
+            ticks += 1;
+        }
+    }
+    if start < line.len() {
+        words.push(textwrap::core::Word::from(&line[start..]));
+    }
+    Box::new(words.into_iter())
 }
 
 /// `text` cut to `width` columns, its last visible character replaced by `…` when cut.
@@ -277,19 +319,35 @@ pub fn error(message: &str) {
     eprint(&format!("{PREFIX}: error: {message}\n"));
 }
 
-/// `snow-connect: warning: MESSAGE` on stderr, unless `--quiet`.
+/// `snow-connect: warning: MESSAGE` on stderr, unless `--quiet`, wrapped to stderr's width.
 pub fn warn(message: &str) {
     if !quiet() {
-        eprint(&format!("{PREFIX}: warning: {message}\n"));
+        eprint(&warning_text(message, Stream::Stderr.width()));
     }
 }
 
-/// A note for people on stderr (progress results, hints), unless `--quiet`.
+/// A note for people on stderr (progress results, hints), unless `--quiet`, wrapped to
+/// stderr's width.
 pub fn note(message: &str) {
     if !quiet() {
-        eprint(&format!("{message}\n"));
+        eprint(&note_text(message, Stream::Stderr.width()));
     }
 }
+
+/// What [`warn`] prints at `width` columns: the prefix on the first line, continuation lines
+/// indented under it. A path or backticked command wider than a line stands alone on its
+/// line, whole, rather than being cut: these notes name things to copy.
+pub fn warning_text(message: &str, width: usize) -> String {
+    note_text(&format!("{PREFIX}: warning: {message}"), width)
+}
+
+/// What [`note`] prints at `width` columns (see [`warning_text`]).
+pub fn note_text(message: &str, width: usize) -> String {
+    wrap_with(message, width, "", HANG, false)
+}
+
+/// The indent of a wrapped warning's or note's continuation lines.
+const HANG: &str = "  ";
 
 /// The `--json` envelope: `schema_version` and `tool_version` first, then the document's
 /// own keys. The document must serialise as a map (a struct or an object).
@@ -426,6 +484,63 @@ mod tests {
         let out = wrap("alpha beta gamma delta", 3, "", "");
         assert!(out.lines().all(|l| l.width() <= MIN_WIDTH), "{out}");
         assert!(out.contains("alpha beta gamma"), "{out}");
+    }
+
+    #[test]
+    fn wrap_moves_a_backticked_command_or_a_path_whole() {
+        let path = "/home/operator/.local/state/snow-connect/drafts/config.toml-00ff.json";
+        let command = "`snow-connect --demo --config '/tmp/a b.toml'`";
+        let text = format!("not saved; the draft is in {path}; {command} offers it again");
+        for width in [72, 80, 100, 120] {
+            let out = wrap(&text, width, "", "  ");
+            assert!(out.lines().all(|l| l.width() <= width), "{width}:\n{out}");
+            assert!(out.lines().any(|l| l.contains(path)), "{width}:\n{out}");
+            assert!(out.lines().any(|l| l.contains(command)), "{width}:\n{out}");
+        }
+        // Too wide for any line: cut, as before, rather than overflow.
+        let out = wrap(&format!("see {command}"), 30, "", "");
+        assert!(out.lines().all(|l| l.width() <= 30), "{out}");
+        // A lone backtick (server text) quotes nothing: the words after it still wrap.
+        let out = wrap(
+            "a `b cc dd ee ff gg hh ii jj kk ll mm nn oo pp qq",
+            20,
+            "",
+            "",
+        );
+        assert!(out.lines().count() > 1, "{out}");
+        for line in out.lines() {
+            assert!(line.width() <= 20, "{out}");
+            assert!(line.split(' ').all(|w| w.len() <= 2 || w == "`b"), "{out}");
+        }
+    }
+
+    #[test]
+    fn warnings_wrap_under_their_prefix() {
+        let text = warning_text(&"word ".repeat(40), 60);
+        let mut lines = text.lines();
+        assert!(
+            lines
+                .next()
+                .is_some_and(|l| l.starts_with("snow-connect: warning: word"))
+        );
+        assert!(text.lines().count() > 2, "{text}");
+        for line in lines {
+            assert!(line.starts_with("  word"), "{text}");
+        }
+        assert!(text.lines().all(|l| l.width() <= 60), "{text}");
+        assert_eq!(note_text("short", 80), "short\n");
+        // A path wider than the line is never cut: it stands alone, whole.
+        let path = format!("/tmp/{}/draft.json", "d".repeat(70));
+        let text = warning_text(&format!("kept as a draft in {path}; resume with it"), 60);
+        assert!(
+            text.lines().any(|l| l.trim() == format!("{path};")),
+            "{text}"
+        );
+        assert!(
+            text.lines()
+                .all(|l| l.width() <= 60 || l.trim() == format!("{path};")),
+            "{text}"
+        );
     }
 
     #[test]

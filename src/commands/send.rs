@@ -116,6 +116,21 @@ impl Out {
             .get_or_insert_with(|| text.to_string());
     }
 
+    /// An error said in words, and what came back (the HTTP status and ServiceNow's message)
+    /// on the line below it, kept with `--quiet`; `--json`'s `error` carries both.
+    fn error_with_evidence(&self, text: &str, evidence: &str) {
+        if evidence.is_empty() {
+            return self.error(text);
+        }
+        self.progress.suspend(|| {
+            output::error(text);
+            output::eprint(&format!("evidence: {evidence}\n"));
+        });
+        self.failed
+            .borrow_mut()
+            .get_or_insert_with(|| format!("{text} Evidence: {evidence}"));
+    }
+
     /// The spinner's text, for the step now running.
     fn step(&self, text: &'static str) {
         self.progress.set_message(text);
@@ -298,8 +313,14 @@ async fn send(
                 .get("short_description")
                 .and_then(Value::as_str)
                 .unwrap_or(&alert.short_description);
-            let failure = create_failure::explain_create_error(&e, client, sent, &wait);
-            out.error(&failure.message);
+            let failure = create_failure::explain_create_error(
+                &e,
+                client,
+                sent,
+                &wait,
+                fixes::Reader::CreateCommand,
+            );
+            out.error_with_evidence(&failure.message, &failure.evidence);
             if let Some(fix) = failure.fix {
                 out.fix(&fix);
             }
@@ -384,7 +405,10 @@ fn report_client_error(
     out: &Out,
 ) -> Exit {
     if err.rate_limited().is_some() {
-        out.error(&create_failure::rate_limit_give_up(err, wait));
+        out.error_with_evidence(
+            &create_failure::rate_limit_give_up(err, wait),
+            &create_failure::evidence_of(err),
+        );
         return Exit::RetryLater;
     }
     out.error(&format!(

@@ -730,6 +730,57 @@ mod tests {
     }
 
     #[test]
+    fn the_quit_note_fits_80_columns_and_keeps_the_command_whole() {
+        use unicode_width::UnicodeWidthStr;
+        let draft = Path::new(
+            "/home/op/.local/state/snow-connect/drafts/config.toml-5f3a9c2e71d04b8a.json",
+        );
+        let note = draft_note(Some(draft), "snow-connect --demo");
+        assert!(
+            format!("snow-connect: warning: {note}").width() > 80,
+            "one line would be wrapped by the terminal"
+        );
+        // What `output::warn` prints at 80 columns.
+        let text = output::warning_text(&note, 80);
+        assert!(text.lines().count() > 1, "{text}");
+        assert!(text.lines().all(|l| l.width() <= 80), "{text}");
+        assert!(
+            text.lines().any(|l| l.contains("`snow-connect --demo`")),
+            "the command on one line:\n{text}"
+        );
+        assert!(
+            text.lines()
+                .any(|l| l.contains(&draft.display().to_string())),
+            "the path on one line:\n{text}"
+        );
+        assert!(
+            text.starts_with("snow-connect: warning: not saved"),
+            "{text}"
+        );
+        // The demo's drafts (named after snow-connect-demo.toml) are wider than 80 columns
+        // under a usual home: the path stands alone, whole, for the terminal to fold, and
+        // every other line fits.
+        let long = Path::new(
+            "/home/operator/.local/state/snow-connect/drafts/snow-connect-demo.toml-5f3a9c2e71d04b8a.json",
+        );
+        let text = output::warning_text(
+            &draft_note(Some(long), "snow-connect --demo --config /tmp/x.toml"),
+            80,
+        );
+        let alone = format!("{};", long.display());
+        assert!(text.lines().any(|l| l.trim() == alone), "{text}");
+        assert!(
+            text.lines().all(|l| l.width() <= 80 || l.trim() == alone),
+            "{text}"
+        );
+        assert!(
+            text.lines()
+                .any(|l| l.contains("`snow-connect --demo --config /tmp/x.toml`")),
+            "{text}"
+        );
+    }
+
+    #[test]
     fn a_dumb_terminal_gets_the_no_terminal_line_with_why() {
         use std::ffi::OsStr;
         let line = dumb_terminal_refusal(Some(OsStr::new("dumb")));

@@ -105,7 +105,7 @@ fn permission_warning(path: &Path, meta: &std::fs::Metadata) -> Option<Warning> 
     Some(Warning {
         message: format!(
             "{shown} has mode {mode:04o}: other users on this machine can access it, and it may \
-             hold secrets. Restrict it with: chmod 600 {}",
+             hold secrets. Restrict it with: `chmod 600 {}`",
             shell_quote(&shown)
         ),
     })

@@ -150,17 +150,44 @@ pub(crate) async fn read_all<R: Row>(
     q: &TableQuery,
     budget: &Budget,
 ) -> ReadOutcome<R> {
+    read_all_keeping(client, q, budget).await.0
+}
+
+/// [`read_all`], and when snow-connect's limit stopped it after rows had come back, those
+/// rows: they prove what an ACL probe asks (the table and its fields are readable) although
+/// the read as a whole failed. They are kept only as long as the caller looks at them; the
+/// outcome (the error) is what discovery sees.
+pub(crate) async fn read_all_keeping<R: Row>(
+    client: &Client,
+    q: &TableQuery,
+    budget: &Budget,
+) -> (ReadOutcome<R>, Option<ReadOk<R>>) {
     let mut records = Vec::new();
     let mut names = Interner::default();
-    let info = client
+    let read = client
         .get_all_rows(q, budget, decoder(&mut records, &mut names))
-        .await?;
-    records.shrink_to_fit();
-    Ok(ReadOk {
-        records,
-        total: info.total,
-        requests: info.requests,
-    })
+        .await;
+    match read {
+        Ok(info) => {
+            records.shrink_to_fit();
+            let ok = ReadOk {
+                records,
+                total: info.total,
+                requests: info.requests,
+            };
+            (Ok(ok), None)
+        }
+        Err(Error::OverBudget(over)) if !records.is_empty() => {
+            let before = ReadOk {
+                records,
+                total: over.claimed,
+                // Not counted anywhere: the outcome (the error) is what the caller reports.
+                requests: 0,
+            };
+            (Err(Error::OverBudget(over)), Some(before))
+        }
+        Err(e) => (Err(e), None),
+    }
 }
 
 fn requests_of<R>(r: &ReadOutcome<R>) -> usize {

@@ -9,7 +9,49 @@ use crate::servicenow::Error;
 /// The custom role the fixes ask the admin to create; any name works.
 pub const INTEGRATION_ROLE: &str = "finout_integration";
 
-/// Who and where a fix is about.
+/// Where a fix is read, which decides how it says to verify a change: the command or the key
+/// that tries again there.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Reader {
+    /// `snow-connect check` (and `fields`, and the Markdown report): run the checks again.
+    #[default]
+    CheckCommand,
+    /// A create that failed on the command line (`send`, `check --create-test-incident`):
+    /// plain `check` would not create anything, so it names the commands that do.
+    CreateCommand,
+    /// The wizard's ACL matrix, where `r` runs the checks again.
+    WizardMatrix,
+    /// The wizard's failed test incident, where `t` (or the button) sends it again.
+    WizardTestIncident,
+}
+
+impl Reader {
+    /// Every reader, for [`FixContext::retarget`] and the tests.
+    pub const ALL: [Reader; 4] = [
+        Reader::CheckCommand,
+        Reader::CreateCommand,
+        Reader::WizardMatrix,
+        Reader::WizardTestIncident,
+    ];
+
+    /// How this reader verifies a change, as the end of a sentence: "…, then {again}."
+    pub fn again(self) -> &'static str {
+        match self {
+            Reader::CheckCommand => "run `snow-connect check` again",
+            Reader::CreateCommand => {
+                "run `snow-connect check --create-test-incident` (or `send` again)"
+            }
+            Reader::WizardMatrix => "press r to run the checks again",
+            Reader::WizardTestIncident => "send the test incident again (t or the button)",
+        }
+    }
+
+    fn in_wizard(self) -> bool {
+        matches!(self, Reader::WizardMatrix | Reader::WizardTestIncident)
+    }
+}
+
+/// Who and where a fix is about, and where it is read.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FixContext {
     /// The integration user's User ID.
@@ -19,16 +61,43 @@ pub struct FixContext {
     /// The instance URL is `http://` (a simulator or a proxy on loopback): advice must not say
     /// "HTTPS" or "TLS" for it.
     pub plain_http: bool,
+    /// Where the fix is read: the one sentence that says how to verify the change follows it.
+    pub reader: Reader,
 }
 
 impl FixContext {
-    /// A context for `user` on `host`.
+    /// A context for `user` on `host`, read by `snow-connect check`.
     pub fn new(user: &str, host: &str) -> FixContext {
         FixContext {
             user: user.to_string(),
             host: host.to_string(),
             plain_http: false,
+            reader: Reader::default(),
         }
+    }
+
+    /// The same context, read by `reader`.
+    #[must_use]
+    pub fn read_by(self, reader: Reader) -> FixContext {
+        FixContext { reader, ..self }
+    }
+
+    /// How the reader verifies a change (see [`Reader::again`]).
+    pub fn again(&self) -> &'static str {
+        self.reader.again()
+    }
+
+    /// `text` (a fix written for the command line, as the check ladder writes them) with its
+    /// verification sentence in this reader's words, when this reader is in the wizard.
+    /// Command-line wordings are left alone: `check` words its create failures for creating.
+    pub fn retarget(&self, text: &str) -> String {
+        if !self.reader.in_wizard() {
+            return text.to_string();
+        }
+        Reader::ALL
+            .iter()
+            .filter(|r| !r.in_wizard())
+            .fold(text.to_string(), |t, r| t.replace(r.again(), self.again()))
     }
 
     /// A context for `user` on the instance at `url`, scheme included.
@@ -126,11 +195,13 @@ pub(crate) fn grant_step(ctx: &FixContext, role: &str) -> String {
     )
 }
 
-pub(crate) fn new_session_step() -> String {
-    "A new role takes effect with a new session: revoke the integration's token (System OAuth > \
-     Manage Tokens > the token > Revoke Access) or wait for it to expire (30 minutes by default), \
-     then run `snow-connect check` again."
-        .to_string()
+pub(crate) fn new_session_step(ctx: &FixContext) -> String {
+    format!(
+        "A new role takes effect with a new session: revoke the integration's token (System OAuth \
+         > Manage Tokens > the token > Revoke Access) or wait for it to expire (30 minutes by \
+         default), then {}.",
+        ctx.again()
+    )
 }
 
 pub(crate) const NEVER: &str = "Do not use admin, security_admin or snc_read_only for this.";
@@ -148,7 +219,7 @@ fn acl_fix(
         steps.push(acl_step(table, *p));
     }
     steps.push(grant_step(ctx, INTEGRATION_ROLE));
-    steps.push(new_session_step());
+    steps.push(new_session_step(ctx));
     let mut outro: Vec<&str> = extra.to_vec();
     outro.push(NEVER);
     numbered(intro, &steps, &outro)
@@ -248,8 +319,9 @@ pub fn role_summary(ctx: &FixContext) -> String {
 }
 
 /// The OAuth client is securely scoped (403 "Access to unscoped api is not allowed").
-pub fn securely_scoped() -> String {
-    "ServiceNow admin: the OAuth client is securely scoped, so ServiceNow refuses every Table API \
+pub fn securely_scoped(ctx: &FixContext) -> String {
+    format!(
+        "ServiceNow admin: the OAuth client is securely scoped, so ServiceNow refuses every Table API \
      call whatever the user's roles; no ACL change helps. Do one of:\n\
      1. System OAuth > Application Registry > the integration's record: set Scope Restriction to \
      Broad scoped > Update (Zurich and later).\n\
@@ -258,18 +330,20 @@ pub fn securely_scoped() -> String {
      3. Add the auth scope useraccount to the OAuth client (it can then use every API the user \
      may use).\n\
      Also check that the record was created with the application picker on Global (Accessible \
-     from: All application scopes). Scope changes apply to existing tokens: run \
-     `snow-connect check` again right after."
-        .to_string()
+     from: All application scopes). Scope changes apply to existing tokens: {} right after.",
+        ctx.again()
+    )
 }
 
 /// 403 "Missing required api access scope": a REST API Auth Scope protects the Table API.
-pub fn missing_auth_scope() -> String {
-    "ServiceNow admin: a REST API Auth Scope protects the Table API and the OAuth client lacks \
-     it. In System OAuth > Application Registry > the integration's record, add that auth scope \
-     (or the auth scope useraccount, which can use every API) to the client, then run \
-     `snow-connect check` again."
-        .to_string()
+pub fn missing_auth_scope(ctx: &FixContext) -> String {
+    format!(
+        "ServiceNow admin: a REST API Auth Scope protects the Table API and the OAuth client \
+         lacks it. In System OAuth > Application Registry > the integration's record, add that \
+         auth scope (or the auth scope useraccount, which can use every API) to the client, then \
+         {}.",
+        ctx.again()
+    )
 }
 
 /// 403 "Failed API level ACL Validation": the REST endpoint ACLs are active.
@@ -280,7 +354,7 @@ pub fn rest_api_access(ctx: &FixContext) -> String {
          {user} lacks the role they require. Give {user} the snc_platform_rest_api_access role \
          (itil contains it): User Administration > Users > {user} > Roles related list > Edit... \
          > add snc_platform_rest_api_access > Save. {}",
-        new_session_step()
+        new_session_step(ctx)
     )
 }
 
@@ -308,7 +382,7 @@ pub fn insert_denied(ctx: &FixContext) -> String {
                 "If {user} has snc_read_only, remove it in the same list: that role blocks every \
                  insert."
             ),
-            new_session_step(),
+            new_session_step(ctx),
         ],
         &[
             "If ServiceNow's message names a business rule or data policy instead of an ACL, that \
@@ -585,15 +659,15 @@ pub fn for_error(err: &Error, ctx: &FixContext) -> Option<String> {
         }
         Error::TokenRejected { .. } | Error::LoginRemembered { .. } => token_rejected(ctx),
         Error::NotAuthenticated(_) => token_not_accepted(),
-        Error::SecurelyScoped(_) => securely_scoped(),
+        Error::SecurelyScoped(_) => securely_scoped(ctx),
         e @ Error::Forbidden(m) => {
             let detail = m.detail.as_deref().unwrap_or_default();
             if is_insert_denied(e) {
                 insert_denied(ctx)
             } else if detail.contains("Access to unscoped api") {
-                securely_scoped()
+                securely_scoped(ctx)
             } else if detail.contains("Missing required api access scope") {
-                missing_auth_scope()
+                missing_auth_scope(ctx)
             } else if detail.contains("Failed API level ACL Validation") {
                 rest_api_access(ctx)
             } else {
@@ -706,12 +780,67 @@ mod tests {
 
     #[test]
     fn scope_fix_points_to_the_registry_not_acls() {
-        let f = securely_scoped();
+        let f = securely_scoped(&ctx());
         assert!(f.contains("Scope Restriction"));
         assert!(f.contains("Broad scoped"));
         assert!(f.contains("Allow access only to APIs in selected scope"));
         assert!(f.contains("useraccount"));
         assert!(!f.contains("Access Control (ACL) > New"));
+    }
+
+    #[test]
+    fn each_reader_is_told_how_to_verify_in_its_own_words() {
+        let cases = [
+            (Reader::CheckCommand, "run `snow-connect check` again"),
+            (
+                Reader::CreateCommand,
+                "run `snow-connect check --create-test-incident` (or `send` again)",
+            ),
+            (Reader::WizardMatrix, "press r to run the checks again"),
+            (
+                Reader::WizardTestIncident,
+                "send the test incident again (t or the button)",
+            ),
+        ];
+        for (reader, words) in cases {
+            let ctx = ctx().read_by(reader);
+            let texts = [
+                insert_denied(&ctx),
+                table_read("sys_dictionary", &ctx),
+                query_fields_denied("sys_db_object", &ctx),
+                rest_api_access(&ctx),
+                securely_scoped(&ctx),
+                missing_auth_scope(&ctx),
+            ];
+            for text in texts {
+                assert!(text.contains(words), "{reader:?}: {text}");
+                for other in Reader::ALL.into_iter().filter(|r| *r != reader) {
+                    assert!(!text.contains(other.again()), "{reader:?}: {text}");
+                }
+            }
+        }
+        // The command line's `check` is the default, word for word as before.
+        assert_eq!(FixContext::default().reader, Reader::CheckCommand);
+        assert!(
+            new_session_step(&ctx())
+                .ends_with("(30 minutes by default), then run `snow-connect check` again.")
+        );
+        assert!(securely_scoped(&ctx()).ends_with(
+            "Scope changes apply to existing tokens: run `snow-connect check` again right after."
+        ));
+    }
+
+    #[test]
+    fn the_wizard_rewords_what_the_ladder_wrote_for_check() {
+        let written = table_read("sys_dictionary", &ctx());
+        for reader in [Reader::WizardMatrix, Reader::WizardTestIncident] {
+            let read = ctx().read_by(reader).retarget(&written);
+            assert!(!read.contains("snow-connect check"), "{read}");
+            assert_eq!(read, table_read("sys_dictionary", &ctx().read_by(reader)));
+        }
+        // On the command line a create's wording stays a create's.
+        let create = insert_denied(&ctx().read_by(Reader::CreateCommand));
+        assert_eq!(ctx().retarget(&create), create);
     }
 
     #[test]

@@ -215,6 +215,11 @@ pub fn assess(results: &[CheckResult], extra: Vec<Cause>, ctx: &FixContext) -> A
             );
         }
     }
+    // The rows' fixes were written by the ladder, for `check`; a cause read elsewhere (the
+    // wizard's matrix) says how to verify there.
+    for c in &mut causes {
+        c.fix = ctx.retarget(&c.fix);
+    }
     for e in extra {
         match causes.iter_mut().find(|c| c.id == e.id) {
             Some(c) => {
@@ -408,7 +413,7 @@ fn admin_plan(causes: &[Cause], ctx: &FixContext) -> AdminPlan {
         );
     }
     if has(CauseId::AuthScopeMissing) {
-        steps.push(fixes::missing_auth_scope().replace("ServiceNow admin: ", ""));
+        steps.push(fixes::missing_auth_scope(ctx).replace("ServiceNow admin: ", ""));
     }
     if has(CauseId::TokenRestricted) {
         steps.push(fixes::token_not_accepted().replace("ServiceNow admin: ", ""));
@@ -435,7 +440,7 @@ fn admin_plan(causes: &[Cause], ctx: &FixContext) -> AdminPlan {
         || has(CauseId::AuthScopeMissing)
         || has(CauseId::TokenRestricted);
     if changes_access {
-        steps.push(fixes::new_session_step());
+        steps.push(fixes::new_session_step(ctx));
     }
     let script = (!acls.is_empty()).then(|| {
         let names: Vec<String> = acls.iter().map(|(a, _)| a.clone()).collect();

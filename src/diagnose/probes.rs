@@ -618,6 +618,35 @@ pub(crate) fn table_pair(table: &str, access: &Access, ctx: &FixContext) -> (Out
     }
 }
 
+/// [`table_pair`] for the rows a read returned before snow-connect's own limit stopped it:
+/// what those rows prove (the table, and the fields they carry, are readable), and that the
+/// read stopped. The limit is discovery's cause (`dictionary_too_large`), not these checks'.
+pub(crate) fn table_pair_stopped(
+    table: &str,
+    access: &Access,
+    ctx: &FixContext,
+) -> (Outcome, Outcome) {
+    let (t, f) = table_pair(table, access, ctx);
+    let f = match access {
+        Access::Readable { requested, .. } => stopped(f, &fields_proven(requested)),
+        _ => f,
+    };
+    (stopped(t, "rows readable"), f)
+}
+
+/// A passed outcome from rows read before snow-connect's limit stopped the read: `proven`,
+/// and that the read stopped. Any other outcome (fields missing from those rows) stands as
+/// it is: the rows that came back show it.
+pub(crate) fn stopped(mut outcome: Outcome, proven: &str) -> Outcome {
+    if outcome.status == CheckStatus::Passed {
+        outcome.summary = format!(
+            "{proven}; the read stopped at snow-connect's limit ({})",
+            CauseId::DictionaryTooLarge
+        );
+    }
+    outcome
+}
+
 /// `acl:sys_glide_object`: one check covering the table and its fields (remediation 1.1).
 pub(crate) fn glide_outcome(access: &Access, ctx: &FixContext) -> Outcome {
     const T: &str = "sys_glide_object";
@@ -792,6 +821,39 @@ mod tests {
                 .as_deref()
                 .is_some_and(|e| e.contains("unauthorized to access table"))
         );
+    }
+
+    #[test]
+    fn rows_read_before_the_limit_prove_the_acls_and_say_the_read_stopped() {
+        let required = ["name", "element"];
+        let rows = ok(
+            vec![rec(json!({"name": "incident", "element": "u_x"}))],
+            Some(5_000_000),
+        );
+        let (t, f) = table_pair_stopped("sys_dictionary", &access(&rows, &required), &ctx());
+        assert_eq!(t.status, CheckStatus::Passed);
+        assert_eq!(
+            t.summary,
+            "rows readable; the read stopped at snow-connect's limit (dictionary_too_large)"
+        );
+        assert_eq!(t.cause, None, "the limit is discovery's cause");
+        assert_eq!(
+            t.evidence.as_deref(),
+            Some("HTTP 200 with 1 record(s); X-Total-Count: 5000000")
+        );
+        assert_eq!(f.status, CheckStatus::Passed);
+        assert_eq!(
+            f.summary,
+            "2 fields readable: name, element; the read stopped at snow-connect's limit \
+             (dictionary_too_large)"
+        );
+        // Rows without the fields prove the field ACL missing, limit or not.
+        let hidden = ok(vec![rec(json!({"name": "incident"}))], Some(5_000_000));
+        let (t, f) = table_pair_stopped("sys_dictionary", &access(&hidden, &required), &ctx());
+        assert_eq!(t.status, CheckStatus::Passed);
+        assert_eq!(f.status, CheckStatus::Partial);
+        assert_eq!(f.cause, Some(CauseId::MissingAcl));
+        assert!(!f.summary.contains("stopped"), "{}", f.summary);
     }
 
     #[test]

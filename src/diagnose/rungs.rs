@@ -11,12 +11,12 @@ use tokio_util::sync::CancellationToken;
 use super::cause::CauseId;
 use super::dictionary::{
     CHOICE_REQUIRED, DICT_REQUIRED, GLIDE_FIELDS, Prefetch, chain_query_by_name, choice_query,
-    dictionary_query, discover_with, glide_query, read_all, read_page,
+    dictionary_query, discover_with, glide_query, read_all_keeping, read_page,
 };
 use super::fixes::{self, FixContext};
 use super::ladder::{CheckOptions, ConnectionInput};
-use super::probes::{self, Outcome, ReadOutcome, access};
-use super::rows::{ChoiceRow, DictRow, GlideRow};
+use super::probes::{self, Outcome, ReadOk, ReadOutcome, access};
+use super::rows::{ChoiceRow, DictRow, GlideRow, Row};
 use super::{CheckId, CheckStatus, Dictionary, DictionaryError};
 use crate::servicenow::{Budget, Client, EncodedQuery, Error, InstanceUrl, TableQuery};
 
@@ -360,18 +360,26 @@ async fn acl_probe(rung: RungId, env: &Env<'_>) -> (Vec<(CheckId, Outcome)>, Fou
             ]
         }
         RungId::Dictionary => {
-            let r: ReadOutcome<DictRow> = match &guess {
-                Some(g) => {
-                    cancellable(cancel, read_all(client, &dictionary_query(g), budget)).await
-                }
+            let (r, before): (ReadOutcome<DictRow>, _) = match &guess {
+                Some(g) => read_all_proving(env, client, &dictionary_query(g)).await,
                 None => {
                     let q = dictionary_query(&small_chain)
                         .fields(&DICT_REQUIRED)
                         .limit(1);
-                    cancellable(cancel, read_page(client, &q, budget)).await
+                    (
+                        cancellable(cancel, read_page(client, &q, budget)).await,
+                        None,
+                    )
                 }
             };
-            let (t, f) = probes::table_pair("sys_dictionary", &access(&r, &DICT_REQUIRED), ctx);
+            let (t, f) = match before {
+                Some(b) => probes::table_pair_stopped(
+                    "sys_dictionary",
+                    &access(&Ok(b), &DICT_REQUIRED),
+                    ctx,
+                ),
+                None => probes::table_pair("sys_dictionary", &access(&r, &DICT_REQUIRED), ctx),
+            };
             if let Some(g) = guess {
                 stash(env, |p| p.dictionary = Some((g, r)));
             }
@@ -381,30 +389,46 @@ async fn acl_probe(rung: RungId, env: &Env<'_>) -> (Vec<(CheckId, Outcome)>, Fou
             ]
         }
         RungId::Glide => {
-            let r: ReadOutcome<GlideRow> = match &guess {
-                Some(_) => cancellable(cancel, read_all(client, &glide_query(), budget)).await,
-                None => {
-                    cancellable(cancel, read_page(client, &glide_query().limit(1), budget)).await
-                }
+            let (r, before): (ReadOutcome<GlideRow>, _) = match &guess {
+                Some(_) => read_all_proving(env, client, &glide_query()).await,
+                None => (
+                    cancellable(cancel, read_page(client, &glide_query().limit(1), budget)).await,
+                    None,
+                ),
             };
-            let outcome = probes::glide_outcome(&access(&r, &GLIDE_FIELDS), ctx);
+            let outcome = match before {
+                Some(b) => probes::stopped(
+                    probes::glide_outcome(&access(&Ok(b), &GLIDE_FIELDS), ctx),
+                    "rows readable",
+                ),
+                None => probes::glide_outcome(&access(&r, &GLIDE_FIELDS), ctx),
+            };
             if guess.is_some() {
                 stash(env, |p| p.glide = Some(r));
             }
             vec![(CheckId::AclSysGlideObject, outcome)]
         }
         _ => {
-            let r: ReadOutcome<ChoiceRow> = match &guess {
-                Some(g) => cancellable(cancel, read_all(client, &choice_query(g), budget)).await,
+            let (r, before): (ReadOutcome<ChoiceRow>, _) = match &guess {
+                Some(g) => read_all_proving(env, client, &choice_query(g)).await,
                 None => {
                     let q = TableQuery::new("sys_choice")
                         .query(EncodedQuery::new().is_in("name", &small_chain))
                         .fields(&CHOICE_REQUIRED)
                         .limit(1);
-                    cancellable(cancel, read_page(client, &q, budget)).await
+                    (
+                        cancellable(cancel, read_page(client, &q, budget)).await,
+                        None,
+                    )
                 }
             };
-            let outcome = probes::choice_outcome(&access(&r, &CHOICE_REQUIRED), ctx);
+            let outcome = match before {
+                Some(b) => probes::stopped(
+                    probes::choice_outcome(&access(&Ok(b), &CHOICE_REQUIRED), ctx),
+                    "rows readable",
+                ),
+                None => probes::choice_outcome(&access(&r, &CHOICE_REQUIRED), ctx),
+            };
             if let Some(g) = guess {
                 stash(env, |p| p.choices = Some((g, r)));
             }
@@ -412,6 +436,21 @@ async fn acl_probe(rung: RungId, env: &Env<'_>) -> (Vec<(CheckId, Outcome)>, Fou
         }
     };
     (outcomes, Found::Nothing)
+}
+
+/// A whole read (for discovery to reuse) within the discovery's budget, unless cancelled;
+/// with the rows that came back before snow-connect's limit stopped it, if it did (see
+/// [`read_all_keeping`]).
+async fn read_all_proving<R: Row>(
+    env: &Env<'_>,
+    client: &Client,
+    q: &TableQuery,
+) -> (ReadOutcome<R>, Option<ReadOk<R>>) {
+    tokio::select! {
+        biased;
+        _ = env.cancel.cancelled() => (Err(Error::Cancelled), None),
+        r = read_all_keeping(client, q, &env.budget) => r,
+    }
 }
 
 async fn discovery(env: &Env<'_>) -> (Vec<(CheckId, Outcome)>, Found) {
@@ -455,7 +494,9 @@ async fn create(env: &Env<'_>) -> (Vec<(CheckId, Outcome)>, Found) {
     };
     let known = env.dictionary.as_ref().and_then(|d| d.as_ref().ok());
     let created = cancellable(env.cancel, maker.make(client, known)).await;
-    let outcome = probes::create_outcome(&created, &env.ctx);
+    // Plain `check` creates nothing: a failed create is verified by creating again.
+    let ctx = env.ctx.clone().read_by(fixes::Reader::CreateCommand);
+    let outcome = probes::create_outcome(&created, &ctx);
     let found = match created {
         Ok(c) => Found::TestIncident(c.number),
         Err(_) => Found::Nothing,

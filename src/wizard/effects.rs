@@ -13,6 +13,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::{ConfigError, DraftStore, SaveOptions};
 use crate::diagnose::create_failure::explain_create_error;
+use crate::diagnose::fixes::Reader;
 use crate::diagnose::{CheckId, CheckStatus};
 use crate::diagnose::{CheckOptions, ConnectionInput};
 use crate::dictionary::ReferenceSearch;
@@ -408,7 +409,14 @@ impl Runner {
                                 .get("short_description")
                                 .and_then(serde_json::Value::as_str)
                                 .unwrap_or_default();
-                            Err(explain_create_error(&e, &client, sent, &wait).into())
+                            Err(explain_create_error(
+                                &e,
+                                &client,
+                                sent,
+                                &wait,
+                                Reader::WizardTestIncident,
+                            )
+                            .into())
                         }
                     }))
                 });

@@ -648,8 +648,15 @@ fn warnings_share_one_prefix_and_quiet_drops_them() {
     let out = run(c);
     let err = text(&out.stderr);
     assert!(!err.is_empty(), "a 0644 config with an inline secret warns");
+    // Each warning starts with the prefix; a long one wraps at 80 columns (stderr is a
+    // pipe), its continuation lines indented under it.
+    assert!(err.starts_with("snow-connect: warning: "), "{err}");
     for line in err.lines() {
-        assert!(line.starts_with("snow-connect: warning: "), "{line:?}");
+        assert!(
+            line.starts_with("snow-connect: warning: ") || line.starts_with("  "),
+            "{line:?}"
+        );
+        assert!(line.chars().count() <= 80, "{line:?}");
     }
     let mut c = cmd(dir.path(), &["-q", "--config", config, "config", "show"]);
     c.env("CLI_TEST_PASSWORD", PASSWORD);

@@ -358,11 +358,49 @@ async fn insert_denied_exits_1_with_the_fix() {
     let out = home.send_alert("Denied").await;
     assert_eq!(code(&out), 1, "stderr: {}", stderr(&out));
     let err = stderr(&out);
-    assert!(err.contains("ACL Exception Insert Failed"), "{err}");
     assert!(err.contains("itil"), "{err}");
     assert!(err.contains("sn_incident_write"), "{err}");
     assert!(err.contains("snc_read_only"), "{err}");
     assert!(err.contains(DEMO_USERNAME), "{err}");
+    // The error says why in words; ServiceNow's answer, whole, is the line below it.
+    let mut lines = err.lines();
+    assert_eq!(
+        lines.next(),
+        Some(
+            "snow-connect: error: ServiceNow refused to create the incident: the integration \
+             user lacks a role or ACL that allows creating incidents."
+        ),
+        "{err}"
+    );
+    assert_eq!(
+        lines.next(),
+        Some(
+            "evidence: HTTP 403: Operation Failed: ACL Exception Insert Failed due to security \
+             constraints"
+        ),
+        "{err}"
+    );
+    // Plain `check` would not create anything: the fix names what does.
+    assert!(
+        err.contains("run `snow-connect check --create-test-incident` (or `send` again)"),
+        "{err}"
+    );
+    assert!(!err.contains("run `snow-connect check` again"), "{err}");
+
+    // --json: one document whose `error` carries the evidence too.
+    let out = home.send_alert_with("Denied", &["--json"]).await;
+    assert_eq!(code(&out), 1, "stderr: {}", stderr(&out));
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("one JSON document");
+    assert_eq!(doc["ok"], false);
+    let error = doc["error"].as_str().unwrap_or_default();
+    assert!(
+        error.starts_with("ServiceNow refused to create the incident: ")
+            && error.ends_with(
+                "Evidence: HTTP 403: Operation Failed: ACL Exception Insert Failed due to \
+                 security constraints"
+            ),
+        "{error}"
+    );
     assert_eq!(sim.incident_count(), before);
 }
 
@@ -754,7 +792,10 @@ async fn rate_limit_beyond_the_bound_gives_up_and_says_when() {
     // Rate limited: try again later (exit 4), not "change something".
     assert_eq!(code(&out), 4, "stderr: {}", stderr(&out));
     let err = stderr(&out);
-    assert!(err.contains("Rate limit exceeded"), "{err}");
+    assert!(
+        err.contains("\nevidence: HTTP 429: Rate limit exceeded"),
+        "{err}"
+    );
     assert!(err.contains("Try again in "), "{err}");
     assert!(err.contains("nothing was created"), "{err}");
     assert_eq!(sim.incident_count(), before);

@@ -17,6 +17,7 @@ use snow_connect::config::{DraftStore, SecretRef};
 use snow_connect::diagnose::FieldKind;
 use snow_connect::servicenow::ClientOptions;
 use snow_connect::simulator::{SimOptions, Simulator};
+use snow_connect::wizard::screens::review::TestState;
 use snow_connect::wizard::{
     DraftState, Existing, LoopExit, LoopOptions, Model, Prefill, Runner, RunnerOptions, Screen,
     Setup, run_loop,
@@ -568,5 +569,122 @@ async fn the_test_incident_waits_out_a_rate_limit_like_send() {
         before + 1,
         "created once, never resent"
     );
+    sim.shutdown().await;
+}
+
+/// Every fix the matrix can show for the finished checks (what its pane, detail view and
+/// clipboard give): the causes' fixes, the one plan, and the own fix of a row without a cause.
+fn matrix_fixes(model: &Model) -> Vec<String> {
+    let a = snow_connect::wizard::screens::checks::assessment(&model.cx);
+    let mut texts: Vec<String> = a.causes.iter().map(|c| c.fix.clone()).collect();
+    texts.push(a.plan.text());
+    texts.extend(
+        model
+            .cx
+            .checks
+            .results()
+            .into_iter()
+            .filter(|r| r.cause.is_none())
+            .filter_map(|r| r.fix),
+    );
+    texts
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_matrix_says_to_press_r_not_to_run_check() {
+    // Missing ACLs (the plan's new-session step) and a securely scoped client (a fix the
+    // ladder wrote for `check`, read in the matrix).
+    let scenarios = [
+        SimOptions {
+            deny: vec!["sys_dictionary.*".into(), "sys_glide_object".into()],
+            ..SimOptions::default()
+        },
+        SimOptions {
+            securely_scoped: true,
+            ..SimOptions::default()
+        },
+    ];
+    for options in scenarios {
+        let sim = Simulator::start(options).await.expect("simulator");
+        let env = env();
+        let (model, _exit) = run_wizard(
+            &env,
+            setup(&env, Some(prefill(&sim))),
+            |mut ui| async move {
+                connect(&mut ui).await;
+                ui.wait_for("Connection and ACL matrix").await;
+                ui.wait_for("above the matrix").await;
+                ui.key(KeyCode::Enter);
+                ui.wait_for("Evidence").await;
+                ui.key(KeyCode::Esc);
+                ui.wait_for("Enter details").await;
+                ui.ctrl('c');
+            },
+        )
+        .await;
+        let texts = matrix_fixes(&model);
+        let all = texts.join("\n");
+        assert!(all.contains("press r to run the checks again"), "{all}");
+        for text in &texts {
+            assert!(!text.contains("snow-connect check"), "{text}");
+        }
+        sim.shutdown().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_test_incident_says_to_send_it_again_and_shows_the_evidence_apart() {
+    let sim = Simulator::start(SimOptions {
+        deny: vec!["incident.create".into()],
+        ..SimOptions::default()
+    })
+    .await
+    .expect("simulator");
+    let env = env();
+    let (model, _exit) = run_wizard(
+        &env,
+        setup(&env, Some(prefill(&sim))),
+        |mut ui| async move {
+            open_new_endpoint(&mut ui).await;
+            ui.text("Refused");
+            save_endpoint_and_review(&mut ui).await;
+            ui.press_until(KeyCode::Tab, "▸[ Send a test incident ]", 8)
+                .await;
+            ui.key(KeyCode::Enter);
+            ui.wait_for("Create a test incident?").await;
+            ui.key(KeyCode::Char('y'));
+            ui.wait_for("The test incident failed").await;
+            ui.key(KeyCode::Char('v'));
+            let detail = ui.wait_for("Evidence").await;
+            assert!(
+                detail.contains("ServiceNow refused to create the incident"),
+                "{detail}"
+            );
+            ui.key(KeyCode::Esc);
+            ui.ctrl('c');
+            ui.wait_for("Quit without saving?").await;
+            ui.ctrl('c');
+        },
+    )
+    .await;
+    let TestState::Done(Err(failure)) = &model.screens.review.test else {
+        panic!("the test incident failed: {:?}", model.screens.review.test);
+    };
+    assert_eq!(
+        failure.message,
+        "ServiceNow refused to create the incident: the integration user lacks a role or ACL \
+         that allows creating incidents."
+    );
+    let evidence = failure.evidence.as_deref().unwrap_or_default();
+    assert!(
+        evidence.starts_with("HTTP 403: Operation Failed: ACL Exception Insert Failed"),
+        "{evidence}"
+    );
+    let fix = failure.fix.as_deref().unwrap_or_default();
+    assert!(
+        fix.contains("then send the test incident again (t or the button)."),
+        "{fix}"
+    );
+    assert!(!fix.contains("snow-connect check"), "{fix}");
     sim.shutdown().await;
 }

@@ -13,7 +13,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, HighlightSpacing, Paragraph, Row, Table, TableState};
 use unicode_width::UnicodeWidthStr;
 
-use crate::diagnose::fixes::FixContext;
+use crate::diagnose::fixes::{FixContext, Reader};
 use crate::diagnose::{
     Assessment, Cause, CauseId, CauseKind, CheckEvent, CheckId, CheckResult, CheckStatus,
     DictionaryError, Verdict, plan,
@@ -47,7 +47,7 @@ pub fn visible_rows(cx: &Context) -> Vec<(CheckId, &RowState)> {
 /// Causes, plan and verdict of the finished rows (and of discovery), the same model `check`
 /// and the report use.
 pub fn assessment(cx: &Context) -> Assessment {
-    let ctx = FixContext::new(&cx.checks.username, "");
+    let ctx = FixContext::new(&cx.checks.username, "").read_by(Reader::WizardMatrix);
     let extra = match &cx.dictionary {
         Some(Err(DictionaryError::Client(e))) => {
             plan::cause_from_error(e, "the incident dictionary could not be read", &ctx)
