@@ -424,11 +424,14 @@ fn test_incident() {
         message: "Operation Failed".into(),
         detail: Some("ACL Exception Insert Failed due to security constraints".into()),
     });
-    let ctx = crate::diagnose::fixes::FixContext::new("finout.integration", "acme.service-now.com");
+    let ctx = crate::diagnose::fixes::FixContext::new("finout.integration", "acme.service-now.com")
+        .read_by(crate::diagnose::fixes::Reader::WizardTestIncident);
     send(
         &mut m,
         [Msg::TestIncident(Err(crate::wizard::msg::TestFailure {
-            message: format!("ServiceNow refused to create the incident ({denied})."),
+            message: "ServiceNow refused to create the incident: the integration user lacks a \
+                      role or ACL that allows creating incidents."
+                .into(),
             evidence: Some(
                 "HTTP 403: Operation Failed: ACL Exception Insert Failed due to security constraints"
                     .into(),

@@ -617,7 +617,7 @@ async fn the_matrix_says_to_press_r_not_to_run_check() {
                 ui.key(KeyCode::Enter);
                 ui.wait_for("Evidence").await;
                 ui.key(KeyCode::Esc);
-                ui.wait_for("Enter details").await;
+                ui.wait_for("Enter/v details").await;
                 ui.ctrl('c');
             },
         )

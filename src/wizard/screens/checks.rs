@@ -150,12 +150,19 @@ impl Checks {
         if cx.checks.cancelled {
             cx.info("Checks cancelled. r runs them again.");
         } else if cx.checks.required_ok() && causes > 0 {
-            // The banner stands for an optional check (the choice lists): say so, so that
-            // the two do not seem to disagree.
-            cx.info(
-                "The required checks passed; the cause above concerns an optional check. \
-                 c continues to the endpoints.",
-            );
+            // The banner stands for something the required rows do not show (the dictionary
+            // read, an optional check): say which, so that the two do not seem to disagree.
+            if cx.dict().is_none() {
+                cx.info(
+                    "The required checks passed, but the dictionary could not be read (the \
+                     cause above): Additional Fields stay empty until it is. c continues.",
+                );
+            } else {
+                cx.info(
+                    "The required checks passed; the cause above concerns an optional check. \
+                     c continues to the endpoints.",
+                );
+            }
         } else if cx.checks.required_ok() {
             cx.info("All required checks passed. c continues to the endpoints.");
         } else {
