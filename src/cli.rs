@@ -73,6 +73,9 @@ pub struct Cli {
     #[command(flatten)]
     pub sim: SimOptions,
 
+    // Undocumented on purpose here and on the flattened fields below: clap turns doc comments
+    // into help text, and these have their own.
+    #[allow(missing_docs)]
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -129,6 +132,7 @@ pub struct ConnectionArgs {
 /// `snow-connect check`.
 #[derive(Debug, Clone, Args)]
 pub struct CheckArgs {
+    #[allow(missing_docs)]
     #[command(flatten)]
     pub conn: ConnectionArgs,
     /// Print one JSON document on stdout (human text goes to stderr).
@@ -145,6 +149,7 @@ pub struct CheckArgs {
 /// `snow-connect fields`.
 #[derive(Debug, Clone, Args)]
 pub struct FieldsArgs {
+    #[allow(missing_docs)]
     #[command(flatten)]
     pub conn: ConnectionArgs,
     /// Table whose dictionary to read.
@@ -198,6 +203,7 @@ impl SendArgs {
 /// `snow-connect simulator`.
 #[derive(Debug, Clone, Args)]
 pub struct SimulatorArgs {
+    #[allow(missing_docs)]
     #[command(flatten)]
     pub sim: SimOptions,
 }

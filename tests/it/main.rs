@@ -5,6 +5,9 @@
 //! `tracing` subscriber, the environment, a panic hook, resource limits) re-run this binary
 //! for just themselves (`--exact module::name`).
 
+// Test and bench code may stop at a broken fixture: that is where it should stop.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod support;
 
 mod causes;
