@@ -71,6 +71,16 @@ fn pty_bench(idle: Duration) {
             "no complete first frame"
         );
     }
+    // The frame's last bytes (style resets, the cursor) can follow its text in a later read.
+    let settle = Instant::now();
+    let mut tail = 0usize;
+    while settle.elapsed() < Duration::from_millis(200) {
+        if let Ok(b) = rx.recv_timeout(Duration::from_millis(20)) {
+            tail += b.len();
+            parser.process(&b);
+        }
+    }
+    println!("the first frame's tail after its text: {tail} bytes");
     let pid = child.process_id().expect("pid");
     let cpu = || -> Option<u64> {
         let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
