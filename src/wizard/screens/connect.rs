@@ -668,14 +668,7 @@ impl Component for Connect {
         let height = usize::from(area.height);
         // The heading stays; the rest scrolls to keep the focused row in view.
         let window = Window::new(rows.len(), height, focus_row, 3, 1);
-        let mut rows: Vec<Option<Row>> = rows.into_iter().map(Some).collect();
-        let shown: Vec<Row> = window
-            .rows
-            .iter()
-            .filter_map(|&i| rows.get_mut(i).and_then(Option::take))
-            .collect();
-        let cells = Layout::vertical(vec![Constraint::Length(1); shown.len()]).split(area);
-        for (row, r) in shown.into_iter().zip(cells.iter().copied()) {
+        for (row, r) in window.show(rows, area) {
             match row {
                 Row::Text(line) => f.render_widget(Paragraph::new(line), r),
                 Row::Field(field) => self.field_row(f, r, field, label_w, narrow, cx),

@@ -16,6 +16,7 @@ use crate::wizard::context::Context;
 use crate::wizard::keymap::{Action, Binding, Keymap, keys};
 use crate::wizard::popups::{Confirm, ConfirmKind, Picker, ValueSelector, ValueTarget};
 use crate::wizard::widgets::draw::{button, pad, truncate};
+use crate::wizard::widgets::focus::FocusRing;
 use crate::wizard::widgets::rows::Window;
 use crate::wizard::widgets::text_field::TextField;
 
@@ -97,8 +98,8 @@ pub struct Editor {
     pub unsettable: Vec<String>,
     /// Additional fields, at most 10.
     pub additional: Vec<FieldEntry>,
-    /// Index into [`Editor::items`].
-    focus: usize,
+    /// Which of [`Editor::items`] has the focus.
+    focus: FocusRing,
     /// Validation problems from the last save attempt.
     pub errors: Vec<String>,
     /// The endpoint as it was when the editor opened (to detect changes).
@@ -118,7 +119,7 @@ impl Editor {
             mandatory: Vec::new(),
             unsettable: Vec::new(),
             additional: Vec::new(),
-            focus: 0,
+            focus: FocusRing::default(),
             errors: Vec::new(),
             original: existing.clone(),
             value_queue: Vec::new(),
@@ -162,18 +163,12 @@ impl Editor {
 
     /// The focused item.
     pub fn focused(&self) -> EditorItem {
-        let items = self.items();
-        items
-            .get(self.focus.min(items.len().saturating_sub(1)))
-            .copied()
-            .unwrap_or(EditorItem::Name)
+        self.focus.get(&self.items()).unwrap_or(EditorItem::Name)
     }
 
     /// Focus `item`, when it exists.
     pub fn focus_on(&mut self, item: EditorItem) {
-        if let Some(pos) = self.items().iter().position(|i| *i == item) {
-            self.focus = pos;
-        }
+        self.focus.set(&self.items(), &item);
     }
 
     /// The entry of a value target.
@@ -399,7 +394,7 @@ impl Editor {
         self.errors.clear();
         self.value_queue = added;
         let n = self.items().len();
-        self.focus = self.focus.min(n.saturating_sub(1));
+        self.focus.clamp(n);
         self.open_next_value(cx)
     }
 
@@ -581,8 +576,8 @@ impl Component for Editor {
     fn action(&mut self, a: Action, cx: &mut Context) -> Reply {
         let n = self.items().len();
         match a {
-            Action::Next => self.focus = (self.focus + 1) % n,
-            Action::Prev => self.focus = (self.focus + n - 1) % n,
+            Action::Next => self.focus.next(n),
+            Action::Prev => self.focus.prev(n),
             Action::Delete => {
                 if let EditorItem::Additional(i) = self.focused()
                     && i < self.additional.len()
@@ -590,13 +585,13 @@ impl Component for Editor {
                     self.additional.remove(i);
                     cx.unsaved = true;
                     let n = self.items().len();
-                    self.focus = self.focus.min(n.saturating_sub(1));
+                    self.focus.clamp(n);
                 }
             }
             Action::Activate => {
                 return match self.focused() {
                     EditorItem::Name | EditorItem::Description => {
-                        self.focus = (self.focus + 1) % n;
+                        self.focus.next(n);
                         Reply::none()
                     }
                     EditorItem::Mandatory(i) => self.select_value(ValueTarget::Mandatory(i), cx),
@@ -661,14 +656,7 @@ impl Component for Editor {
         let height = usize::from(area.height);
         // The heading stays; the rest scrolls to keep the focused row in view.
         let window = Window::new(rows.len(), height, focus_row, 1, 1);
-        let mut rows: Vec<Option<Row>> = rows.into_iter().map(Some).collect();
-        let shown: Vec<Row> = window
-            .rows
-            .iter()
-            .filter_map(|&i| rows.get_mut(i).and_then(Option::take))
-            .collect();
-        let cells = Layout::vertical(vec![Constraint::Length(1); shown.len()]).split(area);
-        for (row, r) in shown.into_iter().zip(cells.iter().copied()) {
+        for (row, r) in window.show(rows, area) {
             match row {
                 Row::Text(line) => f.render_widget(Paragraph::new(line), r),
                 Row::Item(item @ (EditorItem::Name | EditorItem::Description)) => {
@@ -737,8 +725,8 @@ mod tests {
         let mut ed = Editor::open(None, &cx);
         ed.additional
             .push(ed.mandatory.first().cloned().expect("a mandatory field"));
-        for (pos, item) in ed.items().into_iter().enumerate() {
-            ed.focus = pos;
+        for item in ed.items() {
+            ed.focus_on(item);
             let typing = ed.typing();
             let took = ed
                 .input()

@@ -24,6 +24,7 @@ use crate::wizard::screens::editor::value_text;
 use crate::wizard::screens::endpoints;
 use crate::wizard::widgets::doc::{self, Block};
 use crate::wizard::widgets::draw::{SPINNER, button, pad, truncate};
+use crate::wizard::widgets::focus::FocusRing;
 use crate::wizard::widgets::rows::Window;
 use crate::wizard::widgets::text_field::{TextField, masked};
 
@@ -85,8 +86,8 @@ pub struct Review {
     pub secret_var: TextField,
     /// `password_env` / `_command` / `_file`.
     pub password_var: TextField,
-    /// Index into [`Review::items`].
-    focus: usize,
+    /// Which of [`Review::items`] has the focus.
+    focus: FocusRing,
     /// The test incident.
     pub test: TestState,
     /// A save is in progress.
@@ -107,7 +108,7 @@ impl Default for Review {
             storage: Storage::Inline,
             secret_var: TextField::with_value(SecretField::ClientSecret.default_env()).limit(512),
             password_var: TextField::with_value(SecretField::Password.default_env()).limit(512),
-            focus: 0,
+            focus: FocusRing::default(),
             test: TestState::Idle,
             saving: false,
             saved: None,
@@ -177,18 +178,12 @@ impl Review {
 
     /// The focused item.
     pub fn focused(&self) -> ReviewItem {
-        let items = self.items();
-        items
-            .get(self.focus.min(items.len().saturating_sub(1)))
-            .copied()
-            .unwrap_or(ReviewItem::Save)
+        self.focus.get(&self.items()).unwrap_or(ReviewItem::Save)
     }
 
     /// Focus `item`, when it is on offer.
     pub fn focus_on(&mut self, item: ReviewItem) {
-        if let Some(pos) = self.items().iter().position(|i| *i == item) {
-            self.focus = pos;
-        }
+        self.focus.set(&self.items(), &item);
     }
 
     /// The screen is entered with the connection the form holds now.
@@ -798,8 +793,8 @@ impl Component for Review {
         }
         let n = self.items().len();
         match a {
-            Action::Next => self.focus = (self.focus + 1) % n,
-            Action::Prev => self.focus = (self.focus + n - 1) % n,
+            Action::Next => self.focus.next(n),
+            Action::Prev => self.focus.prev(n),
             Action::Save => return self.save(cx, false),
             Action::Retry => return self.ask_test(cx),
             Action::Toggle | Action::Activate => match self.focused() {
@@ -812,7 +807,7 @@ impl Component for Review {
                     }
                 }
                 ReviewItem::SecretVar | ReviewItem::PasswordVar => {
-                    self.focus = (self.focus + 1) % n;
+                    self.focus.next(n);
                 }
                 ReviewItem::Test => return self.ask_test(cx),
                 ReviewItem::Save => return self.save(cx, false),
@@ -968,14 +963,7 @@ impl Component for Review {
         let height = usize::from(area.height);
         // The heading stays; the rest scrolls to keep the focused row in view.
         let window = Window::new(rows.len(), height, focus_row, 2, 1);
-        let mut rows: Vec<Option<Row>> = rows.into_iter().map(Some).collect();
-        let shown: Vec<Row> = window
-            .rows
-            .iter()
-            .filter_map(|&i| rows.get_mut(i).and_then(Option::take))
-            .collect();
-        let cells = Layout::vertical(vec![Constraint::Length(1); shown.len()]).split(area);
-        for (row, r) in shown.into_iter().zip(cells.iter().copied()) {
+        for (row, r) in window.show(rows, area) {
             match row {
                 Row::Text(line) => f.render_widget(Paragraph::new(line), r),
                 Row::Var(item) => {
@@ -1039,8 +1027,8 @@ mod tests {
             storage: Storage::Env,
             ..Review::default()
         };
-        for (pos, item) in r.items().into_iter().enumerate() {
-            r.focus = pos;
+        for item in r.items() {
+            r.focus_on(item);
             r.secret_var.set("");
             r.password_var.set("");
             let typing = r.typing();

@@ -5,6 +5,7 @@ pub mod detail;
 pub mod dialog;
 pub mod doc;
 pub mod draw;
+pub mod focus;
 pub mod picker;
 pub mod rows;
 pub mod scroll;

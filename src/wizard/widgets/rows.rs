@@ -3,7 +3,7 @@
 //! are out of view.
 
 use ratatui::Frame;
-use ratatui::layout::Rect;
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::Span;
 use ratatui::widgets::Paragraph;
 
@@ -38,6 +38,18 @@ impl Window {
             above: start > pinned,
             below: end < len,
         }
+    }
+
+    /// The rows to draw, each with its one-row area in `area`, top to bottom.
+    pub fn show<T>(&self, rows: Vec<T>, area: Rect) -> Vec<(T, Rect)> {
+        let mut rows: Vec<Option<T>> = rows.into_iter().map(Some).collect();
+        let shown: Vec<T> = self
+            .rows
+            .iter()
+            .filter_map(|&i| rows.get_mut(i).and_then(Option::take))
+            .collect();
+        let cells = Layout::vertical(vec![Constraint::Length(1); shown.len()]).split(area);
+        shown.into_iter().zip(cells.iter().copied()).collect()
     }
 
     /// Draw `↑` / `↓` in the last column of `area` where rows are out of view (`↑` on the first
