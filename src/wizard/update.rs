@@ -360,10 +360,18 @@ fn edit_config(m: &mut Model) -> Vec<Effect> {
     };
     m.cx.mode = Mode::Edit;
     fill_from_config(m, &cfg);
+    let stale = m.screens.connect.use_running_demo();
     let effects = go(m, Screen::Connect);
-    m.cx.info(
-        "Editing the saved integration: check the values, then Connect to re-run the checks.",
-    );
+    match stale {
+        Some(saved) => m.cx.info(format!(
+            "The saved demo instance ({}) stopped with its wizard: the form uses this run's \
+             simulator. Connect re-runs the checks.",
+            crate::sanitize::SafeText::line(&saved)
+        )),
+        None => m.cx.info(
+            "Editing the saved integration: check the values, then Connect to re-run the checks.",
+        ),
+    }
     effects
 }
 
@@ -375,7 +383,14 @@ fn show_check(m: &mut Model, check: Option<crate::diagnose::CheckId>) -> Vec<Eff
     }
     let effects = go(m, Screen::Checks);
     m.screens.checks.show(&m.cx, check);
-    m.cx.info("The selected row says which ACL to add. r re-runs the checks once it is fixed.");
+    let missing_acl = check
+        .and_then(|id| m.cx.checks.result(id))
+        .is_some_and(|r| r.cause == Some(crate::diagnose::CauseId::MissingAcl));
+    m.cx.info(if missing_acl {
+        "The selected row says which ACL to add. r re-runs the checks once it is fixed."
+    } else {
+        "The selected row says why the dictionary could not be read. r re-runs the checks."
+    });
     effects
 }
 

@@ -1763,3 +1763,30 @@ fn review_says_when_the_checks_did_not_pass_and_t_asks_for_a_test_through_the_en
         "{screen}"
     );
 }
+
+#[test]
+fn editing_a_saved_demo_config_uses_the_simulator_of_this_run() {
+    use crate::wizard::model::Prefill;
+    let mut s = setup();
+    s.demo = true;
+    s.existing = loaded("http://127.0.0.1:40001");
+    s.prefill = Some(Prefill {
+        instance_url: "http://127.0.0.1:40123".into(),
+        client_id: "4f1c2b8e9d7a6c5b4a3f2e1d0c9b8a7f".into(),
+        client_secret: "demo-secret".into(),
+        username: "finout.integration".into(),
+        password: "demo-password".into(),
+    });
+    let mut m = Model::new(s);
+    send(&mut m, [key(KeyCode::Enter)]);
+    assert_eq!(m.screen, Screen::Connect);
+    let form = &m.screens.connect.form;
+    assert_eq!(form.instance_url.value(), "http://127.0.0.1:40123");
+    assert_eq!(form.password.value(), "demo-password");
+    let status = m.cx.status.clone().expect("status");
+    assert!(
+        status.text.contains("http://127.0.0.1:40001") && status.text.contains("stopped"),
+        "{status:?}"
+    );
+    assert_eq!(m.screens.connect.focus(), ConnectFocus::Connect);
+}

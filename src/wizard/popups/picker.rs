@@ -109,9 +109,22 @@ pub fn unavailable(cx: &Context) -> Option<Unavailable> {
         reason,
         about_acls: denied || !missing.is_empty(),
         missing,
+        // No missing ACL: the first row that did not pass says why (a rate limit, a budget).
         check: check
+            .or_else(|| first_unpassed(cx))
             .or(Some(CheckId::Oauth))
             .filter(|_| !cx.checks.rows.is_empty()),
+    })
+}
+
+/// The first check, in ladder order, that did not pass.
+fn first_unpassed(cx: &Context) -> Option<CheckId> {
+    cx.checks.results().into_iter().find_map(|r| {
+        (!matches!(
+            r.status,
+            crate::diagnose::CheckStatus::Passed | crate::diagnose::CheckStatus::Skipped
+        ))
+        .then_some(r.id)
     })
 }
 
@@ -366,7 +379,12 @@ fn type_column(field: &Field, width: usize, with_target: bool) -> String {
     {
         return truncate(&format!("→ {}", SafeText::line(target)), width);
     }
-    let label = SafeText::line(&field.type_label).into_owned();
+    let mut label = SafeText::line(&field.type_label).into_owned();
+    // Without sys_glide_object the type is the internal name (`boolean`): shown like the
+    // labels it stands in for.
+    if let Some(first) = label.get_mut(0..1) {
+        first.make_ascii_uppercase();
+    }
     if field.kind != Some(FieldKind::Choice) || label.eq_ignore_ascii_case("choice") {
         return label;
     }
@@ -580,7 +598,14 @@ impl Component for Picker {
                     ))),
                 ];
                 if type_w > 0 {
-                    cells.push(Cell::from(type_column(field, type_w - 1, ref_w == 0)));
+                    // The storage type of a choice (`Integer·choice`) only in the widest
+                    // layout, so the column reads the same at every other size.
+                    let room = if table_w > 0 || field.kind == Some(FieldKind::Reference) {
+                        type_w - 1
+                    } else {
+                        10
+                    };
+                    cells.push(Cell::from(type_column(field, room, ref_w == 0)));
                 }
                 if table_w > 0 {
                     cells.push(Cell::from(truncate(

@@ -154,8 +154,9 @@ impl Checks {
             // read, an optional check): say which, so that the two do not seem to disagree.
             if cx.dict().is_none() {
                 cx.info(
-                    "The required checks passed, but the dictionary could not be read (the \
-                     cause above): Additional Fields stay empty until it is. c continues.",
+                    "The required checks passed, but reading the whole dictionary did not \
+                     (the cause above): Additional Fields stay empty until it does. c \
+                     continues.",
                 );
             } else {
                 cx.info(
@@ -366,9 +367,13 @@ impl Component for Checks {
             Action::CopyFix => {
                 if let Some(r) = self.selected_result(cx) {
                     let text = copy_text(&assessment(cx), r);
-                    let title = r.id.title();
+                    let what = if r.status == CheckStatus::Passed {
+                        format!("\"{}\"", r.id.title())
+                    } else {
+                        format!("\"{}\" and what to change", r.id.title())
+                    };
                     cx.info(format!(
-                        "Copied \"{title}\" to your clipboard (OSC 52: your terminal must allow it)."
+                        "Copied {what} to your clipboard (OSC 52: your terminal must allow it)."
                     ));
                     return Reply::effect(Effect::Clipboard(text));
                 }
@@ -412,7 +417,7 @@ impl Component for Checks {
             let w = usize::from(g.rule.width);
             f.render_widget(
                 Paragraph::new(Span::styled(
-                    truncate(&format!("{more}{}", "─".repeat(w)), w),
+                    format!("{more}{}", "─".repeat(w.saturating_sub(more.width()))),
                     t.chrome(),
                 )),
                 g.rule,
@@ -824,7 +829,7 @@ impl Checks {
         // Marker, and one space after each of the status and label columns.
         let fixed = 1 + status_w + 1 + label_w + 1;
         let rest = w.saturating_sub(fixed);
-        let time_w = if rest >= 30 + 8 { 7 } else { 0 };
+        let time_w = if rest >= 30 { 7 } else { 0 };
         let text_w = rest.saturating_sub(if time_w > 0 { time_w + 1 } else { 0 });
         let text_w = if text_w >= 8 { text_w } else { 0 };
         let label_w = label_w.min(w.saturating_sub(1 + status_w + 1));

@@ -230,6 +230,9 @@ pub struct Connect {
     rejected: Option<(ConnectionInput, Rejection)>,
     /// What the current check run was started with.
     running: Option<ConnectionInput>,
+    /// Under `--demo`: the running simulator's connection (a saved demo config names one
+    /// that stopped with its wizard).
+    demo: Option<ConnectionInput>,
 }
 
 impl Default for Connect {
@@ -242,6 +245,7 @@ impl Default for Connect {
             unread: Vec::new(),
             rejected: None,
             running: None,
+            demo: None,
         }
     }
 }
@@ -250,15 +254,32 @@ impl Connect {
     /// The form pre-filled with `input` (`--demo`).
     pub fn prefilled(input: &ConnectionInput) -> Connect {
         let mut c = Connect::default();
-        let f = &mut c.form;
+        c.fill(input);
+        c.demo = Some(input.clone());
+        // Everything is there: Enter connects at once.
+        c.focus_first_empty();
+        c
+    }
+
+    /// Under `--demo`, after loading a saved config: point the form back at the simulator
+    /// this run started (the saved one stopped with its wizard). Returns the saved URL when
+    /// it was replaced.
+    pub fn use_running_demo(&mut self) -> Option<String> {
+        let demo = self.demo.clone()?;
+        let saved = self.form.instance_url.value().trim().to_string();
+        self.fill(&demo);
+        self.unread.clear();
+        self.focus_first_empty();
+        (saved != demo.instance_url).then_some(saved)
+    }
+
+    fn fill(&mut self, input: &ConnectionInput) {
+        let f = &mut self.form;
         f.instance_url.set(&input.instance_url);
         f.client_id.set(&input.client_id);
         f.client_secret.set(input.client_secret.expose_secret());
         f.username.set(&input.username);
         f.password.set(input.password.expose_secret());
-        // Everything is there: Enter connects at once.
-        c.focus_first_empty();
-        c
     }
 
     /// What has the focus.
@@ -585,7 +606,8 @@ impl Component for Connect {
         // Short labels below 70 columns leave the inputs room for a whole client ID.
         let narrow = area.width < 70;
         let label_w: u16 = if narrow { 14 } else { 25 };
-        let width = usize::from(area.width);
+        // The last column is kept for the ↑/↓ markers.
+        let width = usize::from(area.width.saturating_sub(1));
         // On narrow terminals hints start near the left edge so they stay readable.
         let indent = if area.width < 50 {
             2

@@ -568,7 +568,7 @@ impl Component for Editor {
         if matches!(focused, EditorItem::Additional(_)) {
             v.push(Binding::new(&[keys::DEL], "remove field", Action::Delete));
         }
-        v.push(Binding::new(&[keys::CTRL_S], "save endpoint", Action::Save).hidden());
+        v.push(Binding::new(&[keys::CTRL_S], "save", Action::Save));
         v.push(Binding::new(&[keys::ESC], "back", Action::Back));
         v
     }
@@ -645,7 +645,8 @@ impl Component for Editor {
 
     fn view(&self, f: &mut Frame, area: Rect, cx: &Context) {
         let t = cx.theme;
-        let w = usize::from(area.width);
+        // The last column is kept for the ↑/↓ markers.
+        let w = usize::from(area.width.saturating_sub(1));
         let label_w: usize = if w >= 50 { 20 } else { 15 };
         let rows = self.view_rows(cx, w, label_w);
         let focused = self.focused();

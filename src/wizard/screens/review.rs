@@ -759,17 +759,18 @@ impl Component for Review {
             ReviewItem::Test => "send test incident",
             ReviewItem::Save => "save",
         };
-        let mut v = vec![
-            Binding::new(&[keys::ENTER], enter, Action::Activate),
+        let mut v = vec![Binding::new(&[keys::ENTER], enter, Action::Activate)];
+        // Letters, so only while no text field has the keys; why a test failed comes right
+        // after Enter, so a short footer keeps it.
+        if !self.typing() {
+            v.extend(self.why_binding());
+            v.push(Binding::new(&[Key::ch('t')], "send test incident", Action::Retry).hidden());
+        }
+        v.extend([
             Binding::new(&[keys::TAB, keys::DOWN], "next", Action::Next),
             Binding::new(&[keys::CTRL_S], "save", Action::Save),
             Binding::new(&[keys::BACKTAB, keys::UP], "previous", Action::Prev).hidden(),
-        ];
-        // Letters, so only while no text field has the keys.
-        if !self.typing() {
-            v.push(Binding::new(&[Key::ch('t')], "send test incident", Action::Retry).hidden());
-            v.extend(self.why_binding());
-        }
+        ]);
         if focused.storage().is_some() {
             v.push(Binding::new(&[keys::SPACE], "choose", Action::Toggle).hidden());
         }
@@ -849,7 +850,8 @@ impl Component for Review {
 
     fn view(&self, f: &mut Frame, area: Rect, cx: &Context) {
         let t = cx.theme;
-        let w = usize::from(area.width);
+        // The last column is kept for the ↑/↓ markers.
+        let w = usize::from(area.width.saturating_sub(1));
         let focused = self.focused();
         let saved = self.saved.is_some();
         let mut rows: Vec<Row> = self.summary(cx, w).into_iter().map(Row::Text).collect();

@@ -48,10 +48,18 @@ pub fn render(
     let cut = lines.len() > room;
     let mut shown: Vec<Line<'static>> = lines.into_iter().take(room).collect();
     if cut && let Some(last) = shown.last_mut() {
-        *last = Line::from(Span::styled(
+        // The longest wording that fits: the hint must not be cut itself.
+        let room = usize::from(body_area.width);
+        let hint = [
             "… (make the terminal taller to read all)",
-            t.dim(),
-        ));
+            "… (a taller terminal shows all)",
+            "… (more above)",
+            "…",
+        ]
+        .into_iter()
+        .find(|h| unicode_width::UnicodeWidthStr::width(*h) <= room)
+        .unwrap_or("…");
+        *last = Line::from(Span::styled(hint, t.dim()));
     }
     f.render_widget(Paragraph::new(shown), body_area);
     f.render_widget(Paragraph::new(buttons), buttons_area);
