@@ -46,7 +46,8 @@ impl Reader {
         }
     }
 
-    fn in_wizard(self) -> bool {
+    /// Whether the text is read in the wizard (which asks before resending credentials).
+    pub(crate) fn in_wizard(self) -> bool {
         matches!(self, Reader::WizardMatrix | Reader::WizardTestIncident)
     }
 }
@@ -508,18 +509,22 @@ pub fn human_duration(d: Duration) -> String {
 }
 
 /// The PDI is asleep.
-pub fn hibernating() -> String {
-    "The personal developer instance is hibernating. Its owner signs in at \
-     https://developer.servicenow.com to wake it; it is usually available again within five \
-     minutes. Then run the check again."
-        .to_string()
+pub fn hibernating(ctx: &FixContext) -> String {
+    format!(
+        "The personal developer instance is hibernating. Its owner signs in at \
+         https://developer.servicenow.com to wake it; it is usually available again within five \
+         minutes. Then {}.",
+        ctx.again()
+    )
 }
 
 /// The PDI is waking or restarting.
-pub fn offline() -> String {
-    "The instance is currently offline: a developer instance that is waking up or restarting \
-     after patching is usually back within five minutes. Wait, then run the check again."
-        .to_string()
+pub fn offline(ctx: &FixContext) -> String {
+    format!(
+        "The instance is currently offline: a developer instance that is waking up or \
+         restarting after patching is usually back within five minutes. Wait, then {}.",
+        ctx.again()
+    )
 }
 
 /// The host answered with a web page (or a redirect), not the API.
@@ -651,8 +656,8 @@ pub fn for_error(err: &Error, ctx: &FixContext) -> Option<String> {
         | Error::Timeout { host, .. }
         | Error::Interrupted { host, .. } => network(host, ctx.plain_http),
         Error::Tls { .. } => tls(),
-        Error::Hibernating => hibernating(),
-        Error::Offline => offline(),
+        Error::Hibernating => hibernating(ctx),
+        Error::Offline => offline(ctx),
         Error::Redirected { location, .. } => not_servicenow(Some(location)),
         Error::NotJson { .. } | Error::InvalidResponse { .. } | Error::BodyTooLarge { .. } => {
             not_servicenow(None)

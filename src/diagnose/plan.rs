@@ -429,17 +429,21 @@ fn admin_plan(causes: &[Cause], ctx: &FixContext) -> AdminPlan {
         steps.push(format!(
             "Check the four credentials, in the order the cause credentials_rejected lists \
              (client ID and secret, {}'s User ID and password, Locked out, Active, Password \
-             needs reset), then run the check once more; each failed try counts towards the \
-             lockout. Changed credentials are sent at once; the same ones, once fixed in \
-             ServiceNow, need --retry-login (snow-connect remembers a rejection).",
-            ctx.user()
+             needs reset), then {}; each failed try counts towards the lockout. {}",
+            ctx.user(),
+            ctx.again(),
+            if ctx.reader.in_wizard() {
+                "Changed credentials are sent at once; the same ones, once fixed in ServiceNow, \
+                 are sent again only after the wizard's lockout warning."
+            } else {
+                "Changed credentials are sent at once; the same ones, once fixed in ServiceNow, \
+                 need --retry-login (snow-connect remembers a rejection)."
+            }
         ));
     }
-    let changes_access = !roles.is_empty()
-        || has(CauseId::SecurelyScoped)
-        || has(CauseId::AuthScopeMissing)
-        || has(CauseId::TokenRestricted);
-    if changes_access {
+    // Only a new role waits for a new session; scope changes apply to tokens already issued
+    // (servicenow-remediation.md), so asking to revoke them would send the admin astray.
+    if !roles.is_empty() {
         steps.push(fixes::new_session_step(ctx));
     }
     let script = (!acls.is_empty()).then(|| {

@@ -60,18 +60,7 @@ fn checks(
     results: Vec<crate::diagnose::CheckResult>,
     dict: Option<Result<crate::diagnose::Dictionary, DictionaryError>>,
 ) -> Model {
-    let mut m = filled();
-    send(
-        &mut m,
-        [
-            key(KeyCode::Enter),
-            Msg::ChecksDone {
-                run: 1,
-                outcome: outcome(results, dict),
-            },
-        ],
-    );
-    m
+    checked(results, dict)
 }
 
 fn denied() -> Model {

@@ -551,3 +551,26 @@ pub fn review_focus(m: &mut Model, pos: usize) {
     }
     m.refresh_keymap();
 }
+
+/// The filled form connected: run 1 of the checks finished with `results` (and `dict`), on
+/// the matrix.
+pub fn checked(
+    results: Vec<CheckResult>,
+    dict: Option<Result<Dictionary, DictionaryError>>,
+) -> Model {
+    let mut m = filled_form();
+    m.screens
+        .connect
+        .set_focus(crate::wizard::screens::connect::ConnectFocus::Connect);
+    send(
+        &mut m,
+        [
+            key(KeyCode::Enter),
+            Msg::ChecksDone {
+                run: 1,
+                outcome: outcome(results, dict),
+            },
+        ],
+    );
+    m
+}

@@ -898,19 +898,7 @@ mod tests {
     use crossterm::event::KeyCode;
 
     fn matrix(results: Vec<CheckResult>) -> Model {
-        let mut m = filled_form();
-        m.screens
-            .connect
-            .set_focus(crate::wizard::screens::connect::ConnectFocus::Connect);
-        send(&mut m, [key(KeyCode::Enter)]);
-        send(
-            &mut m,
-            [crate::wizard::msg::Msg::ChecksDone {
-                run: 1,
-                outcome: outcome(results, None),
-            }],
-        );
-        m
+        checked(results, None)
     }
 
     #[test]

@@ -1049,18 +1049,7 @@ mod tests {
 
     /// The review screen after passed checks, with one endpoint.
     fn review() -> Model {
-        let mut m = filled_form();
-        m.screens
-            .connect
-            .set_focus(crate::wizard::screens::connect::ConnectFocus::Connect);
-        send(&mut m, [key(KeyCode::Enter)]);
-        send(
-            &mut m,
-            [crate::wizard::msg::Msg::ChecksDone {
-                run: 1,
-                outcome: outcome(results_ok(), Some(Ok(dictionary()))),
-            }],
-        );
+        let mut m = checked(results_ok(), Some(Ok(dictionary())));
         send(&mut m, [key(KeyCode::Char('c'))]);
         m.cx.endpoints.push(crate::config::Endpoint {
             name: "FinOps anomalies".into(),
