@@ -234,8 +234,10 @@ async fn run_async(global: &Global, demo: bool, sim: SimOptions) -> Result<Exit,
 fn draft_note(draft: Option<&Path>, resume: &str) -> String {
     match draft {
         Some(p) => format!(
-            "not saved; what you entered (without secrets) is kept as a draft in {}; \
-             `{resume}` offers it again",
+            // The path ends the note: nothing trails it, so a path wider than the terminal
+            // folds alone and copies whole.
+            "not saved; what you entered (without secrets) is kept as a draft, which \
+             `{resume}` offers again: {}",
             p.display()
         ),
         None => "not saved, and no draft could be kept (see the log)".to_string(),
@@ -767,7 +769,7 @@ mod tests {
             &draft_note(Some(long), "snow-connect --demo --config /tmp/x.toml"),
             80,
         );
-        let alone = format!("{};", long.display());
+        let alone = long.display().to_string();
         assert!(text.lines().any(|l| l.trim() == alone), "{text}");
         assert!(
             text.lines().all(|l| l.width() <= 80 || l.trim() == alone),
